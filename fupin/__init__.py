@@ -1,0 +1,1 @@
+"""fupin — targeted poverty alleviation and return-to-poverty monitoring."""

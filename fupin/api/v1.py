@@ -1,0 +1,304 @@
+"""REST API v1: regions, households, persons and membership events.
+
+Token authentication (Authorization: Bearer fp_…); the same access_* scope as the screens;
+the OpenAPI document is served at /api/v1/openapi.json.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from fupin.core import access, idcard, services as core_services
+from fupin.core.errors import FupinError, InvalidInput, NotFound
+from fupin.core.models import Region
+from fupin.core.roles import Cap
+from fupin.registry import selectors, services
+from fupin.registry.choices import EventKind
+from fupin.registry.models import Household, MembershipEvent, Person
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = core_services.token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="fupin API", version="1", urls_namespace="api-v1", auth=TokenAuth(),
+               description="扶贫信息系统接口。所有读写都按令牌所属用户的区划与角色限定范围。")
+
+
+@api.exception_handler(FupinError)
+def _fupin_error(request, exc: FupinError):
+    body = {"detail": exc.message}
+    if isinstance(exc, InvalidInput):
+        body["errors"] = exc.errors
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc):
+    errors = {".".join(str(x) for x in e.get("loc", []) if x not in ("body", "payload", "query")):
+              e.get("msg", "") for e in exc.errors}
+    return api.create_response(request, {"detail": "请求数据格式不正确：" + "；".join(
+        f"{k}（{v}）" for k, v in errors.items()), "errors": errors}, status=422)
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: int
+    parent: Optional[str]
+
+
+class PersonOut(Schema):
+    id: int
+    household_id: Optional[int]
+    name: str
+    sex: str
+    id_number_masked: str
+    birth_date: dt.date
+    relation: str
+    health: str
+    labour: str
+    schooling: str
+    assistance: str
+    medical_insurance: bool
+    alive: bool
+    death_date: Optional[dt.date]
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    village: str
+    standard: str
+    attribute: str
+    main_cause: str
+    other_causes: list[str]
+    status: str
+    status_since: Optional[dt.date]
+    size: int
+
+
+class HouseholdDetailOut(HouseholdOut):
+    members: list[PersonOut]
+
+
+class HouseholdPage(Schema):
+    total: int
+    page: int
+    pages: int
+    items: list[HouseholdOut]
+
+
+class HouseholdIn(Schema):
+    number: str
+    village: str
+    standard: str = "national"
+    attribute: str
+    main_cause: str
+    other_cause_1: str = ""
+    other_cause_2: str = ""
+    status: str = "applied"
+    status_since: Optional[dt.date] = None
+    phone: str = ""
+    address: str = ""
+    housing_grade: str = ""
+    bank_name: str = ""
+    bank_account: str = ""
+
+
+class HouseholdPatch(Schema):
+    village: Optional[str] = None
+    standard: Optional[str] = None
+    attribute: Optional[str] = None
+    main_cause: Optional[str] = None
+    other_cause_1: Optional[str] = None
+    other_cause_2: Optional[str] = None
+    phone: Optional[str] = None
+    address: Optional[str] = None
+    housing_grade: Optional[str] = None
+    bank_name: Optional[str] = None
+    bank_account: Optional[str] = None
+
+
+class PersonIn(Schema):
+    name: str
+    id_number: str
+    relation: str
+    labour: str
+    sex: str = ""
+    birth_date: Optional[dt.date] = None
+    ethnicity: str = "汉族"
+    education: str = ""
+    schooling: str = "not_in_school"
+    health: str = "healthy"
+    medical_insurance: bool = True
+    pension_insurance: bool = False
+    assistance: str = "none"
+    migrant_months: int = 0
+    kind: str = EventKind.REGISTER
+    date: Optional[dt.date] = None
+    note: str = ""
+
+
+class PersonPatch(Schema):
+    name: Optional[str] = None
+    relation: Optional[str] = None
+    ethnicity: Optional[str] = None
+    education: Optional[str] = None
+    schooling: Optional[str] = None
+    health: Optional[str] = None
+    labour: Optional[str] = None
+    migrant_months: Optional[int] = None
+    medical_insurance: Optional[bool] = None
+    pension_insurance: Optional[bool] = None
+    assistance: Optional[str] = None
+
+
+class EventIn(Schema):
+    kind: str
+    date: dt.date
+    to_household: Optional[int] = None
+    relation: str = "other"
+    note: str = ""
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    person_id: int
+    from_household: Optional[int]
+    to_household: Optional[int]
+    date: dt.date
+    note: str
+
+
+def _region(r: Region) -> dict:
+    return {"code": r.code, "name": r.name, "level": r.level, "parent": r.parent_id}
+
+
+def _person(p: Person) -> dict:
+    return {"id": p.pk, "household_id": p.household_id, "name": p.name, "sex": p.sex,
+            "id_number_masked": idcard.mask(p.id_number), "birth_date": p.birth_date, "relation": p.relation,
+            "health": p.health, "labour": p.labour, "schooling": p.schooling, "assistance": p.assistance,
+            "medical_insurance": p.medical_insurance, "alive": p.alive, "death_date": p.death_date}
+
+
+def _household(h: Household, size: int) -> dict:
+    return {"id": h.pk, "number": h.number, "village": h.village_id, "standard": h.standard,
+            "attribute": h.attribute, "main_cause": h.main_cause,
+            "other_causes": [c for c in (h.other_cause_1, h.other_cause_2) if c],
+            "status": h.status, "status_since": h.status_since, "size": size}
+
+
+def _event(e: MembershipEvent) -> dict:
+    return {"id": e.pk, "kind": e.kind, "person_id": e.person_id, "from_household": e.from_household_id,
+            "to_household": e.to_household_id, "date": e.date, "note": e.note}
+
+
+@api.get("/regions", response=list[RegionOut], tags=["区划"], summary="下级区划列表")
+def list_regions(request, parent: Optional[str] = None):
+    if parent is None:
+        return [_region(access.access_region(request.auth, request.auth.region_id))]
+    region = access.access_region(request.auth, parent)
+    return [_region(r) for r in region.children.all()]
+
+
+@api.get("/regions/{code}", response=RegionOut, tags=["区划"])
+def get_region(request, code: str):
+    return _region(access.access_region(request.auth, code))
+
+
+@api.get("/households", response=HouseholdPage, tags=["户"], summary="查询户")
+def list_households(request, q: str = "", region: str = "", status: str = "", attribute: str = "",
+                    cause: str = "", page: int = 1):
+    result = selectors.search_households(request.auth, selectors.SearchQuery(
+        q=q, region=region, status=status, attribute=attribute, cause=cause, page=page))
+    if result.errors:
+        raise FupinError("；".join(result.errors))
+    return {"total": result.total, "page": result.page, "pages": result.pages,
+            "items": [_household(h, h.size) for h in result.rows]}
+
+
+@api.get("/households/{household_id}", response=HouseholdDetailOut, tags=["户"])
+def get_household(request, household_id: int):
+    d = selectors.household_detail(request.auth, household_id)
+    return {**_household(d.household, d.size), "members": [_person(p) for p in d.members + d.former_members]}
+
+
+@api.post("/households", response={201: HouseholdOut}, tags=["户"])
+def create_household(request, payload: HouseholdIn):
+    data = payload.dict()
+    data["village"] = access.access_village_for_write(request.auth, data["village"])
+    h = services.household_create(actor=request.auth, data=data)
+    return 201, _household(h, 0)
+
+
+@api.patch("/households/{household_id}", response=HouseholdOut, tags=["户"])
+def update_household(request, household_id: int, payload: HouseholdPatch):
+    h = access.access_household(request.auth, household_id, Cap.WRITE)
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    if "village" in data:
+        data["village"] = access.access_village_for_write(request.auth, data["village"])
+    h = services.household_update(actor=request.auth, household=h, data=data)
+    return _household(h, h.persons.filter(alive=True).count())
+
+
+@api.get("/persons/{person_id}", response=PersonOut, tags=["人员"])
+def get_person(request, person_id: int):
+    return _person(access.access_person(request.auth, person_id))
+
+
+@api.post("/households/{household_id}/persons", response={201: PersonOut}, tags=["人员"],
+          summary="登记成员（登记、出生、婚入、迁入）")
+def create_person(request, household_id: int, payload: PersonIn):
+    h = access.access_household(request.auth, household_id, Cap.WRITE)
+    data = payload.dict()
+    kind, date, note = data.pop("kind"), data.pop("date"), data.pop("note")
+    p = services.person_register(actor=request.auth, household=h, data=data, kind=kind, date=date, note=note)
+    return 201, _person(p)
+
+
+@api.patch("/persons/{person_id}", response=PersonOut, tags=["人员"])
+def update_person(request, person_id: int, payload: PersonPatch):
+    p = access.access_person(request.auth, person_id, Cap.WRITE)
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    data.setdefault("id_number", p.id_number)
+    return _person(services.person_update(actor=request.auth, person=p, data=data))
+
+
+@api.get("/households/{household_id}/events", response=list[EventOut], tags=["成员变动"])
+def list_events(request, household_id: int):
+    h = access.access_household(request.auth, household_id)
+    from django.db.models import Q
+    return [_event(e) for e in MembershipEvent.objects.filter(Q(from_household=h) | Q(to_household=h))]
+
+
+@api.post("/persons/{person_id}/events", response={201: EventOut}, tags=["成员变动"],
+          summary="登记成员变动（死亡、婚出、迁出、户间迁移）")
+def create_event(request, person_id: int, payload: EventIn):
+    p = access.access_person(request.auth, person_id, Cap.WRITE)
+    kind = payload.kind
+    if kind == EventKind.DEATH:
+        services.person_death(actor=request.auth, person=p, date=payload.date, note=payload.note)
+    elif kind in (EventKind.MARRIAGE_OUT, EventKind.MOVE_OUT):
+        services.person_leave(actor=request.auth, person=p, kind=kind, date=payload.date, note=payload.note)
+    elif kind in (EventKind.MOVE, EventKind.MARRIAGE_IN):
+        if payload.to_household is None:
+            raise InvalidInput({"to_household": "户间迁移须指定迁入户"})
+        target = access.access_household(request.auth, payload.to_household, Cap.WRITE)
+        services.person_move(actor=request.auth, person=p, to_household=target, date=payload.date,
+                             relation=payload.relation, kind=kind, note=payload.note)
+    else:
+        raise InvalidInput({"kind": f"不支持的变动类型“{kind}”；可选 death、marriage_out、move_out、move、marriage_in"})
+    event = MembershipEvent.objects.filter(person=p).order_by("-id").first()
+    if event is None:
+        raise NotFound("变动未登记")
+    return 201, _event(event)

@@ -1,0 +1,229 @@
+"""The `fupin` command. Commands only parse arguments, call services and print."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _django(demo: bool = False) -> None:
+    if demo:
+        os.environ["FUPIN_DEMO"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+    import django
+
+    django.setup()
+
+
+def _actor(username: str | None):
+    from django.conf import settings
+
+    from fupin.core.models import User
+
+    username = username or os.environ.get("FUPIN_USER") or ("admin" if settings.DEMO else None)
+    if not username:
+        sys.exit("请用 --user 指定以哪个账户的身份操作（权限与管辖范围按该账户计算）")
+    user = User.objects.select_related("region").filter(username=username, is_active=True).first()
+    if user is None:
+        sys.exit(f"账户“{username}”不存在或已停用")
+    return user
+
+
+def cmd_id_check(args) -> int:
+    from fupin.core import idcard
+
+    results = [(raw, idcard.check(raw)) for raw in args.ids]
+    if args.json:
+        print(json.dumps([r.as_json(raw) for raw, r in results], ensure_ascii=False))
+    else:
+        for raw, r in results:
+            print(f"{raw}\t{'有效' if r.valid else '无效'}\t" +
+                  (f"{r.birth_date} {r.sex}" if r.valid else r.error))
+    return 0 if all(r.valid for _, r in results) else 1
+
+
+def cmd_import(args) -> int:
+    _django()
+    from fupin.core.errors import FupinError
+    from fupin.exchange import households
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"找不到文件：{path}", file=sys.stderr)
+        return 2
+    try:
+        report = households.run_import(_actor(args.user), path.read_bytes(), path.name, dry_run=args.dry_run)
+    except FupinError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(report.summary())
+    if report.problems:
+        for p in report.problems[:50]:
+            print(f"  {p}", file=sys.stderr)
+        if len(report.problems) > 50:
+            print(f"  ……另有 {len(report.problems) - 50} 处错误", file=sys.stderr)
+        if args.errors and report.error_workbook:
+            Path(args.errors).write_bytes(report.error_workbook)
+            print(f"错误标注工作簿已写入 {args.errors}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_export(args) -> int:
+    _django()
+    from fupin.core.errors import FupinError
+    from fupin.exchange import households
+
+    try:
+        data, count = households.export_households(_actor(args.user), args.region)
+    except FupinError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    Path(args.out).write_bytes(data)
+    print(f"已导出 {count} 人到 {args.out}")
+    return 0
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _serve(bind: str) -> None:
+    from django.core.management import call_command
+
+    host, _, port = bind.rpartition(":")
+    print(f"fupin 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
+    call_command("runserver", f"{host}:{port}", "--noreload", "--insecure", "--skip-checks")
+
+
+def cmd_demo(args) -> int:
+    _django(demo=True)
+    _migrate()
+    from fupin.core.models import Region
+    from fupin.demo import generator
+
+    county = generator.generate(args.persons, households=args.households)
+    if not Region.objects.exists():
+        print(f"正在生成演示县：{len(county.households)} 户、{county.person_count} 人……", flush=True)
+        generator.seed_database(county)
+    generator.seed_demo_users(county)
+    print("\n演示账户（密码均为 %s）：" % generator.DEMO_PASSWORD)
+    for username, full, role, region in generator.demo_users(county):
+        print(f"  {username:<20} {full:<10} {role:<18} {region}")
+    if args.no_serve:
+        return 0
+    _serve(args.bind)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    _django()
+    _migrate()
+    _serve(args.bind)
+    return 0
+
+
+def cmd_user_create(args) -> int:
+    _django()
+    import getpass
+
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from fupin.core import audit
+    from fupin.core.models import AuditAction, Region, User
+    from fupin.core.roles import Role
+
+    if args.role not in Role.values:
+        print(f"角色应为：{', '.join(Role.values)}", file=sys.stderr)
+        return 2
+    if not Region.objects.filter(code=args.region).exists():
+        print(f"区划代码 {args.region} 不存在", file=sys.stderr)
+        return 2
+    password = os.environ.get("FUPIN_NEW_PASSWORD") or getpass.getpass("新账户密码：")
+    user = User(username=args.username, role=args.role, region_id=args.region, password_changed_at=timezone.now())
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        print("；".join(exc.messages), file=sys.stderr)
+        return 2
+    user.set_password(password)
+    user.save()
+    audit.record(None, AuditAction.CREATE, object_type="user", object_id=user.pk, actor_name="命令行",
+                 summary=f"创建账户 {user.username}（{user.get_role_display()}）")
+    print(f"已创建账户 {user.username}")
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    _django()
+    from fupin.core import services
+
+    user = _actor(args.username)
+    print(services.token_create(actor=user, user=user, name=args.name))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fupin", description="扶贫信息系统命令行")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    idp = sub.add_parser("id", help="身份证号").add_subparsers(dest="sub", required=True)
+    chk = idp.add_parser("check", help="校验身份证号（GB 11643）")
+    chk.add_argument("--json", action="store_true")
+    chk.add_argument("ids", nargs="+", metavar="ID")
+    chk.set_defaults(func=cmd_id_check)
+
+    imp = sub.add_parser("import", help="导入").add_subparsers(dest="sub", required=True)
+    ih = imp.add_parser("households", help="从 Excel 导入户和人员（全部成功或全部不导入）")
+    ih.add_argument("file")
+    ih.add_argument("--dry-run", action="store_true", help="只检查，不保存")
+    ih.add_argument("--errors", metavar="OUT.xlsx", help="出错时写出标注错误的工作簿")
+    ih.add_argument("--user", help="以哪个账户的身份导入")
+    ih.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="导出").add_subparsers(dest="sub", required=True)
+    eh = exp.add_parser("households", help="把一个区划的户和人员导出为 Excel")
+    eh.add_argument("--region", required=True, help="12位区划代码")
+    eh.add_argument("--user")
+    eh.add_argument("out", metavar="OUT.xlsx")
+    eh.set_defaults(func=cmd_export)
+
+    demo = sub.add_parser("demo", help="生成演示县并启动网站")
+    demo.add_argument("--persons", type=int, default=15000)
+    demo.add_argument("--households", type=int, default=5000)
+    demo.add_argument("--bind", default="127.0.0.1:8000")
+    demo.add_argument("--no-serve", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="启动网站（正式部署）")
+    serve.add_argument("--bind", default=os.environ.get("FUPIN_BIND", "127.0.0.1:8000"))
+    serve.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="账户").add_subparsers(dest="sub", required=True)
+    uc = user.add_parser("create", help="创建账户（密码从 FUPIN_NEW_PASSWORD 或提示输入）")
+    uc.add_argument("username")
+    uc.add_argument("--role", required=True)
+    uc.add_argument("--region", required=True)
+    uc.set_defaults(func=cmd_user_create)
+
+    tok = sub.add_parser("token", help="接口令牌").add_subparsers(dest="sub", required=True)
+    tc = tok.add_parser("create", help="为账户创建接口令牌（只显示一次）")
+    tc.add_argument("username")
+    tc.add_argument("--name", default="api")
+    tc.set_defaults(func=cmd_token_create)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

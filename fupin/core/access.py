@@ -1,0 +1,95 @@
+"""The one place where region scope and role are applied (Zulip's access_* habit).
+
+Every view, API endpoint, importer and exporter loads records through these functions.
+A record outside the user's region is reported as not found, so its existence is not leaked.
+"""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from . import audit
+from .errors import AccessDenied, NotFound
+from .models import AuditAction, AuditResult, Region, User
+from .roles import Cap, can
+
+
+def require(user: User, cap: str, *, what: str = "") -> None:
+    if not (user.is_authenticated and user.is_active and can(user.role, cap)):
+        audit.record(user if user.is_authenticated else None, AuditAction.DENIED,
+                     object_type="capability", object_id=cap, result=AuditResult.DENIED,
+                     summary=what or f"缺少权限 {cap}",
+                     actor_name=None if user.is_authenticated else "匿名")
+        label = Cap(cap).label if cap in Cap.values else cap
+        raise AccessDenied(f"您的角色没有“{label}”权限，如需办理请联系县级管理员")
+
+
+def scope_range(user: User) -> tuple[str, str]:
+    if user.region_id is None:
+        raise AccessDenied("您的账户未绑定行政区划，请联系县级管理员")
+    return user.region.code_range()
+
+
+def in_scope(user: User, code: str) -> bool:
+    lo, hi = scope_range(user)
+    return lo <= code <= hi
+
+
+def regions_for(user: User) -> QuerySet[Region]:
+    lo, hi = scope_range(user)
+    return Region.objects.filter(code__gte=lo, code__lte=hi)
+
+
+def access_region(user: User, code: str) -> Region:
+    require(user, Cap.READ)
+    region = Region.objects.select_related("parent__parent__parent__parent").filter(code=code).first()
+    if region is None or not in_scope(user, region.code):
+        raise NotFound(f"找不到区划 {code}，或不在您的管辖范围内")
+    return region
+
+
+def households_for(user: User, cap: str = Cap.READ):
+    from fupin.registry.models import Household
+
+    require(user, cap)
+    lo, hi = scope_range(user)
+    return Household.objects.filter(village_id__gte=lo, village_id__lte=hi)
+
+
+def persons_for(user: User, cap: str = Cap.READ):
+    from fupin.registry.models import Person
+
+    require(user, cap)
+    lo, hi = scope_range(user)
+    return Person.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
+
+
+def access_household(user: User, pk: int, cap: str = Cap.READ, *, for_update: bool = False):
+    qs = households_for(user, cap).select_related("village__parent__parent")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    household = qs.filter(pk=pk).first()
+    if household is None:
+        raise NotFound(f"找不到户（编号 {pk}），或该户不在您的管辖范围内")
+    return household
+
+
+def access_person(user: User, pk: int, cap: str = Cap.READ):
+    person = persons_for(user, cap).select_related("household").filter(pk=pk).first()
+    if person is None:
+        raise NotFound(f"找不到人员（编号 {pk}），或此人不在您的管辖范围内")
+    return person
+
+
+def access_village_for_write(user: User, code: str) -> Region:
+    """A village the user may put a household into."""
+    require(user, Cap.WRITE)
+    region = Region.objects.filter(code=code).first()
+    if region is None or region.level != 5:
+        raise NotFound(f"村代码 {code} 不存在或不是村级区划")
+    if not in_scope(user, code):
+        raise AccessDenied(f"村 {region.name}（{code}）不在您的管辖范围内")
+    return region
+
+
+def may(user: User, cap: str) -> bool:
+    return user.is_authenticated and can(user.role, cap)

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.shortcuts import redirect
+from django.utils import timezone
+
+
+class PasswordExpiryMiddleware:
+    """Send a user whose password is older than PASSWORD_MAX_AGE_DAYS to change it (等保: periodic change)."""
+
+    ALLOWED = ("/password/", "/logout/", "/static/", "/api/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(self.ALLOWED):
+            changed = user.password_changed_at
+            if changed is None or (timezone.now() - changed).days >= settings.PASSWORD_MAX_AGE_DAYS:
+                return redirect("/password/?expired=1")
+        return self.get_response(request)

@@ -1,0 +1,52 @@
+"""Roles and what each may do. The one table every access check reads (SPEC §14)."""
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", "县级管理员"          # manages users; everything in its county
+    COUNTY_OFFICER = "county_officer", "县扶贫办工作人员"  # owns the registry of its county
+    TOWNSHIP_OFFICER = "township_officer", "乡镇工作人员"  # reviews and enters data for its township
+    VILLAGE_CADRE = "village_cadre", "村干部/驻村工作队"   # collects data door to door
+    PAIRING_HELPER = "pairing_helper", "帮扶责任人"        # reads the households of its village
+    SCHOOL_AID = "school_aid", "学校资助专干"              # reads persons for student rosters
+    HOSPITAL_WINDOW = "hospital_window", "医院结算窗口"    # finds patients by full ID number
+    HEALTH_OFFICER = "health_officer", "卫健工作人员"      # reads health data of its region
+    CIVIL_AFFAIRS = "civil_affairs", "民政工作人员"        # reads; needs bank accounts for payments
+    INSPECTOR = "inspector", "督查人员（只读）"            # reads everything in scope, masked
+    AUDITOR = "auditor", "审计人员"                        # reads the audit log
+
+
+class Cap(models.TextChoices):
+    READ = "read", "查看户籍"
+    WRITE = "write", "录入与修改户籍"
+    IMPORT = "import", "导入Excel"
+    EXPORT = "export", "导出Excel"
+    REVEAL_ID = "reveal_id", "查看完整身份证号"
+    REVEAL_BANK = "reveal_bank", "查看完整银行账号"
+    FIND_BY_FULL_ID = "find_by_full_id", "按完整身份证号查找"
+    READ_AUDIT = "read_audit", "查看审计日志"
+    MANAGE_USERS = "manage_users", "管理用户"
+
+
+R, C = Role, Cap
+CAPABILITIES: dict[str, frozenset[str]] = {
+    R.COUNTY_ADMIN: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
+                               C.FIND_BY_FULL_ID, C.MANAGE_USERS}),
+    R.COUNTY_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
+                                 C.FIND_BY_FULL_ID}),
+    R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
+    R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
+    R.PAIRING_HELPER: frozenset({C.READ}),
+    R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID}),
+    R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID}),
+    R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID}),
+    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID}),
+    R.INSPECTOR: frozenset({C.READ}),
+    R.AUDITOR: frozenset({C.READ_AUDIT}),
+}
+
+
+def can(role: str, cap: str) -> bool:
+    return cap in CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,148 @@
+"""Reads of the registry, always starting from the user's scope (fupin.core.access)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+
+from fupin.core import access, idcard
+from fupin.core.models import AuditEvent, PREFIX_LEN, Region, User
+
+from .choices import GuaranteeItem
+from .models import Household, Person
+
+PAGE_SIZE = 50
+_TAIL = re.compile(r"^[0-9X]{4,17}$")
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    region: str = ""
+    status: str = ""
+    attribute: str = ""
+    cause: str = ""
+    page: int = 1
+
+
+@dataclass
+class SearchResult:
+    rows: list
+    total: int
+    page: int
+    pages: int
+    query: SearchQuery
+    errors: list[str] = field(default_factory=list)
+
+
+def _persons_matching(text: str):
+    """Person rows matching a name prefix, a full ID number, or the last digits of one."""
+    value = idcard.normalize(text)
+    if len(value) == 18 and _TAIL.match(value):
+        return Q(id_number=value)
+    if _TAIL.match(value):
+        rev = value[::-1]
+        return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
+    return Q(name__gte=text, name__lt=text + "\uffff")
+
+
+def search_households(user: User, query: SearchQuery) -> SearchResult:
+    qs = access.households_for(user)
+    errors = []
+    if query.region:
+        if not re.fullmatch(r"\d{12}", query.region):
+            errors.append(f"区划代码“{query.region}”应为12位数字")
+        else:
+            region = access.access_region(user, query.region)
+            lo, hi = region.code_range()
+            qs = qs.filter(village_id__gte=lo, village_id__lte=hi)
+    if query.status:
+        qs = qs.filter(status=query.status)
+    if query.attribute:
+        qs = qs.filter(attribute=query.attribute)
+    if query.cause:
+        qs = qs.filter(Q(main_cause=query.cause) | Q(other_cause_1=query.cause) | Q(other_cause_2=query.cause))
+    text = query.q.strip()
+    if text:
+        ids = Person.objects.filter(_persons_matching(text)).values("household_id")
+        qs = qs.filter(Q(pk__in=ids) | Q(number=text))
+    total = qs.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    rows = list(
+        qs.select_related("village__parent").order_by("number")[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    )
+    heads = {p.household_id: p for p in Person.objects.filter(
+        household_id__in=[h.pk for h in rows], relation="head", alive=True)}
+    sizes = dict(Person.objects.filter(household_id__in=[h.pk for h in rows], alive=True)
+                 .values_list("household_id").annotate(n=Count("id")))
+    for h in rows:
+        h.head = heads.get(h.pk)
+        h.size = sizes.get(h.pk, 0)
+    return SearchResult(rows=rows, total=total, page=page, pages=pages, query=query, errors=errors)
+
+
+@dataclass
+class HouseholdDetail:
+    household: Household
+    members: list
+    former_members: list
+    incomes: list
+    guarantees: dict  # item → list of checks, newest first
+    timeline: list
+    size: int
+
+
+def household_detail(user: User, pk: int) -> HouseholdDetail:
+    """Everything the household page shows, in a fixed number of queries."""
+    h = access.access_household(user, pk)
+    people = list(h.persons.all().order_by("-alive", "relation", "birth_date"))
+    incomes = list(h.incomes.all())
+    checks: dict = {item: [] for item in GuaranteeItem.values}
+    for g in h.guarantees.all():
+        checks[g.item].append(g)
+    timeline = list(AuditEvent.objects.filter(household_id=h.pk, result="ok")
+                    .exclude(action__in=["reveal", "export"]).order_by("-at", "-id")[:200])
+    living = [p for p in people if p.alive]
+    return HouseholdDetail(household=h, members=living, former_members=[p for p in people if not p.alive],
+                           incomes=incomes, guarantees=checks, timeline=timeline, size=len(living))
+
+
+def region_overview(user: User, code: str):
+    """A region with its children, each child's household count and the status counts."""
+    region = access.access_region(user, code)
+    lo, hi = region.code_range()
+    households = access.households_for(user).filter(village_id__gte=lo, village_id__lte=hi)
+    children = list(region.children.all())
+    counts = {}
+    if children and region.level < 5:
+        n = PREFIX_LEN[region.level + 1]
+        counts = dict(households.annotate(p=Substr("village_id", 1, n)).values_list("p")
+                      .annotate(c=Count("id")).values_list("p", "c"))
+    for c in children:
+        c.household_count = counts.get(c.prefix, 0)
+    by_status = dict(households.values_list("status").annotate(c=Count("id")).values_list("status", "c"))
+    ancestors = []
+    node = region.parent
+    while node is not None:
+        ancestors.insert(0, node)
+        node = node.parent
+    return region, ancestors, children, by_status
+
+
+def reveal(user: User, person: Person, what: str) -> str:
+    """Show a full ID or bank number: allowed roles only, and every showing is logged."""
+    from fupin.core import audit
+    from fupin.core.models import AuditAction
+    from fupin.core.roles import Cap
+
+    cap = Cap.REVEAL_ID if what == "id" else Cap.REVEAL_BANK
+    access.require(user, cap, what=f"查看完整{'身份证号' if what == 'id' else '银行账号'}")
+    audit.record(user, AuditAction.REVEAL, object_type="person" if what == "id" else "household",
+                 object_id=person.pk, household_id=person.household_id,
+                 summary=f"查看{person.name}的完整{'身份证号' if what == 'id' else '银行账号'}")
+    if what == "id":
+        return person.id_number
+    return person.household.bank_account if person.household else ""

@@ -1,0 +1,34 @@
+from django.urls import include, path
+
+from fupin.api.v1 import api
+from fupin.core import views as core
+from fupin.exchange import views as exchange
+from fupin.registry import views as registry
+
+urlpatterns = [
+    path("", core.home),
+    path("login/", core.login_view),
+    path("logout/", core.logout_view),
+    path("password/", core.password_view),
+    path("audit/", core.audit_log),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("regions/<str:code>/", registry.region_page),
+    path("households/", registry.household_search),
+    path("households/new/", registry.household_new),
+    path("households/<int:pk>/", registry.household_page),
+    path("households/<int:pk>/edit/", registry.household_edit),
+    path("households/<int:pk>/persons/new/", registry.person_new),
+    path("households/<int:pk>/split/", registry.household_split),
+    path("households/<int:pk>/merge/", registry.household_merge),
+    path("households/<int:pk>/income/", registry.income_new),
+    path("households/<int:pk>/guarantee/", registry.guarantee_new),
+    path("households/<int:pk>/reveal/<str:what>/", registry.reveal),
+    path("persons/<int:pk>/edit/", registry.person_edit),
+    path("persons/<int:pk>/event/", registry.person_event),
+    path("persons/<int:pk>/reveal/<str:what>/", registry.reveal),
+    path("exchange/", exchange.exchange_page),
+    path("exchange/template.xlsx", exchange.template_download),
+    path("exchange/export.xlsx", exchange.export_download),
+    path("exchange/errors/<str:token>/", exchange.error_workbook),
+    path("api/v1/", api.urls),
+]
