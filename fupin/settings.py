@@ -5,6 +5,7 @@ generates a random key into var/ (which git ignores).
 """
 import os
 import secrets
+import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ def _secret_key() -> str:
     key = os.environ.get("FUPIN_SECRET_KEY")
     if key:
         return key
-    if not (DEMO or DEBUG or os.environ.get("FUPIN_TESTING")):
+    if not (DEMO or DEBUG or os.environ.get("FUPIN_TESTING") or "pytest" in sys.modules):
         raise RuntimeError("FUPIN_SECRET_KEY 未设置：生产部署必须通过环境变量提供密钥")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"

@@ -40,7 +40,7 @@ class SearchResult:
 def _persons_matching(text: str):
     """Person rows matching a name prefix, a full ID number, or the last digits of one."""
     value = idcard.normalize(text)
-    if len(value) == 18 and _TAIL.match(value):
+    if len(value) == 18 and _TAIL.match(value[:17]) and _TAIL.match(value[-4:]):
         return Q(id_number=value)
     if _TAIL.match(value):
         rev = value[::-1]

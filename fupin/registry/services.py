@@ -110,12 +110,17 @@ def _person_from(data: dict, person: Person | None = None) -> Person:
 
 def _save_person(person: Person) -> None:
     _clean(person, exclude=["id_reversed", "household"])
+    head_taken = InvalidInput({"与户主关系": "该户已有户主，一户只能有一位在世户主"})
+    if person.relation == Relation.HEAD and person.alive and person.household_id and Person.objects.filter(
+            household_id=person.household_id, relation=Relation.HEAD, alive=True).exclude(pk=person.pk).exists():
+        raise head_taken
     try:
         with transaction.atomic():
             person.save()
-    except IntegrityError as exc:
-        if "head" in str(exc):
-            raise InvalidInput({"与户主关系": "该户已有户主，一户只能有一位在世户主"}) from None
+    except IntegrityError:
+        # The check above can race with another writer; the partial unique index decides.
+        if person.relation == Relation.HEAD:
+            raise head_taken from None
         raise
 
 

@@ -1,0 +1,82 @@
+"""A small crafted world: two counties, townships, villages, households and one user per role.
+
+Like healthchecks' alice/bob/charlie: fixed users whose scope every test can reason about.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+
+from fupin.core import idcard
+from fupin.core.models import Region, User
+from fupin.core.roles import Role
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+PASSWORD = "Test#Passw0rd-2026"
+COUNTY = "513435000000"
+T1, T2 = "513435100000", "513435101000"
+V1, V2, V3 = "513435100200", "513435100201", "513435101200"
+OTHER_COUNTY, OTHER_VILLAGE = "513436000000", "513436100200"
+
+# Where each role's test user sits.
+ROLE_REGION = {
+    Role.COUNTY_ADMIN: COUNTY, Role.COUNTY_OFFICER: COUNTY, Role.TOWNSHIP_OFFICER: T1,
+    Role.VILLAGE_CADRE: V1, Role.PAIRING_HELPER: V1, Role.SCHOOL_AID: COUNTY, Role.HOSPITAL_WINDOW: COUNTY,
+    Role.HEALTH_OFFICER: COUNTY, Role.CIVIL_AFFAIRS: COUNTY, Role.INSPECTOR: COUNTY, Role.AUDITOR: COUNTY,
+}
+
+
+def pid(birth: str, seq: int, prefix: str = "513435") -> str:
+    return idcard.make_id(prefix, dt.date.fromisoformat(birth), seq)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    rows = [("510000000000", "四川省", 1, None), ("513400000000", "凉山州", 2, "510000000000"),
+            (COUNTY, "甘洛县", 3, "513400000000"), (OTHER_COUNTY, "美姑县", 3, "513400000000"),
+            (T1, "新市坝镇", 4, COUNTY), (T2, "田坝镇", 4, COUNTY), ("513436100000", "巴普镇", 4, OTHER_COUNTY),
+            (V1, "桃源村", 5, T1), (V2, "红星村", 5, T1), (V3, "团结村", 5, T2), (OTHER_VILLAGE, "依果村", 5, "513436100000")]
+    for code, name, level, parent in rows:
+        Region.objects.create(code=code, name=name, level=level, parent_id=parent)
+    users = {}
+    for role, region in ROLE_REGION.items():
+        u = User(username=role.value, role=role, region_id=region, password_changed_at=timezone.now())
+        u.set_password(PASSWORD)
+        u.save()
+        users[role.value] = u
+    from fupin.registry.models import Household, Person
+
+    def household(number, village, members):
+        h = Household.objects.create(number=number, village_id=village, attribute="general", main_cause="illness",
+                                     status="registered", bank_account="6217000011112222333")
+        for name, birth, seq, relation in members:
+            p = Person(household=h, name=name, id_number=pid(birth, seq), birth_date=dt.date.fromisoformat(birth),
+                       sex="M" if seq % 2 else "F", relation=relation, labour="ordinary")
+            p.save()
+        return h
+
+    w = type("World", (), {})()
+    w.users = users
+    w.h1 = household("H1", V1, [("张三", "1970-05-01", 11, "head"), ("李四", "1972-03-02", 22, "spouse"),
+                                ("张小", "2012-09-09", 31, "child")])
+    w.h2 = household("H2", V3, [("王五", "1965-01-15", 51, "head")])
+    w.h3 = household("H3", OTHER_VILLAGE, [("马六", "1980-08-08", 61, "head")])
+    w.h4 = household("H4", V2, [("赵七", "1990-02-02", 71, "head")])
+    return w
+
+
+@pytest.fixture
+def login(client, world):
+    def _login(role: str):
+        client.force_login(world.users[role])
+        return client
+    return _login
