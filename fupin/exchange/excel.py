@@ -94,6 +94,8 @@ def text(max_len: int = 200) -> Callable[[Any], str]:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         s = _cell_text(value)
+        if s[:1] == "'" and s[1:2] in _FORMULA_START:
+            s = s[1:]  # our own export's guard against formula injection, undone on the way back
         if len(s) > max_len:
             raise CellError(f"内容过长（{len(s)}字），最多{max_len}字")
         return s

@@ -189,6 +189,8 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
                     break
         else:
             households[number], first_row[number] = hv, row
+        if values.get("relation") == Relation.HEAD:
+            heads[number].append(row)
         pid = values.get("id_number")
         if not pid:
             continue
@@ -207,8 +209,6 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
         elif pv["sex"] != sex:
             bad(row, "sex", pv["sex"], f"与身份证号第17位（{checked.sex}）不一致")
         persons[pid] = (row, pv, number)
-        if pv["relation"] == Relation.HEAD:
-            heads[number].append(row)
 
     # Region scope and village codes.
     codes = {hv["village"] for hv in households.values() if hv.get("village")}
