@@ -45,7 +45,8 @@ class Household(models.Model):
                    models.Index(fields=["main_cause"]), models.Index(fields=["attribute"])]
         constraints = [
             models.CheckConstraint(condition=~Q(other_cause_1=F("main_cause")) | Q(other_cause_1=""),
-                                   name="household_other_cause_differs"),
+                                   name="household_other_cause_differs",
+                                   violation_error_message="其他致贫原因不能与主要致贫原因相同"),
         ]
 
     def __str__(self) -> str:
@@ -89,13 +90,17 @@ class Person(models.Model):
         verbose_name = "人员"
         constraints = [
             models.UniqueConstraint(fields=["household"], condition=Q(relation="head", alive=True),
-                                    name="person_one_living_head_per_household"),
-            models.CheckConstraint(condition=Q(migrant_months__lte=12), name="person_migrant_months_le_12"),
+                                    name="person_one_living_head_per_household",
+                                    violation_error_message="该户已有户主，一户只能有一位在世户主"),
+            models.CheckConstraint(condition=Q(migrant_months__lte=12), name="person_migrant_months_le_12",
+                                   violation_error_message="务工时间不能超过12个月"),
             models.CheckConstraint(condition=Q(alive=True) | Q(death_date__isnull=False),
-                                   name="person_deceased_has_date"),
+                                   name="person_deceased_has_date",
+                                   violation_error_message="已死亡人员须填写死亡日期"),
             models.CheckConstraint(condition=Q(disability_grade__isnull=True)
                                    | Q(disability_grade__gte=1, disability_grade__lte=4),
-                                   name="person_disability_grade_1_4"),
+                                   name="person_disability_grade_1_4",
+                                   violation_error_message="残疾等级应为1至4级"),
         ]
 
     def save(self, *args, **kwargs):
