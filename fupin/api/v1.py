@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
@@ -238,7 +238,7 @@ def create_household(request, payload: HouseholdIn):
     data = payload.dict()
     data["village"] = access.access_village_for_write(request.auth, data["village"])
     h = services.household_create(actor=request.auth, data=data)
-    return 201, _household(h, 0)
+    return Status(201, _household(h, 0))
 
 
 @api.patch("/households/{household_id}", response=HouseholdOut, tags=["户"])
@@ -263,7 +263,7 @@ def create_person(request, household_id: int, payload: PersonIn):
     data = payload.dict()
     kind, date, note = data.pop("kind"), data.pop("date"), data.pop("note")
     p = services.person_register(actor=request.auth, household=h, data=data, kind=kind, date=date, note=note)
-    return 201, _person(p)
+    return Status(201, _person(p))
 
 
 @api.patch("/persons/{person_id}", response=PersonOut, tags=["人员"])
@@ -301,4 +301,4 @@ def create_event(request, person_id: int, payload: EventIn):
     event = MembershipEvent.objects.filter(person=p).order_by("-id").first()
     if event is None:
         raise NotFound("变动未登记")
-    return 201, _event(event)
+    return Status(201, _event(event))

@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 from fupin.core import access, idcard
 from fupin.core.models import AuditEvent, PREFIX_LEN, Region, User
 
-from .choices import GuaranteeItem
+from .choices import GuaranteeItem, Relation
 from .models import Household, Person
 
 PAGE_SIZE = 50
@@ -98,7 +98,8 @@ class HouseholdDetail:
 def household_detail(user: User, pk: int) -> HouseholdDetail:
     """Everything the household page shows, in a fixed number of queries."""
     h = access.access_household(user, pk)
-    people = list(h.persons.all().order_by("-alive", "relation", "birth_date"))
+    order = {value: i for i, value in enumerate(Relation.values)}
+    people = sorted(h.persons.all(), key=lambda p: (not p.alive, order[p.relation], p.birth_date, p.pk))
     incomes = list(h.incomes.all())
     checks: dict = {item: [] for item in GuaranteeItem.values}
     for g in h.guarantees.all():
