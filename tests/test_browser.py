@@ -1,0 +1,60 @@
+"""Real headless Chromium against the live app, at a phone-sized viewport."""
+import shutil
+
+import pytest
+
+from fupin.core.models import AuditEvent
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                              locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    yield page
+    ctx.close()
+
+
+def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_server, world, phone):
+    head = world.h1.persons.get(relation="head")
+    phone.goto(f"{live_server.url}/login/")
+    phone.fill("input[name=username]", "village_cadre")
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url(f"{live_server.url}/regions/513435100200/")
+    assert phone.inner_text("h1").startswith("桃源村")
+
+    phone.goto(f"{live_server.url}/households/")
+    phone.fill("input[name=q]", head.id_number[-4:])   # live search as the cadre types
+    phone.wait_for_function("document.getElementById('total').textContent === '1'")
+    # on a phone, result rows are cards: labels shown beside values, no table header
+    assert phone.locator("table.cards thead").is_hidden()
+    assert phone.evaluate("getComputedStyle(document.querySelector('table.cards tr')).display") == "block"
+    phone.click("text=H1")
+    phone.wait_for_url(f"{live_server.url}/households/{world.h1.pk}/")
+    masked = f"{head.id_number[:6]}********{head.id_number[-4:]}"
+    row = phone.locator("#members tbody tr").first
+    assert row.locator(".masked").inner_text() == masked
+    row.locator("button.reveal").click()
+    phone.wait_for_function(f"document.querySelector('#members .masked').textContent === '{head.id_number}'")
+    assert AuditEvent.objects.filter(action="reveal", actor=world.users["village_cadre"]).count() == 1
+    # nothing overflows the phone's width
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
