@@ -85,6 +85,12 @@ def check(raw: object, *, today: dt.date | None = None) -> IdCheck:
     return IdCheck(value, True, None, birth, sex)
 
 
+def facts(valid_id: str) -> tuple[dt.date, str]:
+    """Birth date and sex of an ID that has already passed `check`."""
+    return dt.date(int(valid_id[6:10]), int(valid_id[10:12]), int(valid_id[12:14])), \
+        ("男" if int(valid_id[16]) % 2 else "女")
+
+
 def mask(value: str | None) -> str:
     """510122********1234: keep the address code and the last four characters."""
     if not value:

@@ -243,8 +243,9 @@ def _household(rng, ids, number, village) -> HouseholdSpec:
     return h
 
 
-def generate(persons: int = 15000, *, households: int = 0, seed: int = 2026, min_villages: int = 24) -> County:
-    """At least `persons` persons and at least `households` households."""
+def generate(persons: int = 15000, *, households: int = 0, seed: int = 2026, min_villages: int = 24,
+             living: bool = False) -> County:
+    """At least `persons` persons (living ones only, if `living`) and `households` households."""
     rng = random.Random(seed)
     n_villages = max(min_villages, persons // 800)
     regions, villages = _regions(n_villages)
@@ -256,7 +257,7 @@ def generate(persons: int = 15000, *, households: int = 0, seed: int = 2026, min
         number = f"{village}{len(made) // len(villages) + 1:04d}"
         h = _household(rng, ids, number, village)
         made.append(h)
-        count += len(h.persons)
+        count += sum(p.alive for p in h.persons) if living else len(h.persons)
     return County(regions=regions, households=made)
 
 

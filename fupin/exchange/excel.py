@@ -124,12 +124,18 @@ def choice(enum) -> Callable[[Any], str]:
     by_label.update({_norm_header(value): value for value in enum.values})
     allowed = "、".join(label for _, label in enum.choices)
 
+    seen: dict[str, str] = {}  # a column holds few distinct values: normalise each once
+
     def parse(value):
         if is_blank(value):
             return ""
+        if isinstance(value, str) and value in seen:
+            return seen[value]
         key = _norm_header(value)
         if key not in by_label:
             raise CellError(f"“{_cell_text(value)}”不是可选值；可选：{allowed}")
+        if isinstance(value, str) and len(seen) < 1000:
+            seen[value] = by_label[key]
         return by_label[key]
     return parse
 
@@ -143,6 +149,10 @@ def boolean(value):
         return None
     if isinstance(value, bool):
         return value
+    if value == "是":
+        return True
+    if value == "否":
+        return False
     key = _norm_header(value)
     if key in _TRUE:
         return True

@@ -34,13 +34,16 @@ def _id_number(value):
     return result.id
 
 
+_cause = excel.choice(Cause)
+
+
 def _causes(value):
     if excel.is_blank(value):
         return []
     parts = [p for p in str(value).replace("，", ",").replace("、", ",").split(",") if p.strip()]
     if len(parts) > 2:
         raise CellError("其他致贫原因最多填两项，用“、”分隔")
-    return [excel.choice(Cause)(p) for p in parts]
+    return [_cause(p) for p in parts]
 
 
 HOUSEHOLD_COLUMNS = [
@@ -122,9 +125,9 @@ class ImportReport:
 
 @dataclass
 class _Plan:
-    new_households: list[Household]
+    new_households: list[dict]                         # field values by attname
     changed_households: list[tuple[Household, dict]]
-    new_persons: list[tuple[Person, str]]              # person, household number
+    new_persons: list[tuple[dict, str]]                # field values, household number
     changed_persons: list[tuple[Person, dict]]
 
 
@@ -139,7 +142,7 @@ def _household_values(values: dict) -> dict:
     return out
 
 
-def _person_values(values: dict, checked: idcard.IdCheck) -> dict:
+def _person_values(values: dict) -> dict:
     out = {k: values.get(k) for k in PERSON_KEYS}
     for k, v in DEFAULTS.items():
         if k in PERSON_KEYS and out.get(k) in (None, ""):
@@ -197,17 +200,17 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
         if pid in persons:
             bad(row, "id_number", pid, f"与第{persons[pid][0]}行是同一人（证件号码重复）")
             continue
-        checked = idcard.check(pid)
-        pv = _person_values(values, checked)
+        birth, sex_label = idcard.facts(pid)
+        pv = _person_values(values)
         if pv["birth_date"] is None or pv["birth_date"] == "":
-            pv["birth_date"] = checked.birth_date
-        elif pv["birth_date"] != checked.birth_date:
-            bad(row, "birth_date", pv["birth_date"], f"与身份证号中的出生日期 {checked.birth_date} 不一致")
-        sex = "M" if checked.sex == "男" else "F"
+            pv["birth_date"] = birth
+        elif pv["birth_date"] != birth:
+            bad(row, "birth_date", pv["birth_date"], f"与身份证号中的出生日期 {birth} 不一致")
+        sex = "M" if sex_label == "男" else "F"
         if not pv.get("sex"):
             pv["sex"] = sex
         elif pv["sex"] != sex:
-            bad(row, "sex", pv["sex"], f"与身份证号第17位（{checked.sex}）不一致")
+            bad(row, "sex", pv["sex"], f"与身份证号第17位（{sex_label}）不一致")
         persons[pid] = (row, pv, number)
 
     # Region scope and village codes.
@@ -268,8 +271,8 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
     for number, hv in households.items():
         h = existing_h.get(number)
         if h is None:
-            plan.new_households.append(Household(number=number, **{("village_id" if k == "village" else k): v
-                                                                    for k, v in hv.items()}))
+            plan.new_households.append({"number": number, **{("village_id" if k == "village" else k): v
+                                                             for k, v in hv.items()}})
             continue
         current = {k: (h.village_id if k == "village" else getattr(h, k)) for k in hv}
         diff = {k: v for k, v in hv.items() if current[k] != v}
@@ -280,7 +283,7 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
     for pid, (row, pv, number) in persons.items():
         p = existing_p.get(pid)
         if p is None:
-            plan.new_persons.append((Person(id_number=pid, id_reversed=pid[::-1], **pv), number))
+            plan.new_persons.append(({"id_number": pid, "id_reversed": pid[::-1], **pv}, number))
             continue
         diff = {k: v for k, v in pv.items() if getattr(p, k) != v}
         if diff:
@@ -313,54 +316,54 @@ def run_import(user: User, data: bytes, filename: str = "", *, dry_run: bool = F
 
 
 def _apply(user: User, plan: _Plan, report: ImportReport) -> None:
+    from fupin.core.bulk import insert_rows
     from fupin.core.models import AuditEvent
 
     today = dt.date.today()
-    Household.objects.bulk_create(plan.new_households, batch_size=2000)
-    by_number = {h.number: h for h in plan.new_households}
+    insert_rows(Household, plan.new_households)
     for h, diff in plan.changed_households:
         for k, v in diff.items():
             setattr(h, "village_id" if k == "village" else k, v)
-        by_number[h.number] = h
     changed_fields = sorted({("village_id" if k == "village" else k)
                              for _, d in plan.changed_households for k in d} | {"updated_at"})
     if plan.changed_households:
         Household.objects.bulk_update([h for h, _ in plan.changed_households], changed_fields, batch_size=2000)
-    missing = {n for _, n in plan.new_persons} - set(by_number)
-    for chunk in _chunks(sorted(missing)):
-        by_number.update((h.number, h) for h in Household.objects.filter(number__in=chunk))
-    new_persons = []
-    for p, number in plan.new_persons:
-        p.household = by_number[number]
-        new_persons.append(p)
-    Person.objects.bulk_create(new_persons, batch_size=2000)
+    numbers = sorted({n for _, n in plan.new_persons} | {h["number"] for h in plan.new_households})
+    pk_of: dict[str, int] = {}
+    for chunk in _chunks(numbers, 5000):
+        pk_of.update(Household.objects.filter(number__in=chunk).values_list("number", "pk"))
+    insert_rows(Person, [{**p, "household_id": pk_of[number]} for p, number in plan.new_persons])
+    new_ids = [p["id_number"] for p, _ in plan.new_persons]
+    person_pk: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(new_ids, 5000):
+        person_pk.update((i, (pk, hid)) for i, pk, hid in
+                         Person.objects.filter(id_number__in=chunk).values_list("id_number", "pk", "household_id"))
     for p, diff in plan.changed_persons:
         for k, v in diff.items():
             setattr(p, k, v)
-    person_fields = sorted({k for _, d in plan.changed_persons for k in d} | {"updated_at"})
+    changed_person_fields = sorted({k for _, d in plan.changed_persons for k in d} | {"updated_at"})
     if plan.changed_persons:
-        Person.objects.bulk_update([p for p, _ in plan.changed_persons], person_fields, batch_size=2000)
-    MembershipEvent.objects.bulk_create(
-        [MembershipEvent(kind=EventKind.REGISTER, person=p, to_household=p.household, date=today,
-                         note="Excel导入", recorded_by=user) for p in new_persons], batch_size=2000)
-    events = [AuditEvent(actor=user, actor_name=user.username, action=AuditAction.CREATE,
-                         object_type="household", object_id=str(h.pk), household_id=h.pk,
-                         summary=f"导入新增户 {h.number}") for h in plan.new_households]
-    events += [AuditEvent(actor=user, actor_name=user.username, action=AuditAction.UPDATE,
-                          object_type="household", object_id=str(h.pk), household_id=h.pk,
-                          summary=f"导入修改户 {h.number}", detail={"fields": audit.changes({}, d)})
+        Person.objects.bulk_update([p for p, _ in plan.changed_persons], changed_person_fields, batch_size=2000)
+    insert_rows(MembershipEvent, [
+        {"kind": EventKind.REGISTER, "person_id": pk, "to_household_id": hid, "from_household_id": None,
+         "date": today, "note": "Excel导入", "recorded_by_id": user.pk} for pk, hid in person_pk.values()])
+    base = {"actor_id": user.pk, "actor_name": user.username, "result": "ok", "ip": None}
+    events = [{**base, "action": AuditAction.CREATE, "object_type": "household", "object_id": str(pk_of[h["number"]]),
+               "household_id": pk_of[h["number"]], "summary": f"导入新增户 {h['number']}", "detail": {}}
+              for h in plan.new_households]
+    events += [{**base, "action": AuditAction.UPDATE, "object_type": "household", "object_id": str(h.pk),
+                "household_id": h.pk, "summary": f"导入修改户 {h.number}", "detail": {"fields": audit.changes({}, d)}}
                for h, d in plan.changed_households]
-    per_household = defaultdict(int)
-    for p in new_persons:
-        per_household[p.household_id] += 1
-    events += [AuditEvent(actor=user, actor_name=user.username, action=AuditAction.MEMBERSHIP,
-                          object_type="household", object_id=str(hid), household_id=hid,
-                          summary=f"导入登记 {n} 名成员") for hid, n in per_household.items()]
-    events += [AuditEvent(actor=user, actor_name=user.username, action=AuditAction.UPDATE,
-                          object_type="person", object_id=str(p.pk), household_id=p.household_id,
-                          summary=f"导入修改人员 {p.name}", detail={"fields": audit.changes({}, d)})
-               for p, d in plan.changed_persons]
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    per_household: dict[int, int] = defaultdict(int)
+    for _, hid in person_pk.values():
+        per_household[hid] += 1
+    events += [{**base, "action": AuditAction.MEMBERSHIP, "object_type": "household", "object_id": str(hid),
+                "household_id": hid, "summary": f"导入登记 {n} 名成员", "detail": {}}
+               for hid, n in per_household.items()]
+    events += [{**base, "action": AuditAction.UPDATE, "object_type": "person", "object_id": str(p.pk),
+                "household_id": p.household_id, "summary": f"导入修改人员 {p.name}",
+                "detail": {"fields": audit.changes({}, d)}} for p, d in plan.changed_persons]
+    insert_rows(AuditEvent, events)
 
 
 # ---- export and template -----------------------------------------------------------------
