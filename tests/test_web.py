@@ -173,3 +173,4 @@ def test_english_is_available(login, world):
     c.post("/i18n/setlang/", {"language": "en", "next": "/households/"})
     html = c.get("/households/").content.decode()
     assert 'lang="en"' in html
+    assert "<h1>Households</h1>" in html and "Household no." in html
