@@ -275,3 +275,20 @@ def test_template_has_chinese_headers_and_text_cells():
     assert [c.value for c in ws[1]][:3] == ["户编号*", "村代码*", "识别标准"]
     assert ws["Q2"].number_format == "@"
     assert wb["填写说明"]["C8"].value == "待识别、贫困户、已脱贫、返贫、监测对象、风险已消除、已注销"
+
+
+def test_hidden_sheet_before_the_data_is_skipped(world, officer):
+    wb = Workbook()
+    hidden = wb.active
+    hidden.title = "旧数据"
+    hidden.append(HEADERS)
+    hidden.append(row(number="OLD", id_number=pid("1960-01-01", 11)))
+    hidden.sheet_state = "hidden"
+    ws = wb.create_sheet("户籍成员")
+    ws.append(HEADERS)
+    ws.append(row())
+    out = io.BytesIO()
+    wb.save(out)
+    report = hx.run_import(officer, out.getvalue(), "hidden.xlsx")
+    assert (messages(report), list(Household.objects.filter(number__in=["OLD", "N1"]).values_list("number", flat=True))) \
+        == ([], ["N1"])
