@@ -1,0 +1,371 @@
+"""Rules as small expression trees over integer fen, written once and run two ways:
+
+- `evaluate(rule, case, chain)`: one case in plain Python, with a trace (explanation);
+- `compile_polars(rule, ...)`: a Polars expression over a whole roster.
+
+Only integer arithmetic is used: money in fen, ratios in millionths, rounding half up to
+the fen where a ratio is applied. So both modes agree exactly, by construction and by test.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .errors import PolicyError
+from .packs import RATIO_SCALE, Chain
+
+
+class E:
+    def __post_init__(self):
+        # Let rules write plain numbers and lists: If(cond, fee, 0)
+        for name in getattr(self, "__dataclass_fields__", {}):
+            value = getattr(self, name)
+            if name in ("a", "b", "then", "other", "amount", "ratio", "base", "values", "cond") \
+                    and not isinstance(value, E):
+                object.__setattr__(self, name, lift(value))
+
+    def __add__(self, o): return Op("+", self, lift(o))
+    def __radd__(self, o): return Op("+", lift(o), self)
+    def __sub__(self, o): return Op("-", self, lift(o))
+    def __mul__(self, o): return Op("*", self, lift(o))
+    def __rmul__(self, o): return Op("*", lift(o), self)
+    def __floordiv__(self, o): return Op("//", self, lift(o))
+    def __ge__(self, o): return Op(">=", self, lift(o))
+    def __gt__(self, o): return Op(">", self, lift(o))
+    def __le__(self, o): return Op("<=", self, lift(o))
+    def __lt__(self, o): return Op("<", self, lift(o))
+    def __and__(self, o): return Op("and", self, lift(o))
+    def __or__(self, o): return Op("or", self, lift(o))
+    def __invert__(self): return Not(self)
+    def eq(self, o): return Op("==", self, lift(o))
+    def isin(self, values): return In(self, lift(values))
+
+
+@dataclass(frozen=True, eq=False)
+class Var(E):
+    """An input of the case, e.g. the student's stage. `kind`: int, bool, str or date."""
+    name: str
+    kind: str
+    label: str
+    choices: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Const(E):
+    value: object
+
+
+@dataclass(frozen=True, eq=False)
+class P(E):
+    """A parameter, resolved for the case's pack chain on the rule's reference date."""
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Op(E):
+    op: str
+    a: E
+    b: E
+
+
+@dataclass(frozen=True, eq=False)
+class Not(E):
+    a: E
+
+
+@dataclass(frozen=True, eq=False)
+class In(E):
+    a: E
+    values: E
+
+
+@dataclass(frozen=True, eq=False)
+class If(E):
+    cond: E
+    then: E
+    other: E
+    label: str = ""   # the branch's plain-language name, shown in explanations
+
+
+@dataclass(frozen=True, eq=False)
+class Min(E):
+    a: E
+    b: E
+
+
+@dataclass(frozen=True, eq=False)
+class Max(E):
+    a: E
+    b: E
+
+
+@dataclass(frozen=True, eq=False)
+class Ratio(E):
+    """amount × ratio, rounded half up to the fen (amount ≥ 0)."""
+    amount: E
+    ratio: E
+
+
+@dataclass(frozen=True, eq=False)
+class Tiered(E):
+    """Tiered scale: Σ over tiers of (part of base inside the tier) × rate, rounded half up."""
+    base: E
+    scale: P
+
+
+def lift(x) -> E:
+    if isinstance(x, E):
+        return x
+    if isinstance(x, (list, tuple)):
+        return Const(tuple(x))
+    return Const(x)
+
+
+@dataclass
+class Rule:
+    name: str          # machine name, e.g. education.boarding_living
+    label: str         # Chinese name shown on screens and lists
+    formula: E         # amount in fen
+    date: Var          # the date on which parameters are read (per row in batch)
+    description: str = ""
+
+
+@dataclass
+class Trace:
+    params: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
+    branches: list = field(default_factory=list)
+
+
+def variables(expr: E, acc: dict | None = None) -> dict[str, Var]:
+    acc = {} if acc is None else acc
+    if isinstance(expr, Var):
+        acc[expr.name] = expr
+    for child in _children(expr):
+        variables(child, acc)
+    return acc
+
+
+def parameters(expr: E, acc: set | None = None) -> set[str]:
+    acc = set() if acc is None else acc
+    if isinstance(expr, P):
+        acc.add(expr.name)
+    for child in _children(expr):
+        parameters(child, acc)
+    return acc
+
+
+def _children(expr: E):
+    if isinstance(expr, Op):
+        return (expr.a, expr.b)
+    if isinstance(expr, (Not,)):
+        return (expr.a,)
+    if isinstance(expr, In):
+        return (expr.a, expr.values)
+    if isinstance(expr, If):
+        return (expr.cond, expr.then, expr.other)
+    if isinstance(expr, (Min, Max)):
+        return (expr.a, expr.b)
+    if isinstance(expr, Ratio):
+        return (expr.amount, expr.ratio)
+    if isinstance(expr, Tiered):
+        return (expr.base, expr.scale)
+    return ()
+
+
+# ---- one case ---------------------------------------------------------------------------------
+
+def ratio_round(amount: int, ratio: int) -> int:
+    if amount < 0:
+        raise PolicyError(f"按比例计算的金额不能为负（{amount} 分）")
+    return (amount * ratio + RATIO_SCALE // 2) // RATIO_SCALE
+
+
+def tiered(base: int, scale) -> int:
+    total = 0
+    for lo, hi, rate in scale:
+        part = max(0, (base if hi is None else min(base, hi)) - lo)
+        total += part * rate
+    return (total + RATIO_SCALE // 2) // RATIO_SCALE
+
+
+def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | None = None):
+    def ev(e):
+        if isinstance(e, Const):
+            return e.value
+        if isinstance(e, Var):
+            value = case[e.name]
+            if trace is not None:
+                trace.inputs[e.name] = value.isoformat() if isinstance(value, dt.date) else value
+            return value
+        if isinstance(e, P):
+            v = chain.lookup(e.name, date)
+            if trace is not None:
+                trace.params[e.name] = {"value": _show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
+                                        "until": v.end.isoformat() if v.end else None,
+                                        "source": v.source, "pack": v.pack}
+            return v.value
+        if isinstance(e, Op):
+            a, b = ev(e.a), ev(e.b)
+            return _apply(e.op, a, b)
+        if isinstance(e, Not):
+            return not ev(e.a)
+        if isinstance(e, In):
+            return ev(e.a) in ev(e.values)
+        if isinstance(e, If):
+            taken = bool(ev(e.cond))
+            if trace is not None and e.label:
+                trace.branches.append(f"{e.label}：{'是' if taken else '否'}")
+            return ev(e.then) if taken else ev(e.other)
+        if isinstance(e, Min):
+            return min(ev(e.a), ev(e.b))
+        if isinstance(e, Max):
+            return max(ev(e.a), ev(e.b))
+        if isinstance(e, Ratio):
+            return ratio_round(ev(e.amount), ev(e.ratio))
+        if isinstance(e, Tiered):
+            return tiered(ev(e.base), ev(e.scale))
+        raise TypeError(e)
+    return ev(expr)
+
+
+def _apply(op, a, b):
+    if op == "+": return a + b
+    if op == "-": return a - b
+    if op == "*": return a * b
+    if op == "//": return a // b
+    if op == ">=": return a >= b
+    if op == ">": return a > b
+    if op == "<=": return a <= b
+    if op == "<": return a < b
+    if op == "==": return a == b
+    if op == "and": return bool(a) and bool(b)
+    if op == "or": return bool(a) or bool(b)
+    raise ValueError(op)
+
+
+def _show(unit, value):
+    if unit == "yuan":
+        return f"{value // 100}.{value % 100:02d}"
+    if unit == "ratio":
+        from decimal import Decimal
+        return str((Decimal(value) / RATIO_SCALE).normalize())
+    if unit == "scale":
+        return [{"from": _show("yuan", lo), "to": None if hi is None else _show("yuan", hi),
+                 "rate": _show("ratio", r)} for lo, hi, r in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# ---- a roster (Polars) --------------------------------------------------------------------------
+
+def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
+    """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date."""
+    import polars as pl
+
+    cache: dict[str, object] = {}
+
+    def param(name: str):
+        if name in cache:
+            return cache[name]
+        unit = None
+        out = None
+        for k, chain in chains.items():
+            unit = chain.unit(name)
+            for start, end, v in chain.timeline(name):
+                if v is None:
+                    continue
+                cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
+                if end is not None:
+                    cond = cond & (pl.col(date_col) < end)
+                lit = _pl_lit(unit, v.value)
+                out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
+        if out is None:
+            raise PolicyError(f"参数 {name} 在所有政策包中都没有值")
+        cache[name] = (out.otherwise(None), unit)
+        return cache[name]
+
+    def c(e):
+        if isinstance(e, Const):
+            if isinstance(e.value, tuple):
+                return e.value
+            return pl.lit(e.value)
+        if isinstance(e, Var):
+            return pl.col(e.name)
+        if isinstance(e, P):
+            expr_, unit = param(e.name)
+            if unit in ("list", "scale"):
+                return ("param", e.name)
+            return expr_
+        if isinstance(e, Op):
+            a, b = c(e.a), c(e.b)
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "//": lambda: a // b,
+                    ">=": lambda: a >= b, ">": lambda: a > b, "<=": lambda: a <= b, "<": lambda: a < b,
+                    "==": lambda: a == b, "and": lambda: a & b, "or": lambda: a | b}[e.op]()
+        if isinstance(e, Not):
+            return ~c(e.a)
+        if isinstance(e, In):
+            values = c(e.values)
+            if isinstance(values, tuple) and values and values[0] == "param":
+                return _param_list_membership(c(e.a), values[1], chains, date_col)
+            return c(e.a).is_in(list(values))
+        if isinstance(e, If):
+            return pl.when(c(e.cond)).then(c(e.then)).otherwise(c(e.other))
+        if isinstance(e, Min):
+            return pl.min_horizontal(c(e.a), c(e.b))
+        if isinstance(e, Max):
+            return pl.max_horizontal(c(e.a), c(e.b))
+        if isinstance(e, Ratio):
+            return (c(e.amount) * c(e.ratio) + RATIO_SCALE // 2) // RATIO_SCALE
+        if isinstance(e, Tiered):
+            return _tiered_polars(c(e.base), e.scale.name, chains, date_col)
+        raise TypeError(e)
+    return c(expr)
+
+
+def _pl_lit(unit, value):
+    import polars as pl
+
+    if unit in ("yuan", "ratio", "count"):
+        return pl.lit(value, dtype=pl.Int64)
+    if unit == "bool":
+        return pl.lit(value, dtype=pl.Boolean)
+    return pl.lit(value)
+
+
+def _segments(name, chains, date_col):
+    import polars as pl
+
+    for k, chain in chains.items():
+        for start, end, v in chain.timeline(name):
+            if v is None:
+                continue
+            cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
+            if end is not None:
+                cond = cond & (pl.col(date_col) < end)
+            yield cond, v.value
+
+
+def _param_list_membership(a, name, chains, date_col):
+    import polars as pl
+
+    out = None
+    for cond, values in _segments(name, chains, date_col):
+        hit = a.is_in(list(values))
+        out = pl.when(cond).then(hit) if out is None else out.when(cond).then(hit)
+    return out.otherwise(None)
+
+
+def _tiered_polars(base, name, chains, date_col):
+    import polars as pl
+
+    out = None
+    for cond, scale in _segments(name, chains, date_col):
+        total = pl.lit(0, dtype=pl.Int64)
+        for lo, hi, rate in scale:
+            top = base if hi is None else pl.min_horizontal(base, pl.lit(hi))
+            total = total + pl.max_horizontal(top - lo, pl.lit(0)) * rate
+        val = (total + RATIO_SCALE // 2) // RATIO_SCALE
+        out = pl.when(cond).then(val) if out is None else out.when(cond).then(val)
+    return out.otherwise(None)
