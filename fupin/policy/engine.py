@@ -107,7 +107,7 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     for name, var in model.inputs.items():
         if name not in df.columns:
             raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
-        nulls = df.select(pl.col(name).is_null().arg_max(), pl.col(name).null_count()).row(0)
+        nulls = df.select(pl.col(name).is_null().arg_max().alias("i"), pl.col(name).null_count().alias("n")).row(0)
         if nulls[1]:
             raise PolicyError(f"名册第{nulls[0] + 1}行缺少输入“{var.label}”（{name}）")
         if var.choices:
