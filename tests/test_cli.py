@@ -42,3 +42,29 @@ def test_import_dry_run_errors_and_export(world, tmp_path: Path, capsys):
     capsys.readouterr()
     assert main(["export", "households", "--region", "513436000000", "--user", "county_officer", str(out)]) == 2
     assert capsys.readouterr().err.strip() == "找不到区划 513436000000，或不在您的管辖范围内"
+
+
+def test_calc_education_reads_stdin_and_never_touches_the_database(monkeypatch, capsys):
+    case = {"region": "513435100200", "date": "2024-09-01", "stage": "junior", "semester": "autumn",
+            "boarding": True, "registered_poor": True, "dibao": False, "tekun": False, "new_entrant": False, "fee": 0}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps([case, {**case, "id": "b", "stage": "primary"}])))
+    assert main(["calc", "education", "--pack", "sc-513435"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(o["id"], o["total"]) for o in out] == [(None, "1125.00"), ("b", "1000.00")]
+    item = next(i for i in out[0]["items"] if i["rule"] == "education.compulsory_living")
+    assert (item["amount"], item["explanation"]["parameters"]["education.compulsory.boarding_living_per_year.junior"]["value"]) \
+        == ("625.00", "1250.00")
+    monkeypatch.setattr("sys.stdin", io.StringIO("{not json"))
+    assert main(["calc", "education", "--pack", "sc-513435"]) == 2
+    assert json.loads(capsys.readouterr().out) == {"error": "标准输入不是有效的 JSON：第1行第2列 Expecting property name enclosed in double quotes"}
+
+
+def test_packs_list_and_show(capsys):
+    assert main(["packs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["cn-national", "gs-province", "hb-province", "hn-433127",
+                                                   "sc-513435", "sc-province"]
+    assert main(["packs", "show", "sc-513435", "--date", "2024-09-01"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["parameters"]["education.college.entrant_aid"] == {
+        "value": "4000.00", "from": "2017-09-01", "source": "002_2e0b558678c846a3.txt：201X年秋季学期起", "pack": "sc-513435"}

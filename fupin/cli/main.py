@@ -169,6 +169,71 @@ def cmd_token_create(args) -> int:
     return 0
 
 
+def cmd_packs(args) -> int:
+    import datetime as dt
+
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.expr import _show
+    from fupin.policy.packs import PackSet, resolve
+
+    try:
+        if args.sub != "show":
+            for p in PackSet.shipped().packs.values():
+                lo, hi = p.date_range
+                print(f"{p.name:<14} {p.region or '全国':<8} {lo or ''}～{hi or ''}  {p.title}  来源：{p.source}")
+            return 0
+        packs, chain = resolve(args.name)
+        if args.region:
+            chain = packs.for_region(args.region)
+        date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+        names = sorted({n for p in chain.packs for n in p.parameters})
+        out = {"pack": chain.key, "date": date.isoformat(), "parameters": {}}
+        for n in names:
+            try:
+                v = chain.lookup(n, date)
+            except PolicyError as exc:
+                out["parameters"][n] = {"error": exc.message}
+                continue
+            out["parameters"][n] = {"value": _show(chain.unit(n), v.value), "from": v.start.isoformat(),
+                                    "source": v.source, "pack": v.pack}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    except (PolicyError, ValueError) as exc:
+        print(getattr(exc, "message", str(exc)), file=sys.stderr)
+        return 2
+
+
+def cmd_calc(args) -> int:
+    """Read a JSON case (or a list of them) on stdin, print the results as JSON. No database."""
+    from fupin.policy.engine import run_case
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.packs import resolve
+
+    models = {"education": "fupin.policy.rules.education"}
+    try:
+        import importlib
+
+        model = importlib.import_module(models[args.model]).MODEL
+        _, chain = resolve(args.pack)
+        try:
+            doc = json.loads(sys.stdin.read())
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+        cases = doc if isinstance(doc, list) else [doc]
+        out = []
+        for i, case in enumerate(cases, start=1):
+            results = run_case(model, case, chain, row=i if isinstance(doc, list) else None)
+            total = sum(r.amount for r in results)
+            out.append({"id": case.get("id"), "total": f"{total // 100}.{total % 100:02d}", "items": [
+                {"rule": r.rule, "label": r.label, "amount": r.explanation["amount"], "explanation": r.explanation}
+                for r in results]})
+    except PolicyError as exc:
+        print(json.dumps({"error": exc.message}, ensure_ascii=False))
+        return 2
+    print(json.dumps(out if isinstance(doc, list) else out[0], ensure_ascii=False, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fupin", description="扶贫信息系统命令行")
     sub = p.add_subparsers(dest="command", required=True)
@@ -217,6 +282,20 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("username")
     tc.add_argument("--name", default="api")
     tc.set_defaults(func=cmd_token_create)
+
+    packs = sub.add_parser("packs", help="政策包：列出或显示")
+    packs.set_defaults(func=cmd_packs, sub="list")
+    psub = packs.add_subparsers(dest="sub")
+    show = psub.add_parser("show", help="显示一个政策包在某区划、某日期生效的全部参数")
+    show.add_argument("name", help="政策包名称或 YAML 文件路径")
+    show.add_argument("--region", help="按区划代码选择最具体的政策包")
+    show.add_argument("--date", help="YYYY-MM-DD，默认今天")
+    show.set_defaults(func=cmd_packs)
+
+    calc = sub.add_parser("calc", help="按政策计算（从标准输入读 JSON，不访问数据库）")
+    calc.add_argument("model", choices=["education"])
+    calc.add_argument("--pack", required=True, help="政策包名称或 YAML 文件路径")
+    calc.set_defaults(func=cmd_calc)
     return p
 
 
