@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "fupin.core",
     "fupin.registry",
     "fupin.exchange",
+    "fupin.funds",
+    "fupin.education",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,9 @@ from django.urls import include, path
 
 from fupin.api.v1 import api
 from fupin.core import views as core
+from fupin.education import views as education
 from fupin.exchange import views as exchange
+from fupin.funds import views as funds
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -30,5 +32,14 @@ urlpatterns = [
     path("exchange/template.xlsx", exchange.template_download),
     path("exchange/export.xlsx", exchange.export_download),
     path("exchange/errors/<str:token>/", exchange.error_workbook),
+    path("education/", education.runs_page),
+    path("education/runs/<int:pk>/", education.run_page),
+    path("education/runs/<int:pk>/payments.xlsx", education.run_payments),
+    path("education/runs/<int:pk>/<str:action>/", education.run_action),
+    path("education/lines/<int:pk>/explain/", education.line_explain),
+    path("education/dropout/", education.dropout_page),
+    path("education/dropout/<int:person_pk>/visit/", education.dropout_visit),
+    path("education/roster/", education.roster_import),
+    path("funds/", funds.funds_page),
     path("api/v1/", api.urls),
 ]

@@ -55,10 +55,16 @@ def household_search(request):
     return render(request, template, context)
 
 
+# Other rooms add sections to the household page without registry importing them:
+# each entry is (template name, function(user, household) -> context dict).
+HOUSEHOLD_SECTIONS: list = []
+
+
 @fupin_view
 def household_page(request, pk):
     detail = selectors.household_detail(request.user, pk)
-    return render(request, "registry/household.html", {"d": detail, "h": detail.household})
+    sections = [(template, provide(request.user, detail.household)) for template, provide in HOUSEHOLD_SECTIONS]
+    return render(request, "registry/household.html", {"d": detail, "h": detail.household, "sections": sections})
 
 
 def _villages(user):

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class EducationConfig(AppConfig):
+    name = "fupin.education"
+    label = "education"
+    verbose_name = "教育扶贫"
+
+    def ready(self):
+        from fupin.registry.views import HOUSEHOLD_SECTIONS
+
+        from .selectors import household_entitlements
+
+        HOUSEHOLD_SECTIONS.append(("education/partials/household.html",
+                                   lambda user, h: {"entitlements": household_entitlements(user, h)}))

@@ -1,0 +1,109 @@
+"""Schools, the student roster, semester subsidy runs, and dropout control (SPEC §5)."""
+from __future__ import annotations
+
+from django.db import models
+
+from fupin.core.models import Region, User
+
+
+class Stage(models.TextChoices):
+    PRESCHOOL = "preschool", "学前"
+    PRIMARY = "primary", "小学"
+    JUNIOR = "junior", "初中"
+    SENIOR = "senior", "普通高中"
+    SEC_VOC = "sec_voc", "中职"
+    COLLEGE = "college", "高校"
+
+
+class School(models.Model):
+    code = models.CharField("学校代码", max_length=20, unique=True)
+    name = models.CharField("学校名称", max_length=80)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="所在区划")
+    principal = models.CharField("校长", max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class EnrolmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", "在读"
+    SUSPENDED = "suspended", "休学"
+    DROPPED = "dropped", "辍学"
+    TRANSFERRED = "transferred", "转出"
+    GRADUATED = "graduated", "毕业"
+
+
+class Enrolment(models.Model):
+    """One student in one semester ("2024-autumn"). A change after a run is a new row state
+    that the next run picks up as a supplement — never a silent edit of what was paid."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="enrolments")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
+    semester = models.CharField("学期", max_length=12)
+    stage = models.CharField("学段", max_length=10, choices=Stage.choices)
+    grade = models.PositiveSmallIntegerField("年级")
+    boarding = models.BooleanField("寄宿", default=False)
+    status = models.CharField("学籍状态", max_length=12, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ENROLLED)
+    fee = models.BigIntegerField("本学期应缴保教费/学费（分）", default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "semester"], name="enrolment_one_per_semester")]
+        indexes = [models.Index(fields=["semester", "school"])]
+
+
+class RunStatus(models.TextChoices):
+    COMPUTED = "computed", "已计算待审核"
+    APPROVED = "approved", "已审核"
+    POSTED = "posted", "已发放入账"
+
+
+class SubsidyRun(models.Model):
+    semester = models.CharField("学期", max_length=12)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT)
+    supplementary_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.COMPUTED)
+    budget = models.ForeignKey("funds.Account", on_delete=models.PROTECT)
+    computed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    computed_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(null=True)
+    packs = models.CharField("适用政策包", max_length=300)
+    total = models.BigIntegerField(default=0)
+    lines_count = models.PositiveIntegerField(default=0)
+
+
+class RunLine(models.Model):
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="lines")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT)
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT)
+    school = models.ForeignKey(School, on_delete=models.PROTECT)
+    item = models.CharField("待遇项目", max_length=60)
+    amount = models.BigIntegerField("金额（分）")
+    already_paid = models.BigIntegerField("此前已发（分）", default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "school"])]
+
+
+class DropoutVisit(models.Model):
+    """A home visit to a child of compulsory age who is not in school, and its outcome."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="dropout_visits")
+    date = models.DateField("走访日期")
+    visitor = models.CharField("走访人", max_length=60)
+    finding = models.CharField("情况", max_length=300)
+    returned = models.BooleanField("已返校", default=False)
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT)
+
+
+class FiveHeads(models.Model):
+    """五长责任制 per township: county head, township head, education bureau head."""
+
+    township = models.OneToOneField(Region, on_delete=models.PROTECT)
+    county_head = models.CharField("县长", max_length=40)
+    township_head = models.CharField("乡镇长", max_length=40)
+    bureau_head = models.CharField("教育局长", max_length=40)
