@@ -1,0 +1,110 @@
+import datetime as dt
+
+import pytest
+from django.db.models import Sum
+
+from fupin.core.errors import FupinError
+from fupin.funds import selectors, services
+from fupin.funds.models import Account, AccountKind, Entry, PayeeType, Transaction, TxnKind
+
+D = dt.date(2026, 3, 1)
+
+
+@pytest.fixture
+def ledger(world):
+    officer = world.users["county_officer"]
+    budget = services.budget_create(actor=officer, code="edu-2026-central", name="2026年中央教育资助", source="central",
+                               programme="education", year=2026, region=None)
+    services.budget_allocate(actor=officer, budget=budget, amount=100_000, date=D, decision_id="拨-1")
+    head = world.h1.persons.get(relation="head")
+    return officer, budget, services.payee_for_person(head), head
+
+
+def pay(officer, budget, payee, amount, item="education.x", period="2026-spring", decision="run-1"):
+    return services.payments_post(actor=officer, budget=budget, date=D, decision_type="subsidy_run", decision_id=decision,
+                                  payments=[services.Payment(payee, amount, item, period)])
+
+
+def test_payment_moves_money_and_every_transaction_balances(ledger):
+    officer, budget, payee, _ = ledger
+    pay(officer, budget, payee, 30_000)
+    assert (services.balance(budget), services.balance(payee)) == (70_000, 30_000)
+    for t in Transaction.objects.all():
+        assert t.entries.aggregate(s=Sum("amount"))["s"] == 0
+    t = Transaction.objects.get(kind=TxnKind.PAYMENT)
+    assert (t.decision_type, t.decision_id, t.entitlement, t.period) == ("subsidy_run", "run-1", "education.x", "2026-spring")
+
+
+def test_overdraw_is_refused_and_nothing_is_written(ledger):
+    officer, budget, payee, _ = ledger
+    before = Entry.objects.count()
+    with pytest.raises(FupinError) as exc:
+        pay(officer, budget, payee, 100_001)
+    assert exc.value.message == "预算科目“2026年中央教育资助”余额 1000.00 元，不足以支付 1000.01 元；请先拨入资金或调整支付"
+    assert Entry.objects.count() == before
+
+
+def test_duplicate_payment_is_refused(ledger):
+    officer, budget, payee, head = ledger
+    pay(officer, budget, payee, 10_000)
+    with pytest.raises(FupinError) as exc:
+        pay(officer, budget, payee, 10_000, decision="run-2")
+    assert exc.value.message == f"重复支付：{head.name} 的“education.x”（2026-spring）已支付过，共 1 笔重复，本批未支付"
+    assert services.balance(budget) == 90_000
+
+
+def test_reversal_restores_and_can_happen_once(ledger):
+    officer, budget, payee, _ = ledger
+    pay(officer, budget, payee, 10_000)
+    t = Transaction.objects.get(kind=TxnKind.PAYMENT)
+    rev = services.transaction_reverse(actor=officer, txn=t, reason="发错人", date=D)
+    assert (services.balance(budget), services.balance(payee), rev.reverses_id) == (100_000, 0, t.pk)
+    with pytest.raises(FupinError):
+        services.transaction_reverse(actor=officer, txn=t, reason="再冲", date=D)
+    pay(officer, budget, payee, 10_000, decision="run-2")  # after reversal the entitlement can be paid again
+    assert services.balance(payee) == 10_000
+
+
+def test_ledger_is_append_only(ledger):
+    officer, budget, payee, _ = ledger
+    pay(officer, budget, payee, 10_000)
+    e = Entry.objects.first()
+    e.amount = 1
+    with pytest.raises(PermissionError):
+        e.save()
+    with pytest.raises(PermissionError):
+        e.delete()
+    with pytest.raises(PermissionError):
+        Entry.objects.all().update(amount=0)
+    with pytest.raises(PermissionError):
+        Transaction.objects.all().delete()
+
+
+def _raw_payment(budget, payee, amount, date, item="education.x", period="2026-spring"):
+    # Data as it may arrive from a legacy ledger, bypassing the service's checks.
+    t = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, decision_type="legacy", decision_id="L",
+                                   entitlement=item, period=period)
+    Entry.objects.create(transaction=t, account=budget, amount=-amount)
+    Entry.objects.create(transaction=t, account=payee, amount=amount)
+    return t
+
+
+def test_auditor_reports(ledger, world):
+    officer, budget, payee, head = ledger
+    spouse = world.h1.persons.get(relation="spouse")
+    from fupin.registry import services as reg
+    reg.person_death(actor=officer, person=spouse, date=dt.date(2026, 1, 10))
+    dead = services.payee_for_person(spouse)
+    stranger = Account.objects.create(code="person:x", name="外人", kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON,
+                                      payee_id_number="110105194912310021", payee_name="外人")
+    t1 = _raw_payment(budget, dead, 5_000, dt.date(2026, 2, 1))
+    _raw_payment(budget, dead, 5_000, dt.date(2026, 1, 5), item="education.y")  # before death: fine
+    t3 = _raw_payment(budget, stranger, 2_000, D)
+    _raw_payment(budget, payee, 1_000, D)
+    _raw_payment(budget, payee, 1_000, D)
+    assert [r["transaction_id"] for r in selectors.payments_to_deceased()] == [t1.pk]
+    assert [(r["transaction_id"], r["account__payee_name"]) for r in selectors.payments_to_unknown_persons()] == [(t3.pk, "外人")]
+    assert [(r["account__payee_name"], r["n"], r["total"]) for r in selectors.duplicate_payments()] == [(head.name, 2, 2_000)]
+    assert selectors.disbursement_progress() == [{
+        "code": "edu-2026-central", "name": "2026年中央教育资助", "source": "中央财政", "allocated": 100_000,
+        "paid": 14_000, "balance": 86_000, "share_permille": 140}]
