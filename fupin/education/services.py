@@ -92,7 +92,9 @@ def roster_frame(enrolments) -> tuple[pl.DataFrame, list[int]]:
         cols["tekun"].append(assistance == "tekun")
         cols["new_entrant"].append(grade == 1)
         cols["fee"].append(fee)
-    return pl.DataFrame(cols, schema_overrides={"date": pl.Date, "fee": pl.Int64}), ids
+    from fupin.policy.rules.education import STAGES
+    return pl.DataFrame(cols, schema_overrides={"date": pl.Date, "fee": pl.Int64, "stage": pl.Enum(STAGES),
+                                                "semester": pl.Enum(["spring", "autumn"])}), ids
 
 
 def _enrolments_in(region: Region, semester: str):

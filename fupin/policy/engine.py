@@ -83,10 +83,13 @@ def _check_parameters(model: Model, chain: Chain, date: dt.date) -> None:
 def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | None = None) -> list[ItemResult]:
     values = validate_case(model, case, row)
     chain = packs if isinstance(packs, Chain) else packs.for_region(values[model.region.name])
+    checked = set()
     results = []
     for rule in model.rules:
         date = values[rule.date.name]
-        _check_parameters(model, chain, date)
+        if date not in checked:
+            _check_parameters(model, chain, date)
+            checked.add(date)
         trace = Trace()
         amount = evaluate(rule.formula, values, chain, date, trace)
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
@@ -99,6 +102,52 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
     return results
 
 
+def _first_bad_row(df, condition) -> int:
+    import polars as pl
+
+    return df.select(condition.arg_max().alias("i")).row(0)[0] + 1 if condition is not None else 0
+
+
+def _frame_checks(model: Model, schema=None):
+    import polars as pl
+
+    checks = []
+    for name, var in model.inputs.items():
+        checks.append(pl.col(name).is_null().any().alias(f"null:{name}"))
+        dtype = schema.get(name) if schema is not None else None
+        if var.choices and isinstance(dtype, pl.Enum) and set(dtype.categories.to_list()) <= set(var.choices):
+            continue  # an Enum column can only hold its categories: the check is the dtype itself
+        if var.choices:
+            checks.append((~pl.col(name).is_in(list(var.choices))).any().alias(f"choice:{name}"))
+        if var.kind == "int":
+            checks.append((pl.col(name) < 0).any().alias(f"neg:{name}"))
+    return checks
+
+
+def _validate_frame(model: Model, df, flags: dict | None = None) -> None:
+    """No missing column, no null, no value outside its choices. `flags` may come from
+    `_frame_checks` evaluated together with the rules (one parallel pass over the roster)."""
+    import polars as pl
+
+    inputs = model.inputs
+    for name, var in inputs.items():
+        if name not in df.columns:
+            raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
+    if flags is None:
+        flags = df.select(_frame_checks(model)).row(0, named=True)
+    for key, bad in flags.items():
+        if not bad:
+            continue
+        kind, name = key.split(":", 1)
+        var = inputs[name]
+        if kind == "null":
+            raise PolicyError(f"名册第{_first_bad_row(df, pl.col(name).is_null())}行缺少输入“{var.label}”（{name}）")
+        if kind == "choice":
+            i = _first_bad_row(df, ~pl.col(name).is_in(list(var.choices)))
+            raise PolicyError(f"名册第{i}行输入“{var.label}”（{name}）的值 {df[name][i - 1]!r} 不在可选值中")
+        raise PolicyError(f"名册第{_first_bad_row(df, pl.col(name) < 0)}行输入“{var.label}”（{name}）不能为负")
+
+
 def run_batch(model: Model, df, packs: PackSet | Chain):
     """Evaluate every rule over a Polars DataFrame; adds one Int64 column (fen) per rule."""
     import polars as pl
@@ -107,45 +156,41 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     for name, var in model.inputs.items():
         if name not in df.columns:
             raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
-        nulls = df.select(pl.col(name).is_null().arg_max().alias("i"), pl.col(name).null_count().alias("n")).row(0)
-        if nulls[1]:
-            raise PolicyError(f"名册第{nulls[0] + 1}行缺少输入“{var.label}”（{name}）")
-        if var.choices:
-            bad = df.filter(~pl.col(name).is_in(list(var.choices))).head(1)
-            if bad.height:
-                idx = df.with_row_index("_i").filter(~pl.col(name).is_in(list(var.choices)))["_i"][0]
-                raise PolicyError(f"名册第{idx + 1}行输入“{var.label}”（{name}）的值 {bad[name][0]!r} 不在可选值中")
-        if var.kind == "int":
-            neg = df.with_row_index("_i").filter(pl.col(name) < 0).head(1)
-            if neg.height:
-                raise PolicyError(f"名册第{neg['_i'][0] + 1}行输入“{var.label}”（{name}）不能为负")
     region = model.region.name
     if isinstance(packs, Chain):
         chains = {0: packs}
         frame = df.with_columns(pl.lit(0, dtype=pl.Int32).alias("_chain"))
     else:
-        codes = df[region].unique().to_list()
         by_key: dict[str, int] = {}
-        chains = {}
-        mapping = {}
-        for code in codes:
+        chains, mapping = {}, {}
+        for code in df[region].unique().to_list():
             chain = packs.for_region(code)
             k = by_key.setdefault(chain.key, len(by_key))
             chains[k] = chain
             mapping[code] = k
         frame = df.with_columns(pl.col(region).replace_strict(mapping, return_dtype=pl.Int32).alias("_chain"))
-    for rule in model.rules:
-        # every parameter must be in force on every row's date (strict, as in single mode)
-        dates = frame.group_by("_chain").agg(pl.col(rule.date.name).min().alias("lo"), pl.col(rule.date.name).max().alias("hi"))
-        for k, lo, hi in dates.iter_rows():
+    nulls = df.select([pl.col(c).null_count().alias(c) for c in {region, *(r.date.name for r in model.rules)}]).row(0, named=True)
+    if any(nulls.values()):
+        _validate_frame(model, df)  # names the first bad row
+    # every parameter must be in force on every row's date (strict, as in single mode)
+    spans: dict[str, dict] = {}
+    for date_col in sorted({r.date.name for r in model.rules}):
+        rows = frame.group_by("_chain").agg(pl.col(date_col).min().alias("lo"), pl.col(date_col).max().alias("hi"))
+        spans[date_col] = {k: (lo, hi) for k, lo, hi in rows.iter_rows()}
+        for k, (lo, hi) in spans[date_col].items():
             _check_parameters(model, chains[k], lo)
             _check_parameters(model, chains[k], hi)
-    out = frame.with_columns([compile_polars(r.formula, chains, r.date.name).cast(pl.Int64).alias(r.name)
-                              for r in model.rules])
+    exprs = [compile_polars(r.formula, chains, r.date.name, spans[r.date.name]).cast(pl.Int64).alias(r.name)
+             for r in model.rules]
+    # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
+    # the input checks run in the same parallel collect, and are reported before any result is used
+    out, flags = pl.collect_all([frame.lazy().with_columns(exprs), df.lazy().select(_frame_checks(model, df.schema))])
+    _validate_frame(model, df, flags.row(0, named=True))
     if out.height != n:
         raise PolicyError(f"批量计算的行数 {out.height} 与输入 {n} 不一致")
-    for r in model.rules:
-        if out[r.name].null_count():
-            idx = out.with_row_index("_i").filter(pl.col(r.name).is_null())["_i"][0]
-            raise PolicyError(f"第{idx + 1}行的规则 {r.name} 没有得出金额（参数未生效）")
+    nulls = out.select([pl.col(r.name).null_count() for r in model.rules]).row(0)
+    for r, count in zip(model.rules, nulls):
+        if count:
+            i = _first_bad_row(out, pl.col(r.name).is_null())
+            raise PolicyError(f"第{i}行的规则 {r.name} 没有得出金额（参数未生效）")
     return out.drop("_chain")

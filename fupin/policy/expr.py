@@ -260,10 +260,76 @@ def _show(unit, value):
 
 # ---- a roster (Polars) --------------------------------------------------------------------------
 
-def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
-    """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date."""
+def specialize(expr: E, chain: Chain, span: tuple) -> E:
+    """Fold what is constant over a roster that uses one pack chain and dates within `span`:
+    a parameter with one value over the span becomes a constant, operations on constants are
+    computed, and branches with a constant condition are chosen. Same results, simpler plan."""
+    lo, hi = span
+    cache: dict[str, E] = {}
+
+    def const_param(name):
+        if name not in cache:
+            periods = [(a, b, v) for a, b, v in chain.timeline(name) if v is not None and a <= hi and (b is None or b > lo)]
+            one = len(periods) == 1 and periods[0][0] <= lo and (periods[0][1] is None or periods[0][1] > hi)
+            cache[name] = Const(periods[0][2].value) if one and chain.unit(name) != "scale" else P(name)
+        return cache[name]
+
+    def f(e):
+        if isinstance(e, P):
+            return const_param(e.name)
+        if isinstance(e, Op):
+            a, b = f(e.a), f(e.b)
+            if isinstance(a, Const) and isinstance(b, Const):
+                return Const(_apply(e.op, a.value, b.value))
+            if e.op == "and" and (isinstance(a, Const) or isinstance(b, Const)):
+                k, other = (a, b) if isinstance(a, Const) else (b, a)
+                return other if k.value else Const(False)
+            if e.op == "or" and (isinstance(a, Const) or isinstance(b, Const)):
+                k, other = (a, b) if isinstance(a, Const) else (b, a)
+                return Const(True) if k.value else other
+            return Op(e.op, a, b)
+        if isinstance(e, Not):
+            a = f(e.a)
+            return Const(not a.value) if isinstance(a, Const) else Not(a)
+        if isinstance(e, In):
+            a, v = f(e.a), f(e.values)
+            return Const(a.value in v.value) if isinstance(a, Const) and isinstance(v, Const) else In(a, v)
+        if isinstance(e, If):
+            cond = f(e.cond)
+            if isinstance(cond, Const):
+                return f(e.then) if cond.value else f(e.other)
+            then, other = f(e.then), f(e.other)
+            if isinstance(then, Const) and isinstance(other, Const) and then.value == other.value:
+                return then   # both branches give the same amount: the condition does not matter
+            return If(cond, then, other, e.label)
+        if isinstance(e, (Min, Max)):
+            a, b = f(e.a), f(e.b)
+            if isinstance(a, Const) and isinstance(b, Const):
+                return Const((min if isinstance(e, Min) else max)(a.value, b.value))
+            return type(e)(a, b)
+        if isinstance(e, Ratio):
+            a, r = f(e.amount), f(e.ratio)
+            if isinstance(a, Const) and isinstance(r, Const):
+                return Const(ratio_round(a.value, r.value))
+            return Ratio(a, r)
+        if isinstance(e, Tiered):
+            return Tiered(f(e.base), e.scale)
+        return e
+    return f(expr)
+
+
+def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict | None = None):
+    """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date.
+
+    `spans` gives, per chain, the (earliest, latest) date present in the data: periods of a
+    parameter outside it are left out, and a parameter with one period becomes a literal.
+    """
     import polars as pl
 
+    if len(chains) == 1 and spans:
+        (k, chain), = chains.items()
+        if k in spans:
+            expr = specialize(expr, chain, spans[k])
     cache: dict[str, object] = {}
 
     def param(name: str):
@@ -273,14 +339,13 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
         out = None
         for k, chain in chains.items():
             unit = chain.unit(name)
-            for start, end, v in chain.timeline(name):
-                if v is None:
-                    continue
-                cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
-                if end is not None:
-                    cond = cond & (pl.col(date_col) < end)
-                lit = _pl_lit(unit, v.value)
-                out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
+        segments = list(_segments(name, chains, date_col, spans))
+        if len(segments) == 1 and isinstance(segments[0][0], pl.Expr) and segments[0][0].meta.is_literal():
+            cache[name] = (_pl_lit(unit, segments[0][1]), unit)
+            return cache[name]
+        for cond, value in segments:
+            lit = _pl_lit(unit, value)
+            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
         if out is None:
             raise PolicyError(f"参数 {name} 在所有政策包中都没有值")
         cache[name] = (out.otherwise(None), unit)
@@ -290,6 +355,10 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
         if isinstance(e, Const):
             if isinstance(e.value, tuple):
                 return e.value
+            if isinstance(e.value, bool):
+                return pl.lit(e.value, dtype=pl.Boolean)
+            if isinstance(e.value, int):
+                return pl.lit(e.value, dtype=pl.Int64)
             return pl.lit(e.value)
         if isinstance(e, Var):
             return pl.col(e.name)
@@ -308,7 +377,7 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
         if isinstance(e, In):
             values = c(e.values)
             if isinstance(values, tuple) and values and values[0] == "param":
-                return _param_list_membership(c(e.a), values[1], chains, date_col)
+                return _param_list_membership(c(e.a), values[1], chains, date_col, spans)
             return c(e.a).is_in(list(values))
         if isinstance(e, If):
             return pl.when(c(e.cond)).then(c(e.then)).otherwise(c(e.other))
@@ -319,7 +388,7 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str):
         if isinstance(e, Ratio):
             return (c(e.amount) * c(e.ratio) + RATIO_SCALE // 2) // RATIO_SCALE
         if isinstance(e, Tiered):
-            return _tiered_polars(c(e.base), e.scale.name, chains, date_col)
+            return _tiered_polars(c(e.base), e.scale.name, chains, date_col, spans)
         raise TypeError(e)
     return c(expr)
 
@@ -334,38 +403,66 @@ def _pl_lit(unit, value):
     return pl.lit(value)
 
 
-def _segments(name, chains, date_col):
+def _segments(name, chains, date_col, spans=None):
+    """(condition, value) for every pack chain and period in which the parameter has a value."""
     import polars as pl
 
+    single = len(chains) == 1
     for k, chain in chains.items():
-        for start, end, v in chain.timeline(name):
-            if v is None:
-                continue
-            cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
+        periods = [(start, end, v) for start, end, v in chain.timeline(name) if v is not None]
+        if spans and k in spans:
+            lo, hi = spans[k]
+            periods = [(s_, e_, v) for s_, e_, v in periods if s_ <= hi and (e_ is None or e_ > lo)]
+            if single and len(periods) == 1 and periods[0][0] <= lo and (periods[0][1] is None or periods[0][1] > hi):
+                yield pl.lit(True), periods[0][2].value   # one value covers every row's date
+                return
+        for start, end, v in periods:
+            cond = pl.col(date_col) >= start
+            if not single:
+                cond = (pl.col("_chain") == k) & cond
             if end is not None:
                 cond = cond & (pl.col(date_col) < end)
             yield cond, v.value
 
 
-def _param_list_membership(a, name, chains, date_col):
+def _param_list_membership(a, name, chains, date_col, spans=None):
     import polars as pl
 
     out = None
-    for cond, values in _segments(name, chains, date_col):
+    for cond, values in _segments(name, chains, date_col, spans):
         hit = a.is_in(list(values))
         out = pl.when(cond).then(hit) if out is None else out.when(cond).then(hit)
     return out.otherwise(None)
 
 
-def _tiered_polars(base, name, chains, date_col):
+def _tiered_polars(base, name, chains, date_col, spans=None):
+    """Tiers computed once: each tier's bounds and rate are per-row values chosen by period."""
     import polars as pl
 
-    out = None
-    for cond, scale in _segments(name, chains, date_col):
-        total = pl.lit(0, dtype=pl.Int64)
-        for lo, hi, rate in scale:
-            top = base if hi is None else pl.min_horizontal(base, pl.lit(hi))
-            total = total + pl.max_horizontal(top - lo, pl.lit(0)) * rate
-        val = (total + RATIO_SCALE // 2) // RATIO_SCALE
-        out = pl.when(cond).then(val) if out is None else out.when(cond).then(val)
-    return out.otherwise(None)
+    segments = list(_segments(name, chains, date_col, spans))
+    if not segments:
+        return pl.lit(None, dtype=pl.Int64)
+    n = max(len(scale) for _, scale in segments)
+
+    def per_row(pick):
+        values = [pick(scale) for _, scale in segments]
+        if all(v == values[0] for v in values):
+            return None if values[0] is None else pl.lit(values[0], dtype=pl.Int64)
+        out = None
+        for (cond, _), v in zip(segments, values):
+            lit = pl.lit(v, dtype=pl.Int64)
+            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
+        return out.otherwise(None)
+
+    total = pl.lit(0, dtype=pl.Int64)
+    for i in range(n):
+        # a scale with fewer tiers gets empty tiers (rate 0) at the top
+        lo = per_row(lambda sc: sc[i][0] if i < len(sc) else sc[-1][0])
+        hi = per_row(lambda sc: sc[i][1] if i < len(sc) else None)
+        rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
+        top = base if hi is None else pl.min_horizontal(base, hi)
+        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * rate
+    covered = None
+    for cond, _ in segments:
+        covered = cond if covered is None else covered | cond
+    return pl.when(covered).then((total + RATIO_SCALE // 2) // RATIO_SCALE).otherwise(None)
