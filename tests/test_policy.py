@@ -181,3 +181,47 @@ def test_malformed_pack_is_refused(tmp_path, body, message):
         assert exc.value.message == message
     else:
         assert exc.value.message.startswith("政策包 bad.yaml 不是有效的 YAML")
+
+
+# A tiered scale and a ratio whose values change by date, in two regions (two pack chains):
+# single-case and batch must still agree to the fen.
+from fupin.policy.engine import Model  # noqa: E402
+from fupin.policy.expr import Max as _Max, P as _P, Ratio, Rule, Tiered, Var  # noqa: E402
+
+_amount = Var("amount", "int", "金额（分）")
+_region = Var("region", "str", "区划代码")
+_date = Var("date", "date", "日期")
+TIER_MODEL = Model("tiers", [
+    Rule("t.tiered", "分档", Tiered(_Max(_amount - _P("test.threshold"), 0), _P("test.tiers")), _date),
+    Rule("t.ratio", "比例", Ratio(_amount, _P("test.ratio")), _date)], _region)
+TIER_PACKS = PackSet.shipped(extra=[Path(__file__).parent / "packs" / "tiers.yaml"])
+
+
+def test_tiered_scale_by_hand():
+    # 2024: threshold 12000 yuan; 100000 yuan → base 88000: 60000×0.65 + 28000×0.85 = 62800
+    r = run_case(TIER_MODEL, {"region": "513435100200", "date": dt.date(2024, 5, 1), "amount": 10_000_000}, TIER_PACKS)
+    assert [x.amount for x in r] == [6_280_000, 7_000_000]
+    # 2020: threshold 10000; base 90000: 50000×0.6 + 40000×0.7 = 58000; 0.333333 × 100000 = 33333.30
+    r = run_case(TIER_MODEL, {"region": "513435100200", "date": dt.date(2020, 5, 1), "amount": 10_000_000}, TIER_PACKS)
+    assert [x.amount for x in r] == [5_800_000, 3_333_330]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "region": st.sampled_from(["513435100200"]),
+    "date": st.dates(min_value=dt.date(2016, 1, 1), max_value=dt.date(2030, 1, 1)),
+    "amount": st.integers(min_value=0, max_value=50_000_000)}), min_size=1, max_size=30))
+def test_tiered_single_and_batch_agree(cases):
+    df = pl.DataFrame(cases, schema={"region": pl.Utf8, "date": pl.Date, "amount": pl.Int64})
+    out = run_batch(TIER_MODEL, df, TIER_PACKS)
+    for i, case in enumerate(cases):
+        assert [r.amount for r in run_case(TIER_MODEL, case, TIER_PACKS)] == [out["t.tiered"][i], out["t.ratio"][i]]
+
+
+def test_policy_engine_imports_no_django():
+    import subprocess
+    import sys as _sys
+    code = ("import sys; import fupin.policy.engine, fupin.policy.rules.education, fupin.policy.packs; "
+            "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))")
+    out = subprocess.run([_sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

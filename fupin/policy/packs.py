@@ -243,13 +243,14 @@ class PackSet:
 
     def for_region(self, code: str, *, family: str | None = None) -> Chain:
         """The most specific pack whose region is a prefix of `code`."""
-        best = None
-        for p in self.packs.values():
-            if code.startswith(p.region) and (best is None or len(p.region) > len(best.region)):
-                best = p
-        if best is None:
+        matching = [p for p in self.packs.values() if code.startswith(p.region)]
+        if not matching:
             raise PolicyError(f"区划 {code} 没有适用的政策包（连全国默认包也没有）")
-        return self.chain(best.name)
+        longest = max(len(p.region) for p in matching)
+        best = [p for p in matching if len(p.region) == longest]
+        if len(best) > 1:
+            raise PolicyError(f"区划 {code} 同时适用政策包 {'、'.join(sorted(p.name for p in best))}，请只保留一个")
+        return self.chain(best[0].name)
 
 
 def resolve(name_or_path: str) -> tuple[PackSet, Chain]:
