@@ -39,6 +39,7 @@ urlpatterns = [
     path("education/lines/<int:pk>/explain/", education.line_explain),
     path("education/dropout/", education.dropout_page),
     path("education/dropout/<int:person_pk>/visit/", education.dropout_visit),
+    path("education/five-heads/", education.five_heads_save),
     path("education/roster/", education.roster_import),
     path("funds/", funds.funds_page),
     path("api/v1/", api.urls),

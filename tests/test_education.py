@@ -185,3 +185,21 @@ def test_run_pages_through_the_browser_stack(edu, login):
     assert funds.balance(edu["budget"]) == 10_000_000 - 162500
     assert c2.get(f"/education/runs/{run_id}/payments.xlsx").content[:2] == b"PK"
     assert c2.get("/funds/").status_code == 200
+
+
+def test_dropout_page_five_heads_and_visit(edu, login, world):
+    c = login("county_officer")
+    r = c.post("/education/five-heads/", {"township": T1, "semester": SEM, "county_head": "甲县长",
+                                          "township_head": "乙镇长", "bureau_head": "丙局长"})
+    assert r.status_code == 302
+    html = c.get(f"/education/dropout/?township={T1}&semester={SEM}").content.decode()
+    assert '<b id="missing-count">1</b>' in html
+    assert "五长：县长 甲县长；乡镇长 乙镇长；教育局长 丙局长" in html
+    assert "<td data-label=\"家长\">赵七</td>" in html
+    r = c.post(f"/education/dropout/{edu['teen'].pk}/visit/", {"date": "2024-09-10", "finding": "在外打工", "returned": "1"})
+    assert r.status_code == 302
+    from fupin.education.models import DropoutVisit
+    v = DropoutVisit.objects.get()
+    assert (v.person_id, v.returned, v.finding) == (edu["teen"].pk, True, "在外打工")
+    assert c.post("/education/five-heads/", {"township": V1, "county_head": "x", "township_head": "y",
+                                             "bureau_head": "z"}).status_code == 400

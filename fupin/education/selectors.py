@@ -88,6 +88,10 @@ def dropout_list(user: User, township_code: str, semester: str):
                                             person__in=children).values_list("person_id", flat=True))
     missing = [c for c in children.order_by("household__village_id", "household__number", "birth_date")
                if c.pk not in enrolled]
+    heads = dict(access.persons_for(user).filter(household_id__in={c.household_id for c in missing}, relation="head",
+                                                 alive=True).values_list("household_id", "name"))
+    for c in missing:
+        c.parent_name = heads.get(c.household_id, "")  # the parent in the five-heads roster
     total = children.count()
     target = chain.lookup("education.dropout_target_rate", start).value
     return {"region": region, "semester": semester, "children": total, "missing": missing,

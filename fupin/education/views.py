@@ -93,6 +93,28 @@ def dropout_page(request):
 
 @require_POST
 @fupin_view
+def five_heads_save(request):
+    from django.db import transaction
+
+    from fupin.core import audit
+    from fupin.core.models import AuditAction
+    access.require(request.user, Cap.WRITE)
+    township = access.access_region(request.user, request.POST.get("township", ""))
+    if township.level != 4:
+        raise FupinError("五长责任名单按乡镇设置，请输入乡镇代码")
+    names = {k: request.POST.get(k, "").strip()[:40] for k in ("county_head", "township_head", "bureau_head")}
+    if not all(names.values()):
+        raise FupinError("请填写县长、乡镇长、教育局长三人姓名")
+    with transaction.atomic():
+        FiveHeads.objects.update_or_create(township=township, defaults=names)
+        audit.record(request.user, AuditAction.UPDATE, object_type="five_heads", object_id=township.code,
+                     summary=f"设置 {township.name} 五长责任名单")
+    messages.success(request, "五长责任名单已保存")
+    return redirect(f"/education/dropout/?township={township.code}&semester={request.POST.get('semester', '')}")
+
+
+@require_POST
+@fupin_view
 def dropout_visit(request, person_pk):
     import datetime as dt
     person = access.access_person(request.user, person_pk, Cap.WRITE)
