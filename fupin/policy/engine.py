@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import PolicyError
 from .expr import Rule, Trace, Var, compile_polars, evaluate, parameters, variables
@@ -14,20 +15,25 @@ class Model:
     name: str
     rules: list[Rule]
     region: Var          # which pack applies to a case (by the longest region prefix)
+    extra: tuple = ()    # inputs that are required even if no rule of this pack reads them
 
-    @property
+    @cached_property
     def inputs(self) -> dict[str, Var]:
         acc = {self.region.name: self.region}
+        for v in self.extra:
+            acc[v.name] = v
+        seen: set = set()
         for r in self.rules:
-            variables(r.formula, acc)
+            variables(r.formula, acc, seen)
             acc[r.date.name] = r.date
         return acc
 
-    @property
+    @cached_property
     def parameter_names(self) -> set[str]:
-        names = set()
+        names: set = set()
+        seen: set = set()
         for r in self.rules:
-            parameters(r.formula, names)
+            parameters(r.formula, names, seen)
         return names
 
 
@@ -85,13 +91,14 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
     chain = packs if isinstance(packs, Chain) else packs.for_region(values[model.region.name])
     checked = set()
     results = []
+    memo: dict = {}  # rules of one case share sub-expressions (e.g. settlement steps)
     for rule in model.rules:
         date = values[rule.date.name]
         if date not in checked:
             _check_parameters(model, chain, date)
             checked.add(date)
         trace = Trace()
-        amount = evaluate(rule.formula, values, chain, date, trace)
+        amount = evaluate(rule.formula, values, chain, date, trace, memo if rule.date.name == model.rules[0].date.name else None)
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
             raise PolicyError(f"规则 {rule.name} 得出无效金额 {amount!r}")
         results.append(ItemResult(rule.name, rule.label, amount, {

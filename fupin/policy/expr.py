@@ -20,7 +20,7 @@ class E:
         # Let rules write plain numbers and lists: If(cond, fee, 0)
         for name in getattr(self, "__dataclass_fields__", {}):
             value = getattr(self, name)
-            if name in ("a", "b", "then", "other", "amount", "ratio", "base", "values", "cond") \
+            if name in ("a", "b", "then", "other", "amount", "ratio", "base", "values", "cond", "hi", "lo", "bonus") \
                     and not isinstance(value, E):
                 object.__setattr__(self, name, lift(value))
 
@@ -113,6 +113,16 @@ class Tiered(E):
     scale: P
 
 
+@dataclass(frozen=True, eq=False)
+class TieredDelta(E):
+    """The increase of a tiered amount from `lo` to `hi` (each tier's rate plus `bonus`),
+    rounded half up once: how a yearly cumulative scale pays for one more claim."""
+    hi: E
+    lo: E
+    scale: P
+    bonus: E
+
+
 def lift(x) -> E:
     if isinstance(x, E):
         return x
@@ -137,21 +147,29 @@ class Trace:
     branches: list = field(default_factory=list)
 
 
-def variables(expr: E, acc: dict | None = None) -> dict[str, Var]:
-    acc = {} if acc is None else acc
-    if isinstance(expr, Var):
-        acc[expr.name] = expr
+def _walk(expr: E, seen: set):
+    """Every node once (rules share sub-expressions, so the tree is a DAG)."""
+    if id(expr) in seen:
+        return
+    seen.add(id(expr))
+    yield expr
     for child in _children(expr):
-        variables(child, acc)
+        yield from _walk(child, seen)
+
+
+def variables(expr: E, acc: dict | None = None, seen: set | None = None) -> dict[str, Var]:
+    acc = {} if acc is None else acc
+    for node in _walk(expr, set() if seen is None else seen):
+        if isinstance(node, Var):
+            acc[node.name] = node
     return acc
 
 
-def parameters(expr: E, acc: set | None = None) -> set[str]:
+def parameters(expr: E, acc: set | None = None, seen: set | None = None) -> set[str]:
     acc = set() if acc is None else acc
-    if isinstance(expr, P):
-        acc.add(expr.name)
-    for child in _children(expr):
-        parameters(child, acc)
+    for node in _walk(expr, set() if seen is None else seen):
+        if isinstance(node, P):
+            acc.add(node.name)
     return acc
 
 
@@ -170,6 +188,8 @@ def _children(expr: E):
         return (expr.amount, expr.ratio)
     if isinstance(expr, Tiered):
         return (expr.base, expr.scale)
+    if isinstance(expr, TieredDelta):
+        return (expr.hi, expr.lo, expr.scale, expr.bonus)
     return ()
 
 
@@ -181,29 +201,72 @@ def ratio_round(amount: int, ratio: int) -> int:
     return (amount * ratio + RATIO_SCALE // 2) // RATIO_SCALE
 
 
-def tiered(base: int, scale) -> int:
+def tiered_raw(base: int, scale, bonus: int = 0) -> int:
+    """Σ part × (rate + bonus), in fen × millionths (not rounded)."""
     total = 0
     for lo, hi, rate in scale:
         part = max(0, (base if hi is None else min(base, hi)) - lo)
-        total += part * rate
-    return (total + RATIO_SCALE // 2) // RATIO_SCALE
+        total += part * (rate + bonus)
+    return total
 
 
-def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | None = None):
+def tiered(base: int, scale) -> int:
+    return (tiered_raw(base, scale) + RATIO_SCALE // 2) // RATIO_SCALE
+
+
+def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | None = None,
+             memo: dict | None = None):
+    """Evaluate for one case. `memo` (by node identity) lets rules share sub-expressions: pass
+    the same dict to evaluate several rules of one case and each node is computed once. A memo
+    hit also brings the parameters, inputs and branches its sub-expression used, so each rule's
+    explanation is complete."""
+    memo = {} if memo is None else memo
+    stack = [trace] if trace is not None else None
+
+    def note(kind, key, value):
+        if stack is not None:
+            top = stack[-1]
+            if kind == "branch":
+                top.branches.append(value)
+            else:
+                getattr(top, kind)[key] = value
+
+    def merge(frag):
+        if stack is not None and frag is not None:
+            top = stack[-1]
+            top.params.update(frag.params)
+            top.inputs.update(frag.inputs)
+            top.branches.extend(frag.branches)
+
     def ev(e):
+        key = id(e)
+        if key in memo:
+            value, frag = memo[key]
+            merge(frag)
+            return value
+        if isinstance(e, (Const, Var, P)):
+            return ev_(e)
+        if stack is not None:
+            stack.append(Trace())
+        value = ev_(e)
+        frag = stack.pop() if stack is not None else None
+        memo[key] = (value, frag)
+        merge(frag)
+        return value
+
+    def ev_(e):
         if isinstance(e, Const):
             return e.value
         if isinstance(e, Var):
             value = case[e.name]
-            if trace is not None:
-                trace.inputs[e.name] = value.isoformat() if isinstance(value, dt.date) else value
+            note("inputs", e.name, value.isoformat() if isinstance(value, dt.date) else value)
             return value
         if isinstance(e, P):
             v = chain.lookup(e.name, date)
-            if trace is not None:
-                trace.params[e.name] = {"value": _show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
+            if stack is not None:
+                note("params", e.name, {"value": _show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
                                         "until": v.end.isoformat() if v.end else None,
-                                        "source": v.source, "pack": v.pack}
+                                        "source": v.source, "pack": v.pack})
             return v.value
         if isinstance(e, Op):
             a, b = ev(e.a), ev(e.b)
@@ -214,8 +277,8 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             return ev(e.a) in ev(e.values)
         if isinstance(e, If):
             taken = bool(ev(e.cond))
-            if trace is not None and e.label:
-                trace.branches.append(f"{e.label}：{'是' if taken else '否'}")
+            if e.label:
+                note("branch", None, f"{e.label}：{'是' if taken else '否'}")
             return ev(e.then) if taken else ev(e.other)
         if isinstance(e, Min):
             return min(ev(e.a), ev(e.b))
@@ -225,8 +288,22 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             return ratio_round(ev(e.amount), ev(e.ratio))
         if isinstance(e, Tiered):
             return tiered(ev(e.base), ev(e.scale))
+        if isinstance(e, TieredDelta):
+            hi, lo, scale, bonus = ev(e.hi), ev(e.lo), ev(e.scale), ev(e.bonus)
+            if hi < lo:
+                raise PolicyError("分档增量的上限小于下限")
+            return (tiered_raw(hi, scale, bonus) - tiered_raw(lo, scale, bonus) + RATIO_SCALE // 2) // RATIO_SCALE
         raise TypeError(e)
-    return ev(expr)
+
+    value = ev(expr)
+    if trace is not None:  # a fragment merged twice lists its branches twice: keep the first
+        seen, branches = set(), []
+        for b in trace.branches:
+            if b not in seen:
+                seen.add(b)
+                branches.append(b)
+        trace.branches[:] = branches
+    return value
 
 
 def _apply(op, a, b):
@@ -314,6 +391,8 @@ def specialize(expr: E, chain: Chain, span: tuple) -> E:
             return Ratio(a, r)
         if isinstance(e, Tiered):
             return Tiered(f(e.base), e.scale)
+        if isinstance(e, TieredDelta):
+            return TieredDelta(f(e.hi), f(e.lo), e.scale, f(e.bonus))
         return e
     return f(expr)
 
@@ -389,6 +468,10 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
             return (c(e.amount) * c(e.ratio) + RATIO_SCALE // 2) // RATIO_SCALE
         if isinstance(e, Tiered):
             return _tiered_polars(c(e.base), e.scale.name, chains, date_col, spans)
+        if isinstance(e, TieredDelta):
+            hi = _tiered_polars(c(e.hi), e.scale.name, chains, date_col, spans, bonus=c(e.bonus), raw=True)
+            lo = _tiered_polars(c(e.lo), e.scale.name, chains, date_col, spans, bonus=c(e.bonus), raw=True)
+            return (hi - lo + RATIO_SCALE // 2) // RATIO_SCALE
         raise TypeError(e)
     return c(expr)
 
@@ -435,7 +518,7 @@ def _param_list_membership(a, name, chains, date_col, spans=None):
     return out.otherwise(None)
 
 
-def _tiered_polars(base, name, chains, date_col, spans=None):
+def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=False):
     """Tiers computed once: each tier's bounds and rate are per-row values chosen by period."""
     import polars as pl
 
@@ -461,8 +544,9 @@ def _tiered_polars(base, name, chains, date_col, spans=None):
         hi = per_row(lambda sc: sc[i][1] if i < len(sc) else None)
         rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
         top = base if hi is None else pl.min_horizontal(base, hi)
-        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * rate
+        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
     covered = None
     for cond, _ in segments:
         covered = cond if covered is None else covered | cond
-    return pl.when(covered).then((total + RATIO_SCALE // 2) // RATIO_SCALE).otherwise(None)
+    value = total if raw else (total + RATIO_SCALE // 2) // RATIO_SCALE
+    return pl.when(covered).then(value).otherwise(None)

@@ -1,0 +1,155 @@
+"""One-stop settlement model v1 (SPEC §6.1), as rules. Amounts in fen; no amount here.
+
+Order: fee waivers → basic insurance → critical-illness insurance → medical assistance →
+hospital absorption → top-up funds → patient. Each payer's amount is rounded half up when
+computed; the patient's amount is the residual, so the parts add up to the bill exactly.
+The model is built for the (visit type, level) pairs and the top-up funds a pack defines.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from fupin.policy.engine import Model
+from fupin.policy.errors import PolicyError
+from fupin.policy.expr import If, Max, Min, P, Ratio, Rule, TieredDelta, Var
+from fupin.policy.packs import Chain
+
+VISITS = ("inpatient", "chronic_outpatient", "ordinary_outpatient")
+LEVELS = ("township", "county", "city", "province")
+CATEGORIES = ("tekun", "dibao", "registered_poor", "monitored")
+VISIT_LABELS = {"inpatient": "住院", "chronic_outpatient": "慢病门诊", "ordinary_outpatient": "普通门诊"}
+LEVEL_LABELS = {"township": "乡镇", "county": "县级", "city": "市级", "province": "省级"}
+
+region = Var("region", "str", "区划代码")
+date = Var("discharge_date", "date", "出院（结算）日期")
+visit = Var("visit_type", "str", "就诊类型", VISITS)
+level = Var("level", "str", "医疗机构级别", LEVELS)
+in_county = Var("in_county", "bool", "县域内")
+referred = Var("referred", "bool", "已办转诊")
+cat = {c: Var(c, "bool", {"tekun": "特困", "dibao": "低保", "registered_poor": "建档立卡", "monitored": "监测对象"}[c])
+       for c in CATEGORIES}
+T = Var("total", "int", "医疗总费用（分）")
+I = Var("in_policy", "int", "目录内费用（分）")  # noqa: E741
+W = Var("waivable", "int", "可减免费用（分，含于目录内）")
+basic_ytd = Var("basic_ytd", "int", "本年基本医保已付（分）")
+ci_base_ytd = Var("ci_base_ytd", "int", "本年大病保险累计起付基数（分）")
+ci_ytd = Var("ci_ytd", "int", "本年大病保险已付（分）")
+assist_ytd = Var("assistance_ytd", "int", "本年医疗救助已付（分）")
+
+
+def any_category_in(list_param: str):
+    """The patient has at least one category that the parameter's list names."""
+    out = None
+    for c in CATEGORIES:
+        term = cat[c] & _in(c, list_param)
+        out = term if out is None else out | term
+    return out
+
+
+def _in(value: str, list_param: str):
+    from fupin.policy.expr import Const, In
+    return In(Const(value), P(list_param))
+
+
+def by_visit_level(name: str, pairs):
+    """The parameter `name.<visit>.<level>` for the claim's visit type and level."""
+    expr = None
+    for v, lv in reversed(pairs):
+        p = P(f"{name}.{v}.{lv}")
+        expr = p if expr is None else If(visit.eq(v) & level.eq(lv), p, expr)
+    return expr
+
+
+def pairs_of(chain: Chain, when: dt.date) -> tuple:
+    pairs = []
+    for v in VISITS:
+        for lv in LEVELS:
+            try:
+                chain.lookup(f"health.basic.deductible.{v}.{lv}", when)
+            except PolicyError:
+                continue
+            pairs.append((v, lv))
+    if not pairs:
+        raise PolicyError(f"政策包 {chain.key} 没有任何就诊类型与机构级别的基本医保参数")
+    return tuple(pairs)
+
+
+def funds_of(chain: Chain, when: dt.date) -> tuple:
+    return tuple(chain.lookup("health.topup.funds", when).value)
+
+
+@lru_cache(maxsize=64)
+def build(pairs: tuple, funds: tuple) -> Model:
+    poor = any_category_in("health.poor_categories")
+    waived = If(any_category_in("health.waiver.categories"), W, 0, "属于减免对象")
+    I2 = I - waived
+    T2 = T - waived
+    d = by_visit_level("health.basic.deductible", pairs)
+    d_eff = If(poor, Ratio(d, by_visit_level("health.basic.poor_deductible_multiplier", pairs)), d, "贫困人口起付线减半")
+    r_eff = by_visit_level("health.basic.ratio", pairs) \
+        + If(poor, by_visit_level("health.basic.poor_bonus", pairs), 0, "贫困人口报销比例提高") \
+        - If(~in_county & ~referred, by_visit_level("health.basic.unreferred_cut", pairs), 0, "县外未转诊降低比例")
+    basic = Min(Max(by_visit_level("health.basic.cap", pairs) - basic_ytd, 0),
+                Min(I2, Ratio(Max(I2 - d_eff, 0), r_eff)))
+    ci_base = I2 - basic
+    t_eff = If(poor, Ratio(P("health.ci.threshold"), P("health.ci.poor_threshold_multiplier")), P("health.ci.threshold"),
+               "贫困人口大病起付线降低")
+    ci_raw = Min(ci_base, TieredDelta(Max(ci_base_ytd + ci_base - t_eff, 0), Max(ci_base_ytd - t_eff, 0),
+                                      P("health.ci.tiers"), If(poor, P("health.ci.poor_bonus"), 0)))
+    ci = If(poor & ~P("health.ci.cap_applies_to_poor"), ci_raw,
+            Min(Max(P("health.ci.cap") - ci_ytd, 0), ci_raw), "贫困人口不设大病封顶线")
+    ratio = Max(Max(If(cat["tekun"], P("health.assistance.ratio.tekun"), 0), If(cat["dibao"], P("health.assistance.ratio.dibao"), 0)),
+                Max(If(cat["registered_poor"], P("health.assistance.ratio.registered_poor"), 0),
+                    If(cat["monitored"], P("health.assistance.ratio.monitored"), 0)))
+    assistance = Min(Max(P("health.assistance.cap") - assist_ytd, 0), Ratio(ci_base - ci, ratio))
+    eligible = any_category_in("health.topup.categories") & _in_visit("health.topup.visit_types") \
+        & (in_county | ~P("health.topup.in_county_only"))
+    O = T - I  # noqa: E741
+    absorbed = If(eligible & in_county, Max(O - Ratio(T2, P("health.absorption.share")), 0), 0,
+                  "县域内符合条件：目录外费用超出比例部分由医院承担")
+    patient_before = I2 - basic - ci - assistance + (O - absorbed)
+    excess = If(eligible, Max(patient_before - Ratio(T2, P("health.topup.cap_share")), 0), 0,
+                "符合兜底保障条件：个人自付超过比例部分由兜底资金支付")
+    rules = [Rule("health.waived", "减免", waived, date), Rule("health.basic", "基本医保", basic, date),
+             Rule("health.critical_illness", "大病保险", ci, date), Rule("health.assistance", "医疗救助", assistance, date),
+             Rule("health.absorbed", "医院承担", absorbed, date)]
+    remaining = excess
+    paid = None
+    for code in funds:
+        ytd = Var(f"topup_ytd.{code}", "int", f"本年兜底资金 {code} 已付（分）")
+        balance = Var(f"balance.{code}", "int", f"兜底资金 {code} 当前余额（分）")
+        pay = Min(remaining, Min(Max(P(f"health.topup.cap.{code}") - ytd, 0), balance))
+        rules.append(Rule(f"health.topup.{code}", f"兜底资金 {code}", pay, date))
+        remaining = remaining - pay
+        paid = pay if paid is None else paid + pay
+    rules.append(Rule("health.shortfall", "兜底资金不足（未支付部分，已计入个人）", remaining, date))
+    rules.append(Rule("health.patient", "个人自付", patient_before - (paid if paid is not None else 0), date))
+    return Model("settlement", rules, region, extra=(visit, level, in_county, referred, T, I, W, *cat.values()))
+
+
+def _in_visit(list_param: str):
+    from fupin.policy.expr import In
+    return In(visit, P(list_param))
+
+
+def model_for(chain: Chain, when: dt.date) -> Model:
+    return build(pairs_of(chain, when), funds_of(chain, when))
+
+
+def check_claim(chain: Chain, claim: dict) -> None:
+    """What the rules cannot say by themselves: the pack covers this visit type and level,
+    and the amounts are consistent (in-policy ≤ total, waivable ≤ in-policy)."""
+    when = claim.get("discharge_date")
+    when = dt.date.fromisoformat(when) if isinstance(when, str) else when
+    pairs = pairs_of(chain, when)
+    v, lv = claim.get("visit_type"), claim.get("level")
+    if v in VISITS and lv in LEVELS and (v, lv) not in pairs:
+        raise PolicyError(f"政策包 {chain.key} 没有{LEVEL_LABELS[lv]}医疗机构{VISIT_LABELS[v]}的报销参数；该包支持："
+                          + "、".join(f"{LEVEL_LABELS[b]}{VISIT_LABELS[a]}" for a, b in pairs))
+    t, i, w = claim.get("total"), claim.get("in_policy"), claim.get("waivable")
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in (t, i, w)):
+        if i > t:
+            raise PolicyError(f"目录内费用 {i / 100:.2f} 元大于总费用 {t / 100:.2f} 元")
+        if w > i:
+            raise PolicyError(f"可减免费用 {w / 100:.2f} 元大于目录内费用 {i / 100:.2f} 元")
