@@ -209,6 +209,8 @@ def cmd_calc(args) -> int:
     from fupin.policy.errors import PolicyError
     from fupin.policy.packs import resolve
 
+    if args.model == "settlement":
+        return _calc_settlement(args)
     models = {"education": "fupin.policy.rules.education"}
     try:
         import importlib
@@ -231,6 +233,27 @@ def cmd_calc(args) -> int:
         print(json.dumps({"error": exc.message}, ensure_ascii=False))
         return 2
     print(json.dumps(out if isinstance(doc, list) else out[0], ensure_ascii=False, indent=2))
+    return 0
+
+
+def _calc_settlement(args) -> int:
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.packs import resolve
+    from fupin.policy.rules import health
+
+    try:
+        _, chain = resolve(args.pack)
+        try:
+            claim = json.loads(sys.stdin.read())
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+        result = health.settle(chain, claim)
+    except PolicyError as exc:
+        print(json.dumps({"error": exc.message}, ensure_ascii=False))
+        return 2
+    result.pop("_fen")
+    result.pop("_ci_base")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -293,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_packs)
 
     calc = sub.add_parser("calc", help="按政策计算（从标准输入读 JSON，不访问数据库）")
-    calc.add_argument("model", choices=["education"])
+    calc.add_argument("model", choices=["education", "settlement"])
     calc.add_argument("--pack", required=True, help="政策包名称或 YAML 文件路径")
     calc.set_defaults(func=cmd_calc)
     return p

@@ -153,3 +153,98 @@ def check_claim(chain: Chain, claim: dict) -> None:
             raise PolicyError(f"目录内费用 {i / 100:.2f} 元大于总费用 {t / 100:.2f} 元")
         if w > i:
             raise PolicyError(f"可减免费用 {w / 100:.2f} 元大于目录内费用 {i / 100:.2f} 元")
+
+
+# ---- a claim as people write it (yuan, category names) ↔ the engine's case (fen) ---------------
+
+def _fen(value, where: str) -> int:
+    from decimal import Decimal, InvalidOperation
+    if isinstance(value, float) or isinstance(value, bool):
+        raise PolicyError(f"{where}应写成字符串或整数形式的元，如 \"100000.00\"，不能用浮点数")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyError(f"{where}“{value}”不是金额") from None
+    fen = d * 100
+    if fen != fen.to_integral_value() or d < 0:
+        raise PolicyError(f"{where}“{value}”应为不小于0、最多两位小数的元")
+    return int(fen)
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def claim_to_case(claim: dict, funds: tuple) -> dict:
+    """A claim (see docs/settlement.md) as the model's input case."""
+    if not isinstance(claim, dict):
+        raise PolicyError("结算单应为一个 JSON 对象")
+    for key in ("region", "discharge_date", "visit_type", "level", "in_county", "referred", "categories",
+                "total", "in_policy", "waivable", "ytd", "fund_balances"):
+        if key not in claim:
+            raise PolicyError(f"结算单缺少字段 {key}")
+    cats = claim["categories"]
+    if not isinstance(cats, list) or any(c not in CATEGORIES for c in cats):
+        raise PolicyError(f"categories 应为列表，取值 {', '.join(CATEGORIES)}；实际为 {cats!r}")
+    ytd, balances = claim["ytd"], claim["fund_balances"]
+    if not isinstance(ytd, dict) or not isinstance(balances, dict):
+        raise PolicyError("ytd 和 fund_balances 应为对象")
+    topup = ytd.get("topup", {})
+    case = {
+        "region": claim["region"], "discharge_date": claim["discharge_date"], "visit_type": claim["visit_type"],
+        "level": claim["level"], "in_county": claim["in_county"], "referred": claim["referred"],
+        **{c: c in cats for c in CATEGORIES},
+        "total": _fen(claim["total"], "总费用 total "), "in_policy": _fen(claim["in_policy"], "目录内费用 in_policy "),
+        "waivable": _fen(claim["waivable"], "可减免费用 waivable "),
+    }
+    for key, name in (("basic", "basic_ytd"), ("ci_base", "ci_base_ytd"), ("ci", "ci_ytd"), ("assistance", "assistance_ytd")):
+        if key not in ytd:
+            raise PolicyError(f"ytd 缺少 {key}（本年累计，没有请填 \"0\"）")
+        case[name] = _fen(ytd[key], f"ytd.{key} ")
+    for code in funds:
+        if code not in topup:
+            raise PolicyError(f"ytd.topup 缺少兜底资金 {code}（没有请填 \"0\"）")
+        if code not in balances:
+            raise PolicyError(f"fund_balances 缺少兜底资金 {code} 的余额")
+        case[f"topup_ytd.{code}"] = _fen(topup[code], f"ytd.topup.{code} ")
+        case[f"balance.{code}"] = _fen(balances[code], f"fund_balances.{code} ")
+    return case
+
+
+def settle(chain: Chain, claim: dict) -> dict:
+    """Compute one claim: every payer's amount, the explanation, and the updated accumulators."""
+    from fupin.policy.engine import run_case
+
+    when = claim.get("discharge_date")
+    try:
+        when = dt.date.fromisoformat(when) if isinstance(when, str) else when
+    except ValueError:
+        raise PolicyError(f"出院日期 discharge_date “{when}” 应为 YYYY-MM-DD") from None
+    if not isinstance(when, dt.date):
+        raise PolicyError("结算单缺少出院日期 discharge_date")
+    funds = funds_of(chain, when)
+    case = claim_to_case(claim, funds)
+    check_claim(chain, case)
+    results = run_case(model_for(chain, when), case, chain)
+    amounts = {r.rule: r.amount for r in results}
+    parts = sum(v for k, v in amounts.items() if k != "health.shortfall")
+    assert parts == case["total"], "各方金额之和不等于总费用"  # by construction; guards the model
+    names = {code: chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
+    ci_base = case["in_policy"] - amounts["health.waived"] - amounts["health.basic"]
+    return {
+        "pack": chain.key,
+        "payers": [{"rule": r.rule, "label": names.get(r.rule.removeprefix("health.topup."), r.label),
+                    "amount": yuan(r.amount), "explanation": r.explanation} for r in results],
+        "total": yuan(case["total"]),
+        "patient": yuan(amounts["health.patient"]),
+        "shortfall": yuan(amounts["health.shortfall"]),
+        "accumulators": {
+            "basic": yuan(case["basic_ytd"] + amounts["health.basic"]),
+            "ci_base": yuan(case["ci_base_ytd"] + ci_base),
+            "ci": yuan(case["ci_ytd"] + amounts["health.critical_illness"]),
+            "assistance": yuan(case["assistance_ytd"] + amounts["health.assistance"]),
+            "topup": {code: yuan(case[f"topup_ytd.{code}"] + amounts[f"health.topup.{code}"]) for code in funds},
+        },
+        "_fen": amounts, "_ci_base": ci_base,
+    }
