@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fupin.exchange",
     "fupin.funds",
     "fupin.education",
+    "fupin.health",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from fupin.core import views as core
 from fupin.education import views as education
 from fupin.exchange import views as exchange
 from fupin.funds import views as funds
+from fupin.health import views as health
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -42,5 +43,11 @@ urlpatterns = [
     path("education/five-heads/", education.five_heads_save),
     path("education/roster/", education.roster_import),
     path("funds/", funds.funds_page),
+    path("health/window/", health.window),
+    path("health/window/preview/", health.preview),
+    path("health/window/settle/", health.settle),
+    path("health/claims/<int:pk>/", health.claim_page),
+    path("health/claims/<int:pk>/slip.pdf", health.slip),
+    path("health/claims/<int:pk>/reverse/", health.reverse),
     path("api/v1/", api.urls),
 ]

@@ -302,3 +302,84 @@ def create_event(request, person_id: int, payload: EventIn):
     if event is None:
         raise NotFound("变动未登记")
     return Status(201, _event(event))
+
+
+# ---- settlement for hospital information systems ------------------------------------------------
+
+class SettlementIn(Schema):
+    hospital: str                   # hospital code
+    id_number: str                  # the patient's resident ID number
+    number: str = ""                # the hospital's claim number (required to settle)
+    visit_type: str
+    discharge_date: dt.date
+    in_county: bool
+    referred: bool = False
+    total: str                      # yuan, e.g. "100000.00"
+    in_policy: str
+    waivable: str = "0"
+
+
+class PayerOut(Schema):
+    rule: str
+    label: str
+    amount: str
+
+
+class SettlementOut(Schema):
+    claim_id: Optional[int] = None
+    categories: list[str]
+    payers: list[PayerOut]
+    patient: str
+    shortfall: str
+    total: str
+
+
+def _settlement_args(request, payload: SettlementIn):
+    from fupin.health.models import Hospital
+    from fupin.health.services import find_patient
+
+    hospital = Hospital.objects.filter(code=payload.hospital).first()
+    if hospital is None or not access.in_scope(request.auth, hospital.region_id):
+        raise NotFound(f"找不到医疗机构 {payload.hospital}，或不在您的管辖范围内")
+    person = find_patient(request.auth, payload.id_number)
+    bill = {"discharge_date": payload.discharge_date, "visit_type": payload.visit_type, "in_county": payload.in_county,
+            "referred": payload.referred, "total": payload.total, "in_policy": payload.in_policy,
+            "waivable": payload.waivable}
+    return hospital, person, bill
+
+
+@api.post("/settlements/preview", response=SettlementOut, tags=["结算"], summary="试算（不入账）")
+def settlement_preview(request, payload: SettlementIn):
+    from fupin.health import services as health
+
+    hospital, person, bill = _settlement_args(request, payload)
+    r = health.preview(user=request.auth, hospital=hospital, person=person, bill=bill)
+    return {"categories": r["claim"]["categories"], "payers": r["payers"], "patient": r["patient"],
+            "shortfall": r["shortfall"], "total": r["total"]}
+
+
+@api.post("/settlements", response={201: SettlementOut}, tags=["结算"], summary="结算（入账，同一流水号只能结算一次）")
+def settlement_create(request, payload: SettlementIn):
+    from fupin.health import services as health
+    from fupin.policy.rules.health import yuan
+
+    hospital, person, bill = _settlement_args(request, payload)
+    claim = health.settle(user=request.auth, hospital=hospital, person=person, number=payload.number, bill=bill)
+    labels = claim.explanation.get("_labels", {})
+    return Status(201, {"claim_id": claim.pk, "categories": claim.categories,
+                        "payers": [{"rule": k, "label": labels.get(k, k), "amount": yuan(v)} for k, v in claim.breakdown.items()],
+                        "patient": yuan(claim.patient), "shortfall": yuan(claim.shortfall), "total": yuan(claim.total)})
+
+
+class ReverseIn(Schema):
+    reason: str
+
+
+@api.post("/settlements/{claim_id}/reverse", response=SettlementOut, tags=["结算"], summary="冲销")
+def settlement_reverse(request, claim_id: int, payload: ReverseIn):
+    from fupin.health import services as health
+    from fupin.policy.rules.health import yuan
+
+    claim = health.reverse(user=request.auth, claim_id=claim_id, reason=payload.reason)
+    return {"claim_id": claim.pk, "categories": claim.categories, "payers": [], "patient": yuan(claim.patient),
+            "shortfall": yuan(claim.shortfall), "total": yuan(claim.total)}

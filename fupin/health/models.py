@@ -1,0 +1,63 @@
+"""Hospitals, settled claims and each patient's year-to-date accumulators (SPEC §6.1)."""
+from __future__ import annotations
+
+from django.db import models
+
+from fupin.core.models import Region, User
+
+
+class Hospital(models.Model):
+    code = models.CharField("机构代码", max_length=30, unique=True)
+    name = models.CharField("名称", max_length=80)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="所在区划")
+    level = models.CharField("级别", max_length=10, choices=[("township", "乡镇"), ("county", "县级"),
+                                                          ("city", "市级"), ("province", "省级")])
+
+    def __str__(self):
+        return self.name
+
+
+class ClaimStatus(models.TextChoices):
+    SETTLED = "settled", "已结算"
+    REVERSED = "reversed", "已冲销"
+
+
+class Claim(models.Model):
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT)
+    number = models.CharField("就诊（结算）流水号", max_length=40)
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="claims")
+    visit_type = models.CharField(max_length=24)
+    level = models.CharField(max_length=10)
+    in_county = models.BooleanField()
+    referred = models.BooleanField()
+    discharge_date = models.DateField("出院日期")
+    categories = models.JSONField("对象类别")
+    total = models.BigIntegerField("总费用（分）")
+    in_policy = models.BigIntegerField("目录内费用（分）")
+    waivable = models.BigIntegerField("可减免费用（分）")
+    patient = models.BigIntegerField("个人自付（分）")
+    shortfall = models.BigIntegerField("兜底资金不足（分）", default=0)
+    breakdown = models.JSONField("各方金额（分）")
+    explanation = models.JSONField("计算依据")
+    pack = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SETTLED)
+    settled_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    settled_at = models.DateTimeField(auto_now_add=True)
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+    reversed_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    reversal_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hospital", "number"], name="claim_settled_once")]
+
+
+class Accumulator(models.Model):
+    """One year-to-date figure of one patient: basic, ci_base, ci, assistance, topup.<fund>."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="accumulators")
+    year = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=40)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "year", "key"], name="accumulator_unique")]

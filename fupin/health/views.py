@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fupin.core import access, idcard
+from fupin.core.errors import FupinError, InvalidInput, NotFound
+from fupin.core.money import amount_in_words
+from fupin.core.roles import Cap
+from fupin.core.views import fupin_view
+from fupin.policy.rules.health import VISITS, VISIT_LABELS
+
+from . import services
+from .models import Claim, Hospital
+
+
+def _hospitals(user):
+    lo, hi = access.scope_range(user)
+    return Hospital.objects.filter(region_id__gte=lo, region_id__lte=hi).order_by("code")
+
+
+def _bill(post) -> dict:
+    errors = {}
+    try:
+        date = dt.date.fromisoformat(post.get("discharge_date", ""))
+    except ValueError:
+        errors["出院日期"] = "应为 YYYY-MM-DD"
+        date = None
+    if post.get("visit_type") not in VISITS:
+        errors["就诊类型"] = "请选择"
+    bill = {"discharge_date": date, "visit_type": post.get("visit_type"), "in_county": post.get("in_county") == "1",
+            "referred": post.get("referred") == "1"}
+    for key, label in (("total", "总费用"), ("in_policy", "目录内费用"), ("waivable", "可减免费用")):
+        value = (post.get(key) or "0").strip().replace(",", "")
+        bill[key] = value
+        try:
+            from decimal import Decimal
+            d = Decimal(value)
+            if d < 0 or d != d.quantize(Decimal("0.01")):
+                raise ValueError
+        except Exception:
+            errors[label] = f"“{value}”应为不小于0、最多两位小数的金额"
+    if errors:
+        raise InvalidInput(errors)
+    return bill
+
+
+def _context(request):
+    user = request.user
+    hospital = _hospitals(user).filter(pk=request.POST.get("hospital") or request.GET.get("hospital")).first() \
+        or _hospitals(user).first()
+    if hospital is None:
+        raise NotFound("您的辖区内没有登记医疗机构")
+    person = services.find_patient(user, request.POST.get("id_number") or request.GET.get("id_number", ""))
+    return hospital, person
+
+
+@fupin_view
+def window(request):
+    access.require(request.user, Cap.FIND_BY_FULL_ID)
+    ctx = {"hospitals": _hospitals(request.user), "visits": [(v, VISIT_LABELS[v]) for v in VISITS],
+           "today": dt.date.today().isoformat()}
+    if request.GET.get("id_number"):
+        try:
+            hospital, person = _context(request)
+            ctx.update(person=person, hospital=hospital,
+                       categories=services.categories(person, hospital.region_id, dt.date.today()))
+        except FupinError as exc:
+            ctx["error"] = exc.message
+    return render(request, "health/window.html", ctx)
+
+
+@require_POST
+@fupin_view
+def preview(request):
+    try:
+        hospital, person = _context(request)
+        result = services.preview(user=request.user, hospital=hospital, person=person, bill=_bill(request.POST))
+    except FupinError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse({"payers": [{"label": p["label"], "amount": p["amount"], "rule": p["rule"],
+                                     "why": "；".join(p["explanation"]["branches"])} for p in result["payers"]],
+                         "patient": result["patient"], "shortfall": result["shortfall"],
+                         "categories": result["claim"]["categories"]})
+
+
+@require_POST
+@fupin_view
+def settle(request):
+    try:
+        hospital, person = _context(request)
+        claim = services.settle(user=request.user, hospital=hospital, person=person,
+                                number=request.POST.get("number", "").strip(), bill=_bill(request.POST))
+    except FupinError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"/health/window/?id_number={request.POST.get('id_number', '')}&hospital={request.POST.get('hospital', '')}")
+    messages.success(request, f"结算完成，个人自付 {claim.patient / 100:.2f} 元")
+    return redirect(f"/health/claims/{claim.pk}/")
+
+
+def _claim(user, pk) -> Claim:
+    claim = Claim.objects.select_related("hospital", "person").filter(pk=pk).first()
+    if claim is None or not access.in_scope(user, claim.hospital.region_id):
+        raise NotFound("找不到该结算，或不在您的管辖范围内")
+    return claim
+
+
+@fupin_view
+def claim_page(request, pk):
+    access.require(request.user, Cap.FIND_BY_FULL_ID)
+    claim = _claim(request.user, pk)
+    labels = claim.explanation.get("_labels", {})
+    lines = [(labels.get(k, k), v, "；".join(claim.explanation.get(k, {}).get("branches", [])))
+             for k, v in claim.breakdown.items()]
+    return render(request, "health/claim.html", {"claim": claim, "lines": lines,
+                                                 "words": amount_in_words(claim.patient)})
+
+
+@fupin_view
+def slip(request, pk):
+    from fupin.printing.pdf import settlement_slip
+    access.require(request.user, Cap.FIND_BY_FULL_ID)
+    claim = _claim(request.user, pk)
+    pdf = settlement_slip(claim, claim.explanation.get("_labels", {}), amount_in_words(claim.patient),
+                          idcard.mask(claim.person.id_number))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="slip-{claim.pk}.pdf"'
+    return response
+
+
+@require_POST
+@fupin_view
+def reverse(request, pk):
+    try:
+        services.reverse(user=request.user, claim_id=pk, reason=request.POST.get("reason", ""))
+        messages.success(request, "已冲销，累计额与资金账簿已恢复")
+    except FupinError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/health/claims/{pk}/")

@@ -1,0 +1,73 @@
+"""Printed forms as PDF (A4, Chinese). One function per form."""
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"  # a standard Adobe CJK font: every PDF reader has it or a substitute
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -> bytes:
+    """结算单: each payer's line, the patient's amount in figures and in words."""
+    from fupin.policy.rules.health import LEVEL_LABELS, VISIT_LABELS, yuan
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setTitle(f"结算单 {claim.number}")
+    w, h = A4
+    y = h - 25 * mm
+    c.setFont(FONT, 18)
+    c.drawCentredString(w / 2, y, "医疗费用一站式结算单")
+    c.setFont(FONT, 10)
+    y -= 10 * mm
+    rows = [("医疗机构", claim.hospital.name), ("流水号", claim.number), ("患者", claim.person.name),
+            ("身份证号", masked_id), ("对象类别", "、".join({"tekun": "特困", "dibao": "低保", "registered_poor": "建档立卡",
+                                                       "monitored": "监测对象"}[x] for x in claim.categories) or "无"),
+            ("就诊类型", f"{LEVEL_LABELS.get(claim.level, claim.level)}{VISIT_LABELS.get(claim.visit_type, claim.visit_type)}"
+                         f"{'（县域内）' if claim.in_county else '（县域外）'}"),
+            ("出院日期", claim.discharge_date.isoformat()), ("适用政策", claim.pack)]
+    for k, v in rows:
+        c.drawString(25 * mm, y, f"{k}：{v}")
+        y -= 6.5 * mm
+    y -= 3 * mm
+    c.setFont(FONT, 12)
+    c.drawString(25 * mm, y, "费用构成")
+    c.drawRightString(w - 25 * mm, y, "金额（元）")
+    y -= 2 * mm
+    c.line(25 * mm, y, w - 25 * mm, y)
+    y -= 7 * mm
+    for label, amount in [("医疗总费用", claim.total), ("其中：目录内费用", claim.in_policy),
+                          ("目录外费用", claim.total - claim.in_policy)]:
+        c.drawString(25 * mm, y, label)
+        c.drawRightString(w - 25 * mm, y, yuan(amount))
+        y -= 7 * mm
+    c.line(25 * mm, y + 3 * mm, w - 25 * mm, y + 3 * mm)
+    for rule, amount in claim.breakdown.items():
+        if rule in ("health.patient", "health.shortfall"):
+            continue
+        c.drawString(25 * mm, y, labels.get(rule, rule))
+        c.drawRightString(w - 25 * mm, y, yuan(amount))
+        y -= 7 * mm
+    c.line(25 * mm, y + 3 * mm, w - 25 * mm, y + 3 * mm)
+    c.setFont(FONT, 14)
+    c.drawString(25 * mm, y - 2 * mm, "个人自付")
+    c.drawRightString(w - 25 * mm, y - 2 * mm, yuan(claim.patient))
+    y -= 11 * mm
+    c.setFont(FONT, 12)
+    c.drawString(25 * mm, y, f"个人自付（大写）：{amount_in_words}")
+    y -= 8 * mm
+    if claim.shortfall:
+        c.drawString(25 * mm, y, f"注：兜底资金余额不足，未支付 {yuan(claim.shortfall)} 元，已计入个人自付并上报。")
+        y -= 8 * mm
+    c.setFont(FONT, 10)
+    c.drawString(25 * mm, 30 * mm, "经办人：________________    患者（家属）签字：________________")
+    c.drawString(25 * mm, 22 * mm, f"结算时间：{claim.settled_at:%Y-%m-%d %H:%M}    状态：{claim.get_status_display()}")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

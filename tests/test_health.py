@@ -1,0 +1,206 @@
+"""Settlement at the window: the worked examples end to end, refusals, reversal, the slip, the API,
+and two windows settling for one patient at once (PostgreSQL)."""
+import datetime as dt
+import subprocess
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from fupin.core import services as core_services
+from fupin.core.errors import FupinError
+from fupin.core.models import AuditEvent, Region, User
+from fupin.funds import services as funds
+from fupin.funds.models import Entry
+from fupin.health import services
+from fupin.health.models import Accumulator, Claim, Hospital
+from fupin.registry.models import Household, Person
+
+from .conftest import PASSWORD, pid
+
+BILL_1 = {"discharge_date": dt.date(2024, 6, 1), "visit_type": "inpatient", "in_county": True, "referred": False,
+          "total": "100000.00", "in_policy": "90000.00", "waivable": "200.00"}
+BILL_2 = dict(BILL_1, total="60000.00", in_policy="58000.00", waivable="100.00")
+
+
+def build_shili(db_ready=True):
+    """示例省 (region prefix 99): a county hospital and a 低保 registered-poor patient."""
+    for code, name, level, parent in [("990000000000", "示例省", 1, None), ("990100000000", "示例市", 2, "990000000000"),
+                                      ("990101000000", "示例县", 3, "990100000000"),
+                                      ("990101100000", "示例镇", 4, "990101000000"),
+                                      ("990101100200", "示例村", 5, "990101100000")]:
+        Region.objects.create(code=code, name=name, level=level, parent_id=parent)
+    hospital = Hospital.objects.create(code="H990101", name="示例县人民医院", region_id="990101000000", level="county")
+    household = Household.objects.create(number="SL1", village_id="990101100200", attribute="dibao_poor",
+                                         main_cause="illness", status="registered")
+    patient = Person(household=household, name="病人甲", id_number=pid("1960-01-01", 11), birth_date=dt.date(1960, 1, 1),
+                     sex="M", relation="head", labour="lost", assistance="dibao")
+    patient.save()
+    window = User(username="window99", role="hospital_window", region_id="990101000000", password_changed_at=timezone.now())
+    window.set_password(PASSWORD)
+    window.save()
+    officer = User.objects.create(username="officer99", role="county_officer", region_id="990101000000",
+                                  password_changed_at=timezone.now())
+    fund = services._fund_account("wsfp", "卫生扶贫救助基金")
+    funds.budget_allocate(actor=officer, budget=fund, amount=100_000_000, date=dt.date(2024, 1, 1), decision_id="A")
+    return hospital, patient, window, fund
+
+
+@pytest.fixture
+def shili(db):
+    return build_shili()
+
+
+def acc(person):
+    return dict(Accumulator.objects.filter(person=person, year=2024).values_list("key", "amount"))
+
+
+def test_worked_examples_through_the_service_and_the_ledger(shili):
+    hospital, patient, window, fund = shili
+    c1 = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    assert (c1.categories, c1.patient, c1.breakdown["health.topup.wsfp"]) == (["dibao", "registered_poor"], 998000, 135987)
+    c2 = services.settle(user=window, hospital=hospital, person=patient, number="Z2", bill=BILL_2)
+    assert c2.breakdown == {"health.waived": 10000, "health.basic": 4320000, "health.critical_illness": 955500,
+                            "health.assistance": 360150, "health.absorbed": 0, "health.topup.wsfp": 0,
+                            "health.topup.yyax": 0, "health.shortfall": 0, "health.patient": 354350}
+    assert acc(patient) == {"basic": 6712500 + 4320000, "ci_base": 2267500 + 1470000, "ci": 1148875 + 955500,
+                            "assistance": 783038 + 360150, "topup.wsfp": 135987}
+    assert funds.balance(fund) == 100_000_000 - 135987
+    hospital_account = services._hospital_account(hospital)
+    # the hospital receives everything but the waived and absorbed parts
+    assert funds.balance(hospital_account) == (10_000_000 - 20_000 - 201_600) + (6_000_000 - 10_000)
+    for claim in (c1, c2):
+        assert sum(e.amount for e in Entry.objects.filter(transaction=claim.transaction)) == 0
+
+
+def test_same_claim_twice_is_refused_and_changes_nothing(shili):
+    hospital, patient, window, fund = shili
+    services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    before = (acc(patient), Entry.objects.count(), funds.balance(fund))
+    with pytest.raises(FupinError) as exc:
+        services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_2)
+    assert exc.value.message == "流水号 Z1 已结算过，不能重复结算；如需更正请先冲销"
+    assert (acc(patient), Entry.objects.count(), funds.balance(fund)) == before
+
+
+def test_reversal_restores_accumulators_and_ledger(shili):
+    hospital, patient, window, fund = shili
+    c1 = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    services.reverse(user=window, claim_id=c1.pk, reason="录入错误")
+    assert set(acc(patient).values()) == {0}
+    assert funds.balance(fund) == 100_000_000
+    assert funds.balance(services._hospital_account(hospital)) == 0
+    with pytest.raises(FupinError):
+        services.reverse(user=window, claim_id=c1.pk, reason="再冲")
+    # after the reversal the first admission settles exactly as before
+    again = services.settle(user=window, hospital=hospital, person=patient, number="Z1b", bill=BILL_1)
+    assert again.patient == 998000
+
+
+def test_empty_fund_is_skipped_and_the_shortfall_reported(db):
+    hospital, patient, window, fund = build_shili()
+    funds.transaction_reverse(actor=window, txn=Entry.objects.get(account=fund).transaction, reason="清空", date=dt.date(2024, 1, 2))
+    c = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    assert (c.breakdown["health.topup.wsfp"], c.shortfall, c.patient) == (0, 135987, 998000 + 135987)
+    assert "兜底资金不足 1359.87 元" in AuditEvent.objects.get(object_type="claim").summary
+
+
+def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
+    hospital, patient, window, fund = shili
+    client.force_login(window)
+    html = client.get(f"/health/window/?id_number={patient.id_number}").content.decode()
+    assert "<span class=\"status\">低保</span> <span class=\"status\">建档立卡</span>" in html
+    form = {"id_number": patient.id_number, "hospital": hospital.pk, "number": "Z1", "visit_type": "inpatient",
+            "discharge_date": "2024-06-01", "in_county": "1", "total": "100000.00", "in_policy": "90000.00",
+            "waivable": "200.00"}
+    preview = client.post("/health/window/preview/", form).json()
+    assert [(p["label"], p["amount"]) for p in preview["payers"]] == [
+        ("减免", "200.00"), ("基本医保", "67125.00"), ("大病保险", "11488.75"), ("医疗救助", "7830.38"),
+        ("医院承担", "2016.00"), ("卫生扶贫救助基金", "1359.87"), ("医药爱心扶贫基金", "0.00"),
+        ("兜底资金不足（未支付部分，已计入个人）", "0.00"), ("个人自付", "9980.00")]
+    assert client.post("/health/window/preview/", dict(form, total="abc")).json() == {
+        "error": "总费用：“abc”应为不小于0、最多两位小数的金额"}
+    assert Claim.objects.count() == 0
+    r = client.post("/health/window/settle/", form)
+    claim = Claim.objects.get()
+    assert r["Location"] == f"/health/claims/{claim.pk}/"
+    page = client.get(r["Location"]).content.decode()
+    assert '<b id="patient">9,980.00</b> 元（大写：玖仟玖佰捌拾元整）' in page
+    pdf = client.get(f"/health/claims/{claim.pk}/slip.pdf").content
+    path = tmp_path / "slip.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for needle in ("医疗费用一站式结算单", "卫生扶贫救助基金", "1359.87", "9980.00", "玖仟玖佰捌拾元整", "513435********"):
+        assert needle in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(path), str(tmp_path / "slip")], check=True)
+    from PIL import Image  # pillow comes with reportlab
+    img = Image.open(tmp_path / "slip.png").convert("L")
+    assert (img.width, img.height) == (331, 468)  # A4 at 40 dpi
+    dark = sum(1 for v in img.getdata() if v < 128)
+    assert dark > 1500  # the text is really drawn, not a blank page
+
+
+def test_settle_api_for_hospital_systems(shili, client):
+    hospital, patient, window, fund = shili
+    token = core_services.token_create(actor=window, user=window, name="his")
+    h = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    body = {"hospital": "H990101", "id_number": patient.id_number, "number": "HIS-1", "visit_type": "inpatient",
+            "discharge_date": "2024-06-01", "in_county": True, "total": "100000.00", "in_policy": "90000.00",
+            "waivable": "200.00"}
+    r = client.post("/api/v1/settlements/preview", body, content_type="application/json", **h)
+    assert (r.status_code, r.json()["patient"]) == (200, "9980.00")
+    r = client.post("/api/v1/settlements", body, content_type="application/json", **h)
+    assert (r.status_code, r.json()["patient"], r.json()["categories"]) == (201, "9980.00", ["dibao", "registered_poor"])
+    r = client.post("/api/v1/settlements", body, content_type="application/json", **h)
+    assert (r.status_code, r.json()["detail"]) == (400, "流水号 HIS-1 已结算过，不能重复结算；如需更正请先冲销")
+    other = User.objects.create(username="w2", role="hospital_window", region_id="513435000000",
+                                password_changed_at=timezone.now())
+    Region.objects.create(code="513435000000", name="甘洛县", level=3, parent=None)
+    t2 = core_services.token_create(actor=other, user=other, name="x")
+    r = client.post("/api/v1/settlements/preview", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {t2}")
+    assert (r.status_code, r.json()["detail"]) == (404, "找不到医疗机构 H990101，或不在您的管辖范围内")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent connections need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_windows_settle_the_same_patient_at_once_and_lose_no_update():
+    hospital, patient, window, fund = build_shili()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def settle(number, bill):
+        try:
+            barrier.wait()
+            services.settle(user=window, hospital=hospital, person=patient, number=number, bill=bill)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=settle, args=("C1", BILL_1)), threading.Thread(target=settle, args=("C2", BILL_2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    claims = {c.number: c for c in Claim.objects.all()}
+    # whichever went first, the second saw its accumulators: the totals equal a sequential settlement
+    assert acc(patient)["basic"] == claims["C1"].breakdown["health.basic"] + claims["C2"].breakdown["health.basic"]
+    assert acc(patient)["ci_base"] == 2267500 + 1470000
+    assert sum(c.breakdown["health.topup.wsfp"] for c in claims.values()) == acc(patient).get("topup.wsfp", 0)
+    assert funds.balance(fund) == 100_000_000 - acc(patient).get("topup.wsfp", 0)
+    # and each claim equals what settling them one after the other, in the order the database
+    # serialised them, gives
+    from fupin.policy.rules import health as rules
+    chain = services.packs().for_region("990101000000")
+    ytd = {"basic": "0", "ci_base": "0", "ci": "0", "assistance": "0", "topup": {"wsfp": "0", "yyax": "0"}}
+    for claim in sorted(claims.values(), key=lambda c: c.pk):
+        bill = BILL_1 if claim.number == "C1" else BILL_2
+        expected = rules.settle(chain, {"region": "990101000000", "discharge_date": "2024-06-01", "visit_type": "inpatient",
+                                        "level": "county", "in_county": True, "referred": False,
+                                        "categories": ["dibao", "registered_poor"], "total": bill["total"],
+                                        "in_policy": bill["in_policy"], "waivable": bill["waivable"], "ytd": ytd,
+                                        "fund_balances": {"wsfp": "1000000.00", "yyax": "0.00"}})
+        assert claim.breakdown == expected["_fen"]
+        ytd = expected["accumulators"]
