@@ -63,7 +63,7 @@ def test_packs_list_and_show(capsys):
     assert main(["packs"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["cn-national", "gs-province", "hb-province", "hn-433127",
-                                                   "sc-513435", "sc-province"]
+                                                   "sc-513435", "sc-province", "shili-2024"]
     assert main(["packs", "show", "sc-513435", "--date", "2024-09-01"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["parameters"]["education.college.entrant_aid"] == {
