@@ -58,3 +58,36 @@ def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_s
     assert AuditEvent.objects.filter(action="reveal", actor=world.users["village_cadre"]).count() == 1
     # nothing overflows the phone's width
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_hospital_window_settles_a_claim(live_server, phone, browser):
+    from fupin.health.models import Claim
+
+    from .test_health import build_shili
+    hospital, patient, window, fund = build_shili()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "window99")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/health/window/")
+    page.fill("input[name=id_number]", patient.id_number)
+    page.click("text=查找")
+    assert "低保" in page.inner_text("#categories") and "建档立卡" in page.inner_text("#categories")
+    page.fill("input[name=number]", "BR-1")
+    page.fill("input[name=discharge_date]", "2024-06-01")
+    page.fill("input[name=total]", "100000.00")
+    page.fill("input[name=in_policy]", "90000.00")
+    page.fill("input[name=waivable]", "200.00")
+    # the breakdown appears as the officer types
+    page.wait_for_function("document.querySelector(\"#breakdown tr[data-rule='health.patient'] .amount\")"
+                           " && document.querySelector(\"#breakdown tr[data-rule='health.patient'] .amount\").textContent === '9980.00'")
+    assert page.inner_text("#breakdown tr[data-rule='health.topup.wsfp'] .amount") == "1359.87"
+    page.click("text=确认结算")
+    page.wait_for_selector("#patient")
+    assert page.inner_text("#patient") == "9,980.00"
+    assert "玖仟玖佰捌拾元整" in page.content()
+    assert Claim.objects.get().number == "BR-1"
+    ctx.close()
