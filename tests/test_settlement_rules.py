@@ -1,5 +1,6 @@
 """Settlement model v1 (SPEC §6.1): the two worked examples exactly, and the invariants."""
 import copy
+import datetime as dt
 import io
 import json
 
@@ -149,3 +150,33 @@ def test_patient_share_never_falls_when_one_part_of_the_bill_grows(c, extra, in_
     t, i = int(claim["total"].replace(".", "")), int(claim["in_policy"].replace(".", ""))
     grown = dict(claim, total=fen(t + extra), in_policy=fen(i + extra) if in_policy_part else claim["in_policy"])
     assert health.settle(SHILI, grown)["_fen"]["health.patient"] >= small
+
+
+def test_batch_settlement_carries_accumulators_in_claim_order():
+    import polars as pl
+
+    rows = []
+    for patient, bills in ((1, [(10_000_000, 9_000_000, 20_000), (6_000_000, 5_800_000, 10_000)]),
+                           (2, [(300_000, 250_000, 0)]),
+                           (3, [(5_000_000, 4_000_000, 0), (20_000_000, 19_000_000, 0), (100_000, 100_000, 0)])):
+        for seq, (t, i, w) in enumerate(bills):
+            rows.append(dict(patient=patient, seq=seq, region="990101000000", discharge_date=dt.date(2024, 6, 1),
+                             visit_type="inpatient", level="county", in_county=True, referred=False,
+                             tekun=False, dibao=patient != 2, registered_poor=patient != 3, monitored=False,
+                             total=t, in_policy=i, waivable=w, **{"balance.wsfp": 10**12, "balance.yyax": 10**12}))
+    rows.reverse()  # input order is not claim order
+    out = health.settle_batch(SHILI, pl.DataFrame(rows))
+    assert out.height == len(rows)
+    # one by one, in claim order per patient
+    expected = {}
+    for patient in (1, 2, 3):
+        ytd = {"basic": "0", "ci_base": "0", "ci": "0", "assistance": "0", "topup": {"wsfp": "0", "yyax": "0"}}
+        for r in sorted((r for r in rows if r["patient"] == patient), key=lambda r: r["seq"]):
+            cats = [c for c in health.CATEGORIES if r[c]]
+            res = health.settle(SHILI, {**EXAMPLE_1, "categories": cats, "total": fen(r["total"]),
+                                        "in_policy": fen(r["in_policy"]), "waivable": fen(r["waivable"]), "ytd": ytd})
+            expected[(patient, r["seq"])] = res["_fen"]
+            ytd = res["accumulators"]
+    for i, r in enumerate(out.iter_rows(named=True)):
+        assert {k: r[k] for k in expected[(r["patient"], r["seq"])]} == expected[(r["patient"], r["seq"])], i
+    assert expected[(1, 1)]["health.patient"] == 354350  # worked example 2, in the batch too

@@ -248,3 +248,50 @@ def settle(chain: Chain, claim: dict) -> dict:
         },
         "_fen": amounts, "_ci_base": ci_base,
     }
+
+
+def settle_batch(chain: Chain, claims, opening=None):
+    """Settle many claims at once (Polars), carrying each patient's accumulators in claim order.
+
+    `claims`: one row per claim with `patient`, `seq` (order within the patient) and the model's
+    inputs except the accumulators and fund balances (fund balances are taken as unlimited per
+    round's budget check outside; here each fund's `balance.<code>` column must be given).
+    `opening`: optional frame of `patient` plus opening accumulators (default zero).
+    Round k settles every patient's k-th claim together, then adds its results to the
+    accumulators: a cumulative yearly scale depends on the claims before it, so a patient's
+    claims cannot all be computed at once, but all patients' k-th claims can.
+    Returns the claims in their input order with one column per payer (fen).
+    """
+    import polars as pl
+
+    from fupin.policy.engine import run_batch
+
+    when = claims["discharge_date"].min()
+    model = model_for(chain, when)
+    funds = funds_of(chain, when)
+    acc_cols = ["basic_ytd", "ci_base_ytd", "ci_ytd", "assistance_ytd", *(f"topup_ytd.{c}" for c in funds)]
+    n = claims.height
+    frame = claims.with_row_index("_row").with_columns(
+        pl.col("seq").rank("ordinal").over("patient").cast(pl.Int64).alias("_round"))
+    acc = (opening if opening is not None else frame.select("patient").unique()
+           .with_columns([pl.lit(0, dtype=pl.Int64).alias(c) for c in acc_cols]))
+    out = []
+    for k in range(1, int(frame["_round"].max() or 0) + 1):
+        batch = frame.filter(pl.col("_round") == k)
+        joined = batch.join(acc, on="patient", how="left", maintain_order="left")
+        if joined.height != batch.height:
+            raise PolicyError(f"第{k}轮结算连接累计额时行数不符")
+        joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
+        result = run_batch(model, joined, chain)
+        ci_base = pl.col("in_policy") - pl.col("health.waived") - pl.col("health.basic")
+        delta = result.select(
+            "patient", pl.col("health.basic").alias("basic_ytd"), ci_base.alias("ci_base_ytd"),
+            pl.col("health.critical_illness").alias("ci_ytd"), pl.col("health.assistance").alias("assistance_ytd"),
+            *(pl.col(f"health.topup.{c}").alias(f"topup_ytd.{c}") for c in funds))
+        acc = (pl.concat([acc, delta], how="vertical_relaxed").group_by("patient", maintain_order=True)
+               .agg([pl.col(c).sum() for c in acc_cols]))
+        out.append(result.select("_row", *(r.name for r in model.rules)))
+    settled = pl.concat(out).sort("_row")
+    if settled.height != n:
+        raise PolicyError(f"批量结算得出 {settled.height} 行，输入 {n} 行")
+    return claims.with_columns(settled.drop("_row"))
