@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import PolicyError
-from .expr import Rule, Trace, Var, compile_polars, evaluate, parameters, variables
+from .expr import Rule, Trace, Var, compile_polars, evaluate, named_steps, parameters, specialize, variables
 from .packs import Chain, PackSet
 
 
@@ -187,11 +187,26 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
         for k, (lo, hi) in spans[date_col].items():
             _check_parameters(model, chains[k], lo)
             _check_parameters(model, chains[k], hi)
-    exprs = [compile_polars(r.formula, chains, r.date.name, spans[r.date.name]).cast(pl.Int64).alias(r.name)
-             for r in model.rules]
+    formulas = [r.formula for r in model.rules]
+    if len(chains) == 1:
+        (k, chain), = chains.items()
+        formulas = [specialize(f, chain, spans[r.date.name][k]) if k in spans[r.date.name] else f
+                    for f, r in zip(formulas, model.rules)]
+    # Named steps (intermediate results several rules use) become columns, each computed once
+    lazy, columns = frame.lazy(), {}
+    date_of = {id(f): r.date.name for f, r in zip(formulas, model.rules)}
+    first_date = model.rules[0].date.name
+    for step in named_steps(formulas):
+        col = f"_step:{step.name}"
+        lazy = lazy.with_columns(compile_polars(step.expr, chains, first_date, spans[first_date], columns,
+                                                specialized=True).alias(col))
+        columns[step.name] = col
+    exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True)
+             .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used
-    out, flags = pl.collect_all([frame.lazy().with_columns(exprs), df.lazy().select(_frame_checks(model, df.schema))])
+    out, flags = pl.collect_all([lazy.with_columns(exprs).drop(list(columns.values())),
+                                 df.lazy().select(_frame_checks(model, df.schema))])
     _validate_frame(model, df, flags.row(0, named=True))
     if out.height != n:
         raise PolicyError(f"批量计算的行数 {out.height} 与输入 {n} 不一致")

@@ -123,6 +123,14 @@ class TieredDelta(E):
     bonus: E
 
 
+@dataclass(frozen=True, eq=False)
+class Named(E):
+    """An intermediate step with a name (e.g. the basic-insurance payment that later steps use).
+    One case: computed once per case (memo). A roster: computed once as a column."""
+    name: str
+    expr: E
+
+
 def lift(x) -> E:
     if isinstance(x, E):
         return x
@@ -190,6 +198,8 @@ def _children(expr: E):
         return (expr.base, expr.scale)
     if isinstance(expr, TieredDelta):
         return (expr.hi, expr.lo, expr.scale, expr.bonus)
+    if isinstance(expr, Named):
+        return (expr.expr,)
     return ()
 
 
@@ -293,6 +303,8 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             if hi < lo:
                 raise PolicyError("分档增量的上限小于下限")
             return (tiered_raw(hi, scale, bonus) - tiered_raw(lo, scale, bonus) + RATIO_SCALE // 2) // RATIO_SCALE
+        if isinstance(e, Named):
+            return ev(e.expr)
         raise TypeError(e)
 
     value = ev(expr)
@@ -343,6 +355,7 @@ def specialize(expr: E, chain: Chain, span: tuple) -> E:
     computed, and branches with a constant condition are chosen. Same results, simpler plan."""
     lo, hi = span
     cache: dict[str, E] = {}
+    done: dict[int, E] = {}  # shared sub-expressions are specialised once and stay shared
 
     def const_param(name):
         if name not in cache:
@@ -352,6 +365,15 @@ def specialize(expr: E, chain: Chain, span: tuple) -> E:
         return cache[name]
 
     def f(e):
+        key = id(e)
+        if key not in done:
+            done[key] = f_(e)
+        return done[key]
+
+    def f_(e):
+        if isinstance(e, Named):
+            inner = f(e.expr)
+            return inner if isinstance(inner, Const) else Named(e.name, inner)
         if isinstance(e, P):
             return const_param(e.name)
         if isinstance(e, Op):
@@ -397,7 +419,25 @@ def specialize(expr: E, chain: Chain, span: tuple) -> E:
     return f(expr)
 
 
-def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict | None = None):
+def named_steps(exprs: list[E]) -> list[Named]:
+    """Every Named node, each after the Named nodes it uses (post-order over the DAG)."""
+    order, seen = [], set()
+
+    def visit(e):
+        if id(e) in seen:
+            return
+        seen.add(id(e))
+        for child in _children(e):
+            visit(child)
+        if isinstance(e, Named):
+            order.append(e)
+    for e in exprs:
+        visit(e)
+    return order
+
+
+def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict | None = None,
+                   columns: dict | None = None, specialized: bool = False):
     """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date.
 
     `spans` gives, per chain, the (earliest, latest) date present in the data: periods of a
@@ -405,11 +445,13 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
     """
     import polars as pl
 
-    if len(chains) == 1 and spans:
+    if len(chains) == 1 and spans and not specialized:
         (k, chain), = chains.items()
         if k in spans:
             expr = specialize(expr, chain, spans[k])
     cache: dict[str, object] = {}
+    compiled: dict[int, object] = {}
+    columns = columns or {}   # Named steps already computed as columns: name → column
 
     def param(name: str):
         if name in cache:
@@ -431,6 +473,14 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
         return cache[name]
 
     def c(e):
+        key = id(e)
+        if key not in compiled:
+            compiled[key] = c_(e)
+        return compiled[key]
+
+    def c_(e):
+        if isinstance(e, Named):
+            return pl.col(columns[e.name]) if e.name in columns else c(e.expr)
         if isinstance(e, Const):
             if isinstance(e.value, tuple):
                 return e.value

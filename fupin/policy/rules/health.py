@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
-from fupin.policy.expr import If, Max, Min, P, Ratio, Rule, TieredDelta, Var
+from fupin.policy.expr import If, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
 from fupin.policy.packs import Chain
 
 VISITS = ("inpatient", "chronic_outpatient", "ordinary_outpatient")
@@ -81,36 +81,36 @@ def funds_of(chain: Chain, when: dt.date) -> tuple:
 
 @lru_cache(maxsize=64)
 def build(pairs: tuple, funds: tuple) -> Model:
-    poor = any_category_in("health.poor_categories")
-    waived = If(any_category_in("health.waiver.categories"), W, 0, "属于减免对象")
-    I2 = I - waived
-    T2 = T - waived
+    poor = Named("poor", any_category_in("health.poor_categories"))
+    waived = Named("waived", If(any_category_in("health.waiver.categories"), W, 0, "属于减免对象"))
+    I2 = Named("I2", I - waived)
+    T2 = Named("T2", T - waived)
     d = by_visit_level("health.basic.deductible", pairs)
     d_eff = If(poor, Ratio(d, by_visit_level("health.basic.poor_deductible_multiplier", pairs)), d, "贫困人口起付线减半")
     r_eff = by_visit_level("health.basic.ratio", pairs) \
         + If(poor, by_visit_level("health.basic.poor_bonus", pairs), 0, "贫困人口报销比例提高") \
         - If(~in_county & ~referred, by_visit_level("health.basic.unreferred_cut", pairs), 0, "县外未转诊降低比例")
-    basic = Min(Max(by_visit_level("health.basic.cap", pairs) - basic_ytd, 0),
-                Min(I2, Ratio(Max(I2 - d_eff, 0), r_eff)))
-    ci_base = I2 - basic
+    basic = Named("basic", Min(Max(by_visit_level("health.basic.cap", pairs) - basic_ytd, 0),
+                               Min(I2, Ratio(Max(I2 - d_eff, 0), r_eff))))
+    ci_base = Named("ci_base", I2 - basic)
     t_eff = If(poor, Ratio(P("health.ci.threshold"), P("health.ci.poor_threshold_multiplier")), P("health.ci.threshold"),
                "贫困人口大病起付线降低")
     ci_raw = Min(ci_base, TieredDelta(Max(ci_base_ytd + ci_base - t_eff, 0), Max(ci_base_ytd - t_eff, 0),
                                       P("health.ci.tiers"), If(poor, P("health.ci.poor_bonus"), 0)))
-    ci = If(poor & ~P("health.ci.cap_applies_to_poor"), ci_raw,
-            Min(Max(P("health.ci.cap") - ci_ytd, 0), ci_raw), "贫困人口不设大病封顶线")
+    ci = Named("ci", If(poor & ~P("health.ci.cap_applies_to_poor"), ci_raw,
+                        Min(Max(P("health.ci.cap") - ci_ytd, 0), ci_raw), "贫困人口不设大病封顶线"))
     ratio = Max(Max(If(cat["tekun"], P("health.assistance.ratio.tekun"), 0), If(cat["dibao"], P("health.assistance.ratio.dibao"), 0)),
                 Max(If(cat["registered_poor"], P("health.assistance.ratio.registered_poor"), 0),
                     If(cat["monitored"], P("health.assistance.ratio.monitored"), 0)))
-    assistance = Min(Max(P("health.assistance.cap") - assist_ytd, 0), Ratio(ci_base - ci, ratio))
-    eligible = any_category_in("health.topup.categories") & _in_visit("health.topup.visit_types") \
-        & (in_county | ~P("health.topup.in_county_only"))
+    assistance = Named("assistance", Min(Max(P("health.assistance.cap") - assist_ytd, 0), Ratio(ci_base - ci, ratio)))
+    eligible = Named("eligible", any_category_in("health.topup.categories") & _in_visit("health.topup.visit_types")
+                     & (in_county | ~P("health.topup.in_county_only")))
     O = T - I  # noqa: E741
-    absorbed = If(eligible & in_county, Max(O - Ratio(T2, P("health.absorption.share")), 0), 0,
-                  "县域内符合条件：目录外费用超出比例部分由医院承担")
-    patient_before = I2 - basic - ci - assistance + (O - absorbed)
-    excess = If(eligible, Max(patient_before - Ratio(T2, P("health.topup.cap_share")), 0), 0,
-                "符合兜底保障条件：个人自付超过比例部分由兜底资金支付")
+    absorbed = Named("absorbed", If(eligible & in_county, Max(O - Ratio(T2, P("health.absorption.share")), 0), 0,
+                                    "县域内符合条件：目录外费用超出比例部分由医院承担"))
+    patient_before = Named("patient_before", I2 - basic - ci - assistance + (O - absorbed))
+    excess = Named("excess", If(eligible, Max(patient_before - Ratio(T2, P("health.topup.cap_share")), 0), 0,
+                                "符合兜底保障条件：个人自付超过比例部分由兜底资金支付"))
     rules = [Rule("health.waived", "减免", waived, date), Rule("health.basic", "基本医保", basic, date),
              Rule("health.critical_illness", "大病保险", ci, date), Rule("health.assistance", "医疗救助", assistance, date),
              Rule("health.absorbed", "医院承担", absorbed, date)]
@@ -119,9 +119,9 @@ def build(pairs: tuple, funds: tuple) -> Model:
     for code in funds:
         ytd = Var(f"topup_ytd.{code}", "int", f"本年兜底资金 {code} 已付（分）")
         balance = Var(f"balance.{code}", "int", f"兜底资金 {code} 当前余额（分）")
-        pay = Min(remaining, Min(Max(P(f"health.topup.cap.{code}") - ytd, 0), balance))
+        pay = Named(f"topup.{code}", Min(remaining, Min(Max(P(f"health.topup.cap.{code}") - ytd, 0), balance)))
         rules.append(Rule(f"health.topup.{code}", f"兜底资金 {code}", pay, date))
-        remaining = remaining - pay
+        remaining = Named(f"remaining.{code}", remaining - pay)
         paid = pay if paid is None else paid + pay
     rules.append(Rule("health.shortfall", "兜底资金不足（未支付部分，已计入个人）", remaining, date))
     rules.append(Rule("health.patient", "个人自付", patient_before - (paid if paid is not None else 0), date))
