@@ -111,6 +111,7 @@ def cmd_demo(args) -> int:
         print(f"正在生成演示县：{len(county.households)} 户、{county.person_count} 人……", flush=True)
         generator.seed_database(county)
     generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
     print("\n演示账户（密码均为 %s）：" % generator.DEMO_PASSWORD)
     for username, full, role, region in generator.demo_users(county):
         print(f"  {username:<20} {full:<10} {role:<18} {region}")

@@ -384,3 +384,57 @@ def seed_demo_users(county: County):
         user.save()
         created.append(user)
     return created
+
+
+def seed_demo_extras(county: County) -> None:
+    """Schools and this year's roster, an education budget, a hospital and funded top-up accounts."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fupin.core.models import User
+    from fupin.education.models import Enrolment, School
+    from fupin.funds import services as funds
+    from fupin.funds.models import Account
+    from fupin.health.models import Hospital
+    from fupin.registry.models import Person
+
+    if School.objects.exists():
+        return
+    rng = random.Random(7)
+    officer = User.objects.filter(role="county_officer").first() or User.objects.create(
+        username="system-demo", role="county_officer", region_id=COUNTY[0], is_demo=True,
+        password_changed_at=timezone.now())
+    townships = [c for c, _, lv, _ in county.regions if lv == 4]
+    schools = []
+    for i, t in enumerate(townships):
+        village = next(c for c, _, lv, p in county.regions if lv == 5 and p == t)
+        schools.append(School.objects.create(code=f"{t[6:9]}01", name=f"{TOWNSHIP_NAMES[i]}中心小学", region_id=village,
+                                             principal=_name(rng)))
+        schools.append(School.objects.create(code=f"{t[6:9]}02", name=f"{TOWNSHIP_NAMES[i]}中学", region_id=village,
+                                             principal=_name(rng)))
+    year = TODAY.year
+    stage_of = {"preschool": "preschool", "primary": "primary", "junior": "junior", "senior": "senior",
+                "sec_voc": "sec_voc", "higher_voc": "college", "bachelor": "college"}
+    enrolments = []
+    by_township = {t[:9]: [s for s in schools if s.region_id.startswith(t[:9])] for t in townships}
+    for p in Person.objects.filter(alive=True, schooling__in=list(stage_of)).select_related("household"):
+        local = by_township.get(p.household.village_id[:9]) or schools
+        school = local[0] if stage_of[p.schooling] in ("preschool", "primary") else local[-1]
+        for sem in (f"{year}-spring", f"{year}-autumn"):
+            enrolments.append(Enrolment(person=p, school=school, semester=sem, stage=stage_of[p.schooling],
+                                        grade=rng.randint(1, 3), boarding=rng.random() < 0.4,
+                                        fee=rng.choice([0, 0, 80000, 120000]) if stage_of[p.schooling] in
+                                        ("preschool", "senior", "sec_voc") else 0))
+    Enrolment.objects.bulk_create(enrolments, batch_size=5000)
+    budget = funds.budget_create(actor=officer, code=f"edu-{year}-central", name=f"{year}年中央教育资助资金",
+                                 source="central", programme="education", year=year, region=None)
+    funds.budget_allocate(actor=officer, budget=budget, amount=2_000_000_000, date=dt.date(year, 1, 10),
+                          decision_id=f"财教〔{year}〕演示1号")
+    Hospital.objects.create(code="H513435", name="甘洛县人民医院", region_id=COUNTY[0], level="county")
+    Hospital.objects.create(code="H513435T1", name=f"{TOWNSHIP_NAMES[0]}卫生院", region_id=townships[0], level="township")
+    for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
+        account, _ = Account.objects.get_or_create(code=f"topup:{code}", defaults=dict(
+            name=name, kind="budget", source="social", programme="health_topup"))
+        funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
+                              decision_id=f"演示拨款-{code}")
