@@ -278,34 +278,41 @@ def seed_database(county: County, *, actor=None) -> None:
     from fupin.registry.choices import EventKind
     from fupin.registry.models import Guarantee, Household, Income, MembershipEvent, Person
 
+    from fupin.core.bulk import insert_rows
+
     name = actor.username if actor else "演示数据生成器"
     with transaction.atomic():
         seed_regions(county)
         for start in range(0, len(county.households), 5000):
             batch = county.households[start:start + 5000]
-            objs = [Household(number=h.number, village_id=h.village, standard=h.standard, attribute=h.attribute,
-                              main_cause=h.main_cause, other_cause_1=h.other_cause_1, status=h.status,
-                              status_since=h.status_since, phone=h.phone, housing_area=h.housing_area,
-                              housing_grade=h.housing_grade, relocated=h.relocated, bank_name="农村信用社",
-                              bank_account=h.bank_account) for h in batch]
-            Household.objects.bulk_create(objs)
+            insert_rows(Household, [dict(number=h.number, village_id=h.village, standard=h.standard,
+                                         attribute=h.attribute, main_cause=h.main_cause, other_cause_1=h.other_cause_1,
+                                         status=h.status, status_since=h.status_since, phone=h.phone,
+                                         housing_area=h.housing_area, housing_grade=h.housing_grade,
+                                         relocated=h.relocated, bank_name="农村信用社", bank_account=h.bank_account)
+                                    for h in batch])
+            pk_of = dict(Household.objects.filter(number__in=[h.number for h in batch]).values_list("number", "pk"))
             persons, incomes, guarantees = [], [], []
-            for spec, obj in zip(batch, objs):
+            for spec in batch:
+                hid = pk_of[spec.number]
                 for p in spec.persons:
-                    persons.append(Person(household=obj, id_reversed=p.id_number[::-1], **p.__dict__))
-                incomes += [Income(household=obj, **i) for i in spec.incomes]
-                guarantees += [Guarantee(household=obj, **g) for g in spec.guarantees]
-            Person.objects.bulk_create(persons, batch_size=5000)
-            Income.objects.bulk_create(incomes, batch_size=5000)
-            Guarantee.objects.bulk_create(guarantees, batch_size=5000)
-            MembershipEvent.objects.bulk_create(
-                [MembershipEvent(kind=EventKind.REGISTER, person=p, to_household=p.household,
-                                 date=dt.date(2024, 1, 1), note="演示数据", recorded_by=actor) for p in persons],
-                batch_size=5000)
-            AuditEvent.objects.bulk_create(
-                [AuditEvent(actor=actor, actor_name=name, action=AuditAction.CREATE, object_type="household",
-                            object_id=str(o.pk), household_id=o.pk, summary=f"建档 {o.number}（演示数据）")
-                 for o in objs], batch_size=5000)
+                    persons.append({**p.__dict__, "household_id": hid, "id_reversed": p.id_number[::-1]})
+                incomes += [{**i, "household_id": hid} for i in spec.incomes]
+                guarantees += [{**g, "household_id": hid} for g in spec.guarantees]
+            insert_rows(Person, persons)
+            insert_rows(Income, incomes)
+            insert_rows(Guarantee, guarantees)
+            ids = [p["id_number"] for p in persons]
+            members = []
+            for i in range(0, len(ids), 5000):
+                members += list(Person.objects.filter(id_number__in=ids[i:i + 5000]).values_list("pk", "household_id"))
+            insert_rows(MembershipEvent, [dict(kind=EventKind.REGISTER, person_id=pk, to_household_id=hid,
+                                               from_household_id=None, date=dt.date(2024, 1, 1), note="演示数据",
+                                               recorded_by_id=actor.pk if actor else None) for pk, hid in members])
+            insert_rows(AuditEvent, [dict(actor_id=actor.pk if actor else None, actor_name=name,
+                                          action=AuditAction.CREATE, object_type="household", object_id=str(hid),
+                                          household_id=hid, summary=f"建档 {number}（演示数据）", result="ok",
+                                          detail={}, ip=None) for number, hid in pk_of.items()])
 
 
 def template_rows(county: County):

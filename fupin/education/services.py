@@ -178,19 +178,30 @@ def run_approve(*, actor: User, run_id: int) -> SubsidyRun:
 
 
 def _payee_accounts(person_ids: list[int]) -> dict[int, Account]:
+    """Each person's payee account, created where missing (in chunks: rosters are large)."""
+    from fupin.core.bulk import insert_rows
     from fupin.registry.models import Person
 
-    people = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "id_number"))
-    names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "name"))
-    codes = {pid: f"person:{idn}" for pid, idn in people.items()}
-    existing = {a.code: a for a in Account.objects.filter(code__in=codes.values())}
-    missing = [Account(code=code, name=names[pid], kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON,
-                       person_id=pid, payee_id_number=people[pid], payee_name=names[pid])
-               for pid, code in codes.items() if code not in existing]
-    Account.objects.bulk_create(missing, batch_size=5000)
-    if missing:
-        existing.update({a.code: a for a in Account.objects.filter(code__in=[m.code for m in missing])})
-    return {pid: existing[code] for pid, code in codes.items()}
+    people: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(person_ids), 5000):
+        people.update((pk, (idn, name)) for pk, idn, name in
+                      Person.objects.filter(pk__in=person_ids[i:i + 5000]).values_list("pk", "id_number", "name"))
+    codes = {pid: f"person:{idn}" for pid, (idn, _) in people.items()}
+    all_codes = list(codes.values())
+    found: dict[str, int] = {}
+    for i in range(0, len(all_codes), 5000):
+        found.update(Account.objects.filter(code__in=all_codes[i:i + 5000]).values_list("code", "pk"))
+    missing = [dict(code=code, name=people[pid][1], kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON,
+                    person_id=pid, payee_id_number=people[pid][0], payee_name=people[pid][1], source="",
+                    programme="", year=None, region_id=None, household_id=None)
+               for pid, code in codes.items() if code not in found]
+    insert_rows(Account, missing)
+    new_codes = [m["code"] for m in missing]
+    for i in range(0, len(new_codes), 5000):
+        found.update(Account.objects.filter(code__in=new_codes[i:i + 5000]).values_list("code", "pk"))
+    # payments need only the account's key; build light objects without another query
+    return {pid: Account(pk=found[code], code=code, kind=AccountKind.PAYEE, payee_name=people[pid][1])
+            for pid, code in codes.items()}
 
 
 @transaction.atomic
