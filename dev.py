@@ -102,6 +102,8 @@ class Postgres:
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
         run(self.as_user + [str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                             str(self.dir / "log"), "-w", "start"], stdout=subprocess.DEVNULL)
+        run(self.as_user + [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                            "fupin"], stdout=subprocess.DEVNULL)
         say(f"PostgreSQL 已在 127.0.0.1:{self.port} 启动")
         return f"postgres://postgres@127.0.0.1:{self.port}/fupin"
 

@@ -228,10 +228,24 @@ def semester_run(students: int, database_url: str):
     funds.budget_allocate(actor=a, budget=budget, amount=10 ** 14, date=dt.date(2024, 8, 1), decision_id="A")
     print(f"  roster of {len(ids)} students seeded in {time.perf_counter() - t:.0f} s (not measured)")
     t0 = time.perf_counter()
-    run = services.run_compute(actor=a, semester="2024-autumn", region_code=generator.COUNTY[0], budget=budget)
+    if os.environ.get("FUPIN_PROFILE"):
+        import cProfile
+        import pstats
+        cProfile.runctx("run = services.run_compute(actor=a, semester='2024-autumn', region_code=generator.COUNTY[0], budget=budget)",
+                        globals(), locals(), "/tmp/compute.prof")
+        pstats.Stats("/tmp/compute.prof").sort_stats("tottime").print_stats(12)
+        run = services.SubsidyRun.objects.order_by("-id").first()
+    else:
+        run = services.run_compute(actor=a, semester="2024-autumn", region_code=generator.COUNTY[0], budget=budget)
     t1 = time.perf_counter()
     services.run_approve(actor=b, run_id=run.pk)
-    services.run_post(actor=b, run_id=run.pk)
+    if os.environ.get("FUPIN_PROFILE"):
+        import cProfile
+        import pstats
+        cProfile.runctx("services.run_post(actor=b, run_id=run.pk)", globals(), locals(), "/tmp/post.prof")
+        pstats.Stats("/tmp/post.prof").sort_stats("tottime").print_stats(12)
+    else:
+        services.run_post(actor=b, run_id=run.pk)
     t2 = time.perf_counter()
     print(f"  {connection.vendor}: {len(ids)} students → {run.lines_count} lines, {run.total / 100:,.2f} yuan: "
           f"compute {t1 - t0:.1f} s + post {t2 - t1:.1f} s = {t2 - t0:.1f} s (target ≤ 60 s on PostgreSQL)")

@@ -61,7 +61,10 @@ def test_semester_run_end_to_end_and_idempotent(edu, world):
     run.refresh_from_db()
     assert run.status == RunStatus.POSTED
     assert funds.balance(edu["budget"]) == 10_000_000 - 162500
-    assert Transaction.objects.filter(decision_type="subsidy_run", decision_id=str(run.pk)).count() == 3
+    txn = Transaction.objects.get(decision_type="subsidy_run", decision_id=str(run.pk))
+    assert sorted((e.entitlement, e.amount) for e in txn.entries.all()) == [
+        ("", -162500), ("education.compulsory_living", 62500), ("education.nutrition_meals", 50000),
+        ("education.nutrition_meals", 50000)]
     with pytest.raises(FupinError):
         services.run_post(actor=county, run_id=run.pk)
     # running the same semester again pays nothing twice

@@ -32,7 +32,8 @@ def test_payment_moves_money_and_every_transaction_balances(ledger):
     for t in Transaction.objects.all():
         assert t.entries.aggregate(s=Sum("amount"))["s"] == 0
     t = Transaction.objects.get(kind=TxnKind.PAYMENT)
-    assert (t.decision_type, t.decision_id, t.entitlement, t.period) == ("subsidy_run", "run-1", "education.x", "2026-spring")
+    line = t.entries.get(account=payee)
+    assert (t.decision_type, t.decision_id, line.entitlement, line.period) == ("subsidy_run", "run-1", "education.x", "2026-spring")
 
 
 def test_overdraw_is_refused_and_nothing_is_written(ledger):
@@ -82,10 +83,9 @@ def test_ledger_is_append_only(ledger):
 
 def _raw_payment(budget, payee, amount, date, item="education.x", period="2026-spring"):
     # Data as it may arrive from a legacy ledger, bypassing the service's checks.
-    t = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, decision_type="legacy", decision_id="L",
-                                   entitlement=item, period=period)
+    t = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, decision_type="legacy", decision_id="L")
     Entry.objects.create(transaction=t, account=budget, amount=-amount)
-    Entry.objects.create(transaction=t, account=payee, amount=amount)
+    Entry.objects.create(transaction=t, account=payee, amount=amount, entitlement=item, period=period)
     return t
 
 
@@ -103,8 +103,29 @@ def test_auditor_reports(ledger, world):
     _raw_payment(budget, payee, 1_000, D)
     _raw_payment(budget, payee, 1_000, D)
     assert [r["transaction_id"] for r in selectors.payments_to_deceased()] == [t1.pk]
+    assert selectors.payments_to_deceased()[0]["entitlement"] == "education.x"
     assert [(r["transaction_id"], r["account__payee_name"]) for r in selectors.payments_to_unknown_persons()] == [(t3.pk, "外人")]
     assert [(r["account__payee_name"], r["n"], r["total"]) for r in selectors.duplicate_payments()] == [(head.name, 2, 2_000)]
     assert selectors.disbursement_progress() == [{
         "code": "edu-2026-central", "name": "2026年中央教育资助", "source": "中央财政", "allocated": 100_000,
         "paid": 14_000, "balance": 86_000, "share_permille": 140}]
+
+
+def test_one_line_of_a_batch_can_be_reversed_back_to_its_budget(ledger, world):
+    officer, budget, payee, head = ledger
+    other = services.payee_for_person(world.h1.persons.get(relation="spouse"))
+    services.payments_post(actor=officer, budget=budget, date=D, decision_type="subsidy_run", decision_id="run-9",
+                           payments=[services.Payment(payee, 10_000, "education.x", "2026-spring"),
+                                     services.Payment(other, 20_000, "education.x", "2026-spring")])
+    t = Transaction.objects.get(decision_id="run-9")
+    assert t.entries.count() == 3  # the budget line once, then one line per payee
+    line = t.entries.get(account=other)
+    rev = services.transaction_reverse(actor=officer, txn=t, reason="多发", date=D, entries=[line])
+    assert (services.balance(other), services.balance(payee), services.balance(budget)) == (0, 10_000, 90_000)
+    assert sum(e.amount for e in rev.entries.all()) == 0
+    with pytest.raises(FupinError):
+        services.transaction_reverse(actor=officer, txn=t, reason="再冲", date=D, entries=[line])
+    # the reversed line's entitlement can be paid again; the other one cannot
+    pay(officer, budget, other, 20_000, decision="run-10")
+    with pytest.raises(FupinError):
+        pay(officer, budget, payee, 10_000, decision="run-11")

@@ -64,37 +64,38 @@ def student_case(e: Enrolment) -> dict:
 
 
 def roster_frame(enrolments) -> tuple[pl.DataFrame, list[int]]:
-    """The roster as a Polars frame, one row per enrolment, in enrolment-id order."""
-    rows = list(enrolments.order_by("id").values_list(
-        "id", "school__region_id", "semester", "stage", "boarding", "grade", "fee",
-        "person__assistance", "person__household__status"))
-    if not rows:
-        return pl.DataFrame(), []
-    ids = [r[0] for r in rows]
-    cache: dict[tuple[str, str], tuple[dt.date, tuple]] = {}
-
-    def date_and_statuses(code, semester):
-        if (code, semester) not in cache:
-            d = semester_start(semester, code)
-            cache[code, semester] = (d, packs().for_region(code).lookup("education.registered_poor_statuses", d).value)
-        return cache[code, semester]
-
-    cols = defaultdict(list)
-    for _, code, semester, stage, boarding, grade, fee, assistance, hstatus in rows:
-        d, statuses = date_and_statuses(code, semester)
-        cols["region"].append(code)
-        cols["date"].append(d)
-        cols["stage"].append(stage)
-        cols["semester"].append(parse_semester(semester)[1])
-        cols["boarding"].append(boarding)
-        cols["registered_poor"].append(hstatus in statuses)
-        cols["dibao"].append(assistance == "dibao")
-        cols["tekun"].append(assistance == "tekun")
-        cols["new_entrant"].append(grade == 1)
-        cols["fee"].append(fee)
+    """The roster as a Polars frame in enrolment-id order, with the engine's inputs and
+    `_id`, `_person`, `_school` for the run lines."""
     from fupin.policy.rules.education import STAGES
-    return pl.DataFrame(cols, schema_overrides={"date": pl.Date, "fee": pl.Int64, "stage": pl.Enum(STAGES),
-                                                "semester": pl.Enum(["spring", "autumn"])}), ids
+
+    from fupin.core.bulk import frame_from_query
+
+    raw = frame_from_query(enrolments.order_by("id"), [
+        ("id", pl.Int64), ("person_id", pl.Int64), ("school_id", pl.Int64), ("school__region_id", pl.Utf8),
+        ("semester", pl.Utf8), ("stage", pl.Utf8), ("boarding", pl.Boolean), ("grade", pl.Int64), ("fee", pl.Int64),
+        ("person__assistance", pl.Utf8), ("person__household__status", pl.Utf8)])
+    if raw.height == 0:
+        return pl.DataFrame(), []
+    raw = raw.rename({"id": "_id", "person_id": "_person", "school_id": "_school", "school_region_id": "region",
+                      "semester": "_semester", "person_assistance": "assistance", "person_household_status": "hstatus"})
+    # per (region, semester): the semester's start date and the statuses that count as registered poor
+    dates, poor = {}, {}
+    for code, semester in raw.select("region", "_semester").unique().iter_rows():
+        d = semester_start(semester, code)
+        dates[f"{code}|{semester}"] = d
+        for status in packs().for_region(code).lookup("education.registered_poor_statuses", d).value:
+            poor[f"{code}|{semester}|{status}"] = True
+    key = pl.col("region") + "|" + pl.col("_semester")
+    frame = raw.with_columns(
+        key.replace_strict(dates, return_dtype=pl.Date).alias("date"),
+        (key + "|" + pl.col("hstatus").fill_null("")).replace_strict(poor, default=False, return_dtype=pl.Boolean)
+        .alias("registered_poor"),
+        (pl.col("assistance") == "dibao").alias("dibao"), (pl.col("assistance") == "tekun").alias("tekun"),
+        (pl.col("grade") == 1).alias("new_entrant"),
+        pl.col("_semester").str.split("-").list.get(1).cast(pl.Enum(["spring", "autumn"])).alias("semester"),
+        pl.col("stage").cast(pl.Enum(STAGES)),
+    ).drop("assistance", "hstatus", "grade")
+    return frame, frame["_id"].to_list()
 
 
 def _enrolments_in(region: Region, semester: str):
@@ -113,7 +114,7 @@ def _already_paid(region: Region, semester: str) -> dict[tuple[int, str], int]:
 
 @transaction.atomic
 def run_compute(*, actor: User, semester: str, region_code: str, budget: Account) -> SubsidyRun:
-    from fupin.core.bulk import insert_rows
+    from fupin.core.bulk import insert_frame
 
     access.require(actor, Cap.WRITE)
     parse_semester(semester)
@@ -134,23 +135,29 @@ def run_compute(*, actor: User, semester: str, region_code: str, budget: Account
         run.save()
         return run
     out = run_batch(MODEL, frame, packs())
-    meta = dict((e_id, (p, s)) for e_id, p, s in enrolments.order_by("id").values_list("id", "person_id", "school_id"))
+    rules = [r.name for r in MODEL.rules]
+    lines = (out.select("_id", "_person", "_school", *rules)
+             .unpivot(index=["_id", "_person", "_school"], on=rules, variable_name="item", value_name="amount"))
     paid = _already_paid(region, semester)
-    lines, total = [], 0
-    for rule in MODEL.rules:
-        for e_id, amount in zip(ids, out[rule.name].to_list()):
-            person_id, school_id = meta[e_id]
-            before = paid.get((person_id, rule.name), 0)
-            if amount - before > 0:
-                lines.append(dict(run_id=run.pk, enrolment_id=e_id, person_id=person_id, school_id=school_id,
-                                  item=rule.name, amount=amount - before, already_paid=before))
-                total += amount - before
-    insert_rows(RunLine, lines)
+    if paid:
+        before = pl.DataFrame([(p, i, a) for (p, i), a in paid.items()], orient="row",
+                              schema=[("_person", pl.Int64), ("item", pl.Utf8), ("already_paid", pl.Int64)])
+        lines = lines.join(before, on=["_person", "item"], how="left", maintain_order="left") \
+            .with_columns(pl.col("already_paid").fill_null(0))
+    else:
+        lines = lines.with_columns(pl.lit(0, dtype=pl.Int64).alias("already_paid"))
+    lines = (lines.with_columns((pl.col("amount") - pl.col("already_paid")).alias("amount"))
+             .filter(pl.col("amount") > 0)
+             .select(pl.lit(run.pk, dtype=pl.Int64).alias("run_id"), pl.col("_id").alias("enrolment_id"),
+                     pl.col("_person").alias("person_id"), pl.col("_school").alias("school_id"), "item", "amount",
+                     "already_paid"))
+    insert_frame(RunLine, lines)
+    total = int(lines["amount"].sum()) if lines.height else 0
     chains = sorted({packs().for_region(c).key for c in frame["region"].unique().to_list()})
-    SubsidyRun.objects.filter(pk=run.pk).update(total=total, lines_count=len(lines), packs="; ".join(chains))
+    SubsidyRun.objects.filter(pk=run.pk).update(total=total, lines_count=lines.height, packs="; ".join(chains))
     run.refresh_from_db()
     audit.record(actor, AuditAction.CREATE, object_type="subsidy_run", object_id=run.pk,
-                 summary=f"计算 {region.name} {semester} 教育资助{'（补充）' if previous else ''}：{len(lines)} 项")
+                 summary=f"计算 {region.name} {semester} 教育资助{'（补充）' if previous else ''}：{lines.height} 项")
     return run
 
 
@@ -177,35 +184,27 @@ def run_approve(*, actor: User, run_id: int) -> SubsidyRun:
     return run
 
 
-def _payee_accounts(person_ids: list[int]) -> dict[int, Account]:
-    """Each person's payee account, created where missing (in chunks: rosters are large)."""
-    from fupin.core.bulk import insert_rows
-    from fupin.registry.models import Person
+def _payee_accounts(people: pl.DataFrame) -> pl.DataFrame:
+    """person_id, id_number, name → person_id, payee account id (created where missing)."""
+    from fupin.core.bulk import insert_frame, rows_where_in
 
-    people: dict[int, tuple[str, str]] = {}
-    for i in range(0, len(person_ids), 5000):
-        people.update((pk, (idn, name)) for pk, idn, name in
-                      Person.objects.filter(pk__in=person_ids[i:i + 5000]).values_list("pk", "id_number", "name"))
-    codes = {pid: f"person:{idn}" for pid, (idn, _) in people.items()}
-    all_codes = list(codes.values())
-    found: dict[str, int] = {}
-    for i in range(0, len(all_codes), 5000):
-        found.update(Account.objects.filter(code__in=all_codes[i:i + 5000]).values_list("code", "pk"))
-    missing = [dict(code=code, name=people[pid][1], kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON,
-                    person_id=pid, payee_id_number=people[pid][0], payee_name=people[pid][1], source="",
-                    programme="", year=None, region_id=None, household_id=None)
-               for pid, code in codes.items() if code not in found]
-    insert_rows(Account, missing)
-    new_codes = [m["code"] for m in missing]
-    for i in range(0, len(new_codes), 5000):
-        found.update(Account.objects.filter(code__in=new_codes[i:i + 5000]).values_list("code", "pk"))
-    # payments need only the account's key; build light objects without another query
-    return {pid: Account(pk=found[code], code=code, kind=AccountKind.PAYEE, payee_name=people[pid][1])
-            for pid, code in codes.items()}
+    people = people.unique("person_id", maintain_order=True).with_columns(
+        ("person:" + pl.col("id_number")).alias("code"))
+    found = dict(rows_where_in(Account.objects.all(), "code", people["code"].to_list(), "code", "pk"))
+    missing = people.filter(~pl.col("code").is_in(list(found)))
+    insert_frame(Account, missing.select(
+        "code", pl.col("name"), pl.lit(AccountKind.PAYEE).alias("kind"), pl.lit(PayeeType.PERSON).alias("payee_type"),
+        pl.col("person_id"), pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
+        pl.lit("").alias("source"), pl.lit("").alias("programme")))
+    found.update(rows_where_in(Account.objects.all(), "code", missing["code"].to_list(), "code", "pk"))
+    return people.with_columns(pl.col("code").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
+        .select("person_id", "payee_id", "name")
 
 
 @transaction.atomic
 def run_post(*, actor: User, run_id: int, date: dt.date | None = None) -> SubsidyRun:
+    from fupin.core.bulk import frame_from_query
+
     access.require(actor, Cap.WRITE)
     run = _access_run(actor, run_id)
     run = SubsidyRun.objects.select_for_update().get(pk=run.pk)
@@ -213,11 +212,17 @@ def run_post(*, actor: User, run_id: int, date: dt.date | None = None) -> Subsid
         raise FupinError(f"计算 {run.pk} 已发放入账，不能重复发放")
     if run.status != RunStatus.APPROVED:
         raise FupinError(f"计算 {run.pk} 尚未审核，不能发放")
-    lines = list(run.lines.values_list("person_id", "item", "amount"))
-    accounts = _payee_accounts(sorted({p for p, _, _ in lines}))
-    payments = [funds.Payment(accounts[p], amount, item, run.semester) for p, item, amount in lines]
-    funds.payments_post(actor=actor, budget=run.budget, payments=payments, date=date or timezone.localdate(),
-                        decision_type="subsidy_run", decision_id=str(run.pk))
+    lines = frame_from_query(run.lines.order_by("id"), [
+        ("person_id", pl.Int64), ("person__id_number", pl.Utf8), ("person__name", pl.Utf8), ("item", pl.Utf8),
+        ("amount", pl.Int64)]).rename({"person_id_number": "id_number", "person_name": "name"})
+    payees = _payee_accounts(lines.select("person_id", "id_number", "name"))
+    payments = lines.join(payees.select("person_id", "payee_id"), on="person_id", how="left", maintain_order="left") \
+        .select("payee_id", pl.col("name").alias("payee_name"), pl.col("item").alias("entitlement"), "amount",
+                pl.lit(run.semester).alias("period"))
+    if payments.height != lines.height or payments["payee_id"].null_count():
+        raise FupinError("发放名单与收款账户对应不上，已全部回滚")
+    funds.payments_post_frame(actor=actor, budget=run.budget, payments=payments, date=date or timezone.localdate(),
+                              decision_type="subsidy_run", decision_id=str(run.pk))
     run.status, run.posted_at = RunStatus.POSTED, timezone.now()
     run.save(update_fields=["status", "posted_at"])
     return run

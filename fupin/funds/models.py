@@ -88,8 +88,8 @@ class Transaction(AppendOnly):
     entitlement = models.CharField("待遇项目", max_length=80, blank=True)
     period = models.CharField("期间", max_length=20, blank=True)
     memo = models.CharField("摘要", max_length=200, blank=True)
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="reversed_by")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="reversals")
 
     class Meta:
         indexes = [models.Index(fields=["decision_type", "decision_id"]),
@@ -97,9 +97,15 @@ class Transaction(AppendOnly):
 
 
 class Entry(AppendOnly):
+    """One line of a transaction. A payment line names what it pays (entitlement and period),
+    so one transaction can carry a whole run's payments; each line can be reversed once."""
+
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField("金额（分，入为正）")
+    entitlement = models.CharField("待遇项目", max_length=80, blank=True)
+    period = models.CharField("期间", max_length=20, blank=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
 
     class Meta:
-        indexes = [models.Index(fields=["account"])]
+        indexes = [models.Index(fields=["account"]), models.Index(fields=["entitlement", "period"])]

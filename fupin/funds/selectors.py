@@ -5,15 +5,15 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from .models import Account, AccountKind, Entry, TxnKind
 
-_LIVE_PAYMENT = Q(transaction__kind=TxnKind.PAYMENT, transaction__reversed_by__isnull=True)
+_LIVE_PAYMENT = Q(transaction__kind=TxnKind.PAYMENT, reversed_by__isnull=True)
 
 
 def payments_to_deceased():
     """Payments (not reversed) dated after the payee's recorded death."""
     return list(Entry.objects.filter(_LIVE_PAYMENT, account__kind=AccountKind.PAYEE, account__person__alive=False,
                                      transaction__date__gt=F("account__person__death_date"), amount__gt=0)
-                .values("transaction_id", "transaction__date", "transaction__entitlement", "transaction__period",
-                        "account__payee_name", "account__person__death_date", "amount").order_by("transaction_id"))
+                .values("id", "transaction_id", "transaction__date", "entitlement", "period",
+                        "account__payee_name", "account__person__death_date", "amount").order_by("id"))
 
 
 def payments_to_unknown_persons():
@@ -23,14 +23,14 @@ def payments_to_unknown_persons():
     known = Person.objects.filter(id_number=OuterRef("account__payee_id_number"))
     return list(Entry.objects.filter(_LIVE_PAYMENT, account__kind=AccountKind.PAYEE, account__payee_type="person",
                                      amount__gt=0).exclude(Exists(known))
-                .values("transaction_id", "transaction__entitlement", "transaction__period", "account__payee_name",
-                        "account__payee_id_number", "amount").order_by("transaction_id"))
+                .values("id", "transaction_id", "entitlement", "period", "account__payee_name",
+                        "account__payee_id_number", "amount").order_by("id"))
 
 
 def duplicate_payments():
     """More than one live payment to the same payee for the same entitlement and period."""
     return list(Entry.objects.filter(_LIVE_PAYMENT, account__kind=AccountKind.PAYEE, amount__gt=0)
-                .values("account_id", "account__payee_name", "transaction__entitlement", "transaction__period")
+                .values("account_id", "account__payee_name", "entitlement", "period")
                 .annotate(n=Count("id"), total=Sum("amount")).filter(n__gt=1).order_by("account_id"))
 
 

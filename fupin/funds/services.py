@@ -74,26 +74,36 @@ def budget_allocate(*, actor: User, budget: Account, amount: int, date: dt.date,
     return txn
 
 
+class PayeeRef:
+    """A payee account's key and name, for large batches (no model instance needed)."""
+
+    __slots__ = ("pk", "payee_name", "name")
+
+    def __init__(self, pk: int, name: str):
+        self.pk, self.payee_name, self.name = pk, name, name
+
+
 @dataclass
 class Payment:
-    payee: Account
+    payee: Account | PayeeRef
     amount: int            # fen
     entitlement: str       # e.g. education.compulsory_living
     period: str            # e.g. 2024-autumn
 
 
+LIVE_PAYMENT_LINES = dict(transaction__kind=TxnKind.PAYMENT, reversed_by__isnull=True, amount__gt=0,
+                          account__kind=AccountKind.PAYEE)
+
+
 def _duplicates(payments: list[Payment]) -> list[Payment]:
     """Payments already made (and not reversed) for the same payee, entitlement and period."""
+    from fupin.core.bulk import rows_where_in
+
     keys = {(p.payee.pk, p.entitlement, p.period) for p in payments}
     if len(keys) != len(payments):
         raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
-    existing = set()
-    payee_ids = sorted({k[0] for k in keys})
-    for i in range(0, len(payee_ids), 5000):
-        rows = Entry.objects.filter(account_id__in=payee_ids[i:i + 5000], transaction__kind=TxnKind.PAYMENT,
-                                    transaction__reversed_by__isnull=True) \
-            .values_list("account_id", "transaction__entitlement", "transaction__period")
-        existing.update(rows)
+    existing = set(rows_where_in(Entry.objects.filter(**LIVE_PAYMENT_LINES), "account", sorted({k[0] for k in keys}),
+                                 "account_id", "entitlement", "period"))
     return [p for p in payments if (p.payee.pk, p.entitlement, p.period) in existing]
 
 
@@ -115,41 +125,87 @@ def payments_post(*, actor: User, budget: Account, payments: list[Payment], date
     _refuse_overdraw(budget, total)
     if not payments:
         return 0
-    first = Transaction.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    insert_rows(Transaction, [dict(kind=TxnKind.PAYMENT, date=date, actor_id=actor.pk, decision_type=decision_type,
-                                   decision_id=decision_id, entitlement=p.entitlement, period=p.period,
-                                   memo=f"{p.entitlement} {p.period}", reverses_id=None) for p in payments])
-    txn_ids = list(Transaction.objects.filter(id__gt=first, decision_type=decision_type, decision_id=decision_id)
-                   .order_by("id").values_list("id", flat=True))
-    if len(txn_ids) != len(payments):
-        raise FupinError("写入支付凭证时数量不符，已全部回滚")
-    entries = []
-    for tid, p in zip(txn_ids, payments):
-        entries.append(dict(transaction_id=tid, account_id=budget.pk, amount=-p.amount))
-        entries.append(dict(transaction_id=tid, account_id=p.payee.pk, amount=p.amount))
-    insert_rows(Entry, entries)
+    txn = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, actor=actor, decision_type=decision_type,
+                                     decision_id=decision_id, memo=f"{len(payments)} 笔支付")
+    Entry.objects.bulk_create([Entry(transaction=txn, account=budget, amount=-total)] + [
+        Entry(transaction=txn, account_id=p.payee.pk, amount=p.amount, entitlement=p.entitlement, period=p.period)
+        for p in payments])
     audit.record(actor, AuditAction.CREATE, object_type="payment_batch", object_id=decision_id,
                  summary=f"从“{budget.name}”支付 {len(payments)} 笔，共 {fen_to_yuan_str(total)} 元（{decision_type} {decision_id}）")
     return len(payments)
 
 
 @transaction.atomic
-def transaction_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date) -> Transaction:
+def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date, decision_type: str,
+                        decision_id: str) -> int:
+    """`payments_post` for large batches: a Polars frame with payee_id, payee_name, entitlement,
+    period and amount (fen). The same checks (all or none, no overdraw, no double payment)."""
+    import polars as pl
+
+    from fupin.core.bulk import insert_frame, rows_where_in
+
+    n = payments.height
+    if n and payments["amount"].min() <= 0:
+        raise InvalidInput({"金额": "支付金额须大于0"})
+    if payments.select(pl.struct("payee_id", "entitlement", "period").is_duplicated().any()).item():
+        raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
+    budget = _locked_budget(budget)
+    existing = rows_where_in(Entry.objects.filter(**LIVE_PAYMENT_LINES), "account",
+                             payments["payee_id"].unique().to_list(), "account_id", "entitlement", "period")
+    if existing:
+        prior = pl.DataFrame(existing, orient="row", schema=[("payee_id", pl.Int64), ("entitlement", pl.Utf8),
+                                                              ("period", pl.Utf8)])
+        dup = payments.join(prior, on=["payee_id", "entitlement", "period"], how="semi")
+        if dup.height:
+            first = dup.row(0, named=True)
+            raise FupinError(f"重复支付：{first['payee_name']} 的“{first['entitlement']}”（{first['period']}）已支付过，"
+                             f"共 {dup.height} 笔重复，本批未支付")
+    total = int(payments["amount"].sum()) if n else 0
+    _refuse_overdraw(budget, total)
+    if not n:
+        return 0
+    txn = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, actor=actor, decision_type=decision_type,
+                                     decision_id=decision_id, memo=f"{n} 笔支付")
+    Entry.objects.create(transaction=txn, account=budget, amount=-total)
+    insert_frame(Entry, payments.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"),
+                                        pl.col("payee_id").alias("account_id"), "amount", "entitlement", "period"))
+    audit.record(actor, AuditAction.CREATE, object_type="payment_batch", object_id=decision_id,
+                 summary=f"从“{budget.name}”支付 {n} 笔，共 {fen_to_yuan_str(total)} 元（{decision_type} {decision_id}）")
+    return n
+
+
+@transaction.atomic
+def transaction_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date,
+                        entries: list[Entry] | None = None) -> Transaction:
+    """Reverse a whole transaction, or only some of its payment lines (each back to the budget
+    line it came from). Every line can be reversed once; the reversal is a new transaction."""
     if not reason.strip():
         raise InvalidInput({"冲销原因": "必须填写"})
     txn = Transaction.objects.select_for_update().get(pk=txn.pk)
     if txn.kind == TxnKind.REVERSAL:
         raise FupinError("冲销凭证不能再冲销；请另记一笔")
-    if Transaction.objects.filter(reverses=txn).exists():
-        raise FupinError(f"凭证 {txn.pk} 已冲销过")
-    entries = list(txn.entries.all())
-    for e in entries:
-        if e.amount > 0 and e.account.kind == AccountKind.BUDGET:
-            _refuse_overdraw(_locked_budget(e.account), e.amount)
+    lines = list(txn.entries.select_related("account"))
+    chosen = lines if entries is None else [e for e in lines if e.pk in {x.pk for x in entries}]
+    if entries is not None and len(chosen) != len(entries):
+        raise FupinError(f"所选分录不属于凭证 {txn.pk}")
+    if Entry.objects.filter(reverses__in=chosen).exists():
+        raise FupinError(f"凭证 {txn.pk} 的{'全部' if entries is None else '所选'}分录已冲销过")
+    new_entries = [Entry(account=e.account, amount=-e.amount, entitlement=e.entitlement, period=e.period, reverses=e)
+                   for e in chosen]
+    if entries is not None:  # line by line: the money goes back to the budget line of the payment
+        budget_line = next((e for e in lines if e.account.kind == AccountKind.BUDGET and e.amount < 0), None)
+        if budget_line is None:
+            raise FupinError(f"凭证 {txn.pk} 没有预算科目分录，只能整笔冲销")
+        new_entries.append(Entry(account=budget_line.account, amount=sum(e.amount for e in chosen)))
+    for e in new_entries:
+        if e.amount < 0 and e.account.kind == AccountKind.BUDGET:
+            _refuse_overdraw(_locked_budget(e.account), -e.amount)
     rev = Transaction.objects.create(kind=TxnKind.REVERSAL, date=date, actor=actor, decision_type=txn.decision_type,
                                      decision_id=txn.decision_id, entitlement=txn.entitlement, period=txn.period,
                                      memo=f"冲销 {txn.pk}：{reason}", reverses=txn)
-    Entry.objects.bulk_create([Entry(transaction=rev, account=e.account, amount=-e.amount) for e in entries])
+    for e in new_entries:
+        e.transaction = rev
+    Entry.objects.bulk_create(new_entries)
     audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=rev.pk,
-                 summary=f"冲销凭证 {txn.pk}：{reason}")
+                 summary=f"冲销凭证 {txn.pk}{'' if entries is None else f' 的 {len(chosen)} 笔'}：{reason}")
     return rev
