@@ -186,18 +186,24 @@ def run_approve(*, actor: User, run_id: int) -> SubsidyRun:
 
 def _payee_accounts(people: pl.DataFrame) -> pl.DataFrame:
     """person_id, id_number, name → person_id, payee account id (created where missing)."""
-    from fupin.core.bulk import insert_frame, rows_where_in
+    from fupin.core.bulk import frame_from_query, insert_frame, rows_where_in
 
-    people = people.unique("person_id", maintain_order=True).with_columns(
-        ("person:" + pl.col("id_number")).alias("code"))
-    found = dict(rows_where_in(Account.objects.all(), "code", people["code"].to_list(), "code", "pk"))
-    missing = people.filter(~pl.col("code").is_in(list(found)))
-    insert_frame(Account, missing.select(
-        "code", pl.col("name"), pl.lit(AccountKind.PAYEE).alias("kind"), pl.lit(PayeeType.PERSON).alias("payee_type"),
-        pl.col("person_id"), pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
-        pl.lit("").alias("source"), pl.lit("").alias("programme")))
-    found.update(rows_where_in(Account.objects.all(), "code", missing["code"].to_list(), "code", "pk"))
-    return people.with_columns(pl.col("code").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
+    people = people.unique("person_id", maintain_order=True)
+    found = dict(rows_where_in(Account.objects.filter(kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+                               "person", people["person_id"].to_list(), "person_id", "pk"))
+    missing = people.filter(~pl.col("person_id").is_in(list(found)))
+    if missing.height:
+        last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        insert_frame(Account, missing.select(
+            ("person:" + pl.col("id_number")).alias("code"), pl.col("name"), pl.lit(AccountKind.PAYEE).alias("kind"),
+            pl.lit(PayeeType.PERSON).alias("payee_type"), pl.col("person_id"),
+            pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
+            pl.lit("").alias("source"), pl.lit("").alias("programme")))
+        # the rows just copied in are the only payee accounts above `last` for these persons
+        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+                               [("person_id", pl.Int64), ("id", pl.Int64)])
+        found.update(zip(new["person_id"].to_list(), new["id"].to_list()))
+    return people.with_columns(pl.col("person_id").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
         .select("person_id", "payee_id", "name")
 
 
