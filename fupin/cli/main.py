@@ -212,6 +212,8 @@ def cmd_calc(args) -> int:
 
     if args.model == "settlement":
         return _calc_settlement(args)
+    if args.model == "support-assessment":
+        return _calc_support(args)
     models = {"education": "fupin.policy.rules.education"}
     try:
         import importlib
@@ -234,6 +236,25 @@ def cmd_calc(args) -> int:
         print(json.dumps({"error": exc.message}, ensure_ascii=False))
         return 2
     print(json.dumps(out if isinstance(doc, list) else out[0], ensure_ascii=False, indent=2))
+    return 0
+
+
+def _calc_support(args) -> int:
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.packs import resolve
+    from fupin.policy.rules import support
+
+    try:
+        _, chain = resolve(args.pack)
+        try:
+            record = json.loads(sys.stdin.read())
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+        result = support.assess(chain, record)
+    except PolicyError as exc:
+        print(json.dumps({"error": exc.message}, ensure_ascii=False))
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -317,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_packs)
 
     calc = sub.add_parser("calc", help="按政策计算（从标准输入读 JSON，不访问数据库）")
-    calc.add_argument("model", choices=["education", "settlement"])
+    calc.add_argument("model", choices=["education", "settlement", "support-assessment"])
     calc.add_argument("--pack", required=True, help="政策包名称或 YAML 文件路径")
     calc.set_defaults(func=cmd_calc)
     return p
