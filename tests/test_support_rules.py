@@ -172,3 +172,17 @@ def test_promotion_rule():
     r = support.promotion_check(CHAIN, "associate_senior", 3, dt.date(2025, 1, 1))
     assert (r["eligible"], r["reason"]) == (False, "晋升副高级职称前须在贫困县服务 6 个月，已服务 3 个月，还差 3 个月")
     assert support.promotion_check(CHAIN, "senior", 3, dt.date(2025, 1, 1))["eligible"] is True
+
+
+def test_the_two_documented_examples():
+    ex1 = record(teaching_sessions=["2025-01-10", "2025-01-24", "2025-02-07", "2025-02-21"],
+                 ward_rounds=days(dt.date(2025, 1, 8), 7, 3) + days(dt.date(2025, 2, 5), 7, 5),
+                 days_present=["2025-01-06", "2025-01-07", "2025-01-08"], working_days=4)
+    r = support.assess(CHAIN, ex1)
+    assert (r["failed_items"], r["deduction"], r["allowance_payable"], r["certificate_granted"]) == (1, "440.00", "880.00", True)
+    ex2 = record(teaching_sessions=["2025-01-10", "2025-01-16"],
+                 ward_rounds=days(dt.date(2025, 1, 8), 7, 3) + days(dt.date(2025, 2, 5), 7, 4),
+                 days_present=["2025-01-06"], working_days=60, unauthorised_return_days=2)
+    r = support.assess(CHAIN, ex2)
+    assert (r["failed_items"], r["deduction"], r["allowance_payable"], r["certificate_granted"], r["repeat_dispatch"],
+            r["fines"]["person"], r["fines"]["department"]) == (3, "880.00", "440.00", False, True, "80.00", "580.00")
