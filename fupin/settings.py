@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "fupin.funds",
     "fupin.education",
     "fupin.health",
+    "fupin.support",
 ]
 
 MIDDLEWARE = [

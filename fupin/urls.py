@@ -6,6 +6,7 @@ from fupin.education import views as education
 from fupin.exchange import views as exchange
 from fupin.funds import views as funds
 from fupin.health import views as health
+from fupin.support import views as support
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -49,5 +50,9 @@ urlpatterns = [
     path("health/claims/<int:pk>/", health.claim_page),
     path("health/claims/<int:pk>/slip.pdf", health.slip),
     path("health/claims/<int:pk>/reverse/", health.reverse),
+    path("support/", support.plan_page),
+    path("support/bulletin/<str:month>/", support.bulletin),
+    path("support/members/<int:pk>/", support.member_page),
+    path("support/members/<int:pk>/certificate.pdf", support.certificate),
     path("api/v1/", api.urls),
 ]

@@ -15,6 +15,7 @@ READS = {
     Role.SCHOOL_AID: {"H1", "H2", "H4"}, Role.HOSPITAL_WINDOW: {"H1", "H2", "H4"},
     Role.HEALTH_OFFICER: {"H1", "H2", "H4"}, Role.CIVIL_AFFAIRS: {"H1", "H2", "H4"},
     Role.INSPECTOR: {"H1", "H2", "H4"}, Role.AUDITOR: None,  # no registry access at all
+    Role.MEDICAL_AFFAIRS: None, Role.SUPPORT_STAFF: None,  # hospital staff: no registry access
 }
 WRITERS = {Role.COUNTY_ADMIN, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER, Role.VILLAGE_CADRE}
 REVEAL_ID = {Role.COUNTY_ADMIN, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER, Role.VILLAGE_CADRE}

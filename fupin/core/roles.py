@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     CIVIL_AFFAIRS = "civil_affairs", "民政工作人员"        # reads; needs bank accounts for payments
     INSPECTOR = "inspector", "督查人员（只读）"            # reads everything in scope, masked
     AUDITOR = "auditor", "审计人员"                        # reads the audit log
+    MEDICAL_AFFAIRS = "medical_affairs", "医院医务部"        # counterpart-support plan and assessments
+    SUPPORT_STAFF = "support_staff", "派驻医务人员"          # records own teaching, rounds, attendance
 
 
 class Cap(models.TextChoices):
@@ -28,6 +30,8 @@ class Cap(models.TextChoices):
     FIND_BY_FULL_ID = "find_by_full_id", "按完整身份证号查找"
     READ_AUDIT = "read_audit", "查看审计日志"
     MANAGE_USERS = "manage_users", "管理用户"
+    SUPPORT_MANAGE = "support_manage", "管理对口支援"
+    SUPPORT_RECORD = "support_record", "记录派驻工作"
 
 
 R, C = Role, Cap
@@ -45,6 +49,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID}),
     R.INSPECTOR: frozenset({C.READ}),
     R.AUDITOR: frozenset({C.READ_AUDIT}),
+    R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD}),
+    R.SUPPORT_STAFF: frozenset({C.SUPPORT_RECORD}),
 }
 
 

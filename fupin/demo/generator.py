@@ -374,6 +374,8 @@ def demo_users(county: County):
         ("city_inspector", "州督查", "inspector", CITY[0]),
         ("province_inspector", "省督查", "inspector", PROVINCE[0]),
         ("auditor", "审计", "auditor", county_code),
+        ("medical", "州医院医务部", "medical_affairs", CITY[0]),
+        ("doctor", "派驻医生", "support_staff", CITY[0]),
     ]
 
 
@@ -440,6 +442,23 @@ def seed_demo_extras(county: County) -> None:
                           decision_id=f"财教〔{year}〕演示1号")
     Hospital.objects.create(code="H513435", name="甘洛县人民医院", region_id=COUNTY[0], level="county")
     Hospital.objects.create(code="H513435T1", name=f"{TOWNSHIP_NAMES[0]}卫生院", region_id=townships[0], level="township")
+    from fupin.support.models import Department, Staff
+    from fupin.support.services import plan_generate
+
+    city_hospital = Hospital.objects.create(code="H5134", name="凉山州第一人民医院", region_id=CITY[0], level="city")
+    for order, dept in enumerate(["内科", "外科", "妇产科", "儿科", "急诊科", "中医科"], start=1):
+        d = Department.objects.create(hospital=city_hospital, name=dept, order=order)
+        for k in range(5):
+            Staff.objects.create(department=d, name=_name(rng), title="intermediate")
+    doctor = User.objects.filter(username="doctor").first()
+    if doctor:
+        first = Staff.objects.filter(department__name="内科").order_by("id").first()
+        Staff.objects.filter(pk=first.pk).update(user=doctor)
+    medical = User.objects.filter(role="medical_affairs").first()
+    if medical:
+        township_hospital = Hospital.objects.get(code="H513435T1")
+        plan_generate(actor=medical, hospital=city_hospital, supported=township_hospital, year=TODAY.year, quarter=1,
+                      quarters=4)
     for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
         account, _ = Account.objects.get_or_create(code=f"topup:{code}", defaults=dict(
             name=name, kind="budget", source="social", programme="health_topup"))

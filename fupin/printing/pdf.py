@@ -71,3 +71,29 @@ def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def service_certificate(member, result: dict) -> bytes:
+    """《医生到农村医疗卫生机构服务鉴定表》 for a rotation whose assessment grants it."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    d = member.dispatch
+    c.setTitle("医生到农村医疗卫生机构服务鉴定表")
+    c.setFont(FONT, 18)
+    c.drawCentredString(w / 2, h - 25 * mm, "医生到农村医疗卫生机构服务鉴定表")
+    c.setFont(FONT, 11)
+    y = h - 40 * mm
+    rows = [("姓名", member.staff.name), ("职称", member.staff.get_title_display()),
+            ("派出单位", f"{d.department.hospital.name} {d.department.name}"), ("服务单位", d.supported.name),
+            ("服务期间", f"{d.handover} 至 {d.end}")]
+    rows += [(i["label"], ("合格　" if i["passed"] else "不合格　") + i["reason"]) for i in result["items"]]
+    rows += [("鉴定意见", result["certificate_reason"])]
+    for k, v in rows:
+        c.drawString(25 * mm, y, f"{k}：{v}")
+        y -= 9 * mm
+    c.drawString(25 * mm, 45 * mm, "受援医院（盖章）：________________")
+    c.drawString(25 * mm, 35 * mm, "负责人签字：________________　　日期：________________")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

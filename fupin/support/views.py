@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fupin.core import access
+from fupin.core.errors import FupinError, NotFound
+from fupin.core.roles import Cap
+from fupin.core.views import fupin_view
+from fupin.health.models import Hospital
+
+from . import services
+from .models import Assessment, Department, Dispatch, Member, PlanChange
+
+
+def _hospitals(user):
+    lo, hi = access.scope_range(user)
+    return Hospital.objects.filter(region_id__gte=lo, region_id__lte=hi)
+
+
+def _date(value, label):
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        raise FupinError(f"{label}应为 YYYY-MM-DD") from None
+
+
+@fupin_view
+def plan_page(request):
+    user = request.user
+    if access.may(user, Cap.SUPPORT_RECORD) and not access.may(user, Cap.SUPPORT_MANAGE):
+        staff = getattr(user, "support_staff", None)
+        member = staff.memberships.order_by("-dispatch__handover").first() if staff else None
+        if member is None:
+            raise NotFound("您还没有派驻安排")
+        return redirect(f"/support/members/{member.pk}/")
+    access.require(user, Cap.SUPPORT_MANAGE)
+    hospitals = _hospitals(user).filter(departments__isnull=False).distinct()
+    if request.method == "POST":
+        try:
+            hospital = hospitals.get(pk=request.POST.get("hospital"))
+            if request.POST.get("action") == "defer":
+                dept = Department.objects.get(hospital=hospital, pk=request.POST.get("department"))
+                services.deferral_decide(actor=user, department=dept, cycle=int(request.POST.get("cycle", "0")),
+                                         decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
+                messages.success(request, "延期已登记，请重新生成计划")
+            else:
+                supported = _hospitals(user).get(pk=request.POST.get("supported"))
+                created = services.plan_generate(actor=user, hospital=hospital, supported=supported,
+                                                 year=int(request.POST["year"]), quarter=int(request.POST["quarter"]),
+                                                 quarters=int(request.POST.get("quarters", "4")))
+                messages.success(request, f"已生成 {len(created)} 批")
+        except (FupinError, ValueError, KeyError, Hospital.DoesNotExist, Department.DoesNotExist) as exc:
+            messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+        return redirect("/support/")
+    dispatches = Dispatch.objects.filter(department__hospital__in=hospitals).select_related(
+        "department", "supported").prefetch_related("members__staff", "members__assessment").order_by("handover")
+    return render(request, "support/plan.html", {"hospitals": hospitals, "dispatches": dispatches,
+                                                 "supported": _hospitals(user), "today": dt.date.today()})
+
+
+@fupin_view
+def bulletin(request, month):
+    access.require(request.user, Cap.SUPPORT_MANAGE)
+    changes = PlanChange.objects.filter(month=month, dispatch__department__hospital__in=_hospitals(request.user)) \
+        .select_related("dispatch__department", "replaced", "replacement").order_by("recorded_at")
+    return render(request, "support/bulletin.html", {"changes": changes, "month": month})
+
+
+@fupin_view
+def member_page(request, pk):
+    member = services.access_member(request.user, pk)
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action")
+            if action == "activity":
+                services.activity_record(actor=request.user, member=member, kind=request.POST.get("kind", ""),
+                                         date=_date(request.POST.get("date"), "日期"), note=request.POST.get("note", ""))
+                messages.success(request, "已登记")
+            elif action == "leave":
+                services.leave_request(actor=request.user, member=member, start=_date(request.POST.get("start"), "开始日期"),
+                                       days=int(request.POST.get("days") or 0), head_approved=bool(request.POST.get("head_approved")),
+                                       explanation=request.POST.get("explanation", ""), informed=bool(request.POST.get("informed")))
+                messages.success(request, "请假已登记")
+            elif action == "assess":
+                services.assess(actor=request.user, member=member)
+                messages.success(request, "考核已计算")
+        except (FupinError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+        return redirect(f"/support/members/{pk}/")
+    acts = {k: [a for a in member.activities.all() if a.kind == k] for k in ("teaching", "round", "attendance")}
+    assessment = Assessment.objects.filter(member=member).first()
+    return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment,
+                                                   "today": dt.date.today().isoformat(),
+                                                   "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE)})
+
+
+@fupin_view
+def certificate(request, pk):
+    from fupin.printing.pdf import service_certificate
+
+    member = services.access_member(request.user, pk)
+    a = Assessment.objects.filter(member=member).first()
+    if a is None:
+        raise FupinError("尚未考核，不能出具鉴定表")
+    if not a.result["certificate_granted"]:
+        raise FupinError(f"不能出具鉴定表：{a.result['certificate_reason']}")
+    response = HttpResponse(service_certificate(member, a.result), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{member.pk}.pdf"'
+    return response
