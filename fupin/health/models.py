@@ -61,3 +61,58 @@ class Accumulator(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "year", "key"], name="accumulator_unique")]
+
+
+class Condition(models.Model):
+    """A diagnosed condition of a person (codes from policies/lists/diseases.yaml)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="conditions")
+    code = models.CharField("疾病", max_length=40)
+    diagnosed_on = models.DateField("确诊日期")
+    resolved_on = models.DateField("治愈/撤销日期", null=True, blank=True)
+
+
+class Certificate(models.Model):
+    """门诊服务证 for a special or chronic outpatient disease."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="certificates")
+    kind = models.CharField(max_length=10, choices=[("special", "特殊病"), ("chronic", "慢性病")])
+    disease = models.CharField(max_length=40)
+    number = models.CharField("证号", max_length=40, unique=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+
+
+class FixedSubsidy(models.Model):
+    """A fixed-amount subsidy claim (SPEC §6.2), paid from its budget line."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="fixed_subsidies")
+    kind = models.CharField(max_length=40)
+    date = models.DateField()
+    period = models.CharField(max_length=20)
+    amount = models.BigIntegerField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT)
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+
+
+class Contract(models.Model):
+    """A family-doctor contract (SPEC §6.4)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="fd_contracts")
+    team = models.CharField("签约团队", max_length=60)
+    doctor = models.CharField("责任医生", max_length=40)
+    signed_on = models.DateField()
+    valid_to = models.DateField()
+
+
+class Service(models.Model):
+    KINDS = [("check", "健康体检"), ("followup", "面对面随访"), ("assessment", "老年人健康评估"),
+             ("prenatal", "孕期保健"), ("postnatal", "产后访视"), ("child_check", "儿童健康检查")]
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="fd_services")
+    kind = models.CharField(max_length=12, choices=KINDS)
+    date = models.DateField()
+    team = models.CharField(max_length=60, blank=True)
+    doctor = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "kind", "date"], name="fd_service_once_a_day")]

@@ -98,6 +98,8 @@ def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> di
     """The breakdown as the officer types: nothing is written."""
     access.require(user, Cap.FIND_BY_FULL_ID)
     chain = packs().for_region(hospital.region_id)
+    from .programmes import require_certificate_for
+    require_certificate_for(person, bill["visit_type"], bill["discharge_date"])
     try:
         funds_ = rules.funds_of(chain, bill["discharge_date"])
         names = {c: chain.lookup(f"health.topup.name.{c}", bill["discharge_date"]).value for c in funds_}
@@ -117,6 +119,8 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
         raise InvalidInput({"流水号": "必须填写"})
     year = bill["discharge_date"].year
     chain = packs().for_region(hospital.region_id)
+    from .programmes import require_certificate_for
+    require_certificate_for(person, bill["visit_type"], bill["discharge_date"])
     try:
         with transaction.atomic():
             # One patient at a time: a second window settling for the same patient waits here,

@@ -141,3 +141,53 @@ def reverse(request, pk):
     except FupinError as exc:
         messages.error(request, exc.message)
     return redirect(f"/health/claims/{pk}/")
+
+
+@fupin_view
+def programmes(request):
+    from . import programmes as prog
+    from .models import FixedSubsidy
+
+    user = request.user
+    access.require(user, Cap.READ)
+    region = request.GET.get("region") or user.region_id
+    on = dt.date.today()
+    if request.GET.get("date"):
+        on = dt.date.fromisoformat(request.GET["date"])
+    ctx = {"region": region, "on": on, "kinds": [("echinococcosis_surgery", "包虫病手术"),
+                                                 ("poor_mother_delivery", "贫困孕产妇住院分娩"),
+                                                 ("disabled_child_0_6", "0–6岁残疾儿童"),
+                                                 ("schistosomiasis_late", "晚期血吸虫病"), ("kashin_beck", "大骨节病")],
+           "diseases": sorted(prog.disease_lists()["names"].items(), key=lambda x: x[1])}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "import":
+                created, unchanged, problems, _ = prog.import_services(user, request.FILES["file"].read(),
+                                                                       request.FILES["file"].name)
+                if problems:
+                    ctx["problems"] = problems
+                else:
+                    messages.success(request, f"导入家庭医生服务记录：新增 {created}，已有 {unchanged}")
+            else:
+                person = services.find_patient(user, request.POST.get("id_number", ""))
+                when = dt.date.fromisoformat(request.POST.get("date") or dt.date.today().isoformat())
+                if action == "condition":
+                    prog.condition_record(actor=user, person=person, code=request.POST.get("code", ""), diagnosed_on=when)
+                    messages.success(request, "病情已登记")
+                elif action == "certificate":
+                    prog.certificate_issue(actor=user, person=person, kind=request.POST.get("kind", ""),
+                                           disease=request.POST.get("code", ""), number=request.POST.get("number", ""),
+                                           valid_from=when, valid_to=dt.date.fromisoformat(request.POST.get("valid_to", "")))
+                    messages.success(request, "门诊服务证已登记")
+                elif action == "fixed":
+                    s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
+                                                 region_code=person.household.village_id)
+                    messages.success(request, f"定额补助已支付 {s.amount / 100:.2f} 元")
+        except (FupinError, ValueError, KeyError) as exc:
+            messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+    try:
+        ctx["s"] = prog.followup_status(user, region, on)
+    except FupinError as exc:
+        ctx["error"] = exc.message
+    return render(request, "health/programmes.html", ctx)
