@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "fupin.education",
     "fupin.health",
     "fupin.support",
+    "fupin.workflows",
 ]
 
 MIDDLEWARE = [
@@ -151,3 +152,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FUPIN_LOG_LEVEL", "WARNING")},
 }
+MEDIA_ROOT = VAR_DIR / "media"

@@ -7,6 +7,7 @@ from fupin.exchange import views as exchange
 from fupin.funds import views as funds
 from fupin.health import views as health
 from fupin.support import views as support
+from fupin.workflows import views as workflows
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -55,5 +56,15 @@ urlpatterns = [
     path("support/bulletin/<str:month>/", support.bulletin),
     path("support/members/<int:pk>/", support.member_page),
     path("support/members/<int:pk>/certificate.pdf", support.certificate),
+    path("workflows/start/<int:household_pk>/", workflows.start),
+    path("workflows/<int:pk>/act/", workflows.act),
+    path("workflows/todo/", workflows.todo),
+    path("workflows/summary/<str:code>/", workflows.summary),
+    path("workflows/stage/<str:code>/<str:kind>/<str:step>/", workflows.stage),
+    path("workflows/notices/<int:pk>/", workflows.notice_page),
+    path("workflows/notices/<int:pk>/pdf/", workflows.notice_pdf),
+    path("workflows/bulk-approve/", workflows.bulk_approve),
+    path("workflows/announcement/", workflows.announcement),
+    path("public/notices/<str:token>/", workflows.public_notice),
     path("api/v1/", api.urls),
 ]

@@ -344,7 +344,7 @@ def _show(unit, value):
                  "rate": _show("ratio", r)} for lo, hi, r in value]
     if isinstance(value, tuple):
         return list(value)
-    return value
+    return value  # text, bool, count, map
 
 
 # ---- a roster (Polars) --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import yaml
 from .errors import PolicyError
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies" / "packs"
-UNITS = ("yuan", "ratio", "count", "bool", "text", "list", "scale", "date")
+UNITS = ("yuan", "ratio", "count", "bool", "text", "list", "scale", "date", "map")
 RATIO_SCALE = 1_000_000  # ratios are held as integer millionths so that batch and single agree exactly
 
 
@@ -93,6 +93,10 @@ def _convert(unit: str, raw, where: str):
             if not isinstance(raw, list):
                 raise PolicyError(f"{where}：应为列表")
             return tuple(str(x) for x in raw)
+        if unit == "map":
+            if not isinstance(raw, dict):
+                raise PolicyError(f"{where}：应为映射（键: 值）")
+            return raw
         if unit == "scale":
             tiers = []
             for i, t in enumerate(raw):

@@ -97,3 +97,42 @@ def service_certificate(member, result: dict) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def public_notice(notice, url: str) -> bytes:
+    """公示 / 公告 for the village board: A4, masked IDs, dates, and a QR code to the public page."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    c.setTitle(notice.title)
+    c.setFont(FONT, 18)
+    c.drawCentredString(w / 2, h - 25 * mm, notice.title)
+    c.setFont(FONT, 11)
+    c.drawString(20 * mm, h - 38 * mm, f"公示期：{notice.start} 至 {notice.end}。对公示内容如有异议，请在公示期内向村委会、")
+    c.drawString(20 * mm, h - 44 * mm, "乡镇人民政府反映，或扫描右下角二维码在网上提出。")
+    y = h - 58 * mm
+    cols = [("户编号", 20), ("户主", 58), ("证件号码", 80), ("人口", 128), ("所在村", 142), ("事项/原因", 170)]
+    for label, x in cols:
+        c.drawString(x * mm, y, label)
+    c.line(20 * mm, y - 2 * mm, w - 15 * mm, y - 2 * mm)
+    y -= 9 * mm
+    for row in notice.content:
+        values = [row["number"], row["name"], row["id"], str(row["size"]), row["village"], f"{row['matter']}·{row['reason']}"]
+        for (label, x), v in zip(cols, values):
+            c.drawString(x * mm, y, v)
+        y -= 8 * mm
+    qr = QrCodeWidget(url)
+    b = qr.getBounds()
+    size = 35 * mm
+    d = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
+    d.add(qr)
+    renderPDF.draw(d, c, w - 20 * mm - size, 20 * mm)
+    c.setFont(FONT, 9)
+    c.drawString(20 * mm, 25 * mm, f"公示编号：{notice.token}")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fupin.core import access
+from fupin.core.errors import FupinError, NotFound
+from fupin.core.roles import Cap
+from fupin.core.views import fupin_view
+from fupin.registry.models import Household
+
+from . import selectors, services
+from .models import Instance, Notice, State
+
+
+def _evidence(request) -> list[str]:
+    names = []
+    for f in request.FILES.getlist("evidence"):
+        if f.size > 20 * 1024 * 1024:
+            raise FupinError(f"佐证文件“{f.name}”超过 20 MB")
+        names.append(default_storage.save(f"evidence/{f.name}", f))
+    return names
+
+
+@require_POST
+@fupin_view
+def start(request, household_pk):
+    household = access.access_household(request.user, household_pk)
+    try:
+        services.start(actor=request.user, household=household, kind=request.POST.get("kind", ""),
+                       comment=request.POST.get("comment", ""), channel=request.POST.get("channel", ""),
+                       monitored_type=request.POST.get("monitored_type", ""), evidence=_evidence(request))
+        messages.success(request, "流程已发起")
+    except FupinError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/households/{household.pk}/")
+
+
+@require_POST
+@fupin_view
+def act(request, pk):
+    inst = Instance.objects.filter(pk=pk).first()
+    if inst is None:
+        raise NotFound("找不到该流程")
+    try:
+        if request.POST.get("decision") == "resubmit":
+            services.resubmit(actor=request.user, instance_id=pk, comment=request.POST.get("comment", ""))
+        else:
+            verifiers = [v.strip() for v in request.POST.get("verifiers", "").replace("，", ",").split(",") if v.strip()]
+            services.act(actor=request.user, instance_id=pk, step_key=request.POST.get("step_key", ""),
+                         decision=request.POST.get("decision", ""), comment=request.POST.get("comment", ""),
+                         verifiers=verifiers, evidence=_evidence(request),
+                         override_reason=request.POST.get("override_reason", ""))
+        messages.success(request, "已办理")
+    except FupinError as exc:
+        messages.error(request, exc.message)
+    return redirect(request.POST.get("next") or f"/households/{inst.household_id}/")
+
+
+@fupin_view
+def todo(request):
+    return render(request, "workflows/todo.html", {"t": services.todo(request.user)})
+
+
+@fupin_view
+def summary(request, code):
+    return render(request, "workflows/summary.html", {"s": selectors.summary(request.user, code)})
+
+
+def _notice(user, pk) -> Notice:
+    n = Notice.objects.select_related("instance__household").filter(pk=pk).first()
+    if n is None or not access.in_scope(user, n.instance.household.village_id):
+        raise NotFound("找不到该公示")
+    return n
+
+
+@fupin_view
+def notice_page(request, pk):
+    n = _notice(request.user, pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "answer":
+                services.objection_answer(actor=request.user, objection_id=int(request.POST["objection"]),
+                                          answer=request.POST.get("answer", ""))
+            else:
+                services.objection_lodge(notice=n, by_name=request.POST.get("by_name", ""),
+                                         content=request.POST.get("content", ""), via="cadre", actor=request.user)
+            messages.success(request, "已登记")
+        except (FupinError, ValueError, KeyError) as exc:
+            messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+        return redirect(f"/workflows/notices/{pk}/")
+    return render(request, "workflows/notice.html", {"n": n, "public": False})
+
+
+@fupin_view
+def notice_pdf(request, pk):
+    from fupin.printing.pdf import public_notice
+
+    n = _notice(request.user, pk)
+    url = request.build_absolute_uri(f"/public/notices/{n.token}/")
+    response = HttpResponse(public_notice(n, url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{n.pk}.pdf"'
+    return response
+
+
+def public_notice(request, token):
+    """The public, read-only page of a notice (the QR code on the posted sheet points here)."""
+    n = Notice.objects.filter(token=token).first()
+    if n is None:
+        return render(request, "core/error.html", {"message": "找不到该公示"}, status=404)
+    if request.method == "POST":
+        try:
+            services.objection_lodge(notice=n, by_name=request.POST.get("by_name", ""),
+                                     content=request.POST.get("content", ""), via="web")
+            return render(request, "workflows/notice.html", {"n": n, "public": True, "thanks": True})
+        except FupinError as exc:
+            return render(request, "workflows/notice.html", {"n": n, "public": True, "error": exc.message}, status=400)
+    return render(request, "workflows/notice.html", {"n": n, "public": True})
+
+
+@require_POST
+@fupin_view
+def bulk_approve(request):
+    """County: approve a reviewed batch at the county step; one announcement lists them all."""
+    ids = [int(x) for x in request.POST.getlist("instances")]
+    done, failed = [], []
+    for pk in ids:
+        inst = Instance.objects.filter(pk=pk).first()
+        if inst is None or inst.current is None:
+            continue
+        try:
+            services.act(actor=request.user, instance_id=pk, step_key=inst.current["key"], decision="approve",
+                         comment=request.POST.get("comment", "批量审定"))
+            done.append(pk)
+        except FupinError as exc:
+            failed.append(f"{inst.household.number}：{exc.message}")
+    request.session["bulk_done"] = done
+    if failed:
+        messages.error(request, "；".join(failed))
+    messages.success(request, f"已审定 {len(done)} 户")
+    return redirect("/workflows/announcement/")
+
+
+@fupin_view
+def announcement(request):
+    from fupin.printing.pdf import public_notice as render_pdf
+
+    ids = request.session.get("bulk_done") or []
+    notices = [n for n in Notice.objects.filter(instance_id__in=ids).order_by("instance_id", "-id")
+               if access.in_scope(request.user, n.instance.household.village_id)]
+    latest = {}
+    for n in notices:
+        latest.setdefault(n.instance_id, n)
+    if request.GET.get("pdf") and latest:
+        combined = Notice(title="县级公告（批量）", start=min(n.start for n in latest.values()),
+                          end=max(n.end for n in latest.values()), token="batch",
+                          content=[row for n in latest.values() for row in n.content])
+        return HttpResponse(render_pdf(combined, request.build_absolute_uri("/")), content_type="application/pdf")
+    return render(request, "workflows/announcement.html", {"notices": list(latest.values())})
+
+
+@fupin_view
+def stage(request, code, kind, step):
+    region = access.access_region(request.user, code)
+    lo, hi = region.code_range()
+    qs = services.instances_for(request.user).filter(kind=kind, household__village_id__gte=lo, household__village_id__lte=hi)
+    qs = qs.filter(state=State.REJECTED) if int(step) < 0 else qs.filter(state=State.IN_PROGRESS, step=int(step))
+    return render(request, "workflows/stage.html", {"instances": qs.select_related("household"), "region": region})

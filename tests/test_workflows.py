@@ -1,0 +1,326 @@
+"""Workflows end to end: identification, exit, monitoring, risk elimination, return, re-marking
+and dissolution, with tier order, rejections, notices and objections, deadlines, checks."""
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from fupin.core.errors import FupinError
+from fupin.registry import services as reg
+from fupin.registry.models import Household
+from fupin.workflows import services as wf
+from fupin.workflows.models import Instance, Notice, Objection, State
+
+from .conftest import V1
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the workflows' today forward (notices run on calendar days, deadlines on working days)."""
+    state = {"today": dt.date(2025, 3, 3)}
+    monkeypatch.setattr(wf, "today", lambda: state["today"])
+    return state
+
+
+def users(world):
+    return world.users["village_cadre"], world.users["township_officer"], world.users["county_officer"]
+
+
+def new_applicant(world):
+    from fupin.registry.models import Person
+
+    from .conftest import pid
+    h = Household.objects.create(number="NEW1", village_id=V1, attribute="general", main_cause="illness", status="applied")
+    Person(household=h, name="申请人", id_number=pid("1975-04-04", 91), birth_date=dt.date(1975, 4, 4), sex="M",
+           relation="head", labour="ordinary").save()
+    return h
+
+
+def run_to_end(inst, world, clock, *, skip=0):
+    village, township, county = users(world)
+    by_tier = {"village": village, "township": township, "county": county}
+    while inst.state == State.IN_PROGRESS:
+        step = inst.current
+        if inst.notices.exists():
+            clock["today"] = inst.notices.order_by("-id").first().end + dt.timedelta(days=1)
+        inst = wf.act(actor=by_tier[wf._tier(inst, step)], instance_id=inst.pk, step_key=step["key"], decision="approve",
+                      verifiers=["甲", "乙"], evidence=["scan.pdf"])
+        inst.refresh_from_db()
+    return inst
+
+
+def test_identification_end_to_end_with_tier_order_and_notices(world, clock):
+    village, township, county = users(world)
+    h = new_applicant(world)
+    inst = wf.start(actor=village, household=h, kind="identification", comment="本人申请")
+    assert (inst.step, inst.step_due) == (0, dt.date(2025, 3, 10))  # 5 working days
+    with pytest.raises(FupinError) as exc:   # the township cannot act before the village
+        wf.act(actor=township, instance_id=inst.pk, step_key="application", decision="approve")
+    assert exc.value.message == "“农户申请”须由村级办理；前一级未完成前，上一级不能办理"
+    for key in ("application", "appraisal", "village_verification"):
+        inst = wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
+    notice = Notice.objects.get(instance=inst)
+    assert (notice.start, notice.end) == (dt.date(2025, 3, 3), dt.date(2025, 3, 9))
+    head_id = h.persons.get().id_number
+    assert notice.content == [{"number": "NEW1", "name": "申请人", "village": "桃源村", "size": 1, "reason": "因病",
+                               "id": f"{head_id[:6]}********{head_id[-4:]}", "matter": "贫困户识别"}]
+    with pytest.raises(FupinError) as exc:   # the notice has not run its length
+        wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
+    assert exc.value.message == "公示期至 2025-03-09 结束，公示期满后方可进行下一步"
+    o = wf.objection_lodge(notice=notice, by_name="邻居王某", content="该户有一辆货车", via="web")
+    clock["today"] = dt.date(2025, 3, 10)
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
+    assert exc.value.message == "公示期间收到的 1 条异议尚未答复，全部答复后方可进行下一步"
+    wf.objection_answer(actor=village, objection_id=o.pk, answer="经核实为他人借用，非该户所有")
+    inst = wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
+    with pytest.raises(FupinError):   # county must wait for the second notice
+        wf.act(actor=county, instance_id=inst.pk, step_key="county_announcement", decision="approve")
+    clock["today"] = dt.date(2025, 3, 17)
+    inst = wf.act(actor=county, instance_id=inst.pk, step_key="county_announcement", decision="approve")
+    h.refresh_from_db()
+    assert (inst.state, h.status, h.status_since) == (State.COMPLETED, "registered", dt.date(2025, 3, 17))
+    assert Notice.objects.filter(instance=inst).count() == 3  # two notices and the announcement
+    assert [a.decision for a in inst.actions.all()] == ["start", "approve", "approve", "approve", "approve", "approve"]
+
+
+def test_rejection_goes_back_and_resubmission(world, clock):
+    village, township, county = users(world)
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
+    with pytest.raises(FupinError):
+        wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="reject")  # reason required
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="reject", comment="评议未通过，收入不实")
+    assert inst.state == State.REJECTED
+    with pytest.raises(FupinError):
+        wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="approve")
+    inst = wf.resubmit(actor=village, instance_id=inst.pk, comment="补充了收入证明")
+    assert (inst.state, inst.step) == (State.IN_PROGRESS, 0)
+    assert run_to_end(inst, world, clock).state == State.COMPLETED
+
+
+def test_exit_is_computed_and_needs_a_reason_to_proceed_against_it(world, clock):
+    village, township, county = users(world)
+    h = world.h1
+    reg.income_record(actor=village, household=h, year=2024, wages=1_000_000, business=0, transfers=0,
+                      property_income=0, costs=0, recorded_on=dt.date(2025, 1, 10))
+    elig = wf.exit_eligibility(h, clock["today"])
+    assert elig["failures"][0] == "2024年人均纯收入 3333.33 元，未超过当年标准 4000.00 元"
+    inst = wf.start(actor=village, household=h, kind="exit")
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="approve")
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=village, instance_id=inst.pk, step_key="verification", decision="approve", verifiers=["甲"])
+    assert exc.value.message == "“村委会和驻村工作队核实”须至少 2 人核实，请填写核实人"
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="verification", decision="approve", verifiers=["甲", "乙"])
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=village, instance_id=inst.pk, step_key="agreement", decision="approve")
+    assert "须上传佐证材料" in exc.value.message
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="agreement", decision="approve", evidence=["agree.jpg"])
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="notice", decision="approve")
+    clock["today"] = dt.date(2025, 3, 11)
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=county, instance_id=inst.pk, step_key="announcement", decision="approve")
+    assert exc.value.message.startswith("不符合以下条件：2024年人均纯收入 3333.33 元，未超过当年标准 4000.00 元；")
+    inst = wf.act(actor=county, instance_id=inst.pk, step_key="announcement", decision="approve",
+                  override_reason="年底务工收入未计入，已补充证明")
+    h.refresh_from_db()
+    assert (h.status, inst.actions.filter(decision="override").count()) == ("exited", 1)
+
+
+def test_monitoring_app_channel_township_accepts_and_deadline(world, clock):
+    village, township, county = users(world)
+    h = world.h1
+    Household.objects.filter(pk=h.pk).update(status="exited")
+    h.refresh_from_db()
+    with pytest.raises(FupinError):
+        wf.start(actor=village, household=h, kind="monitoring", channel="phone", monitored_type="sudden")
+    inst = wf.start(actor=village, household=h, kind="monitoring", channel="app", monitored_type="sudden")
+    # app: the township accepts within 2 working days; the whole procedure within 20
+    assert (inst.step_due, inst.deadline) == (dt.date(2025, 3, 5), dt.date(2025, 3, 31))
+    with pytest.raises(FupinError):
+        wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
+    clock["today"] = dt.date(2025, 3, 6)
+    assert [i.pk for i in wf.overdue(county, clock["today"])] == [inst.pk]
+    assert wf.todo(township, clock["today"])["mine"][0].pk == inst.pk
+    inst = wf.act(actor=township, instance_id=inst.pk, step_key="application", decision="approve")
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=village, instance_id=inst.pk, step_key="home_verification", decision="approve", verifiers=["甲"])
+    assert "至少 2 人" in exc.value.message
+    assert run_to_end(inst, world, clock).state == State.COMPLETED
+    h.refresh_from_db()
+    assert h.status == "monitored"
+
+
+def test_risk_elimination_refused_without_labour_and_remarking(world, clock):
+    village, township, county = users(world)
+    h = world.h2  # 王五, labour "ordinary" in the fixture
+    Household.objects.filter(pk=h.pk).update(status="monitored")
+    h.persons.update(labour="lost")
+    h.refresh_from_db()
+    with pytest.raises(FupinError) as exc:
+        wf.start(actor=world.users["county_officer"], household=h, kind="risk_elimination")
+    assert exc.value.message == "该户无劳动能力，不标注风险消除，继续跟踪帮扶"
+    h.persons.update(labour="ordinary")
+    inst = wf.start(actor=county, household=h, kind="risk_elimination")
+    # the county officer may start it, but the village steps still come first
+    with pytest.raises(FupinError) as exc:
+        wf.act(actor=county, instance_id=inst.pk, step_key="proposal", decision="approve")
+    assert exc.value.message == "“村级提出”须由村级办理；前一级未完成前，上一级不能办理"
+
+
+def test_risk_elimination_end_to_end_then_remark(world, clock):
+    village, township, county = users(world)
+    h = world.h1
+    Household.objects.filter(pk=h.pk).update(status="monitored")
+    h.refresh_from_db()
+    inst = wf.start(actor=village, household=h, kind="risk_elimination")
+    with pytest.raises(FupinError) as exc:   # the guarantees have no checks recorded: officer must give a reason
+        run_to_end(inst, world, clock)
+    assert "没有核查记录" in exc.value.message
+    inst.refresh_from_db()
+    wf.act(actor=county, instance_id=inst.pk, step_key="county_decision", decision="approve",
+           override_reason="保障情况已由乡镇逐项核实，核查表另附")
+    h.refresh_from_db()
+    assert h.status == "eliminated"
+    inst = run_to_end(wf.start(actor=village, household=h, kind="remark", comment="家中突发重病"), world, clock)
+    h.refresh_from_db()
+    assert (inst.kind, h.status) == ("remark", "monitored")
+
+
+def test_return_and_dissolution(world, clock):
+    village, township, county = users(world)
+    h = world.h1
+    Household.objects.filter(pk=h.pk).update(status="exited")
+    h.refresh_from_db()
+    run_to_end(wf.start(actor=village, household=h, kind="return"), world, clock)
+    h.refresh_from_db()
+    assert h.status == "returned"
+    with pytest.raises(FupinError) as exc:
+        wf.start(actor=village, household=h, kind="dissolution")
+    assert exc.value.message == "该户还有 3 名在世成员，不能注销；注销须全部成员死亡或迁出"
+    for p in h.persons.all():
+        reg.person_death(actor=village, person=p, date=dt.date(2025, 1, 5))
+    run_to_end(wf.start(actor=village, household=h, kind="dissolution"), world, clock)
+    h.refresh_from_db()
+    assert h.status == "dissolved"
+
+
+def test_one_open_workflow_per_household(world, clock):
+    village = world.users["village_cadre"]
+    h = new_applicant(world)
+    wf.start(actor=village, household=h, kind="identification")
+    with pytest.raises(FupinError) as exc:
+        wf.start(actor=village, household=h, kind="identification")
+    assert exc.value.message == "户 NEW1 已有一个办理中的流程，请先办结"
+
+
+def test_exclusion_list_flags_the_applicant(world, clock):
+    from fupin.workflows.models import ExclusionMatch
+    village, township, county = users(world)
+    h = world.h1
+    Household.objects.filter(pk=h.pk).update(status="exited")
+    h.refresh_from_db()
+    ExclusionMatch.objects.create(person=h.persons.get(relation="spouse"), kind="car_owner", source="车辆登记数据",
+                                  recorded_on=dt.date(2025, 1, 1))
+    inst = wf.start(actor=village, household=h, kind="monitoring", channel="cadre", monitored_type="marginal")
+    with pytest.raises(FupinError) as exc:
+        run_to_end(inst, world, clock)
+    assert "经车辆登记数据比对属于不得纳入人员（car_owner）" in exc.value.message
+
+
+def test_notice_length_is_policy_data(world, clock, tmp_path, monkeypatch):
+    """Changing the notice length 7 → 10 days is a pack change alone."""
+    from fupin.policy.packs import PackSet
+    pack = tmp_path / "longer.yaml"
+    pack.write_text("""
+name: sc-longer-notice
+title: 公示期延长为10天的县
+region: "513435100"
+extends: sc-513435
+parameters:
+  workflow.identification:
+    unit: map
+    values:
+      - from: 2024-01-01
+        source: 测试：某县公示期10天
+        value:
+          label: 贫困户识别
+          start_statuses: [applied]
+          final_status: registered
+          steps:
+            - {key: village_verification, label: 村委会核实并公示, tier: village, due_working_days: 5, notice_days: 10}
+            - {key: county_announcement, label: 县级公告, tier: county, due_working_days: 5}
+""", encoding="utf-8")
+    monkeypatch.setattr(wf, "_packs", PackSet.shipped(extra=[pack]))
+    village, township, county = users(world)
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="village_verification", decision="approve")
+    notice = Notice.objects.get(instance=inst)
+    assert (notice.end - notice.start).days + 1 == 10
+    clock["today"] = notice.start + dt.timedelta(days=9)
+    with pytest.raises(FupinError):
+        wf.act(actor=county, instance_id=inst.pk, step_key="county_announcement", decision="approve")
+    clock["today"] = notice.start + dt.timedelta(days=10)
+    assert wf.act(actor=county, instance_id=inst.pk, step_key="county_announcement", decision="approve").state == State.COMPLETED
+
+
+def test_notice_pdf_and_public_page(world, clock, client, login, tmp_path):
+    import subprocess
+    village = world.users["village_cadre"]
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    for key in ("application", "appraisal", "village_verification"):
+        wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
+    notice = Notice.objects.get()
+    c = login("village_cadre")
+    pdf = c.get(f"/workflows/notices/{notice.pk}/pdf/").content
+    path = tmp_path / "n.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "桃源村贫困户识别公示" in text and "NEW1" in text and "公示期：2025-03-03 至 2025-03-09" in text
+    assert "513435********" in text and "申请人" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(path), str(tmp_path / "n")], check=True)
+    from PIL import Image
+    img = Image.open(tmp_path / "n.png").convert("L")
+    assert (img.width, img.height) == (331, 468)
+    # the QR code is drawn in the bottom-right corner: that area is not blank
+    corner = img.crop((img.width - 80, img.height - 80, img.width - 10, img.height - 10))
+    assert sum(corner.histogram()[:128]) > 200
+    client.logout()
+    page = client.get(f"/public/notices/{notice.token}/").content.decode()
+    assert "NEW1" in page and "提出异议" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent connections need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_on_the_same_step_produce_one_decision():
+    from fupin.core.models import Region, User
+    from fupin.registry.models import Person
+    for code, name, level, parent in [("510000000000", "省", 1, None), ("513400000000", "州", 2, "510000000000"),
+                                      ("513435000000", "县", 3, "513400000000"), ("513435100000", "镇", 4, "513435000000"),
+                                      (V1, "村", 5, "513435100000")]:
+        Region.objects.create(code=code, name=name, level=level, parent_id=parent)
+    a = User.objects.create(username="a", role="village_cadre", region_id=V1, password_changed_at=timezone.now())
+    b = User.objects.create(username="b", role="village_cadre", region_id=V1, password_changed_at=timezone.now())
+    h = Household.objects.create(number="C1", village_id=V1, attribute="general", main_cause="illness", status="applied")
+    inst = wf.start(actor=a, household=h, kind="identification")
+    barrier, results = threading.Barrier(2), []
+
+    def go(user):
+        try:
+            barrier.wait()
+            wf.act(actor=user, instance_id=inst.pk, step_key="application", decision="approve", comment=user.username)
+            results.append("ok")
+        except FupinError as exc:
+            results.append(exc.message)
+        finally:
+            connections.close_all()
+    threads = [threading.Thread(target=go, args=(u,)) for u in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r if r == "ok" else "refused" for r in results) == ["ok", "refused"]
+    assert Instance.objects.get(pk=inst.pk).actions.filter(step_key="application", decision="approve").count() == 1
