@@ -91,3 +91,57 @@ def test_hospital_window_settles_a_claim(live_server, phone, browser):
     assert "玖仟玖佰捌拾元整" in page.content()
     assert Claim.objects.get().number == "BR-1"
     ctx.close()
+
+
+def test_identification_from_application_to_announcement_by_three_tiers(live_server, world, browser, monkeypatch):
+    import datetime as dt
+
+    from fupin.registry.models import Household, Person
+    from fupin.workflows import services as wf
+    from fupin.workflows.models import Notice
+
+    from .conftest import pid
+    h = Household.objects.create(number="E2E1", village_id="513435100200", attribute="general", main_cause="illness",
+                                 status="applied")
+    Person(household=h, name="申请户主", id_number=pid("1970-07-07", 33), birth_date=dt.date(1970, 7, 7), sex="M",
+           relation="head", labour="ordinary").save()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+
+    def as_user(username):
+        page.goto(f"{live_server.url}/logout/")
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/households/{h.pk}/")
+
+    def approve():
+        page.click("#workflows button[value=approve]")
+        page.wait_for_load_state()
+
+    def let_notices_run():  # the notice must have run its length before the next tier acts
+        for n in Notice.objects.all():
+            Notice.objects.filter(pk=n.pk).update(start=n.start - dt.timedelta(days=30), end=n.end - dt.timedelta(days=30))
+
+    as_user("village_cadre")
+    page.select_option("#workflows select[name=kind]", "identification")
+    page.click("#workflows form button")
+    page.wait_for_selector("#current-step")
+    for label in ("农户申请", "村民代表民主评议", "村委会核实并第一次公示"):
+        assert page.inner_text("#current-step") == label
+        approve()
+    assert page.inner_text("#current-step") == "乡镇审核并第二次公示"
+    assert page.locator("#workflows button[value=approve]").count() == 0  # a village cadre cannot act for the township
+    let_notices_run()
+    as_user("township_officer")
+    approve()
+    assert page.inner_text("#current-step") == "县级复审并公告"
+    let_notices_run()
+    as_user("county_officer")
+    approve()
+    h.refresh_from_db()
+    assert h.status == "registered"
+    assert "贫困户" in page.inner_text("h1")
+    ctx.close()

@@ -324,3 +324,27 @@ def test_two_officers_on_the_same_step_produce_one_decision():
         t.join()
     assert sorted(r if r == "ok" else "refused" for r in results) == ["ok", "refused"]
     assert Instance.objects.get(pk=inst.pk).actions.filter(step_key="application", decision="approve").count() == 1
+
+
+def test_workflow_api(world, clock, client):
+    from fupin.core import services as cs
+    village = world.users["village_cadre"]
+    token = cs.token_create(actor=village, user=village, name="app")
+    h = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    hh = new_applicant(world)
+    r = client.post("/api/v1/workflows", {"household_id": hh.pk, "kind": "identification"}, content_type="application/json", **h)
+    assert (r.status_code, r.json()["step"], r.json()["state"]) == (201, "application", "in_progress")
+    wid = r.json()["id"]
+    for key in ("application", "appraisal", "village_verification"):
+        r = client.post(f"/api/v1/workflows/{wid}/act", {"step_key": key, "decision": "approve"}, content_type="application/json", **h)
+        assert r.status_code == 200
+    assert r.json()["step"] == "township_review"
+    r = client.post(f"/api/v1/workflows/{wid}/act", {"step_key": "township_review", "decision": "approve"},
+                    content_type="application/json", **h)
+    assert (r.status_code, r.json()["detail"]) == (400, "“乡镇审核并第二次公示”须由乡镇办理；前一级未完成前，上一级不能办理")
+    notices = client.get("/api/v1/notices", **h).json()
+    assert [(n["start"], n["end"], n["objections"]) for n in notices] == [("2025-03-03", "2025-03-09", 0)]
+    r = client.post(f"/api/v1/notices/{notices[0]['id']}/objections", {"by_name": "李某", "content": "收入不实"},
+                    content_type="application/json", **h)
+    assert r.status_code == 201
+    assert client.get("/api/v1/notices", **h).json()[0]["unanswered"] == 1

@@ -383,3 +383,96 @@ def settlement_reverse(request, claim_id: int, payload: ReverseIn):
     claim = health.reverse(user=request.auth, claim_id=claim_id, reason=payload.reason)
     return {"claim_id": claim.pk, "categories": claim.categories, "payers": [], "patient": yuan(claim.patient),
             "shortfall": yuan(claim.shortfall), "total": yuan(claim.total)}
+
+
+# ---- workflows -------------------------------------------------------------------------------------
+
+class WorkflowStartIn(Schema):
+    household_id: int
+    kind: str
+    comment: str = ""
+    channel: str = ""
+    monitored_type: str = ""
+
+
+class WorkflowActIn(Schema):
+    step_key: str
+    decision: str          # approve | reject
+    comment: str = ""
+    verifiers: list[str] = []
+    override_reason: str = ""
+
+
+class WorkflowOut(Schema):
+    id: int
+    household_id: int
+    kind: str
+    state: str
+    step: Optional[str]
+    step_due: Optional[dt.date]
+    deadline: Optional[dt.date]
+
+
+class ObjectionIn(Schema):
+    by_name: str
+    content: str
+
+
+class NoticeOut(Schema):
+    id: int
+    title: str
+    start: dt.date
+    end: dt.date
+    token: str
+    objections: int
+    unanswered: int
+
+
+def _workflow(i) -> dict:
+    cur = i.current
+    return {"id": i.pk, "household_id": i.household_id, "kind": i.kind, "state": i.state,
+            "step": cur["key"] if cur else None, "step_due": i.step_due, "deadline": i.deadline}
+
+
+@api.post("/workflows", response={201: WorkflowOut}, tags=["流程"], summary="发起流程")
+def workflow_start(request, payload: WorkflowStartIn):
+    from fupin.workflows import services as wf
+
+    h = access.access_household(request.auth, payload.household_id)
+    i = wf.start(actor=request.auth, household=h, kind=payload.kind, comment=payload.comment,
+                 channel=payload.channel, monitored_type=payload.monitored_type)
+    return Status(201, _workflow(i))
+
+
+@api.post("/workflows/{instance_id}/act", response=WorkflowOut, tags=["流程"], summary="办理当前步骤（通过或退回）")
+def workflow_act(request, instance_id: int, payload: WorkflowActIn):
+    from fupin.workflows import services as wf
+
+    i = wf.act(actor=request.auth, instance_id=instance_id, step_key=payload.step_key, decision=payload.decision,
+               comment=payload.comment, verifiers=payload.verifiers, override_reason=payload.override_reason)
+    return _workflow(i)
+
+
+@api.get("/notices", response=list[NoticeOut], tags=["流程"], summary="辖区内的公示")
+def notices_list(request, active_on: Optional[dt.date] = None):
+    from fupin.workflows.models import Notice
+
+    lo, hi = access.scope_range(request.auth)
+    qs = Notice.objects.filter(instance__household__village_id__gte=lo, instance__household__village_id__lte=hi)
+    if active_on:
+        qs = qs.filter(start__lte=active_on, end__gte=active_on)
+    return [{"id": n.pk, "title": n.title, "start": n.start, "end": n.end, "token": n.token,
+             "objections": n.objections.count(), "unanswered": n.objections.filter(answered_at__isnull=True).count()}
+            for n in qs.order_by("-id")[:200]]
+
+
+@api.post("/notices/{notice_id}/objections", response={201: dict}, tags=["流程"], summary="登记异议")
+def objection_create(request, notice_id: int, payload: ObjectionIn):
+    from fupin.workflows import services as wf
+    from fupin.workflows.models import Notice
+
+    n = Notice.objects.select_related("instance__household").filter(pk=notice_id).first()
+    if n is None or not access.in_scope(request.auth, n.instance.household.village_id):
+        raise NotFound("找不到该公示")
+    o = wf.objection_lodge(notice=n, by_name=payload.by_name, content=payload.content, via="cadre", actor=request.auth)
+    return Status(201, {"id": o.pk})
