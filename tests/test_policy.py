@@ -169,7 +169,7 @@ parameters:
     ("name: x\ntitle: t\nregion: ''\nparameters:\n  a.b: {unit: yuan, values: [{from: 2020-01-01, value: 1}]}",
      "政策包 x 参数 a.b 第1个值：缺少 source（文件号或种子文件名）"),
     ("name: x\ntitle: t\nregion: ''\nparameters:\n  a.b: {unit: money, values: []}",
-     "政策包 x 参数 a.b：unit 应为 yuan, ratio, count, bool, text, list, scale, date 之一"),
+     "政策包 x 参数 a.b：unit 应为 yuan, ratio, count, bool, text, list, scale, date, map 之一"),
     ("[1, 2", None),
 ])
 def test_malformed_pack_is_refused(tmp_path, body, message):
