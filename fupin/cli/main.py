@@ -204,77 +204,54 @@ def cmd_packs(args) -> int:
         return 2
 
 
-def cmd_calc(args) -> int:
-    """Read a JSON case (or a list of them) on stdin, print the results as JSON. No database."""
+def _education(chain, doc):
     from fupin.policy.engine import run_case
+    from fupin.policy.rules.education import MODEL
+
+    cases = doc if isinstance(doc, list) else [doc]
+    out = []
+    for i, case in enumerate(cases, start=1):
+        results = run_case(MODEL, case, chain, row=i if isinstance(doc, list) else None)
+        total = sum(r.amount for r in results)
+        out.append({"id": case.get("id"), "total": f"{total // 100}.{total % 100:02d}", "items": [
+            {"rule": r.rule, "label": r.label, "amount": r.explanation["amount"], "explanation": r.explanation}
+            for r in results]})
+    return out if isinstance(doc, list) else out[0]
+
+
+def _settlement(chain, claim):
+    from fupin.policy.rules import health
+
+    result = health.settle(chain, claim)
+    result.pop("_fen")
+    result.pop("_ci_base")
+    return result
+
+
+def _support(chain, record):
+    from fupin.policy.rules import support
+
+    return support.assess(chain, record)
+
+
+CALCULATIONS = {"education": _education, "settlement": _settlement, "support-assessment": _support}
+
+
+def cmd_calc(args) -> int:
+    """Read a JSON case (or a list, for education) on stdin, print the result as JSON. No database."""
     from fupin.policy.errors import PolicyError
     from fupin.policy.packs import resolve
 
-    if args.model == "settlement":
-        return _calc_settlement(args)
-    if args.model == "support-assessment":
-        return _calc_support(args)
-    models = {"education": "fupin.policy.rules.education"}
     try:
-        import importlib
-
-        model = importlib.import_module(models[args.model]).MODEL
         _, chain = resolve(args.pack)
         try:
             doc = json.loads(sys.stdin.read())
         except json.JSONDecodeError as exc:
             raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
-        cases = doc if isinstance(doc, list) else [doc]
-        out = []
-        for i, case in enumerate(cases, start=1):
-            results = run_case(model, case, chain, row=i if isinstance(doc, list) else None)
-            total = sum(r.amount for r in results)
-            out.append({"id": case.get("id"), "total": f"{total // 100}.{total % 100:02d}", "items": [
-                {"rule": r.rule, "label": r.label, "amount": r.explanation["amount"], "explanation": r.explanation}
-                for r in results]})
+        result = CALCULATIONS[args.model](chain, doc)
     except PolicyError as exc:
         print(json.dumps({"error": exc.message}, ensure_ascii=False))
         return 2
-    print(json.dumps(out if isinstance(doc, list) else out[0], ensure_ascii=False, indent=2))
-    return 0
-
-
-def _calc_support(args) -> int:
-    from fupin.policy.errors import PolicyError
-    from fupin.policy.packs import resolve
-    from fupin.policy.rules import support
-
-    try:
-        _, chain = resolve(args.pack)
-        try:
-            record = json.loads(sys.stdin.read())
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
-        result = support.assess(chain, record)
-    except PolicyError as exc:
-        print(json.dumps({"error": exc.message}, ensure_ascii=False))
-        return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
-
-
-def _calc_settlement(args) -> int:
-    from fupin.policy.errors import PolicyError
-    from fupin.policy.packs import resolve
-    from fupin.policy.rules import health
-
-    try:
-        _, chain = resolve(args.pack)
-        try:
-            claim = json.loads(sys.stdin.read())
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
-        result = health.settle(chain, claim)
-    except PolicyError as exc:
-        print(json.dumps({"error": exc.message}, ensure_ascii=False))
-        return 2
-    result.pop("_fen")
-    result.pop("_ci_base")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
@@ -338,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_packs)
 
     calc = sub.add_parser("calc", help="按政策计算（从标准输入读 JSON，不访问数据库）")
-    calc.add_argument("model", choices=["education", "settlement", "support-assessment"])
+    calc.add_argument("model", choices=sorted(CALCULATIONS))
     calc.add_argument("--pack", required=True, help="政策包名称或 YAML 文件路径")
     calc.set_defaults(func=cmd_calc)
     return p
