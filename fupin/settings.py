@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fupin.health",
     "fupin.support",
     "fupin.workflows",
+    "fupin.assistance",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from fupin.funds import views as funds
 from fupin.health import views as health
 from fupin.support import views as support
 from fupin.workflows import views as workflows
+from fupin.assistance import views as assistance
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -66,5 +67,11 @@ urlpatterns = [
     path("workflows/bulk-approve/", workflows.bulk_approve),
     path("workflows/announcement/", workflows.announcement),
     path("public/notices/<str:token>/", workflows.public_notice),
+    path("assistance/", assistance.home),
+    path("assistance/visit/<int:household_pk>/", assistance.visit),
+    path("assistance/measure/<int:household_pk>/", assistance.measure),
+    path("assistance/compliance/", assistance.compliance),
+    path("assistance/pairing/", assistance.pairing),
+    path("assistance/cards/<str:code>.pdf", assistance.four_cards),
     path("api/v1/", api.urls),
 ]

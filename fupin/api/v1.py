@@ -476,3 +476,51 @@ def objection_create(request, notice_id: int, payload: ObjectionIn):
         raise NotFound("找不到该公示")
     o = wf.objection_lodge(notice=n, by_name=payload.by_name, content=payload.content, via="cadre", actor=request.auth)
     return Status(201, {"id": o.pk})
+
+
+# ---- assistance: visits and measures (for mini-programs and other clients) ---------------------
+
+class VisitIn(Schema):
+    household_id: int
+    date: dt.date
+    minutes: int
+    done: str
+    found: str = ""
+    satisfaction: str = ""
+    client_token: str        # the client's own id for this visit: a retry returns the same visit
+
+
+class MeasureIn(Schema):
+    household_id: int
+    kind: str
+    money: str               # yuan, e.g. "3000.00"
+    date: dt.date
+    description: str
+
+
+@api.post("/visits", response={201: dict}, tags=["结对帮扶"], summary="记录走访（同一 client_token 只记一次）")
+def visit_create(request, payload: VisitIn):
+    from fupin.assistance import services as assist
+
+    h = access.access_household(request.auth, payload.household_id)
+    v = assist.visit_record(actor=request.auth, household=h, date=payload.date, minutes=payload.minutes,
+                            done=payload.done, found=payload.found, satisfaction=payload.satisfaction,
+                            client_token=payload.client_token)
+    return Status(201, {"id": v.pk, "date": v.date.isoformat()})
+
+
+@api.post("/measures", response={201: dict}, tags=["结对帮扶"], summary="记录帮扶措施")
+def measure_create(request, payload: MeasureIn):
+    from decimal import InvalidOperation
+
+    from fupin.assistance import services as assist
+    from fupin.core.money import yuan_to_fen
+
+    h = access.access_household(request.auth, payload.household_id)
+    try:
+        money = yuan_to_fen(payload.money)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput({"money": f"“{payload.money}”不是金额"}) from None
+    m = assist.measure_record(actor=request.auth, household=h, kind=payload.kind, money=money, date=payload.date,
+                              description=payload.description)
+    return Status(201, {"id": m.pk})

@@ -459,6 +459,19 @@ def seed_demo_extras(county: County) -> None:
         township_hospital = Hospital.objects.get(code="H513435T1")
         plan_generate(actor=medical, hospital=city_hospital, supported=township_hospital, year=TODAY.year, quarter=1,
                       quarters=4)
+    # pairing: a county unit's staff with households of the first village (the demo helper among them)
+    from fupin.assistance.models import Helper, Unit
+    from fupin.assistance.services import pair
+
+    unit = Unit.objects.create(name="甘洛县教育局", region_id=COUNTY[0])
+    village = next(c for c, _, lv, p in county.regions if lv == 5)
+    helper_user = User.objects.filter(username="helper").first()
+    from fupin.registry.models import Household as _H
+    targets = list(_H.objects.filter(village_id=village, status__in=["registered", "monitored", "returned"]).order_by("number")[:4])
+    leader = Helper.objects.create(unit=unit, name=_name(rng), kind="leader")
+    staff = Helper.objects.create(unit=unit, name=_name(rng), kind="staff", user=helper_user)
+    for helper, hh in zip([leader, leader, staff], targets):
+        pair(actor=officer, helper=helper, household=hh, start=dt.date(year, 1, 5))
     for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
         account, _ = Account.objects.get_or_create(code=f"topup:{code}", defaults=dict(
             name=name, kind="budget", source="social", programme="health_topup"))

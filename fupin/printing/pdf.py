@@ -136,3 +136,63 @@ def public_notice(notice, url: str) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def four_cards(cards: list[dict]) -> bytes:
+    """四卡: basic information, policies understood, assistance record, income and benefits —
+    four A4 pages per household, one file for one household or a whole village."""
+    def yuan(f):
+        return f"{f // 100}.{f % 100:02d}"
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    c.setTitle("四卡")
+
+    def page(title, d):
+        c.setFont(FONT, 16)
+        c.drawCentredString(w / 2, h - 22 * mm, title)
+        c.setFont(FONT, 10)
+        hh = d["household"]
+        c.drawString(20 * mm, h - 30 * mm, f"户编号 {hh.number}　户主 {d['head'].name if d['head'] else ''}　{hh.village.name}　{d['year']}年")
+        return h - 40 * mm
+
+    def line(y, text, size=10):
+        c.setFont(FONT, size)
+        c.drawString(20 * mm, y, text[:60])
+        return y - 7 * mm
+
+    for d in cards:
+        hh = d["household"]
+        y = page("贫困户基本信息卡", d)
+        y = line(y, f"贫困户属性：{hh.get_attribute_display()}　状态：{hh.get_status_display()}　主要致贫原因：{hh.get_main_cause_display()}")
+        y = line(y, f"家庭人口：{len(d['members'])} 人　住房：{hh.get_housing_grade_display() or '未核'}　联系电话：{hh.phone}")
+        for m in d["members"]:
+            y = line(y, f"{m.name}　{m.get_relation_display()}　{d['masked'][m.pk]}　{m.get_health_display()}　{m.get_labour_display()}")
+        c.showPage()
+        y = page("脱贫政策明白卡", d)
+        for text, amount in d["policies"] or [("本年度暂无计算出的政策待遇", None)]:
+            y = line(y, f"· {text}" + (f"：{yuan(amount)} 元" if amount is not None else ""))
+        c.showPage()
+        y = page("帮扶工作记录卡", d)
+        p = d["pair"]
+        y = line(y, f"帮扶责任人：{p.helper.name}（{p.helper.unit.name}），结对期至 {p.locked_until}" if p else "帮扶责任人：未结对")
+        y = line(y, f"走访 {len(d['visits'])} 次；帮扶措施 {len(d['measures'])} 项，投入 {yuan(d['measures_total'])} 元")
+        for v in d["visits"][:12]:
+            y = line(y, f"{v.date} 走访：{v.done}")
+        for m in d["measures"][:12]:
+            y = line(y, f"{m.date} 措施（{m.kind}）：{m.description} {yuan(m.money)} 元")
+        c.showPage()
+        y = page("贫困户收益卡", d)
+        inc = d["income"]
+        if inc:
+            y = line(y, f"{inc.year}年家庭纯收入 {yuan(inc.net)} 元，人均纯收入 {yuan(inc.per_capita)} 元")
+            y = line(y, f"其中工资性 {yuan(inc.wages)}、经营性 {yuan(inc.business)}、转移性 {yuan(inc.transfers)}、财产性 {yuan(inc.property_income)} 元")
+        else:
+            y = line(y, "尚未登记收入")
+        y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
+        for e in d["payments"][:20]:
+            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
+        c.showPage()
+    c.save()
+    return buf.getvalue()

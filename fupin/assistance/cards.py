@@ -1,0 +1,48 @@
+"""The four cards (四卡) of a household. Every figure comes from the registry, the policy
+engine or the ledger; nothing is typed twice."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from fupin.core import idcard
+from fupin.funds.models import Entry
+from fupin.registry.models import Household
+
+from .models import Measure, Pair, Visit
+
+
+def card_data(user, household: Household, year: int) -> dict:
+    from fupin.education.selectors import household_entitlements
+    from fupin.health.services import categories, packs
+
+    members = list(household.persons.filter(alive=True).order_by("relation", "birth_date"))
+    head = next((m for m in members if m.relation == "head"), None)
+    on = dt.date(year, 6, 30) if year != dt.date.today().year else dt.date.today()
+    # 明白卡: the policies the household is entitled to, computed now
+    policies = [(f"{e['person'].name} {e['semester']} {e['label']}", e["amount"])
+                for e in household_entitlements(user, household, today=on)]
+    chain = packs().for_region(household.village_id)
+    cats = set()
+    for m in members:
+        cats.update(categories(m, household.village_id, on))
+    try:
+        if cats & set(chain.lookup("health.topup.categories", on).value):
+            share = chain.lookup("health.topup.cap_share", on).value
+            policies.append((f"县域内住院、慢病门诊个人自付不超过总费用 {share * 100 // 1_000_000}%（一站式结算）", None))
+        if cats & set(chain.lookup("health.waiver.categories", on).value):
+            policies.append(("一般诊疗费、院内会诊费等减免", None))
+    except Exception:  # no health pack for this region: the card says so rather than guessing
+        policies.append(("本地尚未录入健康扶贫政策参数", None))
+    pair = Pair.objects.filter(household=household, ended_on__isnull=True).select_related("helper__unit").first()
+    visits = list(Visit.objects.filter(household=household, date__year=year).order_by("date"))
+    measures = list(Measure.objects.filter(household=household, date__year=year).order_by("date"))
+    payments = list(Entry.objects.filter(Q(account__person__in=members) | Q(account__household=household),
+                                         amount__gt=0, transaction__date__year=year, reversed_by__isnull=True)
+                    .select_related("transaction", "account").order_by("transaction__date"))
+    income = household.incomes.order_by("-year").first()
+    return {"household": household, "head": head, "members": members, "masked": {m.pk: idcard.mask(m.id_number) for m in members},
+            "policies": policies, "pair": pair, "visits": visits, "measures": measures, "payments": payments,
+            "payments_total": sum(e.amount for e in payments), "income": income, "year": year,
+            "measures_total": sum(m.money for m in measures)}

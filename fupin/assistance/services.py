@@ -1,0 +1,221 @@
+"""Pairing, visits, measures, work teams and compliance. Every threshold is in the pack."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from fupin.core import access, audit
+from fupin.core.errors import FupinError, InvalidInput, NotFound
+from fupin.core.models import AuditAction, User
+from fupin.core.roles import Cap
+from fupin.policy.errors import PolicyError
+from fupin.policy.packs import PackSet
+from fupin.registry.models import Household
+
+from .models import Helper, Measure, Pair, Survey, Team, TeamDay, TeamMember, Visit, VisitPhoto
+
+_packs: PackSet | None = None
+
+
+def p(region_code: str, name: str, when: dt.date):
+    global _packs
+    if _packs is None:
+        _packs = PackSet.shipped()
+    try:
+        return _packs.for_region(region_code).lookup(name, when).value
+    except PolicyError as exc:
+        raise FupinError(exc.message) from None
+
+
+def _add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+@transaction.atomic
+def pair(*, actor: User, helper: Helper, household: Household, start: dt.date) -> Pair:
+    access.require(actor, Cap.WRITE)
+    household = access.access_household(actor, household.pk, for_update=True)
+    Helper.objects.select_for_update().filter(pk=helper.pk).first()
+    capacity = p(household.village_id, f"assistance.households_per_helper.{helper.kind}", start)
+    current = helper.pairs.filter(ended_on__isnull=True).count()
+    if current >= capacity:
+        raise FupinError(f"{helper.name}（{helper.get_kind_display()}）按规定结对 {capacity} 户，已结对 {current} 户")
+    term = p(household.village_id, "assistance.term_years", start)
+    try:
+        with transaction.atomic():
+            pr = Pair.objects.create(helper=helper, household=household, start=start, locked_until=_add_years(start, term))
+    except IntegrityError:
+        other = Pair.objects.filter(household=household, ended_on__isnull=True).select_related("helper").first()
+        raise FupinError(f"户 {household.number} 已由 {other.helper.name} 结对帮扶") from None
+    audit.record(actor, AuditAction.CREATE, object_type="pair", object_id=pr.pk, household_id=household.pk,
+                 summary=f"结对：{helper.unit.name} {helper.name} 帮扶户 {household.number}（至 {pr.locked_until}）")
+    return pr
+
+
+@transaction.atomic
+def unpair(*, actor: User, pair_obj: Pair, on: dt.date, reason: str = "", replacement: Helper | None = None) -> Pair | None:
+    """A pair is fixed for the term. A household not yet out of poverty keeps a helper: ending a
+    pair early needs a recorded exception (the helper retired, moved or died) and a replacement."""
+    access.require(actor, Cap.WRITE)
+    pr = Pair.objects.select_for_update().select_related("household", "helper").get(pk=pair_obj.pk)
+    if pr.ended_on:
+        raise FupinError("该结对已经解除")
+    household = access.access_household(actor, pr.household_id)
+    out_of_poverty = household.status in ("exited", "eliminated", "dissolved")
+    exceptions = p(household.village_id, "assistance.unpair_exceptions", on)
+    if not out_of_poverty or on < pr.locked_until:
+        if reason not in exceptions:
+            raise FupinError(f"户 {household.number} 尚未脱贫或结对未满期（至 {pr.locked_until}），"
+                             f"只有帮扶责任人{'、'.join({'retired': '退休', 'moved': '调动', 'died': '死亡'}.get(e, e) for e in exceptions)}时才能解除")
+        if replacement is None:
+            raise FupinError("解除结对须同时指定接替的帮扶责任人")
+    pr.ended_on, pr.end_reason = on, reason or "term_ended"
+    pr.save(update_fields=["ended_on", "end_reason"])
+    new = None
+    if replacement is not None:
+        new = pair(actor=actor, helper=replacement, household=household, start=on)
+        Pair.objects.filter(pk=pr.pk).update(replaced_by=new)
+    audit.record(actor, AuditAction.UPDATE, object_type="pair", object_id=pr.pk, household_id=household.pk,
+                 summary=f"解除结对：{pr.helper.name}（{reason or '期满'}）" + (f"，由 {replacement.name} 接替" if replacement else ""))
+    return new
+
+
+def helper_for(user: User) -> Helper:
+    helper = getattr(user, "helper", None)
+    if helper is None:
+        raise NotFound("您的账户没有对应的帮扶责任人")
+    return helper
+
+
+def _compress(data: bytes) -> tuple[bytes, float | None, float | None]:
+    """Shrink a photo for weak connections; keep its EXIF (including GPS) if present."""
+    from PIL import Image
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except Exception:
+        raise FupinError("上传的照片无法识别，请上传 JPG 或 PNG 图片") from None
+    exif = img.info.get("exif", b"")
+    lat = lon = None
+    try:
+        gps = img.getexif().get_ifd(0x8825)
+        if gps and 2 in gps and 4 in gps:
+            def deg(v):
+                return float(v[0]) + float(v[1]) / 60 + float(v[2]) / 3600
+            lat = deg(gps[2]) * (-1 if gps.get(1) == "S" else 1)
+            lon = deg(gps[4]) * (-1 if gps.get(3) == "W" else 1)
+    except Exception:
+        pass
+    img = img.convert("RGB")
+    img.thumbnail((1600, 1600))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=75, optimize=True, exif=exif)
+    return out.getvalue(), lat, lon
+
+
+@transaction.atomic
+def visit_record(*, actor: User, household: Household, date: dt.date, minutes: int, done: str, found: str = "",
+                 satisfaction: str = "", photos: list[bytes] | None = None, client_token: str) -> Visit:
+    """Record a visit. The client's token makes a retried submission return the same visit."""
+    helper = helper_for(actor)
+    existing = Visit.objects.filter(client_token=client_token).first()
+    if existing is not None:
+        return existing
+    if not Pair.objects.filter(helper=helper, household=household, ended_on__isnull=True).exists():
+        raise FupinError(f"户 {household.number} 不是您结对帮扶的户")
+    if date > timezone.localdate():
+        raise InvalidInput({"走访日期": "不能晚于今天"})
+    if not 1 <= minutes <= 24 * 60:
+        raise InvalidInput({"时长": "应在1到1440分钟之间"})
+    if not done.strip():
+        raise InvalidInput({"做了什么": "必须填写"})
+    try:
+        with transaction.atomic():
+            v = Visit.objects.create(helper=helper, household=household, date=date, minutes=minutes, done=done,
+                                     found=found, satisfaction=satisfaction, client_token=client_token)
+    except IntegrityError:  # the same token arrived twice at once
+        return Visit.objects.get(client_token=client_token)
+    for data in photos or []:
+        small, lat, lon = _compress(data)
+        name = default_storage.save(f"visits/{v.pk}.jpg", ContentFile(small))
+        VisitPhoto.objects.create(visit=v, file=name, latitude=lat, longitude=lon, bytes=len(small))
+    audit.record(actor, AuditAction.CREATE, object_type="visit", object_id=v.pk, household_id=household.pk,
+                 summary=f"{helper.name} 走访（{date}，{minutes} 分钟）")
+    return v
+
+
+@transaction.atomic
+def measure_record(*, actor: User, household: Household, kind: str, money: int, date: dt.date, description: str) -> Measure:
+    helper = helper_for(actor)
+    if not Pair.objects.filter(helper=helper, household=household, ended_on__isnull=True).exists():
+        raise FupinError(f"户 {household.number} 不是您结对帮扶的户")
+    kinds = p(household.village_id, "assistance.measure_types", date)
+    if kind not in kinds:
+        raise InvalidInput({"措施类型": f"应为 {'、'.join(kinds)} 之一"})
+    if money < 0:
+        raise InvalidInput({"资金": "不能为负"})
+    m = Measure.objects.create(helper=helper, household=household, kind=kind, money=money, date=date, description=description)
+    audit.record(actor, AuditAction.CREATE, object_type="measure", object_id=m.pk, household_id=household.pk,
+                 summary=f"{helper.name} 帮扶措施：{description}（{money / 100:.2f} 元）")
+    return m
+
+
+def compliance(user: User, region_code: str, year: int) -> dict:
+    """Each helper, household and team member against the pack's thresholds for the year."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    when = dt.date(year, 12, 31)
+    need_days = p(region.code, "assistance.helper.min_days", when)
+    need_money = p(region.code, "assistance.helper.min_money_per_household", when)
+    need_measures = p(region.code, "assistance.household.min_measures", when)
+    need_surveys = p(region.code, "assistance.team.surveys_per_month", when)
+    need_team_days = p(region.code, "assistance.team.min_days", when)
+    in_region = dict(household__village_id__gte=lo, household__village_id__lte=hi)
+    pairs = Pair.objects.filter(start__lte=when, **in_region).exclude(ended_on__lt=dt.date(year, 1, 1)).select_related("helper__unit", "household")
+    visit_days = defaultdict(set)
+    for hid, d in Visit.objects.filter(date__year=year, **in_region).values_list("helper_id", "date"):
+        visit_days[hid].add(d)
+    money = defaultdict(int)
+    for hid, hh, m in Measure.objects.filter(date__year=year, **in_region).values_list("helper_id", "household_id").annotate(m=Sum("money")):
+        money[(hid, hh)] = m
+    measures = dict(Measure.objects.filter(date__year=year, **in_region).values_list("household_id").annotate(n=Count("id")))
+    helpers = {}
+    for pr in pairs:
+        row = helpers.setdefault(pr.helper_id, {"helper": pr.helper, "households": [], "days": len(visit_days[pr.helper_id])})
+        row["households"].append({"household": pr.household, "money": money[(pr.helper_id, pr.household_id)],
+                                  "measures": measures.get(pr.household_id, 0)})
+    helper_rows = []
+    for row in helpers.values():
+        short = []
+        if row["days"] < need_days:
+            short.append(f"在村入户 {row['days']} 天，少于 {need_days} 天")
+        for h in row["households"]:
+            if h["money"] < need_money:
+                short.append(f"户 {h['household'].number} 投入 {h['money'] / 100:.2f} 元，少于 {need_money / 100:.2f} 元")
+        helper_rows.append({**row, "shortfalls": short, "ok": not short})
+    household_rows = [{"household": pr.household, "measures": measures.get(pr.household_id, 0),
+                       "ok": measures.get(pr.household_id, 0) >= need_measures} for pr in pairs]
+    teams = Team.objects.filter(village_id__gte=lo, village_id__lte=hi)
+    team_rows = []
+    for t in teams:
+        per_month = dict(Survey.objects.filter(team=t, date__year=year).values_list("date__month").annotate(n=Count("id")))
+        months = [m for m in range(1, 13) if dt.date(year, m, 1) <= min(timezone.localdate(), when)]
+        short_months = [m for m in months if per_month.get(m, 0) < need_surveys]
+        members = [{"member": m, "days": m.days.filter(date__year=year).count()} for m in t.members.all()]
+        for m in members:
+            m["ok"] = m["days"] >= need_team_days
+        team_rows.append({"team": t, "short_months": short_months, "members": members})
+    return {"region": region, "year": year, "helpers": helper_rows, "households": household_rows, "teams": team_rows,
+            "thresholds": {"days": need_days, "money": need_money, "measures": need_measures,
+                           "surveys": need_surveys, "team_days": need_team_days}}

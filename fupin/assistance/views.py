@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+
+from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fupin.core import access
+from fupin.core.errors import FupinError, NotFound
+from fupin.core.money import yuan_to_fen
+from fupin.core.roles import Cap
+from fupin.core.views import fupin_view
+from fupin.exchange.views import _xlsx
+
+from . import cards, services
+from .models import Helper, Pair
+
+
+@fupin_view
+def home(request):
+    """A helper's phone page: my households, and what is due this year."""
+    helper = services.helper_for(request.user)
+    year = dt.date.today().year
+    pairs = list(helper.pairs.filter(ended_on__isnull=True).select_related("household__village"))
+    days = len({v.date for v in helper.visits.filter(date__year=year)})
+    need = services.p(pairs[0].household.village_id, "assistance.helper.min_days", dt.date.today()) if pairs else None
+    rows = []
+    for pr in pairs:
+        n = pr.household.measures.filter(date__year=year).count()
+        rows.append({"pair": pr, "measures": n, "visits": pr.household.visits.filter(date__year=year, helper=helper).count()})
+    return render(request, "assistance/home.html", {"helper": helper, "rows": rows, "days": days, "need": need,
+                                                    "today": dt.date.today().isoformat()})
+
+
+@fupin_view
+def visit(request, household_pk):
+    helper = services.helper_for(request.user)
+    pr = Pair.objects.filter(helper=helper, household_id=household_pk, ended_on__isnull=True).select_related("household").first()
+    if pr is None:
+        raise NotFound("该户不是您结对帮扶的户")
+    if request.method == "POST":
+        try:
+            v = services.visit_record(
+                actor=request.user, household=pr.household, date=dt.date.fromisoformat(request.POST.get("date", "")),
+                minutes=int(request.POST.get("minutes") or 0), done=request.POST.get("done", ""),
+                found=request.POST.get("found", ""), satisfaction=request.POST.get("satisfaction", ""),
+                photos=[f.read() for f in request.FILES.getlist("photos")],
+                client_token=request.POST.get("client_token") or secrets.token_hex(16))
+        except (FupinError, ValueError) as exc:
+            message = getattr(exc, "message", "日期或时长填写有误")
+            if request.headers.get("X-Retry"):
+                return JsonResponse({"error": message}, status=400)
+            messages.error(request, message)
+            return redirect(request.path)
+        if request.headers.get("X-Retry"):
+            return JsonResponse({"id": v.pk})
+        messages.success(request, "走访已记录")
+        return redirect("/assistance/")
+    return render(request, "assistance/visit.html", {"h": pr.household, "token": secrets.token_hex(16),
+                                                     "today": dt.date.today().isoformat()})
+
+
+@require_POST
+@fupin_view
+def measure(request, household_pk):
+    helper = services.helper_for(request.user)
+    pr = Pair.objects.filter(helper=helper, household_id=household_pk, ended_on__isnull=True).select_related("household").first()
+    if pr is None:
+        raise NotFound("该户不是您结对帮扶的户")
+    try:
+        services.measure_record(actor=request.user, household=pr.household, kind=request.POST.get("kind", ""),
+                                money=yuan_to_fen(request.POST.get("money") or "0"),
+                                date=dt.date.fromisoformat(request.POST.get("date", "")),
+                                description=request.POST.get("description", ""))
+        messages.success(request, "措施已记录")
+    except (FupinError, ValueError, ArithmeticError) as exc:
+        messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+    return redirect("/assistance/")
+
+
+@fupin_view
+def compliance(request):
+    year = int(request.GET.get("year") or dt.date.today().year)
+    data = services.compliance(request.user, request.GET.get("region") or request.user.region_id, year)
+    if request.GET.get("format") == "xlsx":
+        access.require(request.user, Cap.EXPORT)
+        from openpyxl import Workbook
+
+        from fupin.exchange.excel import safe
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("帮扶责任人")
+        ws.append(["单位", "帮扶责任人", "在村入户天数", "结对户", "投入资金（元）", "帮扶措施（项）", "是否达标", "差距"])
+        for r in data["helpers"]:
+            for hrow in r["households"]:
+                ws.append([safe(r["helper"].unit.name), safe(r["helper"].name), r["days"], hrow["household"].number,
+                           f"{hrow['money'] / 100:.2f}", hrow["measures"], "是" if r["ok"] else "否", "；".join(r["shortfalls"])])
+        ws2 = wb.create_sheet("驻村工作队")
+        ws2.append(["工作队", "队员", "驻村天数", "是否达标", "入户调查不足的月份"])
+        for t in data["teams"]:
+            for m in t["members"]:
+                ws2.append([t["team"].name, m["member"].name, m["days"], "是" if m["ok"] else "否",
+                            "、".join(f"{x}月" for x in t["short_months"])])
+        out = io.BytesIO()
+        wb.save(out)
+        from fupin.core import audit
+        from fupin.core.models import AuditAction
+        audit.record(request.user, AuditAction.EXPORT, object_type="compliance", object_id=data["region"].code,
+                     summary=f"导出 {data['region'].name} {year} 年帮扶工作达标情况")
+        return _xlsx(out.getvalue(), f"帮扶达标情况_{data['region'].code}_{year}.xlsx")
+    return render(request, "assistance/compliance.html", {"d": data})
+
+
+@fupin_view
+def four_cards(request, code):
+    from fupin.printing.pdf import four_cards as render_cards
+
+    year = int(request.GET.get("year") or dt.date.today().year)
+    if code.isdigit() and len(code) == 12:
+        region = access.access_region(request.user, code)
+        lo, hi = region.code_range()
+        households = access.households_for(request.user).filter(village_id__gte=lo, village_id__lte=hi).order_by("number")
+    else:
+        households = [access.access_household(request.user, int(code))]
+    data = [cards.card_data(request.user, h, year) for h in households]
+    if not data:
+        raise FupinError("该区划没有户")
+    response = HttpResponse(render_cards(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="four-cards-{code}.pdf"'
+    return response
+
+
+@fupin_view
+def pairing(request):
+    access.require(request.user, Cap.WRITE)
+    if request.method == "POST":
+        try:
+            helper = Helper.objects.get(pk=request.POST.get("helper"))
+            household = access.access_household(request.user, int(request.POST.get("household")))
+            services.pair(actor=request.user, helper=helper, household=household,
+                          start=dt.date.fromisoformat(request.POST.get("start") or dt.date.today().isoformat()))
+            messages.success(request, "已结对")
+        except (FupinError, ValueError, Helper.DoesNotExist) as exc:
+            messages.error(request, getattr(exc, "message", "请检查填写的内容"))
+        return redirect("/assistance/pairing/")
+    lo, hi = access.scope_range(request.user)
+    pairs = Pair.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, ended_on__isnull=True) \
+        .select_related("helper__unit", "household")
+    coverage = {}
+    for pr in pairs:
+        coverage.setdefault(pr.helper.unit.name, 0)
+        coverage[pr.helper.unit.name] += 1
+    return render(request, "assistance/pairing.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
+                                                       "coverage": sorted(coverage.items())})
