@@ -72,6 +72,7 @@ urlpatterns = [
     path("assistance/measure/<int:household_pk>/", assistance.measure),
     path("assistance/compliance/", assistance.compliance),
     path("assistance/pairing/", assistance.pairing),
+    path("assistance/team/", assistance.team),
     path("assistance/cards/<str:code>.pdf", assistance.four_cards),
     path("api/v1/", api.urls),
 ]

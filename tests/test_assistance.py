@@ -177,3 +177,43 @@ def test_visit_and_measure_api(world, units, client):
     r = client.post("/api/v1/measures", {"household_id": world.h1.pk, "kind": "gift", "money": "1",
                                          "date": "2024-03-02", "description": "x"}, content_type="application/json", **h)
     assert r.status_code == 400 and r.json()["errors"]["措施类型"].startswith("应为 industry")
+
+
+def test_bulk_pairing_from_excel_all_or_nothing_and_idempotent(world, units):
+    from openpyxl import Workbook
+
+    def book(rows):
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["单位", "帮扶责任人", "户编号"])
+        for r in rows:
+            ws.append(r)
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    o = units["officer"]
+    n, problems, wb = services.import_pairs(o, book([["县教育局", "局长", "H1"], ["县教育局", "无此人", "H4"],
+                                                      ["县教育局", "局长", "H999"]]), "x.xlsx", start=START)
+    assert [str(p) for p in problems] == ["第3行B列（帮扶责任人）：单位“县教育局”没有此帮扶责任人",
+                                         "第4行C列（户编号）：户编号不存在或不在您的管辖范围内"]
+    assert Pair.objects.count() == 0
+    n, problems, _ = services.import_pairs(o, book([["县教育局", "局长", "H1"], ["县教育局", "局长", "H4"],
+                                                    ["县教育局", "局长", "H2"]]), "y.xlsx", start=START)
+    assert [str(p) for p in problems] == ["第4行：局长（领导干部）按规定结对 2 户，已结对 2 户"]
+    assert Pair.objects.count() == 0  # the capacity error rolled the whole list back
+    good = book([["县教育局", "局长", "H1"], ["县教育局", "局长", "H4"]])
+    assert services.import_pairs(o, good, "g.xlsx", start=START)[:2] == (2, [])
+    assert services.import_pairs(o, good, "g.xlsx", start=START)[:2] == (2, [])
+    assert Pair.objects.count() == 2
+
+
+def test_team_member_records_days_and_surveys(world, login):
+    team = Team.objects.create(name="桃源村工作队", village_id=V1)
+    TeamMember.objects.create(team=team, name="队员", user=world.users["village_cadre"])
+    c = login("village_cadre")
+    c.post("/assistance/team/", {"action": "day", "date": "2024-05-06"})
+    c.post("/assistance/team/", {"action": "day", "date": "2024-05-06"})
+    c.post("/assistance/team/", {"action": "survey", "number": "H1", "date": "2024-05-06"})
+    assert (TeamDay.objects.count(), Survey.objects.count()) == (1, 1)
+    r = c.post("/assistance/team/", {"action": "survey", "number": "H4", "date": "2024-05-06"}, follow=True)
+    assert "户编号不存在或不在您的管辖范围内" in r.content.decode()  # a V1 cadre cannot reach V2

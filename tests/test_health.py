@@ -204,3 +204,17 @@ def test_two_windows_settle_the_same_patient_at_once_and_lose_no_update():
                                         "fund_balances": {"wsfp": "1000000.00", "yyax": "0.00"}})
         assert claim.breakdown == expected["_fen"]
         ytd = expected["accumulators"]
+
+
+def test_worked_example_2_through_the_window_screen(shili, client):
+    hospital, patient, window, fund = shili
+    services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    client.force_login(window)
+    form = {"id_number": patient.id_number, "hospital": hospital.pk, "number": "Z2", "visit_type": "inpatient",
+            "discharge_date": "2024-06-01", "in_county": "1", "total": "60000.00", "in_policy": "58000.00",
+            "waivable": "100.00"}
+    preview = client.post("/health/window/preview/", form).json()
+    assert {p["rule"]: p["amount"] for p in preview["payers"]} == {
+        "health.waived": "100.00", "health.basic": "43200.00", "health.critical_illness": "9555.00",
+        "health.assistance": "3601.50", "health.absorbed": "0.00", "health.topup.wsfp": "0.00",
+        "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "3543.50"}

@@ -348,3 +348,33 @@ def test_workflow_api(world, clock, client):
                     content_type="application/json", **h)
     assert r.status_code == 201
     assert client.get("/api/v1/notices", **h).json()[0]["unanswered"] == 1
+
+
+def test_county_bulk_approval_prints_one_announcement(world, clock, login):
+    village, township, county = users(world)
+    ids = []
+    for n in range(2):
+        h = Household.objects.create(number=f"B{n}", village_id=V1, attribute="general", main_cause="illness", status="applied")
+        inst = wf.start(actor=village, household=h, kind="identification")
+        for key in ("application", "appraisal", "village_verification"):
+            inst = wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
+        clock["today"] = dt.date(2025, 3, 10)
+        inst = wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
+        ids.append(inst.pk)
+        clock["today"] = dt.date(2025, 3, 3)
+    clock["today"] = dt.date(2025, 3, 17)
+    c = login("county_officer")
+    stage = c.get("/workflows/stage/513435000000/identification/4/").content.decode()
+    assert stage.count('name="instances"') == 2
+    r = c.post("/workflows/bulk-approve/", {"instances": ids})
+    assert r["Location"] == "/workflows/announcement/"
+    assert sorted(Household.objects.filter(number__startswith="B").values_list("status", flat=True)) == ["registered"] * 2
+    pdf = c.get("/workflows/announcement/?pdf=1").content
+    assert pdf[:4] == b"%PDF"
+
+
+def test_home_page_reminds_of_waiting_steps(world, clock, login):
+    village = world.users["village_cadre"]
+    wf.start(actor=village, household=new_applicant(world), kind="identification")
+    html = login("village_cadre").get(f"/regions/{V1}/").content.decode()
+    assert '<a href="/workflows/todo/">1 个流程步骤等待您办理</a>' in html

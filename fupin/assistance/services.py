@@ -219,3 +219,71 @@ def compliance(user: User, region_code: str, year: int) -> dict:
     return {"region": region, "year": year, "helpers": helper_rows, "households": household_rows, "teams": team_rows,
             "thresholds": {"days": need_days, "money": need_money, "measures": need_measures,
                            "surveys": need_surveys, "team_days": need_team_days}}
+
+
+def import_pairs(user: User, data: bytes, filename: str = "", *, start: dt.date) -> tuple[int, list, bytes | None]:
+    """Bulk pairing from the unit's Excel list (单位、帮扶责任人、户编号). All or nothing."""
+    from fupin.exchange import excel
+    from fupin.exchange.excel import Column, FileRejected, Problem
+
+    access.require(user, Cap.IMPORT)
+    cols = [Column("unit", "单位", excel.text(80), required=True, aliases=("帮扶单位",)),
+            Column("helper", "帮扶责任人", excel.text(40), required=True),
+            Column("number", "户编号", excel.text(24), required=True)]
+    try:
+        table = excel.read_table(data, cols, filename=filename)
+    except FileRejected as exc:
+        return 0, [Problem(None, None, None, None, exc.message)], None
+    problems = list(table.problems)
+    helpers = {(h.unit.name, h.name): h for h in Helper.objects.select_related("unit")}
+    households = {h.number: h for h in access.households_for(user).filter(number__in={v.get("number") for _, v in table.rows})}
+    wanted = []
+    for row, v in table.rows:
+        h = helpers.get((v.get("unit"), v.get("helper")))
+        if v.get("helper") and h is None:
+            problems.append(Problem(row, "B", "帮扶责任人", v.get("helper"), f"单位“{v.get('unit')}”没有此帮扶责任人"))
+        hh = households.get(v.get("number"))
+        if v.get("number") and hh is None:
+            problems.append(Problem(row, "C", "户编号", v.get("number"), "户编号不存在或不在您的管辖范围内"))
+        if h and hh:
+            wanted.append((row, h, hh))
+    if not problems:
+        try:
+            with transaction.atomic():
+                for row, h, hh in wanted:
+                    if Pair.objects.filter(helper=h, household=hh, ended_on__isnull=True).exists():
+                        continue  # re-importing the same list changes nothing
+                    try:
+                        pair(actor=user, helper=h, household=hh, start=start)
+                    except FupinError as exc:
+                        problems.append(Problem(row, None, None, None, exc.message))
+                        raise
+        except FupinError:
+            pass
+    if problems:
+        return 0, problems, excel.error_workbook(table, problems)
+    return len(wanted), [], None
+
+
+@transaction.atomic
+def team_day(*, actor: User, date: dt.date) -> TeamDay:
+    member = getattr(actor, "team_member", None)
+    if member is None:
+        raise NotFound("您的账户不是驻村工作队员")
+    if date > timezone.localdate():
+        raise InvalidInput({"日期": "不能晚于今天"})
+    day, _ = TeamDay.objects.get_or_create(member=member, date=date)
+    return day
+
+
+@transaction.atomic
+def team_survey(*, actor: User, household: Household, date: dt.date, note: str = "") -> Survey:
+    member = getattr(actor, "team_member", None)
+    if member is None:
+        raise NotFound("您的账户不是驻村工作队员")
+    if household.village_id != member.team.village_id:
+        raise FupinError(f"户 {household.number} 不在工作队所驻的村")
+    s = Survey.objects.create(team=member.team, household=household, date=date, note=note)
+    audit.record(actor, AuditAction.CREATE, object_type="survey", object_id=s.pk, household_id=household.pk,
+                 summary=f"驻村工作队入户调查（{date}）")
+    return s

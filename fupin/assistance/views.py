@@ -136,6 +136,14 @@ def four_cards(request, code):
 @fupin_view
 def pairing(request):
     access.require(request.user, Cap.WRITE)
+    if request.method == "POST" and request.FILES.get("file"):
+        n, problems, _ = services.import_pairs(request.user, request.FILES["file"].read(), request.FILES["file"].name,
+                                               start=dt.date.fromisoformat(request.POST.get("start") or dt.date.today().isoformat()))
+        if problems:
+            messages.error(request, "；".join(str(p) for p in problems[:20]) + "。未导入任何结对")
+        else:
+            messages.success(request, f"已按名单结对 {n} 户")
+        return redirect("/assistance/pairing/")
     if request.method == "POST":
         try:
             helper = Helper.objects.get(pk=request.POST.get("helper"))
@@ -155,3 +163,29 @@ def pairing(request):
         coverage[pr.helper.unit.name] += 1
     return render(request, "assistance/pairing.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
                                                        "coverage": sorted(coverage.items())})
+
+
+@fupin_view
+def team(request):
+    """A work-team member's phone page: days in the village and household surveys."""
+    member = getattr(request.user, "team_member", None)
+    if member is None:
+        raise NotFound("您的账户不是驻村工作队员")
+    if request.method == "POST":
+        try:
+            date = dt.date.fromisoformat(request.POST.get("date", ""))
+            if request.POST.get("action") == "survey":
+                h = access.households_for(request.user).filter(number=request.POST.get("number", "").strip()).first()
+                if h is None:
+                    raise NotFound("户编号不存在或不在您的管辖范围内")
+                services.team_survey(actor=request.user, household=h, date=date, note=request.POST.get("note", ""))
+            else:
+                services.team_day(actor=request.user, date=date)
+            messages.success(request, "已记录")
+        except (FupinError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "日期应为 YYYY-MM-DD"))
+        return redirect("/assistance/team/")
+    year = dt.date.today().year
+    return render(request, "assistance/team.html", {"m": member, "days": member.days.filter(date__year=year).count(),
+                                                    "surveys": member.team.surveys.filter(date__year=year).count(),
+                                                    "today": dt.date.today().isoformat()})

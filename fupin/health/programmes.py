@@ -160,8 +160,10 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
                   .values_list("person_id", flat=True))
     overdue = []
     needs = {"followup": p("health.fd.followups.chronic"), "check": p("health.fd.checks.chronic")}
+    elderly_born = dt.date(on.year - p("health.fd.elderly_age"), on.month, on.day)
+    child_born = dt.date(on.year - 7, on.month, on.day)
     people = {x.pk: x for x in persons.select_related("household__village").filter(
-        Q(pk__in=chronic) | Q(birth_date__lte=dt.date(on.year - p("health.fd.elderly_age"), on.month, on.day)))}
+        Q(pk__in=chronic) | Q(birth_date__lte=elderly_born) | Q(birth_date__gt=child_born))}
     managed = 0
     for pid in chronic:
         person = people.get(pid)
@@ -175,6 +177,11 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
             overdue.append((person, contracts.get(pid), "慢病", missing))
     for pid, person in people.items():
         if pid in chronic:
+            continue
+        if person.birth_date > child_born:  # children 0–6: their yearly checks
+            need = p("health.fd.child_checks_per_year")
+            if done.get((pid, "child_check"), 0) < due(need):
+                overdue.append((person, contracts.get(pid), "0–6岁儿童", [("child_check", need - done.get((pid, "child_check"), 0))]))
             continue
         if done.get((pid, "assessment"), 0) < 1 and on.month >= 7:  # due within the year; listed from mid-year
             overdue.append((person, contracts.get(pid), f"{p('health.fd.elderly_age')}岁以上", [("assessment", 1)]))

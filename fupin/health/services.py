@@ -61,21 +61,30 @@ def categories(person: Person, region_code: str, when: dt.date) -> list[str]:
     return out
 
 
+def _account(code: str, **defaults) -> Account:
+    """The account with this code, created if missing. Two windows may create it at once: the
+    loser of that race reads the winner's row instead of failing."""
+    account = Account.objects.filter(code=code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(code=code, **defaults)
+    except IntegrityError:
+        return Account.objects.get(code=code)
+
+
 def _fund_account(code: str, name: str) -> Account:
-    account, _ = Account.objects.get_or_create(code=f"topup:{code}", defaults=dict(
-        name=name, kind=AccountKind.BUDGET, source="social", programme="health_topup"))
-    return account
+    return _account(f"topup:{code}", name=name, kind=AccountKind.BUDGET, source="social", programme="health_topup")
 
 
 def _source(code: str, name: str) -> Account:
-    account, _ = Account.objects.get_or_create(code=code, defaults=dict(name=name, kind=AccountKind.SOURCE))
-    return account
+    return _account(code, name=name, kind=AccountKind.SOURCE)
 
 
 def _hospital_account(h: Hospital) -> Account:
-    account, _ = Account.objects.get_or_create(code=f"hospital:{h.code}", defaults=dict(
-        name=h.name, kind=AccountKind.PAYEE, payee_type=PayeeType.INSTITUTION, payee_name=h.name))
-    return account
+    return _account(f"hospital:{h.code}", name=h.name, kind=AccountKind.PAYEE, payee_type=PayeeType.INSTITUTION,
+                    payee_name=h.name)
 
 
 def _ytd(person: Person, year: int) -> dict:
@@ -121,6 +130,9 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
     chain = packs().for_region(hospital.region_id)
     from .programmes import require_certificate_for
     require_certificate_for(person, bill["visit_type"], bill["discharge_date"])
+    for code, name in INSURERS.values():
+        _source(code, name)
+    _hospital_account(hospital)
     try:
         with transaction.atomic():
             # One patient at a time: a second window settling for the same patient waits here,
@@ -157,22 +169,26 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
                              ("ci", amounts["health.critical_illness"]), ("assistance", amounts["health.assistance"]),
                              *((f"topup.{c}", amounts[f"health.topup.{c}"]) for c in funds_)):
                 _add(person, year, key, add)
-            claim = Claim.objects.create(
-                hospital=hospital, number=number, person=person, visit_type=bill["visit_type"], level=hospital.level,
-                in_county=bill["in_county"], referred=bill["referred"], discharge_date=bill["discharge_date"],
-                categories=claim_json["categories"], total=bill_fen(bill, "total"),
-                in_policy=bill_fen(bill, "in_policy"), waivable=bill_fen(bill, "waivable"),
-                patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
-                explanation={p["rule"]: p["explanation"] for p in result["payers"]} | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
-                pack=result["pack"], settled_by=user, transaction=txn)
+            try:
+                with transaction.atomic():  # only this insert's uniqueness means "settled already"
+                    claim = Claim.objects.create(
+                        hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
+                        level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
+                        discharge_date=bill["discharge_date"], categories=claim_json["categories"],
+                        total=bill_fen(bill, "total"), in_policy=bill_fen(bill, "in_policy"),
+                        waivable=bill_fen(bill, "waivable"), patient=amounts["health.patient"],
+                        shortfall=amounts["health.shortfall"], breakdown=amounts,
+                        explanation={p["rule"]: p["explanation"] for p in result["payers"]}
+                        | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
+                        pack=result["pack"], settled_by=user, transaction=txn)
+            except IntegrityError:
+                raise FupinError(f"流水号 {number} 已结算过，不能重复结算；如需更正请先冲销") from None
             audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
                          household_id=person.household_id,
                          summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
                                  f"{rules.yuan(claim.patient)} 元" + (f"，兜底资金不足 {rules.yuan(claim.shortfall)} 元"
                                                                      if claim.shortfall else ""))
             return claim
-    except IntegrityError:
-        raise FupinError(f"流水号 {number} 已结算过，不能重复结算；如需更正请先冲销") from None
     except PolicyError as exc:
         raise FupinError(exc.message) from None
 

@@ -26,13 +26,19 @@ def _form_errors(form, exc: InvalidInput) -> None:
         form.add_error(None, f"{label}：{message}")
 
 
+# Other rooms add reminders to the home page: functions(user) -> list of (text, link).
+HOME_REMINDERS: list = []
+
+
 @fupin_view
 def region_page(request, code):
     region, ancestors, children, by_status = selectors.region_overview(request.user, code)
     statuses = [(v, l, by_status.get(v, 0)) for v, l in Status.choices]
+    reminders = [r for provide in HOME_REMINDERS for r in provide(request.user)] \
+        if code == request.user.region_id else []
     return render(request, "registry/region.html", {
         "region": region, "ancestors": [a for a in ancestors if access.in_scope(request.user, a.code)],
-        "children": children, "statuses": statuses, "total": sum(by_status.values())})
+        "children": children, "statuses": statuses, "total": sum(by_status.values()), "reminders": reminders})
 
 
 def _search_query(request) -> selectors.SearchQuery:

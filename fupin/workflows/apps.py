@@ -12,3 +12,8 @@ class WorkflowsConfig(AppConfig):
         from .selectors import household_section
 
         HOUSEHOLD_SECTIONS.insert(0, ("workflows/partials/household.html", household_section))
+
+        from fupin.registry.views import HOME_REMINDERS
+
+        from .services import reminders
+        HOME_REMINDERS.append(reminders)

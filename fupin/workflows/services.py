@@ -349,3 +349,20 @@ def todo(user: User, on: dt.date | None = None) -> dict:
     near = [i for i in mine if i.step_due and on <= i.step_due <= on + dt.timedelta(days=3)]
     return {"mine": mine, "rejected": rejected, "ending": ending, "objections": objections, "near": near,
             "overdue": overdue(user, on)}
+
+
+def reminders(user: User) -> list[tuple[str, str]]:
+    """What the home page reminds a user of: steps waiting, overdue, notices ending, objections."""
+    if user.role not in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]:
+        return []
+    t = todo(user)
+    out = []
+    if t["mine"]:
+        out.append((f"{len(t['mine'])} 个流程步骤等待您办理", "/workflows/todo/"))
+    if t["overdue"]:
+        out.append((f"{len(t['overdue'])} 个流程已逾期", "/workflows/todo/"))
+    if t["ending"]:
+        out.append((f"{len(t['ending'])} 个公示即将结束", "/workflows/todo/"))
+    if t["objections"]:
+        out.append((f"{len(t['objections'])} 条异议待答复", "/workflows/todo/"))
+    return out
