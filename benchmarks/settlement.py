@@ -125,7 +125,9 @@ def part_3(http_claims: int, clients: int = 8):
                                capture_output=True, text=True).stdout.strip().splitlines()
         token, ids = setup[0], setup[1:]
         port = 18765
-        server = subprocess.Popen([py, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
+        # the production server, as `fupin serve` runs it (several worker processes)
+        server = subprocess.Popen([py, "-m", "gunicorn", "fupin.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                                   "--workers", os.environ.get("FUPIN_WORKERS", "4"), "--threads", "2"],
                                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(100):

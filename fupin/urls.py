@@ -1,4 +1,6 @@
-from django.urls import include, path
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve as static_serve
 
 from fupin.api.v1 import api
 from fupin.core import views as core
@@ -76,3 +78,7 @@ urlpatterns = [
     path("assistance/cards/<str:code>.pdf", assistance.four_cards),
     path("api/v1/", api.urls),
 ]
+
+# The app serves its own few static files (CSS, JS), so one command runs it; a large
+# deployment may put nginx in front and serve STATIC_ROOT instead.
+urlpatterns += [re_path(r"^static/(?P<path>.*)$", static_serve, {"document_root": settings.BASE_DIR / "fupin" / "static"})]

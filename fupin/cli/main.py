@@ -93,11 +93,12 @@ def _migrate() -> None:
 
 
 def _serve(bind: str) -> None:
-    from django.core.management import call_command
-
+    """gunicorn with several worker processes (Python's GIL limits one process to one core)."""
     host, _, port = bind.rpartition(":")
-    print(f"fupin 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
-    call_command("runserver", f"{host}:{port}", "--noreload", "--insecure", "--skip-checks")
+    workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1) + 1)
+    print(f"fupin 已启动：http://{host}:{port}/  （{workers} 个工作进程，Ctrl+C 停止）", flush=True)
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind,
+                               "--workers", workers, "--threads", "2", "--access-logfile", "-"])
 
 
 def cmd_demo(args) -> int:
