@@ -174,3 +174,9 @@ def test_english_is_available(login, world):
     html = c.get("/households/").content.decode()
     assert 'lang="en"' in html
     assert "<h1>Households</h1>" in html and "Household no." in html
+
+
+def test_chinese_by_default_even_for_an_english_browser(login, world):
+    c = login("county_officer")
+    html = c.get("/households/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html and "<h1>户查询</h1>" in html

@@ -18,3 +18,22 @@ class PasswordExpiryMiddleware:
             if changed is None or (timezone.now() - changed).days >= settings.PASSWORD_MAX_AGE_DAYS:
                 return redirect("/password/?expired=1")
         return self.get_response(request)
+
+
+class ChineseByDefaultMiddleware:
+    """Chinese unless the user chose another language (the language cookie set by /i18n/setlang/).
+    The browser's Accept-Language is ignored: many officers' machines come set to English."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
