@@ -99,7 +99,8 @@ class Postgres:
         run(self.as_user + [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                             "-E", "UTF8", "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 " \
+               + os.environ.get("FUPIN_PG_OPTIONS", "")  # e.g. memory settings for benchmarks
         run(self.as_user + [str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                             str(self.dir / "log"), "-w", "start"], stdout=subprocess.DEVNULL)
         run(self.as_user + [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
