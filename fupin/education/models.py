@@ -76,18 +76,18 @@ class SubsidyRun(models.Model):
 
 
 class RunLine(models.Model):
-    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="lines")
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="lines", db_index=False)
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT)
     # person and school restate the enrolment's (for lists and reports); the enrolment's own
     # foreign keys guarantee them, so no second database constraint is checked per line
-    person = models.ForeignKey("registry.Person", on_delete=models.DO_NOTHING, db_constraint=False)
-    school = models.ForeignKey(School, on_delete=models.DO_NOTHING, db_constraint=False)
+    person = models.ForeignKey("registry.Person", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False)
+    school = models.ForeignKey(School, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False)
     item = models.CharField("待遇项目", max_length=60)
     amount = models.BigIntegerField("金额（分）")
     already_paid = models.BigIntegerField("此前已发（分）", default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["run", "school"])]
+        indexes = [models.Index(fields=["run", "school"])]  # also serves every lookup by run
 
 
 class DropoutVisit(models.Model):

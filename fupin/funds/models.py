@@ -65,7 +65,7 @@ class Account(models.Model):
     payee_type = models.CharField(max_length=12, choices=PayeeType.choices, blank=True)
     person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.PROTECT)
     household = models.ForeignKey("registry.Household", null=True, blank=True, on_delete=models.PROTECT)
-    payee_id_number = models.CharField("收款人证件号码", max_length=20, blank=True, db_index=True)
+    payee_id_number = models.CharField("收款人证件号码", max_length=20, blank=True)
     payee_name = models.CharField("收款人", max_length=120, blank=True)
 
     class Meta:
@@ -108,4 +108,5 @@ class Entry(AppendOnly):
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
 
     class Meta:
-        indexes = [models.Index(fields=["account"]), models.Index(fields=["entitlement", "period"])]
+        # lookups go by account (duplicates, balances); no other index is paid for on every insert
+        indexes = [models.Index(fields=["account"])]
