@@ -39,7 +39,7 @@ def card_data(user, household: Household, year: int) -> dict:
     visits = list(Visit.objects.filter(household=household, date__year=year).order_by("date"))
     measures = list(Measure.objects.filter(household=household, date__year=year).order_by("date"))
     payments = list(Entry.objects.filter(Q(account__person__in=members) | Q(account__household=household),
-                                         amount__gt=0, transaction__date__year=year, reversed_by__isnull=True)
+                                         amount__gt=0, transaction__date__year=year, reversals__isnull=True)
                     .select_related("transaction", "account").order_by("transaction__date"))
     income = household.incomes.order_by("-year").first()
     return {"household": household, "head": head, "members": members, "masked": {m.pk: idcard.mask(m.id_number) for m in members},

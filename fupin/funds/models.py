@@ -105,8 +105,12 @@ class Entry(AppendOnly):
     amount = models.BigIntegerField("金额（分，入为正）")
     entitlement = models.CharField("待遇项目", max_length=80, blank=True)
     period = models.CharField("期间", max_length=20, blank=True)
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals",
+                                 db_index=False)
 
     class Meta:
         # lookups go by account (duplicates, balances); no other index is paid for on every insert
         indexes = [models.Index(fields=["account"])]
+        # each line is reversed at most once; the constraint only indexes the few reversing lines
+        constraints = [models.UniqueConstraint(fields=["reverses"], condition=models.Q(reverses__isnull=False),
+                                               name="entry_reversed_once")]

@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from .models import Account, AccountKind, Entry, TxnKind
 
-_LIVE_PAYMENT = Q(transaction__kind=TxnKind.PAYMENT, reversed_by__isnull=True)
+_LIVE_PAYMENT = Q(transaction__kind=TxnKind.PAYMENT, reversals__isnull=True)
 
 
 def payments_to_deceased():

@@ -91,7 +91,7 @@ class Payment:
     period: str            # e.g. 2024-autumn
 
 
-LIVE_PAYMENT_LINES = dict(transaction__kind=TxnKind.PAYMENT, reversed_by__isnull=True, amount__gt=0,
+LIVE_PAYMENT_LINES = dict(transaction__kind=TxnKind.PAYMENT, reversals__isnull=True, amount__gt=0,
                           account__kind=AccountKind.PAYEE)
 
 
