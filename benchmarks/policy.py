@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402  (installed with polars/openfisca)
 import polars as pl  # noqa: E402
 
 from fupin.policy.engine import Model, run_batch, run_case  # noqa: E402
-from fupin.policy.expr import If, Max, P, Rule, Tiered, Var  # noqa: E402
-from fupin.policy.packs import PackSet, load_pack  # noqa: E402
+from fupin.policy.expr import Max, P, Rule, Tiered, Var  # noqa: E402
+from fupin.policy.packs import PackSet  # noqa: E402
 from fupin.policy.rules import education  # noqa: E402
 
 STAGES = list(education.STAGES)

@@ -19,7 +19,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.packs import PackSet
 from fupin.registry.models import Household
 
-from .models import Helper, Measure, Pair, Survey, Team, TeamDay, TeamMember, Visit, VisitPhoto
+from .models import Helper, Measure, Pair, Survey, Team, TeamDay, Visit, VisitPhoto
 
 _packs: PackSet | None = None
 

@@ -11,7 +11,6 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.exchange import excel
 from fupin.exchange.excel import CellError, Column, FileRejected, Problem
-from fupin.registry.models import Person
 
 from .models import Enrolment, EnrolmentStatus, School, Stage
 from .services import parse_semester

@@ -5,7 +5,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from openpyxl import Workbook
 
 from fupin.core import access, audit, idcard
@@ -15,7 +15,7 @@ from fupin.exchange.excel import safe
 from fupin.policy.engine import run_case
 from fupin.policy.rules.education import MODEL
 
-from .models import Enrolment, EnrolmentStatus, RunLine, Stage
+from .models import Enrolment, EnrolmentStatus, Stage
 from .services import _access_run, packs, parse_semester, semester_start, student_case
 
 LABELS = {r.name: r.label for r in MODEL.rules}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 
 import polars as pl
 from django.db import transaction

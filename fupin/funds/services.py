@@ -111,8 +111,6 @@ def _duplicates(payments: list[Payment]) -> list[Payment]:
 def payments_post(*, actor: User, budget: Account, payments: list[Payment], date: dt.date,
                   decision_type: str, decision_id: str) -> int:
     """Post many payments from one budget line: all or none. Returns the number posted."""
-    from fupin.core.bulk import insert_rows
-
     if any(p.amount <= 0 for p in payments):
         raise InvalidInput({"金额": "支付金额须大于0"})
     budget = _locked_budget(budget)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from functools import lru_cache
 from pathlib import Path
 

@@ -146,7 +146,6 @@ def reverse(request, pk):
 @fupin_view
 def programmes(request):
     from . import programmes as prog
-    from .models import FixedSubsidy
 
     user = request.user
     access.require(user, Cap.READ)

@@ -110,8 +110,6 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
 
 
 def _first_bad_row(df, condition) -> int:
-    import polars as pl
-
     return df.select(condition.arg_max().alias("i")).row(0)[0] + 1 if condition is not None else 0
 
 

@@ -3,7 +3,7 @@ from django import forms
 
 from fupin.core import idcard
 
-from .choices import Cause, EventKind, GuaranteeItem, Relation
+from .choices import EventKind, GuaranteeItem, Relation
 from .models import Household, Person
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -104,5 +104,3 @@ class GuaranteeForm(forms.Form):
     checked_by = forms.CharField(label="核查人", max_length=40)
     evidence = forms.CharField(label="佐证（文件、照片编号或说明）", max_length=300)
 
-
-CAUSE_CHOICES = [("", "全部")] + list(Cause.choices)

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
 from fupin.core import access, idcard
-from fupin.core.models import AuditEvent, PREFIX_LEN, Region, User
+from fupin.core.models import AuditEvent, PREFIX_LEN, User
 
 from .choices import GuaranteeItem, Relation
 from .models import Household, Person

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, InvalidInput, NotFound
-from fupin.core.models import Region
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 
@@ -18,7 +17,6 @@ from . import selectors, services
 from .choices import Attribute, Cause, EventKind, Status
 from .forms import (EntryForm, GuaranteeForm, HouseholdForm, IncomeForm, MergeForm, PersonEventForm,
                     PersonForm, SplitForm)
-from .models import Household
 
 
 def _form_errors(form, exc: InvalidInput) -> None:

@@ -15,7 +15,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.packs import PackSet
 from fupin.policy.rules import support as rules
 
-from .models import Activity, Assessment, Deferral, Department, Dispatch, Leave, Member, PlanChange, Staff, UnauthorisedReturn
+from .models import Activity, Assessment, Deferral, Department, Dispatch, Leave, Member, PlanChange, Staff
 
 _packs: PackSet | None = None
 

@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
@@ -14,7 +13,7 @@ from fupin.core.views import fupin_view
 from fupin.health.models import Hospital
 
 from . import services
-from .models import Assessment, Department, Dispatch, Member, PlanChange
+from .models import Assessment, Department, Dispatch, PlanChange
 
 
 def _hospitals(user):

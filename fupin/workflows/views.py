@@ -8,9 +8,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
-from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
-from fupin.registry.models import Household
 
 from . import selectors, services
 from .models import Instance, Notice, State
