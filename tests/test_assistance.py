@@ -10,7 +10,6 @@ from django.utils import timezone
 from fupin.assistance import services
 from fupin.assistance.models import Helper, Measure, Pair, Survey, Team, TeamDay, TeamMember, Unit, Visit
 from fupin.core.errors import FupinError
-from fupin.registry.models import Household
 
 from .conftest import T1, V1
 

@@ -97,7 +97,6 @@ def test_identification_from_application_to_announcement_by_three_tiers(live_ser
     import datetime as dt
 
     from fupin.registry.models import Household, Person
-    from fupin.workflows import services as wf
     from fupin.workflows.models import Notice
 
     from .conftest import pid

@@ -10,7 +10,7 @@ from fupin.education import selectors, services
 from fupin.education.importer import COLUMNS, import_roster
 from fupin.education.models import Enrolment, RunStatus, School
 from fupin.funds import services as funds
-from fupin.funds.models import Entry, Transaction
+from fupin.funds.models import Transaction
 from fupin.registry.models import Person
 
 from .conftest import T1, V1, V2, pid

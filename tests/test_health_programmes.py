@@ -10,9 +10,9 @@ from fupin.funds import services as funds
 from fupin.funds.models import Account, Entry
 from fupin.health import programmes as prog
 from fupin.health import services
-from fupin.health.models import Certificate, Contract, FixedSubsidy, Service
+from fupin.health.models import Contract, FixedSubsidy, Service
 
-from .conftest import COUNTY, V1
+from .conftest import V1
 from .test_health import BILL_1, build_shili
 
 

@@ -128,7 +128,7 @@ def test_person_already_in_another_household(world, officer):
     existing = world.h2.persons.get()
     report = hx.run_import(officer, xlsx([row(id_number=existing.id_number)]), "x")
     assert messages(report) == [
-        f"第2行R列（证件号码）：此人已登记在户 H2；请在系统中办理户间迁移，不能用导入改户"]
+        "第2行R列（证件号码）：此人已登记在户 H2；请在系统中办理户间迁移，不能用导入改户"]
     nothing_committed(world)
 
 

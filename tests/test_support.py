@@ -1,7 +1,6 @@
 """Counterpart support through the services and screens: plan, deferral once, changes and the
 bulletin, leave rules, assessment from records, approval paying the allowance, the certificate."""
 import datetime as dt
-import io
 import subprocess
 
 import pytest

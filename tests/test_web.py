@@ -2,7 +2,6 @@
 import datetime as dt
 import io
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone

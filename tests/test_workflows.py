@@ -2,7 +2,6 @@
 and dissolution, with tier order, rejections, notices and objections, deadlines, checks."""
 import datetime as dt
 import threading
-from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -12,7 +11,7 @@ from fupin.core.errors import FupinError
 from fupin.registry import services as reg
 from fupin.registry.models import Household
 from fupin.workflows import services as wf
-from fupin.workflows.models import Instance, Notice, Objection, State
+from fupin.workflows.models import Instance, Notice, State
 
 from .conftest import V1
 
@@ -297,7 +296,6 @@ def test_notice_pdf_and_public_page(world, clock, client, login, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_on_the_same_step_produce_one_decision():
     from fupin.core.models import Region, User
-    from fupin.registry.models import Person
     for code, name, level, parent in [("510000000000", "省", 1, None), ("513400000000", "州", 2, "510000000000"),
                                       ("513435000000", "县", 3, "513400000000"), ("513435100000", "镇", 4, "513435000000"),
                                       (V1, "村", 5, "513435100000")]:
