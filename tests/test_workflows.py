@@ -253,7 +253,8 @@ parameters:
             - {key: village_verification, label: 村委会核实并公示, tier: village, due_working_days: 5, notice_days: 10}
             - {key: county_announcement, label: 县级公告, tier: county, due_working_days: 5}
 """, encoding="utf-8")
-    monkeypatch.setattr(wf, "_packs", PackSet.shipped(extra=[pack]))
+    longer = PackSet.shipped(extra=[pack])
+    monkeypatch.setattr(wf, "packs", lambda: longer)
     village, township, county = users(world)
     inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
     inst = wf.act(actor=village, instance_id=inst.pk, step_key="village_verification", decision="approve")

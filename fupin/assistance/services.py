@@ -16,20 +16,14 @@ from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.policy.errors import PolicyError
-from fupin.policy.packs import PackSet
+from fupin.policy.packs import shipped_packs
 from fupin.registry.models import Household
 
 from .models import Helper, Measure, Pair, Survey, Team, TeamDay, Visit, VisitPhoto
 
-_packs: PackSet | None = None
-
-
 def p(region_code: str, name: str, when: dt.date):
-    global _packs
-    if _packs is None:
-        _packs = PackSet.shipped()
     try:
-        return _packs.for_region(region_code).lookup(name, when).value
+        return shipped_packs().for_region(region_code).lookup(name, when).value
     except PolicyError as exc:
         raise FupinError(exc.message) from None
 

@@ -176,11 +176,11 @@ def cmd_packs(args) -> int:
 
     from fupin.policy.errors import PolicyError
     from fupin.policy.expr import _show
-    from fupin.policy.packs import PackSet, resolve
+    from fupin.policy.packs import resolve, shipped_packs
 
     try:
         if args.sub != "show":
-            for p in PackSet.shipped().packs.values():
+            for p in shipped_packs().packs.values():
                 lo, hi = p.date_range
                 print(f"{p.name:<14} {p.region or '全国':<8} {lo or ''}～{hi or ''}  {p.title}  来源：{p.source}")
             return 0

@@ -20,20 +20,13 @@ from fupin.core.roles import Cap
 from fupin.funds import services as funds
 from fupin.funds.models import Account, AccountKind, PayeeType
 from fupin.policy.engine import run_batch, run_case
-from fupin.policy.packs import PackSet
+from fupin.policy.packs import shipped_packs
 from fupin.policy.rules.education import MODEL
 
 from .models import Enrolment, EnrolmentStatus, RunLine, RunStatus, SubsidyRun
 
 _SEMESTER = re.compile(r"^(\d{4})-(spring|autumn)$")
-_packs: PackSet | None = None
-
-
-def packs() -> PackSet:
-    global _packs
-    if _packs is None:
-        _packs = PackSet.shipped()
-    return _packs
+packs = shipped_packs
 
 
 def parse_semester(semester: str) -> tuple[int, str]:

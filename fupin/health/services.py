@@ -14,24 +14,19 @@ from fupin.core.roles import Cap
 from fupin.funds import services as funds
 from fupin.funds.models import Account, AccountKind, Entry, PayeeType, Transaction, TxnKind
 from fupin.policy.errors import PolicyError
-from fupin.policy.packs import PackSet
+from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import health as rules
 from fupin.registry.models import Person
 
 from .models import Accumulator, Claim, ClaimStatus, Hospital
 
-_packs: PackSet | None = None
 INSURERS = {"health.basic": ("insurer:basic", "基本医疗保险基金"),
             "health.critical_illness": ("insurer:ci", "大病保险"),
             "health.assistance": ("assistance:medical", "医疗救助资金"),
             "health.patient": ("patients", "患者个人支付")}
 
 
-def packs() -> PackSet:
-    global _packs
-    if _packs is None:
-        _packs = PackSet.shipped()
-    return _packs
+packs = shipped_packs
 
 
 def find_patient(user: User, raw_id: str) -> Person:

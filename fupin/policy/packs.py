@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -257,13 +258,18 @@ class PackSet:
         return self.chain(best[0].name)
 
 
+@lru_cache(maxsize=1)
+def shipped_packs() -> PackSet:
+    """The shipped packs, read once per process (every room uses this one copy)."""
+    return PackSet.shipped()
+
+
 def resolve(name_or_path: str) -> tuple[PackSet, Chain]:
     """`--pack NAME_OR_PATH`: a shipped pack by name, or a pack file (which may extend shipped ones)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         pack = load_pack(path)
-        shipped = [load_pack(p) for p in sorted(PACK_DIR.glob("*.yaml"))]
-        packs = PackSet([p for p in shipped if p.name != pack.name] + [pack])
+        packs = PackSet([p for p in shipped_packs().packs.values() if p.name != pack.name] + [pack])
         return packs, packs.chain(pack.name)
-    packs = PackSet.shipped()
+    packs = shipped_packs()
     return packs, packs.chain(name_or_path)

@@ -12,19 +12,13 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
-from fupin.policy.packs import PackSet
+from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import support as rules
 
 from .models import Activity, Assessment, Deferral, Department, Dispatch, Leave, Member, PlanChange, Staff
 
-_packs: PackSet | None = None
-
-
 def chain_for(hospital):
-    global _packs
-    if _packs is None:
-        _packs = PackSet.shipped()
-    return _packs.for_region(hospital.region_id)
+    return shipped_packs().for_region(hospital.region_id)
 
 
 def _policy(fn):

@@ -18,7 +18,7 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Role
 from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
-from fupin.policy.packs import PackSet
+from fupin.policy.packs import shipped_packs
 from fupin.registry.choices import Labour, Status
 from fupin.registry.models import Household
 
@@ -27,14 +27,7 @@ from .models import Action, ExclusionMatch, Instance, Kind, Notice, Objection, S
 TIER_ROLES = {"village": {Role.VILLAGE_CADRE}, "township": {Role.TOWNSHIP_OFFICER},
               "county": {Role.COUNTY_OFFICER, Role.COUNTY_ADMIN}}
 TIER_LABEL = {"village": "村级", "township": "乡镇", "county": "县级"}
-_packs: PackSet | None = None
-
-
-def packs() -> PackSet:
-    global _packs
-    if _packs is None:
-        _packs = PackSet.shipped()
-    return _packs
+packs = shipped_packs
 
 
 def today() -> dt.date:
