@@ -207,6 +207,7 @@ def cmd_packs(args) -> int:
 
 def _education(chain, doc):
     from fupin.policy.engine import run_case
+    from fupin.policy.money import yuan
     from fupin.policy.rules.education import MODEL
 
     cases = doc if isinstance(doc, list) else [doc]
@@ -214,7 +215,7 @@ def _education(chain, doc):
     for i, case in enumerate(cases, start=1):
         results = run_case(MODEL, case, chain, row=i if isinstance(doc, list) else None)
         total = sum(r.amount for r in results)
-        out.append({"id": case.get("id"), "total": f"{total // 100}.{total % 100:02d}", "items": [
+        out.append({"id": case.get("id"), "total": yuan(total), "items": [
             {"rule": r.rule, "label": r.label, "amount": r.explanation["amount"], "explanation": r.explanation}
             for r in results]})
     return out if isinstance(doc, list) else out[0]

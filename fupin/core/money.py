@@ -12,10 +12,9 @@ def yuan_to_fen(value) -> int:
 
 
 def fen_to_yuan_str(fen: int, *, grouping: bool = False) -> str:
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    whole = f"{yuan:,}" if grouping else str(yuan)
-    return f"{sign}{whole}.{cents:02d}"
+    from fupin.policy.money import yuan
+
+    return yuan(fen, grouping=grouping)
 
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"

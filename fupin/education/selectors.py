@@ -13,6 +13,7 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.exchange.excel import safe
 from fupin.policy.engine import run_case
+from fupin.policy.money import yuan
 from fupin.policy.rules.education import MODEL
 
 from .models import Enrolment, EnrolmentStatus, Stage
@@ -52,11 +53,11 @@ def payment_list(user: User, run_id: int) -> bytes:
             ws.append([i, safe(line.person.name),
                        line.person.id_number if full else idcard.mask(line.person.id_number),
                        Stage(line.enrolment.stage).label, line.enrolment.grade, LABELS.get(line.item, line.item),
-                       f"{line.amount // 100}.{line.amount % 100:02d}", ""])
+                       yuan(line.amount), ""])
         total = sum(x.amount for x in lines)
-        ws.append(["合计", "", "", "", "", "", f"{total // 100}.{total % 100:02d}", ""])
+        ws.append(["合计", "", "", "", "", "", yuan(total), ""])
         summary.append([school.code, school.name, len({x.person_id for x in lines}), len(lines),
-                        f"{total // 100}.{total % 100:02d}"])
+                        yuan(total)])
     out = io.BytesIO()
     wb.save(out)
     audit.record(user, AuditAction.EXPORT, object_type="subsidy_run", object_id=run.pk,

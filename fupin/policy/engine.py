@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import PolicyError
+from .money import yuan
 from .expr import Rule, Trace, Var, compile_polars, evaluate, named_steps, parameters, specialize, variables
 from .packs import Chain, PackSet
 
@@ -103,7 +104,7 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
             raise PolicyError(f"规则 {rule.name} 得出无效金额 {amount!r}")
         results.append(ItemResult(rule.name, rule.label, amount, {
             "rule": rule.name, "label": rule.label, "description": rule.description,
-            "amount": f"{amount // 100}.{amount % 100:02d}", "pack": chain.key,
+            "amount": yuan(amount), "pack": chain.key,
             "date": date.isoformat(), "parameters": trace.params, "inputs": trace.inputs,
             "branches": trace.branches}))
     return results

@@ -335,7 +335,8 @@ def _apply(op, a, b):
 
 def _show(unit, value):
     if unit == "yuan":
-        return f"{value // 100}.{value % 100:02d}"
+        from .money import yuan
+        return yuan(value)
     if unit == "ratio":
         from decimal import Decimal
         return str((Decimal(value) / RATIO_SCALE).normalize())

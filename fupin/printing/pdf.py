@@ -15,7 +15,8 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -> bytes:
     """结算单: each payer's line, the patient's amount in figures and in words."""
-    from fupin.policy.rules.health import LEVEL_LABELS, VISIT_LABELS, yuan
+    from fupin.policy.money import yuan
+    from fupin.policy.rules.health import LEVEL_LABELS, VISIT_LABELS
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
@@ -141,8 +142,7 @@ def public_notice(notice, url: str) -> bytes:
 def four_cards(cards: list[dict]) -> bytes:
     """四卡: basic information, policies understood, assistance record, income and benefits —
     four A4 pages per household, one file for one household or a whole village."""
-    def yuan(f):
-        return f"{f // 100}.{f % 100:02d}"
+    from fupin.policy.money import yuan
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
 from fupin.policy.expr import If, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
+from fupin.policy.money import yuan  # noqa: F401  (callers use health.yuan)
 from fupin.policy.packs import Chain
 
 VISITS = ("inpatient", "chronic_outpatient", "ordinary_outpatient")
@@ -171,9 +172,6 @@ def _fen(value, where: str) -> int:
     return int(fen)
 
 
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def claim_to_case(claim: dict, funds: tuple) -> dict:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import yuan
 from fupin.policy.packs import RATIO_SCALE, Chain
 
 
@@ -33,8 +34,6 @@ def _dates(record: dict, key: str, label: str) -> list[dt.date]:
     return sorted(out)
 
 
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def assess(chain: Chain, record: dict) -> dict:
