@@ -91,7 +91,7 @@ def _age(birth: dt.date, on: dt.date) -> int:
 def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date, region_code: str) -> FixedSubsidy:
     """Check eligibility and the per-person limit, then pay from the kind's budget line."""
     from fupin.funds import services as funds
-    from fupin.funds.models import Account, AccountKind, PayeeType
+    from fupin.funds.models import AccountKind
 
     access.require(actor, Cap.FIND_BY_FULL_ID)
     chain = packs().for_region(region_code)
@@ -123,11 +123,11 @@ def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date
     already = FixedSubsidy.objects.filter(person=person, kind=kind, period=period).aggregate(s=Sum("amount"))["s"] or 0
     if already + amount > amount:
         raise FupinError(f"{person.name} 的该项补助在{period}已领取 {already / 100:.2f} 元，达到每人上限 {amount / 100:.2f} 元")
-    budget, _ = Account.objects.get_or_create(code=f"fixed:{kind}", defaults=dict(
-        name=f"定额补助 {kind}", kind=AccountKind.BUDGET, source="central", programme="health_fixed"))
-    payee, _ = Account.objects.get_or_create(code=f"person:{person.id_number}", defaults=dict(
-        name=person.name, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON, person=person,
-        payee_id_number=person.id_number, payee_name=person.name))
+    from .services import _account
+
+    budget = _account(f"fixed:{kind}", name=f"定额补助 {kind}", kind=AccountKind.BUDGET, source="central",
+                      programme="health_fixed")
+    payee = funds.payee_for_person(person)
     funds.payments_post(actor=actor, budget=budget, date=date, decision_type="fixed_subsidy",
                         decision_id=f"{person.pk}:{kind}:{period}",
                         payments=[funds.Payment(payee, amount, f"health.fixed.{kind}", period)])

@@ -98,20 +98,31 @@ def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balan
             "fund_balances": {c: rules.yuan(balances[c]) for c in funds_}}
 
 
+def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool) -> tuple[dict, dict, dict]:
+    """The claim as the rules see it and their result, with the top-up funds' accounts.
+    Settling locks the fund rows first, so the balances it reads cannot change under it."""
+    from .programmes import require_certificate_for
+
+    when = bill["discharge_date"]
+    require_certificate_for(person, bill["visit_type"], when)
+    chain = packs().for_region(hospital.region_id)
+    funds_ = rules.funds_of(chain, when)
+    accounts = {c: _fund_account(c, chain.lookup(f"health.topup.name.{c}", when).value) for c in funds_}
+    if lock_funds:
+        accounts = {c: Account.objects.select_for_update().get(pk=a.pk) for c, a in accounts.items()}
+    balances = {c: funds.balance(a) for c, a in accounts.items()}
+    claim = build_claim(person, hospital, bill, _ytd(person, when.year), balances, funds_)
+    return claim, rules.settle(chain, claim), accounts
+
+
 def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> dict:
     """The breakdown as the officer types: nothing is written."""
     access.require(user, Cap.FIND_BY_FULL_ID)
-    chain = packs().for_region(hospital.region_id)
-    from .programmes import require_certificate_for
-    require_certificate_for(person, bill["visit_type"], bill["discharge_date"])
     try:
-        funds_ = rules.funds_of(chain, bill["discharge_date"])
-        names = {c: chain.lookup(f"health.topup.name.{c}", bill["discharge_date"]).value for c in funds_}
-        balances = {c: funds.balance(_fund_account(c, names[c])) for c in funds_}
-        claim = build_claim(person, hospital, bill, _ytd(person, bill["discharge_date"].year), balances, funds_)
-        return rules.settle(chain, claim) | {"claim": claim}
+        claim, result, _ = _compute(person, hospital, bill, lock_funds=False)
     except PolicyError as exc:
         raise FupinError(exc.message) from None
+    return result | {"claim": claim}
 
 
 def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill: dict) -> Claim:
@@ -122,9 +133,6 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
     if not number.strip():
         raise InvalidInput({"流水号": "必须填写"})
     year = bill["discharge_date"].year
-    chain = packs().for_region(hospital.region_id)
-    from .programmes import require_certificate_for
-    require_certificate_for(person, bill["visit_type"], bill["discharge_date"])
     for code, name in INSURERS.values():
         _source(code, name)
     _hospital_account(hospital)
@@ -135,13 +143,7 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
             Person.objects.select_for_update().filter(pk=person.pk).first()
             if Claim.objects.filter(hospital=hospital, number=number).exists():
                 raise FupinError(f"流水号 {number} 已结算过，不能重复结算；如需更正请先冲销")
-            funds_ = rules.funds_of(chain, bill["discharge_date"])
-            names = {c: chain.lookup(f"health.topup.name.{c}", bill["discharge_date"]).value for c in funds_}
-            accounts = {c: _fund_account(c, names[c]) for c in funds_}
-            locked = {c: Account.objects.select_for_update().get(pk=a.pk) for c, a in accounts.items()}
-            balances = {c: funds.balance(a) for c, a in locked.items()}
-            claim_json = build_claim(person, hospital, bill, _ytd(person, year), balances, funds_)
-            result = rules.settle(chain, claim_json)
+            claim_json, result, locked = _compute(person, hospital, bill, lock_funds=True)
             amounts = result["_fen"]
             txn = Transaction.objects.create(kind=TxnKind.PAYMENT, date=bill["discharge_date"], actor=user,
                                              decision_type="settlement", decision_id=f"{hospital.code}:{number}",
@@ -162,7 +164,7 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
             Entry.objects.bulk_create(entries)
             for key, add in (("basic", amounts["health.basic"]), ("ci_base", result["_ci_base"]),
                              ("ci", amounts["health.critical_illness"]), ("assistance", amounts["health.assistance"]),
-                             *((f"topup.{c}", amounts[f"health.topup.{c}"]) for c in funds_)):
+                             *((f"topup.{c}", amounts[f"health.topup.{c}"]) for c in locked)):
                 _add(person, year, key, add)
             try:
                 with transaction.atomic():  # only this insert's uniqueness means "settled already"
