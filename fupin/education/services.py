@@ -124,7 +124,6 @@ def run_compute(*, actor: User, semester: str, region_code: str, budget: Account
     run = SubsidyRun.objects.create(semester=semester, region=region, supplementary_to=previous, budget=budget,
                                     computed_by=actor, packs="")
     if not ids:
-        run.save()
         return run
     out = run_batch(MODEL, frame, packs())
     rules = [r.name for r in MODEL.rules]

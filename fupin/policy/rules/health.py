@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
-from fupin.policy.expr import If, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
+from fupin.policy.expr import Const, If, In, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
 from fupin.policy.money import yuan  # noqa: F401  (callers use health.yuan)
 from fupin.policy.packs import Chain
 
@@ -49,7 +49,6 @@ def any_category_in(list_param: str):
 
 
 def _in(value: str, list_param: str):
-    from fupin.policy.expr import Const, In
     return In(Const(value), P(list_param))
 
 
@@ -130,7 +129,6 @@ def build(pairs: tuple, funds: tuple) -> Model:
 
 
 def _in_visit(list_param: str):
-    from fupin.policy.expr import In
     return In(visit, P(list_param))
 
 
