@@ -179,3 +179,11 @@ def test_chinese_by_default_even_for_an_english_browser(login, world):
     c = login("county_officer")
     html = c.get("/households/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="zh-hans"' in html and "<h1>户查询</h1>" in html
+
+
+def test_bank_account_reveal_is_for_the_household_and_logged(login, world):
+    c = login("civil_affairs")
+    assert c.post(f"/households/{world.h1.pk}/reveal/bank/").json() == {"value": "6217000011112222333"}
+    ev = AuditEvent.objects.get(action="reveal")
+    assert (ev.object_type, ev.object_id, ev.household_id) == ("household", str(world.h1.pk), world.h1.pk)
+    assert login("inspector").post(f"/households/{world.h1.pk}/reveal/bank/").status_code == 403

@@ -133,17 +133,19 @@ def region_overview(user: User, code: str):
     return region, ancestors, children, by_status
 
 
-def reveal(user: User, person: Person, what: str) -> str:
-    """Show a full ID or bank number: allowed roles only, and every showing is logged."""
+def reveal(user: User, target, what: str) -> str:
+    """Show a full ID number (target: a person) or bank account (target: a household): allowed
+    roles only, and every showing is logged."""
     from fupin.core import audit
     from fupin.core.models import AuditAction
     from fupin.core.roles import Cap
 
-    cap = Cap.REVEAL_ID if what == "id" else Cap.REVEAL_BANK
-    access.require(user, cap, what=f"查看完整{'身份证号' if what == 'id' else '银行账号'}")
-    audit.record(user, AuditAction.REVEAL, object_type="person" if what == "id" else "household",
-                 object_id=person.pk, household_id=person.household_id,
-                 summary=f"查看{person.name}的完整{'身份证号' if what == 'id' else '银行账号'}")
     if what == "id":
-        return person.id_number
-    return person.household.bank_account if person.household else ""
+        access.require(user, Cap.REVEAL_ID, what="查看完整身份证号")
+        audit.record(user, AuditAction.REVEAL, object_type="person", object_id=target.pk,
+                     household_id=target.household_id, summary=f"查看{target.name}的完整身份证号")
+        return target.id_number
+    access.require(user, Cap.REVEAL_BANK, what="查看完整银行账号")
+    audit.record(user, AuditAction.REVEAL, object_type="household", object_id=target.pk, household_id=target.pk,
+                 summary=f"查看户 {target.number} 的完整银行账号")
+    return target.bank_account

@@ -251,10 +251,6 @@ def guarantee_new(request, pk):
 @fupin_view
 def reveal(request, pk, what):
     if what == "bank":
-        h = access.access_household(request.user, pk)
-        head = h.persons.filter(relation="head").first() or h.persons.first()
-        if head is None:
-            raise NotFound("该户没有成员")
-        return JsonResponse({"value": selectors.reveal(request.user, head, "bank")})
+        return JsonResponse({"value": selectors.reveal(request.user, access.access_household(request.user, pk), "bank")})
     p = access.access_person(request.user, pk)
     return JsonResponse({"value": selectors.reveal(request.user, p, "id")})
