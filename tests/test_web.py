@@ -2,6 +2,7 @@
 import datetime as dt
 import io
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -187,3 +188,14 @@ def test_bank_account_reveal_is_for_the_household_and_logged(login, world):
     ev = AuditEvent.objects.get(action="reveal")
     assert (ev.object_type, ev.object_id, ev.household_id) == ("household", str(world.h1.pk), world.h1.pk)
     assert login("inspector").post(f"/households/{world.h1.pk}/reveal/bank/").status_code == 403
+
+
+@pytest.mark.parametrize("role, url, message", [
+    ("health_officer", "/health/?date=2024-13-01", "日期：“2024-13-01”应为日期，如 2024-09-01"),
+    ("county_officer", "/assistance/compliance/?year=今年", "年度：“今年”应为整数"),
+    ("county_officer", "/assistance/cards/513435100200.pdf?year=x", "年度：“x”应为整数"),
+])
+def test_malformed_query_values_get_a_chinese_answer_not_a_server_error(login, world, role, url, message):
+    r = login(role).get(url)
+    assert r.status_code == 400
+    assert message in r.content.decode()

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
-from fupin.core.money import yuan_to_fen
 from fupin.core.roles import Cap
-from fupin.core.views import fupin_view
+from fupin.core.views import form_date, form_int, form_yuan, fupin_view
 from fupin.exchange.views import _xlsx
 
 from . import cards, services
@@ -45,8 +44,8 @@ def visit(request, household_pk):
     if request.method == "POST":
         try:
             v = services.visit_record(
-                actor=request.user, household=pr.household, date=dt.date.fromisoformat(request.POST.get("date", "")),
-                minutes=int(request.POST.get("minutes") or 0), done=request.POST.get("done", ""),
+                actor=request.user, household=pr.household, date=form_date(request.POST, "date", "走访日期"),
+                minutes=form_int(request.POST, "minutes", "时长"), done=request.POST.get("done", ""),
                 found=request.POST.get("found", ""), satisfaction=request.POST.get("satisfaction", ""),
                 photos=[f.read() for f in request.FILES.getlist("photos")],
                 client_token=request.POST.get("client_token") or secrets.token_hex(16))
@@ -73,8 +72,8 @@ def measure(request, household_pk):
         raise NotFound("该户不是您结对帮扶的户")
     try:
         services.measure_record(actor=request.user, household=pr.household, kind=request.POST.get("kind", ""),
-                                money=yuan_to_fen(request.POST.get("money") or "0"),
-                                date=dt.date.fromisoformat(request.POST.get("date", "")),
+                                money=form_yuan(request.POST, "money", "资金"),
+                                date=form_date(request.POST, "date", "日期"),
                                 description=request.POST.get("description", ""))
         messages.success(request, "措施已记录")
     except (FupinError, ValueError, ArithmeticError) as exc:
@@ -84,7 +83,7 @@ def measure(request, household_pk):
 
 @fupin_view
 def compliance(request):
-    year = int(request.GET.get("year") or dt.date.today().year)
+    year = form_int(request.GET, "year", "年度", dt.date.today().year)
     data = services.compliance(request.user, request.GET.get("region") or request.user.region_id, year)
     if request.GET.get("format") == "xlsx":
         access.require(request.user, Cap.EXPORT)
@@ -118,7 +117,7 @@ def compliance(request):
 def four_cards(request, code):
     from fupin.printing.pdf import four_cards as render_cards
 
-    year = int(request.GET.get("year") or dt.date.today().year)
+    year = form_int(request.GET, "year", "年度", dt.date.today().year)
     if code.isdigit() and len(code) == 12:
         region = access.access_region(request.user, code)
         lo, hi = region.code_range()
@@ -138,7 +137,7 @@ def pairing(request):
     access.require(request.user, Cap.WRITE)
     if request.method == "POST" and request.FILES.get("file"):
         n, problems, _ = services.import_pairs(request.user, request.FILES["file"].read(), request.FILES["file"].name,
-                                               start=dt.date.fromisoformat(request.POST.get("start") or dt.date.today().isoformat()))
+                                               start=form_date(request.POST, "start", "开始日期", dt.date.today()))
         if problems:
             messages.error(request, "；".join(str(p) for p in problems[:20]) + "。未导入任何结对")
         else:
@@ -147,9 +146,9 @@ def pairing(request):
     if request.method == "POST":
         try:
             helper = Helper.objects.get(pk=request.POST.get("helper"))
-            household = access.access_household(request.user, int(request.POST.get("household")))
+            household = access.access_household(request.user, form_int(request.POST, "household", "户的系统编号"))
             services.pair(actor=request.user, helper=helper, household=household,
-                          start=dt.date.fromisoformat(request.POST.get("start") or dt.date.today().isoformat()))
+                          start=form_date(request.POST, "start", "开始日期", dt.date.today()))
             messages.success(request, "已结对")
         except (FupinError, ValueError, Helper.DoesNotExist) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
@@ -173,7 +172,7 @@ def team(request):
         raise NotFound("您的账户不是驻村工作队员")
     if request.method == "POST":
         try:
-            date = dt.date.fromisoformat(request.POST.get("date", ""))
+            date = form_date(request.POST, "date", "日期")
             if request.POST.get("action") == "survey":
                 h = access.households_for(request.user).filter(number=request.POST.get("number", "").strip()).first()
                 if h is None:

@@ -87,3 +87,45 @@ def audit_log(request):
         qs = qs.filter(actor_name=request.GET["who"])
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(request, "core/audit.html", {"page": page, "actions": AuditAction.choices})
+
+
+# ---- parsing form and query values: a wrong value is a Chinese message naming the field ----------
+
+def form_int(data, key: str, label: str, default: int | None = None) -> int:
+    raw = (data.get(key) or "").strip()
+    if not raw:
+        if default is not None:
+            return default
+        raise InvalidInput({label: "必须填写"})
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput({label: f"“{raw}”应为整数"}) from None
+
+
+def form_date(data, key: str, label: str, default=None):
+    import datetime as dt
+
+    raw = (data.get(key) or "").strip()
+    if not raw:
+        if default is not None:
+            return default
+        raise InvalidInput({label: "必须填写"})
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput({label: f"“{raw}”应为日期，如 2024-09-01"}) from None
+
+
+def form_yuan(data, key: str, label: str) -> int:
+    """An amount in yuan as typed (“3000”, “3000.50”) → integer fen."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = (data.get(key) or "0").strip().replace(",", "")
+    try:
+        d = Decimal(raw)
+    except InvalidOperation:
+        d = None
+    if d is None or d < 0 or d != d.quantize(Decimal("0.01")):
+        raise InvalidInput({label: f"“{raw}”应为不小于0、最多两位小数的金额"})
+    return int(d * 100)

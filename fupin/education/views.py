@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from fupin.core import access
 from fupin.core.errors import FupinError
 from fupin.core.roles import Cap
-from fupin.core.views import fupin_view
+from fupin.core.views import form_date, fupin_view
 from fupin.exchange.views import _xlsx
 from fupin.funds.models import Account, AccountKind
 
@@ -115,12 +115,8 @@ def five_heads_save(request):
 @require_POST
 @fupin_view
 def dropout_visit(request, person_pk):
-    import datetime as dt
     person = access.access_person(request.user, person_pk, Cap.WRITE)
-    try:
-        date = dt.date.fromisoformat(request.POST.get("date", ""))
-    except ValueError:
-        raise FupinError("走访日期应为 YYYY-MM-DD") from None
+    date = form_date(request.POST, "date", "走访日期")
     from fupin.core import audit
     from fupin.core.models import AuditAction
     from django.db import transaction

@@ -11,7 +11,7 @@ from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.money import amount_in_words
 from fupin.core.roles import Cap
-from fupin.core.views import fupin_view
+from fupin.core.views import form_date, fupin_view
 from fupin.policy.rules.health import VISITS, VISIT_LABELS
 
 from . import services
@@ -150,9 +150,7 @@ def programmes(request):
     user = request.user
     access.require(user, Cap.READ)
     region = request.GET.get("region") or user.region_id
-    on = dt.date.today()
-    if request.GET.get("date"):
-        on = dt.date.fromisoformat(request.GET["date"])
+    on = form_date(request.GET, "date", "日期", dt.date.today())
     ctx = {"region": region, "on": on, "kinds": [("echinococcosis_surgery", "包虫病手术"),
                                                  ("poor_mother_delivery", "贫困孕产妇住院分娩"),
                                                  ("disabled_child_0_6", "0–6岁残疾儿童"),
@@ -170,14 +168,14 @@ def programmes(request):
                     messages.success(request, f"导入家庭医生服务记录：新增 {created}，已有 {unchanged}")
             else:
                 person = services.find_patient(user, request.POST.get("id_number", ""))
-                when = dt.date.fromisoformat(request.POST.get("date") or dt.date.today().isoformat())
+                when = form_date(request.POST, "date", "日期", dt.date.today())
                 if action == "condition":
                     prog.condition_record(actor=user, person=person, code=request.POST.get("code", ""), diagnosed_on=when)
                     messages.success(request, "病情已登记")
                 elif action == "certificate":
                     prog.certificate_issue(actor=user, person=person, kind=request.POST.get("kind", ""),
                                            disease=request.POST.get("code", ""), number=request.POST.get("number", ""),
-                                           valid_from=when, valid_to=dt.date.fromisoformat(request.POST.get("valid_to", "")))
+                                           valid_from=when, valid_to=form_date(request.POST, "valid_to", "有效期止"))
                     messages.success(request, "门诊服务证已登记")
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,

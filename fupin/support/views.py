@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
-from fupin.core.views import fupin_view
+from fupin.core.views import form_date, form_int, fupin_view
 from fupin.health.models import Hospital
 
 from . import services
@@ -19,13 +19,6 @@ from .models import Assessment, Department, Dispatch, PlanChange
 def _hospitals(user):
     lo, hi = access.scope_range(user)
     return Hospital.objects.filter(region_id__gte=lo, region_id__lte=hi)
-
-
-def _date(value, label):
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        raise FupinError(f"{label}应为 YYYY-MM-DD") from None
 
 
 @fupin_view
@@ -44,14 +37,14 @@ def plan_page(request):
             hospital = hospitals.get(pk=request.POST.get("hospital"))
             if request.POST.get("action") == "defer":
                 dept = Department.objects.get(hospital=hospital, pk=request.POST.get("department"))
-                services.deferral_decide(actor=user, department=dept, cycle=int(request.POST.get("cycle", "0")),
+                services.deferral_decide(actor=user, department=dept, cycle=form_int(request.POST, "cycle", "轮次", 0),
                                          decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
                 messages.success(request, "延期已登记，请重新生成计划")
             else:
                 supported = _hospitals(user).get(pk=request.POST.get("supported"))
                 created = services.plan_generate(actor=user, hospital=hospital, supported=supported,
-                                                 year=int(request.POST["year"]), quarter=int(request.POST["quarter"]),
-                                                 quarters=int(request.POST.get("quarters", "4")))
+                                                 year=form_int(request.POST, "year", "年"), quarter=form_int(request.POST, "quarter", "季度"),
+                                                 quarters=form_int(request.POST, "quarters", "批数", 4))
                 messages.success(request, f"已生成 {len(created)} 批")
         except (FupinError, ValueError, KeyError, Hospital.DoesNotExist, Department.DoesNotExist) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
@@ -78,11 +71,11 @@ def member_page(request, pk):
             action = request.POST.get("action")
             if action == "activity":
                 services.activity_record(actor=request.user, member=member, kind=request.POST.get("kind", ""),
-                                         date=_date(request.POST.get("date"), "日期"), note=request.POST.get("note", ""))
+                                         date=form_date(request.POST, "date", "日期"), note=request.POST.get("note", ""))
                 messages.success(request, "已登记")
             elif action == "leave":
-                services.leave_request(actor=request.user, member=member, start=_date(request.POST.get("start"), "开始日期"),
-                                       days=int(request.POST.get("days") or 0), head_approved=bool(request.POST.get("head_approved")),
+                services.leave_request(actor=request.user, member=member, start=form_date(request.POST, "start", "开始日期"),
+                                       days=form_int(request.POST, "days", "请假天数"), head_approved=bool(request.POST.get("head_approved")),
                                        explanation=request.POST.get("explanation", ""), informed=bool(request.POST.get("informed")))
                 messages.success(request, "请假已登记")
             elif action == "assess":

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
-from fupin.core.views import fupin_view
+from fupin.core.views import form_int, fupin_view
 
 from . import selectors, services
 from .models import Instance, Notice, State
@@ -81,7 +81,7 @@ def notice_page(request, pk):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "answer":
-                services.objection_answer(actor=request.user, objection_id=int(request.POST["objection"]),
+                services.objection_answer(actor=request.user, objection_id=form_int(request.POST, "objection", "异议编号"),
                                           answer=request.POST.get("answer", ""))
             else:
                 services.objection_lodge(notice=n, by_name=request.POST.get("by_name", ""),
