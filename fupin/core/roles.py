@@ -32,6 +32,16 @@ class Cap(models.TextChoices):
     MANAGE_USERS = "manage_users", "管理用户"
     SUPPORT_MANAGE = "support_manage", "管理对口支援"
     SUPPORT_RECORD = "support_record", "记录派驻工作"
+    # Money: each action has its own capability, owned by the office that does it (SPEC §1).
+    SETTLE = "settle", "医疗费用一站式结算"          # hospital window: preview and settle a claim
+    REVERSE_SETTLEMENT = "reverse_settlement", "冲销医疗结算"  # hospital window; never one's own claim
+    PAY_SUBSIDY = "pay_subsidy", "发放健康定额补助"   # health bureau: fixed health subsidies
+    RECORD_CONDITION = "record_condition", "登记患者病情与证明"  # health bureau: conditions, certificates
+    EDU_MANAGE = "edu_manage", "管理学生资助名册与批次"  # school aid office: roster, compute, review
+    POST_RUN = "post_run", "审批并过账资助批次"        # county office: approve and post a semester run
+    BUDGET_MANAGE = "budget_manage", "建立预算科目与拨款"  # county office: budget lines, allocations
+    APPROVE_ALLOWANCE = "approve_allowance", "审批派驻补助"  # medical affairs: support allowances
+    REVERSE_PAYMENT = "reverse_payment", "冲销支付"        # county office: reverse ledger payments
 
 
 R, C = Role, Cap
@@ -39,19 +49,30 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.COUNTY_ADMIN: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
                                C.FIND_BY_FULL_ID, C.MANAGE_USERS}),
     R.COUNTY_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
-                                 C.FIND_BY_FULL_ID}),
+                                 C.FIND_BY_FULL_ID, C.POST_RUN, C.BUDGET_MANAGE, C.REVERSE_PAYMENT}),
     R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
     R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
     R.PAIRING_HELPER: frozenset({C.READ}),
-    R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID}),
-    R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID}),
-    R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID}),
+    R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),
+    R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),
+    R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION}),
     R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID}),
     R.INSPECTOR: frozenset({C.READ}),
     R.AUDITOR: frozenset({C.READ_AUDIT}),
-    R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD}),
+    R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
     R.SUPPORT_STAFF: frozenset({C.SUPPORT_RECORD}),
 }
+
+
+# Capabilities whose holders must sign in with a second factor (等保2.0: administrators and
+# whoever moves money or sees full personal numbers).
+SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
+                                C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
+                                C.REVERSE_PAYMENT})
+
+
+def needs_second_factor(role: str) -> bool:
+    return bool(CAPABILITIES.get(role, frozenset()) & SECOND_FACTOR_CAPS)
 
 
 def can(role: str, cap: str) -> bool:
