@@ -4,8 +4,11 @@ import pytest
 from django.db.models import Sum
 
 from fupin.core.errors import FupinError
+from fupin.core.models import Region
 from fupin.funds import selectors, services
 from fupin.funds.models import Account, AccountKind, Entry, PayeeType, Transaction, TxnKind
+
+from .conftest import COUNTY, OTHER_COUNTY
 
 D = dt.date(2026, 3, 1)
 
@@ -14,7 +17,7 @@ D = dt.date(2026, 3, 1)
 def ledger(world):
     officer = world.users["county_officer"]
     budget = services.budget_create(actor=officer, code="edu-2026-central", name="2026年中央教育资助", source="central",
-                               programme="education", year=2026, region=None)
+                               programme="education", year=2026, region=Region.objects.get(code=COUNTY))
     services.budget_allocate(actor=officer, budget=budget, amount=100_000, date=D, decision_id="拨-1")
     head = world.h1.persons.get(relation="head")
     return officer, budget, services.payee_for_person(head), head
@@ -102,11 +105,18 @@ def test_auditor_reports(ledger, world):
     t3 = _raw_payment(budget, stranger, 2_000, D)
     _raw_payment(budget, payee, 1_000, D)
     _raw_payment(budget, payee, 1_000, D)
-    assert [r["transaction_id"] for r in selectors.payments_to_deceased()] == [t1.pk]
-    assert selectors.payments_to_deceased()[0]["entitlement"] == "education.x"
-    assert [(r["transaction_id"], r["account__payee_name"]) for r in selectors.payments_to_unknown_persons()] == [(t3.pk, "外人")]
-    assert [(r["account__payee_name"], r["n"], r["total"]) for r in selectors.duplicate_payments()] == [(head.name, 2, 2_000)]
-    assert selectors.disbursement_progress() == [{
+    county = Region.objects.get(code=COUNTY).code_range()
+    assert [r["transaction_id"] for r in selectors.payments_to_deceased(county)] == [t1.pk]
+    assert selectors.payments_to_deceased(county)[0]["entitlement"] == "education.x"
+    assert [(r["transaction_id"], r["account__payee_name"]) for r in selectors.payments_to_unknown_persons(county)] \
+        == [(t3.pk, "外人")]
+    assert [(r["account__payee_name"], r["n"], r["total"]) for r in selectors.duplicate_payments(county)] \
+        == [(head.name, 2, 2_000)]
+    # another county's auditor sees none of it
+    other = Region.objects.get(code=OTHER_COUNTY).code_range()
+    assert (selectors.payments_to_deceased(other), selectors.payments_to_unknown_persons(other),
+            list(selectors.duplicate_payments(other)), selectors.disbursement_progress(other)) == ([], [], [], [])
+    assert selectors.disbursement_progress(county) == [{
         "code": "edu-2026-central", "name": "2026年中央教育资助", "source": "中央财政", "allocated": 100_000,
         "paid": 14_000, "balance": 86_000, "share_permille": 140}]
 

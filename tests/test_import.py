@@ -16,7 +16,7 @@ HEADERS = [c.header for c in hx.COLUMNS]
 
 def row(number="N1", village=V1, name="甲", id_number=None, relation="户主", **over):
     values = {"户编号": number, "村代码": village, "贫困户属性": "一般贫困户", "主要致贫原因": "因病",
-              "户状态": "贫困户", "姓名": name, "证件号码": id_number or pid("1980-01-01", 11),
+              "户状态": "待识别", "姓名": name, "证件号码": id_number or pid("1980-01-01", 11),
               "与户主关系": relation, "劳动技能": "普通劳动力", **over}
     return [values.get(h) for h in HEADERS]
 

@@ -105,7 +105,7 @@ class HouseholdIn(Schema):
     main_cause: str
     other_cause_1: str = ""
     other_cause_2: str = ""
-    status: str = "applied"
+    status: Optional[str] = None    # only "applied": a status is a workflow's decision
     status_since: Optional[dt.date] = None
     phone: str = ""
     address: str = ""

@@ -54,7 +54,8 @@ def cmd_import(args) -> int:
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
     try:
-        report = households.run_import(_actor(args.user), path.read_bytes(), path.name, dry_run=args.dry_run)
+        report = households.run_import(_actor(args.user), path.read_bytes(), path.name, dry_run=args.dry_run,
+                                       initial_load=args.initial_load)
     except FupinError as exc:
         print(exc.message, file=sys.stderr)
         return 2
@@ -274,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     ih.add_argument("--dry-run", action="store_true", help="只检查，不保存")
     ih.add_argument("--errors", metavar="OUT.xlsx", help="出错时写出标注错误的工作簿")
     ih.add_argument("--user", help="以哪个账户的身份导入")
+    ih.add_argument("--initial-load", action="store_true",
+                    help="上线时一次性迁移原有建档立卡库：新户保留文件中的户状态（仅县级管理员）")
     ih.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="导出").add_subparsers(dest="sub", required=True)

@@ -5,7 +5,7 @@ A record outside the user's region is reported as not found, so its existence is
 """
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from . import audit
 from .errors import AccessDenied, NotFound
@@ -89,6 +89,20 @@ def access_village_for_write(user: User, code: str) -> Region:
     if not in_scope(user, code):
         raise AccessDenied(f"村 {region.name}（{code}）不在您的管辖范围内")
     return region
+
+
+def audit_events_for(user: User):
+    """Audit records a user may read: those of actors in the user's region and those about
+    households in it. Records of other regions are not shown, not even counted."""
+    from fupin.registry.models import Household
+
+    from .models import AuditEvent
+
+    require(user, Cap.READ_AUDIT)
+    lo, hi = scope_range(user)
+    households = Household.objects.filter(village_id__gte=lo, village_id__lte=hi).values("pk")
+    return AuditEvent.objects.filter(Q(actor__region_id__gte=lo, actor__region_id__lte=hi)
+                                     | Q(household_id__in=households))
 
 
 def may(user: User, cap: str) -> bool:

@@ -10,8 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import access, audit, services
 from .errors import FupinError, InvalidInput
-from .models import AuditAction, AuditEvent
-from .roles import Cap
+from .models import AuditAction
 
 
 def fupin_view(view):
@@ -79,8 +78,7 @@ def password_view(request):
 
 @fupin_view
 def audit_log(request):
-    access.require(request.user, Cap.READ_AUDIT)
-    qs = AuditEvent.objects.all()
+    qs = access.audit_events_for(request.user)
     if request.GET.get("action"):
         qs = qs.filter(action=request.GET["action"])
     if request.GET.get("who"):

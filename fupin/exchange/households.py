@@ -155,8 +155,17 @@ def _chunks(items: list, n: int = 2000):
         yield items[i:i + n]
 
 
-def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportReport, _Plan | None]:
+STATUS_BY_WORKFLOW = "户状态只能通过识别、退出、监测等流程改变"
+
+
+def plan_import(user: User, data: bytes, filename: str = "", *,
+                initial_load: bool = False) -> tuple[ImportReport, _Plan | None]:
+    """`initial_load` is the one-off migration of a county's existing registry (CLI only, county
+    administrator): new households keep the status in the file. Otherwise a new household comes
+    in as 待识别 and an existing household's status must match the registry."""
     access.require(user, Cap.IMPORT)
+    if initial_load:
+        access.require(user, Cap.MANAGE_USERS, what="初始迁移导入（保留户状态）")
     report = ImportReport(filename=filename, sha256=hashlib.sha256(data).hexdigest())
     try:
         table = excel.read_table(data, COLUMNS, filename=filename)
@@ -231,6 +240,13 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
     for number, h in existing_h.items():
         if not lo <= h.village_id <= hi:
             bad(first_row[number], "number", number, f"户 {number} 已存在且不在您的管辖范围内")
+        elif households[number].get("status") != h.status:
+            bad(first_row[number], "status", Status(households[number]["status"]).label,
+                f"{STATUS_BY_WORKFLOW}：库中为“{h.get_status_display()}”，导入不能修改；请在系统中发起相应流程")
+    for number, hv in households.items():
+        if number not in existing_h and not initial_load and hv.get("status") not in (None, Status.APPLIED):
+            bad(first_row[number], "status", Status(hv["status"]).label,
+                f"新户只能以“{Status.APPLIED.label}”导入（{STATUS_BY_WORKFLOW}），导入后请发起识别流程")
     existing_p: dict[str, Person] = {}
     for chunk in _chunks(list(persons)):
         existing_p.update((p.id_number, p) for p in
@@ -243,7 +259,12 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
     for pid, (row, pv, number) in persons.items():
         p = existing_p.get(pid)
         if p is not None and (p.household is None or p.household.number != number):
-            where = f"户 {p.household.number}" if p.household else "库中（已迁出）"
+            if p.household is None:
+                where = "库中（已迁出）"
+            elif lo <= p.household.village_id <= hi:
+                where = f"户 {p.household.number}"
+            else:  # never name a household of another region
+                where = "其他辖区的户中"
             bad(row, "id_number", idcard.mask(pid),
                 f"此人已登记在{where}；请在系统中办理户间迁移，不能用导入改户")
     for number in households:
@@ -297,8 +318,9 @@ def plan_import(user: User, data: bytes, filename: str = "") -> tuple[ImportRepo
     return report, plan
 
 
-def run_import(user: User, data: bytes, filename: str = "", *, dry_run: bool = False) -> ImportReport:
-    report, plan = plan_import(user, data, filename)
+def run_import(user: User, data: bytes, filename: str = "", *, dry_run: bool = False,
+               initial_load: bool = False) -> ImportReport:
+    report, plan = plan_import(user, data, filename, initial_load=initial_load)
     report.dry_run = dry_run
     if plan is None or dry_run:
         if plan is None:

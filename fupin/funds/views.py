@@ -12,6 +12,7 @@ from . import selectors
 def funds_page(request):
     if not (access.may(request.user, Cap.READ_AUDIT) or access.may(request.user, Cap.EXPORT)):
         raise AccessDenied("您的角色不能查看资金账簿")
+    scope = access.scope_range(request.user)
     return render(request, "funds/page.html", {
-        "progress": selectors.disbursement_progress(), "deceased": selectors.payments_to_deceased(),
-        "unknown": selectors.payments_to_unknown_persons(), "duplicates": selectors.duplicate_payments()})
+        "progress": selectors.disbursement_progress(scope), "deceased": selectors.payments_to_deceased(scope),
+        "unknown": selectors.payments_to_unknown_persons(scope), "duplicates": selectors.duplicate_payments(scope)})

@@ -26,6 +26,8 @@ class HouseholdForm(forms.ModelForm):
             for name in ("number", "status", "status_since"):
                 self.fields[name].disabled = True
             self.fields["status"].help_text = "状态只能通过识别、退出、监测等流程改变"
+        else:  # a new household starts as 待识别; the identification workflow decides the rest
+            del self.fields["status"], self.fields["status_since"]
 
 
 class PersonForm(forms.ModelForm):

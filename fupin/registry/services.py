@@ -11,7 +11,7 @@ from fupin.core import audit, idcard
 from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.models import AuditAction, User
 
-from .choices import EventKind, Relation
+from .choices import EventKind, Relation, Status
 from .models import Guarantee, Household, Income, MembershipEvent, Person
 
 HOUSEHOLD_FIELDS = ["number", "village", "standard", "attribute", "main_cause", "other_cause_1",
@@ -58,8 +58,21 @@ def _validate_causes(h: Household) -> None:
         raise InvalidInput({"其他致贫原因": "不能与主要致贫原因或彼此重复"})
 
 
-@transaction.atomic
+STATUS_BY_WORKFLOW = "户状态只能通过识别、退出、监测等流程改变"
+
+
 def household_create(*, actor: User, data: dict) -> Household:
+    """A new household always starts as 待识别; becoming 贫困户 (or anything else) is the
+    identification workflow's decision, never a field someone types (forms, API and import alike)."""
+    if data.get("status") not in (None, "", Status.APPLIED):
+        raise InvalidInput({"户状态": f"新户只能是“{Status.APPLIED.label}”，{STATUS_BY_WORKFLOW}；"
+                                    "请保存后在户页面发起识别流程"})
+    return _household_insert(actor=actor, data=data | {"status": Status.APPLIED,
+                                                       "status_since": data.get("status_since") or dt.date.today()})
+
+
+@transaction.atomic
+def _household_insert(*, actor: User, data: dict) -> Household:
     household = Household(**{k: v for k, v in data.items() if k in HOUSEHOLD_FIELDS})
     _validate_causes(household)
     _clean(household)
@@ -243,7 +256,7 @@ def household_split(*, actor: User, household: Household, persons: list[Person],
         raise InvalidInput({"分出成员": "不能把全部成员分出，原户至少留一人"})
     data = _household_snapshot(household) | {"number": number, "village": household.village,
                                              "bank_account": "", "bank_name": ""}
-    new = household_create(actor=actor, data=data)
+    new = _household_insert(actor=actor, data=data)  # a split keeps the family's status (a membership event)
     for p in persons:
         person_move(actor=actor, person=p, to_household=new, date=date, kind=EventKind.SPLIT,
                     relation=Relation.HEAD if p.pk == head.pk else Relation.OTHER, note=note)
