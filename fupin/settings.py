@@ -126,6 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Security settings (等保2.0 三级 application part), overridable per deployment.
 PASSWORD_MIN_LENGTH = int(os.environ.get("FUPIN_PASSWORD_MIN_LENGTH", "10"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("FUPIN_PASSWORD_MAX_AGE_DAYS", "90"))
+OBJECTION_IP_MAX_PER_HOUR = int(os.environ.get("FUPIN_OBJECTION_IP_MAX_PER_HOUR", "5"))
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "30"))
 IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "40")) * 1024 * 1024

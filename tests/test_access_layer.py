@@ -130,3 +130,103 @@ def test_auditor_reads_only_the_audit_records_of_its_region(world):
     assert theirs.pk not in seen
     with pytest.raises(AccessDenied):
         access.audit_events_for(world.users["county_officer"])
+
+
+# ---- workflows: bulk approval, notices, objections ----------------------------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    import datetime as dt
+
+    from fupin.workflows import services as wf
+    state = {"today": dt.date(2025, 3, 3)}
+    monkeypatch.setattr(wf, "today", lambda: state["today"])
+    return state
+
+
+def _at_county_step(world, clock, number, village_code=V1):
+    import datetime as dt
+
+    from fupin.workflows import services as wf
+    village, township = world.users["village_cadre"], world.users["township_officer"]
+    h = Household.objects.create(number=number, village_id=village_code, attribute="general", main_cause="illness",
+                                 status="applied")
+    inst = wf.start(actor=village, household=h, kind="identification")
+    for key in ("application", "appraisal", "village_verification"):
+        inst = wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
+    clock["today"] = dt.date(2025, 3, 10)
+    inst = wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
+    clock["today"] = dt.date(2025, 3, 3)
+    return inst
+
+
+def test_bulk_approval_checks_each_instance_step_and_scope(world, clock, login):
+    import datetime as dt
+
+    from django.contrib.messages import get_messages
+
+    from fupin.core.models import Region, User
+    from fupin.workflows import services as wf
+    ours = _at_county_step(world, clock, "B1")
+    moved_on = _at_county_step(world, clock, "B2")
+    # an instance of the other county, reachable only by guessing its number
+    other_cadre = User.objects.create(username="other_cadre", role="village_cadre", region_id="513436100200")
+    other_h = Household.objects.create(number="X9", village_id="513436100200", attribute="general",
+                                       main_cause="illness", status="applied")
+    theirs = wf.start(actor=other_cadre, household=other_h, kind="identification")
+    clock["today"] = dt.date(2025, 3, 17)
+    step = ours.current["key"]
+    wf.act(actor=world.users["county_officer"], instance_id=moved_on.pk, step_key=step, decision="reject",
+           comment="材料不全")
+    c = login("county_officer")
+    r = c.post("/workflows/bulk-approve/", {"instances": [ours.pk, moved_on.pk, theirs.pk], "step": step})
+    assert r["Location"] == "/workflows/announcement/"
+    texts = [m.message for m in get_messages(r.wsgi_request)]
+    assert texts[0].startswith("B2：已不在该环节")
+    assert texts[0].endswith("；1 个流程找不到，或不在您的管辖范围内")
+    assert "X9" not in " ".join(texts)
+    assert texts[1] == "已审定 1 户"
+    statuses = dict(Household.objects.filter(number__in=["B1", "B2", "X9"]).values_list("number", "status"))
+    assert statuses == {"B1": "registered", "B2": "applied", "X9": "applied"}
+    assert Region.objects.filter(code="513436100200").exists()
+    r = c.post("/workflows/bulk-approve/", {"instances": ["abc"]})
+    assert r.status_code == 400
+
+
+def test_anonymous_objections_are_throttled_per_address_and_closed_notices_hide_their_content(
+        world, clock, client, settings):
+    import datetime as dt
+
+    from fupin.workflows.models import Notice, Objection
+    settings.OBJECTION_IP_MAX_PER_HOUR = 2
+    inst = _at_county_step(world, clock, "B1")
+    notice = Notice.objects.filter(instance=inst).order_by("-id").first()
+    clock["today"] = notice.start
+    url = f"/public/notices/{notice.token}/"
+    for i in range(2):
+        assert client.post(url, {"by_name": f"村民{i}", "content": "收入不实"}, REMOTE_ADDR="10.0.0.1").status_code == 200
+    r = client.post(url, {"by_name": "村民3", "content": "收入不实"}, REMOTE_ADDR="10.0.0.1")
+    assert r.status_code == 400
+    assert "同一网络地址每小时最多提交 2 条异议" in r.content.decode()
+    assert client.post(url, {"by_name": "村民4", "content": "收入不实"}, REMOTE_ADDR="10.0.0.2").status_code == 200
+    assert Objection.objects.filter(notice=notice).count() == 3
+    clock["today"] = notice.end + dt.timedelta(days=1)
+    page = client.get(url).content.decode()
+    assert "B1" not in page and "本公示不在公示期内" in page and "提出异议" not in page
+
+
+# ---- exports and bulk prints: a permission and an audit row with the number of persons -------
+
+def test_bulk_print_of_four_cards_needs_export_and_is_logged_with_persons(world, login):
+    r = login("pairing_helper").get(f"/assistance/cards/{V1}.pdf")
+    assert r.status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
+    r = login("pairing_helper").get(f"/assistance/cards/{world.h1.pk}.pdf")  # one household's cards: allowed
+    assert (r.status_code, r.content[:4]) == (200, b"%PDF")
+    e = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    assert (e.actor.username, e.object_type, e.detail["persons"], e.summary) == (
+        "pairing_helper", "four_cards", 3, "打印四卡（1 户）：3 人（身份证号已脱敏）")
+    r = login("county_officer").get(f"/assistance/cards/{V1}.pdf")
+    assert r.status_code == 200
+    e = AuditEvent.objects.filter(action=AuditAction.EXPORT).latest("id")
+    assert (e.actor.username, e.object_id, e.detail["persons"]) == ("county_officer", V1, 3)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
-from fupin.core.views import form_date, form_int, form_yuan, fupin_view
+from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
 from fupin.exchange.views import _xlsx
 
 from . import cards, services
@@ -83,7 +83,7 @@ def measure(request, household_pk):
 
 @fupin_view
 def compliance(request):
-    year = form_int(request.GET, "year", "年度", dt.date.today().year)
+    year = form_year(request.GET, "year", "年度", dt.date.today().year)
     data = services.compliance(request.user, request.GET.get("region") or request.user.region_id, year)
     if request.GET.get("format") == "xlsx":
         access.require(request.user, Cap.EXPORT)
@@ -106,9 +106,10 @@ def compliance(request):
         out = io.BytesIO()
         wb.save(out)
         from fupin.core import audit
-        from fupin.core.models import AuditAction
-        audit.record(request.user, AuditAction.EXPORT, object_type="compliance", object_id=data["region"].code,
-                     summary=f"导出 {data['region'].name} {year} 年帮扶工作达标情况")
+        audit.export(request.user, what=f"导出 {data['region'].name} {year} 年帮扶工作达标情况", object_type="compliance",
+                     object_id=data["region"].code,
+                     persons=sum(len(r["households"]) for r in data["helpers"])
+                     + sum(len(t["members"]) for t in data["teams"]))
         return _xlsx(out.getvalue(), f"帮扶达标情况_{data['region'].code}_{year}.xlsx")
     return render(request, "assistance/compliance.html", {"d": data})
 
@@ -117,17 +118,24 @@ def compliance(request):
 def four_cards(request, code):
     from fupin.printing.pdf import four_cards as render_cards
 
-    year = form_int(request.GET, "year", "年度", dt.date.today().year)
-    if code.isdigit() and len(code) == 12:
+    year = form_year(request.GET, "year", "年度", dt.date.today().year)
+    if code.isdigit() and len(code) == 12:  # a whole region: a bulk print of personal data
+        access.require(request.user, Cap.EXPORT, what="批量打印四卡")
         region = access.access_region(request.user, code)
         lo, hi = region.code_range()
         households = access.households_for(request.user).filter(village_id__gte=lo, village_id__lte=hi).order_by("number")
-    else:
+    elif code.isascii() and code.isdigit() and len(code) < 19:   # one household, by its id
         households = [access.access_household(request.user, int(code))]
+    else:
+        raise NotFound(f"“{code[:40]}”既不是 12 位区划代码，也不是户的系统编号")
     data = [cards.card_data(request.user, h, year) for h in households]
     if not data:
         raise FupinError("该区划没有户")
-    response = HttpResponse(render_cards(data), content_type="application/pdf")
+    pdf = render_cards(data)
+    from fupin.core import audit
+    audit.export(request.user, what=f"打印四卡（{len(data)} 户）", object_type="four_cards", object_id=code,
+                 persons=sum(len(d["members"]) for d in data))
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="four-cards-{code}.pdf"'
     return response
 

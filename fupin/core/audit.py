@@ -31,6 +31,15 @@ def record(
     )
 
 
+def export(actor: User, *, what: str, object_type: str, object_id: object, persons: int,
+           full_ids: bool = False) -> AuditEvent:
+    """Every export and every print of personal data (workbooks, rosters, cards, notices, slips):
+    who, what, and how many persons it carried (PIPL art. 51; 等保 audit of data leaving the system)."""
+    return record(actor, AuditAction.EXPORT, object_type=object_type, object_id=object_id,
+                  summary=f"{what}：{persons} 人（{'含完整身份证号' if full_ids else '身份证号已脱敏'}）",
+                  detail={"persons": persons, "full_ids": full_ids, "what": what})
+
+
 def changes(before: dict, after: dict) -> dict:
     """The fields that differ, as {field: [old, new]} (JSON-safe)."""
     return {k: [_j(before.get(k)), _j(v)] for k, v in after.items() if before.get(k) != v}
@@ -42,4 +51,4 @@ def _j(v):
     return str(v)
 
 
-__all__ = ["record", "changes", "AuditAction", "AuditResult"]
+__all__ = ["record", "export", "changes", "AuditAction", "AuditResult"]

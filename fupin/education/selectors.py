@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from openpyxl import Workbook
 
 from fupin.core import access, audit, idcard
-from fupin.core.models import AuditAction, User
+from fupin.core.models import User
 from fupin.core.roles import Cap
 from fupin.exchange.excel import safe
 from fupin.policy.engine import run_case
@@ -60,8 +60,9 @@ def payment_list(user: User, run_id: int) -> bytes:
                         yuan(total)])
     out = io.BytesIO()
     wb.save(out)
-    audit.record(user, AuditAction.EXPORT, object_type="subsidy_run", object_id=run.pk,
-                 summary=f"导出资助发放名单（计算 {run.pk}，{len(per_school)} 所学校）")
+    audit.export(user, what=f"导出资助发放名单（计算 {run.pk}，{len(per_school)} 所学校）", object_type="subsidy_run",
+                 object_id=run.pk, persons=len({x.person_id for lines in per_school.values() for x in lines}),
+                 full_ids=full)
     return out.getvalue()
 
 

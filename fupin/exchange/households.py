@@ -438,9 +438,8 @@ def export_households(user: User, region_code: str) -> tuple[bytes, int]:
         count += 1
     out = io.BytesIO()
     wb.save(out)
-    audit.record(user, AuditAction.EXPORT, object_type="region", object_id=region.code,
-                 summary=f"导出 {region.name} 户籍成员 {count} 人"
-                         f"（{'含完整身份证号' if access.may(user, Cap.REVEAL_ID) else '身份证号已脱敏'}）")
+    audit.export(user, what=f"导出 {region.name} 户籍成员", object_type="region", object_id=region.code,
+                 persons=count, full_ids=access.may(user, Cap.REVEAL_ID))
     return out.getvalue(), count
 
 

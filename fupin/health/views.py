@@ -127,6 +127,8 @@ def slip(request, pk):
     claim = _claim(request.user, pk)
     pdf = settlement_slip(claim, claim.explanation.get("_labels", {}), amount_in_words(claim.patient),
                           idcard.mask(claim.person.id_number))
+    from fupin.core import audit
+    audit.export(request.user, what=f"打印结算单 {claim.number}", object_type="claim", object_id=claim.pk, persons=1)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="slip-{claim.pk}.pdf"'
     return response

@@ -101,6 +101,9 @@ def certificate(request, pk):
         raise FupinError("尚未考核，不能出具鉴定表")
     if not a.result["certificate_granted"]:
         raise FupinError(f"不能出具鉴定表：{a.result['certificate_reason']}")
-    response = HttpResponse(service_certificate(member, a.result), content_type="application/pdf")
+    pdf = service_certificate(member, a.result)
+    from fupin.core import audit
+    audit.export(request.user, what="出具对口支援服务鉴定表", object_type="support_member", object_id=member.pk, persons=1)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{member.pk}.pdf"'
     return response

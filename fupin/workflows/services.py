@@ -288,16 +288,41 @@ def resubmit(*, actor: User, instance_id: int, comment: str) -> Instance:
     return inst
 
 
+def notice_open(notice: Notice, on: dt.date | None = None) -> bool:
+    """A notice is public, and open to objections, during its notice period only."""
+    return notice.start <= (on or today()) <= notice.end
+
+
+def _throttle_anonymous(ip: str | None) -> None:
+    """Anonymous objections from one address are limited per hour (settings), so the public page
+    cannot be used to flood the village with fake objections. Counted from the audit log."""
+    from django.conf import settings
+
+    from fupin.core.models import AuditEvent
+
+    if not ip:
+        return
+    since = timezone.now() - dt.timedelta(hours=1)
+    n = AuditEvent.objects.filter(object_type="objection", action=AuditAction.CREATE, actor__isnull=True, ip=ip,
+                                  at__gte=since).count()
+    if n >= settings.OBJECTION_IP_MAX_PER_HOUR:
+        raise FupinError(f"同一网络地址每小时最多提交 {settings.OBJECTION_IP_MAX_PER_HOUR} 条异议，请稍后再试，"
+                         "或到村委会当面提出")
+
+
 @transaction.atomic
-def objection_lodge(*, notice: Notice, by_name: str, content: str, via: str, actor: User | None = None) -> Objection:
+def objection_lodge(*, notice: Notice, by_name: str, content: str, via: str, actor: User | None = None,
+                    ip: str | None = None) -> Objection:
     if not by_name.strip() or not content.strip():
         raise InvalidInput({"异议": "请填写姓名和异议内容"})
-    if not notice.start <= today() <= notice.end:
+    if not notice_open(notice):
         raise FupinError(f"公示期为 {notice.start} 至 {notice.end}，现在不在公示期内")
+    if actor is None:
+        _throttle_anonymous(ip)
     o = Objection.objects.create(notice=notice, by_name=by_name.strip()[:40], content=content.strip()[:500], via=via)
     audit.record(actor, AuditAction.CREATE, object_type="objection", object_id=o.pk,
                  household_id=notice.instance.household_id, summary=f"公示异议：{by_name}",
-                 actor_name=None if actor else "公众")
+                 actor_name=None if actor else "公众", ip=ip if actor is None else None)
     return o
 
 

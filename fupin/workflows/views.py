@@ -6,8 +6,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fupin.core import access
-from fupin.core.errors import FupinError, NotFound
+from fupin.core import access, audit
+from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.views import form_int, fupin_view
 
 from . import selectors, services
@@ -99,7 +99,10 @@ def notice_pdf(request, pk):
 
     n = _notice(request.user, pk)
     url = request.build_absolute_uri(f"/public/notices/{n.token}/")
-    response = HttpResponse(public_notice(n, url), content_type="application/pdf")
+    pdf = public_notice(n, url)
+    audit.export(request.user, what=f"打印公示 {n.title}", object_type="notice", object_id=n.pk,
+                 persons=len(n.content))
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="notice-{n.pk}.pdf"'
     return response
 
@@ -109,32 +112,46 @@ def public_notice(request, token):
     n = Notice.objects.filter(token=token).first()
     if n is None:
         return render(request, "core/error.html", {"message": "找不到该公示"}, status=404)
+    ctx = {"n": n, "public": True, "open": services.notice_open(n)}
     if request.method == "POST":
         try:
             services.objection_lodge(notice=n, by_name=request.POST.get("by_name", ""),
-                                     content=request.POST.get("content", ""), via="web")
-            return render(request, "workflows/notice.html", {"n": n, "public": True, "thanks": True})
+                                     content=request.POST.get("content", ""), via="web",
+                                     ip=request.META.get("REMOTE_ADDR"))
+            return render(request, "workflows/notice.html", ctx | {"thanks": True})
         except FupinError as exc:
-            return render(request, "workflows/notice.html", {"n": n, "public": True, "error": exc.message}, status=400)
-    return render(request, "workflows/notice.html", {"n": n, "public": True})
+            return render(request, "workflows/notice.html", ctx | {"error": exc.message}, status=400)
+    return render(request, "workflows/notice.html", ctx)
 
 
 @require_POST
 @fupin_view
 def bulk_approve(request):
     """County: approve a reviewed batch at the county step; one announcement lists them all."""
-    ids = [int(x) for x in request.POST.getlist("instances")]
+    raw = request.POST.getlist("instances")
+    if not all(x.isascii() and x.isdigit() and len(x) <= 18 for x in raw):   # a database id fits 18 digits
+        raise InvalidInput({"流程": "所选流程编号无效，请回到列表重新勾选"})
+    expected = request.POST.get("step", "")  # the step the officer saw on the list
     done, failed = [], []
-    for pk in ids:
-        inst = Instance.objects.filter(pk=pk).first()
-        if inst is None or inst.current is None:
+    # Each instance in turn: in the user's region, still at the step the user saw, and a step
+    # the user's tier may decide; anything else is reported, never approved at another step.
+    for inst in services.instances_for(request.user).filter(pk__in=[int(x) for x in raw]).select_related("household"):
+        step = inst.current
+        if step is None or (expected and step["key"] != expected):
+            failed.append(f"{inst.household.number}：已不在该环节（当前：{step['label'] if step else inst.get_state_display()}）")
+            continue
+        if not services.may_act(request.user, inst):
+            failed.append(f"{inst.household.number}：“{step['label']}”不由您的层级办理")
             continue
         try:
-            services.act(actor=request.user, instance_id=pk, step_key=inst.current["key"], decision="approve",
+            services.act(actor=request.user, instance_id=inst.pk, step_key=step["key"], decision="approve",
                          comment=request.POST.get("comment", "批量审定"))
-            done.append(pk)
+            done.append(inst.pk)
         except FupinError as exc:
             failed.append(f"{inst.household.number}：{exc.message}")
+    missing = len(set(raw)) - len(done) - len(failed)
+    if missing:
+        failed.append(f"{missing} 个流程找不到，或不在您的管辖范围内")
     request.session["bulk_done"] = done
     if failed:
         messages.error(request, "；".join(failed))
@@ -156,12 +173,21 @@ def announcement(request):
         combined = Notice(title="县级公告（批量）", start=min(n.start for n in latest.values()),
                           end=max(n.end for n in latest.values()), token="batch",
                           content=[row for n in latest.values() for row in n.content])
-        return HttpResponse(render_pdf(combined, request.build_absolute_uri("/")), content_type="application/pdf")
+        pdf = render_pdf(combined, request.build_absolute_uri("/"))
+        audit.export(request.user, what="打印县级公告（批量）", object_type="announcement",
+                     object_id=",".join(str(i) for i in latest), persons=len(combined.content))
+        return HttpResponse(pdf, content_type="application/pdf")
     return render(request, "workflows/announcement.html", {"notices": list(latest.values())})
 
 
 @fupin_view
 def stage(request, code, kind, step):
+    from .models import Kind
+
+    if kind not in Kind.values:
+        raise NotFound(f"没有“{kind[:40]}”这种流程；可选：" + "、".join(f"{v}（{label}）" for v, label in Kind.choices))
+    if not (step.lstrip("-").isascii() and step.lstrip("-").isdigit()):
+        raise NotFound(f"步骤“{step[:40]}”应为步骤序号（整数；已退回的流程为 -1）")
     region = access.access_region(request.user, code)
     lo, hi = region.code_range()
     qs = services.instances_for(request.user).filter(kind=kind, household__village_id__gte=lo, household__village_id__lte=hi)
