@@ -139,3 +139,66 @@ def test_one_line_of_a_batch_can_be_reversed_back_to_its_budget(ledger, world):
     pay(officer, budget, other, 20_000, decision="run-10")
     with pytest.raises(FupinError):
         pay(officer, budget, payee, 10_000, decision="run-11")
+
+
+def test_payment_to_a_person_recorded_as_dead_is_refused_with_the_date(ledger, world):
+    officer, budget, payee, head = ledger
+    from fupin.registry import services as reg
+    spouse = world.h1.persons.get(relation="spouse")
+    reg.person_death(actor=officer, person=spouse, date=dt.date(2026, 1, 10))
+    before = (Entry.objects.count(), Transaction.objects.count())
+    with pytest.raises(FupinError) as exc:
+        services.payments_post(actor=officer, budget=budget, date=D, decision_type="subsidy_run", decision_id="run-d",
+                               payments=[services.Payment(payee, 1_000, "education.x", "2026-spring"),
+                                         services.Payment(services.payee_for_person(spouse), 1_000, "education.x",
+                                                          "2026-spring")])
+    assert exc.value.message == ("李四 已于 2026-01-10 死亡（户籍库记录），不能向其支付；"
+                                 "如死亡登记有误，请先在户籍中更正后再办理")
+    assert (Entry.objects.count(), Transaction.objects.count()) == before
+
+
+def test_accounts_are_per_county_and_fund_and_created_once(world):
+    a = services.topup_fund_account(region_code="513435100200", fund="wsfp", name="卫生扶贫救助基金")
+    b = services.topup_fund_account(region_code=COUNTY, fund="wsfp", name="卫生扶贫救助基金")
+    c = services.topup_fund_account(region_code="513436100200", fund="wsfp", name="卫生扶贫救助基金")
+    d = services.topup_fund_account(region_code=COUNTY, fund="yyax", name="医药爱心扶贫基金")
+    assert a.pk == b.pk and len({a.pk, c.pk, d.pk}) == 3
+    assert [(x.code, x.region_id, x.kind) for x in (a, c, d)] == [
+        ("topup:513435000000:wsfp", COUNTY, "budget"), ("topup:513436000000:wsfp", OTHER_COUNTY, "budget"),
+        ("topup:513435000000:yyax", COUNTY, "budget")]
+
+
+def test_budget_lines_only_by_their_office_and_in_its_region(world):
+    from fupin.core.models import AuditEvent
+
+    officer = world.users["county_officer"]
+    denied = lambda: AuditEvent.objects.filter(result="denied").count()  # noqa: E731
+    n = denied()
+    with pytest.raises(FupinError) as exc:
+        services.budget_create(actor=officer, code="x", name="外县预算", source="central", programme="education",
+                               year=2026, region=OTHER_COUNTY)
+    assert exc.value.message == f"预算科目“外县预算”的区划 {OTHER_COUNTY}不属于您的管辖区划，不能办理；请由该区划的工作人员办理"
+    with pytest.raises(FupinError) as exc:
+        services.budget_create(actor=world.users["school_aid"], code="x", name="预算", source="central",
+                               programme="education", year=2026, region=COUNTY)
+    assert exc.value.message == "您的角色没有“建立预算科目与拨款”权限，如需办理请联系县级管理员"
+    assert (Account.objects.count(), denied()) == (0, n + 2)
+
+
+def test_settlement_transactions_are_reversed_at_the_window_not_in_the_ledger(ledger):
+    officer, budget, payee, _ = ledger
+    t = pay(officer, budget, payee, 1_000)
+    assert t.decision_type == "subsidy_run"
+    settled = services.transaction_post(actor=officer, kind=TxnKind.PAYMENT, date=D, decision_type="settlement",
+                                        decision_id="H:1", lines=[services.Line(budget, -500), services.Line(payee, 500)])
+    with pytest.raises(FupinError) as exc:
+        services.transaction_reverse(actor=officer, txn=settled, reason="x", date=D)
+    assert exc.value.message == "医疗结算的凭证请在医院结算窗口冲销该结算（同时恢复患者的累计额），不能在账簿中直接冲销"
+
+
+def test_an_unbalanced_transaction_is_refused(ledger):
+    officer, budget, payee, _ = ledger
+    with pytest.raises(FupinError) as exc:
+        services.transaction_post(actor=officer, kind=TxnKind.PAYMENT, date=D, decision_type="x", decision_id="1",
+                                  lines=[services.Line(budget, -500), services.Line(payee, 400)])
+    assert exc.value.message == "凭证借贷不平（相差 -1.00 元），未记账"

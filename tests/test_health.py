@@ -19,13 +19,15 @@ from fupin.registry.models import Household, Person
 
 from .conftest import PASSWORD, pid
 
+# amounts in fen, as the window's form and the API pass them on after the one parser
 BILL_1 = {"discharge_date": dt.date(2024, 6, 1), "visit_type": "inpatient", "in_county": True, "referred": False,
-          "total": "100000.00", "in_policy": "90000.00", "waivable": "200.00"}
-BILL_2 = dict(BILL_1, total="60000.00", in_policy="58000.00", waivable="100.00")
+          "total": 10_000_000, "in_policy": 9_000_000, "waivable": 20_000}
+BILL_2 = dict(BILL_1, total=6_000_000, in_policy=5_800_000, waivable=10_000)
 
 
 def build_shili(db_ready=True):
-    """示例省 (region prefix 99): a county hospital and a 低保 registered-poor patient."""
+    """示例省 (region prefix 99): a county hospital, a 低保 registered-poor patient, two window
+    officers (a reversal needs a second person) and the county's top-up fund with 1,000,000 yuan."""
     for code, name, level, parent in [("990000000000", "示例省", 1, None), ("990100000000", "示例市", 2, "990000000000"),
                                       ("990101000000", "示例县", 3, "990100000000"),
                                       ("990101100000", "示例镇", 4, "990101000000"),
@@ -40,11 +42,17 @@ def build_shili(db_ready=True):
     window = User(username="window99", role="hospital_window", region_id="990101000000", password_changed_at=timezone.now())
     window.set_password(PASSWORD)
     window.save()
+    User.objects.create(username="window99b", role="hospital_window", region_id="990101000000",
+                        password_changed_at=timezone.now())
     officer = User.objects.create(username="officer99", role="county_officer", region_id="990101000000",
                                   password_changed_at=timezone.now())
-    fund = services._fund_account("wsfp", "卫生扶贫救助基金")
+    fund = services.fund_account("990101000000", "wsfp", dt.date(2024, 1, 1))
     funds.budget_allocate(actor=officer, budget=fund, amount=100_000_000, date=dt.date(2024, 1, 1), decision_id="A")
     return hospital, patient, window, fund
+
+
+def second_window():
+    return User.objects.get(username="window99b")
 
 
 @pytest.fixture
@@ -67,7 +75,7 @@ def test_worked_examples_through_the_service_and_the_ledger(shili):
     assert acc(patient) == {"basic": 6712500 + 4320000, "ci_base": 2267500 + 1470000, "ci": 1148875 + 955500,
                             "assistance": 783038 + 360150, "topup.wsfp": 135987}
     assert funds.balance(fund) == 100_000_000 - 135987
-    hospital_account = services._hospital_account(hospital)
+    hospital_account = services.hospital_account(hospital)
     # the hospital receives everything but the waived and absorbed parts
     assert funds.balance(hospital_account) == (10_000_000 - 20_000 - 201_600) + (6_000_000 - 10_000)
     for claim in (c1, c2):
@@ -80,27 +88,76 @@ def test_same_claim_twice_is_refused_and_changes_nothing(shili):
     before = (acc(patient), Entry.objects.count(), funds.balance(fund))
     with pytest.raises(FupinError) as exc:
         services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_2)
-    assert exc.value.message == "流水号 Z1 已结算过，不能重复结算；如需更正请先冲销"
+    first = Claim.objects.get()
+    assert exc.value.message == (f"流水号 Z1 已结算过（结算编号 {first.pk}），不能重复结算；"
+                                 "如需更正，请先冲销该结算，再用同一流水号重新结算")
     assert (acc(patient), Entry.objects.count(), funds.balance(fund)) == before
 
 
 def test_reversal_restores_accumulators_and_ledger(shili):
     hospital, patient, window, fund = shili
     c1 = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
-    services.reverse(user=window, claim_id=c1.pk, reason="录入错误")
+    assert c1.accumulator_changes == {"basic": 6712500, "ci_base": 2267500, "ci": 1148875, "assistance": 783038,
+                                      "topup.wsfp": 135987, "topup.yyax": 0}
+    services.reverse(user=second_window(), claim_id=c1.pk, reason="录入错误")
     assert set(acc(patient).values()) == {0}
     assert funds.balance(fund) == 100_000_000
-    assert funds.balance(services._hospital_account(hospital)) == 0
-    with pytest.raises(FupinError):
-        services.reverse(user=window, claim_id=c1.pk, reason="再冲")
-    # after the reversal the first admission settles exactly as before
-    again = services.settle(user=window, hospital=hospital, person=patient, number="Z1b", bill=BILL_1)
-    assert again.patient == 998000
+    assert funds.balance(services.hospital_account(hospital)) == 0
+    with pytest.raises(FupinError) as exc:
+        services.reverse(user=second_window(), claim_id=c1.pk, reason="再冲")
+    assert exc.value.message == "该结算已冲销"
+    # the reversed number can be settled again, exactly as before
+    again = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    assert (again.patient, again.breakdown) == (998000, c1.breakdown)
+    assert Claim.objects.filter(number="Z1").count() == 2
+
+
+def test_the_settling_officer_cannot_reverse_and_the_refusal_is_audited(shili):
+    hospital, patient, window, fund = shili
+    c1 = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    before = (acc(patient), Entry.objects.count(), AuditEvent.objects.filter(result="denied").count())
+    with pytest.raises(FupinError) as exc:
+        services.reverse(user=window, claim_id=c1.pk, reason="录入错误")
+    assert exc.value.message == "结算 Z1 由您本人办理，不能由您冲销；请由另一位窗口工作人员复核后冲销"
+    assert (acc(patient), Entry.objects.count()) == before[:2]
+    assert AuditEvent.objects.filter(result="denied").count() == before[2] + 1
+
+
+def test_later_claims_are_reversed_first(shili):
+    """后结先退: settling A and B, then reversing A alone would leave B computed on A's
+    accumulators. A is refused until B is reversed; then both settle again exactly as before."""
+    hospital, patient, window, fund = shili
+    a = services.settle(user=window, hospital=hospital, person=patient, number="A", bill=BILL_1)
+    b = services.settle(user=window, hospital=hospital, person=patient, number="B", bill=BILL_2)
+    with pytest.raises(FupinError) as exc:
+        services.reverse(user=second_window(), claim_id=a.pk, reason="更正")
+    assert exc.value.message == ("该患者在本笔之后还有未冲销的结算：示例县人民医院 流水号 B（2024-06-01）。"
+                                 "按“后结先退”，请先冲销这些结算，再冲销本笔；之后按顺序重新结算")
+    services.reverse(user=second_window(), claim_id=b.pk, reason="更正")
+    services.reverse(user=second_window(), claim_id=a.pk, reason="更正")
+    assert set(acc(patient).values()) == {0} and funds.balance(fund) == 100_000_000
+    a2 = services.settle(user=window, hospital=hospital, person=patient, number="A", bill=BILL_1)
+    b2 = services.settle(user=window, hospital=hospital, person=patient, number="B", bill=BILL_2)
+    assert (a2.breakdown, b2.breakdown) == (a.breakdown, b.breakdown)
+
+
+def test_a_dead_patient_is_not_paid_after_the_date_of_death(shili):
+    hospital, patient, window, fund = shili
+    Person.objects.filter(pk=patient.pk).update(alive=False, death_date=dt.date(2024, 5, 20))
+    patient.refresh_from_db()
+    before = (Entry.objects.count(), Claim.objects.count(), acc(patient))
+    with pytest.raises(FupinError) as exc:
+        services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    assert exc.value.message == ("病人甲 已于 2024-05-20 死亡（户籍库记录），不能向其支付；"
+                                 "如死亡登记有误，请先在户籍中更正后再办理")
+    assert (Entry.objects.count(), Claim.objects.count(), acc(patient)) == before
 
 
 def test_empty_fund_is_skipped_and_the_shortfall_reported(db):
     hospital, patient, window, fund = build_shili()
-    funds.transaction_reverse(actor=window, txn=Entry.objects.get(account=fund).transaction, reason="清空", date=dt.date(2024, 1, 2))
+    officer = User.objects.get(username="officer99")
+    funds.transaction_reverse(actor=officer, txn=Entry.objects.get(account=fund).transaction, reason="清空",
+                              date=dt.date(2024, 1, 2))
     c = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
     assert (c.breakdown["health.topup.wsfp"], c.shortfall, c.patient) == (0, 135987, 998000 + 135987)
     assert "兜底资金不足 1359.87 元" in AuditEvent.objects.get(object_type="claim").summary
@@ -120,7 +177,9 @@ def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
         ("医院承担", "2016.00"), ("卫生扶贫救助基金", "1359.87"), ("医药爱心扶贫基金", "0.00"),
         ("兜底资金不足（未支付部分，已计入个人）", "0.00"), ("个人自付", "9980.00")]
     assert client.post("/health/window/preview/", dict(form, total="abc")).json() == {
-        "error": "总费用：“abc”应为不小于0、最多两位小数的金额"}
+        "error": "总费用：“abc”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""}
+    assert client.post("/health/window/preview/", dict(form, total="100000.005")).json() == {
+        "error": "总费用：“100000.005”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""}
     assert Claim.objects.count() == 0
     r = client.post("/health/window/settle/", form)
     claim = Claim.objects.get()
@@ -153,7 +212,11 @@ def test_settle_api_for_hospital_systems(shili, client):
     r = client.post("/api/v1/settlements", body, content_type="application/json", **h)
     assert (r.status_code, r.json()["patient"], r.json()["categories"]) == (201, "9980.00", ["dibao", "registered_poor"])
     r = client.post("/api/v1/settlements", body, content_type="application/json", **h)
-    assert (r.status_code, r.json()["detail"]) == (400, "流水号 HIS-1 已结算过，不能重复结算；如需更正请先冲销")
+    first = Claim.objects.get()
+    assert (r.status_code, r.json()["detail"]) == (400, f"流水号 HIS-1 已结算过（结算编号 {first.pk}），不能重复结算；"
+                                                        "如需更正，请先冲销该结算，再用同一流水号重新结算")
+    r = client.post("/api/v1/settlements/preview", dict(body, total="1e5"), content_type="application/json", **h)
+    assert (r.status_code, r.json()["detail"]) == (400, "总费用：“1e5”应为不小于0、最多两位小数的金额（元），如 \"1234.56\"")
     other = User.objects.create(username="w2", role="hospital_window", region_id="513435000000",
                                 password_changed_at=timezone.now())
     Region.objects.create(code="513435000000", name="甘洛县", level=3, parent=None)
@@ -199,8 +262,9 @@ def test_two_windows_settle_the_same_patient_at_once_and_lose_no_update():
         bill = BILL_1 if claim.number == "C1" else BILL_2
         expected = rules.settle(chain, {"region": "990101000000", "discharge_date": "2024-06-01", "visit_type": "inpatient",
                                         "level": "county", "in_county": True, "referred": False,
-                                        "categories": ["dibao", "registered_poor"], "total": bill["total"],
-                                        "in_policy": bill["in_policy"], "waivable": bill["waivable"], "ytd": ytd,
+                                        "categories": ["dibao", "registered_poor"], "total": rules.yuan(bill["total"]),
+                                        "in_policy": rules.yuan(bill["in_policy"]), "waivable": rules.yuan(bill["waivable"]),
+                                        "ytd": ytd,
                                         "fund_balances": {"wsfp": "1000000.00", "yyax": "0.00"}})
         assert claim.breakdown == expected["_fen"]
         ytd = expected["accumulators"]

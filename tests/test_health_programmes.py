@@ -3,14 +3,17 @@ import datetime as dt
 import io
 
 import pytest
+from django.utils import timezone
 from openpyxl import Workbook
 
 from fupin.core.errors import FupinError
 from fupin.funds import services as funds
-from fupin.funds.models import Account, Entry
+from fupin.funds.models import Entry
 from fupin.health import programmes as prog
 from fupin.health import services
+from fupin.core.models import User
 from fupin.health.models import Contract, FixedSubsidy, Service
+from fupin.registry.models import Person
 
 from .conftest import V1
 from .test_health import BILL_1, build_shili
@@ -31,12 +34,17 @@ def test_chronic_outpatient_needs_a_valid_certificate(db):
     with pytest.raises(FupinError) as exc:
         services.settle(user=window, hospital=hospital, person=patient, number="M1", bill=bill)
     assert exc.value.message.startswith(f"{patient.name} 没有在 2024-06-01 有效的门诊服务证")
+    health = User.objects.create(username="health99", role="health_officer", region_id="990101000000",
+                                 password_changed_at=timezone.now())
     with pytest.raises(FupinError) as exc:
-        prog.certificate_issue(actor=window, person=patient, kind="chronic", disease="hypertension", number="C1",
+        prog.certificate_issue(actor=health, person=patient, kind="chronic", disease="hypertension", number="C1",
                                valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
     assert exc.value.message == f"{patient.name} 没有登记 高血压 的确诊记录，不能办理门诊服务证"
-    prog.condition_record(actor=window, person=patient, code="hypertension", diagnosed_on=dt.date(2023, 5, 1))
-    prog.certificate_issue(actor=window, person=patient, kind="chronic", disease="hypertension", number="C1",
+    with pytest.raises(FupinError) as exc:  # the window reads conditions; it does not record them
+        prog.condition_record(actor=window, person=patient, code="hypertension", diagnosed_on=dt.date(2023, 5, 1))
+    assert exc.value.message == "您的角色没有“登记患者病情与证明”权限，如需办理请联系县级管理员"
+    prog.condition_record(actor=health, person=patient, code="hypertension", diagnosed_on=dt.date(2023, 5, 1))
+    prog.certificate_issue(actor=health, person=patient, kind="chronic", disease="hypertension", number="C1",
                            valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
     # the example pack has no chronic-outpatient parameters: the certificate passes, the pack answers
     with pytest.raises(FupinError) as exc:
@@ -45,11 +53,12 @@ def test_chronic_outpatient_needs_a_valid_certificate(db):
 
 
 def test_fixed_subsidy_eligibility_limit_and_ledger(world):
-    officer = world.users["county_officer"]
+    officer = world.users["health_officer"]  # the health bureau pays fixed subsidies
     mother = world.h1.persons.get(relation="spouse")  # 李四, female, registered-poor household
-    account, _ = Account.objects.get_or_create(code="fixed:poor_mother_delivery", defaults=dict(
-        name="孕产妇补助", kind="budget", source="central", programme="health_fixed"))
-    funds.budget_allocate(actor=officer, budget=account, amount=10_000_000, date=dt.date(2024, 1, 1), decision_id="A")
+    account = funds.fixed_subsidy_account(region_code=V1, kind="poor_mother_delivery", name="孕产妇补助")
+    assert (account.code, account.region_id) == ("fixed:513435000000:poor_mother_delivery", "513435000000")
+    funds.budget_allocate(actor=world.users["county_officer"], budget=account, amount=10_000_000,
+                          date=dt.date(2024, 1, 1), decision_id="A")
     s = prog.fixed_subsidy_claim(actor=officer, person=mother, kind="poor_mother_delivery", date=dt.date(2024, 3, 1),
                                  region_code=V1)
     assert (s.amount, s.period) == (350_000, "2024-03-01")
@@ -70,10 +79,24 @@ def test_fixed_subsidy_eligibility_limit_and_ledger(world):
     assert FixedSubsidy.objects.count() == 1
 
 
+def test_no_fixed_subsidy_for_a_person_recorded_as_dead(world):
+    mother = world.h1.persons.get(relation="spouse")
+    account = funds.fixed_subsidy_account(region_code=V1, kind="poor_mother_delivery", name="孕产妇补助")
+    funds.budget_allocate(actor=world.users["county_officer"], budget=account, amount=10_000_000,
+                          date=dt.date(2024, 1, 1), decision_id="A")
+    Person.objects.filter(pk=mother.pk).update(alive=False, death_date=dt.date(2024, 2, 1))
+    mother.refresh_from_db()
+    with pytest.raises(FupinError) as exc:
+        prog.fixed_subsidy_claim(actor=world.users["health_officer"], person=mother, kind="poor_mother_delivery",
+                                 date=dt.date(2024, 3, 1), region_code=V1)
+    assert exc.value.message == "李四 已于 2024-02-01 死亡（户籍库记录），不能向其支付；如死亡登记有误，请先在户籍中更正后再办理"
+    assert (FixedSubsidy.objects.count(), Entry.objects.filter(entitlement__startswith="health.fixed").count()) == (0, 0)
+
+
 def test_followup_overdue_and_rates(world):
     officer = world.users["county_officer"]
     head = world.h1.persons.get(relation="head")
-    prog.condition_record(actor=officer, person=head, code="diabetes", diagnosed_on=dt.date(2020, 1, 1))
+    prog.condition_record(actor=world.users["health_officer"], person=head, code="diabetes", diagnosed_on=dt.date(2020, 1, 1))
     Contract.objects.create(person=head, team="桃源村家医团队", doctor="王医生", signed_on=dt.date(2024, 1, 1),
                             valid_to=dt.date(2024, 12, 31))
     on = dt.date(2024, 6, 30)  # half the year: 2 of the 4 follow-ups are due by now

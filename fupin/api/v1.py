@@ -336,15 +336,15 @@ class SettlementOut(Schema):
 
 def _settlement_args(request, payload: SettlementIn):
     from fupin.health.models import Hospital
-    from fupin.health.services import find_patient
+    from fupin.health.services import find_patient, parse_bill_amounts
 
     hospital = Hospital.objects.filter(code=payload.hospital).first()
     if hospital is None or not access.in_scope(request.auth, hospital.region_id):
         raise NotFound(f"找不到医疗机构 {payload.hospital}，或不在您的管辖范围内")
     person = find_patient(request.auth, payload.id_number)
     bill = {"discharge_date": payload.discharge_date, "visit_type": payload.visit_type, "in_county": payload.in_county,
-            "referred": payload.referred, "total": payload.total, "in_policy": payload.in_policy,
-            "waivable": payload.waivable}
+            "referred": payload.referred}
+    bill |= parse_bill_amounts({"total": payload.total, "in_policy": payload.in_policy, "waivable": payload.waivable})
     return hospital, person, bill
 
 

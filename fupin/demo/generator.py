@@ -404,7 +404,6 @@ def seed_demo_extras(county: County) -> None:
     from fupin.core.models import User
     from fupin.education.models import Enrolment, School
     from fupin.funds import services as funds
-    from fupin.funds.models import Account
     from fupin.health.models import Hospital
     from fupin.registry.models import Person
 
@@ -437,7 +436,7 @@ def seed_demo_extras(county: County) -> None:
                                         ("preschool", "senior", "sec_voc") else 0))
     Enrolment.objects.bulk_create(enrolments, batch_size=5000)
     budget = funds.budget_create(actor=officer, code=f"edu-{year}-central", name=f"{year}年中央教育资助资金",
-                                 source="central", programme="education", year=year, region=None)
+                                 source="central", programme="education", year=year, region=COUNTY[0])
     funds.budget_allocate(actor=officer, budget=budget, amount=2_000_000_000, date=dt.date(year, 1, 10),
                           decision_id=f"财教〔{year}〕演示1号")
     Hospital.objects.create(code="H513435", name="甘洛县人民医院", region_id=COUNTY[0], level="county")
@@ -473,7 +472,6 @@ def seed_demo_extras(county: County) -> None:
     for helper, hh in zip([leader, leader, staff], targets):
         pair(actor=officer, helper=helper, household=hh, start=dt.date(year, 1, 5))
     for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
-        account, _ = Account.objects.get_or_create(code=f"topup:{code}", defaults=dict(
-            name=name, kind="budget", source="social", programme="health_topup"))
+        account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")

@@ -1,28 +1,138 @@
-"""Writes to the ledger. Each function is one transaction; balances are checked under a row lock."""
+"""Writes to the ledger — the only module that does (a test in tests/test_architecture.py
+keeps it so).
+
+- `account_for` is the only creator of accounts (race-safe get-or-create); the named helpers
+  below it give each account its code: funds and fixed-subsidy budget lines are per county and
+  fund source, never national pools.
+- `transaction_post` is the only writer of transactions and entries. Allocations, payments,
+  settlements and reversals all go through it, so every posting is balanced, never overdraws a
+  budget line and never pays a person recorded as dead.
+- Actions a user starts here (budget lines, allocations, payment reversals) check access
+  *before* their transaction opens, so a refusal's DENIED audit row survives (ADR 0001).
+  Functions that other rooms call after checking their own capability (`payments_post*`,
+  `ledger_reverse`) say so.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from fupin.core import audit
-from fupin.core.errors import FupinError, InvalidInput
-from fupin.core.models import AuditAction, User
+from fupin.core import access, audit
+from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
+from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.money import fen_to_yuan_str
+from fupin.core.roles import Cap
 
-from .models import Account, AccountKind, Entry, PayeeType, Transaction, TxnKind
+from .models import Account, AccountKind, Entry, FundingSource, PayeeType, Transaction, TxnKind
 
 
 def balance(account: Account) -> int:
     return Entry.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
 
 
-def _locked_budget(account: Account) -> Account:
-    if account.kind != AccountKind.BUDGET:
-        raise FupinError(f"“{account.name}”不是预算科目")
-    return Account.objects.select_for_update().get(pk=account.pk)
+# ---- accounts: one creator ------------------------------------------------------------------------
+
+def account_for(*, code: str, **defaults) -> Account:
+    """The account with this code, created if missing. Two windows may create it at once: the
+    loser of that race reads the winner's row instead of failing."""
+    account = Account.objects.filter(code=code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(code=code, **defaults)
+    except IntegrityError:
+        return Account.objects.get(code=code)
+
+
+def county_of(region_code: str) -> str:
+    """The county (level 3) a 12-digit region code lies in: its first six digits."""
+    return region_code[:6] + "000000"
+
+
+def source_account(*, source: str, year: int) -> Account:
+    return account_for(code=f"source:{source}:{year}", name=f"{FundingSource(source).label}{year}年",
+                       kind=AccountKind.SOURCE, source=source, year=year)
+
+
+def topup_fund_account(*, region_code: str, fund: str, name: str) -> Account:
+    """A top-up fund (兜底资金) of one county: the hospital's county pays from its own fund."""
+    county = county_of(region_code)
+    return account_for(code=f"topup:{county}:{fund}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.SOCIAL, programme=f"health_topup.{fund}", region_id=county)
+
+
+def fixed_subsidy_account(*, region_code: str, kind: str, name: str) -> Account:
+    """The budget line of one fixed health subsidy in the person's county."""
+    county = county_of(region_code)
+    return account_for(code=f"fixed:{county}:{kind}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.CENTRAL, programme=f"health_fixed.{kind}", region_id=county)
+
+
+def insurer_account(*, region_code: str, key: str, name: str) -> Account:
+    """Where an insurer's or the assistance fund's payment comes from, per county."""
+    county = county_of(region_code)
+    return account_for(code=f"{key}:{county}", name=name, kind=AccountKind.SOURCE, programme=key, region_id=county)
+
+
+def institution_payee(*, code: str, name: str, region_code: str | None = None) -> Account:
+    return account_for(code=f"hospital:{code}", name=name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.INSTITUTION, payee_name=name, region_id=region_code)
+
+
+def payee_for_person(person) -> Account:
+    return account_for(code=f"person:{person.id_number}", name=person.name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.PERSON, person=person, payee_id_number=person.id_number,
+                       payee_name=person.name)
+
+
+def payee_for_staff(staff) -> Account:
+    """A counterpart-support doctor (not in the poverty registry) paid an allowance."""
+    return account_for(code=f"staff:{staff.pk}", name=staff.name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.PERSON, payee_name=staff.name)
+
+
+def payee_accounts_for_persons(people):
+    """Bulk form of `payee_for_person` for a semester run: a Polars frame (person_id, id_number,
+    name) → (person_id, payee_id, name), creating the missing accounts with one insert."""
+    import polars as pl
+
+    from fupin.core.bulk import frame_from_query, insert_frame, rows_where_in
+
+    people = people.unique("person_id", maintain_order=True)
+    found = dict(rows_where_in(Account.objects.filter(kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+                               "person", people["person_id"].to_list(), "person_id", "pk"))
+    missing = people.filter(~pl.col("person_id").is_in(list(found)))
+    if missing.height:
+        last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        insert_frame(Account, missing.select(
+            ("person:" + pl.col("id_number")).alias("code"), pl.col("name"), pl.lit(AccountKind.PAYEE).alias("kind"),
+            pl.lit(PayeeType.PERSON).alias("payee_type"), pl.col("person_id"),
+            pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
+            pl.lit("").alias("source"), pl.lit("").alias("programme")))
+        # the rows just copied in are the only payee accounts above `last` for these persons
+        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+                               [("person_id", pl.Int64), ("id", pl.Int64)])
+        found.update(zip(new["person_id"].to_list(), new["id"].to_list()))
+    return people.with_columns(pl.col("person_id").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
+        .select("person_id", "payee_id", "name")
+
+
+# ---- refusals -------------------------------------------------------------------------------------
+
+def _deny(actor: User, cap: str, message: str) -> None:
+    """A refusal that is not a missing capability (wrong region, own claim): audited like one."""
+    audit.record(actor, AuditAction.DENIED, object_type="capability", object_id=cap, result=AuditResult.DENIED,
+                 summary=message)
+    raise AccessDenied(message)
+
+
+def _require_region(actor: User, cap: str, region_id: str | None, what: str) -> None:
+    if region_id is None or not access.in_scope(actor, region_id):
+        _deny(actor, cap, f"{what}不属于您的管辖区划，不能办理；请由该区划的工作人员办理")
 
 
 def _refuse_overdraw(budget: Account, amount: int) -> None:
@@ -32,47 +142,122 @@ def _refuse_overdraw(budget: Account, amount: int) -> None:
                          f"{fen_to_yuan_str(amount)} 元；请先拨入资金或调整支付")
 
 
-def source_account(*, source: str, year: int) -> Account:
-    from .models import FundingSource
+def dead_message(name: str, death_date, what: str = "") -> str:
+    return (f"{name} 已于 {death_date or '（日期未登记）'} 死亡（户籍库记录），不能向其支付{what}；"
+            "如死亡登记有误，请先在户籍中更正后再办理")
 
-    account, _ = Account.objects.get_or_create(
-        code=f"source:{source}:{year}", defaults=dict(name=f"{FundingSource(source).label}{year}年",
-                                                       kind=AccountKind.SOURCE, source=source, year=year))
-    return account
 
+def _refuse_dead_person(person, date: dt.date, what: str = "") -> None:
+    """A person recorded as dead is not paid for anything after the date of death."""
+    if person is not None and not person.alive and (person.death_date is None or date > person.death_date):
+        raise FupinError(dead_message(person.name, person.death_date, what))
+
+
+def _refuse_dead_payees(payee_ids: list[int], date: dt.date) -> None:
+    from django.db.models import Q
+
+    dead = (Account.objects.filter(pk__in=payee_ids, person__alive=False)
+            .filter(Q(person__death_date__isnull=True) | Q(person__death_date__lt=date))
+            .select_related("person").order_by("pk"))
+    first = dead.first()
+    if first is not None:
+        n = dead.count()
+        raise FupinError(dead_message(first.person.name, first.person.death_date)
+                         + (f"（本批共 {n} 人已死亡，均未支付）" if n > 1 else ""))
+
+
+# ---- the one writer -------------------------------------------------------------------------------
+
+@dataclass
+class Line:
+    account: Account
+    amount: int                 # fen, into the account
+    entitlement: str = ""
+    period: str = ""
+    reverses: Entry | None = None
+
+
+@transaction.atomic
+def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_type: str, decision_id: str,
+                     lines: list[Line], frame=None, entitlement: str = "", period: str = "", memo: str = "",
+                     reverses: Transaction | None = None, beneficiary=None) -> Transaction:
+    """Write one balanced transaction: `lines`, plus (for a large run) `frame`, a Polars frame of
+    payee lines (account_id, amount, entitlement, period) inserted in bulk.
+    Refused, with nothing written: unbalanced lines, a budget line taken below zero, a payment
+    to a person (or for a `beneficiary`) recorded as dead before `date`."""
+    total = sum(x.amount for x in lines) + (int(frame["amount"].sum()) if frame is not None and frame.height else 0)
+    if total != 0:
+        raise FupinError(f"凭证借贷不平（相差 {fen_to_yuan_str(total)} 元），未记账")
+    if kind != TxnKind.REVERSAL:
+        _refuse_dead_person(beneficiary, date)
+        _refuse_dead_payees([x.account.pk for x in lines if x.amount > 0 and x.account.kind == AccountKind.PAYEE
+                             and x.account.person_id], date)
+    for x in lines:
+        if x.amount < 0 and x.account.kind == AccountKind.BUDGET:
+            locked = Account.objects.select_for_update().get(pk=x.account.pk)
+            _refuse_overdraw(locked, -x.amount)
+    txn = Transaction.objects.create(kind=kind, date=date, actor=actor, decision_type=decision_type,
+                                     decision_id=decision_id, entitlement=entitlement, period=period, memo=memo,
+                                     reverses=reverses)
+    Entry.objects.bulk_create([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
+                                     period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses])
+    if frame is not None and frame.height:
+        import polars as pl
+
+        from fupin.core.bulk import insert_frame
+
+        insert_frame(Entry, frame.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"), "account_id",
+                                         "amount", "entitlement", "period"))
+    return txn
+
+
+# ---- budget lines: a user's actions (checked here) ------------------------------------------------
 
 def budget_create(*, actor: User, code: str, name: str, source: str, programme: str, year: int, region) -> Account:
+    access.require(actor, Cap.BUDGET_MANAGE, what=f"新建预算科目 {name}")
+    region_id = getattr(region, "pk", region)
+    _require_region(actor, Cap.BUDGET_MANAGE, region_id, f"预算科目“{name}”的区划 {region_id or '（未填写）'}")
+    if source not in FundingSource.values:
+        raise InvalidInput({"资金来源": f"“{source}”不是资金来源；可选：{'、'.join(FundingSource.labels)}"})
     if Account.objects.filter(code=code).exists():
         raise InvalidInput({"科目编码": f"{code} 已存在"})
     with transaction.atomic():
-        account = Account.objects.create(code=code, name=name, kind=AccountKind.BUDGET, source=source,
-                                         programme=programme, year=year, region=region)
+        account = account_for(code=code, name=name, kind=AccountKind.BUDGET, source=source, programme=programme,
+                              year=year, region_id=region_id)
         audit.record(actor, AuditAction.CREATE, object_type="account", object_id=account.pk, summary=f"新建预算科目 {name}")
     return account
 
 
-def payee_for_person(person) -> Account:
-    account, _ = Account.objects.get_or_create(
-        code=f"person:{person.id_number}", defaults=dict(name=person.name, kind=AccountKind.PAYEE,
-                                                         payee_type=PayeeType.PERSON, person=person,
-                                                         payee_id_number=person.id_number, payee_name=person.name))
-    return account
+def access_budget(actor: User, pk, cap: str = Cap.BUDGET_MANAGE) -> Account:
+    """A budget line the user may act on: the capability, then the region (out of scope: not found)."""
+    access.require(actor, cap)
+    budget = Account.objects.filter(pk=pk, kind=AccountKind.BUDGET).first() if str(pk).isdigit() else None
+    if budget is None or budget.region_id is None or not access.in_scope(actor, budget.region_id):
+        raise NotFound(f"找不到预算科目（编号 {pk}），或不在您的管辖范围内")
+    return budget
 
 
-@transaction.atomic
-def budget_allocate(*, actor: User, budget: Account, amount: int, date: dt.date, decision_id: str, memo: str = "") -> Transaction:
+def budget_allocate(*, actor: User, budget: Account, amount: int, date: dt.date, decision_id: str,
+                    memo: str = "") -> Transaction:
+    access.require(actor, Cap.BUDGET_MANAGE, what=f"向“{budget.name}”拨款")
+    _require_region(actor, Cap.BUDGET_MANAGE, budget.region_id, f"预算科目“{budget.name}”")
+    if budget.kind != AccountKind.BUDGET:
+        raise FupinError(f"“{budget.name}”不是预算科目")
     if amount <= 0:
         raise InvalidInput({"金额": "拨入金额须大于0"})
-    budget = _locked_budget(budget)
-    source = source_account(source=budget.source, year=budget.year or date.year)
-    txn = Transaction.objects.create(kind=TxnKind.ALLOCATION, date=date, actor=actor, decision_type="allocation",
-                                     decision_id=decision_id, memo=memo)
-    Entry.objects.bulk_create([Entry(transaction=txn, account=source, amount=-amount),
-                               Entry(transaction=txn, account=budget, amount=amount)])
-    audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
-                 summary=f"向“{budget.name}”拨入 {fen_to_yuan_str(amount)} 元（{decision_id}）")
+    if not decision_id.strip():
+        raise InvalidInput({"拨款文号": "必须填写"})
+    with transaction.atomic():
+        source = source_account(source=budget.source or FundingSource.CITY_COUNTY, year=budget.year or date.year)
+        txn = transaction_post(actor=actor, kind=TxnKind.ALLOCATION, date=date, decision_type="allocation",
+                               decision_id=decision_id, memo=memo,
+                               lines=[Line(source, -amount), Line(budget, amount)])
+        audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
+                     summary=f"向“{budget.name}”拨入 {fen_to_yuan_str(amount)} 元（{decision_id}）")
     return txn
 
+
+# ---- payments: called by rooms that have checked their own capability -----------------------------
 
 @dataclass
 class Payment:
@@ -87,9 +272,9 @@ LIVE_PAYMENT_LINES = dict(transaction__kind=TxnKind.PAYMENT, reversals__isnull=T
 
 
 def payments_post(*, actor: User, budget: Account, payments: list[Payment], date: dt.date,
-                  decision_type: str, decision_id: str) -> int:
-    """Post a few payments from one budget line: all or none. Returns the number posted.
-    The same path as a semester run's million payments (`payments_post_frame`)."""
+                  decision_type: str, decision_id: str) -> Transaction | None:
+    """Post a few payments from one budget line: all or none. Returns the transaction (None if
+    there was nothing to pay). The same path as a semester run's million payments."""
     import polars as pl
 
     frame = pl.DataFrame(
@@ -105,21 +290,25 @@ def payments_post(*, actor: User, budget: Account, payments: list[Payment], date
 
 @transaction.atomic
 def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date, decision_type: str,
-                        decision_id: str) -> int:
+                        decision_id: str) -> Transaction | None:
     """Post payments given as a Polars frame (payee_id, payee_name, entitlement, period, amount in
-    fen): all or none, no overdraw, no second payment of an entitlement for a period."""
+    fen): all or none, no overdraw, no second payment of an entitlement for a period, nobody
+    recorded as dead."""
     import polars as pl
 
-    from fupin.core.bulk import insert_frame, rows_where_in
+    from fupin.core.bulk import rows_where_in
 
     n = payments.height
+    if budget.kind != AccountKind.BUDGET:
+        raise FupinError(f"“{budget.name}”不是预算科目")
     if n and payments["amount"].min() <= 0:
         raise InvalidInput({"金额": "支付金额须大于0"})
     if payments.select(pl.struct("payee_id", "entitlement", "period").is_duplicated().any()).item():
         raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
-    budget = _locked_budget(budget)
-    existing = rows_where_in(Entry.objects.filter(**LIVE_PAYMENT_LINES), "account",
-                             payments["payee_id"].unique().to_list(), "account_id", "entitlement", "period")
+    budget = Account.objects.select_for_update().get(pk=budget.pk)
+    payee_ids = payments["payee_id"].unique().to_list()
+    existing = rows_where_in(Entry.objects.filter(**LIVE_PAYMENT_LINES), "account", payee_ids,
+                             "account_id", "entitlement", "period")
     if existing:
         prior = pl.DataFrame(existing, orient="row", schema=[("payee_id", pl.Int64), ("entitlement", pl.Utf8),
                                                               ("period", pl.Utf8)])
@@ -128,25 +317,49 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
             first = dup.row(0, named=True)
             raise FupinError(f"重复支付：{first['payee_name']} 的“{first['entitlement']}”（{first['period']}）已支付过，"
                              f"共 {dup.height} 笔重复，本批未支付")
-    total = int(payments["amount"].sum()) if n else 0
-    _refuse_overdraw(budget, total)
     if not n:
-        return 0
-    txn = Transaction.objects.create(kind=TxnKind.PAYMENT, date=date, actor=actor, decision_type=decision_type,
-                                     decision_id=decision_id, memo=f"{n} 笔支付")
-    Entry.objects.create(transaction=txn, account=budget, amount=-total)
-    insert_frame(Entry, payments.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"),
-                                        pl.col("payee_id").alias("account_id"), "amount", "entitlement", "period"))
+        return None
+    _refuse_dead_payees(payee_ids, date)
+    total = int(payments["amount"].sum())
+    txn = transaction_post(actor=actor, kind=TxnKind.PAYMENT, date=date, decision_type=decision_type,
+                           decision_id=decision_id, memo=f"{n} 笔支付", lines=[Line(budget, -total)],
+                           frame=payments.select(pl.col("payee_id").alias("account_id"), "amount", "entitlement",
+                                                 "period"))
     audit.record(actor, AuditAction.CREATE, object_type="payment_batch", object_id=decision_id,
                  summary=f"从“{budget.name}”支付 {n} 笔，共 {fen_to_yuan_str(total)} 元（{decision_type} {decision_id}）")
-    return n
+    return txn
+
+
+# ---- reversals ------------------------------------------------------------------------------------
+
+def access_transaction(actor: User, pk) -> Transaction:
+    """A payment the user may reverse: REVERSE_PAYMENT, and every budget line it touched lies in
+    the user's region (otherwise: not found)."""
+    access.require(actor, Cap.REVERSE_PAYMENT, what=f"冲销凭证 {pk}")
+    txn = Transaction.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    regions = set() if txn is None else set(
+        txn.entries.filter(account__kind=AccountKind.BUDGET).values_list("account__region_id", flat=True))
+    if txn is None or not regions or any(r is None or not access.in_scope(actor, r) for r in regions):
+        raise NotFound(f"找不到凭证 {pk}，或不在您的管辖范围内")
+    return txn
+
+
+def transaction_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date,
+                        entries: list[Entry] | None = None) -> Transaction:
+    """A user reverses a ledger payment (whole, or some of its lines). Settlements are reversed
+    at the hospital window instead, which also restores the patient's accumulators."""
+    txn = access_transaction(actor, txn.pk)
+    if txn.decision_type == "settlement":
+        raise FupinError("医疗结算的凭证请在医院结算窗口冲销该结算（同时恢复患者的累计额），不能在账簿中直接冲销")
+    return ledger_reverse(actor=actor, txn=txn, reason=reason, date=date, entries=entries)
 
 
 @transaction.atomic
-def transaction_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date,
-                        entries: list[Entry] | None = None) -> Transaction:
+def ledger_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date,
+                   entries: list[Entry] | None = None) -> Transaction:
     """Reverse a whole transaction, or only some of its payment lines (each back to the budget
-    line it came from). Every line can be reversed once; the reversal is a new transaction."""
+    line it came from). Every line can be reversed once; the reversal is a new transaction.
+    Callers check the user's capability first (`transaction_reverse`, health.reverse)."""
     if not reason.strip():
         raise InvalidInput({"冲销原因": "必须填写"})
     txn = Transaction.objects.select_for_update().get(pk=txn.pk)
@@ -158,22 +371,15 @@ def transaction_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.
         raise FupinError(f"所选分录不属于凭证 {txn.pk}")
     if Entry.objects.filter(reverses__in=chosen).exists():
         raise FupinError(f"凭证 {txn.pk} 的{'全部' if entries is None else '所选'}分录已冲销过")
-    new_entries = [Entry(account=e.account, amount=-e.amount, entitlement=e.entitlement, period=e.period, reverses=e)
-                   for e in chosen]
+    new = [Line(e.account, -e.amount, e.entitlement, e.period, reverses=e) for e in chosen]
     if entries is not None:  # line by line: the money goes back to the budget line of the payment
         budget_line = next((e for e in lines if e.account.kind == AccountKind.BUDGET and e.amount < 0), None)
         if budget_line is None:
             raise FupinError(f"凭证 {txn.pk} 没有预算科目分录，只能整笔冲销")
-        new_entries.append(Entry(account=budget_line.account, amount=sum(e.amount for e in chosen)))
-    for e in new_entries:
-        if e.amount < 0 and e.account.kind == AccountKind.BUDGET:
-            _refuse_overdraw(_locked_budget(e.account), -e.amount)
-    rev = Transaction.objects.create(kind=TxnKind.REVERSAL, date=date, actor=actor, decision_type=txn.decision_type,
-                                     decision_id=txn.decision_id, entitlement=txn.entitlement, period=txn.period,
-                                     memo=f"冲销 {txn.pk}：{reason}", reverses=txn)
-    for e in new_entries:
-        e.transaction = rev
-    Entry.objects.bulk_create(new_entries)
+        new.append(Line(budget_line.account, sum(e.amount for e in chosen)))
+    rev = transaction_post(actor=actor, kind=TxnKind.REVERSAL, date=date, decision_type=txn.decision_type,
+                           decision_id=txn.decision_id, entitlement=txn.entitlement, period=txn.period,
+                           memo=f"冲销 {txn.pk}：{reason}"[:200], reverses=txn, lines=new)
     audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=rev.pk,
                  summary=f"冲销凭证 {txn.pk}{'' if entries is None else f' 的 {len(chosen)} 笔'}：{reason}")
     return rev

@@ -46,9 +46,14 @@ class Claim(models.Model):
     transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
     reversed_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     reversal_reason = models.CharField(max_length=200, blank=True)
+    # What this claim added to the patient's year-to-date accumulators (fen, by key: basic,
+    # ci_base, ci, assistance, topup.<fund>). A reversal subtracts exactly these.
+    accumulator_changes = models.JSONField("本次累计额变动（分）", default=dict)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["hospital", "number"], name="claim_settled_once")]
+        # one live claim per hospital and number: a reversed number can be settled again
+        constraints = [models.UniqueConstraint(fields=["hospital", "number"], condition=models.Q(status="settled"),
+                                               name="claim_live_once")]
 
 
 class Accumulator(models.Model):

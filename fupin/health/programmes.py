@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
 from fupin.core import access, audit
-from fupin.core.errors import FupinError, InvalidInput
+from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import yuan
 from fupin.registry.models import Person
 
 from .models import Certificate, Condition, Contract, FixedSubsidy, Service
@@ -51,20 +52,29 @@ def require_certificate_for(person: Person, visit_type: str, on: dt.date) -> Non
                          "请先办理门诊服务证，或按普通门诊结算")
 
 
-@transaction.atomic
+def _access_patient(actor: User, person: Person, cap: str, what: str) -> None:
+    """The capability, then the person's region (outside it: not found). Checked before any
+    transaction opens, so a refusal's audit row stays."""
+    access.require(actor, cap, what=what)
+    if person.household is None or not access.in_scope(actor, person.household.village_id):
+        raise NotFound("找不到该人员，或此人不在您的管辖范围内")
+
+
 def condition_record(*, actor: User, person: Person, code: str, diagnosed_on: dt.date) -> Condition:
-    access.require(actor, Cap.READ)
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记病情 {code}")
     if code not in disease_lists()["names"]:
         raise InvalidInput({"疾病": f"“{code}”不在病种目录中"})
-    c = Condition.objects.create(person=person, code=code, diagnosed_on=diagnosed_on)
-    audit.record(actor, AuditAction.CREATE, object_type="condition", object_id=c.pk, household_id=person.household_id,
-                 summary=f"登记 {person.name} 患 {disease_lists()['names'][code]}（{diagnosed_on}）")
+    with transaction.atomic():
+        c = Condition.objects.create(person=person, code=code, diagnosed_on=diagnosed_on)
+        audit.record(actor, AuditAction.CREATE, object_type="condition", object_id=c.pk,
+                     household_id=person.household_id,
+                     summary=f"登记 {person.name} 患 {disease_lists()['names'][code]}（{diagnosed_on}）")
     return c
 
 
-@transaction.atomic
 def certificate_issue(*, actor: User, person: Person, kind: str, disease: str, number: str,
                       valid_from: dt.date, valid_to: dt.date) -> Certificate:
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"办理门诊服务证 {number}")
     lists = disease_lists()
     if disease not in lists[kind if kind in ("special", "chronic") else "special"]:
         raise InvalidInput({"病种": f"“{disease}”不是{'特殊病' if kind == 'special' else '慢性病'}门诊病种"})
@@ -72,14 +82,17 @@ def certificate_issue(*, actor: User, person: Person, kind: str, disease: str, n
         raise FupinError(f"{person.name} 没有登记 {lists['names'][disease]} 的确诊记录，不能办理门诊服务证")
     if valid_to < valid_from:
         raise InvalidInput({"有效期": "结束早于开始"})
-    try:
-        with transaction.atomic():
-            cert = Certificate.objects.create(person=person, kind=kind, disease=disease, number=number,
-                                              valid_from=valid_from, valid_to=valid_to)
-    except IntegrityError:
-        raise FupinError(f"证号 {number} 已存在") from None
-    audit.record(actor, AuditAction.CREATE, object_type="certificate", object_id=cert.pk,
-                 household_id=person.household_id, summary=f"办理门诊服务证 {number}（{lists['names'][disease]}）")
+    if not number.strip():
+        raise InvalidInput({"证号": "必须填写"})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                cert = Certificate.objects.create(person=person, kind=kind, disease=disease, number=number,
+                                                  valid_from=valid_from, valid_to=valid_to)
+        except IntegrityError:
+            raise FupinError(f"证号 {number} 已存在") from None
+        audit.record(actor, AuditAction.CREATE, object_type="certificate", object_id=cert.pk,
+                     household_id=person.household_id, summary=f"办理门诊服务证 {number}（{lists['names'][disease]}）")
     return cert
 
 
@@ -87,13 +100,12 @@ def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-@transaction.atomic
 def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date, region_code: str) -> FixedSubsidy:
-    """Check eligibility and the per-person limit, then pay from the kind's budget line."""
-    from fupin.funds import services as funds
-    from fupin.funds.models import AccountKind
-
-    access.require(actor, Cap.FIND_BY_FULL_ID)
+    """Check access (the health bureau of the person's region), then eligibility and the
+    per-person limit, then pay from the county's budget line of this kind."""
+    _access_patient(actor, person, Cap.PAY_SUBSIDY, f"发放定额补助 {kind}")
+    if not access.in_scope(actor, region_code):
+        raise NotFound(f"区划 {region_code} 不在您的管辖范围内")
     chain = packs().for_region(region_code)
     try:
         if kind not in chain.lookup("health.fixed.kinds", date).value:
@@ -103,7 +115,14 @@ def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date
         poor = set(chain.lookup("health.poor_categories", date).value)
     except PolicyError as exc:
         raise FupinError(exc.message) from None
-    Person.objects.select_for_update().filter(pk=person.pk).first()
+    return _fixed_subsidy_pay(actor, person, kind, date, region_code, chain, amount, period_rule, poor)
+
+
+@transaction.atomic
+def _fixed_subsidy_pay(actor, person, kind, date, region_code, chain, amount, period_rule, poor) -> FixedSubsidy:
+    from fupin.funds import services as funds
+
+    person = Person.objects.select_for_update().select_related("household").get(pk=person.pk)
     if not poor & set(categories(person, region_code, date)):
         raise FupinError(f"{person.name} 不是建档立卡、监测、低保或特困对象，不享受定额补助")
     has = lambda code: Condition.objects.filter(person=person, code=code, diagnosed_on__lte=date).exists()  # noqa: E731
@@ -122,17 +141,12 @@ def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date
     period = {"lifetime": "终身", "year": str(date.year), "event": date.isoformat()}[period_rule]
     already = FixedSubsidy.objects.filter(person=person, kind=kind, period=period).aggregate(s=Sum("amount"))["s"] or 0
     if already + amount > amount:
-        raise FupinError(f"{person.name} 的该项补助在{period}已领取 {already / 100:.2f} 元，达到每人上限 {amount / 100:.2f} 元")
-    from .services import _account
-
-    budget = _account(f"fixed:{kind}", name=f"定额补助 {kind}", kind=AccountKind.BUDGET, source="central",
-                      programme="health_fixed")
-    payee = funds.payee_for_person(person)
-    funds.payments_post(actor=actor, budget=budget, date=date, decision_type="fixed_subsidy",
-                        decision_id=f"{person.pk}:{kind}:{period}",
-                        payments=[funds.Payment(payee, amount, f"health.fixed.{kind}", period)])
-    from fupin.funds.models import Transaction
-    txn = Transaction.objects.filter(decision_type="fixed_subsidy", decision_id=f"{person.pk}:{kind}:{period}").latest("id")
+        raise FupinError(f"{person.name} 的该项补助在{period}已领取 {yuan(already)} 元，达到每人上限 {yuan(amount)} 元")
+    budget = funds.fixed_subsidy_account(region_code=region_code, kind=kind, name=f"健康定额补助 {kind}")
+    txn = funds.payments_post(actor=actor, budget=budget, date=date, decision_type="fixed_subsidy",
+                              decision_id=f"{person.pk}:{kind}:{period}",
+                              payments=[funds.Payment(funds.payee_for_person(person), amount, f"health.fixed.{kind}",
+                                                      period)])
     return FixedSubsidy.objects.create(person=person, kind=kind, date=date, period=period, amount=amount,
                                        recorded_by=actor, transaction=txn)
 

@@ -1,5 +1,11 @@
 """Settling a claim at the window: one transaction that computes with the policy rules,
-posts the ledger entries and moves the patient's accumulators — or does nothing at all."""
+posts the ledger entries (through funds, the ledger's only writer) and moves the patient's
+accumulators — or does nothing at all.
+
+Each action checks access first (the hospital window of the hospital's and the patient's
+region; a reversal by a second person), then opens its transaction: a refusal's DENIED audit
+row is never rolled back.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,23 +14,25 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from fupin.core import access, audit, idcard
-from fupin.core.errors import FupinError, InvalidInput, NotFound
-from fupin.core.models import AuditAction, User
+from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
+from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.roles import Cap
 from fupin.funds import services as funds
-from fupin.funds.models import Account, AccountKind, Entry, PayeeType, Transaction, TxnKind
+from fupin.funds.models import Account, TxnKind
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import health as rules
 from fupin.registry.models import Person
 
 from .models import Accumulator, Claim, ClaimStatus, Hospital
 
+# who pays each rule's amount: (account key, name); the accounts are per county
 INSURERS = {"health.basic": ("insurer:basic", "基本医疗保险基金"),
             "health.critical_illness": ("insurer:ci", "大病保险"),
             "health.assistance": ("assistance:medical", "医疗救助资金"),
             "health.patient": ("patients", "患者个人支付")}
-
+AMOUNTS = (("total", "总费用"), ("in_policy", "目录内费用"), ("waivable", "可减免费用"))
 
 packs = shipped_packs
 
@@ -56,30 +64,28 @@ def categories(person: Person, region_code: str, when: dt.date) -> list[str]:
     return out
 
 
-def _account(code: str, **defaults) -> Account:
-    """The account with this code, created if missing. Two windows may create it at once: the
-    loser of that race reads the winner's row instead of failing."""
-    account = Account.objects.filter(code=code).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(code=code, **defaults)
-    except IntegrityError:
-        return Account.objects.get(code=code)
+def parse_bill_amounts(values: dict) -> dict:
+    """The bill's amounts as typed or sent (yuan) → fen, all errors at once (one parser:
+    fupin.policy.money.parse_yuan)."""
+    out, errors = {}, {}
+    for key, label in AMOUNTS:
+        try:
+            out[key] = parse_yuan(values.get(key) if values.get(key) not in (None, "") else "0", label)
+        except PolicyError as exc:
+            errors[label] = getattr(exc, "problem", exc.message)
+    if errors:
+        raise InvalidInput(errors)
+    return out
 
 
-def _fund_account(code: str, name: str) -> Account:
-    return _account(f"topup:{code}", name=name, kind=AccountKind.BUDGET, source="social", programme="health_topup")
+def fund_account(region_code: str, fund: str, when: dt.date) -> Account:
+    """The top-up fund `fund` of the county of `region_code` (a hospital's region)."""
+    name = packs().for_region(region_code).lookup(f"health.topup.name.{fund}", when).value
+    return funds.topup_fund_account(region_code=region_code, fund=fund, name=name)
 
 
-def _source(code: str, name: str) -> Account:
-    return _account(code, name=name, kind=AccountKind.SOURCE)
-
-
-def _hospital_account(h: Hospital) -> Account:
-    return _account(f"hospital:{h.code}", name=h.name, kind=AccountKind.PAYEE, payee_type=PayeeType.INSTITUTION,
-                    payee_name=h.name)
+def hospital_account(h: Hospital) -> Account:
+    return funds.institution_payee(code=h.code, name=h.name, region_code=h.region_id)
 
 
 def _ytd(person: Person, year: int) -> dict:
@@ -87,12 +93,13 @@ def _ytd(person: Person, year: int) -> dict:
 
 
 def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple) -> dict:
+    """The claim as the rules read it (docs/settlement.md); the bill's amounts are fen."""
     when = bill["discharge_date"]
     y = lambda k: rules.yuan(ytd.get(k, 0))  # noqa: E731
     return {"region": hospital.region_id, "discharge_date": when.isoformat(), "visit_type": bill["visit_type"],
             "level": hospital.level, "in_county": bill["in_county"], "referred": bill["referred"],
-            "categories": categories(person, hospital.region_id, when), "total": bill["total"],
-            "in_policy": bill["in_policy"], "waivable": bill["waivable"],
+            "categories": categories(person, hospital.region_id, when), "total": rules.yuan(bill["total"]),
+            "in_policy": rules.yuan(bill["in_policy"]), "waivable": rules.yuan(bill["waivable"]),
             "ytd": {"basic": y("basic"), "ci_base": y("ci_base"), "ci": y("ci"), "assistance": y("assistance"),
                     "topup": {c: y(f"topup.{c}") for c in funds_}},
             "fund_balances": {c: rules.yuan(balances[c]) for c in funds_}}
@@ -107,7 +114,7 @@ def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool
     require_certificate_for(person, bill["visit_type"], when)
     chain = packs().for_region(hospital.region_id)
     funds_ = rules.funds_of(chain, when)
-    accounts = {c: _fund_account(c, chain.lookup(f"health.topup.name.{c}", when).value) for c in funds_}
+    accounts = {c: fund_account(hospital.region_id, c, when) for c in funds_}
     if lock_funds:
         accounts = {c: Account.objects.select_for_update().get(pk=a.pk) for c, a in accounts.items()}
     balances = {c: funds.balance(a) for c, a in accounts.items()}
@@ -115,9 +122,27 @@ def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool
     return claim, rules.settle(chain, claim), accounts
 
 
+# ---- access: checked before any transaction opens -------------------------------------------------
+
+def _deny(user: User, cap: str, message: str):
+    """A refusal that is not a missing capability, audited like one (outside any transaction)."""
+    audit.record(user, AuditAction.DENIED, object_type="capability", object_id=cap, result=AuditResult.DENIED,
+                 summary=message)
+    raise AccessDenied(message)
+
+
+def _check_window(user: User, cap: str, hospital: Hospital, person: Person, what: str) -> None:
+    """Only the hospital window, and only for a hospital and a patient of its own region."""
+    access.require(user, cap, what=what)
+    if not access.in_scope(user, hospital.region_id):
+        raise NotFound("找不到该医疗机构，或不在您的管辖范围内")
+    if person.household is None or not access.in_scope(user, person.household.village_id):
+        raise NotFound("找不到该患者，或不在您的管辖范围内")
+
+
 def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> dict:
     """The breakdown as the officer types: nothing is written."""
-    access.require(user, Cap.FIND_BY_FULL_ID)
+    _check_window(user, Cap.SETTLE, hospital, person, "试算医疗费用")
     try:
         claim, result, _ = _compute(person, hospital, bill, lock_funds=False)
     except PolicyError as exc:
@@ -125,73 +150,72 @@ def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> di
     return result | {"claim": claim}
 
 
+def _duplicate(number: str, live: Claim) -> FupinError:
+    return FupinError(f"流水号 {number} 已结算过（结算编号 {live.pk}），不能重复结算；"
+                      "如需更正，请先冲销该结算，再用同一流水号重新结算")
+
+
 def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill: dict) -> Claim:
-    """Settle one claim. Refused if this hospital already settled this number."""
-    access.require(user, Cap.FIND_BY_FULL_ID)
-    if not access.in_scope(user, hospital.region_id):
-        raise NotFound("找不到该医疗机构，或不在您的管辖范围内")
+    """Settle one claim. Refused if this hospital has a live (not reversed) claim with this number."""
+    _check_window(user, Cap.SETTLE, hospital, person, f"结算 {hospital.name} 流水号 {number}")
     if not number.strip():
         raise InvalidInput({"流水号": "必须填写"})
-    year = bill["discharge_date"].year
-    for code, name in INSURERS.values():
-        _source(code, name)
-    _hospital_account(hospital)
     try:
-        with transaction.atomic():
-            # One patient at a time: a second window settling for the same patient waits here,
-            # then reads the accumulators the first one wrote. No update is lost.
-            Person.objects.select_for_update().filter(pk=person.pk).first()
-            if Claim.objects.filter(hospital=hospital, number=number).exists():
-                raise FupinError(f"流水号 {number} 已结算过，不能重复结算；如需更正请先冲销")
-            claim_json, result, locked = _compute(person, hospital, bill, lock_funds=True)
-            amounts = result["_fen"]
-            txn = Transaction.objects.create(kind=TxnKind.PAYMENT, date=bill["discharge_date"], actor=user,
-                                             decision_type="settlement", decision_id=f"{hospital.code}:{number}",
-                                             entitlement="health.settlement", period=str(year),
-                                             memo=f"{person.name} {hospital.name} 结算")
-            entries, to_hospital = [], 0
-            for rule, amount in amounts.items():
-                if amount == 0 or rule in ("health.waived", "health.absorbed", "health.shortfall"):
-                    continue
-                if rule.startswith("health.topup."):
-                    account = locked[rule.removeprefix("health.topup.")]
-                else:
-                    account = _source(*INSURERS[rule])
-                entries.append(Entry(transaction=txn, account=account, amount=-amount))
-                to_hospital += amount
-            if to_hospital:
-                entries.append(Entry(transaction=txn, account=_hospital_account(hospital), amount=to_hospital))
-            Entry.objects.bulk_create(entries)
-            for key, add in (("basic", amounts["health.basic"]), ("ci_base", result["_ci_base"]),
-                             ("ci", amounts["health.critical_illness"]), ("assistance", amounts["health.assistance"]),
-                             *((f"topup.{c}", amounts[f"health.topup.{c}"]) for c in locked)):
-                _add(person, year, key, add)
-            try:
-                with transaction.atomic():  # only this insert's uniqueness means "settled already"
-                    claim = Claim.objects.create(
-                        hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
-                        level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
-                        discharge_date=bill["discharge_date"], categories=claim_json["categories"],
-                        total=bill_fen(bill, "total"), in_policy=bill_fen(bill, "in_policy"),
-                        waivable=bill_fen(bill, "waivable"), patient=amounts["health.patient"],
-                        shortfall=amounts["health.shortfall"], breakdown=amounts,
-                        explanation={p["rule"]: p["explanation"] for p in result["payers"]}
-                        | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
-                        pack=result["pack"], settled_by=user, transaction=txn)
-            except IntegrityError:
-                raise FupinError(f"流水号 {number} 已结算过，不能重复结算；如需更正请先冲销") from None
-            audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
-                         household_id=person.household_id,
-                         summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
-                                 f"{rules.yuan(claim.patient)} 元" + (f"，兜底资金不足 {rules.yuan(claim.shortfall)} 元"
-                                                                     if claim.shortfall else ""))
-            return claim
+        return _settle(user, hospital, person, number, bill)
     except PolicyError as exc:
         raise FupinError(exc.message) from None
 
 
-def bill_fen(bill: dict, key: str) -> int:
-    return rules._fen(bill[key], key)
+@transaction.atomic
+def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: dict) -> Claim:
+    # One patient at a time: a second window settling for the same patient waits here,
+    # then reads the accumulators the first one wrote. No update is lost.
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
+    if live is not None:
+        raise _duplicate(number, live)
+    year = bill["discharge_date"].year
+    claim_json, result, locked = _compute(person, hospital, bill, lock_funds=True)
+    amounts, changes = result["_fen"], result["_changes"]
+    lines, to_hospital = [], 0
+    for rule, amount in amounts.items():
+        if amount == 0 or rule in ("health.waived", "health.absorbed", "health.shortfall"):
+            continue
+        if rule.startswith("health.topup."):
+            account = locked[rule.removeprefix("health.topup.")]
+        else:
+            key, name = INSURERS[rule]
+            account = funds.insurer_account(region_code=hospital.region_id, key=key, name=name)
+        lines.append(funds.Line(account, -amount))
+        to_hospital += amount
+    lines.append(funds.Line(hospital_account(hospital), to_hospital))
+    txn = funds.transaction_post(actor=user, kind=TxnKind.PAYMENT, date=bill["discharge_date"],
+                                 decision_type="settlement", decision_id=f"{hospital.code}:{number}",
+                                 entitlement="health.settlement", period=str(year),
+                                 memo=f"{person.name} {hospital.name} 结算", lines=lines, beneficiary=person)
+    for key, add in changes.items():
+        _add(person, year, key, add)
+    try:
+        with transaction.atomic():  # only this insert's uniqueness means "settled already"
+            claim = Claim.objects.create(
+                hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
+                level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
+                discharge_date=bill["discharge_date"], categories=claim_json["categories"],
+                total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
+                patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
+                accumulator_changes=changes,
+                explanation={p["rule"]: p["explanation"] for p in result["payers"]}
+                | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
+                pack=result["pack"], settled_by=user, transaction=txn)
+    except IntegrityError:
+        live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
+        raise _duplicate(number, live) if live else FupinError(f"流水号 {number} 结算失败，请重试") from None
+    audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
+                 household_id=person.household_id,
+                 summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
+                         f"{rules.yuan(claim.patient)} 元" + (f"，兜底资金不足 {rules.yuan(claim.shortfall)} 元"
+                                                             if claim.shortfall else ""))
+    return claim
 
 
 def _add(person: Person, year: int, key: str, amount: int) -> None:
@@ -202,28 +226,53 @@ def _add(person: Person, year: int, key: str, amount: int) -> None:
         Accumulator.objects.create(person=person, year=year, key=key, amount=amount)
 
 
+def access_claim(user: User, claim_id, cap: str = Cap.SETTLE) -> Claim:
+    access.require(user, cap)
+    claim = Claim.objects.select_related("hospital", "person__household").filter(pk=claim_id).first() \
+        if str(claim_id).isdigit() else None
+    if claim is None or not access.in_scope(user, claim.hospital.region_id):
+        raise NotFound("找不到该结算，或不在您的管辖范围内")
+    return claim
+
+
+def later_live_claims(claim: Claim):
+    """The patient's claims of the same year settled after this one and not reversed: they were
+    computed on accumulators that include this claim."""
+    return Claim.objects.filter(person_id=claim.person_id, status=ClaimStatus.SETTLED, pk__gt=claim.pk,
+                                discharge_date__year=claim.discharge_date.year).select_related("hospital").order_by("pk")
+
+
 def reverse(*, user: User, claim_id: int, reason: str) -> Claim:
-    """冲销: the ledger transaction is reversed and the accumulators are restored."""
-    access.require(user, Cap.FIND_BY_FULL_ID)
+    """冲销 by a second window officer: the ledger transaction is reversed and the patient's
+    accumulators lose exactly what this claim added. Only the patient's latest live claim of
+    the year can be reversed (后结先退)."""
+    access.require(user, Cap.REVERSE_SETTLEMENT, what=f"冲销结算 {claim_id}")
+    claim = access_claim(user, claim_id, Cap.REVERSE_SETTLEMENT)
+    if claim.settled_by_id == user.pk:
+        _deny(user, Cap.REVERSE_SETTLEMENT, f"结算 {claim.number} 由您本人办理，不能由您冲销；"
+                                             "请由另一位窗口工作人员复核后冲销")
     if not reason.strip():
         raise InvalidInput({"冲销原因": "必须填写"})
-    with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("hospital", "person").filter(pk=claim_id).first()
-        if claim is None or not access.in_scope(user, claim.hospital.region_id):
-            raise NotFound("找不到该结算，或不在您的管辖范围内")
-        if claim.status == ClaimStatus.REVERSED:
-            raise FupinError("该结算已冲销")
-        Person.objects.select_for_update().filter(pk=claim.person_id).first()
-        funds.transaction_reverse(actor=user, txn=claim.transaction, reason=reason, date=dt.date.today())
-        a, year = claim.breakdown, claim.discharge_date.year
-        ci_base = claim.in_policy - a["health.waived"] - a["health.basic"]
-        for key, amount in (("basic", a["health.basic"]), ("ci_base", ci_base), ("ci", a["health.critical_illness"]),
-                            ("assistance", a["health.assistance"]),
-                            *((f"topup.{k.removeprefix('health.topup.')}", v) for k, v in a.items()
-                              if k.startswith("health.topup."))):
-            _add(claim.person, year, key, -amount)
-        claim.status, claim.reversed_by, claim.reversal_reason = ClaimStatus.REVERSED, user, reason
-        claim.save(update_fields=["status", "reversed_by", "reversal_reason"])
-        audit.record(user, AuditAction.UPDATE, object_type="claim", object_id=claim.pk,
-                     household_id=claim.person.household_id, summary=f"冲销结算 {claim.number}：{reason}")
-        return claim
+    return _reverse(user, claim.pk, reason)
+
+
+@transaction.atomic
+def _reverse(user: User, claim_id: int, reason: str) -> Claim:
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    if claim.status == ClaimStatus.REVERSED:
+        raise FupinError("该结算已冲销")
+    person = Person.objects.select_for_update().filter(pk=claim.person_id).first()
+    later = list(later_live_claims(claim))
+    if later:
+        names = "、".join(f"{c.hospital.name} 流水号 {c.number}（{c.discharge_date}）" for c in later[:5])
+        more = f" 等 {len(later)} 笔" if len(later) > 5 else ""
+        raise FupinError(f"该患者在本笔之后还有未冲销的结算：{names}{more}。按“后结先退”，请先冲销这些结算，"
+                         "再冲销本笔；之后按顺序重新结算")
+    funds.ledger_reverse(actor=user, txn=claim.transaction, reason=reason, date=dt.date.today())
+    for key, amount in claim.accumulator_changes.items():
+        _add(person, claim.discharge_date.year, key, -amount)
+    claim.status, claim.reversed_by, claim.reversal_reason = ClaimStatus.REVERSED, user, reason
+    claim.save(update_fields=["status", "reversed_by", "reversal_reason"])
+    audit.record(user, AuditAction.UPDATE, object_type="claim", object_id=claim.pk,
+                 household_id=person.household_id, summary=f"冲销结算 {claim.number}：{reason}")
+    return claim

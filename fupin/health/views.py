@@ -12,6 +12,7 @@ from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.money import amount_in_words
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, fupin_view
+from fupin.policy.money import yuan
 from fupin.policy.rules.health import VISITS, VISIT_LABELS
 
 from . import services
@@ -34,16 +35,10 @@ def _bill(post) -> dict:
         errors["就诊类型"] = "请选择"
     bill = {"discharge_date": date, "visit_type": post.get("visit_type"), "in_county": post.get("in_county") == "1",
             "referred": post.get("referred") == "1"}
-    for key, label in (("total", "总费用"), ("in_policy", "目录内费用"), ("waivable", "可减免费用")):
-        value = (post.get(key) or "0").strip().replace(",", "")
-        bill[key] = value
-        try:
-            from decimal import Decimal
-            d = Decimal(value)
-            if d < 0 or d != d.quantize(Decimal("0.01")):
-                raise ValueError
-        except Exception:
-            errors[label] = f"“{value}”应为不小于0、最多两位小数的金额"
+    try:
+        bill |= services.parse_bill_amounts(post)  # yuan → fen: the one parser
+    except InvalidInput as exc:
+        errors |= exc.errors
     if errors:
         raise InvalidInput(errors)
     return bill
@@ -51,8 +46,10 @@ def _bill(post) -> dict:
 
 def _context(request):
     user = request.user
-    hospital = _hospitals(user).filter(pk=request.POST.get("hospital") or request.GET.get("hospital")).first() \
-        or _hospitals(user).first()
+    raw = (request.POST.get("hospital") or request.GET.get("hospital") or "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise NotFound(f"医疗机构编号“{raw[:20]}”无效，请从列表中选择医疗机构")
+    hospital = (_hospitals(user).filter(pk=raw).first() if raw else None) or _hospitals(user).first()
     if hospital is None:
         raise NotFound("您的辖区内没有登记医疗机构")
     person = services.find_patient(user, request.POST.get("id_number") or request.GET.get("id_number", ""))
@@ -98,7 +95,7 @@ def settle(request):
     except FupinError as exc:
         messages.error(request, exc.message)
         return redirect(f"/health/window/?id_number={request.POST.get('id_number', '')}&hospital={request.POST.get('hospital', '')}")
-    messages.success(request, f"结算完成，个人自付 {claim.patient / 100:.2f} 元")
+    messages.success(request, f"结算完成，个人自付 {yuan(claim.patient)} 元")
     return redirect(f"/health/claims/{claim.pk}/")
 
 
@@ -182,7 +179,7 @@ def programmes(request):
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
                                                  region_code=person.household.village_id)
-                    messages.success(request, f"定额补助已支付 {s.amount / 100:.2f} 元")
+                    messages.success(request, f"定额补助已支付 {yuan(s.amount)} 元")
         except (FupinError, ValueError, KeyError) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
     try:

@@ -227,7 +227,8 @@ def settle(chain: Chain, claim: dict) -> dict:
     parts = sum(v for k, v in amounts.items() if k != "health.shortfall")
     assert parts == case["total"], "各方金额之和不等于总费用"  # by construction; guards the model
     names = {code: chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
-    ci_base = case["in_policy"] - amounts["health.waived"] - amounts["health.basic"]
+    changes = accumulator_changes(amounts, case["in_policy"], funds)
+    ci_base = changes["ci_base"]
     return {
         "pack": chain.key,
         "payers": [{"rule": r.rule, "label": names.get(r.rule.removeprefix("health.topup."), r.label),
@@ -236,14 +237,22 @@ def settle(chain: Chain, claim: dict) -> dict:
         "patient": yuan(amounts["health.patient"]),
         "shortfall": yuan(amounts["health.shortfall"]),
         "accumulators": {
-            "basic": yuan(case["basic_ytd"] + amounts["health.basic"]),
-            "ci_base": yuan(case["ci_base_ytd"] + ci_base),
-            "ci": yuan(case["ci_ytd"] + amounts["health.critical_illness"]),
-            "assistance": yuan(case["assistance_ytd"] + amounts["health.assistance"]),
-            "topup": {code: yuan(case[f"topup_ytd.{code}"] + amounts[f"health.topup.{code}"]) for code in funds},
+            "basic": yuan(case["basic_ytd"] + changes["basic"]),
+            "ci_base": yuan(case["ci_base_ytd"] + changes["ci_base"]),
+            "ci": yuan(case["ci_ytd"] + changes["ci"]),
+            "assistance": yuan(case["assistance_ytd"] + changes["assistance"]),
+            "topup": {code: yuan(case[f"topup_ytd.{code}"] + changes[f"topup.{code}"]) for code in funds},
         },
-        "_fen": amounts, "_ci_base": ci_base,
+        "_fen": amounts, "_ci_base": ci_base, "_changes": changes,
     }
+
+
+def accumulator_changes(amounts: dict, in_policy: int, funds: tuple) -> dict:
+    """What one settled claim adds to the patient's year-to-date accumulators (fen). The window
+    stores these on the claim, and a reversal subtracts exactly them."""
+    return {"basic": amounts["health.basic"], "ci_base": in_policy - amounts["health.waived"] - amounts["health.basic"],
+            "ci": amounts["health.critical_illness"], "assistance": amounts["health.assistance"],
+            **{f"topup.{code}": amounts[f"health.topup.{code}"] for code in funds}}
 
 
 def settle_batch(chain: Chain, claims, opening=None):
