@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from fupin.policy.engine import run_case  # noqa: E402
+from fupin.policy.money import max_fen  # noqa: E402  (balances as large as an amount may be)
 from fupin.policy.packs import PackSet  # noqa: E402
 from fupin.policy.rules import health  # noqa: E402
 
@@ -55,7 +56,7 @@ def claims_frame(n: int, seed: int = 3) -> pl.DataFrame:
         "tekun": rng.random(n) < 0.05, "dibao": rng.random(n) < 0.3, "registered_poor": rng.random(n) < 0.7,
         "monitored": rng.random(n) < 0.1, "total": total, "in_policy": in_policy,
         "waivable": in_policy * rng.integers(0, 3, n) // 100,
-        "balance.wsfp": np.full(n, 10 ** 13), "balance.yyax": np.full(n, 10 ** 13),
+        "balance.wsfp": np.full(n, max_fen()), "balance.yyax": np.full(n, max_fen()),
     }).with_columns(pl.col("discharge_date").cast(pl.Date),
                     pl.col("visit_type").cast(pl.Enum(list(health.VISITS))), pl.col("level").cast(pl.Enum(list(health.LEVELS))))
 
@@ -103,7 +104,7 @@ def part_1_and_2(n: int):
         res = health.settle(chain, {**CLAIM, "categories": cats, "in_county": r["in_county"], "referred": r["referred"],
                                     "total": health.yuan(r["total"]), "in_policy": health.yuan(r["in_policy"]),
                                     "waivable": health.yuan(r["waivable"]), "ytd": ytd,
-                                    "fund_balances": {"wsfp": health.yuan(10 ** 13), "yyax": health.yuan(10 ** 13)}})
+                                    "fund_balances": {"wsfp": health.yuan(max_fen()), "yyax": health.yuan(max_fen())}})
         mismatches += any(res["_fen"][k] != r[k] for k in res["_fen"])
         ytd = res["accumulators"]
     one = (time.perf_counter() - t) / sample.height

@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.urls import include, path, re_path
-from django.views.static import serve as static_serve
 
 from fupin.api.v1 import api
 from fupin.core import views as core
@@ -79,6 +77,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
-# The app serves its own few static files (CSS, JS), so one command runs it; a large
-# deployment may put nginx in front and serve STATIC_ROOT instead.
-urlpatterns += [re_path(r"^static/(?P<path>.*)$", static_serve, {"document_root": settings.BASE_DIR / "fupin" / "static"})]
+# The app serves its own static files (CSS, JS, and the Swagger UI that django-ninja ships), so one
+# command runs it and no page loads anything from a CDN; a large deployment may put nginx in front
+# and serve STATIC_ROOT (`collectstatic`) instead.
+urlpatterns += [re_path(r"^static/(?P<path>.*)$", core.static_file)]
+
+# Error pages in Chinese (JSON under /api/); a malformed value never shows Django's English page.
+handler400 = core.bad_request
+handler403 = core.permission_denied
+handler404 = core.page_not_found
+handler500 = core.server_error

@@ -13,18 +13,19 @@ from fupin.funds import services as funds
 from fupin.funds.models import Transaction
 from fupin.registry.models import Person
 
-from .conftest import T1, V1, V2, pid
+from .conftest import COUNTY, T1, V1, V2, pid
 
 SEM = "2024-autumn"
 
 
 @pytest.fixture
 def edu(world):
-    county, township = world.users["county_officer"], world.users["township_officer"]
+    # the school-aid office computes (EDU_MANAGE); the county office approves and posts (POST_RUN)
+    county, township = world.users["county_officer"], world.users["school_aid"]
     primary = School.objects.create(code="S1", name="桃源小学", region_id=V1, principal="陈校长")
     junior = School.objects.create(code="S2", name="红星中学", region_id=V2)
     budget = funds.budget_create(actor=county, code="edu", name="教育资助", source="central", programme="education",
-                                 year=2024, region=None)
+                                 year=2024, region=COUNTY)
     funds.budget_allocate(actor=county, budget=budget, amount=10_000_000, date=dt.date(2024, 8, 1), decision_id="A1")
     child = world.h1.persons.get(relation="child")              # 张小, born 2012-09-09, registered-poor household
     sib = Person(household=world.h1, name="张妹", id_number=pid("2014-03-03", 42), birth_date=dt.date(2014, 3, 3),
@@ -54,8 +55,8 @@ def test_semester_run_end_to_end_and_idempotent(edu, world):
         services.run_post(actor=county, run_id=run.pk)
     assert exc.value.message == f"计算 {run.pk} 尚未审核，不能发放"
     with pytest.raises(FupinError) as exc:
-        services.run_approve(actor=township, run_id=run.pk)
-    assert exc.value.message == "计算人不能审核自己的计算，请由另一位工作人员审核"
+        services.run_approve(actor=township, run_id=run.pk)  # the office that computed cannot approve
+    assert exc.value.message == "您的角色没有“审批并过账资助批次”权限，如需办理请联系县级管理员"
     services.run_approve(actor=county, run_id=run.pk)
     services.run_post(actor=county, run_id=run.pk)
     run.refresh_from_db()
@@ -175,7 +176,7 @@ def test_household_page_shows_this_years_education_entitlements(edu, world, logi
 
 
 def test_run_pages_through_the_browser_stack(edu, login):
-    c = login("township_officer")
+    c = login("school_aid")
     r = c.post("/education/", {"semester": SEM, "region": T1, "budget": edu["budget"].pk})
     run_id = int(r["Location"].split("/")[-2])
     html = c.get(f"/education/runs/{run_id}/").content.decode()
@@ -206,3 +207,24 @@ def test_dropout_page_five_heads_and_visit(edu, login, world):
     assert (v.person_id, v.returned, v.finding) == (edu["teen"].pk, True, "在外打工")
     assert c.post("/education/five-heads/", {"township": V1, "county_head": "x", "township_head": "y",
                                              "bureau_head": "z"}).status_code == 400
+
+
+def test_run_actions_belong_to_their_offices(edu, world, login):
+    """Computing is the school-aid office's (EDU_MANAGE); approving and posting the county
+    office's (POST_RUN). A refusal changes nothing and leaves its audit row."""
+    from fupin.core.models import AuditEvent
+
+    denied = lambda: AuditEvent.objects.filter(result="denied").count()  # noqa: E731
+    n = denied()
+    with pytest.raises(FupinError) as exc:
+        services.run_compute(actor=world.users["township_officer"], semester=SEM, region_code=T1, budget=edu["budget"])
+    assert exc.value.message == "您的角色没有“管理学生资助名册与批次”权限，如需办理请联系县级管理员"
+    run = services.run_compute(actor=edu["township"], semester=SEM, region_code=T1, budget=edu["budget"])
+    with pytest.raises(FupinError) as exc:
+        services.run_approve(actor=world.users["school_aid"], run_id=run.pk)
+    assert exc.value.message == "您的角色没有“审批并过账资助批次”权限，如需办理请联系县级管理员"
+    with pytest.raises(FupinError):
+        services.run_post(actor=world.users["county_admin"], run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, denied(), Transaction.objects.filter(decision_type="subsidy_run").count()) == \
+        (RunStatus.COMPUTED, n + 3, 0)

@@ -111,10 +111,10 @@ def frame(cases):
 def test_batch_refuses_nulls_and_bad_values_naming_the_row():
     with pytest.raises(PolicyError) as exc:
         run_batch(MODEL, frame([student(), student(boarding=None)]), PACKS)
-    assert exc.value.message == "名册第2行缺少输入“寄宿”（boarding）"
+    assert exc.value.message == "第2条：缺少输入“寄宿”（boarding）"   # as one case says it
     with pytest.raises(PolicyError) as exc:
         run_batch(MODEL, frame([student(), student(), student(stage="phd")]), PACKS)
-    assert exc.value.message == "名册第3行输入“学段”（stage）的值 'phd' 不在可选值中"
+    assert exc.value.message == "第3条：输入“学段”（stage）的值 'phd' 不在可选值 preschool, primary, junior, senior, sec_voc, college 中"
 
 
 def test_batch_keeps_row_order_and_count():

@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from fupin.cli.main import main
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import max_fen
 from fupin.policy.packs import PackSet
 from fupin.policy.rules import health
 
@@ -163,7 +164,7 @@ def test_batch_settlement_carries_accumulators_in_claim_order():
             rows.append(dict(patient=patient, seq=seq, region="990101000000", discharge_date=dt.date(2024, 6, 1),
                              visit_type="inpatient", level="county", in_county=True, referred=False,
                              tekun=False, dibao=patient != 2, registered_poor=patient != 3, monitored=False,
-                             total=t, in_policy=i, waivable=w, **{"balance.wsfp": 10**12, "balance.yyax": 10**12}))
+                             total=t, in_policy=i, waivable=w, **{"balance.wsfp": max_fen(), "balance.yyax": max_fen()}))
     rows.reverse()  # input order is not claim order
     out = health.settle_batch(SHILI, pl.DataFrame(rows))
     assert out.height == len(rows)

@@ -14,7 +14,7 @@ from fupin.health.models import Hospital
 from fupin.support import services
 from fupin.support.models import Activity, Assessment, Department, Dispatch, PlanChange, Staff
 
-from .conftest import COUNTY, T1
+from .conftest import COUNTY, OTHER_COUNTY, T1
 
 
 @pytest.fixture
@@ -99,12 +99,22 @@ def test_assessment_from_records_approval_pays_and_certificate(sup, login, tmp_p
         services.assess(actor=doctor, member=member)  # only medical affairs assesses
     a = services.assess(actor=medical, member=member)
     assert (a.result["failed_items"], a.result["allowance_payable"], a.result["certificate_granted"]) == (0, "1320.00", True)
-    budget = funds.budget_create(actor=medical, code="support", name="对口支援补助", source="city_county",
-                                 programme="support", year=2024, region=None)
-    funds.budget_allocate(actor=medical, budget=budget, amount=1_000_000, date=dt.date(2024, 1, 1), decision_id="A")
-    with pytest.raises(FupinError):
+    officer = User.objects.get(username="county_officer")  # the county office keeps the budget lines
+    budget = funds.budget_create(actor=officer, code="support", name="对口支援补助", source="city_county",
+                                 programme="support", year=2024, region=COUNTY)
+    funds.budget_allocate(actor=officer, budget=budget, amount=1_000_000, date=dt.date(2024, 1, 1), decision_id="A")
+    elsewhere = funds.account_for(code="support-other", name="外县对口支援补助", kind="budget", region_id=OTHER_COUNTY)
+    with pytest.raises(FupinError) as exc:
         services.approve(actor=medical, assessment=a, budget=budget)  # no report yet
+    assert exc.value.message == "尚未收到本人的工作总结，不能审核"
     Assessment.objects.filter(pk=a.pk).update(report_received=True)
+    with pytest.raises(FupinError) as exc:  # another county's budget line is not the user's to spend
+        services.approve(actor=medical, assessment=a, budget=elsewhere)
+    assert exc.value.message == "找不到所选预算科目，或该科目不属于您的管辖区划；请选择本辖区的派驻补助预算科目"
+    with pytest.raises(FupinError) as exc:  # the doctor cannot approve their own allowance
+        services.approve(actor=doctor, assessment=a, budget=budget)
+    assert exc.value.message == "您的角色没有“审批派驻补助”权限，如需办理请联系县级管理员"
+    assert not Entry.objects.filter(entitlement="support.allowance").exists()
     services.approve(actor=medical, assessment=Assessment.objects.get(pk=a.pk), budget=budget)
     assert funds.balance(budget) == 1_000_000 - 132_000
     line = Entry.objects.get(entitlement="support.allowance")

@@ -89,16 +89,41 @@ def audit_log(request):
 
 # ---- parsing form and query values: a wrong value is a Chinese message naming the field ----------
 
-def form_int(data, key: str, label: str, default: int | None = None) -> int:
+# The largest integer a database column holds (64-bit); a bigger number is a typing error, and
+# passing it on would overflow the database driver.
+INT_MAX = 2**63 - 1
+
+
+def parse_int(raw: str, label: str, *, lo: int = -INT_MAX, hi: int = INT_MAX) -> int:
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.lstrip("-").isdigit():
+        raise InvalidInput({label: f"“{raw[:40]}”应为整数"})
+    value = int(raw)
+    if not lo <= value <= hi:
+        raise InvalidInput({label: f"“{raw[:40]}”超出范围（应在 {lo} 到 {hi} 之间）"})
+    return value
+
+
+def form_int(data, key: str, label: str, default: int | None = None, *, lo: int = -INT_MAX,
+             hi: int = INT_MAX) -> int:
     raw = (data.get(key) or "").strip()
     if not raw:
         if default is not None:
             return default
         raise InvalidInput({label: "必须填写"})
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput({label: f"“{raw}”应为整数"}) from None
+    return parse_int(raw, label, lo=lo, hi=hi)
+
+
+def form_year(data, key: str, label: str, default: int | None = None) -> int:
+    """A calendar year: any year a date can hold (1–9999), so building a date from it never fails."""
+    import datetime as dt
+
+    return form_int(data, key, label, default, lo=dt.MINYEAR, hi=dt.MAXYEAR)
+
+
+def form_ints(data, key: str, label: str) -> list[int]:
+    """Every value of a repeated field (checkboxes `instances=1&instances=2`) as integer ids."""
+    return [parse_int(raw, label, lo=1) for raw in data.getlist(key)]
 
 
 def form_date(data, key: str, label: str, default=None):
@@ -122,8 +147,79 @@ def form_yuan(data, key: str, label: str) -> int:
     raw = (data.get(key) or "0").strip().replace(",", "")
     try:
         d = Decimal(raw)
-    except InvalidOperation:
-        d = None
-    if d is None or d < 0 or d != d.quantize(Decimal("0.01")):
-        raise InvalidInput({label: f"“{raw}”应为不小于0、最多两位小数的金额"})
+        ok = d.is_finite() and d >= 0 and d == d.quantize(Decimal("0.01")) and d * 100 <= INT_MAX
+    except InvalidOperation:   # not a number, or too many digits to quantize ("1e999999")
+        ok = False
+    if not ok:
+        raise InvalidInput({label: f"“{raw[:40]}”应为不小于0、最多两位小数的金额"})
     return int(d * 100)
+
+
+# ---- static files and error pages -----------------------------------------------------------------
+
+def static_file(request, path: str):
+    """The app serves its own static files: fupin's and those installed apps ship (ninja's Swagger
+    UI), found the way `collectstatic` finds them, so the API docs need no CDN."""
+    import os
+
+    from django.contrib.staticfiles import finders
+    from django.http import Http404
+    from django.views.static import serve
+
+    found = finders.find(path) if path and not path.endswith("/") else None
+    if not found or not os.path.isfile(found):
+        raise Http404("找不到该文件")
+    return serve(request, os.path.basename(found), document_root=os.path.dirname(found))
+
+
+_ERROR_MESSAGES = {
+    400: "请求中有格式不正确的内容（如编号、日期或数字）。请检查网址或重新填写后再试。",
+    403: "您没有权限进行此操作。如需办理，请联系上级管理员。",
+    404: "找不到该页面或记录：请检查网址中的编号是否正确，或从首页重新进入。",
+    500: "系统内部出错，操作未完成。请稍后重试；如仍出错，请把出错时间告诉系统管理员。",
+}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _error_response(request, status: int, exception=None):
+    """A Chinese error page (or JSON under /api/). A message from our own code (Chinese) is shown
+    as is; Django's English internals ("No Household matches…") never reach the user."""
+    from django.http import HttpResponse, JsonResponse
+
+    message = _ERROR_MESSAGES[status]
+    if exception is not None and status != 500:
+        text = exception.message if isinstance(exception, FupinError) else (
+            str(exception.args[0]) if getattr(exception, "args", None) else "")
+        if _has_chinese(text):
+            message = text
+        elif type(exception).__name__ == "RequestDataTooBig":
+            from django.conf import settings
+
+            message = (f"上传的内容超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)} MB 上限，"
+                       "请拆分文件后分批上传。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    try:
+        return render(request, "core/error.html", {"message": message}, status=status)
+    except Exception:  # the error page itself must not fail (a broken database, a template error)
+        return HttpResponse(f"<!doctype html><meta charset=utf-8><title>出错了</title><p>{message}</p>",
+                            status=status)
+
+
+def bad_request(request, exception=None):
+    return _error_response(request, 400, exception)
+
+
+def permission_denied(request, exception=None):
+    return _error_response(request, 403, exception)
+
+
+def page_not_found(request, exception=None):
+    return _error_response(request, 404, exception)
+
+
+def server_error(request):
+    return _error_response(request, 500)

@@ -14,16 +14,16 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from fupin.core import access, audit
-from fupin.core.errors import FupinError, InvalidInput
+from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.funds import services as funds
-from fupin.funds.models import Account, AccountKind, PayeeType
+from fupin.funds.models import Account, AccountKind
 from fupin.policy.engine import run_batch, run_case
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules.education import MODEL
 
-from .models import Enrolment, EnrolmentStatus, RunLine, RunStatus, SubsidyRun
+from .models import DropoutVisit, Enrolment, EnrolmentStatus, FiveHeads, RunLine, RunStatus, SubsidyRun
 
 _SEMESTER = re.compile(r"^(\d{4})-(spring|autumn)$")
 packs = shipped_packs
@@ -104,15 +104,23 @@ def _already_paid(region: Region, semester: str) -> dict[tuple[int, str], int]:
     return {(p, item): s for p, item, s in rows}
 
 
-@transaction.atomic
 def run_compute(*, actor: User, semester: str, region_code: str, budget: Account) -> SubsidyRun:
-    from fupin.core.bulk import insert_frame
-
-    access.require(actor, Cap.WRITE)
+    """The school-aid office computes a run (EDU_MANAGE) for its region, to be paid from a
+    budget line of its region. Access is checked before the transaction opens."""
+    access.require(actor, Cap.EDU_MANAGE, what=f"计算 {semester} 教育资助")
     parse_semester(semester)
     region = access.access_region(actor, region_code)
     if budget.kind != AccountKind.BUDGET:
         raise InvalidInput({"预算科目": f"“{budget.name}”不是预算科目"})
+    if budget.region_id is None or not access.in_scope(actor, budget.region_id):
+        raise NotFound(f"找不到预算科目“{budget.name}”，或它不属于您的管辖区划")
+    return _run_compute(actor, semester, region, budget)
+
+
+@transaction.atomic
+def _run_compute(actor: User, semester: str, region: Region, budget: Account) -> SubsidyRun:
+    from fupin.core.bulk import insert_frame
+
     Region.objects.select_for_update().filter(pk=region.pk).first()  # one computation at a time per region
     pending = SubsidyRun.objects.filter(semester=semester, region=region).exclude(status=RunStatus.POSTED).first()
     if pending:
@@ -152,59 +160,45 @@ def run_compute(*, actor: User, semester: str, region_code: str, budget: Account
     return run
 
 
-def _access_run(user: User, run_id: int) -> SubsidyRun:
+def _access_run(user: User, run_id: int, cap: str | None = None) -> SubsidyRun:
+    if cap is not None:
+        access.require(user, cap, what=f"办理资助计算 {run_id}")
     run = SubsidyRun.objects.select_related("region", "budget").filter(pk=run_id).first()
     if run is None or not access.in_scope(user, run.region_id):
-        from fupin.core.errors import NotFound
         raise NotFound(f"找不到资助计算 {run_id}，或不在您的管辖范围内")
     return run
 
 
-@transaction.atomic
 def run_approve(*, actor: User, run_id: int) -> SubsidyRun:
-    access.require(actor, Cap.WRITE)
-    run = _access_run(actor, run_id)
-    run = SubsidyRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != RunStatus.COMPUTED:
-        raise FupinError(f"计算 {run.pk} 当前为“{run.get_status_display()}”，不能审核")
+    """The county office (POST_RUN) approves; never the person who computed the run."""
+    run = _access_run(actor, run_id, Cap.POST_RUN)
     if run.computed_by_id == actor.pk:
         raise FupinError("计算人不能审核自己的计算，请由另一位工作人员审核")
+    return _run_approve(actor, run.pk)
+
+
+@transaction.atomic
+def _run_approve(actor: User, run_id: int) -> SubsidyRun:
+    run = SubsidyRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.COMPUTED:
+        raise FupinError(f"计算 {run.pk} 当前为“{run.get_status_display()}”，不能审核")
     run.status, run.approved_by = RunStatus.APPROVED, actor
     run.save(update_fields=["status", "approved_by"])
     audit.record(actor, AuditAction.UPDATE, object_type="subsidy_run", object_id=run.pk, summary=f"审核通过资助计算 {run.pk}")
     return run
 
 
-def _payee_accounts(people: pl.DataFrame) -> pl.DataFrame:
-    """person_id, id_number, name → person_id, payee account id (created where missing)."""
-    from fupin.core.bulk import frame_from_query, insert_frame, rows_where_in
-
-    people = people.unique("person_id", maintain_order=True)
-    found = dict(rows_where_in(Account.objects.filter(kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
-                               "person", people["person_id"].to_list(), "person_id", "pk"))
-    missing = people.filter(~pl.col("person_id").is_in(list(found)))
-    if missing.height:
-        last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        insert_frame(Account, missing.select(
-            ("person:" + pl.col("id_number")).alias("code"), pl.col("name"), pl.lit(AccountKind.PAYEE).alias("kind"),
-            pl.lit(PayeeType.PERSON).alias("payee_type"), pl.col("person_id"),
-            pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
-            pl.lit("").alias("source"), pl.lit("").alias("programme")))
-        # the rows just copied in are the only payee accounts above `last` for these persons
-        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
-                               [("person_id", pl.Int64), ("id", pl.Int64)])
-        found.update(zip(new["person_id"].to_list(), new["id"].to_list()))
-    return people.with_columns(pl.col("person_id").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
-        .select("person_id", "payee_id", "name")
+def run_post(*, actor: User, run_id: int, date: dt.date | None = None) -> SubsidyRun:
+    """The county office (POST_RUN) posts an approved run to the ledger."""
+    run = _access_run(actor, run_id, Cap.POST_RUN)
+    return _run_post(actor, run.pk, date or timezone.localdate())
 
 
 @transaction.atomic
-def run_post(*, actor: User, run_id: int, date: dt.date | None = None) -> SubsidyRun:
+def _run_post(actor: User, run_id: int, date: dt.date) -> SubsidyRun:
     from fupin.core.bulk import frame_from_query
 
-    access.require(actor, Cap.WRITE)
-    run = _access_run(actor, run_id)
-    run = SubsidyRun.objects.select_for_update().get(pk=run.pk)
+    run = SubsidyRun.objects.select_for_update().select_related("budget").get(pk=run_id)
     if run.status == RunStatus.POSTED:
         raise FupinError(f"计算 {run.pk} 已发放入账，不能重复发放")
     if run.status != RunStatus.APPROVED:
@@ -212,17 +206,48 @@ def run_post(*, actor: User, run_id: int, date: dt.date | None = None) -> Subsid
     lines = frame_from_query(run.lines.order_by("id"), [
         ("person_id", pl.Int64), ("person__id_number", pl.Utf8), ("person__name", pl.Utf8), ("item", pl.Utf8),
         ("amount", pl.Int64)]).rename({"person_id_number": "id_number", "person_name": "name"})
-    payees = _payee_accounts(lines.select("person_id", "id_number", "name"))
+    payees = funds.payee_accounts_for_persons(lines.select("person_id", "id_number", "name"))
     payments = lines.join(payees.select("person_id", "payee_id"), on="person_id", how="left", maintain_order="left") \
         .select("payee_id", pl.col("name").alias("payee_name"), pl.col("item").alias("entitlement"), "amount",
                 pl.lit(run.semester).alias("period"))
     if payments.height != lines.height or payments["payee_id"].null_count():
         raise FupinError("发放名单与收款账户对应不上，已全部回滚")
-    funds.payments_post_frame(actor=actor, budget=run.budget, payments=payments, date=date or timezone.localdate(),
+    funds.payments_post_frame(actor=actor, budget=run.budget, payments=payments, date=date,
                               decision_type="subsidy_run", decision_id=str(run.pk))
     run.status, run.posted_at = RunStatus.POSTED, timezone.now()
     run.save(update_fields=["status", "posted_at"])
+    audit.record(actor, AuditAction.UPDATE, object_type="subsidy_run", object_id=run.pk,
+                 summary=f"资助计算 {run.pk} 发放入账：{lines.height} 项")
     return run
+
+
+# ---- dropout control: writes the pages used to make themselves ------------------------------------
+
+def five_heads_set(*, actor: User, township_code: str, names: dict) -> FiveHeads:
+    access.require(actor, Cap.WRITE)
+    township = access.access_region(actor, township_code)
+    if township.level != 4:
+        raise FupinError("五长责任名单按乡镇设置，请输入乡镇代码")
+    names = {k: (names.get(k) or "").strip()[:40] for k in ("county_head", "township_head", "bureau_head")}
+    if not all(names.values()):
+        raise FupinError("请填写县长、乡镇长、教育局长三人姓名")
+    with transaction.atomic():
+        heads, _ = FiveHeads.objects.update_or_create(township=township, defaults=names)
+        audit.record(actor, AuditAction.UPDATE, object_type="five_heads", object_id=township.code,
+                     summary=f"设置 {township.name} 五长责任名单")
+    return heads
+
+
+def dropout_visit_record(*, actor: User, person_id: int, date: dt.date, visitor: str, finding: str,
+                         returned: bool) -> DropoutVisit:
+    person = access.access_person(actor, person_id, Cap.WRITE)
+    with transaction.atomic():
+        v = DropoutVisit.objects.create(person=person, date=date, visitor=visitor[:60] or actor.username,
+                                        finding=finding[:300], returned=returned, recorded_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="dropout_visit", object_id=v.pk,
+                     household_id=person.household_id,
+                     summary=f"控辍保学走访 {person.name}（{'已返校' if v.returned else '未返校'}）")
+    return v
 
 
 def explain_line(line: RunLine) -> dict:

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fupin.core import access
-from fupin.core.errors import FupinError
+from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, fupin_view
 from fupin.exchange.views import _xlsx
@@ -15,7 +15,7 @@ from fupin.funds.models import Account, AccountKind
 
 from . import selectors, services
 from .importer import import_roster
-from .models import DropoutVisit, FiveHeads, RunLine, SubsidyRun
+from .models import FiveHeads, RunLine, SubsidyRun
 
 
 @fupin_view
@@ -23,8 +23,10 @@ def runs_page(request):
     access.require(request.user, Cap.READ)
     lo, hi = access.scope_range(request.user)
     runs = SubsidyRun.objects.filter(region_id__gte=lo, region_id__lte=hi).select_related("region").order_by("-id")[:50]
-    budgets = Account.objects.filter(kind=AccountKind.BUDGET, programme="education")
+    budgets = Account.objects.filter(kind=AccountKind.BUDGET, programme="education", region_id__gte=lo,
+                                     region_id__lte=hi)
     if request.method == "POST":
+        access.require(request.user, Cap.EDU_MANAGE, what="计算教育资助")
         try:
             budget = budgets.filter(pk=request.POST.get("budget")).first()
             if budget is None:
@@ -48,6 +50,8 @@ def run_page(request, pk):
 @require_POST
 @fupin_view
 def run_action(request, pk, action):
+    if action not in ("approve", "post"):
+        raise NotFound(f"没有“{action[:20]}”这一操作；可选：approve（审核）、post（发放入账）")
     try:
         if action == "approve":
             services.run_approve(actor=request.user, run_id=pk)
@@ -69,13 +73,14 @@ def run_payments(request, pk):
 def line_explain(request, pk):
     line = RunLine.objects.select_related("run", "enrolment__person__household", "enrolment__school").filter(pk=pk).first()
     if line is None or not access.in_scope(request.user, line.run.region_id):
-        raise FupinError("找不到该项")
+        raise NotFound("找不到该发放项，或不在您的管辖范围内")
     return JsonResponse(services.explain_line(line), json_dumps_params={"ensure_ascii": False})
 
 
 @fupin_view
 def dropout_page(request):
     township = request.GET.get("township") or request.user.region_id
+    access.access_region(request.user, township)   # an unknown or foreign code is a Chinese 404
     semester = request.GET.get("semester", "")
     data = rates = None
     if semester:
@@ -93,39 +98,18 @@ def dropout_page(request):
 @require_POST
 @fupin_view
 def five_heads_save(request):
-    from django.db import transaction
-
-    from fupin.core import audit
-    from fupin.core.models import AuditAction
-    access.require(request.user, Cap.WRITE)
-    township = access.access_region(request.user, request.POST.get("township", ""))
-    if township.level != 4:
-        raise FupinError("五长责任名单按乡镇设置，请输入乡镇代码")
-    names = {k: request.POST.get(k, "").strip()[:40] for k in ("county_head", "township_head", "bureau_head")}
-    if not all(names.values()):
-        raise FupinError("请填写县长、乡镇长、教育局长三人姓名")
-    with transaction.atomic():
-        FiveHeads.objects.update_or_create(township=township, defaults=names)
-        audit.record(request.user, AuditAction.UPDATE, object_type="five_heads", object_id=township.code,
-                     summary=f"设置 {township.name} 五长责任名单")
+    heads = services.five_heads_set(actor=request.user, township_code=request.POST.get("township", ""),
+                                    names=request.POST)
     messages.success(request, "五长责任名单已保存")
-    return redirect(f"/education/dropout/?township={township.code}&semester={request.POST.get('semester', '')}")
+    return redirect(f"/education/dropout/?township={heads.township_id}&semester={request.POST.get('semester', '')}")
 
 
 @require_POST
 @fupin_view
 def dropout_visit(request, person_pk):
-    person = access.access_person(request.user, person_pk, Cap.WRITE)
-    date = form_date(request.POST, "date", "走访日期")
-    from fupin.core import audit
-    from fupin.core.models import AuditAction
-    from django.db import transaction
-    with transaction.atomic():
-        v = DropoutVisit.objects.create(person=person, date=date, visitor=request.POST.get("visitor", "")[:60] or request.user.username,
-                                        finding=request.POST.get("finding", "")[:300], returned=bool(request.POST.get("returned")),
-                                        recorded_by=request.user)
-        audit.record(request.user, AuditAction.CREATE, object_type="dropout_visit", object_id=v.pk,
-                     household_id=person.household_id, summary=f"控辍保学走访 {person.name}（{'已返校' if v.returned else '未返校'}）")
+    services.dropout_visit_record(actor=request.user, person_id=person_pk, date=form_date(request.POST, "date", "走访日期"),
+                                  visitor=request.POST.get("visitor", ""), finding=request.POST.get("finding", ""),
+                                  returned=bool(request.POST.get("returned")))
     messages.success(request, "走访已记录")
     return redirect(request.POST.get("next") or "/education/dropout/")
 

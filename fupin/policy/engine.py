@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import PolicyError
-from .money import yuan
-from .expr import Rule, Trace, Var, compile_polars, evaluate, named_steps, parameters, specialize, variables
+from .expr import Rule, Trace, Var, compile_polars, evaluate, gaps, named_steps, parameters, specialize, variables
+from .expr.check import check_parameters
+from .money import max_fen, yuan
 from .packs import Chain, PackSet
 
 
@@ -51,24 +52,34 @@ def _check_value(var: Var, value, where: str):
         raise PolicyError(f"{where}缺少输入“{var.label}”（{var.name}）")
     if var.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为不小于0的整数（分），实际为 {value!r}")
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为不小于0的整数（分），实际为 {_short(value)}")
+        if value > max_fen():
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）超过金额上限 {yuan(max_fen(), grouping=True)} 元，"
+                              f"实际为 {_short(value)} 分；请核对")
     elif var.kind == "bool":
         if not isinstance(value, bool):
-            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为 true 或 false，实际为 {value!r}")
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为 true 或 false，实际为 {_short(value)}")
     elif var.kind == "date":
         if isinstance(value, str):
             try:
                 value = dt.date.fromisoformat(value)
             except ValueError:
-                raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为日期 YYYY-MM-DD，实际为 {value!r}") from None
-        if not isinstance(value, dt.date):
-            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为日期，实际为 {value!r}")
+                raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为日期 YYYY-MM-DD，实际为 {_short(value)}") from None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为日期 YYYY-MM-DD，实际为 {_short(value)}")
     elif var.kind == "str":
         if not isinstance(value, str):
-            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为文字，实际为 {value!r}")
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）应为文字，实际为 {_short(value)}")
         if var.choices and value not in var.choices:
-            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）的值 {value!r} 不在可选值 {', '.join(var.choices)} 中")
+            raise PolicyError(f"{where}输入“{var.label}”（{var.name}）的值 {_short(value)} 不在可选值 {', '.join(var.choices)} 中")
     return value
+
+
+def _short(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return "（超过39位数字）"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def validate_case(model: Model, case: dict, row: int | None = None) -> dict:
@@ -77,19 +88,35 @@ def validate_case(model: Model, case: dict, row: int | None = None) -> dict:
         raise PolicyError(f"{where}应为一个对象（JSON 对象）")
     unknown = set(case) - set(model.inputs) - {"id", "name"}
     if unknown:
-        raise PolicyError(f"{where}有未知的输入字段 {', '.join(sorted(unknown))}")
+        raise PolicyError(f"{where}有未知的输入字段 {', '.join(sorted(map(str, unknown)))}")
     return {name: _check_value(var, case.get(name), where) for name, var in model.inputs.items()}
+
+
+def covers(chain: Chain, code: str) -> bool:
+    """Whether the chain's pack applies to the region `code` (its region is a prefix of it)."""
+    return code.startswith(chain.head.region)
+
+
+def _check_covers(chain: Chain, code: str, where: str = "") -> None:
+    if not covers(chain, code):
+        head = chain.head
+        raise PolicyError(f"{where}区划 {code} 不在政策包 {head.name}（{head.title}）的适用范围内（该包适用于区划 "
+                          f"{head.region or '全国'}）；请改用该区划适用的政策包，或不指定政策包、按区划自动选择")
 
 
 def _check_parameters(model: Model, chain: Chain, date: dt.date) -> None:
     # Strict, the same in both modes: every parameter the model uses must be in force.
-    for name in sorted(model.parameter_names):
-        chain.lookup(name, date)
+    check_parameters(model.parameter_names, chain, date)
 
 
 def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | None = None) -> list[ItemResult]:
     values = validate_case(model, case, row)
-    chain = packs if isinstance(packs, Chain) else packs.for_region(values[model.region.name])
+    code = values[model.region.name]
+    if isinstance(packs, Chain):
+        chain = packs
+        _check_covers(chain, code, f"第{row}条：" if row is not None else "")
+    else:
+        chain = packs.for_region(code)
     checked = set()
     results = []
     memo: dict = {}  # rules of one case share sub-expressions (e.g. settlement steps)
@@ -110,82 +137,110 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
     return results
 
 
-def _first_bad_row(df, condition) -> int:
-    return df.select(condition.arg_max().alias("i")).row(0)[0] + 1 if condition is not None else 0
-
-
-def _frame_checks(model: Model, schema=None):
+def _dtype_fits(var: Var, dtype) -> bool:
     import polars as pl
 
-    checks = []
+    if dtype == pl.Null:
+        return True   # every value missing: each row is refused for that, as one case
+    if var.kind == "int":
+        return dtype.is_integer()
+    if var.kind == "bool":
+        return dtype == pl.Boolean
+    if var.kind == "date":
+        return dtype == pl.Date
+    return dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical))
+
+
+def _input_problems(model: Model, schema):
+    """One boolean per row: true where one case with this row's inputs would be refused
+    (missing value, value outside its choices, amount negative or above the maximum)."""
+    import polars as pl
+
+    terms = []
     for name, var in model.inputs.items():
-        checks.append(pl.col(name).is_null().any().alias(f"null:{name}"))
-        dtype = schema.get(name) if schema is not None else None
-        if var.choices and isinstance(dtype, pl.Enum) and set(dtype.categories.to_list()) <= set(var.choices):
-            continue  # an Enum column can only hold its categories: the check is the dtype itself
-        if var.choices:
-            checks.append((~pl.col(name).is_in(list(var.choices))).any().alias(f"choice:{name}"))
-        if var.kind == "int":
-            checks.append((pl.col(name) < 0).any().alias(f"neg:{name}"))
-    return checks
-
-
-def _validate_frame(model: Model, df, flags: dict | None = None) -> None:
-    """No missing column, no null, no value outside its choices. `flags` may come from
-    `_frame_checks` evaluated together with the rules (one parallel pass over the roster)."""
-    import polars as pl
-
-    inputs = model.inputs
-    for name, var in inputs.items():
-        if name not in df.columns:
-            raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
-    if flags is None:
-        flags = df.select(_frame_checks(model)).row(0, named=True)
-    for key, bad in flags.items():
-        if not bad:
+        col = pl.col(name)
+        terms.append(col.is_null())
+        dtype = schema.get(name)
+        if dtype == pl.Null:
             continue
-        kind, name = key.split(":", 1)
-        var = inputs[name]
-        if kind == "null":
-            raise PolicyError(f"名册第{_first_bad_row(df, pl.col(name).is_null())}行缺少输入“{var.label}”（{name}）")
-        if kind == "choice":
-            i = _first_bad_row(df, ~pl.col(name).is_in(list(var.choices)))
-            raise PolicyError(f"名册第{i}行输入“{var.label}”（{name}）的值 {df[name][i - 1]!r} 不在可选值中")
-        raise PolicyError(f"名册第{_first_bad_row(df, pl.col(name) < 0)}行输入“{var.label}”（{name}）不能为负")
+        if var.choices and not (isinstance(dtype, pl.Enum) and set(dtype.categories.to_list()) <= set(var.choices)):
+            terms.append((~col.is_in(list(var.choices))).fill_null(False))
+        if var.kind == "int":
+            terms.append(((col < 0) | (col > max_fen())).fill_null(False))
+    return pl.any_horizontal(terms)
+
+
+def _raise_for_row(model: Model, df, i: int, packs) -> None:
+    """Raise the error one case raises for row i (0-based) of the roster: the same Chinese
+    message in both modes, because it comes from the same code."""
+    row = df.row(i, named=True)
+    run_case(model, {name: row[name] for name in model.inputs}, packs, row=i + 1)
+    raise PolicyError(f"名册第{i + 1}行无法批量计算，但逐条计算没有发现问题；请把名册和政策包报告给系统管理员")
+
+
+def _first(frame, condition) -> int | None:
+    i, hit = frame.select(condition.arg_max().alias("i"), condition.any().alias("hit")).row(0)
+    return i if hit else None
 
 
 def run_batch(model: Model, df, packs: PackSet | Chain):
-    """Evaluate every rule over a Polars DataFrame; adds one Int64 column (fen) per rule."""
+    """Evaluate every rule over a Polars DataFrame; adds one Int64 column (fen) per rule.
+
+    Row for row the same as `run_case` on each row: where one case would be refused (an input
+    missing or wrong, a region with no pack or outside the given pack, a parameter with no
+    value in force on the row's date — in any period inside the roster's dates, not only at
+    its ends — or a rule that cannot be computed), the whole roster is refused with the
+    message `run_case` gives for the first such row."""
     import polars as pl
 
     n = df.height
     for name, var in model.inputs.items():
         if name not in df.columns:
             raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
+    if n == 0:
+        return df.with_columns([pl.lit(None, dtype=pl.Int64).alias(r.name) for r in model.rules])
+    for name, var in model.inputs.items():
+        if not _dtype_fits(var, df.schema[name]):
+            # a column of the wrong type: one case refuses the first row that has a value
+            i = _first(df, pl.col(name).is_not_null())
+            _raise_for_row(model, df, 0 if i is None else i, packs)
     region = model.region.name
     if isinstance(packs, Chain):
         chains = {0: packs}
-        frame = df.with_columns(pl.lit(0, dtype=pl.Int32).alias("_chain"))
+        chain_col = pl.when(pl.col(region).cast(pl.String).str.starts_with(packs.head.region)).then(pl.lit(0, dtype=pl.Int32))
     else:
         by_key: dict[str, int] = {}
         chains, mapping = {}, {}
-        for code in df[region].unique().to_list():
-            chain = packs.for_region(code)
+        for code in df[region].drop_nulls().unique().to_list():
+            try:
+                chain = packs.for_region(code)
+            except PolicyError:
+                continue   # those rows are refused below, with one case's message
             k = by_key.setdefault(chain.key, len(by_key))
             chains[k] = chain
             mapping[code] = k
-        frame = df.with_columns(pl.col(region).replace_strict(mapping, return_dtype=pl.Int32).alias("_chain"))
-    nulls = df.select([pl.col(c).null_count().alias(c) for c in {region, *(r.date.name for r in model.rules)}]).row(0, named=True)
-    if any(nulls.values()):
-        _validate_frame(model, df)  # names the first bad row
-    # every parameter must be in force on every row's date (strict, as in single mode)
+        chain_col = pl.col(region).cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.Int32)
+    frame = df.with_columns(chain_col.alias("_chain"))
+    inputs_bad = _input_problems(model, df.schema)
+    # every parameter must be in force on every row's date (strict, as in single mode): the
+    # periods without a value inside each chain's range of dates, all of them
     spans: dict[str, dict] = {}
+    refused = [pl.col(region).is_not_null() & pl.col("_chain").is_null()]
     for date_col in sorted({r.date.name for r in model.rules}):
-        rows = frame.group_by("_chain").agg(pl.col(date_col).min().alias("lo"), pl.col(date_col).max().alias("hi"))
-        spans[date_col] = {k: (lo, hi) for k, lo, hi in rows.iter_rows()}
+        rows = (frame.filter(pl.col("_chain").is_not_null()).group_by("_chain")
+                .agg(pl.col(date_col).min().alias("lo"), pl.col(date_col).max().alias("hi")))
+        spans[date_col] = {k: (lo, hi) for k, lo, hi in rows.iter_rows() if lo is not None}
         for k, (lo, hi) in spans[date_col].items():
-            _check_parameters(model, chains[k], lo)
-            _check_parameters(model, chains[k], hi)
+            for name in sorted(model.parameter_names):
+                for start, end in gaps(chains[k], name, lo, hi):
+                    cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
+                    refused.append((cond if end is None else cond & (pl.col(date_col) < end)).fill_null(False))
+    refused_row = pl.any_horizontal(refused)
+    i = _first(frame, refused_row)
+    if i is not None:
+        # an earlier row may be refused for its inputs: one case by case stops there first
+        j = _first(frame, inputs_bad | refused_row)
+        _raise_for_row(model, df, j, packs)
     formulas = [r.formula for r in model.rules]
     if len(chains) == 1:
         (k, chain), = chains.items()
@@ -205,13 +260,12 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used
     out, flags = pl.collect_all([lazy.with_columns(exprs).drop(list(columns.values())),
-                                 df.lazy().select(_frame_checks(model, df.schema))])
-    _validate_frame(model, df, flags.row(0, named=True))
+                                 df.lazy().select(inputs_bad.any().alias("bad"))])
     if out.height != n:
         raise PolicyError(f"批量计算的行数 {out.height} 与输入 {n} 不一致")
-    nulls = out.select([pl.col(r.name).null_count() for r in model.rules]).row(0)
-    for r, count in zip(model.rules, nulls):
-        if count:
-            i = _first_bad_row(out, pl.col(r.name).is_null())
-            raise PolicyError(f"第{i}行的规则 {r.name} 没有得出金额（参数未生效）")
+    # a rule without an amount (null: the interpreter would have refused the row) or a
+    # negative amount: one case refuses that row; report the first refused row of any kind
+    failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
+    if flags["bad"][0] or _first(out, failed) is not None:
+        _raise_for_row(model, df, _first(out, failed | inputs_bad), packs)
     return out.drop("_chain")

@@ -250,6 +250,10 @@ def guarantee_new(request, pk):
 @require_POST
 @fupin_view
 def reveal(request, pk, what):
+    # /households/<pk>/reveal/bank/ and /persons/<pk>/reveal/id/; any other pairing is no page (a
+    # household's id must never be read as a person's)
+    if (request.path.startswith("/households/"), what) not in ((True, "bank"), (False, "id")):
+        raise NotFound(f"不能显示“{what[:20]}”：户可显示银行账号（bank），人员可显示身份证号（id）")
     if what == "bank":
         return JsonResponse({"value": selectors.reveal(request.user, access.access_household(request.user, pk), "bank")})
     p = access.access_person(request.user, pk)

@@ -12,6 +12,7 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import parse_yuan, yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import support as rules
 
@@ -147,17 +148,19 @@ def activity_record(*, actor: User, member: Member, kind: str, date: dt.date, no
 @transaction.atomic
 def leave_request(*, actor: User, member: Member, start: dt.date, days: int, head_approved: bool,
                   explanation: str = "", informed: bool = False) -> Leave:
-    """Under 3 days: the supported hospital's head approves and medical affairs is told.
-    3 days or more: also a written explanation to the director of medical affairs."""
+    """Under the pack's threshold (3 days): the supported hospital's head approves and medical
+    affairs is told. At or above it: also a written explanation to the director of medical affairs."""
     access.require(actor, Cap.SUPPORT_RECORD)
     if days <= 0:
         raise InvalidInput({"天数": "应大于0"})
     if not head_approved:
         raise FupinError("请假须先经受援医院院长批准")
-    if days >= 3 and not explanation.strip():
-        raise FupinError("请假3天及以上，须向医务部主任作出书面说明")
-    if days < 3 and not informed:
-        raise FupinError("请假3天以内，须电话告知医务部并由医务部登记")
+    written = _policy(lambda: chain_for(member.dispatch.department.hospital)
+                      .lookup("support.leave.written_explanation_days", start).value)
+    if days >= written and not explanation.strip():
+        raise FupinError(f"请假{written}天及以上，须向医务部主任作出书面说明")
+    if days < written and not informed:
+        raise FupinError(f"请假{written}天以内，须电话告知医务部并由医务部登记")
     leave = Leave.objects.create(member=member, start=start, days=days, head_approved=True, explanation=explanation,
                                  informed_medical_affairs=informed)
     audit.record(actor, AuditAction.CREATE, object_type="leave", object_id=leave.pk,
@@ -191,27 +194,37 @@ def assess(*, actor: User, member: Member) -> Assessment:
     return a
 
 
-@transaction.atomic
 def approve(*, actor: User, assessment: Assessment, budget) -> Assessment:
-    """Medical affairs reviews the form and the report, then approves: the allowance is paid."""
+    """Medical affairs reviews the form and the report, then approves: the allowance is paid
+    from a budget line of the user's region. Access is checked before the transaction opens."""
     from fupin.funds import services as funds
-    from fupin.funds.models import Account, AccountKind, PayeeType
 
-    access.require(actor, Cap.SUPPORT_MANAGE)
-    a = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    access.require(actor, Cap.APPROVE_ALLOWANCE, what=f"审批派驻补助（考核 {assessment.pk}）")
+    hospital = assessment.member.dispatch.department.hospital
+    if not access.in_scope(actor, hospital.region_id):
+        raise NotFound("找不到该考核，或不在您的管辖范围内")
+    if budget is None or budget.kind != "budget" or budget.region_id is None \
+            or not access.in_scope(actor, budget.region_id):
+        raise NotFound("找不到所选预算科目，或该科目不属于您的管辖区划；请选择本辖区的派驻补助预算科目")
+    return _approve(actor, assessment.pk, budget, funds)
+
+
+@transaction.atomic
+def _approve(actor: User, assessment_id: int, budget, funds) -> Assessment:
+    a = Assessment.objects.select_for_update().select_related("member__staff", "member__dispatch").get(pk=assessment_id)
     if a.approved_by_id:
         raise FupinError("考核已审核")
     if not a.report_received:
         raise FupinError("尚未收到本人的工作总结，不能审核")
     staff = a.member.staff
-    payee, _ = Account.objects.get_or_create(code=f"staff:{staff.pk}", defaults=dict(
-        name=staff.name, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON, payee_name=staff.name))
-    amount = int(a.result["allowance_payable"].replace(".", ""))
+    amount = _policy(lambda: parse_yuan(a.result["allowance_payable"], "应发补助"))  # the one money parser
     if amount:
         d = a.member.dispatch
         funds.payments_post(actor=actor, budget=budget, date=timezone.localdate(), decision_type="support_assessment",
-                            decision_id=str(a.pk), payments=[funds.Payment(payee, amount, "support.allowance",
-                                                                           f"{d.year}Q{d.quarter}")])
+                            decision_id=str(a.pk), payments=[funds.Payment(funds.payee_for_staff(staff), amount,
+                                                                           "support.allowance", f"{d.year}Q{d.quarter}")])
     a.approved_by, a.approved_at = actor, timezone.now()
     a.save(update_fields=["approved_by", "approved_at"])
+    audit.record(actor, AuditAction.UPDATE, object_type="assessment", object_id=a.pk,
+                 summary=f"审核通过 {staff.name} 的考核，发放补助 {yuan(amount)} 元")
     return a

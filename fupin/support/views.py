@@ -58,6 +58,9 @@ def plan_page(request):
 @fupin_view
 def bulletin(request, month):
     access.require(request.user, Cap.SUPPORT_MANAGE)
+    if not (len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
+            and 1 <= int(month[5:]) <= 12):
+        raise NotFound(f"月份“{month[:20]}”应写成 2024-09 这样的格式")
     changes = PlanChange.objects.filter(month=month, dispatch__department__hospital__in=_hospitals(request.user)) \
         .select_related("dispatch__department", "replaced", "replacement").order_by("recorded_at")
     return render(request, "support/bulletin.html", {"changes": changes, "month": month})
@@ -65,6 +68,8 @@ def bulletin(request, month):
 
 @fupin_view
 def member_page(request, pk):
+    if request.method == "POST" and request.POST.get("action") == "approve":
+        return _approve(request, pk)
     member = services.access_member(request.user, pk)
     if request.method == "POST":
         try:
@@ -89,6 +94,25 @@ def member_page(request, pk):
     return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment,
                                                    "today": dt.date.today().isoformat(),
                                                    "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE)})
+
+
+def _approve(request, pk):
+    """Approve an assessment and pay the allowance from the chosen budget line. The capability
+    is checked first (a refusal is audited), then the record and the budget line's region."""
+    from fupin.funds.models import Account, AccountKind
+
+    access.require(request.user, Cap.APPROVE_ALLOWANCE, what=f"审批派驻补助（派驻记录 {pk}）")
+    try:
+        member = services.access_member(request.user, pk)
+        a = Assessment.objects.filter(member=member).first()
+        if a is None:
+            raise FupinError("尚未考核，不能审批")
+        budget = Account.objects.filter(pk=form_int(request.POST, "budget", "预算科目"), kind=AccountKind.BUDGET).first()
+        services.approve(actor=request.user, assessment=a, budget=budget)
+        messages.success(request, "考核已审核，补助已发放")
+    except FupinError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/support/members/{pk}/")
 
 
 @fupin_view

@@ -1,0 +1,176 @@
+"""The interpreter: one case in plain Python, with a trace (the explanation).
+
+Integer arithmetic only: money in fen, ratios in millionths, rounding half up to the fen where
+a ratio is applied. Nulls (None) propagate: any operation with a null operand is null, as in
+the Polars compilation (`polars_compiler`), so both modes agree on every row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..errors import PolicyError
+from ..packs import RATIO_SCALE, Chain
+from .tree import E, Const, If, In, Max, Min, Named, Not, Op, P, Ratio, Tiered, TieredDelta, Trace, Var
+
+def ratio_round(amount: int | None, ratio: int | None) -> int | None:
+    if amount is None or ratio is None:
+        return None
+    if amount < 0:
+        raise PolicyError(f"按比例计算的金额不能为负（{amount} 分）")
+    return (amount * ratio + RATIO_SCALE // 2) // RATIO_SCALE
+
+
+def tiered_raw(base: int, scale, bonus: int = 0) -> int:
+    """Σ part × (rate + bonus), in fen × millionths (not rounded)."""
+    total = 0
+    for lo, hi, rate in scale:
+        part = max(0, (base if hi is None else min(base, hi)) - lo)
+        total += part * (rate + bonus)
+    return total
+
+
+def tiered(base: int | None, scale) -> int | None:
+    if base is None or scale is None:
+        return None
+    return (tiered_raw(base, scale) + RATIO_SCALE // 2) // RATIO_SCALE
+
+
+def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | None = None,
+             memo: dict | None = None):
+    """Evaluate for one case. `memo` (by node identity) lets rules share sub-expressions: pass
+    the same dict to evaluate several rules of one case and each node is computed once. A memo
+    hit also brings the parameters, inputs and branches its sub-expression used, so each rule's
+    explanation is complete."""
+    memo = {} if memo is None else memo
+    stack = [trace] if trace is not None else None
+
+    def note(kind, key, value):
+        if stack is not None:
+            top = stack[-1]
+            if kind == "branch":
+                top.branches.append(value)
+            else:
+                getattr(top, kind)[key] = value
+
+    def merge(frag):
+        if stack is not None and frag is not None:
+            top = stack[-1]
+            top.params.update(frag.params)
+            top.inputs.update(frag.inputs)
+            top.branches.extend(frag.branches)
+
+    def ev(e):
+        key = id(e)
+        if key in memo:
+            value, frag = memo[key]
+            merge(frag)
+            return value
+        if isinstance(e, (Const, Var, P)):
+            return ev_(e)
+        if stack is not None:
+            stack.append(Trace())
+        value = ev_(e)
+        frag = stack.pop() if stack is not None else None
+        memo[key] = (value, frag)
+        merge(frag)
+        return value
+
+    def ev_(e):
+        if isinstance(e, Const):
+            return e.value
+        if isinstance(e, Var):
+            value = case[e.name]
+            note("inputs", e.name, value.isoformat() if isinstance(value, dt.date) else value)
+            return value
+        if isinstance(e, P):
+            v = chain.lookup(e.name, date)
+            if stack is not None:
+                note("params", e.name, {"value": show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
+                                        "until": v.end.isoformat() if v.end else None,
+                                        "source": v.source, "pack": v.pack})
+            return v.value
+        if isinstance(e, Op):
+            a, b = ev(e.a), ev(e.b)
+            return apply_op(e.op, a, b)
+        if isinstance(e, Not):
+            a = ev(e.a)
+            return None if a is None else not a
+        if isinstance(e, In):
+            a, values = ev(e.a), ev(e.values)
+            return None if a is None or values is None else a in values
+        if isinstance(e, If):
+            cond = ev(e.cond)
+            if cond is None:
+                return None   # a null condition chooses no branch: the result is null
+            taken = bool(cond)
+            if e.label:
+                note("branch", None, f"{e.label}：{'是' if taken else '否'}")
+            return ev(e.then) if taken else ev(e.other)
+        if isinstance(e, (Min, Max)):
+            a, b = ev(e.a), ev(e.b)
+            if a is None or b is None:
+                return None
+            return min(a, b) if isinstance(e, Min) else max(a, b)
+        if isinstance(e, Ratio):
+            return ratio_round(ev(e.amount), ev(e.ratio))
+        if isinstance(e, Tiered):
+            return tiered(ev(e.base), ev(e.scale))
+        if isinstance(e, TieredDelta):
+            hi, lo, scale, bonus = ev(e.hi), ev(e.lo), ev(e.scale), ev(e.bonus)
+            if hi is None or lo is None or scale is None or bonus is None:
+                return None
+            if hi < lo:
+                raise PolicyError("分档增量的上限小于下限")
+            return (tiered_raw(hi, scale, bonus) - tiered_raw(lo, scale, bonus) + RATIO_SCALE // 2) // RATIO_SCALE
+        if isinstance(e, Named):
+            return ev(e.expr)
+        raise TypeError(e)
+
+    value = ev(expr)
+    if trace is not None:  # a fragment merged twice lists its branches twice: keep the first
+        seen, branches = set(), []
+        for b in trace.branches:
+            if b not in seen:
+                seen.add(b)
+                branches.append(b)
+        trace.branches[:] = branches
+    return value
+
+
+def apply_op(op, a, b):
+    """One binary operation; null if either operand is null (also for and/or: no Kleene logic)."""
+    if a is None or b is None:
+        return None
+    if op == "+": return a + b
+    if op == "-": return a - b
+    if op == "*": return a * b
+    if op == "//":
+        if b == 0:
+            raise PolicyError("规则中出现除以零（请检查政策包参数是否为0）")
+        return a // b
+    if op == ">=": return a >= b
+    if op == ">": return a > b
+    if op == "<=": return a <= b
+    if op == "<": return a < b
+    if op == "==": return a == b
+    if op == "and": return bool(a) and bool(b)
+    if op == "or": return bool(a) or bool(b)
+    raise ValueError(op)
+
+
+def show(unit, value):
+    """A parameter's value as people read it (yuan, a ratio as a decimal, tiers)."""
+    if unit == "yuan":
+        from ..money import yuan
+        return yuan(value)
+    if unit == "ratio":
+        from decimal import Decimal
+        return str((Decimal(value) / RATIO_SCALE).normalize())
+    if unit == "scale":
+        return [{"from": show("yuan", lo), "to": None if hi is None else show("yuan", hi),
+                 "rate": show("ratio", r)} for lo, hi, r in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value  # text, bool, count, map
+
+

@@ -1,0 +1,293 @@
+"""The Polars compiler: a rule as one Polars expression over a whole roster.
+
+Same semantics as the interpreter (`interpret`), row for row: integer arithmetic, ratios in
+millionths rounded half up, and strict nulls (an operation with a null operand is null; a
+condition that is null makes the whole `If` null). Where the interpreter raises (a ratio of a
+negative amount, a tiered increase whose top is below its bottom, division by zero) the
+compiled expression gives null, and the engine asks the interpreter for that row's message.
+"""
+from __future__ import annotations
+
+from ..errors import PolicyError
+from ..packs import RATIO_SCALE, Chain
+from .interpret import apply_op, ratio_round
+from .tree import E, Const, If, In, Max, Min, Named, Not, Op, P, Ratio, Tiered, TieredDelta, Var, children
+
+def specialize(expr: E, chain: Chain, span: tuple) -> E:
+    """Fold what is constant over a roster that uses one pack chain and dates within `span`:
+    a parameter with one value over the span becomes a constant, operations on constants are
+    computed, and branches with a constant condition are chosen. Same results, simpler plan."""
+    lo, hi = span
+    cache: dict[str, E] = {}
+    done: dict[int, E] = {}  # shared sub-expressions are specialised once and stay shared
+    failing: dict[int, bool] = {}
+
+    def can_fail(e) -> bool:
+        """Whether evaluating `e` may raise in the interpreter (and give null here): such a
+        sub-expression is never dropped by folding, so that both modes fail on the same rows."""
+        key = id(e)
+        if key not in failing:
+            failing[key] = (isinstance(e, (Ratio, TieredDelta)) or (isinstance(e, Op) and e.op == "//")
+                            or any(can_fail(c) for c in children(e)))
+        return failing[key]
+
+    def const_param(name):
+        if name not in cache:
+            periods = [(a, b, v) for a, b, v in chain.timeline(name) if v is not None and a <= hi and (b is None or b > lo)]
+            one = len(periods) == 1 and periods[0][0] <= lo and (periods[0][1] is None or periods[0][1] > hi)
+            cache[name] = Const(periods[0][2].value) if one and chain.unit(name) != "scale" else P(name)
+        return cache[name]
+
+    def f(e):
+        key = id(e)
+        if key not in done:
+            done[key] = f_(e)
+        return done[key]
+
+    def f_(e):
+        if isinstance(e, Named):
+            inner = f(e.expr)
+            return inner if isinstance(inner, Const) else Named(e.name, inner)
+        if isinstance(e, P):
+            return const_param(e.name)
+        if isinstance(e, Op):
+            a, b = f(e.a), f(e.b)
+            if isinstance(a, Const) and isinstance(b, Const) and not (e.op == "//" and b.value == 0):
+                return Const(apply_op(e.op, a.value, b.value))
+            if e.op in ("and", "or") and (isinstance(a, Const) or isinstance(b, Const)):
+                k, other = (a, b) if isinstance(a, Const) else (b, a)
+                if k.value is None:
+                    return Const(None)
+                if bool(k.value) == (e.op == "or"):   # False and x, True or x: x does not matter …
+                    if not can_fail(other):           # … unless x would fail (then both modes fail)
+                        return Const(e.op == "or")
+                else:
+                    return other                      # True and x, False or x: x
+            return Op(e.op, a, b)
+        if isinstance(e, Not):
+            a = f(e.a)
+            if isinstance(a, Const):
+                return Const(None if a.value is None else not a.value)
+            return Not(a)
+        if isinstance(e, In):
+            a, v = f(e.a), f(e.values)
+            if isinstance(a, Const) and isinstance(v, Const):
+                return Const(None if a.value is None or v.value is None else a.value in v.value)
+            return In(a, v)
+        if isinstance(e, If):
+            cond = f(e.cond)
+            if isinstance(cond, Const):
+                if cond.value is None:
+                    return Const(None)
+                return f(e.then) if cond.value else f(e.other)
+            then, other = f(e.then), f(e.other)
+            if isinstance(then, Const) and isinstance(other, Const) and then.value == other.value \
+                    and then.value is not None and not can_fail(cond):
+                return then   # both branches give the same amount: the condition does not matter
+            return If(cond, then, other, e.label)
+        if isinstance(e, (Min, Max)):
+            a, b = f(e.a), f(e.b)
+            if isinstance(a, Const) and isinstance(b, Const):
+                if a.value is None or b.value is None:
+                    return Const(None)
+                return Const((min if isinstance(e, Min) else max)(a.value, b.value))
+            return type(e)(a, b)
+        if isinstance(e, Ratio):
+            a, r = f(e.amount), f(e.ratio)
+            if isinstance(a, Const) and isinstance(r, Const) and (a.value is None or a.value >= 0):
+                return Const(ratio_round(a.value, r.value))
+            return Ratio(a, r)
+        if isinstance(e, Tiered):
+            return Tiered(f(e.base), e.scale)
+        if isinstance(e, TieredDelta):
+            return TieredDelta(f(e.hi), f(e.lo), e.scale, f(e.bonus))
+        return e
+    return f(expr)
+
+
+
+def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict | None = None,
+                   columns: dict | None = None, specialized: bool = False):
+    """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date.
+
+    `spans` gives, per chain, the (earliest, latest) date present in the data: periods of a
+    parameter outside it are left out, and a parameter with one period becomes a literal.
+    """
+    import polars as pl
+
+    if len(chains) == 1 and spans and not specialized:
+        (k, chain), = chains.items()
+        if k in spans:
+            expr = specialize(expr, chain, spans[k])
+    cache: dict[str, object] = {}
+    compiled: dict[int, object] = {}
+    columns = columns or {}   # Named steps already computed as columns: name → column
+
+    def param(name: str):
+        if name in cache:
+            return cache[name]
+        unit = None
+        out = None
+        for k, chain in chains.items():
+            unit = chain.unit(name)
+        segments = list(_segments(name, chains, date_col, spans))
+        if len(segments) == 1 and isinstance(segments[0][0], pl.Expr) and segments[0][0].meta.is_literal():
+            cache[name] = (_pl_lit(unit, segments[0][1]), unit)
+            return cache[name]
+        for cond, value in segments:
+            lit = _pl_lit(unit, value)
+            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
+        if out is None:
+            raise PolicyError(f"参数 {name} 在所有政策包中都没有值")
+        cache[name] = (out.otherwise(None), unit)
+        return cache[name]
+
+    def c(e):
+        key = id(e)
+        if key not in compiled:
+            compiled[key] = c_(e)
+        return compiled[key]
+
+    def c_(e):
+        if isinstance(e, Named):
+            return pl.col(columns[e.name]) if e.name in columns else c(e.expr)
+        if isinstance(e, Const):
+            if isinstance(e.value, tuple):
+                return e.value
+            if isinstance(e.value, bool):
+                return pl.lit(e.value, dtype=pl.Boolean)
+            if isinstance(e.value, int):
+                return pl.lit(e.value, dtype=pl.Int64)
+            return pl.lit(e.value)
+        if isinstance(e, Var):
+            return pl.col(e.name)
+        if isinstance(e, P):
+            expr_, unit = param(e.name)
+            if unit in ("list", "scale"):
+                return ("param", e.name)
+            return expr_
+        if isinstance(e, Op):
+            a, b = c(e.a), c(e.b)
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "//": lambda: a // b,
+                    ">=": lambda: a >= b, ">": lambda: a > b, "<=": lambda: a <= b, "<": lambda: a < b,
+                    "==": lambda: a == b, "and": lambda: _strict(a & b, a, b),
+                    "or": lambda: _strict(a | b, a, b)}[e.op]()
+        if isinstance(e, Not):
+            return ~c(e.a)
+        if isinstance(e, In):
+            values = c(e.values)
+            if isinstance(values, tuple) and values and values[0] == "param":
+                return _param_list_membership(c(e.a), values[1], chains, date_col, spans)
+            return c(e.a).is_in(list(values))
+        if isinstance(e, If):
+            cond = c(e.cond)
+            # Polars takes a null condition as false; the interpreter's result is then null
+            return pl.when(cond.is_null()).then(None).when(cond).then(c(e.then)).otherwise(c(e.other))
+        if isinstance(e, (Min, Max)):
+            # min/max_horizontal skip nulls; a null operand makes the result null (as one case)
+            a, b = c(e.a), c(e.b)
+            return _strict((pl.min_horizontal if isinstance(e, Min) else pl.max_horizontal)(a, b), a, b)
+        if isinstance(e, Ratio):
+            amount = c(e.amount)   # a negative amount: the interpreter refuses it, here null
+            return pl.when(amount >= 0).then((amount * c(e.ratio) + RATIO_SCALE // 2) // RATIO_SCALE)
+        if isinstance(e, Tiered):
+            base = c(e.base)
+            return _strict(_tiered_polars(base, e.scale.name, chains, date_col, spans), base)
+        if isinstance(e, TieredDelta):
+            hi_, lo_, bonus = c(e.hi), c(e.lo), c(e.bonus)
+            hi = _tiered_polars(hi_, e.scale.name, chains, date_col, spans, bonus=bonus, raw=True)
+            lo = _tiered_polars(lo_, e.scale.name, chains, date_col, spans, bonus=bonus, raw=True)
+            # top below bottom: the interpreter refuses it, here null (as is any null operand)
+            return pl.when(hi_ >= lo_).then(_strict((hi - lo + RATIO_SCALE // 2) // RATIO_SCALE, bonus))
+        raise TypeError(e)
+    return c(expr)
+
+
+def _strict(value, *operands):
+    """`value`, or null where any operand is null (Polars' min/max_horizontal and Kleene
+    and/or would otherwise give a value: the interpreter gives null)."""
+    import polars as pl
+
+    if all(isinstance(o, pl.Expr) and o.meta.is_literal() for o in operands):
+        return value
+    null = None
+    for o in operands:
+        null = o.is_null() if null is None else null | o.is_null()
+    return pl.when(null).then(None).otherwise(value)
+
+
+def _pl_lit(unit, value):
+    import polars as pl
+
+    if unit in ("yuan", "ratio", "count"):
+        return pl.lit(value, dtype=pl.Int64)
+    if unit == "bool":
+        return pl.lit(value, dtype=pl.Boolean)
+    return pl.lit(value)
+
+
+def _segments(name, chains, date_col, spans=None):
+    """(condition, value) for every pack chain and period in which the parameter has a value."""
+    import polars as pl
+
+    single = len(chains) == 1
+    for k, chain in chains.items():
+        periods = [(start, end, v) for start, end, v in chain.timeline(name) if v is not None]
+        if spans and k in spans:
+            lo, hi = spans[k]
+            periods = [(s_, e_, v) for s_, e_, v in periods if s_ <= hi and (e_ is None or e_ > lo)]
+            if single and len(periods) == 1 and periods[0][0] <= lo and (periods[0][1] is None or periods[0][1] > hi):
+                yield pl.lit(True), periods[0][2].value   # one value covers every row's date
+                return
+        for start, end, v in periods:
+            cond = pl.col(date_col) >= start
+            if not single:
+                cond = (pl.col("_chain") == k) & cond
+            if end is not None:
+                cond = cond & (pl.col(date_col) < end)
+            yield cond, v.value
+
+
+def _param_list_membership(a, name, chains, date_col, spans=None):
+    import polars as pl
+
+    out = None
+    for cond, values in _segments(name, chains, date_col, spans):
+        hit = a.is_in(list(values))
+        out = pl.when(cond).then(hit) if out is None else out.when(cond).then(hit)
+    return out.otherwise(None)
+
+
+def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=False):
+    """Tiers computed once: each tier's bounds and rate are per-row values chosen by period."""
+    import polars as pl
+
+    segments = list(_segments(name, chains, date_col, spans))
+    if not segments:
+        return pl.lit(None, dtype=pl.Int64)
+    n = max(len(scale) for _, scale in segments)
+
+    def per_row(pick):
+        values = [pick(scale) for _, scale in segments]
+        if all(v == values[0] for v in values):
+            return None if values[0] is None else pl.lit(values[0], dtype=pl.Int64)
+        out = None
+        for (cond, _), v in zip(segments, values):
+            lit = pl.lit(v, dtype=pl.Int64)
+            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
+        return out.otherwise(None)
+
+    total = pl.lit(0, dtype=pl.Int64)
+    for i in range(n):
+        # a scale with fewer tiers gets empty tiers (rate 0) at the top
+        lo = per_row(lambda sc: sc[i][0] if i < len(sc) else sc[-1][0])
+        hi = per_row(lambda sc: sc[i][1] if i < len(sc) else None)
+        rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
+        top = base if hi is None else pl.min_horizontal(base, hi)
+        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
+    covered = None
+    for cond, _ in segments:
+        covered = cond if covered is None else covered | cond
+    value = total if raw else (total + RATIO_SCALE // 2) // RATIO_SCALE
+    return pl.when(covered).then(value).otherwise(None)
+

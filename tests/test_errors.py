@@ -1,0 +1,144 @@
+"""Malformed path and query values answer 400/404 with a Chinese message, never 500."""
+import re
+
+import pytest
+from django.conf import settings
+
+HAN = re.compile(r"[\u4e00-\u9fff]{4,}")
+HUGE = "9" * 30
+
+
+def signed_in(client, world, role):
+    """A session as `role`, past the second factor when the role needs one."""
+    user = world.users[role]
+    client.force_login(user)
+    if "django_otp" in settings.INSTALLED_APPS:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+def _message(r) -> str:
+    body = r.content.decode()
+    if r.headers.get("Content-Type", "").startswith("application/json"):
+        import json
+
+        data = json.loads(body)
+        return data.get("detail") or data.get("error") or ""
+    m = re.search(r'<div class="msg error"[^>]*>(.*?)</div>', body, re.S)
+    return m.group(1) if m else body
+
+
+# (method, url, data, statuses allowed). {h} is household H1, {p} its head, {c} the county.
+MALFORMED = [
+    ("get", "/workflows/stage/{c}/identification/abc/", None, {400, 404}),
+    ("get", "/workflows/stage/{c}/identification/1.5/", None, {400, 404}),
+    ("get", "/workflows/stage/{c}/nonsense/1/", None, {400, 404}),
+    ("get", "/workflows/stage/abc/identification/1/", None, {400, 404}),
+    ("get", "/workflows/stage/999999999999/identification/1/", None, {404}),
+    ("get", "/workflows/stage/{c}/identification/" + HUGE + "/", None, {200, 400, 404}),   # no such step: empty
+    ("post", "/workflows/bulk-approve/", {"instances": "abc"}, {400}),
+    ("post", "/workflows/bulk-approve/", {"instances": HUGE}, {400, 404}),
+    ("get", "/workflows/summary/abc/", None, {400, 404}),
+    ("get", "/workflows/notices/" + HUGE + "/", None, {404}),
+    ("get", "/workflows/notices/" + HUGE + "/pdf/", None, {404}),
+    ("post", "/workflows/" + HUGE + "/act/", {"decision": "approve"}, {404}),
+    ("get", "/assistance/cards/abc.pdf", None, {400, 404}),
+    ("get", "/assistance/cards/" + HUGE + ".pdf", None, {404}),
+    ("get", "/assistance/cards/-1.pdf", None, {400, 404}),
+    ("get", "/assistance/cards/{c}.pdf?year=abc", None, {400}),
+    ("get", "/assistance/cards/{c}.pdf?year=" + HUGE, None, {400}),
+    ("get", "/assistance/compliance/?year=abc", None, {400}),
+    ("get", "/assistance/compliance/?region=abc", None, {400, 404}),
+    ("get", "/assistance/team/?year=abc", None, {400, 404}),   # 404: not a work-team member
+    ("get", "/regions/abc/", None, {400, 404}),
+    ("get", "/regions/" + HUGE + "/", None, {400, 404}),
+    ("get", "/households/?page=abc", None, {200, 400}),
+    ("get", "/households/?page=" + HUGE, None, {200, 400}),
+    ("get", "/households/?region=abc", None, {200, 400}),
+    ("get", "/households/" + HUGE + "/", None, {404}),
+    ("get", "/households/" + HUGE + "/edit/", None, {404}),
+    ("post", "/households/{h}/reveal/nonsense/", None, {400, 404}),
+    ("post", "/persons/{p}/reveal/nonsense/", None, {400, 404}),
+    ("post", "/persons/" + HUGE + "/reveal/id/", None, {404}),
+    ("post", "/persons/{p}/event/", {"kind": "nonsense", "date": "2024-13-45"}, {200, 400}),
+    ("get", "/persons/" + HUGE + "/edit/", None, {404}),
+    ("get", "/education/runs/" + HUGE + "/", None, {404}),
+    ("post", "/education/runs/" + HUGE + "/nonsense/", None, {400, 404}),
+    ("get", "/education/lines/" + HUGE + "/explain/", None, {404}),
+    ("get", "/education/dropout/?township=abc", None, {400, 404}),
+    ("get", "/education/dropout/?semester=abc", None, {200, 400}),
+    ("get", "/exchange/errors/abc/", None, {404}),
+    ("get", "/exchange/errors/..%2F..%2Fsettings/", None, {400, 404}),
+    ("get", "/exchange/export.xlsx?region=abc", None, {400, 404}),
+    ("get", "/health/claims/" + HUGE + "/", None, {404}),
+    ("get", "/health/claims/" + HUGE + "/slip.pdf", None, {404}),
+    ("get", "/support/bulletin/abc/", None, {400, 404}, "medical_affairs"),
+    ("get", "/support/bulletin/2024-13/", None, {400, 404}, "medical_affairs"),
+    ("get", "/support/bulletin/2024-13/", None, {403}),   # the right is checked before the value
+    ("get", "/support/members/" + HUGE + "/", None, {404}),
+    ("get", "/audit/?page=abc", None, {200, 400}, "auditor"),
+    ("get", "/audit/?page=" + HUGE, None, {200, 400}, "auditor"),
+    ("get", "/health/window/?hospital=abc&id_number=x", None, {200, 400, 404}, "hospital_window"),
+    ("post", "/health/window/preview/", {"hospital": "abc"}, {400, 404}, "hospital_window"),
+    ("post", "/health/window/preview/", {"hospital": HUGE}, {200, 400, 404}, "hospital_window"),
+    ("get", "/health/claims/abc/", None, {404}, "hospital_window"),
+    ("get", "/funds/?region=abc", None, {200, 400, 404}),
+    ("get", "/no/such/page/", None, {404}),
+]
+
+
+CASES = [row if len(row) == 5 else (*row, "county_officer") for row in MALFORMED]
+
+
+@pytest.mark.parametrize("method,url,data,statuses,role", CASES,
+                         ids=[f"{r} {m} {u}"[:90] for m, u, _, _, r in CASES])
+def test_malformed_values_answer_in_chinese_never_500(client, world, method, url, data, statuses, role):
+    c = signed_in(client, world, role)
+    c.raise_request_exception = False     # a 500 must show here as a status, not as a raised error
+    head = world.h1.persons.get(relation="head")
+    url = url.format(h=world.h1.pk, p=head.pk, c="513435000000")
+    r = getattr(c, method)(url, data or {})
+    assert r.status_code in statuses, (url, r.status_code, r.content[:300])
+    if r.status_code >= 400:
+        assert HAN.search(_message(r)), (url, _message(r)[:200])
+        assert "Traceback" not in r.content.decode()
+
+
+def test_hospital_window_with_malformed_values(client, world):
+    c = signed_in(client, world, "hospital_window")
+    c.raise_request_exception = False
+    for url in ("/health/window/?hospital=abc", "/health/window/?hospital=" + HUGE, "/health/?region=abc"):
+        r = c.get(url)
+        assert r.status_code in (200, 400, 404), (url, r.status_code)
+    for bad in ("NaN", "sNaN", "Infinity", "1e999999", "-1", "1.234", HUGE, "１２"):
+        r = c.post("/health/window/preview/", {"id_number": "x", "discharge_date": "2024-99-99",
+                                               "total": bad, "in_policy": bad, "waivable": bad})
+        assert r.status_code in (200, 400, 404), (bad, r.status_code)
+
+
+def test_error_pages_in_chinese(client, world):
+    c = signed_in(client, world, "county_officer")
+    r = c.get("/households/" + HUGE + "/")
+    assert r.status_code == 404
+    assert "找不到" in _message(r)
+    r = c.get("/api/v1/nothing-here", HTTP_AUTHORIZATION="Bearer x")
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert "找不到" in r.json()["detail"]
+
+
+def test_server_error_page_is_chinese(client, world, settings):
+    """An unexpected error shows a Chinese page (no English, no traceback) and keeps the headers."""
+    from fupin.core.views import server_error
+    from django.test import RequestFactory
+
+    r = server_error(RequestFactory().get("/households/"))
+    assert r.status_code == 500
+    assert "系统内部出错" in r.content.decode()
+    r = server_error(RequestFactory().get("/api/v1/households"))
+    assert r.status_code == 500 and "系统内部出错" in r.content.decode()
