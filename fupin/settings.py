@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "fupin.core",
     "fupin.registry",
     "fupin.exchange",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fupin.core.middleware.SecondFactorMiddleware",  # reads django-otp's session mark, no extra query
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fupin.core.middleware.PasswordExpiryMiddleware",
@@ -125,6 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "fupin.core.passwords.ComplexityValidator"},
+    {"NAME": "fupin.core.passwords.HistoryValidator"},
 ]
 # Security settings (等保2.0 三级 application part), overridable per deployment.
 PASSWORD_MIN_LENGTH = int(os.environ.get("FUPIN_PASSWORD_MIN_LENGTH", "10"))
@@ -132,6 +137,13 @@ PASSWORD_MAX_AGE_DAYS = int(os.environ.get("FUPIN_PASSWORD_MAX_AGE_DAYS", "90"))
 OBJECTION_IP_MAX_PER_HOUR = int(os.environ.get("FUPIN_OBJECTION_IP_MAX_PER_HOUR", "5"))
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "30"))
+# Failed logins from one IP address (any account) within the window before that address is refused.
+LOGIN_IP_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_IP_MAX_FAILURES", "20"))
+LOGIN_IP_WINDOW_MINUTES = int(os.environ.get("FUPIN_LOGIN_IP_WINDOW_MINUTES", "15"))
+PASSWORD_HISTORY_COUNT = int(os.environ.get("FUPIN_PASSWORD_HISTORY", "5"))  # no reuse of the last N passwords
+# Second factor (TOTP, django-otp) for the roles in core.roles.SECOND_FACTOR_CAPS.
+OTP_TOTP_ISSUER = os.environ.get("FUPIN_OTP_ISSUER", "扶贫信息系统")
+OTP_RECOVERY_CODES = int(os.environ.get("FUPIN_OTP_RECOVERY_CODES", "10"))
 IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "40")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

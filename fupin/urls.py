@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 
 from fupin.api.v1 import api
 from fupin.core import views as core
+from fupin.core import account_views as account
 from fupin.education import views as education
 from fupin.exchange import views as exchange
 from fupin.funds import views as funds
@@ -16,6 +17,13 @@ urlpatterns = [
     path("login/", core.login_view),
     path("logout/", core.logout_view),
     path("password/", core.password_view),
+    path("account/otp/", account.otp_verify),
+    path("account/otp/setup/", account.otp_setup),
+    path("account/otp/recovery/", account.otp_recovery),
+    path("account/tokens/", account.tokens),
+    path("account/tokens/<int:pk>/revoke/", account.token_revoke),
+    path("account/users/", account.users),
+    path("account/users/<int:pk>/unlock/", account.user_unlock),
     path("audit/", core.audit_log),
     path("i18n/", include("django.conf.urls.i18n")),
     path("regions/<str:code>/", registry.region_page),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import django.test
 import pytest
 from django.utils import timezone
 
@@ -73,6 +74,59 @@ def world(db):
     w.h3 = household("H3", OTHER_VILLAGE, [("马六", "1980-08-08", 61, "head")])
     w.h4 = household("H4", V2, [("赵七", "1990-02-02", 71, "head")])
     return w
+
+
+def totp_code(user, *, fresh: bool = True) -> str:
+    """The code the user's authenticator shows now (django_otp.oath.totp from the device's key).
+
+    A device accepts each time step once; a test that signs the same user in twice within one
+    step gets the next step's code (the device's tolerance of one step accepts it)."""
+    import time
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    now_t = int((time.time() - device.t0) // device.step)
+    base = now_t + device.drift
+    t = max(base, device.last_t + 1) if fresh else base
+    if t > base + device.tolerance:  # signed in three times within 30 s: start the step over
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=base - 1)
+        t = base
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift=t - now_t):06d}"
+
+
+def totp_device(user):
+    """The user's confirmed authenticator (made as the setup page would, with a random key)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="验证器", confirmed=True)
+
+
+def pass_second_factor(client, user):
+    """Enter a real TOTP code on the real verify page, as the user would after the password."""
+    from fupin.core.roles import needs_second_factor
+
+    if not needs_second_factor(user.role):
+        return
+    totp_device(user)
+    r = client.post("/account/otp/", {"code": totp_code(user)})
+    assert r.status_code == 302, r.content.decode()[:2000]
+
+
+class SecondFactorClient(django.test.Client):
+    """Django's test client whose force_login also passes the second factor through the real
+    page, so tests about other things sign in as they always did."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        pass_second_factor(self, user)
+
+
+@pytest.fixture
+def client():
+    return SecondFactorClient()
 
 
 @pytest.fixture

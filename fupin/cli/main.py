@@ -108,15 +108,20 @@ def cmd_demo(args) -> int:
     from fupin.core.models import Region
     from fupin.demo import generator
 
+    from fupin.core.roles import needs_second_factor
+
     county = generator.generate(args.persons, households=args.households)
     if not Region.objects.exists():
         print(f"正在生成演示县：{len(county.households)} 户、{county.person_count} 人……", flush=True)
         generator.seed_database(county)
     generator.seed_demo_users(county)
     generator.seed_demo_extras(county)
-    print("\n演示账户（密码均为 %s）：" % generator.DEMO_PASSWORD)
+    secrets = generator.demo_totp_secrets(county)
+    print("\n演示账户（密码均为 %s；带 * 的角色登录时还须输入验证器中的6位数字，"
+          "可把右列 TOTP 密钥添加到验证器应用，或用 oathtool --totp -b 密钥 计算）：" % generator.DEMO_PASSWORD)
     for username, full, role, region in generator.demo_users(county):
-        print(f"  {username:<20} {full:<10} {role:<18} {region}")
+        star = "*" if needs_second_factor(role) else " "
+        print(f"  {username:<20} {full:<10} {role:<18}{star} {region}  TOTP {secrets.get(username, '')}")
     if args.no_serve:
         return 0
     _serve(args.bind)
@@ -169,6 +174,61 @@ def cmd_token_create(args) -> int:
 
     user = _actor(args.username)
     print(services.token_create(actor=user, user=user, name=args.name))
+    return 0
+
+
+def cmd_token_list(args) -> int:
+    _django()
+    from fupin.core import services
+
+    owner = _actor(args.username)
+    actor = _actor(args.user) if args.user else owner
+    from django.utils.timezone import localtime
+
+    for t in services.tokens_for(actor=actor, user=owner):
+        state = (f"已撤销 {localtime(t.revoked_at):%Y-%m-%d %H:%M}" if t.revoked and t.revoked_at
+                 else ("已撤销" if t.revoked else "有效"))
+        print(f"{t.pk}\t{t.name}\t{localtime(t.created_at):%Y-%m-%d %H:%M}\t{state}")
+    return 0
+
+
+def cmd_token_revoke(args) -> int:
+    _django()
+    from fupin.core import services
+    from fupin.core.errors import FupinError
+    from fupin.core.models import ApiToken
+
+    token = ApiToken.objects.select_related("user").filter(pk=args.id).first()
+    if token is None:
+        print(f"找不到接口令牌（编号 {args.id}），请用 fupin token list 查看编号", file=sys.stderr)
+        return 2
+    actor = _actor(args.user) if args.user else _actor(token.user.username)
+    try:
+        services.token_revoke(actor=actor, token_id=token.pk)
+    except FupinError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"已撤销接口令牌 {token.pk}（{token.name}，账户 {token.user.username}）")
+    return 0
+
+
+def cmd_user_unlock(args) -> int:
+    _django()
+    from fupin.core import services
+    from fupin.core.errors import FupinError
+    from fupin.core.models import User
+
+    actor = _actor(args.user)
+    target = User.objects.filter(username=args.username).first()
+    if target is None:
+        print(f"账户“{args.username}”不存在", file=sys.stderr)
+        return 2
+    try:
+        services.user_unlock(actor=actor, user=target)
+    except FupinError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"已解锁账户 {target.username}")
     return 0
 
 
@@ -303,12 +363,24 @@ def build_parser() -> argparse.ArgumentParser:
     uc.add_argument("--role", required=True)
     uc.add_argument("--region", required=True)
     uc.set_defaults(func=cmd_user_create)
+    uu = user.add_parser("unlock", help="解锁因登录失败过多而锁定的账户（须管理员账户 --user）")
+    uu.add_argument("username")
+    uu.add_argument("--user", help="以哪个管理员账户的身份操作")
+    uu.set_defaults(func=cmd_user_unlock)
 
     tok = sub.add_parser("token", help="接口令牌").add_subparsers(dest="sub", required=True)
     tc = tok.add_parser("create", help="为账户创建接口令牌（只显示一次）")
     tc.add_argument("username")
     tc.add_argument("--name", default="api")
     tc.set_defaults(func=cmd_token_create)
+    tl = tok.add_parser("list", help="列出账户的接口令牌（编号、名称、创建时间、状态）")
+    tl.add_argument("username")
+    tl.add_argument("--user", help="以哪个账户的身份查看（默认账户本人；管理员可看本辖区账户）")
+    tl.set_defaults(func=cmd_token_list)
+    tr = tok.add_parser("revoke", help="撤销接口令牌（立即失效）")
+    tr.add_argument("id", type=int)
+    tr.add_argument("--user", help="以哪个账户的身份撤销（默认令牌所属账户本人）")
+    tr.set_defaults(func=cmd_token_revoke)
 
     packs = sub.add_parser("packs", help="政策包：列出或显示")
     packs.set_defaults(func=cmd_packs, sub="list")

@@ -6,7 +6,7 @@ from django.utils import timezone
 class PasswordExpiryMiddleware:
     """Send a user whose password is older than PASSWORD_MAX_AGE_DAYS to change it (等保: periodic change)."""
 
-    ALLOWED = ("/password/", "/logout/", "/static/", "/api/", "/i18n/")
+    ALLOWED = ("/password/", "/logout/", "/static/", "/api/", "/i18n/", "/account/otp/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,6 +17,33 @@ class PasswordExpiryMiddleware:
             changed = user.password_changed_at
             if changed is None or (timezone.now() - changed).days >= settings.PASSWORD_MAX_AGE_DAYS:
                 return redirect("/password/?expired=1")
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """The one place the second factor is enforced.
+
+    A signed-in user whose role needs it (roles.needs_second_factor) and whose session has not
+    passed it is sent to enter a code, or to set up an authenticator first. The API is exempt:
+    its bearer tokens are made only by a session that passed the second factor or by the CLI."""
+
+    ALLOWED = ("/account/otp/", "/login/", "/logout/", "/static/", "/api/", "/i18n/", "/public/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from urllib.parse import quote
+
+        from . import otp
+
+        user = getattr(request, "user", None)
+        if (user is not None and otp.required(user) and not otp.is_verified(request)
+                and not request.path.startswith(self.ALLOWED)):
+            target = "/account/otp/" if otp.totp_device(user) else "/account/otp/setup/"
+            if request.method == "GET":
+                target += "?next=" + quote(request.get_full_path(), safe="/")
+            return redirect(target)
         return self.get_response(request)
 
 

@@ -68,6 +68,39 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField("账户有效期至", null=True, blank=True)  # empty: no end date
+
+    def account_problem(self, now=None) -> str | None:
+        """Why this account may not act right now (disabled, locked, expired), or None.
+
+        Read by the API token check on every request, so a lock or expiry stops tokens at once."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        if not self.is_active:
+            return "账户已停用"
+        if self.locked_until and self.locked_until > now:
+            return "账户已锁定"
+        if self.expires_at and self.expires_at <= now:
+            return "账户已过期"
+        changed = self.password_changed_at
+        if changed is None or (now - changed).days >= settings.PASSWORD_MAX_AGE_DAYS:
+            return "密码已过期"
+        if self.is_demo and not settings.DEMO:
+            return "演示账户在正式部署中不可用"
+        return None
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords (no reuse of the last PASSWORD_HISTORY_COUNT)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    encoded = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 class AuditAction(models.TextChoices):
@@ -139,6 +172,11 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
     @staticmethod
     def hash(raw: str) -> str:

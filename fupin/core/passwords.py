@@ -19,3 +19,40 @@ class ComplexityValidator:
     def get_help_text(self):
         return (f"密码至少 {settings.PASSWORD_MIN_LENGTH} 位，且须包含大写字母、小写字母、数字、"
                 "符号中的至少三类")
+
+
+class HistoryValidator:
+    """No reuse of the current password or of the last PASSWORD_HISTORY_COUNT ones.
+
+    Only hashes are kept (PasswordHistory); `password_changed`, which Django calls after a
+    new password is saved, records the new hash and drops the ones beyond the count."""
+
+    def _recent(self, user):
+        from .models import PasswordHistory
+
+        if user is None or user.pk is None:
+            return []
+        return list(PasswordHistory.objects.filter(user_id=user.pk)
+                    .values_list("encoded", flat=True)[: settings.PASSWORD_HISTORY_COUNT])
+
+    def validate(self, password, user=None):
+        from django.contrib.auth.hashers import check_password
+
+        if user is None or user.pk is None:
+            return
+        encoded = [e for e in dict.fromkeys([user.password, *self._recent(user)]) if e]
+        if any(check_password(password, e) for e in encoded):
+            raise ValidationError(self.get_help_text(), code="password_reused")
+
+    def password_changed(self, password, user=None):
+        from .models import PasswordHistory
+
+        if user is None or user.pk is None or not user.password:
+            return
+        PasswordHistory.objects.create(user_id=user.pk, encoded=user.password)
+        keep = PasswordHistory.objects.filter(user_id=user.pk).values_list("id", flat=True)[
+            : settings.PASSWORD_HISTORY_COUNT]
+        PasswordHistory.objects.filter(user_id=user.pk).exclude(id__in=list(keep)).delete()
+
+    def get_help_text(self):
+        return f"新密码不能与最近 {settings.PASSWORD_HISTORY_COUNT} 次使用过的密码相同，请换一个从未用过的密码"

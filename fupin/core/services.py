@@ -13,47 +13,138 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import audit
-from .errors import FupinError, InvalidInput
-from .models import ApiToken, AuditAction, AuditResult, User
+from .errors import FupinError, InvalidInput, NotFound
+from .models import ApiToken, AuditAction, AuditEvent, AuditResult, User
+from .roles import Cap
 
 
 def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
+class Throttled(FupinError):
+    status = 429
+
+
+# Audit summaries of refused logins; the ones for names without an account let a wrong name
+# be answered exactly like a wrong password (same counts, same lock), so names cannot be probed.
+NO_SUCH_USER = "用户名不存在"
+NO_SUCH_USER_LOCKED = "用户名不存在，模拟锁定"
+
+
+def _failed_from_ip(ip: str | None, now) -> int:
+    if not ip:
+        return 0
+    since = now - dt.timedelta(minutes=settings.LOGIN_IP_WINDOW_MINUTES)
+    return AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, ip=ip, at__gte=since).count()
+
+
+def _unknown_name_state(username: str, now) -> tuple[int, dt.datetime | None]:
+    """(failures in a row, locked until) of a name that has no account, read from its audit rows
+    of the last LOGIN_LOCK_MINUTES (the indexed time column bounds the search)."""
+    lock_for = dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    rows = AuditEvent.objects.filter(at__gte=now - lock_for, action=AuditAction.LOGIN_FAILED, actor=None,
+                                     object_type="user", object_id=username)
+    lock = rows.filter(summary=NO_SUCH_USER_LOCKED).order_by("-at").first()
+    if lock is not None:
+        return 0, lock.at + lock_for
+    return rows.filter(summary=NO_SUCH_USER).count(), None
+
+
 def user_login(*, request, username: str, password: str) -> User:
-    """Check a login. Locks the account after LOGIN_MAX_FAILURES failures in a row."""
+    """Check a login.
+
+    Throttled per IP (LOGIN_IP_MAX_FAILURES failures within LOGIN_IP_WINDOW_MINUTES) and per
+    account (locked for LOGIN_LOCK_MINUTES after LOGIN_MAX_FAILURES failures in a row). A wrong
+    name and a wrong password get the same answer. The second factor is asked for afterwards
+    (core.middleware.SecondFactorMiddleware)."""
     ip = _client_ip(request)
     user = User.objects.filter(username=username).first()
     now = timezone.now()
 
-    def fail(reason: str, message: str, target: User | None = None):
+    def fail(reason: str, message: str, target: User | None = None, error=FupinError):
         audit.record(target, AuditAction.LOGIN_FAILED, object_type="user", object_id=username,
                      result=AuditResult.FAILED, summary=reason, ip=ip, actor_name=username or "（空）")
-        raise FupinError(message)
+        raise error(message)
 
-    if user is not None and user.locked_until and user.locked_until > now:
-        local = timezone.localtime(user.locked_until)
+    if _failed_from_ip(ip, now) >= settings.LOGIN_IP_MAX_FAILURES:
+        fail("同一地址失败过多，已限流",
+             f"从您所在的网络地址登录失败次数过多，请 {settings.LOGIN_IP_WINDOW_MINUTES} 分钟后再试；"
+             "如需立即登录请联系县级管理员", user, error=Throttled)
+    if user is None:
+        failures, locked_until = _unknown_name_state(username, now)
+    else:
+        failures, locked_until = user.failed_logins, user.locked_until
+    if locked_until and locked_until > now:
+        local = timezone.localtime(locked_until)
         fail("账户已锁定", f"连续登录失败次数过多，账户已锁定至 {local:%H:%M}；如需立即解锁请联系县级管理员", user)
     if user is not None and user.is_demo and not settings.DEMO:
         fail("演示账户在非演示部署中被拒绝", "演示账户在正式部署中不可用", user)
     authed = authenticate(request, username=username, password=password)
     if authed is None:
+        failures += 1
+        locks = failures >= settings.LOGIN_MAX_FAILURES
         if user is not None:
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             user.refresh_from_db(fields=["failed_logins"])
-            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+            failures = user.failed_logins
+            locks = failures >= settings.LOGIN_MAX_FAILURES
+            if locks:
                 User.objects.filter(pk=user.pk).update(
                     locked_until=now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES), failed_logins=0)
-                fail("密码错误，账户已锁定",
-                     f"用户名或密码错误；已连续失败 {settings.LOGIN_MAX_FAILURES} 次，账户锁定 "
-                     f"{settings.LOGIN_LOCK_MINUTES} 分钟", user)
-            left = settings.LOGIN_MAX_FAILURES - user.failed_logins
-            fail("密码错误", f"用户名或密码错误；再失败 {left} 次账户将被锁定", user)
-        fail("用户名不存在", "用户名或密码错误")
+            reason = "密码错误，账户已锁定" if locks else "密码错误"
+        else:
+            reason = NO_SUCH_USER_LOCKED if locks else NO_SUCH_USER
+        if locks:
+            fail(reason, f"用户名或密码错误；已连续失败 {settings.LOGIN_MAX_FAILURES} 次，账户锁定 "
+                         f"{settings.LOGIN_LOCK_MINUTES} 分钟", user)
+        left = settings.LOGIN_MAX_FAILURES - failures
+        fail(reason, f"用户名或密码错误；再失败 {left} 次账户将被锁定", user)
+    if authed.expires_at and authed.expires_at <= now:
+        fail("账户已过期", f"账户已于 {timezone.localtime(authed.expires_at):%Y-%m-%d} 到期，"
+                          "请联系县级管理员延长有效期", authed)
     User.objects.filter(pk=authed.pk).update(failed_logins=0, locked_until=None)
     audit.record(authed, AuditAction.LOGIN, object_type="user", object_id=authed.pk, ip=ip, summary="登录成功")
     return authed
+
+
+def access_account(actor: User, pk) -> User:
+    """The account `pk` if `actor` may manage it: one's own, or one in the region of an
+    administrator (MANAGE_USERS). Others are reported as not found."""
+    from . import access
+
+    target = User.objects.select_related("region").filter(pk=pk).first() if str(pk).isdigit() else None
+    if target is not None and target.pk == actor.pk:
+        return target
+    access.require(actor, Cap.MANAGE_USERS, what="管理其他账户")
+    if target is None or target.region_id is None or not access.in_scope(actor, target.region_id):
+        raise NotFound(f"找不到账户（编号 {pk}），或该账户不在您的管辖范围内")
+    return target
+
+
+def users_for(actor: User):
+    """Accounts an administrator manages (its region), for the users page."""
+    from . import access
+
+    access.require(actor, Cap.MANAGE_USERS, what="查看账户列表")
+    lo, hi = access.scope_range(actor)
+    return User.objects.filter(region_id__gte=lo, region_id__lte=hi).select_related("region").order_by("username")
+
+
+def user_unlock(*, actor: User, user: User) -> None:
+    """An administrator lifts a lockout at once (the user asked by phone, say)."""
+    from . import access
+
+    access.require(actor, Cap.MANAGE_USERS, what="解锁账户")  # before the transaction: the refusal's row stays
+    if user.region_id is None or not access.in_scope(actor, user.region_id):
+        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    with transaction.atomic():
+        if not User.objects.filter(pk=user.pk, locked_until__gt=timezone.now()).update(
+                locked_until=None, failed_logins=0):
+            raise FupinError(f"账户 {user.username} 未被锁定，无需解锁")
+        user.locked_until, user.failed_logins = None, 0
+        audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk,
+                     summary=f"解锁账户 {user.username}")
 
 
 @transaction.atomic
@@ -68,19 +159,56 @@ def user_set_password(*, actor: User, user: User, password: str) -> None:
     audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk, summary="修改密码")
 
 
-@transaction.atomic
 def token_create(*, actor: User, user: User, name: str) -> str:
-    """Create an API token; the raw value is returned once and never stored."""
+    """Create an API token; the raw value is returned once and never stored.
+
+    A token is the second factor's equivalent for machines, so it is made only by the CLI
+    (someone with the server's shell) or by a session that passed the second factor
+    (core.middleware.SecondFactorMiddleware sees to that for the web page)."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise InvalidInput({"令牌名称": "请填写 1 到 80 个字的名称，如“乡镇对接程序”"})
+    if actor.pk != user.pk:
+        user = access_account(actor, user.pk)
     raw = "fp_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, digest=ApiToken.hash(raw))
-    audit.record(actor, AuditAction.TOKEN, object_type="user", object_id=user.pk, summary=f"创建接口令牌 {name}")
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, name=name, digest=ApiToken.hash(raw))
+        audit.record(actor, AuditAction.TOKEN, object_type="user", object_id=user.pk, summary=f"创建接口令牌 {name}")
     return raw
 
 
+def tokens_for(*, actor: User, user: User):
+    user = access_account(actor, user.pk)
+    return ApiToken.objects.filter(user=user).select_related("revoked_by")
+
+
+def token_revoke(*, actor: User, token_id) -> ApiToken:
+    """The owner or an administrator of the owner's region revokes a token; it stops at once."""
+    token = ApiToken.objects.filter(pk=token_id).first() if str(token_id).isdigit() else None
+    if token is None:
+        raise NotFound(f"找不到接口令牌（编号 {token_id}），请从令牌列表中选择")
+    if token.user_id != actor.pk:
+        try:
+            access_account(actor, token.user_id)
+        except NotFound:
+            raise NotFound(f"找不到接口令牌（编号 {token_id}），请从令牌列表中选择") from None
+    now = timezone.now()
+    with transaction.atomic():
+        if not ApiToken.objects.filter(pk=token.pk, revoked=False).update(revoked=True, revoked_at=now,
+                                                                           revoked_by=actor):
+            token.refresh_from_db()
+            at = f"于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} " if token.revoked_at else ""
+            raise FupinError(f"接口令牌“{token.name}”已{at}撤销，无需再次撤销")
+        token.revoked, token.revoked_at, token.revoked_by = True, now, actor
+        audit.record(actor, AuditAction.TOKEN, object_type="user", object_id=token.user_id,
+                     summary=f"撤销接口令牌 {token.name}（编号 {token.pk}）")
+    return token
+
+
 def token_user(raw: str) -> User | None:
+    """The user of a live token, or None. Checked on every request: revoking the token, or
+    disabling, locking or expiring its account (or its password), stops it at once."""
     token = ApiToken.objects.select_related("user__region").filter(digest=ApiToken.hash(raw), revoked=False).first()
-    if token is None or not token.user.is_active:
-        return None
-    if token.user.is_demo and not settings.DEMO:
+    if token is None or token.user.account_problem() is not None:
         return None
     return token.user

@@ -35,13 +35,16 @@ def login_view(request):
             user = services.user_login(request=request, username=request.POST.get("username", "").strip(),
                                        password=request.POST.get("password", ""))
         except FupinError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
         else:
             login(request, user)
-            return redirect(request.GET.get("next") or "/")
-    return render(request, "core/login.html", {"error": error}, status=400 if error else 200)
+            from .account_views import safe_next
+
+            return redirect(safe_next(request))
+    return render(request, "core/login.html", {"error": error}, status=status if error else 200)
 
 
+@require_http_methods(["POST"])
 def logout_view(request):
     if request.user.is_authenticated:
         audit.record(request.user, AuditAction.LOGOUT, object_type="user", object_id=request.user.pk)

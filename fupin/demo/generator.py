@@ -382,6 +382,8 @@ def demo_users(county: County):
 def seed_demo_users(county: County):
     from django.utils import timezone
 
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from fupin.core.models import User
 
     created = []
@@ -391,8 +393,23 @@ def seed_demo_users(county: County):
         user.set_password(DEMO_PASSWORD)
         user.password_changed_at = timezone.now()
         user.save()
+        TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "验证器"})
         created.append(user)
     return created
+
+
+def demo_totp_secrets(county: County) -> dict[str, str]:
+    """Each demo account's TOTP secret (base32), so the second factor can be tried and scripted.
+    Demo mode only (FUPIN_DEMO=1): a real deployment never shows a secret again after setup."""
+    from django.conf import settings
+
+    from fupin.core import otp
+    from fupin.core.models import User
+
+    if not settings.DEMO:
+        return {}
+    names = [username for username, *_ in demo_users(county)]
+    return {u.username: otp.demo_secret(u) for u in User.objects.filter(username__in=names, is_demo=True)}
 
 
 def seed_demo_extras(county: County) -> None:
