@@ -144,7 +144,11 @@ def roster_xlsx(rows):
 
 
 def test_roster_import_all_or_nothing_and_idempotent(edu):
-    county = edu["county"]
+    from fupin.core.errors import AccessDenied
+    from fupin.core.models import User
+    with pytest.raises(AccessDenied):  # the roster is the school aid office's, not the poverty office's
+        import_roster(edu["county"], b"", "x.xlsx")
+    county = User.objects.get(username="school_aid")
     good = roster_xlsx([["S2", "2024年秋季", edu["teen"].id_number, "赵少", "初中", 2, "是", "在读", "0"]])
     bad = roster_xlsx([["S2", "2024-autumn", edu["teen"].id_number, "赵少", "初中", 2, "是", "在读", 0],
                        ["S9", "2024-autumn", "513435198001010112", "某", "博士", 2, "是", "在读", 0]])

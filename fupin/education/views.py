@@ -116,6 +116,7 @@ def dropout_visit(request, person_pk):
 
 @fupin_view
 def roster_import(request):
+    access.require(request.user, Cap.EDU_MANAGE, what="导入学生名册")
     report = None
     if request.method == "POST" and request.FILES.get("file"):
         report = import_roster(request.user, request.FILES["file"].read(), request.FILES["file"].name,

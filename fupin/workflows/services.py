@@ -15,7 +15,7 @@ from django.utils import timezone
 from fupin.core import access, audit, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, User
-from fupin.core.roles import Role
+from fupin.core.roles import Cap, Role
 from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
 from fupin.policy.packs import shipped_packs
@@ -343,6 +343,8 @@ def objection_answer(*, actor: User, objection_id: int, answer: str) -> Objectio
 
 
 def instances_for(user: User):
+    """The workflow instances of the user's region: the access function for instances."""
+    access.require(user, Cap.READ)
     lo, hi = access.scope_range(user)
     return Instance.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
 

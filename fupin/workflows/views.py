@@ -164,8 +164,8 @@ def announcement(request):
     from fupin.printing.pdf import public_notice as render_pdf
 
     ids = request.session.get("bulk_done") or []
-    notices = [n for n in Notice.objects.filter(instance_id__in=ids).order_by("instance_id", "-id")
-               if access.in_scope(request.user, n.instance.household.village_id)]
+    instances = services.instances_for(request.user).filter(pk__in=ids)
+    notices = Notice.objects.filter(instance__in=instances).order_by("instance_id", "-id")
     latest = {}
     for n in notices:
         latest.setdefault(n.instance_id, n)
