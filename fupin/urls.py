@@ -54,6 +54,7 @@ urlpatterns = [
     path("education/five-heads/", education.five_heads_save),
     path("education/roster/", education.roster_import),
     path("funds/", funds.funds_page),
+    path("funds/<str:action>/", funds.funds_action),
     path("health/", health.programmes),
     path("health/window/", health.window),
     path("health/window/preview/", health.preview),

@@ -93,7 +93,16 @@ def member_page(request, pk):
     assessment = Assessment.objects.filter(member=member).first()
     return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment,
                                                    "today": dt.date.today().isoformat(),
-                                                   "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE)})
+                                                   "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE),
+                                                   "can_approve": access.may(request.user, Cap.APPROVE_ALLOWANCE),
+                                                   "budgets": _budgets(request.user)})
+
+
+def _budgets(user):
+    from fupin.funds.models import Account, AccountKind
+
+    lo, hi = access.scope_range(user)
+    return Account.objects.filter(kind=AccountKind.BUDGET, region_id__gte=lo, region_id__lte=hi).order_by("code")
 
 
 def _approve(request, pk):
