@@ -6,7 +6,7 @@ from fupin.core import idcard
 from .choices import EventKind, GuaranteeItem, Relation
 from .models import Household, Person
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> shows
 
 
 class HouseholdForm(forms.ModelForm):

@@ -85,7 +85,9 @@ def _household_insert(*, actor: User, data: dict) -> Household:
 
 @transaction.atomic
 def household_update(*, actor: User, household: Household, data: dict) -> Household:
-    before = _household_snapshot(household)
+    # "Before" comes from the database: a ModelForm has already written the new values into
+    # `household`, and a snapshot of it would find nothing changed and save nothing.
+    before = _household_snapshot(Household.objects.get(pk=household.pk))
     for key, value in data.items():
         if key in HOUSEHOLD_FIELDS and key not in ("number", "status", "status_since"):
             setattr(household, key, value)
@@ -175,7 +177,7 @@ def person_register(*, actor: User, household: Household, data: dict,
 @transaction.atomic
 def person_update(*, actor: User, person: Person, data: dict) -> Person:
     fields = [f for f in PERSON_FIELDS]
-    before = model_to_dict(person, fields=fields)
+    before = model_to_dict(Person.objects.get(pk=person.pk), fields=fields)  # not the form-mutated instance
     person = _person_from(data, person)
     if person.id_number != before["id_number"] and Person.objects.filter(
             id_number=person.id_number).exclude(pk=person.pk).exists():
