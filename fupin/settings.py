@@ -146,7 +146,26 @@ OTP_TOTP_ISSUER = os.environ.get("FUPIN_OTP_ISSUER", "扶贫信息系统")
 OTP_RECOVERY_CODES = int(os.environ.get("FUPIN_OTP_RECOVERY_CODES", "10"))
 IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "40")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads stay in memory up to IMPORT_MAX_BYTES per request and are never spooled to disk by
+# Django itself (fupin.exchange.uploads); a larger file arrives empty, marked too large. So no
+# byte of an upload reaches the disk before the view has checked the user's permission.
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
+FILE_UPLOAD_HANDLERS = ["fupin.exchange.uploads.MemoryOnlyUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o600            # evidence, photos: readable by the service account only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# What one workbook may hold or expand to (issue 11 §4); together they keep any file under
+# IMPORT_MAX_BYTES within about 500 MB of memory while it is read.
+IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "250000"))       # rows per sheet
+IMPORT_MAX_COLS = int(os.environ.get("FUPIN_IMPORT_MAX_COLS", "60"))           # columns per sheet
+IMPORT_MAX_CELLS = int(os.environ.get("FUPIN_IMPORT_MAX_CELLS", "6000000"))    # rows × columns of the used area
+IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_UNZIPPED_MB", "400")) * 1024 * 1024
+IMPORT_MAX_ZIP_RATIO = int(os.environ.get("FUPIN_IMPORT_MAX_ZIP_RATIO", "100"))  # per part larger than 1 MB
+IMPORT_MAX_SHARED_STRINGS_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_SHARED_STRINGS_MB", "100")) * 1024 * 1024
+IMPORT_MAX_SHARED_STRINGS = int(os.environ.get("FUPIN_IMPORT_MAX_SHARED_STRINGS", "2000000"))
+IMPORT_MAX_STYLES_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_STYLES_MB", "5")) * 1024 * 1024
+IMPORT_MAX_STYLES = int(os.environ.get("FUPIN_IMPORT_MAX_STYLES", "64000"))    # Excel's own limit
+# Error workbooks and other generated files under VAR_DIR are deleted after this many hours.
+FILE_RETENTION_HOURS = int(os.environ.get("FUPIN_FILE_RETENTION_HOURS", "24"))
 SESSION_COOKIE_AGE = int(os.environ.get("FUPIN_SESSION_MINUTES", "120")) * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -181,11 +181,17 @@ def test_sheet_that_is_not_the_template(world, officer):
 
 
 def test_file_that_is_not_excel(world, officer):
+    # CSV is read now (UTF-8 or GBK); this one simply is not the template.
     report = hx.run_import(officer, "姓名,证件号码\n张三,1".encode(), "名单.csv")
-    assert messages(report) == ["“名单.csv”不是 Excel 文件（.xlsx 或 .xls）；如是 CSV 或 WPS 文件，请先在 Excel/WPS 中另存为 .xlsx"]
+    assert messages(report) == [
+        "这不是本系统的导入模板：工作表“名单.csv”缺少必需的列 户编号、村代码、贫困户属性、主要致贫原因、户状态、"
+        "与户主关系、劳动技能。请从“下载模板”获取模板，把数据粘贴进去后再导入"]
+    report = hx.run_import(officer, "%PDF-1.4 not a table".encode(), "名单.pdf")
+    assert messages(report) == ["“名单.pdf”不是 Excel 文件（.xlsx 或 .xls）或 CSV 文件；如是 WPS 或其他格式，"
+                                "请先在 Excel/WPS 中另存为 .xlsx"]
     report = hx.run_import(officer, b"PK\x03\x04broken zip", "坏.xlsx")
-    assert messages(report) == ["Excel 文件已损坏或加密，无法读取（CalamineError）；请在 Excel 中打开并另存为 .xlsx 后再试"] \
-        or messages(report)[0].startswith("Excel 文件已损坏或加密，无法读取")
+    assert messages(report) == ["“坏.xlsx”已损坏或不完整（可能只上传了一部分），无法读取；"
+                                "请在 Excel/WPS 中打开它，另存为 .xlsx 后重新上传"]
     nothing_committed(world)
 
 

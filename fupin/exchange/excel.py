@@ -6,20 +6,26 @@ header rows, parses every data cell and collects every error with its row and co
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
+import html
 import io
 import re
 import unicodedata
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from django.conf import settings
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
 
 class CellError(ValueError):
@@ -65,11 +71,12 @@ class Problem:
 @dataclass
 class Table:
     sheet: str
-    grid: list[list[Any]]                 # raw values, as read
+    grid: list[list[Any]]                 # raw values, if given as a grid (read_table streams: empty)
     header_rows: int                      # number of rows up to and including the header
     positions: dict[str, int]             # column key → 0-based column index
     rows: list[tuple[int, dict]] = field(default_factory=list)  # (excel row, parsed values)
     problems: list[Problem] = field(default_factory=list)
+    source: Callable[[], Iterator[tuple[int, list]]] | None = None  # streams the sheet again, raw
 
 
 def _norm_header(text: Any) -> str:
@@ -225,25 +232,386 @@ def integer(lo: int, hi: int) -> Callable[[Any], int | None]:
 
 
 # ---- reading -------------------------------------------------------------------------------
+#
+# A file is checked before any reader allocates for it (issue 11 §4). An .xlsx is a zip of XML
+# parts, and every number in it can lie: the declared used range, the declared sizes, the
+# compression. So, before calamine sees the bytes:
+#  - the archive must open, be unencrypted, carry no macros, external links or data
+#    connections, and no DTD (entity expansion);
+#  - declared sizes are capped (all parts, shared strings, styles) and so is each part's
+#    compression ratio; every part calamine will read is inflated once here, and zipfile
+#    checks its CRC and true size, so a part that lies about its size is refused as damaged;
+#  - each worksheet is scanned (a regular expression over the inflated XML, in chunks) for
+#    the cells that really hold a value. The declared <dimension> is ignored; a value beyond
+#    IMPORT_MAX_ROWS / IMPORT_MAX_COLS, or a used area over IMPORT_MAX_CELLS, refuses the file
+#    with the sheet and the limit named. calamine stores a sheet as a dense grid of its used
+#    area (32 bytes a cell), so this bound is what keeps memory bounded.
+# Rows are then streamed (calamine's iter_rows) and only parsed values are kept; the error
+# workbook streams the sheet again. Formulas are never evaluated: calamine returns the value
+# Excel cached when it saved the file, or nothing.
 
 XLSX_MAGIC, XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+HEADER_ROWS = 11            # the header is looked for in the first 10 rows (one row more for two-row headers)
+_CHUNK = 1 << 22
+_REFUSE_DAMAGED = ("“{name}”已损坏或不完整（可能只上传了一部分），无法读取；"
+                   "请在 Excel/WPS 中打开它，另存为 .xlsx 后重新上传")
 
 
-def open_workbook(data: bytes, filename: str = "") -> CalamineWorkbook:
+def _mb(n: int) -> str:
+    return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
+
+
+def _limit_rows() -> str:
+    return f"最多 {settings.IMPORT_MAX_ROWS} 行、{settings.IMPORT_MAX_COLS} 列、{settings.IMPORT_MAX_CELLS} 个单元格"
+
+
+def _kind(data: bytes, filename: str) -> str:
+    name = filename or "上传的文件"
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise FileRejected(
             f"文件过大（{len(data) / 1048576:.1f} MB），单个文件不能超过 "
-            f"{settings.IMPORT_MAX_BYTES // 1048576} MB；请按乡镇或村拆分后分批导入")
+            f"{settings.IMPORT_MAX_BYTES / 1048576:g} MB；请按乡镇或村拆分后分批导入")
     if not data:
-        raise FileRejected("文件是空的")
-    if not (data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC)):
-        raise FileRejected(f"“{filename or '上传的文件'}”不是 Excel 文件（.xlsx 或 .xls）；"
-                           "如是 CSV 或 WPS 文件，请先在 Excel/WPS 中另存为 .xlsx")
+        raise FileRejected(f"“{name}”是空文件（0 字节）；请确认选对了文件，在 Excel/WPS 中保存后重新上传")
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if data.startswith(XLS_MAGIC):
+        if _looks_encrypted(data):
+            raise FileRejected(f"“{name}”设有打开密码（已加密），系统无法读取；"
+                               "请在 Excel/WPS 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx 再导入")
+        return "xls"
+    if data.startswith(XLSX_MAGIC) or data.startswith(b"PK\x05\x06"):
+        if ext in ("xlsm", "xltm", "xlam"):
+            raise FileRejected(_MACRO.format(name=name))
+        if ext == "xlsb":
+            raise FileRejected(f"“{name}”是二进制工作簿（.xlsb），不能导入；请在 Excel 中另存为“Excel 工作簿（*.xlsx）”后再导入")
+        return "xlsx"
+    if ext in ("csv", "txt"):
+        return "csv"
+    if ext in ("xlsx", "xls", "xlsm"):
+        what = "文本文件" if _is_text(data) else "其他类型的文件"
+        raise FileRejected(f"“{name}”的扩展名是 .{ext}，但内容不是 Excel 工作簿（像是{what}被改了扩展名）；"
+                           "请在 Excel/WPS 中打开原始数据，另存为 .xlsx 后再导入")
+    raise FileRejected(f"“{name}”不是 Excel 文件（.xlsx 或 .xls）或 CSV 文件；"
+                       "如是 WPS 或其他格式，请先在 Excel/WPS 中另存为 .xlsx")
+
+
+def _is_text(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\0" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def _looks_encrypted(data: bytes) -> bool:
+    # A password-protected .xlsx is an OLE container holding these two streams (MS-OFFCRYPTO).
+    return "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] and "EncryptionInfo".encode("utf-16-le") in data[:1 << 20]
+
+
+_MACRO = ("“{name}”含有宏（VBA 代码），为安全起见不予导入；"
+          "请在 Excel/WPS 中另存为“Excel 工作簿（*.xlsx）”（不含宏）后再导入")
+_EXTERNAL = ("“{name}”含有外部链接或数据连接（从其他文件或网址取数），为安全起见不予导入；"
+             "请在 Excel 中“数据→编辑链接→断开链接”，或把数据“选择性粘贴→数值”到新工作簿，另存为 .xlsx 后再导入")
+_BLOAT = ("“{name}”中的{part}解压后过大（{size}，上限 {limit}），多为被其他软件写入了大量无用内容；"
+          "请在 Excel/WPS 中新建工作簿，只把需要的数据“选择性粘贴→数值”过去，另存为 .xlsx 后再导入")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+# A cell that holds something: a start tag with a reference, not self-closing, followed by a value.
+_VALUED_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>\s*<(?:v|is|f)\b')
+_CELL_WITHOUT_REF = re.compile(rb'<c(?=[\s/>])(?![^>]*\br=)[^>]*>')
+_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+
+
+@dataclass
+class _SheetInfo:
+    name: str
+    hidden: bool
+    path: str = ""
+
+
+def _col_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ((ch if isinstance(ch, int) else ord(ch)) - 64)
+    return n
+
+
+def _check_xlsx(data: bytes, filename: str) -> None:
+    """Every check that needs no reader: see the comment at the top of this section."""
+    name = filename or "上传的文件"
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
+    if len(infos) > 5000:
+        raise FileRejected(f"“{name}”中有 {len(infos)} 个部件，不像正常的 Excel 工作簿；请另存为 .xlsx 后再导入")
+    by_name = {i.filename.lower(): i for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise FileRejected(f"“{name}”设有密码（已加密），系统无法读取；请取消密码后另存为 .xlsx 再导入")
+    if any(n.endswith("vbaproject.bin") or n.endswith(".bin") and "vba" in n for n in by_name):
+        raise FileRejected(_MACRO.format(name=name))
+    if any(n.startswith(("xl/externallinks/", "xl/querytables/")) or n == "xl/connections.xml" for n in by_name):
+        raise FileRejected(_EXTERNAL.format(name=name))
+    if "xl/workbook.bin" in by_name:
+        raise FileRejected(f"“{name}”是二进制工作簿（.xlsb），不能导入；请在 Excel 中另存为“Excel 工作簿（*.xlsx）”后再导入")
+    if "xl/workbook.xml" not in by_name:
+        raise FileRejected(f"“{name}”是一个压缩包，但不是 Excel 工作簿（可能是 Word、WPS 文档或 zip 文件改了扩展名）；"
+                           "请上传 .xlsx 文件")
+    sst = by_name.get("xl/sharedstrings.xml")
+    if sst is not None and sst.file_size > settings.IMPORT_MAX_SHARED_STRINGS_BYTES:
+        raise FileRejected(_BLOAT.format(name=name, part="共享字符串表", size=_mb(sst.file_size),
+                                         limit=_mb(settings.IMPORT_MAX_SHARED_STRINGS_BYTES)))
+    styles = by_name.get("xl/styles.xml")
+    if styles is not None and styles.file_size > settings.IMPORT_MAX_STYLES_BYTES:
+        raise FileRejected(_BLOAT.format(name=name, part="样式表", size=_mb(styles.file_size),
+                                         limit=_mb(settings.IMPORT_MAX_STYLES_BYTES)))
+    for i in infos:
+        if i.file_size > 1048576 and i.file_size > settings.IMPORT_MAX_ZIP_RATIO * max(i.compress_size, 1):
+            raise FileRejected(
+                f"“{name}”的压缩比异常（部件 {i.filename} 从 {_mb(i.compress_size)} 解压为 {_mb(i.file_size)}，"
+                f"超过 {settings.IMPORT_MAX_ZIP_RATIO} 倍），可能是“压缩炸弹”，不予导入；"
+                "请在 Excel/WPS 中打开原始数据，另存为 .xlsx 后再导入")
+    total = sum(i.file_size for i in infos)
+    if total > settings.IMPORT_MAX_UNZIPPED_BYTES:
+        raise FileRejected(_BLOAT.format(name=name, part="内容", size=_mb(total),
+                                         limit=_mb(settings.IMPORT_MAX_UNZIPPED_BYTES)))
+
+    def read_small(info, limit=10 * 1048576) -> str:
+        if info.file_size > limit:
+            raise FileRejected(_BLOAT.format(name=name, part=info.filename, size=_mb(info.file_size), limit=_mb(limit)))
+        raw = z.read(info)
+        if _DTD.search(raw):
+            raise FileRejected(_REFUSE_DAMAGED.format(name=name))
+        return raw.decode("utf-8", "replace")
+
+    try:
+        ct = by_name.get("[content_types].xml")
+        if ct is not None and "macroenabled" in read_small(ct).lower():
+            raise FileRejected(_MACRO.format(name=name))
+        workbook = read_small(by_name["xl/workbook.xml"])
+        if "<externalReference" in workbook or "<externalReferences" in workbook:
+            raise FileRejected(_EXTERNAL.format(name=name))
+        rels_info = by_name.get("xl/_rels/workbook.xml.rels")
+        rels = read_small(rels_info) if rels_info is not None else ""
+        targets = {}
+        for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+            attrs = dict(_ATTR.findall(m.group(0)))
+            if attrs.get("TargetMode", "").lower() == "external" or "vbaProject" in attrs.get("Type", ""):
+                raise FileRejected((_MACRO if "vba" in attrs.get("Type", "").lower() else _EXTERNAL).format(name=name))
+            targets[attrs.get("Id")] = attrs.get("Target", "")
+        sheets = []
+        for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+            attrs = dict(_ATTR.findall(m.group(0)))
+            rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+            target = targets.get(rid, "").lstrip("/")
+            path = target if target.startswith("xl/") else f"xl/{target}"
+            sheets.append(_SheetInfo(html.unescape(attrs.get("name", "")), attrs.get("state", "visible") != "visible",
+                                     path.lower()))
+        if styles is not None:
+            _check_styles(read_small(styles, settings.IMPORT_MAX_STYLES_BYTES), name)
+        if sst is not None:
+            count = 0
+            for chunk in _inflate(z, sst, name):
+                count += chunk.count(b"<si>") + chunk.count(b"<si ")
+            if count > settings.IMPORT_MAX_SHARED_STRINGS:
+                raise FileRejected(_BLOAT.format(name=name, part="共享字符串表", size=f"{count} 项",
+                                                 limit=f"{settings.IMPORT_MAX_SHARED_STRINGS} 项"))
+        for sheet in sheets:
+            info = by_name.get(sheet.path)
+            if info is not None:
+                _scan_sheet(z, info, sheet.name, name)
+    except zipfile.BadZipFile:
+        raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
+    except (zlib.error, EOFError, OSError, NotImplementedError):
+        raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
+
+
+def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
+    """Yield a part's bytes in chunks; refuse a DTD. zipfile stops at the declared size and checks the CRC."""
+    tail = b""
+    with z.open(info) as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                break
+            if _DTD.search(tail + chunk[:16]) or _DTD.search(chunk):
+                raise FileRejected(_REFUSE_DAMAGED.format(name=name))
+            tail = chunk[-16:]
+            yield chunk
+
+
+def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str) -> None:
+    """Find the last row and column that hold a value; refuse the file if they exceed the caps."""
+    max_row = max_col = 0
+    carry = b""
+    for chunk in _inflate(z, info, name):
+        buf = carry + chunk
+        cut = buf.rfind(b"<c")
+        if cut <= 0:
+            cut = len(buf) if len(buf) < (1 << 20) else cut
+        body, carry = (buf[:cut], buf[cut:]) if cut > 0 else (b"", buf)
+        if len(carry) > (4 << 20):  # one cell of megabytes: Excel allows 32767 characters
+            raise FileRejected(f"工作表“{sheet}”中有单元格内容超过 Excel 的上限（32767 字），文件不正常；请检查后另存为 .xlsx 再导入")
+        _check_refs(body, sheet)
+        found = _VALUED_CELL.findall(body)
+        if found:
+            max_row = max(max_row, max(int(r) for _, r in found))
+            letters = {c for c, _ in found}
+            max_col = max(max_col, max(_col_number(c) for c in letters))
+    if carry:
+        _check_refs(carry, sheet)
+        for c, r in _VALUED_CELL.findall(carry):
+            max_row, max_col = max(max_row, int(r)), max(max_col, _col_number(c))
+    _check_bounds(sheet, max_row, max_col)
+
+
+def _check_refs(body: bytes, sheet: str) -> None:
+    if _CELL_WITHOUT_REF.search(body):
+        raise FileRejected(f"工作表“{sheet}”的单元格没有写明位置（不是 Excel/WPS 保存的标准格式）；"
+                           "请在 Excel/WPS 中打开后另存为 .xlsx 再导入")
+
+
+def _check_bounds(sheet: str, max_row: int, max_col: int) -> None:
+    if max_row > settings.IMPORT_MAX_ROWS or max_col > settings.IMPORT_MAX_COLS:
+        raise FileRejected(
+            f"工作表“{sheet}”的内容延伸到第 {max_row} 行、第 {max_col} 列（{get_column_letter(min(max_col, 16384))} 列），"
+            f"超过导入上限（每个工作表最多 {settings.IMPORT_MAX_ROWS} 行、{settings.IMPORT_MAX_COLS} 列）；"
+            "请删除表格下方和右侧多余的内容（整行、整列删除），数据多时按乡镇或村拆分成几个文件分批导入")
+    if max_row * max_col > settings.IMPORT_MAX_CELLS:
+        raise FileRejected(
+            f"工作表“{sheet}”的使用区域为 {max_row} 行 × {max_col} 列，超过导入上限 {settings.IMPORT_MAX_CELLS} 个单元格；"
+            "请删除右侧多余的列，或按乡镇或村拆分成几个文件分批导入")
+
+
+def _check_styles(xml: str, name: str) -> None:
+    """Count cell formats and the nesting depth with expat (the part is capped in size already)."""
+    from xml.parsers import expat
+
+    state = {"depth": 0, "max": 0, "xf": 0}
+
+    def start(tag, attrs):
+        state["depth"] += 1
+        state["max"] = max(state["max"], state["depth"])
+        if tag.rsplit(":", 1)[-1] == "xf":
+            state["xf"] += 1
+
+    def end(tag):
+        state["depth"] -= 1
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError:
+        raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
+    if state["max"] > 64 or state["xf"] > settings.IMPORT_MAX_STYLES:
+        what = f"嵌套 {state['max']} 层" if state["max"] > 64 else f"{state['xf']} 种单元格格式（Excel 最多 {settings.IMPORT_MAX_STYLES} 种）"
+        raise FileRejected(f"“{name}”的样式表不正常（{what}），多为被其他软件反复复制格式所致；"
+                           "请在 Excel/WPS 中新建工作簿，把数据“选择性粘贴→数值”过去，另存为 .xlsx 后再导入")
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+
+_GB = {"gb18030", "gbk", "gb2312", "cp936", "hz"}
+
+
+def _decode_csv(data: bytes, filename: str) -> str:
+    name = filename or "上传的文件"
+    hint = "请用 Excel/WPS 另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再导入"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRejected(f"“{name}”的编码是 UTF-16（Unicode 文本），不能导入；{hint}")
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileRejected(f"“{name}”标明是 UTF-8 编码，但其中有不是 UTF-8 的字节（文件已损坏或混用了编码）；{hint}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(data[:1 << 20]).best()
+    encoding = (best.encoding if best else "").lower()
+    if encoding in _GB:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    shown = {"big5": "Big5（繁体）", "utf_16_le": "UTF-16", "utf_16_be": "UTF-16", "shift_jis": "Shift_JIS（日文）",
+             "cp949": "EUC-KR（韩文）", "euc_kr": "EUC-KR（韩文）"}.get(encoding, encoding or "无法识别")
+    raise FileRejected(f"“{name}”的编码是 {shown}，不是 UTF-8 或 GBK/GB18030，中文会成乱码，不能导入；{hint}")
+
+
+def _csv_rows(text: str, sheet: str) -> Iterator[tuple[int, list]]:
+    for number, raw in enumerate(csv.reader(io.StringIO(text)), start=1):
+        while raw and not raw[-1].strip():
+            raw.pop()
+        if number > settings.IMPORT_MAX_ROWS or len(raw) > settings.IMPORT_MAX_COLS:
+            _check_bounds(sheet, number, len(raw))
+        yield number, raw
+
+
+# ---- sources: one way to stream the rows of every sheet, whatever the format ----------------
+
+@dataclass
+class _Source:
+    sheets: list[_SheetInfo]
+    rows: Callable[[str], Iterator[tuple[int, list]]]   # sheet name → (Excel row number, values)
+    merged: Callable[[str], list]
+
+
+def _open_source(data: bytes, filename: str) -> _Source:
+    kind = _kind(data, filename)
+    name = filename or "上传的文件"
+    if kind == "csv":
+        text = _decode_csv(data, filename)
+        sheet = filename.rsplit("/", 1)[-1] or "CSV"
+        return _Source([_SheetInfo(sheet, False)], lambda _s: _csv_rows(text, sheet), lambda _s: [])
+    if kind == "xlsx":
+        _check_xlsx(data, filename)
+    wb = _calamine(data, name)
+    sheets = [_SheetInfo(m.name, m.visible != SheetVisibleEnum.Visible) for m in wb.sheets_metadata]
+    loaded: dict[str, Any] = {}
+
+    def sheet(sheet_name):
+        if sheet_name not in loaded:
+            loaded.clear()  # one sheet in memory at a time
+            try:
+                loaded[sheet_name] = wb.get_sheet_by_name(sheet_name)
+            except (CalamineError, Exception):
+                raise FileRejected(f"工作表“{sheet_name}”已损坏，无法读取；请在 Excel/WPS 中打开并另存为 .xlsx 后再试") from None
+        return loaded[sheet_name]
+
+    def rows(sheet_name):
+        s = sheet(sheet_name)
+        if kind == "xls":
+            _check_bounds(sheet_name, (s.end or (0, 0))[0] + 1, (s.end or (0, 0))[1] + 1)
+        start = s.start
+        if start is None:
+            return
+        r0, c0 = start
+        pad = [None] * c0
+        for number, raw in enumerate(s.iter_rows(), start=r0 + 1):
+            yield number, (pad + raw if c0 else raw)
+
+    return _Source(sheets, rows, lambda sheet_name: sheet(sheet_name).merged_cell_ranges or [])
+
+
+def _calamine(data: bytes, name: str) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except (CalamineError, Exception) as exc:  # calamine raises several unrelated types
-        raise FileRejected(f"Excel 文件已损坏或加密，无法读取（{type(exc).__name__}）；"
-                           "请在 Excel 中打开并另存为 .xlsx 后再试") from None
+    except PasswordError:
+        raise FileRejected(f"“{name}”设有打开密码（已加密），系统无法读取；请取消密码后另存为 .xlsx 再导入") from None
+    except (CalamineError, Exception):  # calamine raises several unrelated types
+        raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
+
+
+def open_workbook(data: bytes, filename: str = "") -> CalamineWorkbook:
+    """Checks the file as `read_table` does and returns the calamine workbook (.xlsx/.xls only)."""
+    kind = _kind(data, filename)
+    if kind == "csv":
+        raise FileRejected(f"“{filename}”是 CSV 文件，此处只能读取 Excel 工作簿；请另存为 .xlsx")
+    if kind == "xlsx":
+        _check_xlsx(data, filename)
+    return _calamine(data, filename or "上传的文件")
 
 
 def _fill_merged(grid: list[list[Any]], merged) -> None:
@@ -254,8 +622,8 @@ def _fill_merged(grid: list[list[Any]], merged) -> None:
         for r in range(r0, min(r1, 10) + 1):
             if r >= len(grid):
                 break
-            for c in range(c0, c1 + 1):
-                if c < len(grid[r]) and is_blank(grid[r][c]):
+            for c in range(c0, min(c1 + 1, len(grid[r]))):
+                if is_blank(grid[r][c]):
                     grid[r][c] = top
 
 
@@ -267,7 +635,7 @@ def _find_header(grid, columns: list[Column]) -> tuple[int, dict[str, int]] | No
         for span in (1, 2):
             if r + span > len(grid):
                 continue
-            width = max(len(grid[i]) for i in range(r, r + span))
+            width = min(max(len(grid[i]) for i in range(r, r + span)), settings.IMPORT_MAX_COLS)
             positions = {}
             for col in range(width):
                 parts = [grid[i][col] if col < len(grid[i]) else None for i in range(r, r + span)]
@@ -282,31 +650,45 @@ def _find_header(grid, columns: list[Column]) -> tuple[int, dict[str, int]] | No
     return best
 
 
+def _head(source: _Source, sheet: str) -> list[list[Any]]:
+    """The first HEADER_ROWS rows of a sheet, by Excel position, with merged header cells filled."""
+    head: list[list[Any]] = []
+    for number, raw in source.rows(sheet):
+        if number > HEADER_ROWS:
+            break
+        while len(head) < number - 1:
+            head.append([])
+        head.append(list(raw[:settings.IMPORT_MAX_COLS]))
+    _fill_merged(head, source.merged(sheet))
+    return head
+
+
 def read_table(data: bytes, columns: list[Column], *, filename: str = "") -> Table:
-    """Find the sheet and header that match `columns`, then parse every data row."""
-    wb = open_workbook(data, filename)
+    """Find the sheet and header that match `columns`, then parse every data row, streaming."""
+    source = _open_source(data, filename)
     required = [c for c in columns if c.required]
     candidates = []
-    for meta in wb.sheets_metadata:
-        sheet = wb.get_sheet_by_name(meta.name)
-        grid = sheet.to_python(skip_empty_area=False)
-        _fill_merged(grid, sheet.merged_cell_ranges)
-        found = _find_header(grid, columns)
+    for info in source.sheets:
+        head = _head(source, info.name)
+        found = _find_header(head, columns)
         if found:
-            hidden = meta.visible != SheetVisibleEnum.Visible
-            candidates.append((sum(c.key in found[1] for c in required), not hidden, meta.name, grid, found))
+            candidates.append((sum(c.key in found[1] for c in required), not info.hidden, info.name, head, found))
     if not candidates:
         raise FileRejected("工作簿中没有工作表")
     candidates.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    matched, _, name, grid, (header_rows, positions) = candidates[0]
+    matched, _, name, head, (header_rows, positions) = candidates[0]
     missing = [c.header for c in required if c.key not in positions]
     if missing:
         raise FileRejected(
             f"这不是本系统的导入模板：工作表“{name}”缺少必需的列 {'、'.join(missing)}。"
             "请从“下载模板”获取模板，把数据粘贴进去后再导入")
-    table = Table(sheet=name, grid=grid, header_rows=header_rows, positions=positions)
-    for r in range(header_rows, len(grid)):
-        raw = grid[r]
+    table = Table(sheet=name, grid=[], header_rows=header_rows, positions=positions,
+                  source=lambda: source.rows(name))
+    for number, raw in source.rows(name):
+        if number <= header_rows:
+            continue
+        if number <= len(head):
+            raw = head[number - 1]  # merged cells in the first rows were filled
         if all(is_blank(v) for v in raw):
             continue  # empty rows (trailing or in between) are not data
         values = {}
@@ -314,13 +696,13 @@ def read_table(data: bytes, columns: list[Column], *, filename: str = "") -> Tab
             idx = positions.get(col.key)
             value = raw[idx] if idx is not None and idx < len(raw) else None
             if col.required and is_blank(value):
-                table.problems.append(Problem(r + 1, _letter(idx), col.header, value, "必填项为空"))
+                table.problems.append(Problem(number, _letter(idx), col.header, value, "必填项为空"))
                 continue
             try:
                 values[col.key] = col.parse(value)
             except CellError as exc:
-                table.problems.append(Problem(r + 1, _letter(idx), col.header, value, str(exc)))
-        table.rows.append((r + 1, values))
+                table.problems.append(Problem(number, _letter(idx), col.header, value, str(exc)))
+        table.rows.append((number, values))
     if not table.rows:
         table.problems.append(Problem(None, None, None, None, f"工作表“{name}”表头下面没有数据行"))
     return table
@@ -353,29 +735,67 @@ def write_sheet(ws, headers: list[str], rows, *, widths: dict[int, int] | None =
 
 
 def error_workbook(table_or_grid, problems: list[Problem]) -> bytes:
-    """A copy of the uploaded data with each bad cell marked, plus a list of all problems."""
-    wb = Workbook()
-    ws_list = wb.active
-    ws_list.title = "错误清单"
-    ws_list.append(["行号", "列", "列名", "原值", "错误原因"])
-    for cell in ws_list[1]:
-        cell.font = HEADER_FONT
+    """A copy of the uploaded data with each bad cell marked, plus a list of all problems.
+
+    Written as a stream (openpyxl write-only): the sheet is read again row by row and only
+    the used cells are copied, each row cut after its last value, within the same row and
+    column caps as the import. Memory does not grow with the sheet.
+    """
+    wb = Workbook(write_only=True)
+    ws_list = wb.create_sheet("错误清单")
+    ws_list.column_dimensions["E"].width = 80
+    ws_list.append([_styled(ws_list, h, font=HEADER_FONT) for h in ("行号", "列", "列名", "原值", "错误原因")])
     for p in problems:
         ws_list.append([p.row, p.column, p.header, safe(_show(p.value)), p.message])
-    ws_list.column_dimensions["E"].width = 80
-    grid = table_or_grid.grid if isinstance(table_or_grid, Table) else table_or_grid
-    if grid:
-        ws = wb.create_sheet("原数据（已标出错误）")
-        for raw in grid:
-            ws.append([safe(_show(v)) for v in raw])
-        for n, p in enumerate(q for q in problems if q.row and q.column):
-            cell = ws[f"{p.column}{p.row}"]
-            cell.fill = BAD_FILL
-            if n < 5000:  # comments are heavy; every problem is in the list sheet anyway
-                cell.comment = Comment(p.message, "fupin")
+    if isinstance(table_or_grid, Table):
+        rows = table_or_grid.source() if table_or_grid.source else enumerate(table_or_grid.grid, start=1)
+    else:
+        rows = enumerate(table_or_grid or [], start=1)
+    marks: dict[int, dict[int, str]] = {}
+    for p in problems:
+        if p.row and p.column:
+            marks.setdefault(p.row, {}).setdefault(_col_number(p.column), p.message)
+    ws = None
+    written = comments = 0
+    for number, raw in rows:
+        if number > settings.IMPORT_MAX_ROWS:
+            break
+        if ws is None:
+            ws = wb.create_sheet("原数据（已标出错误）")
+        values = list(raw[:settings.IMPORT_MAX_COLS])
+        while values and is_blank(values[-1]):
+            values.pop()
+        bad = marks.get(number, {})
+        if bad:
+            values += [None] * (max(bad) - len(values))
+        while written < number - 1:
+            ws.append([])
+            written += 1
+        cells = []
+        for col, v in enumerate(values, start=1):
+            shown = safe(_show(v))
+            if col in bad:
+                cell = _styled(ws, shown, fill=BAD_FILL)
+                if comments < 5000:  # comments are heavy; every problem is in the list sheet anyway
+                    cell.comment = Comment(bad[col], "fupin")
+                    comments += 1
+                cells.append(cell)
+            else:
+                cells.append(shown)
+        ws.append(cells)
+        written += 1
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _styled(ws, value, *, font=None, fill=None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    return cell
 
 
 def _show(value: Any) -> Any:
