@@ -11,6 +11,29 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def sign_in(page, base_url, username, password=PASSWORD):
+    """The login page, then, for a role that needs it, a real TOTP code on the second-factor page
+    (computed from the user's authenticator key, as the phone app would)."""
+    from fupin.core.models import User
+    from fupin.core.roles import needs_second_factor
+
+    from .conftest import totp_code, totp_device
+
+    user = User.objects.get(username=username)
+    if needs_second_factor(user.role):
+        totp_device(user)
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    if needs_second_factor(user.role):
+        page.wait_for_url("**/account/otp/**")
+        page.fill("input[name=code]", totp_code(user))
+        page.click("form.card button[type=submit]")
+        page.wait_for_load_state()
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -35,10 +58,7 @@ def phone(browser):
 
 def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_server, world, phone):
     head = world.h1.persons.get(relation="head")
-    phone.goto(f"{live_server.url}/login/")
-    phone.fill("input[name=username]", "village_cadre")
-    phone.fill("input[name=password]", PASSWORD)
-    phone.click("button[type=submit]")
+    sign_in(phone, live_server.url, "village_cadre")
     phone.wait_for_url(f"{live_server.url}/regions/513435100200/")
     assert phone.inner_text("h1").startswith("桃源村")
 
@@ -68,10 +88,7 @@ def test_hospital_window_settles_a_claim(live_server, phone, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     page.set_default_timeout(10000)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "window99")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, "window99")
     page.goto(f"{live_server.url}/health/window/")
     page.fill("input[name=id_number]", patient.id_number)
     page.click("text=查找")
@@ -109,11 +126,10 @@ def test_identification_from_application_to_announcement_by_three_tiers(live_ser
     page.set_default_timeout(10000)
 
     def as_user(username):
-        page.goto(f"{live_server.url}/logout/")
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        if page.locator("#logout").count():   # logout is a POST (the header's button)
+            page.click("#logout")
+            page.wait_for_url(f"{live_server.url}/login/")
+        sign_in(page, live_server.url, username)
         page.goto(f"{live_server.url}/households/{h.pk}/")
 
     def approve():
@@ -158,10 +174,7 @@ def test_helper_records_a_visit_with_a_photo_on_a_phone(live_server, world, phon
     services.pair(actor=world.users["county_officer"], helper=helper, household=world.h1, start=dt.date(2024, 1, 2))
     photo = tmp_path / "door.jpg"
     photo.write_bytes(_jpeg_with_gps())
-    phone.goto(f"{live_server.url}/login/")
-    phone.fill("input[name=username]", "pairing_helper")
-    phone.fill("input[name=password]", PASSWORD)
-    phone.click("button[type=submit]")
+    sign_in(phone, live_server.url, "pairing_helper")
     phone.goto(f"{live_server.url}/assistance/")
     phone.click("text=记录走访")
     phone.fill("textarea[name=done]", "入户核实收入，讲解医保政策")
