@@ -23,6 +23,11 @@ from fupin.registry.models import Household, MembershipEvent, Person
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
+        """A bearer token is the machine's second factor: the API asks for no TOTP code. A token
+        is created only by the `fupin token create` command on the server or on /account/tokens/
+        by a session that passed the second factor (roles.needs_second_factor); core.services.
+        token_user refuses it at once when revoked or when its account is disabled, locked,
+        expired or its password has expired."""
         user = core_services.token_user(token)
         if user is not None:
             request.user = user
