@@ -55,3 +55,42 @@ def test_person_form_shows_the_birth_date_and_audits_only_what_changed(world, lo
     assert sorted(e.detail["fields"]) == sorted(["name", "ethnicity", "education", "health", "disability_category",
                                                 "disability_grade", "labour", "migrant_months", "migrant_place",
                                                 "pension_insurance", "assistance"])
+
+
+def test_forms_api_and_import_share_one_validation(world, login, client):
+    import io
+
+    from openpyxl import Workbook
+
+    from fupin.core import services as core_services
+    from fupin.exchange import households as hx
+    bad = {"phone": ("12345", "联系电话应为7–12位数字，实际为“12345”"),
+           "bank_account": ("abc", "银行账号应为8–30位数字，实际为“abc”")}
+    c = login("county_officer")
+    h = world.h1
+    base = {"village": h.village_id, "standard": h.standard, "attribute": h.attribute, "main_cause": h.main_cause,
+            "electricity": "on"}
+    for field, (value, message) in bad.items():
+        r = c.post(f"/households/{h.pk}/edit/", base | {field: value})
+        assert r.status_code == 200 and message in r.content.decode(), field
+    user = world.users["county_officer"]
+    token = core_services.token_create(actor=user, user=user, name="t")
+    for field, (value, message) in bad.items():
+        r = client.patch(f"/api/v1/households/{h.pk}", {field: value}, content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert (r.status_code, message in r.json()["detail"]) == (400, True), (field, r.content)
+    headers = [col.header for col in hx.COLUMNS]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    head = h.persons.get(relation="head")
+    values = {"户编号": "H1", "村代码": h.village_id, "贫困户属性": "一般贫困户", "主要致贫原因": "因病", "户状态": "贫困户",
+              "姓名": head.name, "证件号码": head.id_number, "与户主关系": "户主", "劳动技能": "普通劳动力",
+              "联系电话": "12345", "银行账号": "abc"}
+    ws.append([values.get(x) for x in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = hx.run_import(user, buf.getvalue(), "x.xlsx")
+    assert [p.message for p in report.problems] == [m for _, m in bad.values()]
+    h.refresh_from_db()
+    assert (h.phone, h.bank_account) == ("", "6217000011112222333")

@@ -21,6 +21,7 @@ from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.registry.choices import (Assistance, Attribute, Cause, Education, EventKind, Health,
                                     HousingGrade, Labour, Relation, Schooling, Sex, Standard, Status)
+from fupin.registry import validators
 from fupin.registry.models import Household, MembershipEvent, Person
 
 from . import excel
@@ -37,6 +38,23 @@ def _id_number(value):
 _cause = excel.choice(Cause)
 
 
+def _registry_rule(rule, what: str):
+    """A cell checked by the registry's own validator (the same rule as the forms and the API)."""
+    from django.core.exceptions import ValidationError
+
+    as_text = excel.text(60)
+
+    def parse(value):
+        if isinstance(value, float) and value >= 2 ** 53:
+            raise CellError(f"{what}被存成了数字（{value:.5E}），精度已丢失；请把该列设为“文本”后重新录入")
+        s = as_text(value)
+        try:
+            return rule(s)
+        except ValidationError as exc:
+            raise CellError(exc.messages[0]) from None
+    return parse
+
+
 def _causes(value):
     if excel.is_blank(value):
         return []
@@ -47,7 +65,7 @@ def _causes(value):
 
 
 HOUSEHOLD_COLUMNS = [
-    Column("number", "户编号", excel.text(24), required=True, aliases=("户号", "户码")),
+    Column("number", "户编号", _registry_rule(validators.household_number, "户编号"), required=True, aliases=("户号", "户码")),
     Column("village", "村代码", excel.digits(12, 12, "村代码"), required=True,
            aliases=("行政区划代码", "村级代码"), note="12位统计用区划代码"),
     Column("standard", "识别标准", excel.choice(Standard)),
@@ -56,13 +74,13 @@ HOUSEHOLD_COLUMNS = [
     Column("other_causes", "其他致贫原因", _causes, note="最多两项，用“、”分隔"),
     Column("status", "户状态", excel.choice(Status), required=True, aliases=("状态",)),
     Column("status_since", "状态起始日期", excel.date),
-    Column("phone", "联系电话", excel.digits(7, 12, "联系电话"), aliases=("电话",)),
+    Column("phone", "联系电话", _registry_rule(validators.phone, "联系电话"), aliases=("电话",)),
     Column("address", "住址", excel.text(120)),
     Column("housing_area", "住房面积", excel.decimal(2, 2000), aliases=("住房面积（平方米）",)),
     Column("housing_grade", "住房安全等级", excel.choice(HousingGrade)),
     Column("relocated", "易地扶贫搬迁", excel.boolean),
     Column("bank_name", "开户银行", excel.text(60)),
-    Column("bank_account", "银行账号", excel.digits(8, 30, "银行账号"), aliases=("银行卡号",)),
+    Column("bank_account", "银行账号", _registry_rule(validators.bank_account, "银行账号"), aliases=("银行卡号",)),
 ]
 PERSON_COLUMNS = [
     Column("name", "姓名", excel.text(40), required=True),

@@ -6,12 +6,13 @@ from django.db.models import F, Q
 
 from fupin.core.models import Region, User
 
+from . import validators
 from .choices import (Assistance, Attribute, Cause, Education, EventKind, GuaranteeItem, Health,
                       HousingGrade, Labour, Relation, Schooling, Sex, Standard, Status)
 
 
 class Household(models.Model):
-    number = models.CharField("户编号", max_length=24, unique=True)
+    number = models.CharField("户编号", max_length=24, unique=True, validators=[validators.household_number])
     village = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="所属村",
                                 related_name="households")
     standard = models.CharField("识别标准", max_length=12, choices=Standard.choices,
@@ -22,7 +23,7 @@ class Household(models.Model):
     other_cause_2 = models.CharField("其他致贫原因二", max_length=12, choices=Cause.choices, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.APPLIED)
     status_since = models.DateField("状态起始日期", null=True, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validators.phone])
     address = models.CharField("住址", max_length=120, blank=True)
     housing_area = models.DecimalField("住房面积（㎡）", max_digits=8, decimal_places=2, null=True, blank=True)
     housing_structure = models.CharField("住房结构", max_length=20, blank=True)
@@ -34,7 +35,7 @@ class Household(models.Model):
     market_distance_km = models.DecimalField("距集市（公里）", max_digits=6, decimal_places=1,
                                              null=True, blank=True)
     bank_name = models.CharField("开户银行", max_length=60, blank=True)
-    bank_account = models.CharField("银行账号", max_length=32, blank=True)
+    bank_account = models.CharField("银行账号", max_length=32, blank=True, validators=[validators.bank_account])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
