@@ -407,3 +407,18 @@ def test_force_login_fixture_passes_the_real_page_even_thrice_in_one_step(world)
         c.force_login(user)
         assert c.get("/households/").status_code == 200
     assert AuditEvent.objects.filter(actor=user, summary="第二因素验证通过（验证码）").count() == 3
+
+
+def test_demo_command_prints_each_accounts_totp_secret(db, settings, capsys, monkeypatch):
+    from fupin.core import otp
+    from fupin.demo import generator
+
+    monkeypatch.setenv("FUPIN_DEMO", "1")
+    settings.DEMO = True
+    assert main(["demo", "--no-serve", "--persons", "60", "--households", "20"]) == 0
+    out = capsys.readouterr().out
+    for username, _, role, _ in generator.demo_users(generator.generate(60, households=20)):
+        secret = otp.secret(TOTPDevice.objects.get(user__username=username))
+        line = next(line for line in out.splitlines() if line.startswith(f"  {username} "))
+        assert line.endswith(f"TOTP {secret}")
+        assert (f"{role:<18}*" in line) == needs_second_factor(role)
