@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from ninja import NinjaAPI, Schema, Status
-from ninja.errors import ValidationError as NinjaValidationError
+from ninja import Schema, Status
 from ninja.security import HttpBearer
 
 from fupin.core import access, idcard, services as core_services
@@ -19,6 +18,8 @@ from fupin.core.roles import Cap
 from fupin.registry import selectors, services
 from fupin.registry.choices import EventKind
 from fupin.registry.models import Household, MembershipEvent, Person
+
+from .errors import FupinAPI, install_error_handlers
 
 
 class TokenAuth(HttpBearer):
@@ -34,8 +35,10 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(title="fupin API", version="1", urls_namespace="api-v1", auth=TokenAuth(),
-               description="扶贫信息系统接口。所有读写都按令牌所属用户的区划与角色限定范围。")
+api = FupinAPI(title="fupin API", version="1", urls_namespace="api-v1", auth=TokenAuth(),
+               description="扶贫信息系统接口。所有读写都按令牌所属用户的区划与角色限定范围。"
+                           "出错时返回 {detail, errors}（中文），各接口的 400/401/403/404/422 均在文档中声明。")
+install_error_handlers(api)   # 422 in Chinese naming each field; 401, bad JSON, too-large numbers
 
 
 @api.exception_handler(FupinError)
@@ -44,14 +47,6 @@ def _fupin_error(request, exc: FupinError):
     if isinstance(exc, InvalidInput):
         body["errors"] = exc.errors
     return api.create_response(request, body, status=exc.status)
-
-
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request, exc):
-    errors = {".".join(str(x) for x in e.get("loc", []) if x not in ("body", "payload", "query")):
-              e.get("msg", "") for e in exc.errors}
-    return api.create_response(request, {"detail": "请求数据格式不正确：" + "；".join(
-        f"{k}（{v}）" for k, v in errors.items()), "errors": errors}, status=422)
 
 
 class RegionOut(Schema):
