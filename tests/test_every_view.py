@@ -62,3 +62,19 @@ def test_a_role_without_registry_rights_sees_no_registry_data(route, client, wor
     assert r.status_code in (302, 400, 403, 404, 405), (route, r.status_code)
     if r.status_code == 302:
         assert not r["Location"].startswith(("/households", "/regions")), (route, r["Location"])
+
+
+@pytest.mark.parametrize("role", ["county_admin", "county_officer", "township_officer", "village_cadre", "pairing_helper",
+                                  "school_aid", "hospital_window", "health_officer", "civil_affairs", "inspector",
+                                  "auditor", "medical_affairs", "support_staff"])
+def test_every_role_lands_on_a_page_it_may_open_without_a_false_refusal(role, client, world):
+    from fupin.core.models import AuditEvent, AuditResult
+    client.force_login(world.users[role])
+    r = client.get("/", follow=True)
+    # the crafted world registers no helper and no seconded doctor: their pages say so plainly
+    unregistered = {"pairing_helper": "您的账户没有对应的帮扶责任人", "support_staff": "您还没有派驻安排"}
+    if role in unregistered:
+        assert (r.status_code, unregistered[role] in r.content.decode()) == (404, True), role
+    else:
+        assert r.status_code == 200, (role, r.redirect_chain)
+    assert not AuditEvent.objects.filter(actor=world.users[role], result=AuditResult.DENIED).exists(), role

@@ -52,11 +52,15 @@ def logout_view(request):
     return redirect("/login/")
 
 
+# Where each role lands after signing in: its own work, never a page it may not open.
+LANDING = {"auditor": "/audit/", "medical_affairs": "/support/", "support_staff": "/support/",
+           "pairing_helper": "/assistance/", "hospital_window": "/health/window/", "health_officer": "/health/",
+           "school_aid": "/education/"}
+
+
 @fupin_view
 def home(request):
-    if request.user.role == "auditor":
-        return redirect("/audit/")
-    return redirect(f"/regions/{request.user.region_id}/")
+    return redirect(LANDING.get(request.user.role) or f"/regions/{request.user.region_id}/")
 
 
 @fupin_view
