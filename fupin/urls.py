@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", account.token_revoke),
     path("account/users/", account.users),
     path("account/users/<int:pk>/unlock/", account.user_unlock),
+    path("account/users/<int:pk>/otp-reset/", account.user_otp_reset),
     path("audit/", core.audit_log),
     path("i18n/", include("django.conf.urls.i18n")),
     path("regions/<str:code>/", registry.region_page),

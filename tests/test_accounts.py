@@ -422,3 +422,43 @@ def test_demo_command_prints_each_accounts_totp_secret(db, settings, capsys, mon
         line = next(line for line in out.splitlines() if line.startswith(f"  {username} "))
         assert line.endswith(f"TOTP {secret}")
         assert (f"{role:<18}*" in line) == needs_second_factor(role)
+
+
+def test_an_administrator_resets_a_lost_authenticator_and_earlier_sessions_stop_counting(world, login):
+    from .conftest import SecondFactorClient
+
+    cadre = world.users["village_cadre"]
+    theirs = SecondFactorClient()
+    theirs.force_login(cadre)
+    assert theirs.get("/households/").status_code == 200
+    refused = login("county_officer")
+    assert refused.post(f"/account/users/{cadre.pk}/otp-reset/").status_code == 403
+    assert TOTPDevice.objects.filter(user=cadre).count() == 1
+    admin = SecondFactorClient()
+    admin.force_login(world.users["county_admin"])
+    assert f'action="/account/users/{cadre.pk}/otp-reset/"' in admin.get("/account/users/").content.decode()
+    assert admin.post(f"/account/users/{cadre.pk}/otp-reset/")["Location"] == "/account/users/"
+    assert TOTPDevice.objects.filter(user=cadre).count() == 0
+    assert theirs.get("/households/")["Location"] == "/account/otp/setup/?next=/households/"
+    assert AuditEvent.objects.filter(summary="重置账户 village_cadre 的第二因素（验证器与恢复码）").count() == 1
+    r = admin.post(f"/account/users/{cadre.pk}/otp-reset/")
+    assert r.status_code == 400 and "账户 village_cadre 还没有设置验证器，无需重置" in r.content.decode()
+
+
+def test_cli_resets_the_second_factor(world, capsys):
+    totp_device(world.users["hospital_window"])
+    assert main(["user", "otp-reset", "hospital_window", "--user", "inspector"]) == 2
+    assert "您的角色没有“管理用户”权限" in capsys.readouterr().err
+    assert main(["user", "otp-reset", "hospital_window", "--user", "county_admin"]) == 0
+    assert capsys.readouterr().out == "已重置账户 hospital_window 的第二因素，下次登录时重新设置验证器\n"
+    assert TOTPDevice.objects.filter(user=world.users["hospital_window"]).count() == 0
+
+
+def test_an_administrator_cannot_create_a_token_for_someone_else(world, login):
+    c = login("county_admin")
+    officer = world.users["township_officer"]
+    assert "创建令牌" not in c.get(f"/account/tokens/?user={officer.pk}").content.decode()
+    r = c.post(f"/account/tokens/?user={officer.pk}", {"name": "冒用"})
+    assert r.status_code == 403
+    assert "接口令牌只能由账户本人创建" in r.content.decode()
+    assert ApiToken.objects.count() == 0

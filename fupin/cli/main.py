@@ -232,6 +232,26 @@ def cmd_user_unlock(args) -> int:
     return 0
 
 
+def cmd_user_otp_reset(args) -> int:
+    _django()
+    from fupin.core import otp
+    from fupin.core.errors import FupinError
+    from fupin.core.models import User
+
+    actor = _actor(args.user)
+    target = User.objects.filter(username=args.username).first()
+    if target is None:
+        print(f"账户“{args.username}”不存在", file=sys.stderr)
+        return 2
+    try:
+        otp.reset(actor=actor, user=target)
+    except FupinError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"已重置账户 {target.username} 的第二因素，下次登录时重新设置验证器")
+    return 0
+
+
 def cmd_packs(args) -> int:
     import datetime as dt
 
@@ -367,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     uu.add_argument("username")
     uu.add_argument("--user", help="以哪个管理员账户的身份操作")
     uu.set_defaults(func=cmd_user_unlock)
+    ur = user.add_parser("otp-reset", help="重置账户的第二因素（手机丢失且恢复码用完时；须管理员账户 --user）")
+    ur.add_argument("username")
+    ur.add_argument("--user", help="以哪个管理员账户的身份操作")
+    ur.set_defaults(func=cmd_user_otp_reset)
 
     tok = sub.add_parser("token", help="接口令牌").add_subparsers(dest="sub", required=True)
     tc = tok.add_parser("create", help="为账户创建接口令牌（只显示一次）")

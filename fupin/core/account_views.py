@@ -3,6 +3,7 @@ API tokens (list, create, revoke) and, for administrators, the accounts of their
 from __future__ import annotations
 
 import functools
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -43,7 +44,7 @@ def otp_verify(request):
     if not otp.required(request.user) or otp.is_verified(request):
         return redirect(safe_next(request))
     if otp.totp_device(request.user) is None:
-        return redirect("/account/otp/setup/")
+        return redirect("/account/otp/setup/" + (f"?next={quote(safe_next(request, ''))}" if safe_next(request, "") else ""))
     error = None
     if request.method == "POST":
         try:
@@ -123,9 +124,21 @@ def token_revoke(request, pk: int):
 @require_http_methods(["GET"])
 def users(request):
     now = timezone.now()
-    rows = [(u, u.locked_until is not None and u.locked_until > now, u.account_problem(now))
-            for u in services.users_for(request.user)]
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    accounts = list(services.users_for(request.user))
+    with_device = set(TOTPDevice.objects.filter(user__in=accounts, confirmed=True).values_list("user_id", flat=True))
+    rows = [(u, u.locked_until is not None and u.locked_until > now, u.account_problem(now), u.pk in with_device)
+            for u in accounts]
     return render(request, "core/users.html", {"rows": rows})
+
+
+@_page
+@require_POST
+def user_otp_reset(request, pk: int):
+    target = services.access_account(request.user, pk)
+    otp.reset(actor=request.user, user=target)
+    return redirect("/account/users/")
 
 
 @_page

@@ -69,6 +69,9 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField("账户有效期至", null=True, blank=True)  # empty: no end date
+    # Raised when an administrator resets the second factor: every session's earlier
+    # verification (core.otp.is_verified compares it) stops counting at once.
+    otp_epoch = models.PositiveIntegerField(default=0)
 
     def account_problem(self, now=None) -> str | None:
         """Why this account may not act right now (disabled, locked, expired), or None.

@@ -23,9 +23,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
-from .errors import FupinError
+from .errors import FupinError, NotFound
 from .models import AuditAction, AuditResult, User
-from .roles import needs_second_factor
+from .roles import Cap, needs_second_factor
 
 TOTP_NAME = "验证器"
 RECOVERY_NAME = "恢复码"
@@ -45,12 +45,13 @@ def is_verified(request) -> bool:
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
     return bool(session is not None and user is not None and user.is_authenticated
-                and session.get(DEVICE_ID_SESSION_KEY) and session.get(VERIFIED_USER_KEY) == user.pk)
+                and session.get(DEVICE_ID_SESSION_KEY)
+                and session.get(VERIFIED_USER_KEY) == [user.pk, user.otp_epoch])
 
 
 def _passed(request, device) -> None:
     otp_login(request, device)
-    request.session[VERIFIED_USER_KEY] = request.user.pk
+    request.session[VERIFIED_USER_KEY] = [request.user.pk, request.user.otp_epoch]
 
 
 def totp_device(user: User, *, confirmed: bool = True) -> TOTPDevice | None:
@@ -154,6 +155,26 @@ def verify(request, code: str):
     audit.record(user, AuditAction.LOGIN, object_type="user", object_id=user.pk, ip=_ip(request),
                  summary=f"第二因素验证通过（{kind}）" + (f"，剩余恢复码 {left} 个" if kind == "恢复码" else ""))
     return device
+
+
+def reset(*, actor: User, user: User) -> None:
+    """An administrator removes a user's authenticator and recovery codes (a lost phone); the
+    user sets up a new one at the next sign-in, and sessions verified before stop counting."""
+    from django.db.models import F
+
+    from . import access
+
+    access.require(actor, Cap.MANAGE_USERS, what="重置第二因素")  # before the transaction: the refusal's row stays
+    if user.region_id is None or not access.in_scope(actor, user.region_id):
+        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    with transaction.atomic():
+        if not (TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()):
+            raise FupinError(f"账户 {user.username} 还没有设置验证器，无需重置")
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        User.objects.filter(pk=user.pk).update(otp_epoch=F("otp_epoch") + 1)
+        audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk,
+                     summary=f"重置账户 {user.username} 的第二因素（验证器与恢复码）")
 
 
 def demo_secret(user: User) -> str:
