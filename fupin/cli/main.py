@@ -423,8 +423,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every command ends with a Chinese message and a non-zero exit, never a traceback, when the
+    installation itself is not ready (no secret key, no database, a bad setting)."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - only the installation errors below are answered here
+        message = _setup_problem(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
+
+
+def _setup_problem(exc: Exception) -> str | None:
+    from fupin.core.errors import FupinError
+
+    if isinstance(exc, FupinError):
+        return exc.message
+    if isinstance(exc, RuntimeError) and "FUPIN_" in str(exc):
+        return f"{exc}（例如：export FUPIN_SECRET_KEY=<随机长字符串>）"
+    name = type(exc).__name__
+    if name == "ImproperlyConfigured":
+        return f"配置有误：{exc}；请检查 FUPIN_* 环境变量"
+    if name == "OperationalError":
+        return f"无法使用数据库：{exc}；请检查 FUPIN_DATABASE_URL，或先运行 fupin migrate"
+    return None
 
 
 if __name__ == "__main__":
