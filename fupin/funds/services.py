@@ -65,6 +65,12 @@ def topup_fund_account(*, region_code: str, fund: str, name: str) -> Account:
                        source=FundingSource.SOCIAL, programme=f"health_topup.{fund}", region_id=county)
 
 
+def topup_fund_balance(*, region_code: str, fund: str) -> int:
+    """A county's top-up fund balance without creating its account (a preview writes nothing)."""
+    account = Account.objects.filter(code=f"topup:{county_of(region_code)}:{fund}").first()
+    return 0 if account is None else balance(account)
+
+
 def fixed_subsidy_account(*, region_code: str, kind: str, name: str) -> Account:
     """The budget line of one fixed health subsidy in the person's county."""
     county = county_of(region_code)

@@ -114,10 +114,13 @@ def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool
     require_certificate_for(person, bill["visit_type"], when)
     chain = packs().for_region(hospital.region_id)
     funds_ = rules.funds_of(chain, when)
-    accounts = {c: fund_account(hospital.region_id, c, when) for c in funds_}
     if lock_funds:
+        accounts = {c: fund_account(hospital.region_id, c, when) for c in funds_}
         accounts = {c: Account.objects.select_for_update().get(pk=a.pk) for c, a in accounts.items()}
-    balances = {c: funds.balance(a) for c, a in accounts.items()}
+        balances = {c: funds.balance(a) for c, a in accounts.items()}
+    else:  # a preview reads the balances and creates nothing
+        accounts = {}
+        balances = {c: funds.topup_fund_balance(region_code=hospital.region_id, fund=c) for c in funds_}
     claim = build_claim(person, hospital, bill, _ytd(person, when.year), balances, funds_)
     return claim, rules.settle(chain, claim), accounts
 

@@ -74,6 +74,7 @@ def window(request):
 @require_POST
 @fupin_view
 def preview(request):
+    access.require(request.user, Cap.SETTLE, what="试算医疗费用")  # the capability first: a refusal is audited
     try:
         hospital, person = _context(request)
         result = services.preview(user=request.user, hospital=hospital, person=person, bill=_bill(request.POST))
@@ -88,6 +89,7 @@ def preview(request):
 @require_POST
 @fupin_view
 def settle(request):
+    access.require(request.user, Cap.SETTLE, what="医疗费用结算")
     try:
         hospital, person = _context(request)
         claim = services.settle(user=request.user, hospital=hospital, person=person,
