@@ -127,7 +127,7 @@ def verify(request, code: str):
     user = request.user
     code = _clean(code)
     with transaction.atomic():
-        if code.isdigit():
+        if code.isdigit() and len(code) == 6:   # authenticator codes: 6 digits; recovery codes: 8 characters
             device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id").first()
             kind = "验证码"
         else:
