@@ -142,3 +142,76 @@ def test_server_error_page_is_chinese(client, world, settings):
     assert "系统内部出错" in r.content.decode()
     r = server_error(RequestFactory().get("/api/v1/households"))
     assert r.status_code == 500 and "系统内部出错" in r.content.decode()
+
+
+# ---- the REST API ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def officer_api(client, world):
+    from fupin.core import services as core_services
+
+    user = world.users["county_officer"]
+    token = core_services.token_create(actor=user, user=user, name="t")
+    client.raise_request_exception = False
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    class Api:
+        def get(self, url):
+            return client.get(url, **auth)
+
+        def post(self, url, body, content_type="application/json"):
+            return client.post(url, body, content_type=content_type, **auth)
+
+        def patch(self, url, body):
+            return client.patch(url, body, content_type="application/json", **auth)
+    return Api()
+
+
+def _chinese_json(r, status):
+    assert r.status_code == status, (r.status_code, r.content[:300])
+    assert r.headers["Content-Type"].startswith("application/json")
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and HAN.search(detail), detail
+    return r.json()
+
+
+def test_api_validation_errors_are_chinese_and_name_the_field(officer_api, world):
+    body = _chinese_json(officer_api.get("/api/v1/households?page=abc"), 422)
+    assert body["errors"] == {"page": "应为整数"}
+    body = _chinese_json(officer_api.post("/api/v1/visits", {"household_id": "x", "date": "2024-13-01",
+                                                             "minutes": 1.5, "done": "走访"}), 422)
+    assert body["errors"] == {"household_id": "应为整数", "date": "应为日期，如 2024-09-01",
+                              "minutes": "应为整数，不能有小数", "client_token": "必须填写"}
+    assert body["detail"].startswith("请求数据格式不正确：household_id：应为整数")
+
+
+def test_api_bad_json_huge_numbers_and_no_token_answer_in_chinese(officer_api, client, world):
+    _chinese_json(officer_api.post("/api/v1/visits", "{not json"), 400)
+    _chinese_json(officer_api.get("/api/v1/households/" + HUGE), 404)
+    _chinese_json(officer_api.get("/api/v1/persons/" + HUGE), 404)
+    assert officer_api.get("/api/v1/households?page=" + HUGE).status_code in (200, 400)   # the last page
+    _chinese_json(officer_api.post(f"/api/v1/persons/{HUGE}/events", {"kind": "death", "date": "2024-01-01"}), 404)
+    r = officer_api.post("/api/v1/visits", {"household_id": int(HUGE), "date": "2024-01-01", "minutes": 10,
+                                            "done": "走访", "client_token": "a"})
+    assert r.status_code in (400, 404)
+    _chinese_json(r, r.status_code)
+    r = officer_api.post("/api/v1/visits", {"household_id": world.h1.pk, "date": "2024-01-01",
+                                            "minutes": int(HUGE), "done": "走访", "client_token": "b"})
+    assert r.status_code in (400, 404, 422)   # 404: a county officer is no household's helper
+    _chinese_json(r, r.status_code)
+    client.raise_request_exception = False
+    _chinese_json(client.get("/api/v1/households"), 401)
+    _chinese_json(client.get("/api/v1/households", HTTP_AUTHORIZATION="Bearer nope"), 401)
+
+
+@pytest.mark.parametrize("money", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-1", "1.234", HUGE, "", "abc"])
+def test_api_money_values_that_are_not_amounts(officer_api, world, money):
+    r = officer_api.post("/api/v1/measures", {"household_id": world.h1.pk, "kind": "industry", "money": money,
+                                              "date": "2024-01-01", "description": "养殖"})
+    assert r.status_code == 400, (money, r.status_code, r.content[:200])
+    _chinese_json(r, r.status_code)
+    r = officer_api.post("/api/v1/settlements/preview", {
+        "hospital": "H", "id_number": "x", "visit_type": "inpatient", "discharge_date": "2024-01-01",
+        "in_county": True, "total": money, "in_policy": money, "waivable": money})
+    assert r.status_code in (400, 403, 404, 422), (money, r.status_code, r.content[:200])
+    _chinese_json(r, r.status_code)

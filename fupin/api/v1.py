@@ -21,6 +21,8 @@ from fupin.registry.models import Household, MembershipEvent, Person
 
 from .errors import FupinAPI, install_error_handlers
 
+from .errors import FupinAPI, install_error_handlers
+
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
@@ -511,16 +513,14 @@ def visit_create(request, payload: VisitIn):
 
 @api.post("/measures", response={201: dict}, tags=["结对帮扶"], summary="记录帮扶措施")
 def measure_create(request, payload: MeasureIn):
-    from decimal import InvalidOperation
-
     from fupin.assistance import services as assist
-    from fupin.core.money import yuan_to_fen
+    from fupin.policy.money import MoneyError, parse_yuan
 
     h = access.access_household(request.auth, payload.household_id)
-    try:
-        money = yuan_to_fen(payload.money)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput({"money": f"“{payload.money}”不是金额"}) from None
+    try:   # the one money parser: no NaN, Infinity, exponent ("1e999999"), third decimal or sign
+        money = parse_yuan(payload.money, "money")
+    except MoneyError as exc:
+        raise InvalidInput({"money": exc.problem}) from None
     m = assist.measure_record(actor=request.auth, household=h, kind=payload.kind, money=money, date=payload.date,
                               description=payload.description)
     return Status(201, {"id": m.pk})

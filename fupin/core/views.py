@@ -148,18 +148,84 @@ def form_date(data, key: str, label: str, default=None):
 
 
 def form_yuan(data, key: str, label: str) -> int:
-    """An amount in yuan as typed (“3000”, “3000.50”) → integer fen."""
-    from decimal import Decimal, InvalidOperation
+    """An amount in yuan as typed (“3000”, “3000.50”) → integer fen, through the one money parser
+    (no NaN, Infinity, exponent, third decimal or sign; at most the limit in policies/limits.yaml)."""
+    from fupin.policy.money import MoneyError, parse_yuan
 
-    raw = (data.get(key) or "0").strip().replace(",", "")
     try:
-        d = Decimal(raw)
-        ok = d.is_finite() and d >= 0 and d == d.quantize(Decimal("0.01")) and d * 100 <= INT_MAX
-    except InvalidOperation:   # not a number, or too many digits to quantize ("1e999999")
-        ok = False
-    if not ok:
-        raise InvalidInput({label: f"“{raw[:40]}”应为不小于0、最多两位小数的金额"})
-    return int(d * 100)
+        return parse_yuan((data.get(key) or "0").strip(), label)
+    except MoneyError as exc:
+        raise InvalidInput({label: exc.problem}) from None
+
+
+# ---- static files and error pages -----------------------------------------------------------------
+
+def static_file(request, path: str):
+    """The app serves its own static files: fupin's and those installed apps ship (ninja's Swagger
+    UI), found the way `collectstatic` finds them, so the API docs need no CDN."""
+    import os
+
+    from django.contrib.staticfiles import finders
+    from django.http import Http404
+    from django.views.static import serve
+
+    found = finders.find(path) if path and not path.endswith("/") else None
+    if not found or not os.path.isfile(found):
+        raise Http404("找不到该文件")
+    return serve(request, os.path.basename(found), document_root=os.path.dirname(found))
+
+
+_ERROR_MESSAGES = {
+    400: "请求中有格式不正确的内容（如编号、日期或数字）。请检查网址或重新填写后再试。",
+    403: "您没有权限进行此操作。如需办理，请联系上级管理员。",
+    404: "找不到该页面或记录：请检查网址中的编号是否正确，或从首页重新进入。",
+    500: "系统内部出错，操作未完成。请稍后重试；如仍出错，请把出错时间告诉系统管理员。",
+}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _error_response(request, status: int, exception=None):
+    """A Chinese error page (or JSON under /api/). A message from our own code (Chinese) is shown
+    as is; Django's English internals ("No Household matches…") never reach the user."""
+    from django.http import HttpResponse, JsonResponse
+
+    message = _ERROR_MESSAGES[status]
+    if exception is not None and status != 500:
+        text = exception.message if isinstance(exception, FupinError) else (
+            str(exception.args[0]) if getattr(exception, "args", None) else "")
+        if _has_chinese(text):
+            message = text
+        elif type(exception).__name__ == "RequestDataTooBig":
+            from django.conf import settings
+
+            message = (f"上传的内容超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)} MB 上限，"
+                       "请拆分文件后分批上传。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    try:
+        return render(request, "core/error.html", {"message": message}, status=status)
+    except Exception:  # the error page itself must not fail (a broken database, a template error)
+        return HttpResponse(f"<!doctype html><meta charset=utf-8><title>出错了</title><p>{message}</p>",
+                            status=status)
+
+
+def bad_request(request, exception=None):
+    return _error_response(request, 400, exception)
+
+
+def permission_denied(request, exception=None):
+    return _error_response(request, 403, exception)
+
+
+def page_not_found(request, exception=None):
+    return _error_response(request, 404, exception)
+
+
+def server_error(request):
+    return _error_response(request, 500)
 
 
 # ---- static files and error pages -----------------------------------------------------------------
