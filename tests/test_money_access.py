@@ -261,3 +261,130 @@ def test_settlement_api_for_the_window_only(world, client, tmp_path):
                         HTTP_AUTHORIZATION=f"Bearer {token}")
         assert (r.status_code, denied()) == (403, n + 1)
     assert Claim.objects.get(pk=claim.pk).status == "settled"
+
+
+# ---- reversals in random orders (hypothesis) ---------------------------------------------------
+
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fupin.core.errors import FupinError  # noqa: E402
+from fupin.policy.rules import health as rules  # noqa: E402
+from fupin.registry.models import Person  # noqa: E402
+
+from .conftest import pid  # noqa: E402
+from .test_health import build_shili, second_window as shili_second_window  # noqa: E402
+
+bills = st.builds(
+    lambda total, policy_pct, waive_pct, day: {
+        "discharge_date": dt.date(2024, 1, 1) + dt.timedelta(days=day), "visit_type": "inpatient", "in_county": True,
+        "referred": False, "total": total, "in_policy": total * policy_pct // 100,
+        "waivable": total * policy_pct // 100 * waive_pct // 100},
+    total=st.integers(1, 40_000_000), policy_pct=st.integers(0, 100), waive_pct=st.integers(0, 5),
+    day=st.integers(0, 364))
+operations = st.lists(st.one_of(st.tuples(st.just("settle"), bills), st.tuples(st.just("reverse_latest")),
+                                st.tuples(st.just("reverse_earlier"), st.integers(0, 20)),
+                                st.tuples(st.just("resettle"))), min_size=1, max_size=10)
+
+
+def _balances() -> dict:
+    from django.db.models import Sum
+    return {a: s for a, s in Entry.objects.values_list("account_id").annotate(s=Sum("amount")) if s}
+
+
+def _ledger_of(claims) -> dict:
+    out = {}
+    for c in claims:
+        for account, amount in Entry.objects.filter(transaction=c.transaction).values_list("account_id", "amount"):
+            out[account] = out.get(account, 0) + amount
+    return out
+
+
+def _plus(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return {k: v for k, v in out.items() if v}
+
+
+@pytest.fixture
+def shili_world(db):
+    return build_shili()
+
+
+_seq = iter(range(100, 10**6))
+
+
+@hsettings(max_examples=40, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=operations)
+def test_reversals_in_any_allowed_order_return_accumulators_and_ledger_exactly(shili_world, ops):
+    """Settle, reverse (latest first; an earlier claim is refused and nothing changes) and settle
+    again in random orders. After every step the accumulators are the sum of the live claims'
+    stored changes, the ledger is where the live claims put it, and every live claim equals a
+    fresh sequential computation; at the end, reversing the rest returns everything exactly."""
+    hospital, _, window, _ = shili_world
+    second = shili_second_window()
+    n = next(_seq)
+    person = Person(household=Person.objects.get(name="病人甲").household, name=f"病人{n}",
+                    id_number=pid("1961-01-01", n), birth_date=dt.date(1961, 1, 1), sex="M", relation="other",
+                    labour="lost", assistance="dibao")
+    person.save()
+    start = _balances()
+    live, undone, number = [], [], iter(range(1000))
+    chain = health.packs().for_region(hospital.region_id)
+    fund_codes = rules.funds_of(chain, dt.date(2024, 1, 1))
+    funds_start = {c: funds.topup_fund_balance(region_code=hospital.region_id, fund=c) for c in fund_codes}
+
+    def acc():
+        return {k: v for k, v in Accumulator.objects.filter(person=person, year=2024).values_list("key", "amount") if v}
+
+    def check():
+        expected_acc = {}
+        for c in live:
+            expected_acc = _plus(expected_acc, c.accumulator_changes)
+        assert acc() == expected_acc
+        assert _balances() == _plus(start, _ledger_of(live))
+        ytd, spent = {}, {c: 0 for c in fund_codes}
+        for c in live:  # each live claim is what settling the live claims in order gives
+            bill = {"discharge_date": c.discharge_date, "visit_type": c.visit_type, "in_county": c.in_county,
+                    "referred": c.referred, "total": c.total, "in_policy": c.in_policy, "waivable": c.waivable}
+            claim = health.build_claim(person, hospital, bill, ytd, {k: funds_start[k] - spent[k] for k in fund_codes},
+                                       fund_codes)
+            result = rules.settle(chain, claim)
+            assert result["_fen"] == c.breakdown
+            ytd = _plus(ytd, result["_changes"])
+            for k in fund_codes:
+                spent[k] += result["_fen"][f"health.topup.{k}"]
+
+    for op in ops:
+        if op[0] == "settle":
+            claim = health.settle(user=window, hospital=hospital, person=person, number=f"P{n}-{next(number)}",
+                                  bill=op[1])
+            live.append(claim)
+        elif op[0] == "reverse_latest" and live:
+            claim = live.pop()
+            health.reverse(user=second, claim_id=claim.pk, reason="更正")
+            undone.append((claim, [c.pk for c in live]))
+        elif op[0] == "reverse_earlier" and len(live) >= 2:
+            target = live[op[1] % (len(live) - 1)]
+            before = (acc(), _balances(), Claim.objects.get(pk=target.pk).status)
+            with pytest.raises(FupinError) as exc:
+                health.reverse(user=second, claim_id=target.pk, reason="更正")
+            next_one = live[live.index(target) + 1]
+            assert "后结先退" in exc.value.message and f"流水号 {next_one.number}（" in exc.value.message
+            assert (acc(), _balances(), Claim.objects.get(pk=target.pk).status) == before
+        elif op[0] == "resettle" and undone:
+            old, stack = undone.pop()
+            bill = {"discharge_date": old.discharge_date, "visit_type": old.visit_type, "in_county": old.in_county,
+                    "referred": old.referred, "total": old.total, "in_policy": old.in_policy, "waivable": old.waivable}
+            again = health.settle(user=window, hospital=hospital, person=person, number=old.number, bill=bill)
+            if stack == [c.pk for c in live]:  # the same claims below it: the same answer
+                assert (again.breakdown, again.accumulator_changes) == (old.breakdown, old.accumulator_changes)
+            live.append(again)
+        check()
+    while live:
+        health.reverse(user=second, claim_id=live.pop().pk, reason="全部冲销")
+    assert acc() == {}
+    assert _balances() == start
