@@ -471,7 +471,8 @@ def _check_refs(body: bytes, sheet: str) -> None:
 def _check_bounds(sheet: str, max_row: int, max_col: int) -> None:
     if max_row > settings.IMPORT_MAX_ROWS or max_col > settings.IMPORT_MAX_COLS:
         raise FileRejected(
-            f"工作表“{sheet}”的内容延伸到第 {max_row} 行、第 {max_col} 列（{get_column_letter(min(max_col, 16384))} 列），"
+            f"工作表“{sheet}”的内容延伸到第 {max_row} 行、第 {max_col} 列"
+            f"{f'（{get_column_letter(max_col)} 列）' if max_col <= 16384 else ''}，"
             f"超过导入上限（每个工作表最多 {settings.IMPORT_MAX_ROWS} 行、{settings.IMPORT_MAX_COLS} 列）；"
             "请删除表格下方和右侧多余的内容（整行、整列删除），数据多时按乡镇或村拆分成几个文件分批导入")
     if max_row * max_col > settings.IMPORT_MAX_CELLS:
