@@ -7,6 +7,11 @@ from fupin.core.models import AuditEvent
 
 from .conftest import PASSWORD
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # collected without playwright: the browser tests are skipped anyway
+    expect = None
+
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -52,8 +57,17 @@ def phone(browser):
                               locale="zh-CN")
     page = ctx.new_page()
     page.set_default_timeout(10000)
+    blocked = _watch_csp(page)
     yield page
     ctx.close()
+    assert blocked == []   # every script and style ran under the Content-Security-Policy
+
+
+def _watch_csp(page) -> list[str]:
+    """The console messages in which Chromium reports something the CSP blocked."""
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    return blocked
 
 
 def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_server, world, phone):
@@ -64,7 +78,8 @@ def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_s
 
     phone.goto(f"{live_server.url}/households/")
     phone.fill("input[name=q]", head.id_number[-4:])   # live search as the cadre types
-    phone.wait_for_function("document.getElementById('total').textContent === '1'")
+    # (expect() waits without eval: wait_for_function's polling would be blocked by the CSP)
+    expect(phone.locator("#total")).to_have_text("1")
     # on a phone, result rows are cards: labels shown beside values, no table header
     assert phone.locator("table.cards thead").is_hidden()
     assert phone.evaluate("getComputedStyle(document.querySelector('table.cards tr')).display") == "block"
@@ -74,7 +89,7 @@ def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_s
     row = phone.locator("#members tbody tr").first
     assert row.locator(".masked").inner_text() == masked
     row.locator("button.reveal").click()
-    phone.wait_for_function(f"document.querySelector('#members .masked').textContent === '{head.id_number}'")
+    expect(phone.locator("#members .masked").first).to_have_text(head.id_number)
     assert AuditEvent.objects.filter(action="reveal", actor=world.users["village_cadre"]).count() == 1
     # nothing overflows the phone's width
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -99,8 +114,7 @@ def test_hospital_window_settles_a_claim(live_server, phone, browser):
     page.fill("input[name=in_policy]", "90000.00")
     page.fill("input[name=waivable]", "200.00")
     # the breakdown appears as the officer types
-    page.wait_for_function("document.querySelector(\"#breakdown tr[data-rule='health.patient'] .amount\")"
-                           " && document.querySelector(\"#breakdown tr[data-rule='health.patient'] .amount\").textContent === '9980.00'")
+    expect(page.locator("#breakdown tr[data-rule='health.patient'] .amount")).to_have_text("9980.00")
     assert page.inner_text("#breakdown tr[data-rule='health.topup.wsfp'] .amount") == "1359.87"
     page.click("text=确认结算")
     page.wait_for_selector("#patient")
