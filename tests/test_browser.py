@@ -198,3 +198,18 @@ def test_helper_records_a_visit_with_a_photo_on_a_phone(live_server, world, phon
     v = Visit.objects.get()
     assert (v.done, v.photos.count(), v.household_id) == ("入户核实收入，讲解医保政策", 1, world.h1.pk)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_api_docs_render_from_the_apps_own_swagger_copy_under_the_csp(live_server, browser, db):
+    """/api/v1/docs: Swagger UI from /static/ninja/ (no CDN), rendering the operations, nothing blocked."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    blocked, hosts = _watch_csp(page), set()
+    page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    assert "/api/v1/households" in page.inner_text(".swagger-ui")
+    assert hosts == {live_server.url.split("/")[2]}   # every request went to the app itself
+    ctx.close()
+    assert blocked == []
