@@ -215,3 +215,17 @@ def test_api_money_values_that_are_not_amounts(officer_api, world, money):
         "in_county": True, "total": money, "in_policy": money, "waivable": money})
     assert r.status_code in (400, 403, 404, 422), (money, r.status_code, r.content[:200])
     _chinese_json(r, r.status_code)
+
+
+def test_next_after_a_workflow_action_never_leaves_the_site(client, world):
+    from fupin.workflows.models import Instance
+
+    inst = Instance.objects.create(household=world.h1, kind="exit", definition={"steps": []}, pack="t",
+                                   started_by=world.users["village_cadre"])
+    c = signed_in(client, world, "county_officer")
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        r = c.post(f"/workflows/{inst.pk}/act/", {"decision": "nonsense", "next": evil})
+        assert r.status_code == 302
+        assert r.headers["Location"] == f"/households/{world.h1.pk}/", evil
+    r = c.post(f"/workflows/{inst.pk}/act/", {"decision": "nonsense", "next": "/workflows/todo/"})
+    assert r.headers["Location"] == "/workflows/todo/"

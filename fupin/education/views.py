@@ -111,7 +111,9 @@ def dropout_visit(request, person_pk):
                                   visitor=request.POST.get("visitor", ""), finding=request.POST.get("finding", ""),
                                   returned=bool(request.POST.get("returned")))
     messages.success(request, "走访已记录")
-    return redirect(request.POST.get("next") or "/education/dropout/")
+    from fupin.core.account_views import safe_next
+
+    return redirect(safe_next(request, "/education/dropout/"))   # never off-site
 
 
 @fupin_view

@@ -55,7 +55,9 @@ def act(request, pk):
         messages.success(request, "已办理")
     except FupinError as exc:
         messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or f"/households/{inst.household_id}/")
+    from fupin.core.account_views import safe_next
+
+    return redirect(safe_next(request, f"/households/{inst.household_id}/"))   # never off-site
 
 
 @fupin_view
