@@ -160,16 +160,19 @@ def _refuse_dead_person(person, date: dt.date, what: str = "") -> None:
 
 
 def _refuse_dead_payees(payee_ids: list[int], date: dt.date) -> None:
+    """No payee recorded as dead before `date` (a semester run may name a million payees: the
+    ids go in chunks or as one array, never as one huge IN list)."""
     from django.db.models import Q
 
-    dead = (Account.objects.filter(pk__in=payee_ids, person__alive=False)
-            .filter(Q(person__death_date__isnull=True) | Q(person__death_date__lt=date))
-            .select_related("person").order_by("pk"))
-    first = dead.first()
-    if first is not None:
-        n = dead.count()
-        raise FupinError(dead_message(first.person.name, first.person.death_date)
-                         + (f"（本批共 {n} 人已死亡，均未支付）" if n > 1 else ""))
+    from fupin.core.bulk import rows_where_in
+
+    dead = sorted(rows_where_in(Account.objects.filter(person__alive=False).filter(
+        Q(person__death_date__isnull=True) | Q(person__death_date__lt=date)), "id", payee_ids,
+        "id", "person__name", "person__death_date"))
+    if dead:
+        _, name, death_date = dead[0]
+        raise FupinError(dead_message(name, death_date)
+                         + (f"（本批共 {len(dead)} 人已死亡，均未支付）" if len(dead) > 1 else ""))
 
 
 # ---- the one writer -------------------------------------------------------------------------------
