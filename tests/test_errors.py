@@ -229,3 +229,23 @@ def test_next_after_a_workflow_action_never_leaves_the_site(client, world):
         assert r.headers["Location"] == f"/households/{world.h1.pk}/", evil
     r = c.post(f"/workflows/{inst.pk}/act/", {"decision": "nonsense", "next": "/workflows/todo/"})
     assert r.headers["Location"] == "/workflows/todo/"
+
+
+def test_a_too_large_request_states_the_real_limit(client, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    settings.IMPORT_MAX_BYTES = 1024
+    c = signed_in(client, world, "county_officer")
+    c.raise_request_exception = False
+    r = c.post("/households/new/", {"address": "x" * 4000})
+    assert r.status_code == 400
+    assert _message(r) == "提交的内容超过 2 KB 的上限（导入的文件每个不能超过 1 KB），请拆分后分批提交。"
+
+
+def test_form_errors_are_chinese(client, world):
+    c = signed_in(client, world, "county_officer")
+    head = world.h1.persons.get(relation="head")
+    r = c.post(f"/persons/{head.pk}/event/", {"kind": "death", "date": "2024-13-45"})
+    body = r.content.decode()
+    assert r.status_code in (200, 400)
+    assert "输入一个有效的日期" in body
+    assert "Enter a valid date" not in body

@@ -183,6 +183,10 @@ _ERROR_MESSAGES = {
 }
 
 
+def _size(n: int) -> str:
+    return f"{n / 1048576:g} MB" if n >= 1048576 else f"{n / 1024:g} KB"
+
+
 def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -201,8 +205,8 @@ def _error_response(request, status: int, exception=None):
         elif type(exception).__name__ == "RequestDataTooBig":
             from django.conf import settings
 
-            message = (f"上传的内容超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)} MB 上限，"
-                       "请拆分文件后分批上传。")
+            message = (f"提交的内容超过 {_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)} 的上限"
+                       f"（导入的文件每个不能超过 {_size(settings.IMPORT_MAX_BYTES)}），请拆分后分批提交。")
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
     try:
