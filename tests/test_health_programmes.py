@@ -68,6 +68,12 @@ def test_fixed_subsidy_eligibility_limit_and_ledger(world):
         prog.fixed_subsidy_claim(actor=officer, person=mother, kind="poor_mother_delivery", date=dt.date(2024, 3, 1),
                                  region_code=V1)
     assert exc.value.message == "李四 的该项补助在2024-03-01已领取 3500.00 元，达到每人上限 3500.00 元"
+    # reversed in the ledger by the county office (a second person), it can be paid again
+    funds.transaction_reverse(actor=world.users["county_officer"], txn=s.transaction, reason="发放有误",
+                              date=dt.date(2024, 3, 2))
+    again = prog.fixed_subsidy_claim(actor=officer, person=mother, kind="poor_mother_delivery",
+                                     date=dt.date(2024, 3, 1), region_code=V1)
+    assert (again.amount, funds.balance(account)) == (350_000, 10_000_000 - 350_000)
     head = world.h1.persons.get(relation="head")
     with pytest.raises(FupinError) as exc:
         prog.fixed_subsidy_claim(actor=officer, person=head, kind="poor_mother_delivery", date=dt.date(2024, 3, 1),
@@ -76,7 +82,7 @@ def test_fixed_subsidy_eligibility_limit_and_ledger(world):
     with pytest.raises(FupinError) as exc:
         prog.fixed_subsidy_claim(actor=officer, person=head, kind="kashin_beck", date=dt.date(2024, 3, 1), region_code=V1)
     assert exc.value.message == "张三 不符合条件：没有大骨节病确诊记录"
-    assert FixedSubsidy.objects.count() == 1
+    assert FixedSubsidy.objects.count() == 2
 
 
 def test_no_fixed_subsidy_for_a_person_recorded_as_dead(world):

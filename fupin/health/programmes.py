@@ -139,7 +139,9 @@ def _fixed_subsidy_pay(actor, person, kind, date, region_code, chain, amount, pe
     if not ok:
         raise FupinError(f"{person.name} 不符合条件：{why}")
     period = {"lifetime": "终身", "year": str(date.year), "event": date.isoformat()}[period_rule]
-    already = FixedSubsidy.objects.filter(person=person, kind=kind, period=period).aggregate(s=Sum("amount"))["s"] or 0
+    # what was paid and not reversed in the ledger since
+    already = FixedSubsidy.objects.filter(person=person, kind=kind, period=period, transaction__reversals__isnull=True) \
+        .aggregate(s=Sum("amount"))["s"] or 0
     if already + amount > amount:
         raise FupinError(f"{person.name} 的该项补助在{period}已领取 {yuan(already)} 元，达到每人上限 {yuan(amount)} 元")
     budget = funds.fixed_subsidy_account(region_code=region_code, kind=kind, name=f"健康定额补助 {kind}")
