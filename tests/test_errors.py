@@ -249,3 +249,14 @@ def test_form_errors_are_chinese(client, world):
     assert r.status_code in (200, 400)
     assert "输入一个有效的日期" in body
     assert "Enter a valid date" not in body
+
+
+def test_api_unknown_person_kind_is_a_chinese_400(officer_api, world):
+    from .conftest import pid
+
+    r = officer_api.post(f"/api/v1/households/{world.h1.pk}/persons", {
+        "name": "新人", "id_number": pid("2000-01-01", 91), "relation": "other", "labour": "ordinary",
+        "kind": "nonsense"})
+    body = _chinese_json(r, 400)
+    assert body["detail"].startswith("“nonsense”不是入户类变动；可选：register（登记）")
+    assert world.h1.persons.count() == 3   # nothing registered

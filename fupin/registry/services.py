@@ -159,7 +159,8 @@ def person_register(*, actor: User, household: Household, data: dict,
                     kind: str = EventKind.REGISTER, date: dt.date | None = None, note: str = "") -> Person:
     """Add a person to a household: first registration, birth, marriage in or move in."""
     if kind not in (EventKind.REGISTER, EventKind.BIRTH, EventKind.MARRIAGE_IN, EventKind.MOVE_IN):
-        raise FupinError(f"“{EventKind(kind).label}”不是入户类变动")
+        label = EventKind(kind).label if kind in EventKind.values else str(kind)[:20]
+        raise FupinError(f"“{label}”不是入户类变动；可选：register（登记）、birth（出生）、marriage_in（婚入）、move_in（迁入）")
     person = _person_from(data)
     existing = Person.objects.filter(id_number=person.id_number).select_related("household").first()
     if existing is not None:
