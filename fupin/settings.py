@@ -140,6 +140,9 @@ LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "30"))
 # Failed logins from one IP address (any account) within the window before that address is refused.
 LOGIN_IP_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_IP_MAX_FAILURES", "20"))
 LOGIN_IP_WINDOW_MINUTES = int(os.environ.get("FUPIN_LOGIN_IP_WINDOW_MINUTES", "15"))
+# Addresses of reverse proxies in front of the app (nginx): behind one, the client's address is
+# taken from X-Forwarded-For, so the per-IP limit does not lump every user together.
+TRUSTED_PROXIES = [a.strip() for a in os.environ.get("FUPIN_TRUSTED_PROXIES", "").split(",") if a.strip()]
 PASSWORD_HISTORY_COUNT = int(os.environ.get("FUPIN_PASSWORD_HISTORY", "5"))  # no reuse of the last N passwords
 # Second factor (TOTP, django-otp) for the roles in core.roles.SECOND_FACTOR_CAPS.
 OTP_TOTP_ISSUER = os.environ.get("FUPIN_OTP_ISSUER", "扶贫信息系统")

@@ -462,3 +462,22 @@ def test_an_administrator_cannot_create_a_token_for_someone_else(world, login):
     assert r.status_code == 403
     assert "接口令牌只能由账户本人创建" in r.content.decode()
     assert ApiToken.objects.count() == 0
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_client_address(world, settings):
+    settings.LOGIN_IP_MAX_FAILURES = 2
+    settings.TRUSTED_PROXIES = ["10.0.0.254"]
+
+    def via_proxy(username, password, forwarded):
+        return Client(REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/login/", {"username": username, "password": password})
+
+    for _ in range(2):
+        via_proxy("x", "wrong", "1.2.3.4, 10.0.0.254")
+    assert via_proxy("auditor", PASSWORD, "1.2.3.4").status_code == 429
+    assert via_proxy("auditor", PASSWORD, "5.6.7.8").status_code == 302
+    assert list(AuditEvent.objects.filter(action="login_failed").values_list("ip", flat=True)) == ["1.2.3.4"] * 3
+    # without the setting, X-Forwarded-For is ignored (a client cannot forge its address)
+    settings.TRUSTED_PROXIES = []
+    assert via_proxy("auditor", PASSWORD, "5.6.7.8").status_code == 302
+    assert AuditEvent.objects.filter(action="login", actor_name="auditor").first().ip == "10.0.0.254"

@@ -76,7 +76,9 @@ def setup_device(user: User) -> TOTPDevice:
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+    from .services import client_ip
+
+    return client_ip(request)
 
 
 @transaction.atomic

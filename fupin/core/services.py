@@ -18,8 +18,26 @@ from .models import ApiToken, AuditAction, AuditEvent, AuditResult, User
 from .roles import Cap
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or, when that is a proxy listed in TRUSTED_PROXIES,
+    the nearest address in X-Forwarded-For that is not one of them."""
+    import ipaddress
+
+    if request is None:
+        return None
+    ip = request.META.get("REMOTE_ADDR")
+    if ip in settings.TRUSTED_PROXIES:
+        for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            hop = hop.strip()
+            if hop and hop not in settings.TRUSTED_PROXIES:
+                try:
+                    return str(ipaddress.ip_address(hop))
+                except ValueError:
+                    break
+    return ip
+
+
+_client_ip = client_ip
 
 
 class Throttled(FupinError):
