@@ -282,3 +282,31 @@ def test_worked_example_2_through_the_window_screen(shili, client):
         "health.waived": "100.00", "health.basic": "43200.00", "health.critical_illness": "9555.00",
         "health.assistance": "3601.50", "health.absorbed": "0.00", "health.topup.wsfp": "0.00",
         "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "3543.50"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_settled_before_the_stored_changes_get_them_from_their_breakdown():
+    """Migration health 0003 fills `accumulator_changes` of existing claims, so they reverse exactly."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    hospital, patient, window, _ = build_shili()
+    txn = Entry.objects.first().transaction
+    executor = MigrationExecutor(connection)
+    old = [("health", "0002_certificate_condition_contract_fixedsubsidy_service")]
+    executor.migrate(old)
+    HistoricalClaim = executor.loader.project_state(old).apps.get_model("health", "Claim")
+    breakdown = {"health.waived": 20000, "health.basic": 6712500, "health.critical_illness": 1148875,
+                 "health.assistance": 783038, "health.absorbed": 201600, "health.topup.wsfp": 135987,
+                 "health.topup.yyax": 0, "health.shortfall": 0, "health.patient": 998000}
+    HistoricalClaim.objects.create(
+        hospital_id=hospital.pk, number="Z1", person_id=patient.pk, visit_type="inpatient", level="county",
+        in_county=True, referred=False, discharge_date=dt.date(2024, 6, 1), categories=[], total=10_000_000,
+        in_policy=9_000_000, waivable=20000, patient=998000, breakdown=breakdown, explanation={}, pack="x",
+        settled_by_id=window.pk, transaction_id=txn.pk)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("health", "0003_claim_accumulator_changes")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Claim.objects.get(number="Z1").accumulator_changes == {
+        "basic": 6712500, "ci_base": 2267500, "ci": 1148875, "assistance": 783038, "topup.wsfp": 135987,
+        "topup.yyax": 0}
