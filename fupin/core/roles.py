@@ -42,6 +42,11 @@ class Cap(models.TextChoices):
     BUDGET_MANAGE = "budget_manage", "建立预算科目与拨款"  # county office: budget lines, allocations
     APPROVE_ALLOWANCE = "approve_allowance", "审批派驻补助"  # medical affairs: support allowances
     REVERSE_PAYMENT = "reverse_payment", "冲销支付"        # county office: reverse ledger payments
+    # Oversight (SPEC §12): targets are set by the level above; problems are registered and closed
+    # (销号) by township/county offices and rectified by whoever owns them.
+    SET_TARGETS = "set_targets", "下达年度目标任务"
+    PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
+    PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
 
 
 R, C = Role, Cap
@@ -49,9 +54,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.COUNTY_ADMIN: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
                                C.FIND_BY_FULL_ID, C.MANAGE_USERS}),
     R.COUNTY_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
-                                 C.FIND_BY_FULL_ID, C.POST_RUN, C.BUDGET_MANAGE, C.REVERSE_PAYMENT}),
-    R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
-    R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID}),
+                                 C.FIND_BY_FULL_ID, C.POST_RUN, C.BUDGET_MANAGE, C.REVERSE_PAYMENT,
+                                 C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY}),
+    R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID,
+                                   C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY}),
+    R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID, C.PROBLEM_RECTIFY}),
     R.PAIRING_HELPER: frozenset({C.READ}),
     R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),
     R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),

@@ -1,0 +1,380 @@
+"""Reads of the oversight room: the indicator board, its drill-down lists, targets and problems.
+
+Each indicator names one query (QUERIES). `indicator_rows` builds it for a region and is the
+ONE function both the board number (`indicator_value`: a count or a sum over those rows) and the
+drill-down list (the same rows, paged) use, so the number and the list never differ. Every query
+starts from the user's scope (fupin.core.access) and is narrowed to the region's code range.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Substr
+
+from fupin.core import access
+from fupin.core.models import PREFIX_LEN, Level, Region, User
+from fupin.core.roles import Cap
+
+from . import policy
+from .models import Problem, ProblemState, Target
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Ctx:
+    lo: str                 # the region's code range
+    hi: str
+    year: int               # the board's year
+    today: dt.date
+    split: str | None       # a funding source, for indicators split by source
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str               # the list it drills into: households, persons, vouchers, visit_days, problems
+    region_field: str       # the 12-digit code that places a row in a region
+    build: Callable[[User, Ctx, dict], QuerySet]
+    listing: Callable[[QuerySet], QuerySet]   # the rows as listed (ordered, with what the list shows)
+    measure: str = "count"  # count: number of listed rows; sum / neg_sum: total of their `amount` (fen)
+
+
+# ---- the named queries ------------------------------------------------------------------------------
+
+def _households(user: User, c: Ctx, p: dict) -> QuerySet:
+    qs = access.households_for(user).filter(village_id__gte=c.lo, village_id__lte=c.hi)
+    if p.get("status"):
+        qs = qs.filter(status__in=p["status"])
+    return qs
+
+
+def _households_exited_in_year(user: User, c: Ctx, p: dict) -> QuerySet:
+    return _households(user, c, {"status": ["exited"]}).filter(status_since__year=c.year)
+
+
+def _households_guarantees_met(user: User, c: Ctx, p: dict) -> QuerySet:
+    """Households whose latest check of every listed item says met (SPEC §3.4)."""
+    from fupin.registry.models import Guarantee
+
+    qs = _households(user, c, p)
+    for item in p["items"]:
+        latest = Guarantee.objects.filter(household=OuterRef("pk"), item=item).order_by("-checked_on", "-id")
+        qs = qs.annotate(**{f"g_{item}": Subquery(latest.values("met")[:1])}).filter(**{f"g_{item}": True})
+    return qs
+
+
+def _household_list(qs: QuerySet) -> QuerySet:
+    from fupin.registry.models import Person
+
+    head = Person.objects.filter(household=OuterRef("pk"), relation="head", alive=True).values("name")[:1]
+    size = (Person.objects.filter(household=OuterRef("pk"), alive=True).order_by()
+            .values("household").annotate(n=Count("id")).values("n"))
+    return (qs.select_related("village__parent").annotate(head_name=Subquery(head), size=Subquery(size))
+            .order_by("village_id", "number"))
+
+
+def _persons(user: User, c: Ctx, p: dict) -> QuerySet:
+    qs = access.persons_for(user).filter(alive=True, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
+    if p.get("status"):
+        qs = qs.filter(household__status__in=p["status"])
+    if "medical_insurance" in p:
+        qs = qs.filter(medical_insurance=p["medical_insurance"])
+    if p.get("schooling"):
+        qs = qs.filter(schooling__in=p["schooling"])
+    return qs
+
+
+def _persons_with_contract(user: User, c: Ctx, p: dict) -> QuerySet:
+    """Persons with a family-doctor contract valid on the board's day (SPEC §6.4)."""
+    from fupin.health.models import Contract
+
+    valid = Contract.objects.filter(person=OuterRef("pk"), signed_on__lte=c.today, valid_to__gte=c.today)
+    return _persons(user, c, p).filter(Exists(valid))
+
+
+def _person_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("household__village").order_by("household__village_id", "household__number", "id")
+
+
+def _visit_days(user: User, c: Ctx, p: dict) -> QuerySet:
+    """Visits of the board's year to households in scope; a helper's visit day is one (helper, date)."""
+    from fupin.assistance.models import Visit
+
+    households = _households(user, c, {}).values("pk")
+    return Visit.objects.filter(household__in=households, date__year=c.year,
+                                household__village_id__gte=c.lo, household__village_id__lte=c.hi)
+
+
+def _visit_day_list(qs: QuerySet) -> QuerySet:
+    return (qs.order_by().values("helper_id", "helper__name", "helper__unit__name", "date")
+            .annotate(households=Count("household_id", distinct=True), minutes=Sum("minutes"))
+            .order_by("-date", "helper__name", "helper_id"))
+
+
+def _budget_lines(user: User, c: Ctx, kind_filter: Q) -> QuerySet:
+    """Lines on the budget accounts of the region for the board's year (a voucher per budget line)."""
+    from fupin.funds.models import AccountKind, Entry
+
+    lo, hi = access.scope_range(user)
+    qs = Entry.objects.filter(kind_filter, account__kind=AccountKind.BUDGET, account__year=c.year,
+                              account__region_id__gte=max(lo, c.lo), account__region_id__lte=min(hi, c.hi))
+    if c.split:
+        qs = qs.filter(account__source=c.split)
+    return qs
+
+
+def _allocations(user: User, c: Ctx, p: dict) -> QuerySet:
+    return _budget_lines(user, c, Q(transaction__kind="allocation"))
+
+
+def _payments(user: User, c: Ctx, p: dict) -> QuerySet:
+    """Payments out of the budget lines, less their reversals: what was disbursed (as funds reports it)."""
+    return _budget_lines(user, c, ~Q(transaction__kind="allocation"))
+
+
+def _voucher_list(qs: QuerySet) -> QuerySet:
+    from fupin.funds.models import Entry
+
+    payees = (Entry.objects.filter(transaction=OuterRef("transaction"), account__kind="payee").order_by()
+              .values("transaction").annotate(n=Count("id")).values("n"))
+    # shown: money in for an allocation, money out for a payment (a reversal shows as negative)
+    shown = Case(When(transaction__kind="allocation", then=F("amount")), default=-F("amount"))
+    return (qs.select_related("transaction", "account").annotate(payees=Subquery(payees), shown=shown)
+            .order_by("-transaction__date", "-id"))
+
+
+def _problems(user: User, c: Ctx, p: dict) -> QuerySet:
+    qs = problems_for(user).filter(region_id__gte=c.lo, region_id__lte=c.hi)
+    if p.get("open"):
+        qs = qs.exclude(state=ProblemState.VERIFIED)
+    if p.get("overdue"):
+        qs = qs.filter(deadline__lt=c.today)
+    if p.get("type"):
+        qs = qs.filter(type__in=p["type"])
+    return qs
+
+
+def _problem_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("region", "household").order_by("deadline", "id")
+
+
+QUERIES: dict[str, Query] = {
+    "households": Query("households", "village_id", _households, _household_list),
+    "households_exited_in_year": Query("households", "village_id", _households_exited_in_year, _household_list),
+    "households_guarantees_met": Query("households", "village_id", _households_guarantees_met, _household_list),
+    "persons": Query("persons", "household__village_id", _persons, _person_list),
+    "persons_with_contract": Query("persons", "household__village_id", _persons_with_contract, _person_list),
+    "visit_days": Query("visit_days", "household__village_id", _visit_days, _visit_day_list),
+    "allocations": Query("vouchers", "account__region_id", _allocations, _voucher_list, "sum"),
+    "payments": Query("vouchers", "account__region_id", _payments, _voucher_list, "neg_sum"),
+    "problems": Query("problems", "region_id", _problems, _problem_list),
+}
+
+
+# ---- one indicator: its rows, its number, its list ---------------------------------------------------
+
+def indicator_rows(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date,
+                   split: str | None = None) -> QuerySet:
+    """THE query of an indicator for a region: the rows its board number counts or sums, as listed."""
+    lo, hi = region.code_range()
+    q = QUERIES[ind.query]
+    return q.listing(q.build(user, Ctx(lo, hi, year, today, split), ind.params))
+
+
+def measure(ind: policy.Indicator, rows: QuerySet) -> int:
+    how = QUERIES[ind.query].measure
+    if how == "count":
+        return rows.count()
+    total = rows.aggregate(s=Sum("amount"))["s"] or 0
+    return -total if how == "neg_sum" else total
+
+
+def indicator_value(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date,
+                    split: str | None = None) -> int:
+    return measure(ind, indicator_rows(user, region, ind, year=year, today=today, split=split))
+
+
+def list_access(user: User, ind: policy.Indicator) -> None:
+    """Who may open an indicator's list: registry readers; vouchers also need a money office's right
+    (as the funds page)."""
+    access.require(user, Cap.READ)
+    if QUERIES[ind.query].kind == "vouchers" and not any(
+            access.may(user, c) for c in (Cap.READ_AUDIT, Cap.EXPORT, Cap.BUDGET_MANAGE)):
+        access.require(user, Cap.EXPORT, what=f"查看资金凭证清单（{ind.name}）")
+
+
+def _by_child(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date) -> dict[str, int]:
+    """The indicator for every child region in one grouped query (the same rows as each child's board)."""
+    q = QUERIES[ind.query]
+    lo, hi = region.code_range()
+    n = PREFIX_LEN[region.level + 1]
+    rows = q.build(user, Ctx(lo, hi, year, today, None), ind.params).order_by()
+    key = Substr(q.region_field, 1, n)
+    if q.kind == "visit_days":
+        out: dict[str, int] = {}
+        for r in rows.annotate(p=key).values("p", "helper_id", "date").distinct():
+            out[r["p"]] = out.get(r["p"], 0) + 1
+        return out
+    if q.measure == "count":
+        return {r["p"]: r["n"] for r in rows.annotate(p=key).values("p").annotate(n=Count("pk", distinct=True))}
+    sign = -1 if q.measure == "neg_sum" else 1
+    return {r["p"]: sign * (r["s"] or 0) for r in rows.annotate(p=key).values("p").annotate(s=Sum("amount"))}
+
+
+# ---- rates, targets, progress --------------------------------------------------------------------------
+
+def rate_permille(n: int, d: int) -> int | None:
+    return None if not d else n * 1000 // d
+
+
+def percent(permille: int | None) -> str:
+    return "—" if permille is None else f"{permille // 10}.{permille % 10}%"
+
+
+def targets_of(region: Region, year: int) -> dict[str, int]:
+    return dict(Target.objects.filter(region=region, year=year).values_list("indicator", "value"))
+
+
+def target_for(ind: policy.Indicator, set_targets: dict[str, int]) -> int | None:
+    """The region's yearly target (任务书) or the indicator's default; per mille for a rate."""
+    if ind.key in set_targets:
+        return set_targets[ind.key]
+    return ind.target.get("rate_permille" if ind.is_rate else "count")
+
+
+def is_met(ind: policy.Indicator, measured: int | None, target: int | None) -> bool | None:
+    if target is None or measured is None:
+        return None
+    return measured >= target if ind.better == "higher" else measured <= target
+
+
+@dataclass
+class Card:
+    ind: policy.Indicator
+    value: int
+    base: int | None = None
+    rate: int | None = None          # per mille
+    target: int | None = None
+    met: bool | None = None
+    alarm: bool = False              # shown in red (overdue problems, a missed "lower is better" target)
+    splits: list | None = None       # [(source label, source, value)]
+
+    @property
+    def progress(self) -> int | None:
+        return self.rate if self.ind.is_rate else self.value
+
+    @property
+    def value_text(self) -> str:
+        return show(self.ind, self.value)
+
+    @property
+    def rate_text(self) -> str:
+        return percent(self.rate)
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        return percent(self.target) if self.ind.is_rate else show(self.ind, self.target)
+
+
+def show(ind: policy.Indicator, value: int | None) -> str:
+    """A board number as shown: yuan for money, else the whole number."""
+    from fupin.core.money import fen_to_yuan_str
+
+    if value is None:
+        return "—"
+    return fen_to_yuan_str(value, grouping=True) if ind.is_money else f"{value:,}"
+
+
+def board(user: User, region: Region, *, year: int, today: dt.date) -> dict:
+    """Every indicator for one region, grouped, with rates, targets and progress."""
+    from fupin.funds.models import FundingSource
+
+    inds = policy.indicators()
+    values = {k: indicator_value(user, region, i, year=year, today=today) for k, i in inds.items()
+              if not (QUERIES[i.query].kind == "vouchers" and not _may_money(user))}
+    set_targets = targets_of(region, year)
+    groups: dict[str, list[Card]] = {}
+    for key, ind in inds.items():
+        if key not in values:
+            continue
+        card = Card(ind, values[key])
+        if ind.base:
+            card.base = values.get(ind.base)
+            card.rate = rate_permille(card.value, card.base or 0)
+        card.target = target_for(ind, set_targets)
+        card.met = is_met(ind, card.progress, card.target)
+        card.alarm = card.met is False and ind.better == "lower" and card.value > 0
+        if ind.split == "source":
+            card.splits = [(label, src, indicator_value(user, region, ind, year=year, today=today, split=src))
+                           for src, label in FundingSource.choices]
+        groups.setdefault(ind.group, []).append(card)
+    return {"groups": groups, "targets": set_targets}
+
+
+def _may_money(user: User) -> bool:
+    return any(access.may(user, c) for c in (Cap.READ_AUDIT, Cap.EXPORT, Cap.BUDGET_MANAGE))
+
+
+def children_table(user: User, region: Region, *, year: int, today: dt.date, by: str) -> dict:
+    """Child regions side by side: every indicator per child, rows sorted worst first by `by`."""
+    inds = policy.indicators()
+    if region.level >= Level.VILLAGE:
+        return {"columns": [], "rows": [], "by": None}
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    columns = [i for i in inds.values() if not i.split]
+    values = {i.key: _by_child(user, region, i, year=year, today=today) for i in columns}
+    n = PREFIX_LEN[region.level + 1]
+    targets: dict[str, dict[str, int]] = {}
+    for t in Target.objects.filter(region__in=children, year=year):
+        targets.setdefault(t.region_id, {})[t.indicator] = t.value
+    rows = []
+    for child in children:
+        p = child.code[:n]
+        cells = []
+        for ind in columns:
+            v = values[ind.key].get(p, 0)
+            rate = rate_permille(v, values[ind.base].get(p, 0)) if ind.base else None
+            target = target_for(ind, targets.get(child.code, {}))
+            cells.append({"ind": ind, "value": v, "rate": rate, "text": show(ind, v), "rate_text": percent(rate),
+                          "met": is_met(ind, rate if ind.is_rate else v, target),
+                          "sort": (rate if ind.is_rate else v)})
+        rows.append({"region": child, "cells": cells})
+    by_ind = inds.get(by) or next((i for i in columns if i.is_rate), columns[0])
+    idx = columns.index(by_ind)
+
+    def badness(row):
+        s = row["cells"][idx]["sort"]
+        if s is None:
+            return (1, 0)
+        return (0, s if by_ind.better == "higher" else -s)
+    rows.sort(key=badness)
+    return {"columns": columns, "rows": rows, "by": by_ind, "by_index": idx}
+
+
+# ---- problems -----------------------------------------------------------------------------------------
+
+def problems_for(user: User) -> QuerySet:
+    """Problems of regions inside the user's scope (registry readers)."""
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return Problem.objects.filter(region_id__gte=lo, region_id__lte=hi)
+
+
+def access_problem(user: User, pk: int) -> Problem:
+    from fupin.core.errors import NotFound
+
+    problem = problems_for(user).select_related("region", "household").filter(pk=pk).first()
+    if problem is None:
+        raise NotFound(f"找不到问题（编号 {pk}），或不在您的管辖范围内")
+    return problem
+
+
+def problem_history(problem: Problem):
+    from fupin.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(object_type="problem", object_id=str(problem.pk)).order_by("at", "id")

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home),
+    path("targets/", views.targets),
+    path("targets/import/", views.targets_import),
+    path("targets/template.xlsx", views.targets_template),
+    path("problems/", views.problems),
+    path("problems/new/", views.problem_new),
+    path("problems/from-audit/", views.problems_from_audit),
+    path("problems/<int:pk>/", views.problem_page),
+    path("problems/<int:pk>/<str:action>/", views.problem_action),
+    path("<str:code>/", views.board),
+    path("<str:code>/list/<str:key>/", views.indicator_list),
+    path("<str:code>/list/<str:key>.xlsx", views.indicator_export),
+]

@@ -1,0 +1,317 @@
+"""The board (作战图), its drill-down lists and exports, targets (任务书) and problems.
+
+Views parse input, call one selector or service and render."""
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fupin.core import access, audit, idcard
+from fupin.core.errors import InvalidInput, NotFound
+from fupin.core.models import Region
+from fupin.core.money import fen_to_yuan_str
+from fupin.core.roles import Cap
+from fupin.core.views import form_date, form_year, fupin_view
+
+from . import policy, selectors, services
+from .models import ProblemSource, ProblemState
+
+
+def _year(request) -> int:
+    return form_year(request.GET, "year", "年度", timezone.localdate().year)
+
+
+def _crumbs(user, region: Region) -> list[Region]:
+    """The region's ancestors the user may open, top first."""
+    out, r = [], region
+    while r is not None and access.in_scope(user, r.code):
+        out.append(r)
+        r = r.parent
+    return out[::-1]
+
+
+@fupin_view
+def home(request):
+    access.require(request.user, Cap.READ)
+    return redirect(f"/oversight/{request.user.region_id}/")
+
+
+@fupin_view
+def board(request, code: str):
+    user = request.user
+    region = access.access_region(user, code)
+    year, today = _year(request), timezone.localdate()
+    data = selectors.board(user, region, year=year, today=today)
+    children = selectors.children_table(user, region, year=year, today=today, by=request.GET.get("by", ""))
+    chart = None
+    if children["rows"]:
+        by, i = children["by"], children["by_index"]
+        chart = {"title": f"{by.name}（{'比率 %' if by.is_rate else by.unit}）",
+                 "labels": [r["region"].name for r in children["rows"]],
+                 "values": [(r["cells"][i]["rate"] or 0) / 10 if by.is_rate else r["cells"][i]["value"]
+                            for r in children["rows"]]}
+    return render(request, "oversight/board.html", {
+        "region": region, "crumbs": _crumbs(user, region), "year": year, "groups": data["groups"],
+        "children": children, "chart": chart, "today": today, "can_targets": access.may(user, Cap.SET_TARGETS),
+        "can_problems": access.may(user, Cap.PROBLEM_MANAGE)})
+
+
+def _indicator(key: str) -> policy.Indicator:
+    ind = policy.indicators().get(key)
+    if ind is None:
+        raise NotFound("没有这项指标，请从作战图上点选")
+    return ind
+
+
+def _split(request, ind) -> str | None:
+    from fupin.funds.models import FundingSource
+
+    src = request.GET.get("source") or None
+    if src is not None and (not ind.split or src not in FundingSource.values):
+        raise InvalidInput({"资金来源": "请从作战图上点选资金来源"})
+    return src
+
+
+def _list_rows(request, code: str, key: str):
+    user = request.user
+    region = access.access_region(user, code)
+    ind = _indicator(key)
+    selectors.list_access(user, ind)
+    year, split = _year(request), _split(request, ind)
+    rows = selectors.indicator_rows(user, region, ind, year=year, today=timezone.localdate(), split=split)
+    return region, ind, year, split, rows
+
+
+@fupin_view
+def indicator_list(request, code: str, key: str):
+    region, ind, year, split, rows = _list_rows(request, code, key)
+    from fupin.funds.models import FundingSource
+
+    total = selectors.measure(ind, rows)   # the board's number, from the same rows
+    page = Paginator(rows, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    kind = selectors.QUERIES[ind.query].kind
+    return render(request, "oversight/list.html", {
+        "region": region, "ind": ind, "year": year, "kind": kind, "page": page, "total": total,
+        "count": page.paginator.count, "split_label": FundingSource(split).label if split else "",
+        "query": request.GET.urlencode(), "today": timezone.localdate(), "crumbs": _crumbs(request.user, region)})
+
+
+# ---- Excel: every list exports, formula-safe, logged with the number of persons ----------------------
+
+def _sheet_rows(kind: str, rows):
+    """(headers, row values, persons named) of one list."""
+    if kind == "households":
+        return (["户编号", "所属村", "户主", "在世人数", "状态", "状态起始日期"],
+                ([h.number, h.village.name, h.head_name or "", h.size or 0, h.get_status_display(),
+                  h.status_since.isoformat() if h.status_since else ""] for h in rows.iterator(chunk_size=2000)),
+                rows.exclude(head_name=None).count())
+    if kind == "persons":
+        return (["姓名", "证件号码（脱敏）", "性别", "出生日期", "户编号", "所属村", "户状态"],
+                ([p.name, idcard.mask(p.id_number), p.get_sex_display(), p.birth_date.isoformat(), p.household.number,
+                  p.household.village.name, p.household.get_status_display()] for p in rows.iterator(chunk_size=2000)),
+                rows.count())
+    if kind == "vouchers":
+        return (["业务日期", "凭证编号", "类型", "预算科目", "资金来源", "待遇项目", "期间", "收款笔数", "金额（元）"],
+                ([e.transaction.date.isoformat(), e.transaction_id, e.transaction.get_kind_display(), e.account.name,
+                  e.account.get_source_display(), e.entitlement or e.transaction.entitlement,
+                  e.period or e.transaction.period, e.payees or 0, fen_to_yuan_str(e.shown)]
+                 for e in rows.iterator(chunk_size=2000)),
+                0)
+    if kind == "visit_days":
+        return (["走访日期", "帮扶责任人", "帮扶单位", "走访户数", "时长（分钟）"],
+                ([r["date"].isoformat(), r["helper__name"], r["helper__unit__name"], r["households"], r["minutes"]]
+                 for r in rows), 0)
+    types = policy.problem_types()
+    return (["问题类型", "问题描述", "区划", "涉及户", "责任单位", "责任人", "整改期限", "状态", "来源"],
+            ([types.get(p.type, ""), p.title, p.region.name, p.household.number if p.household else "", p.owner_unit,
+              p.owner_name, p.deadline.isoformat(), p.get_state_display(), p.get_source_display()]
+             for p in rows.iterator(chunk_size=2000)),
+            rows.exclude(household=None).count() + rows.filter(household=None, source=ProblemSource.AUDIT).count())
+
+
+def _workbook(title: str, headers, values) -> bytes:
+    from openpyxl import Workbook
+
+    from fupin.exchange.excel import safe
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    ws.append([safe(title)])
+    ws.append(headers)
+    for row in values:
+        ws.append([safe(v) for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    r = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    r["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return r
+
+
+@fupin_view
+def indicator_export(request, code: str, key: str):
+    access.require(request.user, Cap.EXPORT, what="导出作战图清单")
+    region, ind, year, split, rows = _list_rows(request, code, key)
+    kind = selectors.QUERIES[ind.query].kind
+    headers, values, persons = _sheet_rows(kind, rows)
+    title = f"{region.name}{year}年 {ind.name}"
+    if split:
+        from fupin.funds.models import FundingSource
+        title += f"（{FundingSource(split).label}）"
+    data = _workbook(title, headers, values)
+    audit.export(request.user, what=f"作战图清单：{title}", object_type="indicator", object_id=f"{code}:{key}",
+                 persons=persons)
+    return _xlsx(data, f"{title}.xlsx")
+
+
+# ---- targets (任务书) -----------------------------------------------------------------------------------
+
+@fupin_view
+def targets(request):
+    user = request.user
+    access.require(user, Cap.SET_TARGETS, what="下达年度目标")
+    year = form_year(request.POST or request.GET, "year", "年度", timezone.localdate().year)
+    if request.method == "POST":
+        region = services.access_child_region(user, request.POST.get("region", ""))
+        ind = _indicator(request.POST.get("indicator", ""))
+        value = services.parse_target(ind, request.POST.get("value", ""))
+        services.target_set(actor=user, region=region, year=year, indicator=ind, value=value)
+        messages.success(request, f"已下达 {region.name} {year} 年“{ind.name}”目标")
+        return redirect(f"/oversight/targets/?year={year}")
+    children = list(Region.objects.filter(parent_id=user.region_id).order_by("code"))
+    inds = [i for i in policy.indicators().values() if not i.split]
+    today = timezone.localdate()
+    rows = []
+    for child in children:
+        set_targets = selectors.targets_of(child, year)
+        cells = []
+        for ind in inds:
+            if ind.key not in set_targets:
+                continue
+            value = selectors.indicator_value(user, child, ind, year=year, today=today)
+            progress = value
+            if ind.base:
+                progress = selectors.rate_permille(value, selectors.indicator_value(user, child, policy.indicators()[ind.base],
+                                                                                   year=year, today=today))
+            fmt = selectors.percent if ind.base else (lambda v, ind=ind: f"{selectors.show(ind, v)} {ind.unit}")
+            cells.append({"ind": ind, "target": fmt(set_targets[ind.key]), "progress": fmt(progress),
+                          "met": selectors.is_met(ind, progress, set_targets[ind.key])})
+        rows.append({"region": child, "cells": cells})
+    return render(request, "oversight/targets.html", {"year": year, "children": children, "indicators": inds,
+                                                      "rows": rows})
+
+
+@require_POST
+@fupin_view
+def targets_import(request):
+    user = request.user
+    access.require(user, Cap.SET_TARGETS, what="导入年度目标")
+    year = form_year(request.POST, "year", "年度", timezone.localdate().year)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput({"文件": "请选择要导入的 Excel 文件"})
+    result = services.targets_import(actor=user, data=upload.read(), filename=upload.name, year=year)
+    if result.errors:
+        for e in result.errors[:50]:
+            messages.error(request, e)
+        messages.error(request, "文件中有错误，一条目标也没有导入；请改正后重新导入")
+    else:
+        messages.success(request, f"已导入 {result.saved} 条 {year} 年目标")
+    return redirect(f"/oversight/targets/?year={year}")
+
+
+@fupin_view
+def targets_template(request):
+    access.require(request.user, Cap.SET_TARGETS, what="下载年度目标导入模板")
+    children = Region.objects.filter(parent_id=request.user.region_id).order_by("code")
+    first = next((i for i in policy.indicators().values() if i.key == "exits_year"), None)
+    rows = [[c.code, first.name if first else "", ""] for c in children]
+    return _xlsx(_workbook("年度目标任务书（区划代码、指标名称、目标值；比率填百分数）", ["区划代码", "指标名称", "目标值"], rows),
+                 "年度目标导入模板.xlsx")
+
+
+# ---- problems ------------------------------------------------------------------------------------------
+
+@fupin_view
+def problems(request):
+    user = request.user
+    qs = selectors.problems_for(user).select_related("region", "household")
+    state = request.GET.get("state", "")
+    if state:
+        if state not in ProblemState.values:
+            raise InvalidInput({"状态": "请从列表中选择状态"})
+        qs = qs.filter(state=state)
+    type_ = request.GET.get("type", "")
+    if type_:
+        qs = qs.filter(type=type_)
+    page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "oversight/problems.html", {
+        "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
+        "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
+        "regions": access.regions_for(user).order_by("code")[:500]})
+
+
+@require_POST
+@fupin_view
+def problem_new(request):
+    user, post = request.user, request.POST
+    household = post.get("household", "").strip()
+    household_pk = None
+    if household:
+        access.require(user, Cap.READ)
+        h = access.households_for(user).filter(number=household).values_list("pk", flat=True).first()
+        if h is None:
+            raise InvalidInput({"涉及户": f"找不到户编号 {household[:30]}，或该户不在您的管辖范围内"})
+        household_pk = h
+    deadline = form_date(post, "deadline", "整改期限", None) if post.get("deadline") else None
+    p = services.problem_create(actor=user, type=post.get("type", ""), title=post.get("title", ""),
+                                region_code=post.get("region", ""), household_pk=household_pk,
+                                owner_unit=post.get("owner_unit", ""), owner_name=post.get("owner_name", ""),
+                                deadline=deadline, today=timezone.localdate())
+    messages.success(request, f"已登记问题（编号 {p.pk}）")
+    return redirect(f"/oversight/problems/{p.pk}/")
+
+
+@fupin_view
+def problem_page(request, pk: int):
+    user = request.user
+    p = selectors.access_problem(user, pk)
+    allowed = [(a, t[3]) for a, t in services.TRANSITIONS.items() if p.state in t[0] and access.may(user, t[2])]
+    return render(request, "oversight/problem.html", {
+        "p": p, "type": policy.problem_types().get(p.type, ""), "history": selectors.problem_history(p),
+        "actions": allowed, "today": timezone.localdate()})
+
+
+@require_POST
+@fupin_view
+def problem_action(request, pk: int, action: str):
+    user = request.user
+    if action not in services.TRANSITIONS:
+        raise NotFound("没有这个整改操作")
+    cap = services.TRANSITIONS[action][2]
+    access.require(user, cap, what=f"{services.TRANSITIONS[action][3]}：问题 {pk}")   # before the problem is read
+    p = selectors.access_problem(user, pk)
+    services.problem_transition(actor=user, problem=p, action=action, note=request.POST.get("note", ""),
+                                today=timezone.localdate())
+    messages.success(request, f"已{services.TRANSITIONS[action][3]}")
+    return redirect(f"/oversight/problems/{pk}/")
+
+
+@require_POST
+@fupin_view
+def problems_from_audit(request):
+    created = services.problems_from_audit(actor=request.user, today=timezone.localdate())
+    messages.success(request, f"资金审计检查发现的问题已转入问题清单：新增 {len(created)} 件（已登记过的不重复登记）")
+    return redirect("/oversight/problems/")
+
