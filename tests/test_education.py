@@ -41,7 +41,7 @@ def edu(world):
 
 
 def lines(run):
-    return sorted((l.person.name, l.item, l.amount) for l in run.lines.select_related("person"))
+    return sorted((x.person.name, x.item, x.amount) for x in run.lines.select_related("person"))
 
 
 def test_semester_run_end_to_end_and_idempotent(edu, world):
