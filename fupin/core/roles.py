@@ -42,6 +42,8 @@ class Cap(models.TextChoices):
     BUDGET_MANAGE = "budget_manage", "建立预算科目与拨款"  # county office: budget lines, allocations
     APPROVE_ALLOWANCE = "approve_allowance", "审批派驻补助"  # medical affairs: support allowances
     REVERSE_PAYMENT = "reverse_payment", "冲销支付"        # county office: reverse ledger payments
+    MONITOR = "monitor", "处理比对预警与人工复核"          # county/township/village: doubt lists, warnings
+    MONITOR_IMPORT = "monitor_import", "导入部门比对名单"  # offices that receive other departments' lists
     # Oversight (SPEC §12): targets are set by the level above; problems are registered and closed
     # (销号) by township/county offices and rectified by whoever owns them.
     SET_TARGETS = "set_targets", "下达年度目标任务"
@@ -62,8 +64,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.PAIRING_HELPER: frozenset({C.READ}),
     R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),
     R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),
-    R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION}),
-    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID}),
+    R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION,
+                                 C.MONITOR_IMPORT}),
+    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID, C.MONITOR_IMPORT}),
     R.INSPECTOR: frozenset({C.READ}),
     R.AUDITOR: frozenset({C.READ_AUDIT}),
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
