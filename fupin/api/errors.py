@@ -145,3 +145,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def _overflow(request, exc):
         # a number larger than any database column (the driver refuses to bind it)
         return _answer(request, 400, "请求中的数值超出范围：编号、数量等整数不能超过 9223372036854775807。")
+
+    from django.db import DataError
+
+    @api.exception_handler(DataError)
+    def _data_error(request, exc):
+        # PostgreSQL's refusal of a value SQLite takes (an integer beyond the column, a NUL character)
+        return _answer(request, 400, "请求中的数值超出范围，或文本含有不允许的字符（如空字符 \\0），请修改后重试。")
+
+    @api.exception_handler(ValueError)
+    def _value_error(request, exc):
+        # psycopg refuses a NUL character in text before it reaches PostgreSQL; any other
+        # ValueError is a bug and stays a 500 (logged), never hidden as the user's mistake
+        if "NUL" in str(exc):
+            return _answer(request, 400, "文本中不能含有空字符（\\0），请删除后重试。")
+        raise exc
