@@ -20,17 +20,34 @@ DEMO = env_bool("FUPIN_DEMO")
 DEBUG = env_bool("FUPIN_DEBUG")
 
 
+def private_file(path: Path) -> Path:
+    """Create the file if missing, and make it readable by the service account only (0600).
+
+    For the generated secret key and the SQLite database (SQLite gives its -wal and -shm files
+    the database file's mode), whatever the umask; an existing 0644 file is tightened."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
 def _secret_key() -> str:
     key = os.environ.get("FUPIN_SECRET_KEY")
     if key:
         return key
     if not (DEMO or DEBUG or os.environ.get("FUPIN_TESTING") or "pytest" in sys.modules):
         raise RuntimeError("FUPIN_SECRET_KEY 未设置：生产部署必须通过环境变量提供密钥")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    if not path.exists():  # written whole, then linked into place: two workers starting agree on one key
+        tmp = private_file(VAR_DIR / f".secret_key.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return private_file(path).read_text().strip()
 
 
 SECRET_KEY = _secret_key()
@@ -55,6 +72,8 @@ INSTALLED_APPS = [
     "fupin.support",
     "fupin.workflows",
     "fupin.assistance",
+    "fupin.monitoring",
+    "fupin.oversight",
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]
@@ -108,6 +127,11 @@ def _database() -> dict:
             "CONN_MAX_AGE": 60,
         }
     path = url.removeprefix("sqlite:///") if url else str(VAR_DIR / "fupin.sqlite3")
+    if path != ":memory:" and not path.startswith("file:"):
+        try:
+            private_file(Path(path))  # personal data of the whole county: 0600
+        except OSError:
+            pass  # a read-only location; Django reports the database problem itself
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
@@ -196,6 +220,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "fupin.core.views.csrf_failure"   # Chinese, not Django's English page
 if env_bool("FUPIN_HTTPS"):
     # HSTS only when the site is served over HTTPS (a proxy in front sets X-Forwarded-Proto).
     SECURE_HSTS_SECONDS = int(os.environ.get("FUPIN_HSTS_SECONDS", str(365 * 24 * 3600)))
@@ -221,3 +246,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("FUPIN_LOG_LEVEL", "WARNING")},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Record linkage of department lists (fupin/monitoring, docs/linkage.md): a pair at or above AUTO
+# is linked without review; from REVIEW up to AUTO it waits in the clerical-review queue; below,
+# rejected. Measured with benchmarks/linkage.py (20000 × 4000, seed 2026): see docs/linkage.md.
+MONITORING_LINK_AUTO = float(os.environ.get("FUPIN_LINK_AUTO", "0.99"))
+MONITORING_LINK_REVIEW = float(os.environ.get("FUPIN_LINK_REVIEW", "0.3"))

@@ -279,3 +279,89 @@ def test_zz_print_measurements(capsys):
     with capsys.disabled():
         for case, (seconds, peak) in MEASURED.items():
             print(f"  {case:40s} {seconds * 1000:8.0f} ms  peak RSS {peak:6.0f} MB")
+
+
+# ---- uploads and files on disk -----------------------------------------------------------
+
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+
+
+def files_under(root) -> list:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def private_var(settings, tmp_path):
+    """VAR_DIR in a fresh directory; Django may not spool uploads to disk (the temp dir is absent)."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "no-such-dir")  # spooling there would fail the request
+    return settings.VAR_DIR
+
+
+def test_upload_over_the_limit_states_the_real_size_and_limit(login, world, settings, private_var, before):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024
+    r = login("county_officer").post("/exchange/", {"file": SimpleUploadedFile("大文件.xlsx", b"PK\x03\x04" + b"\0" * (3 << 20))})
+    assert r.status_code == 200
+    assert "文件“大文件.xlsx”过大（3.0 MB），单个文件不能超过 1 MB；请按乡镇或村拆分后分批上传" in r.content.decode()
+    assert counts() == before and files_under(private_var.parent) == []
+
+
+@pytest.mark.parametrize("role,url", [("village_cadre", "/exchange/"), ("auditor", "/exchange/"),
+                                      ("county_officer", "/education/roster/"), ("auditor", "/assistance/pairing/")])
+def test_upload_without_permission_writes_nothing(role, url, login, world, private_var, before):
+    data = H.cell_at_the_far_corner(HEADERS) + b"\0" * (6 << 20)  # over Django's 2.5 MB spooling threshold
+    r = login(role).post(url, {"file": SimpleUploadedFile("x.xlsx", data)})
+    assert r.status_code == 403
+    assert counts() == before and files_under(private_var.parent) == []
+
+
+def test_error_workbook_is_private_and_swept_after_the_retention_period(login, world, settings, private_var, capsys):
+    from fupin.cli.main import main
+
+    c = login("county_officer")
+    r = c.post("/exchange/", {"file": SimpleUploadedFile("x.xlsx", H.wrong_types(HEADERS, good_row()))})
+    assert "发现 2 处错误，未导入任何数据" in r.content.decode()
+    [path] = files_under(private_var)
+    assert (path.parent.name, path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == \
+        ("import-errors", 0o600, 0o700)
+    token = path.stem
+    assert c.get(f"/exchange/errors/{token}/").status_code == 200
+    settings.FILE_RETENTION_HOURS = 24
+    assert main(["files", "sweep"]) == 0  # young files stay
+    assert files_under(private_var) == [path]
+    old = time.time() - 25 * 3600
+    os.utime(path, (old, old))
+    assert c.get(f"/exchange/errors/{token}/").status_code == 404  # expired even before the sweep
+    capsys.readouterr()
+    assert main(["files", "sweep"]) == 0
+    assert capsys.readouterr().out == "已删除 1 个超过保留期（24 小时）的生成文件（导入错误标注工作簿）\n"
+    assert files_under(private_var) == []
+
+
+def test_a_new_error_workbook_sweeps_expired_ones(login, world, private_var):
+    c = login("county_officer")
+    bad = SimpleUploadedFile("x.xlsx", H.wrong_types(HEADERS, good_row()))
+    c.post("/exchange/", {"file": bad})
+    [first] = files_under(private_var)
+    old = time.time() - 100 * 3600
+    os.utime(first, (old, old))
+    c.post("/exchange/", {"file": SimpleUploadedFile("x.xlsx", H.wrong_types(HEADERS, good_row()))})
+    [second] = files_under(private_var)
+    assert second != first
+
+
+def test_secret_key_and_sqlite_database_are_0600(tmp_path):
+    import subprocess
+    import sys
+
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "fupin.sqlite3").write_bytes(b"")
+    os.chmod(var / "fupin.sqlite3", 0o644)  # a database made before this fix is tightened too
+    env = {k: v for k, v in os.environ.items() if k not in ("FUPIN_SECRET_KEY", "FUPIN_DATABASE_URL")}
+    env.update(FUPIN_VAR_DIR=str(var), FUPIN_TESTING="1")
+    code = "import os; os.umask(0o022); import fupin.settings as s; print(len(s.SECRET_KEY))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=str(os.path.dirname(os.path.dirname(__file__))),
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "67\n"
+    assert {p.name: p.stat().st_mode & 0o777 for p in var.iterdir()} == {"fupin.sqlite3": 0o600, "secret_key": 0o600}

@@ -66,7 +66,9 @@ def cmd_import(args) -> int:
         if len(report.problems) > 50:
             print(f"  ……另有 {len(report.problems) - 50} 处错误", file=sys.stderr)
         if args.errors and report.error_workbook:
-            Path(args.errors).write_bytes(report.error_workbook)
+            from fupin.exchange.uploads import write_private
+
+            write_private(Path(args.errors), report.error_workbook)  # personal data: 0600
             print(f"错误标注工作簿已写入 {args.errors}", file=sys.stderr)
         return 1
     return 0
@@ -82,8 +84,22 @@ def cmd_export(args) -> int:
     except FupinError as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    Path(args.out).write_bytes(data)
+    from fupin.exchange.uploads import write_private
+
+    write_private(Path(args.out), data)  # personal data: 0600
     print(f"已导出 {count} 人到 {args.out}")
+    return 0
+
+
+def cmd_files_sweep(args) -> int:
+    _django()
+    from django.conf import settings
+
+    from fupin.exchange import uploads
+
+    hours = settings.FILE_RETENTION_HOURS if args.hours is None else args.hours
+    removed = uploads.sweep(hours=hours)
+    print(f"已删除 {len(removed)} 个超过保留期（{hours:g} 小时）的生成文件（导入错误标注工作簿）")
     return 0
 
 
@@ -365,6 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
     eh.add_argument("--user")
     eh.add_argument("out", metavar="OUT.xlsx")
     eh.set_defaults(func=cmd_export)
+
+    files = sub.add_parser("files", help="生成的文件").add_subparsers(dest="sub", required=True)
+    fsw = files.add_parser("sweep", help="删除超过保留期的生成文件（保留期见 FUPIN_FILE_RETENTION_HOURS）")
+    fsw.add_argument("--hours", type=float, help="保留小时数（默认取设置）")
+    fsw.set_defaults(func=cmd_files_sweep)
 
     demo = sub.add_parser("demo", help="生成演示县并启动网站")
     demo.add_argument("--persons", type=int, default=15000)

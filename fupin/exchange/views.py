@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, Http404
@@ -11,7 +12,8 @@ from fupin.core.errors import FupinError
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 
-from . import households
+from . import households, uploads
+from .excel import Problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -24,27 +26,30 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
 
 
 def _errors_dir():
-    d = settings.VAR_DIR / "import-errors"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return uploads.private_dir("import-errors")
 
 
 @fupin_view
 def exchange_page(request):
+    # The permission is checked before request.FILES is touched: the upload is parsed (into
+    # memory only, see uploads.py) and anything is written only after this line.
     access.require(request.user, Cap.IMPORT)
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            raise FupinError("请选择要导入的 Excel 文件")
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            data = b"\0" * (settings.IMPORT_MAX_BYTES + 1)  # let the importer word the refusal
+            raise FupinError("请选择要导入的 Excel 或 CSV 文件")
+        too_large = uploads.too_large_message(upload)
+        if too_large:
+            report = households.ImportReport(filename=upload.name, sha256="")
+            report.problems.append(Problem(None, None, None, None, too_large))
         else:
-            data = upload.read()
-        report = households.run_import(request.user, data, upload.name, dry_run=bool(request.POST.get("dry_run")))
+            report = households.run_import(request.user, upload.read(), upload.name,
+                                           dry_run=bool(request.POST.get("dry_run")))
         if report.error_workbook:
+            uploads.sweep()  # error workbooks older than FILE_RETENTION_HOURS go as new ones come
             token = f"{request.user.pk}-{secrets.token_hex(8)}"
-            (_errors_dir() / f"{token}.xlsx").write_bytes(report.error_workbook)
+            uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
             report.error_token = token
     return render(request, "exchange/page.html", {"report": report, "region": request.user.region})
 
@@ -54,7 +59,7 @@ def error_workbook(request, token):
     if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
         raise Http404
     path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists():
+    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
         raise Http404
     return FileResponse(path.open("rb"), as_attachment=True, filename="导入错误标注.xlsx", content_type=XLSX)
 
