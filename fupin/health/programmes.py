@@ -96,6 +96,14 @@ def certificate_issue(*, actor: User, person: Person, kind: str, disease: str, n
     return cert
 
 
+def _years_before(on: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (29 February → 28 February)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
+
+
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -175,8 +183,9 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
                   .values_list("person_id", flat=True))
     overdue = []
     needs = {"followup": p("health.fd.followups.chronic"), "check": p("health.fd.checks.chronic")}
-    elderly_born = dt.date(on.year - p("health.fd.elderly_age"), on.month, on.day)
-    child_born = dt.date(on.year - 7, on.month, on.day)
+    elderly_born = _years_before(on, p("health.fd.elderly_age"))
+    child_max = p("health.fd.child_max_age")
+    child_born = _years_before(on, child_max + 1)  # born after this day: not yet child_max + 1 years old
     people = {x.pk: x for x in persons.select_related("household__village").filter(
         Q(pk__in=chronic) | Q(birth_date__lte=elderly_born) | Q(birth_date__gt=child_born))}
     managed = 0
@@ -193,12 +202,13 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
     for pid, person in people.items():
         if pid in chronic:
             continue
-        if person.birth_date > child_born:  # children 0–6: their yearly checks
+        if person.birth_date > child_born:  # young children: their yearly checks
             need = p("health.fd.child_checks_per_year")
             if done.get((pid, "child_check"), 0) < due(need):
-                overdue.append((person, contracts.get(pid), "0–6岁儿童", [("child_check", need - done.get((pid, "child_check"), 0))]))
+                overdue.append((person, contracts.get(pid), f"0–{child_max}岁儿童", [("child_check", need - done.get((pid, "child_check"), 0))]))
             continue
-        if done.get((pid, "assessment"), 0) < 1 and on.month >= 7:  # due within the year; listed from mid-year
+        # due within the year; listed as overdue from the pack's month on
+        if done.get((pid, "assessment"), 0) < 1 and on.month >= p("health.fd.assessment_overdue_from_month"):
             overdue.append((person, contracts.get(pid), f"{p('health.fd.elderly_age')}岁以上", [("assessment", 1)]))
     poor_statuses = chain.lookup("health.registered_poor_statuses", on).value
     poor = persons.filter(household__status__in=poor_statuses)
