@@ -260,3 +260,12 @@ def test_api_unknown_person_kind_is_a_chinese_400(officer_api, world):
     body = _chinese_json(r, 400)
     assert body["detail"].startswith("“nonsense”不是入户类变动；可选：register（登记）")
     assert world.h1.persons.count() == 3   # nothing registered
+
+
+def test_csrf_refusal_is_chinese(client, world):
+    c = signed_in(client, world, "county_officer")
+    c.handler.enforce_csrf_checks = True     # signed in; now a form posted without its token
+    r = c.post("/households/new/", {"number": "X"})
+    assert r.status_code == 403
+    assert _message(r) == "页面已过期或来源不明，操作未执行。请刷新页面（或重新登录）后再提交一次。"
+    assert "CSRF" not in r.content.decode()

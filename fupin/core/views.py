@@ -230,3 +230,11 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error_response(request, 500)
+
+
+def csrf_failure(request, reason=""):
+    """Django's CSRF refusal page is English and technical: say in Chinese what happened and what to do."""
+    from django.core.exceptions import PermissionDenied
+
+    return _error_response(request, 403, PermissionDenied(
+        "页面已过期或来源不明，操作未执行。请刷新页面（或重新登录）后再提交一次。"))
