@@ -247,9 +247,13 @@ def settle(chain: Chain, claim: dict) -> dict:
     }
 
 
-def accumulator_changes(amounts: dict, in_policy: int, funds: tuple) -> dict:
+YTD_COLUMN = {"basic": "basic_ytd", "ci_base": "ci_base_ytd", "ci": "ci_ytd", "assistance": "assistance_ytd"}
+
+
+def accumulator_changes(amounts: dict, in_policy, funds: tuple) -> dict:
     """What one settled claim adds to the patient's year-to-date accumulators (fen). The window
-    stores these on the claim, and a reversal subtracts exactly them."""
+    stores these on the claim, and a reversal subtracts exactly them. The one formula: it works
+    on numbers (one claim) and on Polars columns (`settle_batch`) alike."""
     return {"basic": amounts["health.basic"], "ci_base": in_policy - amounts["health.waived"] - amounts["health.basic"],
             "ci": amounts["health.critical_illness"], "assistance": amounts["health.assistance"],
             **{f"topup.{code}": amounts[f"health.topup.{code}"] for code in funds}}
@@ -288,11 +292,10 @@ def settle_batch(chain: Chain, claims, opening=None):
             raise PolicyError(f"第{k}轮结算连接累计额时行数不符")
         joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
         result = run_batch(model, joined, chain)
-        ci_base = pl.col("in_policy") - pl.col("health.waived") - pl.col("health.basic")
-        delta = result.select(
-            "patient", pl.col("health.basic").alias("basic_ytd"), ci_base.alias("ci_base_ytd"),
-            pl.col("health.critical_illness").alias("ci_ytd"), pl.col("health.assistance").alias("assistance_ytd"),
-            *(pl.col(f"health.topup.{c}").alias(f"topup_ytd.{c}") for c in funds))
+        # the same accumulator_changes as one claim, on columns instead of numbers
+        changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds)
+        delta = result.select("patient", *(expr.alias(YTD_COLUMN.get(key) or key.replace("topup.", "topup_ytd."))
+                                           for key, expr in changes.items()))
         acc = (pl.concat([acc, delta], how="vertical_relaxed").group_by("patient", maintain_order=True)
                .agg([pl.col(c).sum() for c in acc_cols]))
         out.append(result.select("_row", *(r.name for r in model.rules)))
