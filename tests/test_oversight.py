@@ -16,6 +16,7 @@ import io
 import pytest
 from django.utils import timezone
 
+from fupin.core import idcard
 from fupin.core.models import AuditEvent
 from fupin.oversight import policy, selectors, services
 from fupin.oversight.models import Problem, ProblemState, Target
@@ -178,7 +179,12 @@ def test_every_board_number_equals_its_list_and_the_exact_value(board_world, log
                 total, n, amounts = _list_total(client, code, key, source=src)
                 assert total == amounts == v, (key, src)
         # overdue problems in red; a default target of 100% insured not met
-        assert cards["problems_overdue"].alarm and 'class="indicator bad" data-key="problems_overdue"' in r.content.decode()
+        html = r.content.decode()
+        overdue = html[html.index('data-key="problems_overdue"'):]
+        assert cards["problems_overdue"].alarm and overdue[:400].count('<b class="value bad">1</b>') == 1
+        table = r.context["by_source"]
+        assert [(row["label"], [(c["value"], c["rate_text"]) for c in row["cells"]]) for row in table["rows"]][:2] == [
+            ("中央财政", [(100_000, ""), (55_000, "55.0%")]), ("省级财政", [(50_000, ""), (10_000, "20.0%")])]
         assert cards["insured"].met is False
 
 
@@ -231,8 +237,8 @@ def test_excel_export_is_formula_safe_logged_and_needs_the_right(board_world, lo
     r = client.get(f"/oversight/{COUNTY}/list/p_registered.xlsx", {"year": YEAR})
     rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)][2:]
     zhang3 = board_world.h1.persons.get(name="张三")
-    assert len(rows) == 4 and rows[0] == ["张三", f"{zhang3.id_number[:6]}********{zhang3.id_number[-4:]}", "男",
-                                          "1970-05-01", "H1", "桃源村", "贫困户"]
+    assert len(rows) == 4 and rows[0] == ["张三", idcard.mask(zhang3.id_number), "男", "1970年", "H1", "桃源村", "贫困户"]
+    assert not any(p.id_number in map(str, row) for row in rows for p in board_world.h1.persons.all())
 
     r = client.get(f"/oversight/{COUNTY}/list/funds_paid.xlsx", {"year": YEAR, "source": "central"})
     rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)][2:]

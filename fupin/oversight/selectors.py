@@ -313,7 +313,26 @@ def board(user: User, region: Region, *, year: int, today: dt.date) -> dict:
             card.splits = [(label, src, indicator_value(user, region, ind, year=year, today=today, split=src))
                            for src, label in FundingSource.choices]
         groups.setdefault(ind.group, []).append(card)
-    return {"groups": groups, "targets": set_targets}
+    return {"groups": groups, "targets": set_targets, "by_source": _by_source(groups)}
+
+
+def _by_source(groups: dict[str, list[Card]]) -> dict | None:
+    """The split indicators (money by funding source) as one table: a row per source, a column per
+    indicator, with the rate against its base where the base is split too."""
+    cards = [c for cs in groups.values() for c in cs if c.splits]
+    if not cards:
+        return None
+    by_key = {c.ind.key: c for c in cards}
+    rows = []
+    for i, (label, src, _) in enumerate(cards[0].splits):
+        cells = []
+        for c in cards:
+            value = c.splits[i][2]
+            base = by_key.get(c.ind.base)
+            rate = rate_permille(value, base.splits[i][2]) if base is not None else None
+            cells.append({"ind": c.ind, "value": value, "rate_text": percent(rate) if base is not None else ""})
+        rows.append({"label": label, "source": src, "cells": cells})
+    return {"columns": [c.ind for c in cards], "rows": rows}
 
 
 def _may_money(user: User) -> bool:

@@ -57,7 +57,7 @@ def board(request, code: str):
                  "values": [(r["cells"][i]["rate"] or 0) / 10 if by.is_rate else r["cells"][i]["value"]
                             for r in children["rows"]]}
     return render(request, "oversight/board.html", {
-        "region": region, "crumbs": _crumbs(user, region), "year": year, "groups": data["groups"],
+        "region": region, "crumbs": _crumbs(user, region), "year": year, "groups": data["groups"], "by_source": data["by_source"],
         "children": children, "chart": chart, "today": today, "can_targets": access.may(user, Cap.SET_TARGETS),
         "can_problems": access.may(user, Cap.PROBLEM_MANAGE)})
 
@@ -112,8 +112,8 @@ def _sheet_rows(kind: str, rows):
                   h.status_since.isoformat() if h.status_since else ""] for h in rows.iterator(chunk_size=2000)),
                 rows.exclude(head_name=None).count())
     if kind == "persons":
-        return (["姓名", "证件号码（脱敏）", "性别", "出生日期", "户编号", "所属村", "户状态"],
-                ([p.name, idcard.mask(p.id_number), p.get_sex_display(), p.birth_date.isoformat(), p.household.number,
+        return (["姓名", "证件号码（脱敏）", "性别", "出生年份", "户编号", "所属村", "户状态"],
+                ([p.name, idcard.mask(p.id_number), p.get_sex_display(), f"{p.birth_date.year}年", p.household.number,
                   p.household.village.name, p.household.get_status_display()] for p in rows.iterator(chunk_size=2000)),
                 rows.count())
     if kind == "vouchers":
