@@ -84,6 +84,7 @@ urlpatterns = [
     path("assistance/pairing/", assistance.pairing),
     path("assistance/team/", assistance.team),
     path("assistance/cards/<str:code>.pdf", assistance.four_cards),
+    path("oversight/", include("fupin.oversight.urls")),
     path("api/v1/", api.urls),
 ]
 

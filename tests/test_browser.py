@@ -213,3 +213,27 @@ def test_api_docs_render_from_the_apps_own_swagger_copy_under_the_csp(live_serve
     assert hosts == {live_server.url.split("/")[2]}   # every request went to the app itself
     ctx.close()
     assert blocked == []
+
+
+def test_board_shows_chart_and_a_number_opens_its_list(live_server, world, browser):
+    """The county board (作战图): the ECharts bar chart draws from the page's JSON under the strict
+    CSP, and clicking a number opens the list behind it, with exactly that many rows."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server.url, "county_officer")
+    page.goto(f"{live_server.url}/oversight/513435000000/")
+    page.wait_for_selector("#chart[data-ready='1'] canvas")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390   # works on a phone
+    card = page.locator("li.indicator[data-key='hh_registered']")
+    shown = card.locator("b.value").inner_text()
+    assert shown == "3"
+    card.locator("a.number").click()
+    page.wait_for_url("**/oversight/513435000000/list/hh_registered/**")
+    assert page.inner_text("#total") == shown
+    assert page.locator("#rows tbody tr").count() == 3
+    assert sorted(page.locator("#rows tbody tr td:first-child").all_inner_texts()) == ["H1", "H2", "H4"]
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    ctx.close()
