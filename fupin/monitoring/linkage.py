@@ -237,7 +237,8 @@ def _frame(features: list[dict]):
     import pandas as pd
 
     cols = ["key", "name", "name_py", "surname_py", "id_norm", "birth", "birth_year", "sex", "address"]
-    return pd.DataFrame([{c: f[c] for c in cols} for f in features], columns=cols).astype(object)
+    # typed as text: a column that is empty on one side must not be guessed as a number
+    return pd.DataFrame([{c: f[c] for c in cols} for f in features], columns=cols).astype("string")
 
 
 def _splink(left: list[dict], right: list[dict], model: dict, floor: float) -> list[tuple[str, str, float]]:
@@ -249,7 +250,8 @@ def _splink(left: list[dict], right: list[dict], model: dict, floor: float) -> l
 
     logging.getLogger("splink").setLevel(logging.WARNING)
     linker = Linker([_frame(left), _frame(right)], settings_dict(model, len(left), len(right)),
-                    db_api=DuckDBAPI(), input_table_aliases=["left_file", "right_file"])
+                    db_api=DuckDBAPI(), input_table_aliases=["left_file", "right_file"],
+                    set_up_basic_logging=False)
     df = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
     out = []
     for row in df[["source_dataset_l", "key_l", "key_r", "match_probability"]].itertuples(index=False):

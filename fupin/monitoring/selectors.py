@@ -1,0 +1,77 @@
+"""Reads of the monitoring room, each through the user's scope (fupin.core.access)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from fupin.core import access
+from fupin.core.errors import NotFound
+from fupin.core.models import User
+from fupin.core.roles import Cap
+
+from .models import Band, Batch, Link, Warning, WarningState
+
+
+def batches_for(user: User):
+    if not (access.may(user, Cap.MONITOR) or access.may(user, Cap.MONITOR_IMPORT)):
+        access.require(user, Cap.MONITOR)
+    lo, hi = access.scope_range(user)
+    return Batch.objects.filter(region_id__gte=lo, region_id__lte=hi)
+
+
+def access_batch(user: User, pk: int) -> Batch:
+    batch = batches_for(user).filter(pk=pk).first()
+    if batch is None:
+        raise NotFound(f"找不到名单批次 {pk}，或不在您的管辖范围内")
+    return batch
+
+
+def warnings_for(user: User):
+    access.require(user, Cap.MONITOR)
+    lo, hi = access.scope_range(user)
+    return Warning.objects.filter(village_id__gte=lo, village_id__lte=hi)
+
+
+def access_warning(user: User, pk: int) -> Warning:
+    w = warnings_for(user).select_related("household", "village", "batch", "row", "person").filter(pk=pk).first()
+    if w is None:
+        raise NotFound(f"找不到预警 {pk}，或不在您的管辖范围内")
+    return w
+
+
+def review_queue(user: User):
+    """Pairs in the review band not decided yet, whose registry person is in the user's scope."""
+    access.require(user, Cap.MONITOR)
+    lo, hi = access.scope_range(user)
+    return (Link.objects.filter(band=Band.REVIEW, decision="", person__household__village_id__gte=lo,
+                                person__household__village_id__lte=hi)
+            .select_related("row__batch", "person__household__village").order_by("row__batch_id", "row__row"))
+
+
+def access_link(user: User, pk: int) -> Link:
+    access.require(user, Cap.MONITOR)
+    lo, hi = access.scope_range(user)
+    link = (Link.objects.filter(pk=pk, person__household__village_id__gte=lo, person__household__village_id__lte=hi)
+            .select_related("row__batch", "person__household__village").first())
+    if link is None:
+        raise NotFound(f"找不到待复核记录 {pk}，或不在您的管辖范围内")
+    return link
+
+
+def queue(user: User, *, state: str = WarningState.OPEN, overdue_only: bool = False, on: dt.date | None = None):
+    on = on or timezone.localdate()
+    qs = warnings_for(user).filter(state=state).select_related("village", "household", "batch")
+    if overdue_only:
+        qs = qs.filter(due__lt=on)
+    return qs
+
+
+def counts(user: User, on: dt.date | None = None) -> dict:
+    on = on or timezone.localdate()
+    qs = warnings_for(user)
+    return qs.aggregate(open=Count("id", filter=Q(state=WarningState.OPEN)),
+                        overdue=Count("id", filter=Q(state=WarningState.OPEN, due__lt=on)),
+                        started=Count("id", filter=Q(state=WarningState.STARTED)),
+                        dismissed=Count("id", filter=Q(state=WarningState.DISMISSED)))

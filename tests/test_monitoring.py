@@ -1,0 +1,247 @@
+"""Department lists, linkage, doubt lists and early warnings (issue 14)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fupin.core import idcard
+from fupin.core.errors import AccessDenied, FupinError
+from fupin.core.models import AuditEvent
+from fupin.monitoring import linkage, services
+from fupin.monitoring.linkage import Record
+from fupin.monitoring.models import Batch, Link, ListRow, ReviewMemory, Warning
+from fupin.policy import calendar
+from fupin.workflows.models import Instance
+
+from .conftest import V1, pid
+
+HEAD = "姓名,公民身份号码,性别,出生日期,住址"
+
+
+def csv(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def imp(user, kind, data, name="list.csv", source="县民政局", as_of=dt.date(2026, 11, 1)):
+    return services.batch_import(actor=user, kind=kind, source=source, as_of=as_of, data=data, filename=name)
+
+
+def nothing_written():
+    return (Batch.objects.count(), ListRow.objects.count(), Link.objects.count(), Warning.objects.count()) == (0, 0, 0, 0)
+
+
+# ---- import ---------------------------------------------------------------------------------------
+
+def test_bad_cells_each_get_a_chinese_message_and_nothing_is_written(world):
+    data = csv(HEAD + ",死亡日期",
+               "张三,12345,男,1970-05-01,桃源村,2026-01-05",
+               "李四,,未知,1972-13-02,桃源村,",
+               "王五,,男,,,2026-01-01",
+               "赵七,5.13435E+17,男,1990-02-02,红星村,2026-02-01")
+    report = imp(world.users["county_officer"], "deaths", data)
+    assert [str(p) for p in report.problems] == [
+        "第2行B列（公民身份号码）：“12345”不是身份证号：应为18位（或15位旧号），前17位为数字，最后一位为数字或X；"
+        "无法确认的请留空，系统按姓名、出生日期、住址比对",
+        "第3行C列（性别）：性别“未知”应填“男”或“女”",
+        "第3行D列（出生日期）：日期“1972-13-02”不存在",
+        "第3行F列（死亡日期）：必填项为空",
+        "第4行B列（公民身份号码）：公民身份号码和出生日期至少填一项，否则无法比对；请补上其中一项",
+        "第5行B列（公民身份号码）：“5.13435E+17”不是身份证号：应为18位（或15位旧号），前17位为数字，最后一位为数字或X；"
+        "无法确认的请留空，系统按姓名、出生日期、住址比对",
+    ]
+    assert report.error_workbook[:2] == b"PK" and report.batch is None
+    assert nothing_written()
+
+
+def test_a_file_missing_the_required_columns_is_refused_whole(world):
+    report = imp(world.users["county_officer"], "deaths", csv(HEAD, "张三,,男,1970-05-01,桃源村"))
+    assert [str(p) for p in report.problems] == [
+        "这不是本系统的导入模板：工作表“list.csv”缺少必需的列 死亡日期。请从“下载模板”获取模板，把数据粘贴进去后再导入"]
+    assert nothing_written()
+
+
+def test_reimporting_the_same_file_makes_nothing_new(world):
+    data = csv(HEAD + ",死亡日期", f"张三,{pid('1970-05-01', 11)},男,1970-05-01,新市坝镇桃源村,2026-10-01")
+    user = world.users["county_officer"]
+    first = imp(user, "deaths", data)
+    assert first.created and first.batch.rows == 1
+    services.batch_link(actor=user, batch_id=first.batch.pk)
+    counts = (Batch.objects.count(), ListRow.objects.count(), Link.objects.count(), Warning.objects.count())
+    again = imp(user, "deaths", data, name="again.csv")
+    assert not again.created and again.batch.pk == first.batch.pk and again.ok
+    services.batch_link(actor=user, batch_id=first.batch.pk)
+    assert (Batch.objects.count(), ListRow.objects.count(), Link.objects.count(), Warning.objects.count()) == counts == (1, 1, 1, 1)
+
+
+# ---- linkage ---------------------------------------------------------------------------------------
+
+def test_exact_id_links_and_a_deceased_person_still_registered_is_a_warning(world):
+    user = world.users["county_officer"]
+    batch = imp(user, "deaths", csv(HEAD + ",死亡日期",
+                                    f"张三,{pid('1970-05-01', 11)},男,1970-05-01,新市坝镇桃源村,2026-10-01")).batch
+    services.batch_link(actor=user, batch_id=batch.pk)
+    link = Link.objects.get()
+    zhang = world.h1.persons.get(name="张三")
+    assert (link.person_id, link.probability, link.band, link.method) == (zhang.pk, 1.0, "auto", "id")
+    w = Warning.objects.get()
+    today = services.today()
+    assert (w.rule, w.group, w.village_id, w.household_id, w.person_id, w.batch_id, w.state) == \
+        ("deceased", "should_not", V1, world.h1.pk, zhang.pk, batch.pk, "open")
+    assert w.due == calendar.add_working_days(today, 10)
+    assert w.evidence == [
+        f"死亡人员名单（县民政局，数据日期 2026-11-01）第2行：张三 {idcard.mask(pid('1970-05-01', 11))}",
+        "部门记录 2026-10-01 死亡，户籍中仍为在世（户 H1，贫困户）"]
+
+
+def test_probabilistic_linkage_on_a_small_labelled_set():
+    reg = [Record("P1", "张三", pid("1970-05-01", 11), "M", "1970-05-01", "新市坝镇桃源村"),
+           Record("P2", "李四", pid("1972-03-02", 22), "F", "1972-03-02", "新市坝镇桃源村"),
+           Record("P3", "王伟", pid("1980-01-01", 13), "M", "1980-01-01", "田坝镇团结村"),
+           Record("P4", "王伟", pid("1985-06-06", 15), "M", "1985-06-06", "新市坝镇红星村"),
+           Record("P5", "刘秀英", pid("1950-02-03", 24), "F", "1950-02-03", "新市坝镇红星村"),
+           Record("P6", "陈静", pid("1990-09-09", 26), "F", "1990-09-09", "田坝镇团结村")]
+    li = pid("1972-03-02", 22)
+    lst = [Record("A", "張 三", pid("1970-05-01", 11)[:6] + pid("1970-05-01", 11)[8:17], "男", "", "桃源村"),  # 繁体, space, 15-digit ID
+           Record("B", "李四", li[:10] + li[11] + li[10] + li[12:], "女", "1972-03-02", "甘洛县新市坝镇桃源村"),  # two digits swapped
+           Record("C", "王玮", "", "男", "1980-01-01", "田坝镇团结村3组"),        # homophone, no ID
+           Record("D", "王伟", pid("1988-08-08", 17), "男", "1988-08-08", "新市坝镇红星村"),  # another 王伟
+           Record("E", "刘秀英", "", "女", "1950-02-03", ""),                      # no ID, no address
+           Record("F", "陈静", "", "女", "1990-09-19", "")]                        # no ID, birth mistyped
+    pairs = linkage.link(lst, reg, auto=0.99, review=0.3)
+    assert [(p.left, p.right, p.band, p.method) for p in pairs] == [
+        ("A", "P1", "auto", "id"), ("B", "P2", "auto", "model"), ("C", "P3", "auto", "model"),
+        ("E", "P5", "auto", "model"), ("F", "P6", "review", "model")]
+    assert linkage.norm_id(pid("1970-05-01", 11)[:6] + pid("1970-05-01", 11)[8:17]) == (pid("1970-05-01", 11), True)
+    assert linkage.norm_name(" 張　三 ") == "张三" and linkage.pinyin("王玮") == linkage.pinyin("王伟") == "wang wei"
+
+
+def test_clerical_review_decision_is_remembered_for_the_next_batch(world):
+    user = world.users["county_officer"]
+    row = "赵七,,男,1990-02-12,"  # no ID, birth mistyped: a review-band pair with 赵七 (1990-02-02)
+    b1 = imp(user, "dibao", csv(HEAD + ",纳入日期", row + ",2026-10-01")).batch
+    services.batch_link(actor=user, batch_id=b1.pk)
+    link = Link.objects.get()
+    assert (link.band, link.decision, link.person.name) == ("review", "", "赵七")
+    cadre = world.users["village_cadre"]  # 赵七 lives in 红星村 (V2): not the cadre's village
+    with pytest.raises(FupinError):
+        services.link_decide(actor=cadre, link_id=link.pk, decision="same")
+    township = world.users["township_officer"]
+    services.link_decide(actor=township, link_id=link.pk, decision="different")
+    assert ReviewMemory.objects.get().decision == "different"
+    b2 = imp(user, "dibao", csv(HEAD + ",纳入日期", row + ",2026-11-01"), as_of=dt.date(2026, 11, 2)).batch
+    services.batch_link(actor=user, batch_id=b2.pk)
+    again = Link.objects.get(row__batch=b2)
+    assert (again.band, again.decision, again.remembered) == ("review", "different", True)
+    assert Warning.objects.count() == 0
+
+
+# ---- the CLI ----------------------------------------------------------------------------------------
+
+def test_fupin_link_on_two_files(tmp_path, capsys, settings):
+    from fupin.cli.main import main
+
+    left, right, out = tmp_path / "left.csv", tmp_path / "right.csv", tmp_path / "matches.csv"
+    z = pid("1970-05-01", 11)
+    left.write_text(f"{HEAD},备注\n张三,{z},男,1970-05-01,新市坝镇桃源村3组,甲\n李四,,女,1972-03-02,新市坝镇桃源村,乙\n",
+                    encoding="utf-8")
+    right.write_text(f"{HEAD},电话\n張三,{z[:6]}{z[8:17]},男,,桃源村,139\n"
+                     f"李四,{pid('1972-03-02', 22)},女,1972-03-02,甘洛县新市坝镇桃源村,138\n"
+                     f"王伟,{pid('1980-01-01', 13)},男,1980-01-01,田坝镇,137\n", encoding="gbk")
+    assert main(["link", str(left), str(right), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"候选配对 2 对：自动确认 2，人工复核 0，拒绝 0；已写入 {out}")
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [
+        "左行号,右行号,匹配概率,分档,方式,左_姓名,左_公民身份号码,左_性别,左_出生日期,左_住址,左_备注,"
+        "右_姓名,右_公民身份号码,右_性别,右_出生日期,右_住址,右_电话",
+        f"2,2,1.000000,自动确认,身份证号一致,张三,{z},男,1970-05-01,新市坝镇桃源村3组,甲,張三,{z[:6]}{z[8:17]},男,,桃源村,139",
+        f"3,3,1.000000,自动确认,概率匹配,李四,,女,1972-03-02,新市坝镇桃源村,乙,李四,{pid('1972-03-02', 22)},女,1972-03-02,"
+        "甘洛县新市坝镇桃源村,138"]
+
+
+def test_fupin_link_refuses_a_bad_file_and_writes_nothing(tmp_path, capsys):
+    from fupin.cli.main import main
+
+    left, right, out = tmp_path / "l.csv", tmp_path / "r.csv", tmp_path / "m.csv"
+    left.write_text(f"{HEAD}\n张三,abc,男,1970-05-01,桃源村\n", encoding="utf-8")
+    right.write_text(f"{HEAD}\n张三,,男,1970-05-01,桃源村\n", encoding="utf-8")
+    assert main(["link", str(left), str(right), "--out", str(out)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "文件有错误，未做比对；请改正后重试：",
+        "l.csv 第2行B列（公民身份号码）：“ABC”不是身份证号：应为18位（或15位旧号），前17位为数字，最后一位为数字或X；"
+        "无法确认的请留空，系统按姓名、出生日期、住址比对"]
+    assert not out.exists()
+
+
+# ---- warnings to workflows -----------------------------------------------------------------------------
+
+def _exited_h1_with_dibao_warning(world):
+    world.h1.status = "exited"
+    world.h1.save(update_fields=["status"])
+    user = world.users["civil_affairs"]
+    batch = imp(user, "dibao", csv(HEAD + ",纳入日期", f"张三,{pid('1970-05-01', 11)},男,1970-05-01,,2026-10-08")).batch
+    services.batch_link(actor=user, batch_id=batch.pk)
+    return Warning.objects.get()
+
+
+def test_a_warning_is_taken_to_an_opened_monitoring_workflow(world):
+    w = _exited_h1_with_dibao_warning(world)
+    assert (w.rule, w.group, w.village_id, w.household_id) == ("new_assistance", "should_be", V1, world.h1.pk)
+    assert w.evidence[1:] == ["低保对象名单中有此人（纳入日期：2026-10-08）", "户 H1 当前为“已脱贫”，未纳入监测"]
+    cadre = world.users["village_cadre"]
+    services.warning_start(actor=cadre, warning_id=w.pk, monitored_type="sudden")
+    w.refresh_from_db()
+    inst = Instance.objects.get()
+    assert (inst.household_id, inst.kind, inst.channel, inst.monitored_type, inst.state) == \
+        (world.h1.pk, "monitoring", "department", "sudden", "in_progress")
+    assert (w.state, w.workflow_id, w.decided_by_id) == ("started", inst.pk, cadre.pk)
+    assert inst.actions.get().evidence == w.evidence
+    with pytest.raises(FupinError) as exc:
+        services.warning_start(actor=cadre, warning_id=w.pk, monitored_type="sudden")
+    assert exc.value.message == "该预警已发起监测，不能再处理"
+
+
+def test_a_warning_dismissed_with_a_reason(world):
+    w = _exited_h1_with_dibao_warning(world)
+    with pytest.raises(FupinError) as exc:
+        services.warning_dismiss(actor=world.users["village_cadre"], warning_id=w.pk, reason="")
+    assert exc.value.message == "排除理由：请写明入户核实的情况和排除理由（至少4个字）"
+    services.warning_dismiss(actor=world.users["village_cadre"], warning_id=w.pk, reason="入户核实：低保为临时救助，已到期")
+    w.refresh_from_db()
+    assert (w.state, w.reason) == ("dismissed", "入户核实：低保为临时救助，已到期")
+    assert Instance.objects.count() == 0
+
+
+# ---- refusals ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["school_aid", "village_cadre", "pairing_helper", "inspector"])
+def test_import_refused_for_a_role_without_the_capability(world, role):
+    data = csv(HEAD + ",死亡日期", f"张三,{pid('1970-05-01', 11)},男,1970-05-01,,2026-10-01")
+    with pytest.raises(AccessDenied) as exc:
+        imp(world.users[role], "deaths", data)
+    assert exc.value.message == "您的角色没有“导入部门比对名单”权限，如需办理请联系县级管理员"
+    assert nothing_written()
+    assert AuditEvent.objects.filter(action="denied", object_id="monitor_import").count() == 1
+
+
+@pytest.mark.parametrize("role", ["pairing_helper", "civil_affairs", "health_officer"])
+def test_warning_actions_refused_for_a_role_without_the_capability(world, role):
+    w = _exited_h1_with_dibao_warning(world)
+    with pytest.raises(AccessDenied):
+        services.warning_start(actor=world.users[role], warning_id=w.pk, monitored_type="sudden")
+    with pytest.raises(AccessDenied):
+        services.warning_dismiss(actor=world.users[role], warning_id=w.pk, reason="入户核实无此事")
+    w.refresh_from_db()
+    assert (w.state, w.workflow_id, w.reason) == ("open", None, "")
+    assert Instance.objects.count() == 0
+
+
+def test_a_village_cadre_of_another_village_cannot_see_the_warning(world):
+    w = _exited_h1_with_dibao_warning(world)
+    from fupin.core.models import User
+    from fupin.core.roles import Role
+
+    other = User.objects.create(username="cadre2", role=Role.VILLAGE_CADRE, region_id="513435100201")
+    with pytest.raises(FupinError) as exc:
+        services.warning_start(actor=other, warning_id=w.pk, monitored_type="sudden")
+    assert exc.value.message == f"找不到预警 {w.pk}，或不在您的管辖范围内"
+    assert Warning.objects.get().state == "open" and Instance.objects.count() == 0
