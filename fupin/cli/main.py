@@ -44,6 +44,13 @@ def cmd_id_check(args) -> int:
     return 0 if all(r.valid for _, r in results) else 1
 
 
+def cmd_link(args) -> int:
+    _django()  # settings only (thresholds, import limits): the database is not used
+    from fupin.monitoring import filelink
+
+    return filelink.run(Path(args.left), Path(args.right), Path(args.out), args.min_probability)
+
+
 def cmd_import(args) -> int:
     _django()
     from fupin.core.errors import FupinError
@@ -364,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true")
     chk.add_argument("ids", nargs="+", metavar="ID")
     chk.set_defaults(func=cmd_id_check)
+
+    lk = sub.add_parser("link", help="比对两个名单文件（不用数据库）：输出候选配对、匹配概率和分档（docs/linkage.md）")
+    lk.add_argument("left", metavar="LEFT")
+    lk.add_argument("right", metavar="RIGHT")
+    lk.add_argument("--out", required=True, metavar="MATCHES", help="输出文件（.csv 或 .xlsx）")
+    lk.add_argument("--min-probability", type=float, default=None, help="输出的最低匹配概率（默认：人工复核阈值）")
+    lk.add_argument("--engine", choices=["duckdb"], default="duckdb", help="比对引擎（本机 DuckDB）")
+    lk.set_defaults(func=cmd_link)
 
     imp = sub.add_parser("import", help="导入").add_subparsers(dest="sub", required=True)
     ih = imp.add_parser("households", help="从 Excel 导入户和人员（全部成功或全部不导入）")
