@@ -127,6 +127,8 @@ def test_roles_without_the_need_are_not_asked(world):
     c, _ = password_login("inspector")
     assert c.get("/households/").status_code == 200
     assert c.get("/account/otp/")["Location"] == "/"
+    assert c.get("/account/otp/setup/")["Location"] == "/"
+    assert TOTPDevice.objects.count() == 0
 
 
 def test_verify_page_next_stays_inside_the_site(world):

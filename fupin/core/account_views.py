@@ -62,6 +62,8 @@ def otp_verify(request):
 def otp_setup(request):
     """First sign-in of a role that needs a second factor: scan, type the first code, get the
     recovery codes. A user who already has an authenticator must enter its code instead."""
+    if not otp.required(request.user):   # a second factor nobody would ask for would only mislead
+        return redirect("/")
     if otp.totp_device(request.user) is not None:
         return redirect("/account/otp/" if not otp.is_verified(request) else "/")
     device = otp.setup_device(request.user)
