@@ -95,8 +95,11 @@ def test_assessment_from_records_approval_pays_and_certificate(sup, login, tmp_p
     with pytest.raises(FupinError) as exc:
         services.activity_record(actor=doctor, member=member, kind="attendance", date=dt.date(2024, 2, 12))
     assert exc.value.message == "日期：2024-02-12 不是工作日"
+    from fupin.core.models import AuditEvent
+    n = AuditEvent.objects.filter(result="denied").count()
     with pytest.raises(FupinError):
         services.assess(actor=doctor, member=member)  # only medical affairs assesses
+    assert AuditEvent.objects.filter(result="denied").count() == n + 1  # checked before the transaction: kept
     a = services.assess(actor=medical, member=member)
     assert (a.result["failed_items"], a.result["allowance_payable"], a.result["certificate_granted"]) == (0, "1320.00", True)
     officer = User.objects.get(username="county_officer")  # the county office keeps the budget lines

@@ -34,83 +34,83 @@ def _quarter_end(year: int, quarter: int) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-@transaction.atomic
 def plan_generate(*, actor: User, hospital, supported, year: int, quarter: int, quarters: int) -> list[Dispatch]:
     """(Re)compute the plan from the given quarter. Dispatches that have started are kept as
     they are (no change of person mid-rotation); later ones are recomputed."""
     access.require(actor, Cap.SUPPORT_MANAGE)
-    departments = list(Department.objects.filter(hospital=hospital).order_by("order"))
-    if not departments:
-        raise FupinError("请先按固定顺序登记科室")
-    today = timezone.localdate()
-    started = Dispatch.objects.filter(department__hospital=hospital, handover__lte=today)
-    Dispatch.objects.filter(department__hospital=hospital, handover__gt=today).delete()
-    deferrals = {(d.cycle, d.department.name): d.decision for d in Deferral.objects.filter(department__hospital=hospital)}
-    staff = {d.name: [s.name for s in d.staff.all()] for d in departments}
-    priority = {s.name for s in Staff.objects.filter(department__hospital=hospital, priority=True)}
-    served = {}
-    for m in Member.objects.filter(dispatch__in=started).select_related("staff"):
-        served[m.staff.name] = served.get(m.staff.name, 0) + 1
-    batches = _policy(lambda: rules.plan(chain_for(hospital), [d.name for d in departments], year, quarter, quarters,
-                                         deferrals=deferrals, staff=staff, priority=priority, served=served))
-    by_name = {d.name: d for d in departments}
-    created = []
-    for b in batches:
-        if started.filter(year=b.year, quarter=b.quarter).exists():
-            continue
-        d = Dispatch.objects.create(department=by_name[b.department], supported=supported, year=b.year,
-                                    quarter=b.quarter, handover=b.handover, handover_note=b.handover_note,
-                                    end=_quarter_end(b.year, b.quarter), cycle=b.cycle)
-        for name in b.staff:
-            Member.objects.create(dispatch=d, staff=Staff.objects.get(department=by_name[b.department], name=name))
-        created.append(d)
-    audit.record(actor, AuditAction.UPDATE, object_type="support_plan", object_id=hospital.code,
-                 summary=f"生成对口支援轮派计划：{year}年第{quarter}季度起 {quarters} 批")
-    return created
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        departments = list(Department.objects.filter(hospital=hospital).order_by("order"))
+        if not departments:
+            raise FupinError("请先按固定顺序登记科室")
+        today = timezone.localdate()
+        started = Dispatch.objects.filter(department__hospital=hospital, handover__lte=today)
+        Dispatch.objects.filter(department__hospital=hospital, handover__gt=today).delete()
+        deferrals = {(d.cycle, d.department.name): d.decision for d in Deferral.objects.filter(department__hospital=hospital)}
+        staff = {d.name: [s.name for s in d.staff.all()] for d in departments}
+        priority = {s.name for s in Staff.objects.filter(department__hospital=hospital, priority=True)}
+        served = {}
+        for m in Member.objects.filter(dispatch__in=started).select_related("staff"):
+            served[m.staff.name] = served.get(m.staff.name, 0) + 1
+        batches = _policy(lambda: rules.plan(chain_for(hospital), [d.name for d in departments], year, quarter, quarters,
+                                             deferrals=deferrals, staff=staff, priority=priority, served=served))
+        by_name = {d.name: d for d in departments}
+        created = []
+        for b in batches:
+            if started.filter(year=b.year, quarter=b.quarter).exists():
+                continue
+            d = Dispatch.objects.create(department=by_name[b.department], supported=supported, year=b.year,
+                                        quarter=b.quarter, handover=b.handover, handover_note=b.handover_note,
+                                        end=_quarter_end(b.year, b.quarter), cycle=b.cycle)
+            for name in b.staff:
+                Member.objects.create(dispatch=d, staff=Staff.objects.get(department=by_name[b.department], name=name))
+            created.append(d)
+        audit.record(actor, AuditAction.UPDATE, object_type="support_plan", object_id=hospital.code,
+                     summary=f"生成对口支援轮派计划：{year}年第{quarter}季度起 {quarters} 批")
+        return created
 
 
-@transaction.atomic
 def deferral_decide(*, actor: User, department: Department, cycle: int, decision: str, reason: str) -> Deferral:
     access.require(actor, Cap.SUPPORT_MANAGE)
-    if decision not in ("auto", "last"):
-        raise InvalidInput({"处理方式": "应为 auto（自动顺延）或 last（调到最后一批）"})
-    if not reason.strip():
-        raise InvalidInput({"延期原因": "必须填写（如培训、休假）"})
-    try:
-        with transaction.atomic():
-            d = Deferral.objects.create(department=department, cycle=cycle, decision=decision, reason=reason, decided_by=actor)
-    except IntegrityError:
-        raise FupinError(f"{department.name}在本轮（第{cycle + 1}轮）已延期过一次；全部科室轮转完之前每个科室只能延期一次") from None
-    audit.record(actor, AuditAction.CREATE, object_type="deferral", object_id=d.pk,
-                 summary=f"{department.name}第{cycle + 1}轮延期：{d.get_decision_display()}（{reason}）")
-    return d
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        if decision not in ("auto", "last"):
+            raise InvalidInput({"处理方式": "应为 auto（自动顺延）或 last（调到最后一批）"})
+        if not reason.strip():
+            raise InvalidInput({"延期原因": "必须填写（如培训、休假）"})
+        try:
+            with transaction.atomic():
+                d = Deferral.objects.create(department=department, cycle=cycle, decision=decision, reason=reason, decided_by=actor)
+        except IntegrityError:
+            raise FupinError(f"{department.name}在本轮（第{cycle + 1}轮）已延期过一次；全部科室轮转完之前每个科室只能延期一次") from None
+        audit.record(actor, AuditAction.CREATE, object_type="deferral", object_id=d.pk,
+                     summary=f"{department.name}第{cycle + 1}轮延期：{d.get_decision_display()}（{reason}）")
+        return d
 
 
-@transaction.atomic
 def member_change(*, actor: User, dispatch: Dispatch, replaced: Staff, replacement: Staff, accident: bool,
                   description: str, when: dt.date | None = None) -> PlanChange | None:
     """Change a person. Once the rotation has started, only a change caused by an accident is
     allowed, and it goes into that month's quality-control bulletin."""
     access.require(actor, Cap.SUPPORT_MANAGE)
-    when = when or timezone.localdate()
-    member = Member.objects.filter(dispatch=dispatch, staff=replaced).first()
-    if member is None:
-        raise NotFound(f"{replaced.name} 不在这一批派驻人员中")
-    if replacement.department_id != dispatch.department_id:
-        raise InvalidInput({"替换人员": "应为同一科室的人员"})
-    if dispatch.handover <= when and not accident:
-        raise FupinError("轮转期间不得中途换人；如因意外情况须更换，请按“意外变更”登记，并在当月质控通报中公布")
-    if accident and not description.strip():
-        raise InvalidInput({"事由": "意外变更须写明事由"})
-    member.staff = replacement
-    member.save(update_fields=["staff"])
-    change = None
-    if dispatch.handover <= when:
-        change = PlanChange.objects.create(dispatch=dispatch, month=when.strftime("%Y-%m"), replaced=replaced,
-                                           replacement=replacement, description=description, recorded_by=actor)
-    audit.record(actor, AuditAction.UPDATE, object_type="dispatch", object_id=dispatch.pk,
-                 summary=f"派驻人员变更：{replaced.name} → {replacement.name}{'（意外）' if accident else ''}")
-    return change
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        when = when or timezone.localdate()
+        member = Member.objects.filter(dispatch=dispatch, staff=replaced).first()
+        if member is None:
+            raise NotFound(f"{replaced.name} 不在这一批派驻人员中")
+        if replacement.department_id != dispatch.department_id:
+            raise InvalidInput({"替换人员": "应为同一科室的人员"})
+        if dispatch.handover <= when and not accident:
+            raise FupinError("轮转期间不得中途换人；如因意外情况须更换，请按“意外变更”登记，并在当月质控通报中公布")
+        if accident and not description.strip():
+            raise InvalidInput({"事由": "意外变更须写明事由"})
+        member.staff = replacement
+        member.save(update_fields=["staff"])
+        change = None
+        if dispatch.handover <= when:
+            change = PlanChange.objects.create(dispatch=dispatch, month=when.strftime("%Y-%m"), replaced=replaced,
+                                               replacement=replacement, description=description, recorded_by=actor)
+        audit.record(actor, AuditAction.UPDATE, object_type="dispatch", object_id=dispatch.pk,
+                     summary=f"派驻人员变更：{replaced.name} → {replacement.name}{'（意外）' if accident else ''}")
+        return change
 
 
 def access_member(user: User, member_id: int) -> Member:
@@ -125,47 +125,47 @@ def access_member(user: User, member_id: int) -> Member:
     raise NotFound("找不到该派驻记录，或不是您本人的派驻")
 
 
-@transaction.atomic
 def activity_record(*, actor: User, member: Member, kind: str, date: dt.date, note: str = "") -> Activity:
     access.require(actor, Cap.SUPPORT_RECORD)
-    if kind not in dict(Activity.KINDS):
-        raise InvalidInput({"类型": "应为授课、查房或出勤"})
-    d = member.dispatch
-    if not d.handover <= date <= d.end:
-        raise InvalidInput({"日期": f"{date} 不在派驻期间 {d.handover}～{d.end} 内"})
-    if date > timezone.localdate():
-        raise InvalidInput({"日期": "不能登记未来的日期"})
-    if kind == "attendance" and not _policy(lambda: calendar.is_working_day(date)):
-        raise InvalidInput({"日期": f"{date} 不是工作日"})
-    try:
-        with transaction.atomic():
-            a = Activity.objects.create(member=member, kind=kind, date=date, note=note)
-    except IntegrityError:
-        raise FupinError(f"{date} 的{dict(Activity.KINDS)[kind]}已登记过") from None
-    return a
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        if kind not in dict(Activity.KINDS):
+            raise InvalidInput({"类型": "应为授课、查房或出勤"})
+        d = member.dispatch
+        if not d.handover <= date <= d.end:
+            raise InvalidInput({"日期": f"{date} 不在派驻期间 {d.handover}～{d.end} 内"})
+        if date > timezone.localdate():
+            raise InvalidInput({"日期": "不能登记未来的日期"})
+        if kind == "attendance" and not _policy(lambda: calendar.is_working_day(date)):
+            raise InvalidInput({"日期": f"{date} 不是工作日"})
+        try:
+            with transaction.atomic():
+                a = Activity.objects.create(member=member, kind=kind, date=date, note=note)
+        except IntegrityError:
+            raise FupinError(f"{date} 的{dict(Activity.KINDS)[kind]}已登记过") from None
+        return a
 
 
-@transaction.atomic
 def leave_request(*, actor: User, member: Member, start: dt.date, days: int, head_approved: bool,
                   explanation: str = "", informed: bool = False) -> Leave:
     """Under the pack's threshold (3 days): the supported hospital's head approves and medical
     affairs is told. At or above it: also a written explanation to the director of medical affairs."""
     access.require(actor, Cap.SUPPORT_RECORD)
-    if days <= 0:
-        raise InvalidInput({"天数": "应大于0"})
-    if not head_approved:
-        raise FupinError("请假须先经受援医院院长批准")
-    written = _policy(lambda: chain_for(member.dispatch.department.hospital)
-                      .lookup("support.leave.written_explanation_days", start).value)
-    if days >= written and not explanation.strip():
-        raise FupinError(f"请假{written}天及以上，须向医务部主任作出书面说明")
-    if days < written and not informed:
-        raise FupinError(f"请假{written}天以内，须电话告知医务部并由医务部登记")
-    leave = Leave.objects.create(member=member, start=start, days=days, head_approved=True, explanation=explanation,
-                                 informed_medical_affairs=informed)
-    audit.record(actor, AuditAction.CREATE, object_type="leave", object_id=leave.pk,
-                 summary=f"{member.staff.name} 请假 {days} 天（{start} 起）")
-    return leave
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        if days <= 0:
+            raise InvalidInput({"天数": "应大于0"})
+        if not head_approved:
+            raise FupinError("请假须先经受援医院院长批准")
+        written = _policy(lambda: chain_for(member.dispatch.department.hospital)
+                          .lookup("support.leave.written_explanation_days", start).value)
+        if days >= written and not explanation.strip():
+            raise FupinError(f"请假{written}天及以上，须向医务部主任作出书面说明")
+        if days < written and not informed:
+            raise FupinError(f"请假{written}天以内，须电话告知医务部并由医务部登记")
+        leave = Leave.objects.create(member=member, start=start, days=days, head_approved=True, explanation=explanation,
+                                     informed_medical_affairs=informed)
+        audit.record(actor, AuditAction.CREATE, object_type="leave", object_id=leave.pk,
+                     summary=f"{member.staff.name} 请假 {days} 天（{start} 起）")
+        return leave
 
 
 def assessment_record(member: Member) -> dict:
@@ -181,17 +181,17 @@ def assessment_record(member: Member) -> dict:
             "unauthorised_return_days": sum(u.days for u in member.unauthorised.all())}
 
 
-@transaction.atomic
 def assess(*, actor: User, member: Member) -> Assessment:
     access.require(actor, Cap.SUPPORT_MANAGE)
-    existing = Assessment.objects.filter(member=member).first()
-    if existing and existing.approved_by_id:
-        raise FupinError("考核已审核，不能重算")
-    result = _policy(lambda: rules.assess(chain_for(member.dispatch.department.hospital), assessment_record(member)))
-    a, _ = Assessment.objects.update_or_create(member=member, defaults={"result": result})
-    audit.record(actor, AuditAction.UPDATE, object_type="assessment", object_id=a.pk,
-                 summary=f"{member.staff.name} 考核：{result['failed_items']} 项不合格，应发补助 {result['allowance_payable']} 元")
-    return a
+    with transaction.atomic():  # opened after the access check: a refusal's audit row stays
+        existing = Assessment.objects.filter(member=member).first()
+        if existing and existing.approved_by_id:
+            raise FupinError("考核已审核，不能重算")
+        result = _policy(lambda: rules.assess(chain_for(member.dispatch.department.hospital), assessment_record(member)))
+        a, _ = Assessment.objects.update_or_create(member=member, defaults={"result": result})
+        audit.record(actor, AuditAction.UPDATE, object_type="assessment", object_id=a.pk,
+                     summary=f"{member.staff.name} 考核：{result['failed_items']} 项不合格，应发补助 {result['allowance_payable']} 元")
+        return a
 
 
 def approve(*, actor: User, assessment: Assessment, budget) -> Assessment:
