@@ -245,3 +245,68 @@ def test_a_village_cadre_of_another_village_cannot_see_the_warning(world):
         services.warning_start(actor=other, warning_id=w.pk, monitored_type="sudden")
     assert exc.value.message == f"找不到预警 {w.pk}，或不在您的管辖范围内"
     assert Warning.objects.get().state == "open" and Instance.objects.count() == 0
+
+
+# ---- pages ---------------------------------------------------------------------------------------------
+
+def test_import_page_links_and_the_village_takes_the_warning_to_a_workflow(world, login, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world.h1.status = "exited"
+    world.h1.save(update_fields=["status"])
+    c = login("township_officer")
+    data = csv(HEAD + ",纳入日期", f"张三,{pid('1970-05-01', 11)},男,1970-05-01,,2026-10-08")
+    r = c.post("/monitoring/", {"kind": "dibao", "source": "县民政局", "as_of": "2026-11-01",
+                                "file": SimpleUploadedFile("dibao.csv", data)})
+    batch = Batch.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/monitoring/batches/{batch.pk}/"
+    page = c.get(r["Location"]).content.decode()
+    assert "新增低保、特困或重度残疾，未纳入监测" in page and pid("1970-05-01", 11) not in page
+    w = Warning.objects.get()
+    c.logout()
+    c = login("village_cadre")
+    page = c.get("/monitoring/warnings/").content.decode()
+    assert f'href="/monitoring/warnings/{w.pk}/"' in page
+    r = c.post(f"/monitoring/warnings/{w.pk}/start/", {"monitored_type": "sudden", "comment": "入户核实属实"})
+    assert r.status_code == 302 and r["Location"] == f"/households/{world.h1.pk}/"
+    inst = Instance.objects.get()
+    assert (inst.channel, inst.actions.get().comment) == ("department", "部门预警：新增低保、特困或重度残疾，未纳入监测。入户核实属实")
+
+
+def test_import_page_answers_bad_cells_with_the_list_and_an_error_workbook(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = login("township_officer")
+    r = c.post("/monitoring/", {"kind": "deaths", "source": "县民政局", "as_of": "2026-11-01",
+                                "file": SimpleUploadedFile("d.csv", csv(HEAD + ",死亡日期", "张三,,男,1970-05-01,,"))})
+    page = r.content.decode()
+    assert r.status_code == 200 and "发现 1 处错误，未导入任何数据" in page and "第2行F列（死亡日期）：必填项为空" in page
+    token = page.split("/monitoring/errors/")[1].split("/")[0]
+    wb = c.get(f"/monitoring/errors/{token}/")
+    assert wb.status_code == 200 and b"".join(wb.streaming_content)[:2] == b"PK"
+    assert nothing_written()
+
+
+def test_review_page_shows_both_records_masked_and_remembers_the_decision(world, login):
+    user = world.users["county_officer"]
+    batch = imp(user, "dibao", csv(HEAD + ",纳入日期", "赵七,,男,1990-02-12,,2026-10-01")).batch
+    services.batch_link(actor=user, batch_id=batch.pk)
+    link = Link.objects.get()
+    c = login("township_officer")
+    page = c.get("/monitoring/review/").content.decode()
+    zhao = pid("1990-02-02", 71)
+    assert f'id="link-{link.pk}"' in page and idcard.mask(zhao) in page and zhao not in page
+    r = c.post(f"/monitoring/review/{link.pk}/decide/", {"decision": "same"})
+    assert r.status_code == 302
+    link.refresh_from_db()
+    assert link.decision == "same" and ReviewMemory.objects.get().decision == "same"
+    # 赵七's household (H4) is registered, so a 低保 entry is not a "should be in" finding
+    assert Warning.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ["pairing_helper", "school_aid", "auditor"])
+def test_pages_refused_for_roles_without_monitoring(world, login, role):
+    c = login(role)
+    assert c.get("/monitoring/").status_code == 403
+    assert c.get("/monitoring/warnings/").status_code == 403
+    assert c.get("/monitoring/review/").status_code == 403

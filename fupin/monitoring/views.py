@@ -1,0 +1,178 @@
+"""Pages of the monitoring room: parse, call one service or selector, render."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fupin.core import access, idcard
+from fupin.core.errors import FupinError, InvalidInput
+from fupin.core.roles import Cap
+from fupin.core.views import fupin_view
+from fupin.policy.packs import shipped_packs
+
+from . import lists, selectors, services
+from .models import Band, WarningState
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _errors_dir():
+    d = settings.VAR_DIR / "import-errors"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise InvalidInput({"数据日期": f"“{raw}”不是日期，应写作 2026-11-01"}) from None
+
+
+@fupin_view
+def home(request):
+    user = request.user
+    can_monitor, can_import = access.may(user, Cap.MONITOR), access.may(user, Cap.MONITOR_IMPORT)
+    if not (can_monitor or can_import):
+        access.require(user, Cap.MONITOR)
+    report = None
+    if request.method == "POST":
+        access.require(user, Cap.MONITOR_IMPORT, what="导入部门比对名单")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise FupinError("请选择要导入的名单文件（Excel 或 CSV）")
+        data = upload.read() if upload.size <= settings.IMPORT_MAX_BYTES else b"\0" * (settings.IMPORT_MAX_BYTES + 1)
+        try:
+            report = services.batch_import(actor=user, kind=request.POST.get("kind", ""),
+                                           source=request.POST.get("source", ""),
+                                           as_of=_date(request.POST.get("as_of", "")), data=data, filename=upload.name)
+        except InvalidInput as exc:
+            messages.error(request, exc.message)
+            return redirect("/monitoring/")
+        if report.ok:
+            if report.created:
+                services.batch_link(actor=user, batch_id=report.batch.pk)
+                messages.success(request, f"已导入 {report.batch.rows} 行并完成比对")
+            else:
+                messages.info(request, f"该文件已于 {timezone.localtime(report.batch.imported_at):%Y-%m-%d %H:%M} 导入过"
+                                       f"（批次 {report.batch.pk}），没有新的内容")
+            return redirect(f"/monitoring/batches/{report.batch.pk}/")
+        if report.error_workbook:
+            report.error_token = f"{user.pk}-{secrets.token_hex(8)}"
+            (_errors_dir() / f"{report.error_token}.xlsx").write_bytes(report.error_workbook)
+    ctx = {"report": report, "kinds": lists.kinds().values(), "can_import": can_import, "can_monitor": can_monitor,
+           "batches": selectors.batches_for(user).select_related("imported_by")[:30]}
+    if can_monitor:
+        ctx["counts"] = selectors.counts(user)
+        ctx["reviews"] = selectors.review_queue(user).count()
+    return render(request, "monitoring/home.html", ctx)
+
+
+@fupin_view
+def error_workbook(request, token):
+    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
+        raise Http404
+    path = _errors_dir() / f"{token}.xlsx"
+    if not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename="比对名单错误标注.xlsx", content_type=XLSX)
+
+
+@fupin_view
+def batch_page(request, pk):
+    batch = selectors.access_batch(request.user, pk)
+    kind = lists.kinds().get(batch.kind)
+    rows = batch.list_rows.prefetch_related("links__person__household").order_by("row")
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    for r in page:
+        r.shown_id = idcard.mask(r.id_number)  # masked for every role (SPEC §14)
+    return render(request, "monitoring/batch.html", {"batch": batch, "kind": kind, "page": page,
+                                                     "warnings": batch.warnings.select_related("village")})
+
+
+@fupin_view
+def warnings_page(request):
+    user = request.user
+    state = request.GET.get("state", WarningState.OPEN)
+    if state not in WarningState.values:
+        state = WarningState.OPEN
+    overdue = bool(request.GET.get("overdue"))
+    qs = selectors.queue(user, state=state, overdue_only=overdue)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "monitoring/warnings.html", {"page": page, "state": state, "overdue": overdue,
+                                                        "states": WarningState.choices, "today": timezone.localdate(),
+                                                        "counts": selectors.counts(user)})
+
+
+@fupin_view
+def warning_page(request, pk):
+    w = selectors.access_warning(request.user, pk)
+    types = []
+    if w.household_id:
+        definition = shipped_packs().for_region(w.village_id).lookup("workflow.monitoring", timezone.localdate()).value
+        types = definition["types"]
+    labels = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
+    return render(request, "monitoring/warning.html", {"w": w, "types": [(t, labels.get(t, t)) for t in types],
+                                                       "today": timezone.localdate()})
+
+
+@require_POST
+@fupin_view
+def warning_action(request, pk, action):
+    try:
+        if action == "start":
+            w = services.warning_start(actor=request.user, warning_id=pk,
+                                       monitored_type=request.POST.get("monitored_type", ""),
+                                       comment=request.POST.get("comment", ""))
+            messages.success(request, "已发起监测对象识别")
+            return redirect(f"/households/{w.household_id}/")
+        if action == "dismiss":
+            services.warning_dismiss(actor=request.user, warning_id=pk, reason=request.POST.get("reason", ""))
+            messages.success(request, "已排除该预警")
+        else:
+            raise Http404
+    except FupinError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    return redirect(f"/monitoring/warnings/{pk}/")
+
+
+@fupin_view
+def review_page(request):
+    links = selectors.review_queue(request.user)
+    page = Paginator(links, 20).get_page(request.GET.get("page"))
+    show = idcard.mask  # always masked here: a full number is shown (and logged) only on the household page
+    pairs = []
+    for link in page:
+        row, person = link.row, link.person
+        h = person.household
+        pairs.append({"link": link, "rows": [
+            ("姓名", row.name, person.name),
+            ("公民身份号码", show(row.id_number), show(person.id_number)),
+            ("性别", {"M": "男", "F": "女"}.get(row.sex, ""), person.get_sex_display()),
+            ("出生日期", row.birth_date or "", person.birth_date),
+            ("住址", row.address, h.address or h.village.name),
+            ("户", "", f"{h.number}（{h.get_status_display()}）")]})
+    return render(request, "monitoring/review.html", {"page": page, "pairs": pairs, "band": Band})
+
+
+@require_POST
+@fupin_view
+def review_decide(request, pk):
+    try:
+        services.link_decide(actor=request.user, link_id=pk, decision=request.POST.get("decision", ""))
+        messages.success(request, "复核决定已保存，以后的批次遇到同一对记录将沿用")
+    except FupinError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    return redirect("/monitoring/review/")
