@@ -85,6 +85,7 @@ urlpatterns = [
     path("assistance/team/", assistance.team),
     path("assistance/cards/<str:code>.pdf", assistance.four_cards),
     path("oversight/", include("fupin.oversight.urls")),
+    path("monitoring/", include("fupin.monitoring.urls")),
     path("api/v1/", api.urls),
 ]
 
