@@ -365,3 +365,16 @@ def test_secret_key_and_sqlite_database_are_0600(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     assert out == "67\n"
     assert {p.name: p.stat().st_mode & 0o777 for p in var.iterdir()} == {"fupin.sqlite3": 0o600, "secret_key": 0o600}
+
+
+def test_xls_extent_is_probed_in_a_memory_limited_child():
+    # calamine opens .xls and .xlsx alike; these bytes stand in for an .xls (there is no .xls writer here)
+    excel._check_xls(H.package(H.sheet_xml(H.rows_xml([HEADERS, good_row()]))), "x.xls")  # within the caps
+    with pytest.raises(excel.FileRejected) as refused:
+        excel._check_xls(H.cell_at_the_far_corner(HEADERS), "x.xls")  # 17 billion cells: the child dies alone
+    assert refused.value.message == ("“x.xls”无法在限定的内存和时间内读取（文件已损坏，或使用区域异常大）；"
+                                     "请在 Excel/WPS 中打开，删除多余的行列后另存为 .xlsx 再导入")
+    with pytest.raises(excel.FileRejected) as refused:
+        excel._check_xls(H.package(H.sheet_xml(H.rows_xml([HEADERS]) + '<row r="9"><c r="IV9"><v>1</v></c></row>')),
+                         "x.xls")
+    assert refused.value.message == BEYOND.format(9, 256, "IV")

@@ -570,6 +570,8 @@ def _open_source(data: bytes, filename: str) -> _Source:
         return _Source([_SheetInfo(sheet, False)], lambda _s: _csv_rows(text, sheet), lambda _s: [])
     if kind == "xlsx":
         _check_xlsx(data, filename)
+    else:
+        _check_xls(data, filename)
     state = {"wb": _calamine(data, name)}
     sheets = [_SheetInfo(m.name, m.visible != SheetVisibleEnum.Visible) for m in state["wb"].sheets_metadata]
     loaded: dict[str, Any] = {}
@@ -591,8 +593,6 @@ def _open_source(data: bytes, filename: str) -> _Source:
 
     def rows(sheet_name):
         s = sheet(sheet_name)
-        if kind == "xls":
-            _check_bounds(sheet_name, (s.end or (0, 0))[0] + 1, (s.end or (0, 0))[1] + 1)
         start = s.start
         if start is None:
             return
@@ -602,6 +602,45 @@ def _open_source(data: bytes, filename: str) -> _Source:
             yield number, (pad + raw if c0 else raw)
 
     return _Source(sheets, rows, lambda sheet_name: sheet(sheet_name).merged_cell_ranges or [], release)
+
+
+# An .xls (BIFF8 in an OLE container) cannot be scanned as cheaply as XML, and calamine sizes a
+# sheet by its farthest cell (65536 × 256 cells at most: 540 MB). So an .xls is first opened in a
+# separate process with a hard memory limit, which only reports each sheet's extent; the worker
+# opens it only if every sheet is within the caps. If the child runs out of memory, it dies alone.
+_XLS_PROBE = """
+import io, json, resource, sys
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from python_calamine import CalamineWorkbook
+wb = CalamineWorkbook.from_filelike(io.BytesIO(sys.stdin.buffer.read()))
+out = []
+for name in wb.sheet_names:
+    s = wb.get_sheet_by_name(name)
+    end = s.end or (-1, -1)
+    out.append([name, end[0] + 1, end[1] + 1])
+    del s
+print(json.dumps(out))
+"""
+
+
+def _check_xls(data: bytes, filename: str, *, memory_mb: int = 700) -> None:
+    import json
+    import subprocess
+    import sys
+
+    name = filename or "上传的文件"
+    try:
+        done = subprocess.run([sys.executable, "-c", _XLS_PROBE, str(memory_mb << 20)], input=data,
+                              capture_output=True, timeout=60)
+        sheets = json.loads(done.stdout) if done.returncode == 0 else None
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        sheets = None
+    if sheets is None:
+        raise FileRejected(f"“{name}”无法在限定的内存和时间内读取（文件已损坏，或使用区域异常大）；"
+                           "请在 Excel/WPS 中打开，删除多余的行列后另存为 .xlsx 再导入")
+    for sheet, rows, cols in sheets:
+        _check_bounds(sheet, rows, cols)
 
 
 def _calamine(data: bytes, name: str) -> CalamineWorkbook:
@@ -620,6 +659,8 @@ def open_workbook(data: bytes, filename: str = "") -> CalamineWorkbook:
         raise FileRejected(f"“{filename}”是 CSV 文件，此处只能读取 Excel 工作簿；请另存为 .xlsx")
     if kind == "xlsx":
         _check_xlsx(data, filename)
+    else:
+        _check_xls(data, filename)
     return _calamine(data, filename or "上传的文件")
 
 
