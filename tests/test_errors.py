@@ -269,3 +269,70 @@ def test_csrf_refusal_is_chinese(client, world):
     assert r.status_code == 403
     assert _message(r) == "页面已过期或来源不明，操作未执行。请刷新页面（或重新登录）后再提交一次。"
     assert "CSRF" not in r.content.decode()
+
+
+# ---- sweeps ---------------------------------------------------------------------------------------
+
+# Every form and page, posted or opened with junk in every field and query value, as the roles
+# that reach the most screens: a refusal or a message, never a 500.
+SWEEP_ROLES = ["county_officer", "county_admin", "school_aid", "hospital_window", "medical_affairs", "pairing_helper"]
+SWEEP_POSTS = [
+    ("/education/five-heads/", {"township": "abc"}), ("/education/five-heads/", {"township": HUGE}),
+    ("/education/roster/", {"semester": "abc"}), ("/education/dropout/{p}/visit/", {"date": "abc"}),
+    ("/education/dropout/" + HUGE + "/visit/", {"date": "2024-01-01"}),
+    ("/exchange/", {"x": "1"}), ("/funds/", {"year": "abc", "region": "abc"}), ("/funds/", {"year": HUGE}),
+    ("/workflows/start/{h}/", {"kind": "nonsense"}), ("/workflows/start/" + HUGE + "/", {"kind": "exit"}),
+    ("/assistance/visit/{h}/", {"minutes": "abc", "date": "abc"}), ("/assistance/visit/{h}/", {"minutes": HUGE, "date": "2024-01-01"}),
+    ("/assistance/measure/{h}/", {"money": "NaN", "date": "x"}), ("/assistance/measure/{h}/", {"money": "1e999999", "date": "2024-01-01"}),
+    ("/assistance/pairing/", {"helper": "abc", "household": "abc"}), ("/assistance/pairing/", {"helper": HUGE, "household": HUGE}),
+    ("/assistance/team/", {"date": "abc"}), ("/support/", {"hospital": "abc", "action": "defer", "department": "x"}),
+    ("/support/", {"hospital": HUGE, "supported": HUGE, "year": HUGE}),
+    ("/health/", {"action": "x", "person": "abc", "amount": "NaN"}), ("/health/claims/" + HUGE + "/reverse/", {"reason": "x"}),
+    ("/households/{h}/income/", {"year": "abc", "amount": "NaN"}), ("/households/{h}/guarantee/", {"date": "abc"}),
+    ("/households/{h}/split/", {"persons": ["abc", HUGE]}), ("/households/{h}/merge/", {"other": "abc"}),
+    ("/households/{h}/edit/", {"village": "abc"}), ("/households/new/", {"village": HUGE}),
+    ("/persons/{p}/edit/", {"birth_date": "abc", "migrant_months": HUGE}),
+    ("/households/{h}/persons/new/", {"kind": "nonsense", "id_number": "abc", "date": "2024-99-01"}),
+    ("/workflows/announcement/?pdf=1", {}), ("/password/", {"old": "x"}),
+    ("/account/tokens/" + HUGE + "/revoke/", {}), ("/account/users/" + HUGE + "/unlock/", {}),
+    ("/account/otp/", {"code": "abc"}),
+]
+
+@pytest.mark.parametrize("role", SWEEP_ROLES)
+def test_every_form_posted_with_junk_never_500(client, world, role):
+    c = signed_in(client, world, role)
+    c.raise_request_exception = False
+    head = world.h1.persons.get(relation="head")
+    bad = []
+    for url, data in SWEEP_POSTS:
+        u = url.format(h=world.h1.pk, p=head.pk)
+        r = c.post(u, data)
+        if r.status_code >= 500:
+            bad.append((u, data, r.status_code))
+        r = c.get(u.replace("/reverse/", "/"))
+        if r.status_code >= 500:
+            bad.append(("GET " + u, r.status_code))
+    assert bad == []
+
+JUNK = "?page=abc&year=abc&region=abc&semester=abc&township=abc&hospital=abc&month=abc&action=abc&who=abc&q=%00x&format=xlsx&pdf=1&print=1&id_number=abc&status=abc&kind=abc"
+SWEEP_GETS = ["/", "/audit/", "/regions/513435000000/", "/households/", "/households/{h}/", "/exchange/", "/exchange/export.xlsx",
+        "/exchange/template.xlsx", "/education/", "/education/dropout/", "/funds/", "/health/", "/health/window/",
+        "/support/", "/workflows/todo/", "/workflows/summary/513435000000/", "/workflows/announcement/",
+        "/assistance/", "/assistance/compliance/", "/assistance/pairing/", "/assistance/team/",
+        "/assistance/cards/{h}.pdf", "/assistance/cards/513435000000.pdf", "/account/tokens/", "/account/users/",
+        "/persons/{p}/edit/", "/persons/{p}/event/", "/households/{h}/income/", "/households/{h}/guarantee/",
+        "/households/{h}/split/", "/households/{h}/merge/", "/households/{h}/persons/new/", "/households/new/"]
+
+@pytest.mark.parametrize("role", SWEEP_ROLES)
+def test_every_page_opened_with_junk_queries_never_500(client, world, role):
+    c = signed_in(client, world, role)
+    c.raise_request_exception = False
+    head = world.h1.persons.get(relation="head")
+    bad = []
+    for url in SWEEP_GETS:
+        u = url.format(h=world.h1.pk, p=head.pk)
+        for q in (JUNK, JUNK.replace("abc", "9" * 30)):
+            r = c.get(u + q)
+            if r.status_code >= 500:
+                bad.append((u + q[:40], r.status_code))
+    assert bad == []
