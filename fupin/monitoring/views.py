@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,8 @@ from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
+from fupin.exchange import uploads
+from fupin.exchange.excel import Problem
 from fupin.policy.packs import shipped_packs
 
 from . import lists, selectors, services
@@ -25,9 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _errors_dir():
-    d = settings.VAR_DIR / "import-errors"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return uploads.private_dir("import-errors")  # 0700, swept after FILE_RETENTION_HOURS
 
 
 def _date(raw: str) -> dt.date | None:
@@ -45,15 +46,20 @@ def home(request):
         access.require(user, Cap.MONITOR)
     report = None
     if request.method == "POST":
+        # checked before request.FILES is touched: nothing is parsed or written for a refused user
         access.require(user, Cap.MONITOR_IMPORT, what="导入部门比对名单")
         upload = request.FILES.get("file")
         if upload is None:
             raise FupinError("请选择要导入的名单文件（Excel 或 CSV）")
-        data = upload.read() if upload.size <= settings.IMPORT_MAX_BYTES else b"\0" * (settings.IMPORT_MAX_BYTES + 1)
+        too_large = uploads.too_large_message(upload)
         try:
-            report = services.batch_import(actor=user, kind=request.POST.get("kind", ""),
-                                           source=request.POST.get("source", ""),
-                                           as_of=_date(request.POST.get("as_of", "")), data=data, filename=upload.name)
+            if too_large:
+                report = services.ImportReport(problems=[Problem(None, None, None, None, too_large)])
+            else:
+                report = services.batch_import(actor=user, kind=request.POST.get("kind", ""),
+                                               source=request.POST.get("source", ""),
+                                               as_of=_date(request.POST.get("as_of", "")), data=upload.read(),
+                                               filename=upload.name)
         except InvalidInput as exc:
             messages.error(request, exc.message)
             return redirect("/monitoring/")
@@ -66,8 +72,9 @@ def home(request):
                                        f"（批次 {report.batch.pk}），没有新的内容")
             return redirect(f"/monitoring/batches/{report.batch.pk}/")
         if report.error_workbook:
+            uploads.sweep()
             report.error_token = f"{user.pk}-{secrets.token_hex(8)}"
-            (_errors_dir() / f"{report.error_token}.xlsx").write_bytes(report.error_workbook)
+            uploads.write_private(_errors_dir() / f"{report.error_token}.xlsx", report.error_workbook)
     ctx = {"report": report, "kinds": lists.kinds().values(), "can_import": can_import, "can_monitor": can_monitor,
            "batches": selectors.batches_for(user).select_related("imported_by")[:30]}
     if can_monitor:
@@ -81,7 +88,7 @@ def error_workbook(request, token):
     if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
         raise Http404
     path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists():
+    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
         raise Http404
     return FileResponse(path.open("rb"), as_attachment=True, filename="比对名单错误标注.xlsx", content_type=XLSX)
 
