@@ -58,7 +58,8 @@ def test_create_household_person_and_event(api, world):
     hid = r.json()["id"]
     r = c.post(f"/api/v1/households/{hid}/persons", {"name": "接口", "id_number": pid("1985-05-05", 11).lower(),
                                                       "relation": "head", "labour": "ordinary", "date": "2020-01-01"})
-    assert (r.status_code, r.json()["birth_date"], r.json()["sex"]) == (201, "1985-05-05", "M")
+    assert (r.status_code, r.json()["birth_year"], r.json()["sex"]) == (201, 1985, "M")
+    assert "birth_date" not in r.json() and r.json()["id_number_masked"].endswith("**" + pid("1985-05-05", 11)[-2:])
     person_id = r.json()["id"]
     r = c.post(f"/api/v1/persons/{person_id}/events", {"kind": "death", "date": "2026-02-01"})
     assert (r.status_code, r.json()["kind"], r.json()["from_household"]) == (201, "death", hid)

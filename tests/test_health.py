@@ -166,8 +166,11 @@ def test_empty_fund_is_skipped_and_the_shortfall_reported(db):
 def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
     hospital, patient, window, fund = shili
     client.force_login(window)
-    html = client.get(f"/health/window/?id_number={patient.id_number}").content.decode()
+    html = client.post("/health/window/", {"id_number": patient.id_number}).content.decode()
     assert "<span class=\"status\">低保</span> <span class=\"status\">建档立卡</span>" in html
+    # a full ID in a URL is refused, so it never reaches an access log
+    html = client.get(f"/health/window/?id_number={patient.id_number}").content.decode()
+    assert "身份证号请在查找框中输入后点“查找”，不要放在网址中" in html and "建档立卡</span>" not in html
     form = {"id_number": patient.id_number, "hospital": hospital.pk, "number": "Z1", "visit_type": "inpatient",
             "discharge_date": "2024-06-01", "in_county": "1", "total": "100000.00", "in_policy": "90000.00",
             "waivable": "200.00"}

@@ -34,8 +34,8 @@ def test_invalid_ids_say_what_is_wrong(raw, error):
     assert r.error == error
 
 
-def test_mask_keeps_region_and_last_four():
-    assert idcard.mask("510122199001011234") == "510122********1234"
+def test_mask_keeps_region_and_last_two():
+    assert idcard.mask("510122199001011234") == "510122**********34"
     assert idcard.mask_bank("6217000011112222333") == "***************2333"
     assert idcard.mask("") == ""
 

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
+from fupin.core import idcard
 from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.models import AuditEvent
 from fupin.registry import selectors, services
@@ -36,8 +37,12 @@ def test_register_refuses_a_person_already_in_another_household(world, officer):
     with pytest.raises(InvalidInput) as exc:
         services.person_register(actor=officer, household=world.h1,
                                  data=person_data(**{"id_number": existing.id_number.lower()}))
-    assert exc.value.errors == {"证件号码": f"{existing.id_number[:6]}********{existing.id_number[-4:]} 已登记在户 H2，请办理户间迁移而不是重复登记"}
+    assert exc.value.errors == {"证件号码": f"{existing.id_number[:6]}**********{existing.id_number[-2:]} 已登记在户 H2，请办理户间迁移而不是重复登记"}
     assert world.h1.persons.count() == 3
+    stranger = world.h3.persons.get()  # registered in the other county: its household is not named
+    with pytest.raises(InvalidInput) as exc:
+        services.person_register(actor=officer, household=world.h1, data=person_data(**{"id_number": stranger.id_number}))
+    assert exc.value.errors == {"证件号码": f"{idcard.mask(stranger.id_number)} 已登记在其他辖区的户中，请办理户间迁移而不是重复登记"}
 
 
 def test_register_refuses_sex_that_contradicts_the_id(world, officer):

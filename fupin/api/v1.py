@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from django.utils import timezone
 from ninja import Schema, Status
 from ninja.security import HttpBearer
 
@@ -64,7 +65,8 @@ class PersonOut(Schema):
     name: str
     sex: str
     id_number_masked: str
-    birth_date: dt.date
+    age: int                 # never the birth date: with it a masked ID could be rebuilt
+    birth_year: int
     relation: str
     health: str
     labour: str
@@ -188,7 +190,8 @@ def _region(r: Region) -> dict:
 
 def _person(p: Person) -> dict:
     return {"id": p.pk, "household_id": p.household_id, "name": p.name, "sex": p.sex,
-            "id_number_masked": idcard.mask(p.id_number), "birth_date": p.birth_date, "relation": p.relation,
+            "id_number_masked": idcard.mask(p.id_number), "age": idcard.age_on(p.birth_date, timezone.localdate()),
+            "birth_year": p.birth_date.year, "relation": p.relation,
             "health": p.health, "labour": p.labour, "schooling": p.schooling, "assistance": p.assistance,
             "medical_insurance": p.medical_insurance, "alive": p.alive, "death_date": p.death_date}
 

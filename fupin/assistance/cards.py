@@ -43,6 +43,7 @@ def card_data(user, household: Household, year: int) -> dict:
                     .select_related("transaction", "account").order_by("transaction__date"))
     income = household.incomes.order_by("-year").first()
     return {"household": household, "head": head, "members": members, "masked": {m.pk: idcard.mask(m.id_number) for m in members},
+            "phone": idcard.mask_phone(household.phone),
             "policies": policies, "pair": pair, "visits": visits, "measures": measures, "payments": payments,
             "payments_total": sum(e.amount for e in payments), "income": income, "year": year,
             "measures_total": sum(m.money for m in measures)}

@@ -61,7 +61,9 @@ def window(request):
     access.require(request.user, Cap.FIND_BY_FULL_ID)
     ctx = {"hospitals": _hospitals(request.user), "visits": [(v, VISIT_LABELS[v]) for v in VISITS],
            "today": dt.date.today().isoformat()}
-    if request.GET.get("id_number"):
+    if request.GET.get("id_number"):  # never from a URL: access logs and history would keep it
+        ctx["error"] = "身份证号请在查找框中输入后点“查找”，不要放在网址中"
+    elif request.method == "POST" and request.POST.get("id_number"):
         try:
             hospital, person = _context(request)
             ctx.update(person=person, hospital=hospital,

@@ -116,13 +116,14 @@ def public_notice(notice, url: str) -> bytes:
     c.drawString(20 * mm, h - 38 * mm, f"公示期：{notice.start} 至 {notice.end}。对公示内容如有异议，请在公示期内向村委会、")
     c.drawString(20 * mm, h - 44 * mm, "乡镇人民政府反映，或扫描右下角二维码在网上提出。")
     y = h - 58 * mm
-    cols = [("户编号", 20), ("户主", 58), ("证件号码", 80), ("人口", 128), ("所在村", 142), ("事项/原因", 170)]
+    # what public-notice rules allow: no ID number (not even masked) and no birth date
+    cols = [("户编号", 20), ("户主", 58), ("人口", 95), ("所在村", 115), ("事项/原因", 150)]
     for label, x in cols:
         c.drawString(x * mm, y, label)
     c.line(20 * mm, y - 2 * mm, w - 15 * mm, y - 2 * mm)
     y -= 9 * mm
     for row in notice.content:
-        values = [row["number"], row["name"], row["id"], str(row["size"]), row["village"], f"{row['matter']}·{row['reason']}"]
+        values = [row["number"], row["name"], str(row["size"]), row["village"], f"{row['matter']}·{row['reason']}"]
         for (label, x), v in zip(cols, values):
             c.drawString(x * mm, y, v)
         y -= 8 * mm
@@ -166,7 +167,7 @@ def four_cards(cards: list[dict]) -> bytes:
         hh = d["household"]
         y = page("贫困户基本信息卡", d)
         y = line(y, f"贫困户属性：{hh.get_attribute_display()}　状态：{hh.get_status_display()}　主要致贫原因：{hh.get_main_cause_display()}")
-        y = line(y, f"家庭人口：{len(d['members'])} 人　住房：{hh.get_housing_grade_display() or '未核'}　联系电话：{hh.phone}")
+        y = line(y, f"家庭人口：{len(d['members'])} 人　住房：{hh.get_housing_grade_display() or '未核'}　联系电话：{d['phone']}")
         for m in d["members"]:
             y = line(y, f"{m.name}　{m.get_relation_display()}　{d['masked'][m.pk]}　{m.get_health_display()}　{m.get_labour_display()}")
         c.showPage()

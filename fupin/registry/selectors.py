@@ -25,6 +25,7 @@ class SearchQuery:
     attribute: str = ""
     cause: str = ""
     page: int = 1
+    from_url: bool = False   # the query came in a URL (GET): no ID digits there
 
 
 @dataclass
@@ -37,14 +38,27 @@ class SearchResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _persons_matching(text: str):
-    """Person rows matching a name prefix, a full ID number, or the last digits of one."""
+def _persons_matching(user: User, text: str, errors: list[str]):
+    """Person rows matching a name prefix, a full ID number, or the last digits of one.
+
+    Searching by ID digits is itself a way to read IDs: a role that may not see full IDs could
+    try 0000…9999 against each person and learn their last digits. So a full ID is searched
+    only by roles that find people by full ID, and the last digits only by roles that may see
+    full IDs anyway. Everyone may search by name and household number."""
+    from fupin.core.roles import Cap
+
     value = idcard.normalize(text)
     if len(value) == 18 and _TAIL.match(value[:17]) and _TAIL.match(value[-4:]):
-        return Q(id_number=value)
+        if access.may(user, Cap.FIND_BY_FULL_ID):
+            return Q(id_number=value)
+        errors.append("您的角色不能按身份证号查找，请按姓名或户编号查询")
+        return None
     if _TAIL.match(value):
-        rev = value[::-1]
-        return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
+        if access.may(user, Cap.REVEAL_ID):
+            rev = value[::-1]
+            return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
+        errors.append("您的角色不能按身份证号的后几位查找，请按姓名或户编号查询")
+        return None
     return Q(name__gte=text, name__lt=text + "\uffff")
 
 
@@ -65,8 +79,14 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
     if query.cause:
         qs = qs.filter(Q(main_cause=query.cause) | Q(other_cause_1=query.cause) | Q(other_cause_2=query.cause))
     text = query.q.strip()
+    if text and query.from_url and sum(ch.isdigit() for ch in text) >= 6:
+        # an ID in a URL ends up in access logs and browser history: searched only by POST
+        errors.append("身份证号请在查询框中输入后点“查询”，不要放在网址中")
+        qs = qs.none()
+        text = ""
     if text:
-        ids = Person.objects.filter(_persons_matching(text)).values("household_id")
+        persons = _persons_matching(user, text, errors)
+        ids = (Person.objects.filter(persons) if persons is not None else Person.objects.none()).values("household_id")
         qs = qs.filter(Q(pk__in=ids) | Q(number=text))
     total = qs.count()
     pages = max(1, -(-total // PAGE_SIZE))
@@ -145,6 +165,11 @@ def reveal(user: User, target, what: str) -> str:
         audit.record(user, AuditAction.REVEAL, object_type="person", object_id=target.pk,
                      household_id=target.household_id, summary=f"查看{target.name}的完整身份证号")
         return target.id_number
+    if what == "phone":
+        access.require(user, Cap.REVEAL_ID, what="查看完整联系电话")
+        audit.record(user, AuditAction.REVEAL, object_type="household", object_id=target.pk, household_id=target.pk,
+                     summary=f"查看户 {target.number} 的完整联系电话")
+        return target.phone
     access.require(user, Cap.REVEAL_BANK, what="查看完整银行账号")
     audit.record(user, AuditAction.REVEAL, object_type="household", object_id=target.pk, household_id=target.pk,
                  summary=f"查看户 {target.number} 的完整银行账号")

@@ -40,14 +40,14 @@ def region_page(request, code):
 
 
 def _search_query(request) -> selectors.SearchQuery:
+    g = request.POST if request.method == "POST" else request.GET
     try:
-        page = int(request.GET.get("page", "1"))
+        page = int(g.get("page", "1"))
     except ValueError:
         page = 1
-    g = request.GET
     return selectors.SearchQuery(q=g.get("q", "")[:40], region=g.get("region", "").strip(),
                                  status=g.get("status", ""), attribute=g.get("attribute", ""),
-                                 cause=g.get("cause", ""), page=page)
+                                 cause=g.get("cause", ""), page=page, from_url=request.method != "POST")
 
 
 @fupin_view
@@ -252,9 +252,9 @@ def guarantee_new(request, pk):
 def reveal(request, pk, what):
     # /households/<pk>/reveal/bank/ and /persons/<pk>/reveal/id/; any other pairing is no page (a
     # household's id must never be read as a person's)
-    if (request.path.startswith("/households/"), what) not in ((True, "bank"), (False, "id")):
-        raise NotFound(f"不能显示“{what[:20]}”：户可显示银行账号（bank），人员可显示身份证号（id）")
-    if what == "bank":
-        return JsonResponse({"value": selectors.reveal(request.user, access.access_household(request.user, pk), "bank")})
+    if (request.path.startswith("/households/"), what) not in ((True, "bank"), (True, "phone"), (False, "id")):
+        raise NotFound(f"不能显示“{what[:20]}”：户可显示银行账号（bank）或联系电话（phone），人员可显示身份证号（id）")
+    if what in ("bank", "phone"):
+        return JsonResponse({"value": selectors.reveal(request.user, access.access_household(request.user, pk), what)})
     p = access.access_person(request.user, pk)
     return JsonResponse({"value": selectors.reveal(request.user, p, "id")})

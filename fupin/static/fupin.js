@@ -3,12 +3,19 @@
   var form = document.querySelector("form[data-live]");
   if (form) {
     var timer, results = document.getElementById("results");
+    // POST, so an ID number typed here never appears in a URL (access logs, browser history)
     var load = function (page) {
-      var params = new URLSearchParams(new FormData(form));
-      if (page) params.set("page", page);
-      fetch(form.dataset.live + "?" + params, {headers: {"X-Partial": "1"}})
+      var data = new FormData(form);
+      if (page) data.set("page", page);
+      fetch(form.dataset.live, {method: "POST", body: data, headers: {"X-Partial": "1"}})
         .then(function (r) { return r.text(); })
-        .then(function (html) { results.innerHTML = html; history.replaceState(null, "", "?" + params); });
+        .then(function (html) {
+          results.innerHTML = html;
+          var params = new URLSearchParams(data);
+          params.delete("csrfmiddlewaretoken");
+          if (/\d{6}/.test(params.get("q") || "")) params.delete("q");
+          history.replaceState(null, "", "?" + params);
+        });
     };
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
     form.addEventListener("submit", function (e) { e.preventDefault(); load(); });

@@ -80,7 +80,7 @@ class Notice(models.Model):
     title = models.CharField(max_length=200)
     start = models.DateField()
     end = models.DateField()
-    content = models.JSONField("公示内容（姓名、村、事由、脱敏证件号）")
+    content = models.JSONField("公示内容（姓名、村、事由）")
     token = models.CharField(max_length=40, unique=True, default=_token)
 
 
