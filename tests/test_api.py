@@ -47,7 +47,7 @@ def test_household_detail_masks_ids(api, world):
     body = api("county_officer").get(f"/api/v1/households/{world.h1.pk}").json()
     head = world.h1.persons.get(relation="head")
     assert body["size"] == 3
-    assert body["members"][0]["id_number_masked"] == f"{head.id_number[:6]}********{head.id_number[-4:]}"
+    assert body["members"][0]["id_number_masked"] == f"{head.id_number[:6]}**********{head.id_number[-2:]}"
     assert "id_number" not in body["members"][0]
 
 
