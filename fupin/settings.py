@@ -222,11 +222,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "fupin.core.views.csrf_failure"   # Chinese, not Django's English page
 if env_bool("FUPIN_HTTPS"):
-    # HSTS only when the site is served over HTTPS (a proxy in front sets X-Forwarded-Proto).
+    # HSTS only when the site is served over HTTPS.
     SECURE_HSTS_SECONDS = int(os.environ.get("FUPIN_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FUPIN_HSTS_SUBDOMAINS")
     SECURE_SSL_REDIRECT = env_bool("FUPIN_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:   # TLS ends at the proxy, which says so in X-Forwarded-Proto (trusted only then)
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -40,11 +40,13 @@ def test_error_pages_carry_the_headers_too(login):
 
 
 def _settings_with(env: dict) -> dict:
+    base = {k: v for k, v in os.environ.items() if k not in (
+        "FUPIN_HTTPS", "FUPIN_TRUSTED_PROXIES", "FUPIN_HSTS_SECONDS", "FUPIN_SSL_REDIRECT", "FUPIN_HSTS_SUBDOMAINS")}
     code = ("import json, django; from django.conf import settings; django.setup(); print(json.dumps({k: getattr("
             "settings, k, None) for k in ['SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', "
             "'CSRF_COOKIE_SECURE', 'SECURE_PROXY_SSL_HEADER']}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "fupin.settings", "FUPIN_TESTING": "1", **env})
+                         env={**base, "DJANGO_SETTINGS_MODULE": "fupin.settings", "FUPIN_TESTING": "1", **env})
     import json
 
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -57,7 +59,9 @@ def test_hsts_only_when_https_is_on():
     assert on["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
     assert on["SECURE_SSL_REDIRECT"] is True
     assert on["SESSION_COOKIE_SECURE"] is True and on["CSRF_COOKIE_SECURE"] is True
-    assert on["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert on["SECURE_PROXY_SSL_HEADER"] is None          # X-Forwarded-Proto is not trusted from anyone
+    behind = _settings_with({"FUPIN_HTTPS": "1", "FUPIN_TRUSTED_PROXIES": "10.0.0.2"})
+    assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
 def test_hsts_header_sent_over_https(client, db, settings):
