@@ -389,3 +389,114 @@ def test_rate_helpers():
     assert services.parse_target(ind, "99.5") == 995
     with pytest.raises(Exception):
         services.parse_target(ind, "101")
+
+
+# ---- inspections: seeded stratified sampling, findings, 两率一度 ---------------------------------------
+
+@pytest.fixture
+def inspection_world(board_world):
+    from fupin.registry.models import Household, Person
+
+    for i in range(1, 7):   # six more poor households in 桃源村: the (新市坝镇, 贫困户) stratum has 7
+        h = Household.objects.create(number=f"S{i}", village_id=V1, attribute="general", main_cause="illness",
+                                     status="registered")
+        Person(household=h, name=f"抽样户{i}", id_number=pid("1960-01-01", 100 + i), birth_date=dt.date(1960, 1, 1),
+               sex="M", relation="head", labour="ordinary").save()
+    return board_world
+
+
+def _campaign(client, seed="督查〔2026〕1号", per_stratum="3"):
+    from fupin.oversight.models import Campaign
+
+    r = client.post("/oversight/inspections/", {
+        "name": "县级自查", "kind": "self_check", "region": COUNTY, "start": TODAY.isoformat(), "end": TODAY.isoformat(),
+        "team": "李组长、王组员", "seed": seed, "per_stratum": per_stratum, "statuses": ["registered", "exited", "applied"]})
+    assert r.status_code == 302, r.content.decode()[:500]
+    return Campaign.objects.order_by("-id").first()
+
+
+def test_sampling_is_stratified_and_reproducible_from_the_seed(inspection_world, login):
+    client = login("county_officer")
+    c = _campaign(client)
+    drawn = [(s.township, s.status, s.household.number) for s in c.samples.select_related("household")]
+    strata = {}
+    for t, st, _ in drawn:
+        strata[(t, st)] = strata.get((t, st), 0) + 1
+    # 3 of the 7 poor households of 新市坝镇; every smaller stratum whole; nothing outside the county
+    assert strata == {(T1, "exited"): 1, (T1, "registered"): 3, (T2, "applied"): 1, (T2, "registered"): 1}
+    assert {n for _, _, n in drawn} >= {"H4", "H2", "H6"} and "H3" not in {n for _, _, n in drawn}
+    again = _campaign(client)
+    assert [(s.township, s.status, s.household.number) for s in again.samples.select_related("household")] == drawn
+    others = {tuple(s.household.number for s in _campaign(client, seed=f"种子{i}").samples.select_related("household"))
+              for i in range(5)}
+    assert len(others) > 1   # another seed, another sample
+    sheet = client.get(f"/oversight/inspections/{c.pk}/sheet/")
+    assert sheet.status_code == 200 and "□ □ □" in sheet.content.decode()
+    e = AuditEvent.objects.filter(action="export", object_type="campaign").get()
+    assert e.detail["persons"] == 6
+
+
+def test_findings_give_the_rates_with_intervals_and_errors_become_problems(inspection_world, login):
+    from fupin.oversight import inspections
+    from fupin.oversight.models import Finding
+
+    client = login("county_officer")
+    c = _campaign(client)
+    samples = list(c.samples.select_related("household"))
+    poor_t1 = [s for s in samples if (s.township, s.status) == (T1, "registered")]
+    verdicts = {poor_t1[0].pk: ("wrongly_in", "", "satisfied", "家有营运车辆"),
+                next(s.pk for s in samples if s.status == "exited"): ("correct", "no", "satisfied", "收入未达标"),
+                next(s.pk for s in samples if s.status == "applied"): ("wrongly_out", "", "fair", "因病支出大"),
+                next(s.pk for s in samples if s.township == T2 and s.status == "registered"):
+                    ("correct", "", "unsatisfied", "帮扶不到位")}
+    for s in samples:
+        ident, exit_ok, sat, note = verdicts.get(s.pk, ("correct", "", "satisfied", ""))
+        data = {"identification": ident, "exit_correct": exit_ok, "satisfaction": sat, "note": note,
+                "client_token": f"tok-{s.pk}"}
+        assert client.post(f"/oversight/inspections/{c.pk}/samples/{s.pk}/", data).status_code == 302
+    # a phone that lost its connection sends the same form again: one finding, one audit row
+    s = poor_t1[0]
+    client.post(f"/oversight/inspections/{c.pk}/samples/{s.pk}/", {"identification": "wrongly_in", "satisfaction": "satisfied",
+                                                                   "note": "家有营运车辆", "client_token": f"tok-{s.pk}"})
+    assert Finding.objects.filter(sample__campaign=c).count() == 6
+    assert AuditEvent.objects.filter(object_type="finding").count() == 6
+    rates = {r.name: (r.k, r.n, r.permille, r.lo, r.hi) for r in inspections.campaign_rates(c)["all"]}
+    assert rates == {"错评率": (1, 5, 200, 36, 625), "漏评率": (1, 1, 1000, 206, 1000),
+                     "错退率": (1, 1, 1000, 206, 1000), "群众认可度": (5, 6, 833, 436, 970)}
+    page = client.get(f"/oversight/inspections/{c.pk}/").content.decode()
+    assert "20.0%（1/5，95%置信区间 3.6%–62.5%）" in page
+    board = client.get(f"/oversight/{COUNTY}/", {"year": YEAR})
+    assert [r.permille for _, rs in board.context["inspections"] for r in rs] == [200, 1000, 1000, 833]
+    # every error found is a problem, once; it can be taken to 销号
+    made = Problem.objects.filter(source="inspection").order_by("id")
+    assert sorted((p.type, p.household.number) for p in made) == sorted([
+        ("recheck", poor_t1[0].household.number), ("exit_quality", "H4"), ("recheck", "H6"), ("assistance", "H2")])
+    p = made.get(type="exit_quality")
+    assert p.title == "县级自查发现错退：H4（收入未达标）"
+    township = login("township_officer")
+    township.post(f"/oversight/problems/{p.pk}/start/")
+    township.post(f"/oversight/problems/{p.pk}/submit/", {"note": "重新核算收入，启动返贫监测"})
+    county = login("county_officer")
+    assert county.post(f"/oversight/problems/{p.pk}/verify/").status_code == 302
+    p.refresh_from_db()
+    assert p.state == "verified"
+
+
+def test_inspection_rights(inspection_world, login):
+    from fupin.oversight.models import Campaign
+
+    helper = login("pairing_helper")
+    r = helper.post("/oversight/inspections/", {"name": "x", "kind": "self_check", "region": V1, "start": "2026-01-01",
+                                                "end": "2026-01-02", "team": "x", "seed": "x", "per_stratum": "1",
+                                                "statuses": ["registered"]})
+    assert r.status_code == 403 and Campaign.objects.count() == 0
+    c = _campaign(login("county_officer"))
+    inspector = login("inspector")   # reads the results, records nothing
+    assert inspector.get(f"/oversight/inspections/{c.pk}/").status_code == 200
+    s = c.samples.first()
+    assert inspector.post(f"/oversight/inspections/{c.pk}/samples/{s.pk}/",
+                          {"identification": "correct", "satisfaction": "satisfied"}).status_code == 403
+    township = login("township_officer")   # a county campaign is not in a township's scope
+    assert township.get(f"/oversight/inspections/{c.pk}/").status_code == 404
+    from fupin.oversight.models import Finding
+    assert Finding.objects.count() == 0

@@ -49,6 +49,7 @@ class Cap(models.TextChoices):
     SET_TARGETS = "set_targets", "下达年度目标任务"
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
+    INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
 
 
 R, C = Role, Cap
@@ -57,9 +58,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
                                C.FIND_BY_FULL_ID, C.MANAGE_USERS}),
     R.COUNTY_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
                                  C.FIND_BY_FULL_ID, C.POST_RUN, C.BUDGET_MANAGE, C.REVERSE_PAYMENT,
-                                 C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.MONITOR, C.MONITOR_IMPORT}),
+                                 C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.INSPECT,
+                                 C.MONITOR, C.MONITOR_IMPORT}),
     R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID,
-                                   C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.MONITOR, C.MONITOR_IMPORT}),
+                                   C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.INSPECT,
+                                   C.MONITOR, C.MONITOR_IMPORT}),
     R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID, C.PROBLEM_RECTIFY, C.MONITOR}),
     R.PAIRING_HELPER: frozenset({C.READ}),
     R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import Region, User
+from fupin.registry.choices import Status
 
 
 class Target(models.Model):
@@ -63,3 +64,71 @@ class Problem(models.Model):
         indexes = [models.Index(fields=["region", "state"]), models.Index(fields=["state", "deadline"])]
         constraints = [models.UniqueConstraint(fields=["source_key"], condition=~Q(source_key=""),
                                                name="problem_source_key_once")]
+
+
+# ---- inspections (SPEC §12: 自查、复查、抽查, third-party evaluation; 两率一度) -------------------------
+
+class CampaignKind(models.TextChoices):
+    SELF_CHECK = "self_check", "县级自查"
+    RECHECK = "recheck", "市级复查"
+    SPOT_CHECK = "spot_check", "省级抽查"
+    THIRD_PARTY = "third_party", "第三方评估"
+
+
+class Campaign(models.Model):
+    """An inspection of one region over a period, by a team, on a seeded stratified sample."""
+
+    name = models.CharField("名称", max_length=120)
+    kind = models.CharField("类型", max_length=12, choices=CampaignKind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="检查范围")
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期")
+    team = models.CharField("检查组", max_length=300)
+    seed = models.CharField("抽样种子", max_length=40)
+    per_stratum = models.PositiveIntegerField("每层抽取户数")
+    statuses = models.JSONField("抽样对象状态")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+
+
+class Sample(models.Model):
+    """One household drawn for a campaign, with the stratum (township, status) it was drawn from."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="samples")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
+    township = models.CharField(max_length=12)
+    status = models.CharField("抽样时状态", max_length=12, choices=Status.choices)  # the household's status when drawn
+    order = models.PositiveIntegerField()              # position on the visit sheet
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "household"], name="sample_once")]
+
+
+class Identification(models.TextChoices):
+    CORRECT = "correct", "识别准确"
+    WRONGLY_IN = "wrongly_in", "错评（不该识别的识别了）"
+    WRONGLY_OUT = "wrongly_out", "漏评（该识别的没有识别）"
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    FAIR = "fair", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class Finding(models.Model):
+    """What the inspectors found at one sampled household. One per household and campaign: saving
+    again (a retry from a phone that lost its connection) replaces it, never adds a second."""
+
+    sample = models.OneToOneField(Sample, on_delete=models.CASCADE, related_name="finding")
+    identification = models.CharField("识别情况", max_length=12, choices=Identification.choices)
+    exit_correct = models.BooleanField("退出准确", null=True, blank=True)   # only for exited households
+    satisfaction = models.CharField("群众认可度", max_length=12, choices=Satisfaction.choices)
+    note = models.CharField("情况说明", max_length=500, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+    client_token = models.CharField(max_length=64, blank=True)

@@ -4,6 +4,7 @@ Views parse input, call one selector or service and render."""
 from __future__ import annotations
 
 import io
+import secrets
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,7 +18,7 @@ from fupin.core.errors import InvalidInput, NotFound
 from fupin.core.models import Region
 from fupin.core.money import fen_to_yuan_str
 from fupin.core.roles import Cap
-from fupin.core.views import form_date, form_year, fupin_view
+from fupin.core.views import form_date, form_int, form_year, fupin_view
 
 from . import policy, selectors, services
 from .models import ProblemSource, ProblemState
@@ -56,7 +57,9 @@ def board(request, code: str):
                  "labels": [r["region"].name for r in children["rows"]],
                  "values": [(r["cells"][i]["rate"] or 0) / 10 if by.is_rate else r["cells"][i]["value"]
                             for r in children["rows"]]}
-    return render(request, "oversight/board.html", {
+    from . import inspections as insp
+
+    return render(request, "oversight/board.html", {"inspections": insp.rates_for_region(user, region),
         "region": region, "crumbs": _crumbs(user, region), "year": year, "groups": data["groups"], "by_source": data["by_source"],
         "children": children, "chart": chart, "today": today, "can_targets": access.may(user, Cap.SET_TARGETS),
         "can_problems": access.may(user, Cap.PROBLEM_MANAGE)})
@@ -315,3 +318,82 @@ def problems_from_audit(request):
     messages.success(request, f"资金审计检查发现的问题已转入问题清单：新增 {len(created)} 件（已登记过的不重复登记）")
     return redirect("/oversight/problems/")
 
+
+
+# ---- inspections (自查、复查、抽查) ---------------------------------------------------------------------
+
+@fupin_view
+def inspections(request):
+    from fupin.registry.choices import Status
+
+    from . import inspections as insp
+    from .models import CampaignKind
+
+    user = request.user
+    if request.method == "POST":
+        post = request.POST
+        access.require(user, Cap.INSPECT, what="组织检查抽样")
+        c = insp.campaign_create(actor=user, name=post.get("name", ""), kind=post.get("kind", ""),
+                                 region_code=post.get("region", ""), start=form_date(post, "start", "开始日期"),
+                                 end=form_date(post, "end", "结束日期"), team=post.get("team", ""),
+                                 seed=post.get("seed", ""),
+                                 per_stratum=form_int(post, "per_stratum", "每层抽取户数", lo=1, hi=100000),
+                                 statuses=post.getlist("statuses"))
+        messages.success(request, f"已抽取 {c.samples.count()} 户，可打印走访核查表")
+        return redirect(f"/oversight/inspections/{c.pk}/")
+    return render(request, "oversight/inspections.html", {
+        "campaigns": insp.campaigns_for(user)[:200], "kinds": CampaignKind.choices, "statuses": Status.choices,
+        "regions": access.regions_for(user).filter(level__lte=4).order_by("code")[:500],
+        "can_inspect": access.may(user, Cap.INSPECT), "today": timezone.localdate()})
+
+
+@fupin_view
+def inspection_page(request, pk: int):
+    from . import inspections as insp
+    from .models import Identification, Satisfaction
+
+    user = request.user
+    c = insp.access_campaign(user, pk)
+    samples = list(c.samples.select_related("household__village", "finding"))
+    return render(request, "oversight/inspection.html", {
+        "c": c, "samples": samples, "rates": insp.campaign_rates(c), "can_inspect": access.may(user, Cap.INSPECT),
+        "identifications": Identification.choices, "satisfactions": Satisfaction.choices,
+        "token": secrets.token_urlsafe(16)})
+
+
+@fupin_view
+def inspection_sheet(request, pk: int):
+    """The visit sheet to print: the drawn households with blank boxes for the findings."""
+    from fupin.registry.models import Person
+
+    from . import inspections as insp
+
+    user = request.user
+    access.require(user, Cap.INSPECT, what=f"打印走访核查表：检查 {pk}")
+    c = insp.access_campaign(user, pk)
+    samples = list(c.samples.select_related("household__village"))
+    heads = dict(Person.objects.filter(household_id__in=[s.household_id for s in samples], relation="head", alive=True)
+                 .values_list("household_id", "name"))
+    for s in samples:
+        s.head = heads.get(s.household_id, "")
+    audit.export(user, what=f"走访核查表：{c.name}", object_type="campaign", object_id=c.pk,
+                 persons=sum(1 for s in samples if s.head))
+    return render(request, "oversight/sheet.html", {"c": c, "samples": samples})
+
+
+@require_POST
+@fupin_view
+def finding_save(request, pk: int, sample_pk: int):
+    from . import inspections as insp
+
+    user = request.user
+    access.require(user, Cap.INSPECT, what=f"记录核查结果：检查 {pk}")
+    c = insp.access_campaign(user, pk)
+    post = request.POST
+    exit_raw = post.get("exit_correct", "")
+    exit_correct = {"yes": True, "no": False}.get(exit_raw)
+    insp.finding_record(actor=user, campaign=c, sample_pk=sample_pk, identification=post.get("identification", ""),
+                        exit_correct=exit_correct, satisfaction=post.get("satisfaction", ""), note=post.get("note", ""),
+                        client_token=post.get("client_token", ""), today=timezone.localdate())
+    messages.success(request, "已保存核查结果")
+    return redirect(f"/oversight/inspections/{pk}/#s{sample_pk}")
