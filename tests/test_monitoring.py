@@ -310,3 +310,48 @@ def test_pages_refused_for_roles_without_monitoring(world, login, role):
     assert c.get("/monitoring/").status_code == 403
     assert c.get("/monitoring/warnings/").status_code == 403
     assert c.get("/monitoring/review/").status_code == 403
+
+
+# ---- the other finding rules -----------------------------------------------------------------------------
+
+def _linked(world, kind, header, line, as_of=dt.date(2026, 11, 1)):
+    user = world.users["county_officer"]
+    batch = imp(user, kind, csv(HEAD + "," + header, line), as_of=as_of).batch
+    services.batch_link(actor=user, batch_id=batch.pk)
+    return list(Warning.objects.filter(batch=batch))
+
+
+def test_a_car_owner_in_a_registered_household_is_should_not_be_in(world):
+    [w] = _linked(world, "vehicles", "号牌号码,车辆类型", f"李四,{pid('1972-03-02', 22)},女,,,川W12345,小型轿车")
+    assert (w.rule, w.group, w.household_id) == ("exclusion", "should_not", world.h1.pk)
+    assert w.evidence[1:] == ["户籍中：H1 贫困户，李四（配偶）", "属于不得纳入人员（机动车登记名单）：号牌号码：川W12345，车辆类型：小型轿车"]
+
+
+def test_health_data_disagreeing_with_cause_and_health_is_inconsistent(world):
+    world.h2.main_cause = "labour"
+    world.h2.save(update_fields=["main_cause"])
+    [w] = _linked(world, "diseases", "病种", f"王五,{pid('1965-01-15', 51)},男,,,尘肺病")
+    assert (w.rule, w.group, w.village_id) == ("disease_inconsistent", "inconsistent", "513435101200")
+    assert w.evidence[1:] == ["卫健部门记录患尘肺病，户 H2 致贫原因为“缺劳力”，未登记“因病”",
+                              "卫健部门记录患尘肺病，王五 的健康状况登记为“健康”"]
+
+
+def test_large_medical_self_payment_over_the_pack_line_only(world):
+    world.h1.status = "eliminated"
+    world.h1.save(update_fields=["status"])
+    zhang = pid("1970-05-01", 11)
+    assert _linked(world, "medical_payments", "年度,个人自付金额", f"张三,{zhang},男,,,2026,20000") == []
+    [w] = _linked(world, "medical_payments", "年度,个人自付金额", f"张三,{zhang},男,,,2026,20000.01",
+                  as_of=dt.date(2026, 11, 2))
+    assert (w.rule, w.group) == ("large_medical", "should_be")
+    assert w.evidence[1:] == ["2026年个人自付 20000.01 元，超过预警线 20000 元", "户 H1 当前为“风险已消除”，未纳入监测"]
+
+
+def test_severe_disability_only_and_a_person_not_in_the_registry_goes_to_the_named_village(world):
+    assert _linked(world, "disability", "残疾等级,村代码", "孙八,,男,1980-01-01,,3," + V1) == []
+    [w] = _linked(world, "disability", "残疾等级,村代码", "孙八,,男,1980-01-01,,2," + V1, as_of=dt.date(2026, 11, 2))
+    assert (w.rule, w.village_id, w.household_id, w.person_id) == ("new_assistance", V1, None, None)
+    assert w.evidence[1:] == ["残疾人证名单中有此人（残疾等级：2）", "户籍中没有此人：请入户核实，符合条件的先登记再纳入监测"]
+    with pytest.raises(FupinError) as exc:
+        services.warning_start(actor=world.users["village_cadre"], warning_id=w.pk, monitored_type="sudden")
+    assert exc.value.message == "此人不在户籍中：请先登记该户，再从户页面发起监测对象识别"
