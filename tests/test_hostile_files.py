@@ -378,3 +378,12 @@ def test_xls_extent_is_probed_in_a_memory_limited_child():
         excel._check_xls(H.package(H.sheet_xml(H.rows_xml([HEADERS]) + '<row r="9"><c r="IV9"><v>1</v></c></row>')),
                          "x.xls")
     assert refused.value.message == BEYOND.format(9, 256, "IV")
+
+
+@pytest.mark.parametrize("role,url", [("school_aid", "/education/roster/"), ("county_officer", "/health/")])
+def test_every_upload_view_states_the_real_limit(role, url, login, world, settings, private_var):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024
+    n = Enrolment.objects.count()
+    r = login(role).post(url, {"action": "import", "file": SimpleUploadedFile("名册.xlsx", b"PK" + b"\0" * (2 << 20))})
+    assert "文件“名册.xlsx”过大（2.0 MB），单个文件不能超过 1 MB；请按乡镇或村拆分后分批上传" in r.content.decode()
+    assert Enrolment.objects.count() == n and files_under(private_var.parent) == []

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from fupin.core.errors import FupinError
+
 
 class MemoryOnlyUploadHandler(FileUploadHandler):
     def new_file(self, *args, **kwargs):
@@ -39,11 +41,23 @@ class MemoryOnlyUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size):
         self.buffer.seek(0)
-        upload = InMemoryUploadedFile(file=self.buffer, field_name=self.field_name, name=self.file_name,
-                                      content_type=self.content_type, size=self.size,
-                                      charset=self.charset, content_type_extra=self.content_type_extra)
-        upload.too_large = self.too_large
-        return upload
+        cls = TooLargeUpload if self.too_large else InMemoryUploadedFile
+        return cls(file=self.buffer, field_name=self.field_name, name=self.file_name,
+                   content_type=self.content_type, size=self.size,
+                   charset=self.charset, content_type_extra=self.content_type_extra)
+
+
+class TooLargeUpload(InMemoryUploadedFile):
+    """An upload over the limit: its bytes were not kept. Reading it refuses with the real limit,
+    so every upload view (not only the import page) answers in Chinese instead of "empty file"."""
+
+    too_large = True
+
+    def read(self, *args, **kwargs):
+        raise FupinError(too_large_message(self))
+
+    def chunks(self, chunk_size=None):
+        raise FupinError(too_large_message(self))
 
 
 def too_large_message(upload) -> str | None:
