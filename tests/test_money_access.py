@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from fupin.core import services as core_services
+from fupin.core.errors import FupinError
 from fupin.core.models import AuditEvent, User
 from fupin.core.roles import Role
 from fupin.education import services as edu
@@ -26,9 +30,13 @@ from fupin.funds import services as funds
 from fupin.funds.models import Account, Entry, Transaction
 from fupin.health import services as health
 from fupin.health.models import Accumulator, Claim, Condition, FixedSubsidy, Hospital
+from fupin.policy.rules import health as rules
+from fupin.registry.models import Person
 from fupin.support.models import Assessment, Department, Dispatch, Member, Staff
 
-from .conftest import COUNTY, T1, V2
+from .conftest import COUNTY, T1, V2, pid
+from .test_health import build_shili
+from .test_health import second_window as shili_second_window
 
 SEM = "2024-autumn"
 ROLES = [r.value for r in Role]
@@ -264,17 +272,6 @@ def test_settlement_api_for_the_window_only(world, client, tmp_path):
 
 
 # ---- reversals in random orders (hypothesis) ---------------------------------------------------
-
-from hypothesis import HealthCheck, given  # noqa: E402
-from hypothesis import settings as hsettings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from fupin.core.errors import FupinError  # noqa: E402
-from fupin.policy.rules import health as rules  # noqa: E402
-from fupin.registry.models import Person  # noqa: E402
-
-from .conftest import pid  # noqa: E402
-from .test_health import build_shili, second_window as shili_second_window  # noqa: E402
 
 bills = st.builds(
     lambda total, policy_pct, waive_pct, day: {
