@@ -336,3 +336,30 @@ def test_every_page_opened_with_junk_queries_never_500(client, world, role):
             if r.status_code >= 500:
                 bad.append((u + q[:40], r.status_code))
     assert bad == []
+
+
+# The rooms with their own urls.py (monitoring, oversight), opened and posted with junk.
+ROOM_URLS = [
+        "/monitoring/", "/monitoring/errors/abc/", "/monitoring/batches/" + HUGE + "/", "/monitoring/warnings/",
+        "/monitoring/warnings/" + HUGE + "/", "/monitoring/warnings/1/nonsense/", "/monitoring/review/",
+        "/monitoring/review/" + HUGE + "/decide/", "/oversight/", "/oversight/targets/", "/oversight/problems/",
+        "/oversight/problems/new/", "/oversight/problems/" + HUGE + "/", "/oversight/problems/1/nonsense/",
+        "/oversight/inspections/", "/oversight/inspections/" + HUGE + "/", "/oversight/inspections/1/sheet/",
+        "/oversight/inspections/1/samples/" + HUGE + "/", "/oversight/abc/", "/oversight/513435000000/",
+        "/oversight/513435000000/list/nonsense/", "/oversight/513435000000/list/nonsense.xlsx",
+        "/oversight/" + HUGE + "/", "/oversight/targets/template.xlsx", "/oversight/problems/from-audit/"]
+
+@pytest.mark.parametrize("role", ["county_officer", "inspector", "civil_affairs"])
+def test_room_pages_with_junk_never_500(client, world, role):
+    c = signed_in(client, world, role)
+    c.raise_request_exception = False
+    bad = []
+    for u in ROOM_URLS:
+        for q in ("", JUNK, JUNK.replace("abc", HUGE)):
+            r = c.get(u + q)
+            if r.status_code >= 500: bad.append(("GET", u + q[:30], r.status_code))
+        r = c.post(u, {k: "abc" for k in ("date", "year", "region", "village", "household", "kind", "decision", "due", "per_stratum", "code", "reason", "note", "amount", "month")})
+        if r.status_code >= 500: bad.append(("POST", u, r.status_code))
+        r = c.post(u, {k: HUGE for k in ("date", "year", "region", "village", "household", "kind", "decision", "due", "per_stratum", "code", "reason", "note", "amount", "month")})
+        if r.status_code >= 500: bad.append(("POST huge", u, r.status_code))
+    assert bad == []
