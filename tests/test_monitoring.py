@@ -209,6 +209,11 @@ def test_a_warning_dismissed_with_a_reason(world):
     w.refresh_from_db()
     assert (w.state, w.reason) == ("dismissed", "入户核实：低保为临时救助，已到期")
     assert Instance.objects.count() == 0
+    from fupin.monitoring import selectors
+
+    county = world.users["county_officer"]
+    assert selectors.counts(county) == {"open": 0, "overdue": 0, "started": 0, "dismissed": 1}
+    assert selectors.response_days(county) == 0.0
 
 
 # ---- refusals ------------------------------------------------------------------------------------------
@@ -355,3 +360,18 @@ def test_severe_disability_only_and_a_person_not_in_the_registry_goes_to_the_nam
     with pytest.raises(FupinError) as exc:
         services.warning_start(actor=world.users["village_cadre"], warning_id=w.pk, monitored_type="sudden")
     assert exc.value.message == "此人不在户籍中：请先登记该户，再从户页面发起监测对象识别"
+
+
+def test_township_and_county_see_overdue_warnings(world, login):
+    w = _exited_h1_with_dibao_warning(world)
+    Warning.objects.filter(pk=w.pk).update(due=services.today() - dt.timedelta(days=1))
+    from fupin.monitoring import selectors
+
+    for role in ("township_officer", "county_officer"):
+        assert selectors.counts(world.users[role])["overdue"] == 1
+    other_township = world.users["township_officer"].__class__.objects.create(
+        username="t2", role="township_officer", region_id="513435101000")
+    assert selectors.counts(other_township) == {"open": 0, "overdue": 0, "started": 0, "dismissed": 0}
+    c = login("township_officer")
+    page = c.get("/monitoring/warnings/?overdue=1").content.decode()
+    assert f'href="/monitoring/warnings/{w.pk}/"' in page and "（已逾期）" in page

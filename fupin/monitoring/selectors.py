@@ -68,6 +68,16 @@ def queue(user: User, *, state: str = WarningState.OPEN, overdue_only: bool = Fa
     return qs
 
 
+def response_days(user: User, limit: int = 1000) -> float | None:
+    """Average working days from a warning's arrival to the village's answer (last `limit` answers)."""
+    from fupin.policy import calendar
+
+    answered = warnings_for(user).exclude(state=WarningState.OPEN).order_by("-decided_at") \
+        .values_list("created_on", "decided_at")[:limit]
+    days = [calendar.working_days_between(c + dt.timedelta(days=1), timezone.localtime(d).date()) for c, d in answered if d]
+    return round(sum(days) / len(days), 1) if days else None
+
+
 def counts(user: User, on: dt.date | None = None) -> dict:
     on = on or timezone.localdate()
     qs = warnings_for(user)

@@ -64,7 +64,7 @@ def home(request):
             messages.error(request, exc.message)
             return redirect("/monitoring/")
         if report.ok:
-            if report.created:
+            if report.created or report.batch.linked_at is None:  # a batch whose linking failed is linked now
                 services.batch_link(actor=user, batch_id=report.batch.pk)
                 messages.success(request, f"已导入 {report.batch.rows} 行并完成比对")
             else:
@@ -79,6 +79,7 @@ def home(request):
            "batches": selectors.batches_for(user).select_related("imported_by")[:30]}
     if can_monitor:
         ctx["counts"] = selectors.counts(user)
+        ctx["response_days"] = selectors.response_days(user)
         ctx["reviews"] = selectors.review_queue(user).count()
     return render(request, "monitoring/home.html", ctx)
 
