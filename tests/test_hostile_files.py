@@ -387,3 +387,18 @@ def test_every_upload_view_states_the_real_limit(role, url, login, world, settin
     r = login(role).post(url, {"action": "import", "file": SimpleUploadedFile("名册.xlsx", b"PK" + b"\0" * (2 << 20))})
     assert "文件“名册.xlsx”过大（2.0 MB），单个文件不能超过 1 MB；请按乡镇或村拆分后分批上传" in r.content.decode()
     assert Enrolment.objects.count() == n and files_under(private_var.parent) == []
+
+
+@pytest.mark.parametrize("chunk", [7, 4 << 20])
+def test_scan_finds_far_cells_with_prefixes_lower_case_and_across_chunk_boundaries(chunk, monkeypatch):
+    monkeypatch.setattr(excel, "_CHUNK", chunk)  # cells split at every possible place
+    rows = H.rows_xml([["甲", 1, "乙"]] * 30)
+    excel._check_xlsx(H.package(H.sheet_xml(rows)), "x.xlsx")  # within the caps: no refusal
+    far = rows + '<row r="300"><x:c r="bz300"><x:v>1</x:v></x:c></row>'
+    with pytest.raises(excel.FileRejected) as refused:
+        excel._check_xlsx(H.package(H.sheet_xml(far)), "x.xlsx")
+    assert refused.value.message == BEYOND.format(300, 78, "BZ")
+    with pytest.raises(excel.FileRejected) as refused:  # a cell without a position cannot be bounded
+        excel._check_xlsx(H.package(H.sheet_xml(rows + '<row r="300"><c><v>1</v></c></row>')), "x.xlsx")
+    assert refused.value.message == ("工作表“户籍成员”的单元格没有写明位置（不是 Excel/WPS 保存的标准格式）；"
+                                     "请在 Excel/WPS 中打开后另存为 .xlsx 再导入")

@@ -314,8 +314,10 @@ _BLOAT = ("“{name}”中的{part}解压后过大（{size}，上限 {limit}）�
           "请在 Excel/WPS 中新建工作簿，只把需要的数据“选择性粘贴→数值”过去，另存为 .xlsx 后再导入")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 # A cell that holds something: a start tag with a reference, not self-closing, followed by a value.
-_VALUED_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>\s*<(?:v|is|f)\b')
-_CELL_WITHOUT_REF = re.compile(rb'<c(?=[\s/>])(?![^>]*\br=)[^>]*>')
+# (A namespace prefix such as <x:c> is allowed, as calamine reads it; so are lower-case letters.)
+_VALUED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br=["\']([A-Za-z]{1,3})([0-9]{1,7})["\'][^>]*?(?<!/)>\s*'
+                          rb'<(?:\w+:)?(?:v|is|f)\b')
+_CELL_WITHOUT_REF = re.compile(rb'<(?:\w+:)?c(?=[\s/>])(?![^>]*\br=)[^>]*>')
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 
 
@@ -328,7 +330,7 @@ class _SheetInfo:
 
 def _col_number(letters: bytes | str) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ((ch if isinstance(ch, int) else ord(ch)) - 64)
     return n
 
@@ -444,10 +446,8 @@ def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str
     carry = b""
     for chunk in _inflate(z, info, name):
         buf = carry + chunk
-        cut = buf.rfind(b"<c")
-        if cut <= 0:
-            cut = len(buf) if len(buf) < (1 << 20) else cut
-        body, carry = (buf[:cut], buf[cut:]) if cut > 0 else (b"", buf)
+        cut = _last_cell_start(buf)  # every cell before it is complete; the last one waits for more
+        body, carry = buf[:cut], buf[cut:]
         if len(carry) > (4 << 20):  # one cell of megabytes: Excel allows 32767 characters
             raise FileRejected(f"工作表“{sheet}”中有单元格内容超过 Excel 的上限（32767 字），文件不正常；请检查后另存为 .xlsx 再导入")
         _check_refs(body, sheet)
@@ -461,6 +461,19 @@ def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str
         for c, r in _VALUED_CELL.findall(carry):
             max_row, max_col = max(max_row, int(r)), max(max_col, _col_number(c))
     _check_bounds(sheet, max_row, max_col)
+
+
+_CELL_START = re.compile(rb'<(?:\w+:)?c[\s/>]')
+
+
+def _last_cell_start(buf: bytes) -> int:
+    for window in (1 << 16, len(buf)):
+        last = None
+        for last in _CELL_START.finditer(buf, max(0, len(buf) - window)):
+            pass
+        if last is not None:
+            return last.start()
+    return len(buf)  # no cell at all in this chunk (e.g. the sheet's header part)
 
 
 def _check_refs(body: bytes, sheet: str) -> None:
