@@ -112,23 +112,34 @@ def _check_parameters(model: Model, chain: Chain, date: dt.date) -> None:
 def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | None = None) -> list[ItemResult]:
     values = validate_case(model, case, row)
     code = values[model.region.name]
+    where = f"第{row}条：" if row is not None else ""
     if isinstance(packs, Chain):
         chain = packs
-        _check_covers(chain, code, f"第{row}条：" if row is not None else "")
+        _check_covers(chain, code, where)
     else:
-        chain = packs.for_region(code)
+        try:
+            chain = packs.for_region(code)
+        except PolicyError as exc:
+            raise PolicyError(f"{where}{exc.message}") from None
     checked = set()
     results = []
     memo: dict = {}  # rules of one case share sub-expressions (e.g. settlement steps)
     for rule in model.rules:
         date = values[rule.date.name]
         if date not in checked:
-            _check_parameters(model, chain, date)
+            try:
+                _check_parameters(model, chain, date)
+            except PolicyError as exc:
+                raise PolicyError(f"{where}{exc.message}") from None
             checked.add(date)
         trace = Trace()
-        amount = evaluate(rule.formula, values, chain, date, trace, memo if rule.date.name == model.rules[0].date.name else None)
+        try:
+            amount = evaluate(rule.formula, values, chain, date, trace,
+                              memo if rule.date.name == model.rules[0].date.name else None)
+        except PolicyError as exc:
+            raise PolicyError(f"{where}{exc.message}（规则“{rule.label}”）") from None
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-            raise PolicyError(f"规则 {rule.name} 得出无效金额 {amount!r}")
+            raise PolicyError(f"{where}规则“{rule.label}”（{rule.name}）得出无效金额 {amount!r}；请检查输入和政策包")
         results.append(ItemResult(rule.name, rule.label, amount, {
             "rule": rule.name, "label": rule.label, "description": rule.description,
             "amount": yuan(amount), "pack": chain.key,
@@ -225,8 +236,10 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     # every parameter must be in force on every row's date (strict, as in single mode): the
     # periods without a value inside each chain's range of dates, all of them
     spans: dict[str, dict] = {}
-    refused = [pl.col(region).is_not_null() & pl.col("_chain").is_null()]
-    for date_col in sorted({r.date.name for r in model.rules}):
+    date_cols = sorted({r.date.name for r in model.rules})
+    # rows with no pack (no region, a region no pack covers) or no date: refused before compiling
+    refused = [pl.col("_chain").is_null(), *(pl.col(c).is_null() for c in date_cols)]
+    for date_col in date_cols:
         rows = (frame.filter(pl.col("_chain").is_not_null()).group_by("_chain")
                 .agg(pl.col(date_col).min().alias("lo"), pl.col(date_col).max().alias("hi")))
         spans[date_col] = {k: (lo, hi) for k, lo, hi in rows.iter_rows() if lo is not None}
@@ -238,8 +251,11 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     refused_row = pl.any_horizontal(refused)
     i = _first(frame, refused_row)
     if i is not None:
-        # an earlier row may be refused for its inputs: one case by case stops there first
+        # an earlier row may be refused for its inputs, or fail in a rule: one case by case
+        # stops at the first refused row of any kind, and so does the roster
         j = _first(frame, inputs_bad | refused_row)
+        if j > 0:
+            run_batch(model, df.head(j), packs)   # raises for an earlier row, if one fails
         _raise_for_row(model, df, j, packs)
     formulas = [r.formula for r in model.rules]
     if len(chains) == 1:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .errors import PolicyError
+from .money import limits, max_fen, yuan
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies" / "packs"
 UNITS = ("yuan", "ratio", "count", "bool", "text", "list", "scale", "date", "map")
@@ -62,54 +63,95 @@ class Pack:
         return (min(starts) if starts else None, None if (not ends or None in ends) else max(ends))
 
 
-def _convert(unit: str, raw, where: str):
+def _number(raw, where: str, what: str) -> Decimal:
+    """A YAML number or numeric string as an exact Decimal; .inf, .nan, true/false are refused."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise PolicyError(f"{where}：{what}应为数字，实际为 {raw!r}")
     try:
-        if raw is None:
-            raise PolicyError(f"{where}：缺少 value")
-        if unit == "yuan":
-            d = Decimal(str(raw))
-            fen = d * 100
-            if fen != fen.to_integral_value() or d < 0:
-                raise PolicyError(f"{where}：金额 {raw} 应为不小于0、最多两位小数的元")
-            return int(fen)
-        if unit == "ratio":
-            d = Decimal(str(raw))
-            m = d * RATIO_SCALE
-            if m != m.to_integral_value() or not (0 <= d <= 10):
-                raise PolicyError(f"{where}：比例 {raw} 应为0到10之间、最多六位小数")
-            return int(m)
-        if unit == "count":
-            if isinstance(raw, bool) or int(raw) != raw or raw < 0:
-                raise PolicyError(f"{where}：应为不小于0的整数，实际为 {raw}")
-            return int(raw)
-        if unit == "bool":
-            if not isinstance(raw, bool):
-                raise PolicyError(f"{where}：应为 true 或 false，实际为 {raw}")
-            return raw
-        if unit == "text":
-            return str(raw)
-        if unit == "date":
-            return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
-        if unit == "list":
-            if not isinstance(raw, list):
-                raise PolicyError(f"{where}：应为列表")
-            return tuple(str(x) for x in raw)
-        if unit == "map":
-            if not isinstance(raw, dict):
-                raise PolicyError(f"{where}：应为映射（键: 值）")
-            return raw
-        if unit == "scale":
-            tiers = []
-            for i, t in enumerate(raw):
-                lo = _convert("yuan", t.get("from"), f"{where} 第{i + 1}档 from")
-                hi = None if t.get("to") is None else _convert("yuan", t["to"], f"{where} 第{i + 1}档 to")
-                rate = _convert("ratio", t.get("rate"), f"{where} 第{i + 1}档 rate")
-                if tiers and tiers[-1][1] != lo:
-                    raise PolicyError(f"{where}：第{i + 1}档的起点应等于上一档的终点")
-                tiers.append((lo, hi, rate))
-            return tuple(tiers)
-    except (InvalidOperation, ValueError, TypeError, AttributeError):
-        raise PolicyError(f"{where}：值 {raw!r} 不符合单位 {unit}") from None
+        # a YAML float such as 6.5 is written back as its shortest form ("6.5"), never binary noise
+        d = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
+    except InvalidOperation:
+        raise PolicyError(f"{where}：{what} {raw!r} 不是数字") from None
+    if not d.is_finite():
+        raise PolicyError(f"{where}：{what} {raw} 不是有限的数（不能写 .inf、.nan）")
+    return d
+
+
+def _date(raw, where: str, what: str) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        raw = raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise PolicyError(f"{where}：{what} {raw!r} 不是有效日期，应写作 YYYY-MM-DD") from None
+
+
+def _convert(unit: str, raw, where: str, maximum: int | None = None):
+    """A pack value as the engine holds it, checked completely (docs/policy-packs.md, units):
+    money within the declared maximum, ratios within policies/limits.yaml, valid dates."""
+    lim = limits()
+    if raw is None:
+        raise PolicyError(f"{where}：缺少 value")
+    if unit == "yuan":
+        d = _number(raw, where, "金额")
+        fen = d * 100
+        if fen != fen.to_integral_value() or d < 0:
+            raise PolicyError(f"{where}：金额 {raw} 应为不小于0、最多两位小数的元")
+        top = max_fen() if maximum is None else maximum
+        if fen > top:
+            raise PolicyError(f"{where}：金额 {raw} 元超过上限 {yuan(top, grouping=True)} 元"
+                              f"（{'该参数的 max' if maximum is not None else 'policies/limits.yaml money.max_yuan'}），请核对")
+        return int(fen)
+    if unit == "ratio":
+        d = _number(raw, where, "比例")
+        m = d * RATIO_SCALE
+        if m != m.to_integral_value() or not (lim["ratio_min"] <= d <= lim["ratio_max"]):
+            raise PolicyError(f"{where}：比例 {raw} 应为{lim['ratio_min']}到{lim['ratio_max']}之间、最多六位小数"
+                              f"（如 0.75 表示 75%）")
+        return int(m)
+    if unit == "count":
+        d = _number(raw, where, "数量")
+        if d != d.to_integral_value() or d < 0 or d > lim["count_max"]:
+            raise PolicyError(f"{where}：应为0到{lim['count_max']}之间的整数，实际为 {raw}")
+        return int(d)
+    if unit == "bool":
+        if not isinstance(raw, bool):
+            raise PolicyError(f"{where}：应为 true 或 false，实际为 {raw}")
+        return raw
+    if unit == "text":
+        if isinstance(raw, (dict, list)):
+            raise PolicyError(f"{where}：应为一段文字，实际为 {raw!r}")
+        return str(raw)
+    if unit == "date":
+        return _date(raw, where, "日期")
+    if unit == "list":
+        if not isinstance(raw, list) or any(isinstance(x, (dict, list)) or x is None for x in raw):
+            raise PolicyError(f"{where}：应为列表（如 [registered_poor, dibao]）")
+        return tuple(str(x) for x in raw)
+    if unit == "map":
+        if not isinstance(raw, dict):
+            raise PolicyError(f"{where}：应为映射（键: 值）")
+        return raw
+    if unit == "scale":
+        if not isinstance(raw, list) or not raw:
+            raise PolicyError(f"{where}：分档应为非空列表，如 [{{from: 0, to: 50000, rate: 0.6}}, …]")
+        tiers = []
+        for i, t in enumerate(raw):
+            if not isinstance(t, dict):
+                raise PolicyError(f"{where}：第{i + 1}档应为映射 {{from, to, rate}}")
+            lo = _convert("yuan", t.get("from"), f"{where} 第{i + 1}档 from", maximum)
+            hi = None if t.get("to") is None else _convert("yuan", t["to"], f"{where} 第{i + 1}档 to", maximum)
+            rate = _convert("ratio", t.get("rate"), f"{where} 第{i + 1}档 rate")
+            if tiers and tiers[-1][1] != lo:
+                raise PolicyError(f"{where}：第{i + 1}档的起点应等于上一档的终点")
+            if hi is not None and hi <= lo:
+                raise PolicyError(f"{where}：第{i + 1}档的终点应大于起点")
+            if hi is None and i != len(raw) - 1:
+                raise PolicyError(f"{where}：只有最后一档可以不写终点（to: null）")
+            tiers.append((lo, hi, rate))
+        return tuple(tiers)
     raise PolicyError(f"{where}：未知单位 {unit}；可选 {', '.join(UNITS)}")
 
 
@@ -119,41 +161,66 @@ def load_pack(path: Path | str) -> Pack:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyError(f"找不到政策包文件 {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"读不出政策包文件 {path}：{exc}") from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"政策包 {path.name} 不是有效的 YAML：{exc}") from None
+    return parse_pack(doc, path)
+
+
+def parse_pack(doc, path: Path | str) -> Pack:
+    """A pack from its parsed YAML, validated completely: a wrong pack is refused when it is
+    loaded, never when a case first reads the wrong value."""
+    path = Path(path)
     if not isinstance(doc, dict):
         raise PolicyError(f"政策包 {path.name} 应是一个映射（name、region、parameters …）")
     for key in ("name", "title", "region", "parameters"):
         if key not in doc:
             raise PolicyError(f"政策包 {path.name} 缺少 {key}")
+    if not isinstance(doc["name"], str) or not doc["name"].strip():
+        raise PolicyError(f"政策包 {path.name}：name 应为非空文字")
     region = str(doc["region"] or "")
     if region and (not region.isdigit() or len(region) not in (2, 4, 6, 9, 12)):
         raise PolicyError(f"政策包 {path.name}：region “{region}” 应为区划代码前缀（2/4/6/9/12位）或空（全国）")
-    pack = Pack(name=doc["name"], title=doc["title"], region=region, extends=doc.get("extends"),
+    if doc["parameters"] is not None and not isinstance(doc["parameters"], dict):
+        raise PolicyError(f"政策包 {path.name}：parameters 应为映射（参数名: {{unit, values}}）")
+    pack = Pack(name=doc["name"], title=str(doc["title"]), region=region,
+                extends=None if doc.get("extends") is None else str(doc["extends"]),
                 source=str(doc.get("source", "")), path=str(path))
     for name, spec in (doc["parameters"] or {}).items():
         where = f"政策包 {pack.name} 参数 {name}"
+        if not isinstance(spec, dict):
+            raise PolicyError(f"{where}：应为映射（unit、values …）")
         unit = spec.get("unit")
         if unit not in UNITS:
             raise PolicyError(f"{where}：unit 应为 {', '.join(UNITS)} 之一")
+        maximum = None
+        if spec.get("max") is not None:   # a parameter may declare a lower maximum than the global one
+            if unit not in ("yuan", "scale"):
+                raise PolicyError(f"{where}：只有金额（yuan、scale）参数可以写 max")
+            maximum = _convert("yuan", spec["max"], f"{where} max")
         values = []
         raw_values = spec.get("values") or []
-        if not raw_values:
-            raise PolicyError(f"{where}：没有 values")
+        if not isinstance(raw_values, list) or not raw_values:
+            raise PolicyError(f"{where}：没有 values（应为列表，每项 {{from, value, source}}）")
         for i, v in enumerate(raw_values):
             w = f"{where} 第{i + 1}个值"
+            if not isinstance(v, dict):
+                raise PolicyError(f"{w}：应为映射 {{from, value, source}}")
             if "from" not in v:
                 raise PolicyError(f"{w}：缺少 from（生效日期）")
-            start = v["from"] if isinstance(v["from"], dt.date) else dt.date.fromisoformat(str(v["from"]))
+            start = _date(v["from"], w, "from（生效日期）")
             source = str(v.get("source") or spec.get("source") or pack.source)
             if not source:
                 raise PolicyError(f"{w}：缺少 source（文件号或种子文件名）")
-            values.append(Value(start, None, _convert(unit, v.get("value"), w), source, pack.name))
+            values.append(Value(start, None, _convert(unit, v.get("value"), w, maximum), source, pack.name))
         values.sort(key=lambda v: v.start)
         ends = [v.start for v in values[1:]] + [None]
         explicit_end = spec.get("until")
         if explicit_end is not None:
-            ends[-1] = explicit_end if isinstance(explicit_end, dt.date) else dt.date.fromisoformat(str(explicit_end))
+            ends[-1] = _date(explicit_end, where, "until（停止日期）")
+            if ends[-1] <= values[-1].start:
+                raise PolicyError(f"{where}：until {ends[-1]} 应晚于最后一个值的生效日期 {values[-1].start}")
         values = [Value(v.start, e, v.value, v.source, v.pack) for v, e in zip(values, ends)]
         if len({v.start for v in values}) != len(values):
             raise PolicyError(f"{where}：有两个值的生效日期相同")

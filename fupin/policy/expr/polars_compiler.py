@@ -279,9 +279,11 @@ def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=Fal
 
     total = pl.lit(0, dtype=pl.Int64)
     for i in range(n):
-        # a scale with fewer tiers gets empty tiers (rate 0) at the top
+        # a scale with fewer tiers gets empty tiers at the top: zero width (from = to), so that
+        # nothing falls in them even with a bonus rate (an open top tier here would count the
+        # base once more at the bonus rate)
         lo = per_row(lambda sc: sc[i][0] if i < len(sc) else sc[-1][0])
-        hi = per_row(lambda sc: sc[i][1] if i < len(sc) else None)
+        hi = per_row(lambda sc: sc[i][1] if i < len(sc) else sc[-1][0])
         rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
         top = base if hi is None else pl.min_horizontal(base, hi)
         total = total + pl.max_horizontal(top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
