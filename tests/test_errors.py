@@ -363,3 +363,19 @@ def test_room_pages_with_junk_never_500(client, world, role):
         r = c.post(u, {k: HUGE for k in ("date", "year", "region", "village", "household", "kind", "decision", "due", "per_stratum", "code", "reason", "note", "amount", "month")})
         if r.status_code >= 500: bad.append(("POST huge", u, r.status_code))
     assert bad == []
+
+
+def test_form_int_parsing():
+    from fupin.core.errors import InvalidInput
+    from fupin.core.views import form_int, form_year, parse_int
+
+    assert parse_int(" -12 ", "数") == -12
+    for raw, message in [("--5", "数：“--5”应为整数"), ("١٢", "数：“١٢”应为整数"), ("0x10", "数：“0x10”应为整数"),
+                         ("9" * 5000, f"数：“{'9' * 40}”超出范围（数值过大）")]:
+        with pytest.raises(InvalidInput) as exc:
+            parse_int(raw, "数")
+        assert exc.value.message == message
+    with pytest.raises(InvalidInput) as exc:
+        form_year({"year": "10000"}, "year", "年度")
+    assert exc.value.message == "年度：“10000”超出范围（应在 1 到 9999 之间）"
+    assert form_int({}, "n", "数量", 3) == 3

@@ -102,12 +102,15 @@ INT_MAX = 2**63 - 1
 
 
 def parse_int(raw: str, label: str, *, lo: int = -INT_MAX, hi: int = INT_MAX) -> int:
+    import re
+
     raw = (raw or "").strip()
-    if not raw.isascii() or not raw.lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]+", raw):
         raise InvalidInput({label: f"“{raw[:40]}”应为整数"})
-    value = int(raw)
+    value = int(raw) if len(raw) <= 30 else INT_MAX + 1   # (int() refuses over 4300 digits)
     if not lo <= value <= hi:
-        raise InvalidInput({label: f"“{raw[:40]}”超出范围（应在 {lo} 到 {hi} 之间）"})
+        limits = "数值过大" if (lo, hi) == (-INT_MAX, INT_MAX) else f"应在 {lo} 到 {hi} 之间"
+        raise InvalidInput({label: f"“{raw[:40]}”超出范围（{limits}）"})
     return value
 
 
