@@ -379,3 +379,8 @@ def test_form_int_parsing():
         form_year({"year": "10000"}, "year", "年度")
     assert exc.value.message == "年度：“10000”超出范围（应在 1 到 9999 之间）"
     assert form_int({}, "n", "数量", 3) == 3
+
+
+def test_api_number_with_thousands_of_digits(officer_api):
+    body = _chinese_json(officer_api.get("/api/v1/households?page=" + "9" * 5000), 422)
+    assert body["errors"] == {"page": "数值过大"}

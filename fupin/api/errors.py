@@ -36,6 +36,7 @@ _MESSAGES = {
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "int_from_float": "应为整数，不能有小数",
+    "int_parsing_size": "数值过大",
     "float_parsing": "应为数字",
     "float_type": "应为数字",
     "finite_number": "应为有限的数字",
