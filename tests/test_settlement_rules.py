@@ -79,7 +79,18 @@ def test_empty_fund_is_skipped_and_the_shortfall_shown():
     ({"level": "township"}, "政策包 shili-2024/cn-national 没有乡镇医疗机构住院的报销参数；该包支持：县级住院"),
     ({"in_policy": "100000.01"}, "目录内费用 100000.01 元大于总费用 100000.00 元"),
     ({"waivable": "90000.01"}, "可减免费用 90000.01 元大于目录内费用 90000.00 元"),
-    ({"total": 100000.5}, "总费用 total 应写成字符串或整数形式的元，如 \"100000.00\"，不能用浮点数"),
+    ({"total": 100000.5}, "总费用 total：应写成字符串或整数形式的元，如 \"1234.56\"，不能用浮点数"),
+    ({"total": "Infinity"}, "总费用 total：“Infinity”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""),
+    ({"total": "sNaN"}, "总费用 total：“sNaN”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""),
+    ({"total": 10 ** 40}, "总费用 total：金额 （超过39位数字） 元超过上限 1,000,000,000.00 元，请核对"),
+    ({"total": "1e40"}, "总费用 total：“1e40”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""),
+    ({"totl": "1.00"}, "结算单有未知字段 totl；可用字段：region, discharge_date, visit_type, level, in_county, referred, "
+                       "categories, total, in_policy, waivable, ytd, fund_balances, id, name, number。请检查拼写"),
+    ({"ytd": {**EXAMPLE_1["ytd"], "cii": "0"}}, "ytd 有未知字段 cii；可用字段：basic, ci_base, ci, assistance, topup。请检查拼写"),
+    ({"discharge_date": 20240601}, "出院日期 discharge_date 应写成 \"YYYY-MM-DD\" 形式的文字，实际为数字 20240601"),
+    ({"discharge_date": None}, "结算单缺少出院日期 discharge_date（YYYY-MM-DD）"),
+    ({"region": "420100000000"}, "区划 420100000000 不在政策包 shili-2024（示例省 2024（SPEC §6.1 示例包））的适用范围内（该包适用于区划 99）；"
+                                 "请改用该区划适用的政策包，或不指定政策包、按区划自动选择"),
     ({"categories": ["poor"]}, "categories 应为列表，取值 tekun, dibao, registered_poor, monitored；实际为 ['poor']"),
     ({"fund_balances": {"wsfp": "1"}}, "fund_balances 缺少兜底资金 yyax 的余额"),
     ({"discharge_date": "2024-02-30"}, "出院日期 discharge_date “2024-02-30” 应为 YYYY-MM-DD"),
@@ -87,6 +98,17 @@ def test_empty_fund_is_skipped_and_the_shortfall_shown():
 def test_bad_claims_are_refused_with_a_chinese_message(change, message):
     with pytest.raises(PolicyError) as exc:
         health.settle(SHILI, {**EXAMPLE_1, **change})
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize("claim, message", [
+    ([], "结算单应为一个 JSON 对象（{\"region\": …, \"total\": …}），实际为列表"),
+    (None, "结算单应为一个 JSON 对象（{\"region\": …, \"total\": …}），实际为null"),
+    ("x", "结算单应为一个 JSON 对象（{\"region\": …, \"total\": …}），实际为文字"),
+])
+def test_a_claim_that_is_not_an_object_is_refused(claim, message):
+    with pytest.raises(PolicyError) as exc:
+        health.settle(SHILI, claim)
     assert exc.value.message == message
 
 

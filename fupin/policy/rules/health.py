@@ -13,7 +13,7 @@ from functools import lru_cache
 from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
 from fupin.policy.expr import Const, If, In, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
-from fupin.policy.money import yuan  # noqa: F401  (callers use health.yuan)
+from fupin.policy.money import parse_yuan, yuan  # noqa: F401  (callers use health.yuan)
 from fupin.policy.packs import Chain
 
 VISITS = ("inpatient", "chronic_outpatient", "ordinary_outpatient")
@@ -156,55 +156,89 @@ def check_claim(chain: Chain, claim: dict) -> None:
 
 # ---- a claim as people write it (yuan, category names) ↔ the engine's case (fen) ---------------
 
+CLAIM_FIELDS = ("region", "discharge_date", "visit_type", "level", "in_county", "referred", "categories",
+                "total", "in_policy", "waivable", "ytd", "fund_balances")
+OPTIONAL_FIELDS = ("id", "name", "number")   # the caller's own labels, passed through untouched
+AMOUNT_LABELS = {"total": "总费用 total", "in_policy": "目录内费用 in_policy", "waivable": "可减免费用 waivable"}
+
+
 def _fen(value, where: str) -> int:
-    from decimal import Decimal, InvalidOperation
-    if isinstance(value, float) or isinstance(value, bool):
-        raise PolicyError(f"{where}应写成字符串或整数形式的元，如 \"100000.00\"，不能用浮点数")
+    """Yuan as written in a claim → fen: the one money parser (fupin.policy.money.parse_yuan)."""
+    return parse_yuan(value, where.strip())
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    return {list: "列表", dict: "对象", str: "文字", bool: "true/false", int: "数字", float: "数字"}.get(type(value), type(value).__name__)
+
+
+def _no_unknown(keys, allowed, where: str) -> None:
+    unknown = sorted(str(k) for k in keys if k not in allowed)
+    if unknown:
+        raise PolicyError(f"{where}有未知字段 {', '.join(unknown)}；可用字段：{', '.join(allowed)}。请检查拼写")
+
+
+def discharge_date(claim) -> dt.date:
+    """The claim's discharge date, or a Chinese message saying what is wrong with it."""
+    if not isinstance(claim, dict):
+        raise PolicyError(f"结算单应为一个 JSON 对象（{{\"region\": …, \"total\": …}}），实际为{_kind(claim)}")
+    if claim.get("discharge_date") is None:
+        raise PolicyError("结算单缺少出院日期 discharge_date（YYYY-MM-DD）")
+    when = claim["discharge_date"]
+    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+        return when
+    if not isinstance(when, str):
+        raise PolicyError(f"出院日期 discharge_date 应写成 \"YYYY-MM-DD\" 形式的文字，实际为{_kind(when)} {str(when)[:40]}")
     try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise PolicyError(f"{where}“{value}”不是金额") from None
-    fen = d * 100
-    if fen != fen.to_integral_value() or d < 0:
-        raise PolicyError(f"{where}“{value}”应为不小于0、最多两位小数的元")
-    return int(fen)
-
-
+        if len(when) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(when)
+    except ValueError:
+        raise PolicyError(f"出院日期 discharge_date “{when[:40]}” 应为 YYYY-MM-DD") from None
 
 
 def claim_to_case(claim: dict, funds: tuple) -> dict:
-    """A claim (see docs/settlement.md) as the model's input case."""
+    """A claim (see docs/settlement.md) as the model's input case. Every field is checked: an
+    unknown field is refused (a misspelt one would otherwise be silently ignored)."""
     if not isinstance(claim, dict):
-        raise PolicyError("结算单应为一个 JSON 对象")
-    for key in ("region", "discharge_date", "visit_type", "level", "in_county", "referred", "categories",
-                "total", "in_policy", "waivable", "ytd", "fund_balances"):
+        raise PolicyError(f"结算单应为一个 JSON 对象，实际为{_kind(claim)}")
+    _no_unknown(claim, CLAIM_FIELDS + OPTIONAL_FIELDS, "结算单")
+    for key in CLAIM_FIELDS:
         if key not in claim:
             raise PolicyError(f"结算单缺少字段 {key}")
     cats = claim["categories"]
-    if not isinstance(cats, list) or any(c not in CATEGORIES for c in cats):
-        raise PolicyError(f"categories 应为列表，取值 {', '.join(CATEGORIES)}；实际为 {cats!r}")
+    if not isinstance(cats, list) or any(not isinstance(c, str) or c not in CATEGORIES for c in cats):
+        raise PolicyError(f"categories 应为列表，取值 {', '.join(CATEGORIES)}；实际为 {str(cats)[:80]}")
     ytd, balances = claim["ytd"], claim["fund_balances"]
     if not isinstance(ytd, dict) or not isinstance(balances, dict):
         raise PolicyError("ytd 和 fund_balances 应为对象")
+    _no_unknown(ytd, (*YTD_COLUMN, "topup"), "ytd ")
+    _no_unknown(balances, funds, "fund_balances ")
     topup = ytd.get("topup", {})
+    if not isinstance(topup, dict):
+        raise PolicyError(f"ytd.topup 应为对象（每个兜底资金一项），实际为{_kind(topup)}")
+    _no_unknown(topup, funds, "ytd.topup ")
+    for key in ("region", "visit_type", "level"):
+        if not isinstance(claim[key], str):
+            raise PolicyError(f"结算单字段 {key} 应为文字，实际为{_kind(claim[key])}")
     case = {
         "region": claim["region"], "discharge_date": claim["discharge_date"], "visit_type": claim["visit_type"],
         "level": claim["level"], "in_county": claim["in_county"], "referred": claim["referred"],
         **{c: c in cats for c in CATEGORIES},
-        "total": _fen(claim["total"], "总费用 total "), "in_policy": _fen(claim["in_policy"], "目录内费用 in_policy "),
-        "waivable": _fen(claim["waivable"], "可减免费用 waivable "),
+        **{key: parse_yuan(claim[key], label) for key, label in AMOUNT_LABELS.items()},
     }
-    for key, name in (("basic", "basic_ytd"), ("ci_base", "ci_base_ytd"), ("ci", "ci_ytd"), ("assistance", "assistance_ytd")):
+    for key, name in YTD_COLUMN.items():
         if key not in ytd:
             raise PolicyError(f"ytd 缺少 {key}（本年累计，没有请填 \"0\"）")
-        case[name] = _fen(ytd[key], f"ytd.{key} ")
+        case[name] = parse_yuan(ytd[key], f"ytd.{key}")
     for code in funds:
         if code not in topup:
             raise PolicyError(f"ytd.topup 缺少兜底资金 {code}（没有请填 \"0\"）")
         if code not in balances:
             raise PolicyError(f"fund_balances 缺少兜底资金 {code} 的余额")
-        case[f"topup_ytd.{code}"] = _fen(topup[code], f"ytd.topup.{code} ")
-        case[f"balance.{code}"] = _fen(balances[code], f"fund_balances.{code} ")
+        case[f"topup_ytd.{code}"] = parse_yuan(topup[code], f"ytd.topup.{code}")
+        case[f"balance.{code}"] = parse_yuan(balances[code], f"fund_balances.{code}")
     return case
 
 
@@ -212,20 +246,15 @@ def settle(chain: Chain, claim: dict) -> dict:
     """Compute one claim: every payer's amount, the explanation, and the updated accumulators."""
     from fupin.policy.engine import run_case
 
-    when = claim.get("discharge_date")
-    try:
-        when = dt.date.fromisoformat(when) if isinstance(when, str) else when
-    except ValueError:
-        raise PolicyError(f"出院日期 discharge_date “{when}” 应为 YYYY-MM-DD") from None
-    if not isinstance(when, dt.date):
-        raise PolicyError("结算单缺少出院日期 discharge_date")
+    when = discharge_date(claim)
     funds = funds_of(chain, when)
     case = claim_to_case(claim, funds)
     check_claim(chain, case)
     results = run_case(model_for(chain, when), case, chain)
     amounts = {r.rule: r.amount for r in results}
     parts = sum(v for k, v in amounts.items() if k != "health.shortfall")
-    assert parts == case["total"], "各方金额之和不等于总费用"  # by construction; guards the model
+    if parts != case["total"]:   # by construction; guards the model
+        raise PolicyError(f"各方金额之和 {yuan(parts)} 元不等于总费用 {yuan(case['total'])} 元；请把结算单报告给系统管理员")
     names = {code: chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
     changes = accumulator_changes(amounts, case["in_policy"], funds)
     ci_base = changes["ci_base"]
