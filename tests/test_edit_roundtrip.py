@@ -94,3 +94,18 @@ def test_forms_api_and_import_share_one_validation(world, login, client):
     assert [p.message for p in report.problems] == [m for _, m in bad.values()]
     h.refresh_from_db()
     assert (h.phone, h.bank_account) == ("", "6217000011112222333")
+
+
+def test_income_form_uses_the_one_money_parser(world, login):
+    from fupin.registry.models import Income
+    c = login("county_officer")
+    form = {"year": "2025", "wages": "1,234.56", "business": "0", "transfers": "100", "property_income": "0",
+            "costs": "0.5", "recorded_on": "2025-12-01", "source": "入户调查"}
+    r = c.post(f"/households/{world.h1.pk}/income/", form | {"wages": "1.234"})
+    assert r.status_code == 200
+    assert "“1.234”应为不小于0、最多两位小数的金额（元），如 &quot;1234.56&quot;" in r.content.decode()
+    assert not Income.objects.filter(household=world.h1, year=2025).exists()
+    r = c.post(f"/households/{world.h1.pk}/income/", form)
+    assert r.status_code == 302
+    i = Income.objects.get(household=world.h1, year=2025)
+    assert (i.wages, i.transfers, i.costs) == (123_456, 10_000, 50)

@@ -1,14 +1,6 @@
-"""Money is integer fen. Conversions to and from yuan go through Decimal, never float."""
+"""Money is integer fen. Yuan → fen is `fupin.policy.money.parse_yuan` (the one parser, used by
+forms through `core.forms.YuanField`, the API and the importers); fen → yuan is `policy.money.yuan`."""
 from __future__ import annotations
-
-from decimal import ROUND_HALF_UP, Decimal
-
-
-def yuan_to_fen(value) -> int:
-    """'12.345' → 1235 (half up). Accepts str, int or Decimal; a float is refused."""
-    if isinstance(value, float):
-        raise TypeError("金额不能用浮点数表示")
-    return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def fen_to_yuan_str(fen: int, *, grouping: bool = False) -> str:

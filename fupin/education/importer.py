@@ -37,8 +37,15 @@ def _id(value):
 
 
 def _yuan(value):
+    """A cell in yuan → fen: the cell reader makes it an exact Decimal, the one money parser
+    checks and converts it (the same rule as the forms and the API)."""
+    from fupin.policy.money import MoneyError, parse_yuan
+
     d = excel.decimal(2, 1_000_000)(value)
-    return 0 if d is None else int(d * 100)
+    try:
+        return 0 if d is None else parse_yuan(d, "金额")
+    except MoneyError as exc:
+        raise CellError(exc.problem) from None
 
 
 COLUMNS = [

@@ -161,8 +161,8 @@ def _run_compute(actor: User, semester: str, region: Region, budget: Account) ->
 
 
 def _access_run(user: User, run_id: int, cap: str | None = None) -> SubsidyRun:
-    if cap is not None:
-        access.require(user, cap, what=f"办理资助计算 {run_id}")
+    # reading a run (its students and amounts) needs at least READ; acting on it its own capability
+    access.require(user, cap or Cap.READ, what=f"办理资助计算 {run_id}" if cap else f"查看资助计算 {run_id}")
     run = SubsidyRun.objects.select_related("region", "budget").filter(pk=run_id).first()
     if run is None or not access.in_scope(user, run.region_id):
         raise NotFound(f"找不到资助计算 {run_id}，或不在您的管辖范围内")

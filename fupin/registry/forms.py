@@ -2,6 +2,7 @@
 from django import forms
 
 from fupin.core import idcard
+from fupin.core.forms import YuanField
 
 from .choices import EventKind, GuaranteeItem, Relation
 from .models import Household, Person
@@ -89,11 +90,11 @@ class MergeForm(forms.Form):
 
 class IncomeForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2010, max_value=2100)
-    wages = forms.DecimalField(label="工资性收入（元）", min_value=0, decimal_places=2, max_digits=12)
-    business = forms.DecimalField(label="家庭经营性收入（元）", min_value=0, decimal_places=2, max_digits=12)
-    transfers = forms.DecimalField(label="转移性收入（元，按政策计入部分）", min_value=0, decimal_places=2, max_digits=12)
-    property_income = forms.DecimalField(label="财产性收入（元）", min_value=0, decimal_places=2, max_digits=12)
-    costs = forms.DecimalField(label="生产经营性支出（元）", min_value=0, decimal_places=2, max_digits=12)
+    wages = YuanField(label="工资性收入（元）")          # cleaned to integer fen by the one money parser
+    business = YuanField(label="家庭经营性收入（元）")
+    transfers = YuanField(label="转移性收入（元，按政策计入部分）")
+    property_income = YuanField(label="财产性收入（元）")
+    costs = YuanField(label="生产经营性支出（元）")
     recorded_on = forms.DateField(label="采集日期", widget=DATE)
     source = forms.CharField(label="数据来源", required=False, max_length=120)
 

@@ -1,7 +1,6 @@
 """Registry screens: parse input, call one service or selector, render."""
 from __future__ import annotations
 
-from decimal import Decimal
 
 from django.contrib import messages
 from django.http import JsonResponse
@@ -209,10 +208,6 @@ def household_merge(request, pk):
     return render(request, "registry/form.html", {"form": form, "title": f"户 {h.number} 并户"})
 
 
-def _fen(d: Decimal) -> int:
-    return int((d * 100).to_integral_value())
-
-
 @fupin_view
 def income_new(request, pk):
     h = access.access_household(request.user, pk, Cap.WRITE)
@@ -220,9 +215,9 @@ def income_new(request, pk):
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         try:
-            services.income_record(actor=request.user, household=h, year=c["year"], wages=_fen(c["wages"]),
-                                   business=_fen(c["business"]), transfers=_fen(c["transfers"]),
-                                   property_income=_fen(c["property_income"]), costs=_fen(c["costs"]),
+            services.income_record(actor=request.user, household=h, year=c["year"], wages=c["wages"],
+                                   business=c["business"], transfers=c["transfers"],
+                                   property_income=c["property_income"], costs=c["costs"],
                                    recorded_on=c["recorded_on"], source=c["source"])
         except FupinError as exc:
             form.add_error(None, exc.message)
