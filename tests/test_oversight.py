@@ -500,3 +500,35 @@ def test_inspection_rights(inspection_world, login):
     assert township.get(f"/oversight/inspections/{c.pk}/").status_code == 404
     from fupin.oversight.models import Finding
     assert Finding.objects.count() == 0
+
+
+def test_pre_aggregated_numbers_equal_the_live_ones_and_say_when_they_were_counted(board_world, login):
+    from django.core.management import call_command
+
+    from fupin.oversight.models import Snapshot
+    from fupin.registry.models import Household
+
+    client = login("county_officer")
+    assert client.post(f"/oversight/{COUNTY}/refresh/", {"year": YEAR}).status_code == 302
+    r = client.get(f"/oversight/{COUNTY}/", {"year": YEAR})
+    assert r.context["counted_at"] is not None and "预先统计" in r.content.decode()
+    assert {k: c.value for k, c in _cards(r).items()} == COUNTY_EXPECTED
+    for key, card in _cards(r).items():
+        assert _list_total(client, COUNTY, key)[0] == card.value, key
+    live_children = client.get(f"/oversight/{COUNTY}/", {"year": YEAR, "live": "1"}).context["children"]
+    assert [[c["value"] for c in row["cells"]] for row in r.context["children"]["rows"]] == \
+        [[c["value"] for c in row["cells"]] for row in live_children["rows"]]
+    # the township's board reads the numbers the county's refresh counted for it
+    t1 = login("township_officer").get(f"/oversight/{T1}/", {"year": YEAR})
+    assert t1.context["counted_at"] is not None and {k: c.value for k, c in _cards(t1).items()} == T1_EXPECTED
+    # a household registered after the count: the list is live, the board says when it counted
+    Household.objects.create(number="H9", village_id=V1, attribute="general", main_cause="illness", status="registered")
+    client = login("county_officer")
+    assert _cards(client.get(f"/oversight/{COUNTY}/", {"year": YEAR}))["hh_registered"].value == 2
+    assert _list_total(client, COUNTY, "hh_registered")[0] == 3
+    assert _cards(client.get(f"/oversight/{COUNTY}/", {"year": YEAR, "live": "1"}))["hh_registered"].value == 3
+    call_command("oversight_refresh", year=YEAR, stdout=io.StringIO())   # the nightly job, every county
+    assert _cards(client.get(f"/oversight/{COUNTY}/", {"year": YEAR}))["hh_registered"].value == 3
+    assert Snapshot.objects.filter(region_id=OTHER_VILLAGE, indicator="hh_registered").get().value == 1
+    # a reader may refresh only inside its scope
+    assert login("township_officer").post(f"/oversight/{COUNTY}/refresh/").status_code == 404

@@ -132,3 +132,19 @@ class Finding(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now=True)
     client_token = models.CharField(max_length=64, blank=True)
+
+
+class Snapshot(models.Model):
+    """One indicator's value for one region and year, pre-aggregated for large counties by the same
+    query as the board, grouped by region (services.snapshot_refresh). The lists behind the numbers
+    stay live; the board says when its numbers were counted."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    year = models.PositiveSmallIntegerField()
+    indicator = models.CharField(max_length=40)
+    split = models.CharField(max_length=12, blank=True)     # a funding source, for split indicators
+    value = models.BigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "year", "indicator", "split"], name="snapshot_once")]

@@ -37,29 +37,31 @@ class Ctx:
 class Query:
     kind: str               # the list it drills into: households, persons, vouchers, visit_days, problems
     region_field: str       # the 12-digit code that places a row in a region
-    build: Callable[[User, Ctx, dict], QuerySet]
+    build: Callable[[Ctx, dict], QuerySet]      # the rows inside ctx's code range (already the user's scope)
     listing: Callable[[QuerySet], QuerySet]   # the rows as listed (ordered, with what the list shows)
     measure: str = "count"  # count: number of listed rows; sum / neg_sum: total of their `amount` (fen)
 
 
 # ---- the named queries ------------------------------------------------------------------------------
 
-def _households(user: User, c: Ctx, p: dict) -> QuerySet:
-    qs = access.households_for(user).filter(village_id__gte=c.lo, village_id__lte=c.hi)
+def _households(c: Ctx, p: dict) -> QuerySet:
+    from fupin.registry.models import Household
+
+    qs = Household.objects.filter(village_id__gte=c.lo, village_id__lte=c.hi)
     if p.get("status"):
         qs = qs.filter(status__in=p["status"])
     return qs
 
 
-def _households_exited_in_year(user: User, c: Ctx, p: dict) -> QuerySet:
-    return _households(user, c, {"status": ["exited"]}).filter(status_since__year=c.year)
+def _households_exited_in_year(c: Ctx, p: dict) -> QuerySet:
+    return _households(c, {"status": ["exited"]}).filter(status_since__year=c.year)
 
 
-def _households_guarantees_met(user: User, c: Ctx, p: dict) -> QuerySet:
+def _households_guarantees_met(c: Ctx, p: dict) -> QuerySet:
     """Households whose latest check of every listed item says met (SPEC §3.4)."""
     from fupin.registry.models import Guarantee
 
-    qs = _households(user, c, p)
+    qs = _households(c, p)
     for item in p["items"]:
         latest = Guarantee.objects.filter(household=OuterRef("pk"), item=item).order_by("-checked_on", "-id")
         qs = qs.annotate(**{f"g_{item}": Subquery(latest.values("met")[:1])}).filter(**{f"g_{item}": True})
@@ -76,8 +78,10 @@ def _household_list(qs: QuerySet) -> QuerySet:
             .order_by("village_id", "number"))
 
 
-def _persons(user: User, c: Ctx, p: dict) -> QuerySet:
-    qs = access.persons_for(user).filter(alive=True, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
+def _persons(c: Ctx, p: dict) -> QuerySet:
+    from fupin.registry.models import Person
+
+    qs = Person.objects.filter(alive=True, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
     if p.get("status"):
         qs = qs.filter(household__status__in=p["status"])
     if "medical_insurance" in p:
@@ -87,25 +91,23 @@ def _persons(user: User, c: Ctx, p: dict) -> QuerySet:
     return qs
 
 
-def _persons_with_contract(user: User, c: Ctx, p: dict) -> QuerySet:
+def _persons_with_contract(c: Ctx, p: dict) -> QuerySet:
     """Persons with a family-doctor contract valid on the board's day (SPEC §6.4)."""
     from fupin.health.models import Contract
 
     valid = Contract.objects.filter(person=OuterRef("pk"), signed_on__lte=c.today, valid_to__gte=c.today)
-    return _persons(user, c, p).filter(Exists(valid))
+    return _persons(c, p).filter(Exists(valid))
 
 
 def _person_list(qs: QuerySet) -> QuerySet:
     return qs.select_related("household__village").order_by("household__village_id", "household__number", "id")
 
 
-def _visit_days(user: User, c: Ctx, p: dict) -> QuerySet:
+def _visit_days(c: Ctx, p: dict) -> QuerySet:
     """Visits of the board's year to households in scope; a helper's visit day is one (helper, date)."""
     from fupin.assistance.models import Visit
 
-    households = _households(user, c, {}).values("pk")
-    return Visit.objects.filter(household__in=households, date__year=c.year,
-                                household__village_id__gte=c.lo, household__village_id__lte=c.hi)
+    return Visit.objects.filter(date__year=c.year, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
 
 
 def _visit_day_list(qs: QuerySet) -> QuerySet:
@@ -114,25 +116,24 @@ def _visit_day_list(qs: QuerySet) -> QuerySet:
             .order_by("-date", "helper__name", "helper_id"))
 
 
-def _budget_lines(user: User, c: Ctx, kind_filter: Q) -> QuerySet:
+def _budget_lines(c: Ctx, kind_filter: Q) -> QuerySet:
     """Lines on the budget accounts of the region for the board's year (a voucher per budget line)."""
     from fupin.funds.models import AccountKind, Entry
 
-    lo, hi = access.scope_range(user)
     qs = Entry.objects.filter(kind_filter, account__kind=AccountKind.BUDGET, account__year=c.year,
-                              account__region_id__gte=max(lo, c.lo), account__region_id__lte=min(hi, c.hi))
+                              account__region_id__gte=c.lo, account__region_id__lte=c.hi)
     if c.split:
         qs = qs.filter(account__source=c.split)
     return qs
 
 
-def _allocations(user: User, c: Ctx, p: dict) -> QuerySet:
-    return _budget_lines(user, c, Q(transaction__kind="allocation"))
+def _allocations(c: Ctx, p: dict) -> QuerySet:
+    return _budget_lines(c, Q(transaction__kind="allocation"))
 
 
-def _payments(user: User, c: Ctx, p: dict) -> QuerySet:
+def _payments(c: Ctx, p: dict) -> QuerySet:
     """Payments out of the budget lines, less their reversals: what was disbursed (as funds reports it)."""
-    return _budget_lines(user, c, ~Q(transaction__kind="allocation"))
+    return _budget_lines(c, ~Q(transaction__kind="allocation"))
 
 
 def _voucher_list(qs: QuerySet) -> QuerySet:
@@ -146,8 +147,8 @@ def _voucher_list(qs: QuerySet) -> QuerySet:
             .order_by("-transaction__date", "-id"))
 
 
-def _problems(user: User, c: Ctx, p: dict) -> QuerySet:
-    qs = problems_for(user).filter(region_id__gte=c.lo, region_id__lte=c.hi)
+def _problems(c: Ctx, p: dict) -> QuerySet:
+    qs = Problem.objects.filter(region_id__gte=c.lo, region_id__lte=c.hi)
     if p.get("open"):
         qs = qs.exclude(state=ProblemState.VERIFIED)
     if p.get("overdue"):
@@ -176,12 +177,19 @@ QUERIES: dict[str, Query] = {
 
 # ---- one indicator: its rows, its number, its list ---------------------------------------------------
 
+def _ctx(user: User, region: Region, year: int, today: dt.date, split: str | None) -> Ctx:
+    """The region's code range within the user's scope: the access layer's range, never wider."""
+    access.require(user, Cap.READ)
+    slo, shi = access.scope_range(user)
+    lo, hi = region.code_range()
+    return Ctx(max(lo, slo), min(hi, shi), year, today, split)
+
+
 def indicator_rows(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date,
                    split: str | None = None) -> QuerySet:
     """THE query of an indicator for a region: the rows its board number counts or sums, as listed."""
-    lo, hi = region.code_range()
     q = QUERIES[ind.query]
-    return q.listing(q.build(user, Ctx(lo, hi, year, today, split), ind.params))
+    return q.listing(q.build(_ctx(user, region, year, today, split), ind.params))
 
 
 def measure(ind: policy.Indicator, rows: QuerySet) -> int:
@@ -206,12 +214,11 @@ def list_access(user: User, ind: policy.Indicator) -> None:
         access.require(user, Cap.EXPORT, what=f"查看资金凭证清单（{ind.name}）")
 
 
-def _by_child(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date) -> dict[str, int]:
-    """The indicator for every child region in one grouped query (the same rows as each child's board)."""
+def grouped(ind: policy.Indicator, ctx: Ctx, n: int) -> dict[str, int]:
+    """The indicator for every region whose code starts with an n-digit prefix, in one grouped query
+    over the same rows as `indicator_rows` (a region's value here equals its own board number)."""
     q = QUERIES[ind.query]
-    lo, hi = region.code_range()
-    n = PREFIX_LEN[region.level + 1]
-    rows = q.build(user, Ctx(lo, hi, year, today, None), ind.params).order_by()
+    rows = q.build(ctx, ind.params).order_by()
     key = Substr(q.region_field, 1, n)
     if q.kind == "visit_days":
         out: dict[str, int] = {}
@@ -222,6 +229,10 @@ def _by_child(user: User, region: Region, ind: policy.Indicator, *, year: int, t
         return {r["p"]: r["n"] for r in rows.annotate(p=key).values("p").annotate(n=Count("pk", distinct=True))}
     sign = -1 if q.measure == "neg_sum" else 1
     return {r["p"]: sign * (r["s"] or 0) for r in rows.annotate(p=key).values("p").annotate(s=Sum("amount"))}
+
+
+def _by_child(user: User, region: Region, ind: policy.Indicator, *, year: int, today: dt.date) -> dict[str, int]:
+    return grouped(ind, _ctx(user, region, year, today, None), PREFIX_LEN[region.level + 1])
 
 
 # ---- rates, targets, progress --------------------------------------------------------------------------
@@ -290,13 +301,38 @@ def show(ind: policy.Indicator, value: int | None) -> str:
     return fen_to_yuan_str(value, grouping=True) if ind.is_money else f"{value:,}"
 
 
-def board(user: User, region: Region, *, year: int, today: dt.date) -> dict:
-    """Every indicator for one region, grouped, with rates, targets and progress."""
+def snapshot(codes: list[str], year: int, today: dt.date):
+    """Today's pre-aggregated numbers of these regions, {(code, indicator, split): value}, and when
+    they were counted; (None, None) when any region has none from today (the board then counts live)."""
+    from django.utils import timezone
+
+    from .models import Snapshot
+
+    rows = list(Snapshot.objects.filter(region_id__in=codes, year=year).values_list(
+        "region_id", "indicator", "split", "value", "computed_at"))
+    inds = policy.indicators()
+    if not rows or {r[0] for r in rows} != set(codes) or {r[1] for r in rows} != set(inds):
+        return None, None
+    at = min(r[4] for r in rows)
+    if timezone.localtime(at).date() != today:
+        return None, None
+    return {(r[0], r[1], r[2]): r[3] for r in rows}, at
+
+
+def board(user: User, region: Region, *, year: int, today: dt.date, live: bool = False) -> dict:
+    """Every indicator for one region, grouped, with rates, targets and progress: counted now, or
+    read from today's pre-aggregated numbers when there are some (and `live` is not asked for)."""
     from fupin.funds.models import FundingSource
 
     inds = policy.indicators()
-    values = {k: indicator_value(user, region, i, year=year, today=today) for k, i in inds.items()
-              if not (QUERIES[i.query].kind == "vouchers" and not _may_money(user))}
+    snap, at = (None, None) if live else snapshot([region.code], year, today)
+
+    def value(ind, split=None):
+        if snap is not None:
+            return snap.get((region.code, ind.key, split or ""), 0)
+        return indicator_value(user, region, ind, year=year, today=today, split=split)
+
+    values = {k: value(i) for k, i in inds.items() if not (QUERIES[i.query].kind == "vouchers" and not _may_money(user))}
     set_targets = targets_of(region, year)
     groups: dict[str, list[Card]] = {}
     for key, ind in inds.items():
@@ -310,10 +346,9 @@ def board(user: User, region: Region, *, year: int, today: dt.date) -> dict:
         card.met = is_met(ind, card.progress, card.target)
         card.alarm = card.met is False and ind.better == "lower" and card.value > 0
         if ind.split == "source":
-            card.splits = [(label, src, indicator_value(user, region, ind, year=year, today=today, split=src))
-                           for src, label in FundingSource.choices]
+            card.splits = [(label, src, value(ind, src)) for src, label in FundingSource.choices]
         groups.setdefault(ind.group, []).append(card)
-    return {"groups": groups, "targets": set_targets, "by_source": _by_source(groups)}
+    return {"groups": groups, "targets": set_targets, "by_source": _by_source(groups), "counted_at": at}
 
 
 def _by_source(groups: dict[str, list[Card]]) -> dict | None:
@@ -339,15 +374,19 @@ def _may_money(user: User) -> bool:
     return any(access.may(user, c) for c in (Cap.READ_AUDIT, Cap.EXPORT, Cap.BUDGET_MANAGE))
 
 
-def children_table(user: User, region: Region, *, year: int, today: dt.date, by: str) -> dict:
+def children_table(user: User, region: Region, *, year: int, today: dt.date, by: str, live: bool = False) -> dict:
     """Child regions side by side: every indicator per child, rows sorted worst first by `by`."""
     inds = policy.indicators()
     if region.level >= Level.VILLAGE:
         return {"columns": [], "rows": [], "by": None}
     children = list(Region.objects.filter(parent=region).order_by("code"))
     columns = [i for i in inds.values() if not i.split]
-    values = {i.key: _by_child(user, region, i, year=year, today=today) for i in columns}
     n = PREFIX_LEN[region.level + 1]
+    snap, _ = (None, None) if live or not children else snapshot([c.code for c in children], year, today)
+    if snap is not None:
+        values = {i.key: {c.code[:n]: snap.get((c.code, i.key, ""), 0) for c in children} for i in columns}
+    else:
+        values = {i.key: _by_child(user, region, i, year=year, today=today) for i in columns}
     targets: dict[str, dict[str, int]] = {}
     for t in Target.objects.filter(region__in=children, year=year):
         targets.setdefault(t.region_id, {})[t.indicator] = t.value

@@ -268,3 +268,39 @@ def problems_from_audit(*, actor: User, today: dt.date | None = None) -> list[Pr
                          summary=f"资金审计检查转问题：{types[p.type]}", detail={"state": p.state, "source_key": key})
             created.append(p)
     return created
+
+
+# ---- pre-aggregated board numbers ---------------------------------------------------------------------
+
+def snapshot_refresh(*, region: Region, year: int, today: dt.date, actor: User | None = None) -> int:
+    """Count every indicator for the region and every region below it — one grouped query per
+    indicator, split and level, the same queries the board and its lists use — and store them.
+    Run from the board (a reader, for a region in scope) or by the nightly command (actor None)."""
+    from django.utils import timezone
+
+    from fupin.core.models import PREFIX_LEN
+    from fupin.funds.models import FundingSource
+
+    from . import selectors
+    from .models import Snapshot
+
+    if actor is not None:
+        region = access.access_region(actor, region.code)
+    lo, hi = region.code_range()
+    levels = range(region.level, 6)
+    codes = {lv: list(Region.objects.filter(level=lv, code__gte=lo, code__lte=hi).values_list("code", flat=True))
+             for lv in levels}
+    now = timezone.now()
+    rows = []
+    for ind in policy.indicators().values():
+        for split in [None] + (list(FundingSource.values) if ind.split else []):
+            ctx = selectors.Ctx(lo, hi, year, today, split)
+            for lv in levels:
+                n = PREFIX_LEN[lv]
+                values = selectors.grouped(ind, ctx, n)
+                rows += [Snapshot(region_id=code, year=year, indicator=ind.key, split=split or "",
+                                  value=values.get(code[:n], 0), computed_at=now) for code in codes[lv]]
+    with transaction.atomic():
+        Snapshot.objects.filter(region_id__gte=lo, region_id__lte=hi, year=year).delete()
+        Snapshot.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

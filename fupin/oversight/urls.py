@@ -17,6 +17,7 @@ urlpatterns = [
     path("inspections/<int:pk>/sheet/", views.inspection_sheet),
     path("inspections/<int:pk>/samples/<int:sample_pk>/", views.finding_save),
     path("<str:code>/", views.board),
+    path("<str:code>/refresh/", views.board_refresh),
     path("<str:code>/list/<str:key>/", views.indicator_list),
     path("<str:code>/list/<str:key>.xlsx", views.indicator_export),
 ]

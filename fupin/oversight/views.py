@@ -48,8 +48,9 @@ def board(request, code: str):
     user = request.user
     region = access.access_region(user, code)
     year, today = _year(request), timezone.localdate()
-    data = selectors.board(user, region, year=year, today=today)
-    children = selectors.children_table(user, region, year=year, today=today, by=request.GET.get("by", ""))
+    live = request.GET.get("live") == "1"
+    data = selectors.board(user, region, year=year, today=today, live=live)
+    children = selectors.children_table(user, region, year=year, today=today, by=request.GET.get("by", ""), live=live)
     chart = None
     if children["rows"]:
         by, i = children["by"], children["by_index"]
@@ -61,6 +62,7 @@ def board(request, code: str):
 
     return render(request, "oversight/board.html", {"inspections": insp.rates_for_region(user, region),
         "region": region, "crumbs": _crumbs(user, region), "year": year, "groups": data["groups"], "by_source": data["by_source"],
+        "counted_at": data["counted_at"], "live": live,
         "children": children, "chart": chart, "today": today, "can_targets": access.may(user, Cap.SET_TARGETS),
         "can_problems": access.may(user, Cap.PROBLEM_MANAGE)})
 
@@ -89,6 +91,18 @@ def _list_rows(request, code: str, key: str):
     year, split = _year(request), _split(request, ind)
     rows = selectors.indicator_rows(user, region, ind, year=year, today=timezone.localdate(), split=split)
     return region, ind, year, split, rows
+
+
+@require_POST
+@fupin_view
+def board_refresh(request, code: str):
+    """Count the board of this region (and the regions below it) now and keep the numbers for today."""
+    user = request.user
+    region = access.access_region(user, code)
+    year = form_year(request.POST, "year", "年度", timezone.localdate().year)
+    services.snapshot_refresh(actor=user, region=region, year=year, today=timezone.localdate())
+    messages.success(request, f"已重新统计 {region.name} {year} 年作战图")
+    return redirect(f"/oversight/{region.code}/?year={year}")
 
 
 @fupin_view
