@@ -310,28 +310,15 @@ def cmd_packs(args) -> int:
 
 
 def _education(chain, doc):
-    from fupin.policy.engine import run_case
-    from fupin.policy.money import yuan
-    from fupin.policy.rules.education import MODEL
+    from fupin.policy import calculators
 
-    cases = doc if isinstance(doc, list) else [doc]
-    out = []
-    for i, case in enumerate(cases, start=1):
-        results = run_case(MODEL, case, chain, row=i if isinstance(doc, list) else None)
-        total = sum(r.amount for r in results)
-        out.append({"id": case.get("id"), "total": yuan(total), "items": [
-            {"rule": r.rule, "label": r.label, "amount": r.explanation["amount"], "explanation": r.explanation}
-            for r in results]})
-    return out if isinstance(doc, list) else out[0]
+    return calculators.education(chain, doc)
 
 
 def _settlement(chain, claim):
-    from fupin.policy.rules import health
+    from fupin.policy import calculators
 
-    result = health.settle(chain, claim)
-    result.pop("_fen")
-    result.pop("_ci_base")
-    return result
+    return calculators.settlement(chain, claim)
 
 
 def _support(chain, record):
@@ -345,15 +332,13 @@ CALCULATIONS = {"education": _education, "settlement": _settlement, "support-ass
 
 def cmd_calc(args) -> int:
     """Read a JSON case (or a list, for education) on stdin, print the result as JSON. No database."""
+    from fupin.policy.calculators import parse_json
     from fupin.policy.errors import PolicyError
     from fupin.policy.packs import resolve
 
     try:
         _, chain = resolve(args.pack)
-        try:
-            doc = json.loads(sys.stdin.read())
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"标准输入不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+        doc = parse_json(sys.stdin.read(), "标准输入")
         result = CALCULATIONS[args.model](chain, doc)
     except PolicyError as exc:
         print(json.dumps({"error": exc.message}, ensure_ascii=False))

@@ -5,6 +5,7 @@ receives each item once; items of different kinds stack. A boarding pupil receiv
 boarding living subsidy, a day pupil the day-pupil subsidy, never both.
 """
 from fupin.policy.engine import Model
+from fupin.policy.errors import PolicyError
 from fupin.policy.expr import If, Max, Min, P, Rule, Var
 
 STAGES = ("preschool", "primary", "junior", "senior", "sec_voc", "college")
@@ -77,3 +78,17 @@ RULES = [
 ]
 
 MODEL = Model("education", RULES, region)
+
+
+def check_case(chain, values: dict, where: str = "") -> None:
+    """What the rules cannot say by themselves: the date lies in the semester named (a spring
+    semester does not start in September). `values` are validated inputs (see validate_case);
+    the months come from the pack (education.semester_months)."""
+    date_, term = values["date"], values["semester"]
+    months = chain.lookup("education.semester_months", date_).value
+    allowed = months.get(term) if isinstance(months, dict) else None
+    if not isinstance(allowed, list) or date_.month not in allowed:
+        label = {"spring": "春季", "autumn": "秋季"}[term]
+        shown = "、".join(str(m) for m in allowed) if isinstance(allowed, list) else "（政策包未规定）"
+        raise PolicyError(f"{where}学期开始日期 {date_.isoformat()} 不在{label}学期（semester: {term}）内：{label}学期开学月份为 "
+                          f"{shown} 月；请核对学期或日期")
