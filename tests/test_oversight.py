@@ -19,7 +19,7 @@ from django.utils import timezone
 from fupin.core import idcard
 from fupin.core.models import AuditEvent
 from fupin.oversight import policy, selectors, services
-from fupin.oversight.models import Problem, ProblemState, Target
+from fupin.oversight.models import Problem, Target
 
 from .conftest import COUNTY, T1, T2, V1, V2, V3, OTHER_VILLAGE, pid
 
@@ -50,7 +50,7 @@ def board_world(world):
     Household.objects.filter(pk=w.h4.pk).update(status="exited", status_since=d(3, 1))
     w.h5 = Household.objects.create(number="H5", village_id=V1, attribute="general", main_cause="illness",
                                     status="monitored")
-    qian8 = person(w.h5, "钱八", "1975-04-04", 81, "head")
+    person(w.h5, "钱八", "1975-04-04", 81, "head")
     qian9 = person(w.h5, "钱九", "1950-04-04", 91, "parent")
     w.h6 = Household.objects.create(number="H6", village_id=V3, attribute="general", main_cause="illness",
                                     status="applied")
