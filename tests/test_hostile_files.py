@@ -402,3 +402,35 @@ def test_scan_finds_far_cells_with_prefixes_lower_case_and_across_chunk_boundari
         excel._check_xlsx(H.package(H.sheet_xml(rows + '<row r="300"><c><v>1</v></c></row>')), "x.xlsx")
     assert refused.value.message == ("工作表“户籍成员”的单元格没有写明位置（不是 Excel/WPS 保存的标准格式）；"
                                      "请在 Excel/WPS 中打开后另存为 .xlsx 再导入")
+
+
+@pytest.mark.parametrize("per_part", [1, 2, 3, 10_000])
+def test_sheet_read_in_parts_gives_the_same_rows(per_part, monkeypatch):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "户籍成员"
+    ws.append(["花名册"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=5)
+    ws.append(HEADERS)
+    for i in range(7):
+        ws.append(good_row(户编号=f"N{i}", 姓名=f"人{i}"))
+        if i == 3:
+            ws.append([])  # an empty row between parts
+    ws.cell(row=20, column=3, value=None)
+    out = io.BytesIO()
+    wb.save(out)
+    monkeypatch.setattr(excel, "ROWS_PER_PART", per_part)
+    table = excel.read_table(out.getvalue(), hx.COLUMNS, filename="x.xlsx")
+    assert [(n, v["number"], v["name"]) for n, v in table.rows] == \
+        [(3, "N0", "人0"), (4, "N1", "人1"), (5, "N2", "人2"), (6, "N3", "人3"), (8, "N4", "人4"),
+         (9, "N5", "人5"), (10, "N6", "人6")]
+    assert table.problems == [] and table.header_rows == 2
+
+
+def test_table_that_starts_below_and_right_of_a1():
+    body = "".join(f'<row r="{5 + i}">' + "".join(H.cell(f"{H.col_letter(3 + j)}{5 + i}", v) for j, v in enumerate(r))
+                   + "</row>" for i, r in enumerate([HEADERS, good_row()]))
+    table = excel.read_table(H.package(H.sheet_xml(body)), hx.COLUMNS, filename="x.xlsx")
+    assert (table.header_rows, table.positions["number"], [n for n, _ in table.rows], table.problems) == (5, 2, [6], [])

@@ -325,7 +325,8 @@ _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 class _SheetInfo:
     name: str
     hidden: bool
-    path: str = ""
+    path: str = ""                                     # the worksheet's part in the zip
+    merged: list = field(default_factory=list)         # merged ranges in the header rows, 0-based
 
 
 def _col_number(letters: bytes | str) -> int:
@@ -335,7 +336,7 @@ def _col_number(letters: bytes | str) -> int:
     return n
 
 
-def _check_xlsx(data: bytes, filename: str) -> None:
+def _check_xlsx(data: bytes, filename: str) -> list[_SheetInfo]:
     """Every check that needs no reader: see the comment at the top of this section."""
     name = filename or "上传的文件"
     try:
@@ -416,10 +417,14 @@ def _check_xlsx(data: bytes, filename: str) -> None:
             if count > settings.IMPORT_MAX_SHARED_STRINGS:
                 raise FileRejected(_BLOAT.format(name=name, part="共享字符串表", size=f"{count} 项",
                                                  limit=f"{settings.IMPORT_MAX_SHARED_STRINGS} 项"))
+        found = []
         for sheet in sheets:
             info = by_name.get(sheet.path)
             if info is not None:
-                _scan_sheet(z, info, sheet.name, name)
+                sheet.path = info.filename
+                sheet.merged = _scan_sheet(z, info, sheet.name, name)
+                found.append(sheet)
+        return found
     except zipfile.BadZipFile:
         raise FileRejected(_REFUSE_DAMAGED.format(name=name)) from None
     except (zlib.error, EOFError, OSError, NotImplementedError):
@@ -444,6 +449,7 @@ def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str
     """Find the last row and column that hold a value; refuse the file if they exceed the caps."""
     max_row = max_col = 0
     carry = b""
+    merged = []
     for chunk in _inflate(z, info, name):
         buf = carry + chunk
         cut = _last_cell_start(buf)  # every cell before it is complete; the last one waits for more
@@ -451,6 +457,7 @@ def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str
         if len(carry) > (4 << 20):  # one cell of megabytes: Excel allows 32767 characters
             raise FileRejected(f"工作表“{sheet}”中有单元格内容超过 Excel 的上限（32767 字），文件不正常；请检查后另存为 .xlsx 再导入")
         _check_refs(body, sheet)
+        _merges(body, merged)
         found = _VALUED_CELL.findall(body)
         if found:
             max_row = max(max_row, max(int(r) for _, r in found))
@@ -460,7 +467,20 @@ def _scan_sheet(z: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, name: str
         _check_refs(carry, sheet)
         for c, r in _VALUED_CELL.findall(carry):
             max_row, max_col = max(max_row, int(r)), max(max_col, _col_number(c))
+        _merges(carry, merged)
     _check_bounds(sheet, max_row, max_col)
+    return merged
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref=["\']([A-Za-z]{1,3})([0-9]{1,7}):([A-Za-z]{1,3})([0-9]{1,7})["\']')
+
+
+def _merges(body: bytes, out: list) -> None:
+    """Merged ranges that start in the header rows (only those are filled), 0-based like calamine's."""
+    for c0, r0, c1, r1 in _MERGE.findall(body):
+        if int(r0) <= HEADER_ROWS and len(out) < 10000:
+            out.append(((int(r0) - 1, _col_number(c0) - 1),
+                        (min(int(r1), HEADER_ROWS) - 1, min(_col_number(c1), settings.IMPORT_MAX_COLS) - 1)))
 
 
 _CELL_START = re.compile(rb'<(?:\w+:)?c[\s/>]')
@@ -473,7 +493,8 @@ def _last_cell_start(buf: bytes) -> int:
             pass
         if last is not None:
             return last.start()
-    return len(buf)  # no cell at all in this chunk (e.g. the sheet's header part)
+    last = buf.rfind(b"<")  # no cell here: keep a tag cut by the chunk boundary for the next round
+    return last if last > 0 else len(buf)
 
 
 def _check_refs(body: bytes, sheet: str) -> None:
@@ -582,9 +603,8 @@ def _open_source(data: bytes, filename: str) -> _Source:
         sheet = filename.rsplit("/", 1)[-1] or "CSV"
         return _Source([_SheetInfo(sheet, False)], lambda _s: _csv_rows(text, sheet), lambda _s: [])
     if kind == "xlsx":
-        _check_xlsx(data, filename)
-    else:
-        _check_xls(data, filename)
+        return _xlsx_source(data, name, _check_xlsx(data, filename))
+    _check_xls(data, filename)
     state = {"wb": _calamine(data, name)}
     sheets = [_SheetInfo(m.name, m.visible != SheetVisibleEnum.Visible) for m in state["wb"].sheets_metadata]
     loaded: dict[str, Any] = {}
@@ -609,12 +629,120 @@ def _open_source(data: bytes, filename: str) -> _Source:
         start = s.start
         if start is None:
             return
-        r0, c0 = start
+        c0 = start[1]
         pad = [None] * c0
-        for number, raw in enumerate(s.iter_rows(), start=r0 + 1):
+        for number, raw in enumerate(s.iter_rows(), start=1):  # iter_rows starts at row 1, at column c0
             yield number, (pad + raw if c0 else raw)
 
     return _Source(sheets, rows, lambda sheet_name: sheet(sheet_name).merged_cell_ranges or [], release)
+
+
+# An .xlsx sheet is handed to calamine in parts of ROWS_PER_PART rows: each part is a small
+# workbook (stored, not compressed) with the sheet's head, those rows, and the parts calamine needs
+# (workbook, relationships, shared strings, styles). calamine keeps a sheet as a dense grid, so
+# this bounds what it holds at once, whatever the number of rows; cell types, dates and shared
+# strings stay calamine's business.
+ROWS_PER_PART = 10_000
+_ROW_START = re.compile(rb'<(?:\w+:)?row[\s>/]')
+_SHEETDATA = re.compile(rb'<((?:\w+:)?sheetData)\b[^>]*?(/?)>')
+_END_SHEETDATA = re.compile(rb'</(?:\w+:)?sheetData>')
+_ROOT = re.compile(rb'<((?:\w+:)?worksheet)\b')
+_NEEDED = ("[content_types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+           "xl/sharedstrings.xml", "xl/styles.xml")
+
+
+def _xlsx_source(data: bytes, name: str, sheets: list[_SheetInfo]) -> _Source:
+    z = zipfile.ZipFile(io.BytesIO(data))
+    index = {s.name: i for i, s in enumerate(sheets)}
+    shared: dict[str, bytes] = {}
+
+    def part_workbook(sheet: _SheetInfo, xml: bytes) -> bytes:
+        if not shared:
+            for info in z.infolist():
+                if info.filename.lower() in _NEEDED:
+                    shared[info.filename] = z.read(info)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as w:
+            for part, raw in shared.items():
+                w.writestr(part, raw)
+            for other in sheets:
+                w.writestr(other.path, xml if other is sheet else _EMPTY_SHEET)
+        return out.getvalue()
+
+    def rows(sheet_name):
+        sheet = sheets[index[sheet_name]]
+        for xml in _sheet_parts(z, z.getinfo(sheet.path), name):
+            try:
+                wb = CalamineWorkbook.from_filelike(io.BytesIO(part_workbook(sheet, xml)))
+                s = wb.get_sheet_by_index(index[sheet_name])
+            except (CalamineError, Exception):
+                raise FileRejected(f"工作表“{sheet_name}”已损坏，无法读取；请在 Excel/WPS 中打开并另存为 .xlsx 后再试") from None
+            del xml
+            start = s.start
+            if start is None:
+                continue
+            r0, c0 = start
+            pad = [None] * c0
+            grid = s.to_python(skip_empty_area=True)  # this part's rows only (≤ ROWS_PER_PART), from (r0, c0)
+            del s, wb
+            for number, raw in enumerate(grid, start=r0 + 1):
+                yield number, (pad + raw if c0 else raw)
+
+    return _Source(sheets, rows, lambda sheet_name: sheets[index[sheet_name]].merged, shared.clear)
+
+
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
+                b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+
+
+def _sheet_parts(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
+    """The worksheet cut into complete worksheets of at most ROWS_PER_PART rows each."""
+    chunks = _inflate(z, info, name)
+    buf = b""
+    for chunk in chunks:
+        buf += chunk
+        m = _SHEETDATA.search(buf)
+        if m:
+            break
+        if len(buf) > (16 << 20):
+            raise FileRejected(_REFUSE_DAMAGED.format(name=name))
+    else:
+        return
+    if m.group(2) == b"/":
+        return  # <sheetData/>: no rows
+    root = _ROOT.search(buf, 0, m.start())
+    head = buf[:m.start()] + b"<" + m.group(1) + b">"
+    foot = b"</" + m.group(1) + b"></" + (root.group(1) if root else b"worksheet") + b">"
+    buf = buf[m.end():]
+    rows, scanned, done = 0, 0, False
+    while True:
+        end = _END_SHEETDATA.search(buf, max(0, scanned - 32))
+        limit = end.start() if end else len(buf)
+        cut = None
+        for r in _ROW_START.finditer(buf, scanned, limit):
+            rows += 1
+            if rows > ROWS_PER_PART:
+                cut = r.start()
+                break
+        if cut is not None:
+            yield head + buf[:cut] + foot
+            buf, rows, scanned = buf[cut:], 0, 0
+            continue
+        if end is not None:
+            if buf[:end.start()].strip():
+                yield head + buf[:end.start()] + foot
+            done = True
+            break
+        scanned = max(0, len(buf) - 32)  # a row tag cut by the chunk boundary is looked at again
+        rows -= len(_ROW_START.findall(buf, scanned))  # …and not counted twice
+        nxt = next(chunks, None)
+        if nxt is None:
+            break
+        buf += nxt
+    if not done and buf.strip():
+        yield head + buf + foot
+    for _ in chunks:  # let zipfile read to the end and check the CRC
+        pass
 
 
 # An .xls (BIFF8 in an OLE container) cannot be scanned as cheaply as XML, and calamine sizes a
