@@ -390,6 +390,24 @@ def settlement_reverse(request, claim_id: int, payload: ReverseIn):
             "shortfall": yuan(claim.shortfall), "total": yuan(claim.total)}
 
 
+# ---- calculations (no database) ---------------------------------------------------------------------
+
+@api.post("/calc/{model}", tags=["计算"], summary="按政策试算教育资助或一站式结算（与 fupin calc 相同，不读写数据库）")
+def calculate(request, model: str, pack: str = ""):
+    """Body: the JSON `fupin calc education|settlement` reads (one student or a list of them;
+    one claim, docs/settlement.md). `pack`: a shipped pack's name, as `--pack`; empty: each
+    case's region chooses its pack. A document that cannot be computed gets 400 and a Chinese
+    `detail` saying what is wrong; never a 500."""
+    from fupin.policy import calculators
+    from fupin.policy.errors import PolicyError
+
+    try:
+        doc = calculators.parse_json(request.body, "请求体")
+        return calculators.calculate(model, doc, calculators.shipped_chain(pack) if pack else None)
+    except PolicyError as exc:
+        raise FupinError(exc.message) from None
+
+
 # ---- workflows -------------------------------------------------------------------------------------
 
 class WorkflowStartIn(Schema):

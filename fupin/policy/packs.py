@@ -165,6 +165,8 @@ def load_pack(path: Path | str) -> Pack:
         raise PolicyError(f"读不出政策包文件 {path}：{exc}") from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"政策包 {path.name} 不是有效的 YAML：{exc}") from None
+    except (ValueError, OverflowError):   # YAML reads 2024-02-30 as a date and fails on it
+        raise PolicyError(f"政策包 {path.name} 中有不存在的日期（如 2024-02-30）；日期应写作 YYYY-MM-DD 且确实存在") from None
     return parse_pack(doc, path)
 
 
