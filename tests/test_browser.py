@@ -217,14 +217,16 @@ def test_api_docs_render_from_the_apps_own_swagger_copy_under_the_csp(live_serve
 
 def test_board_shows_chart_and_a_number_opens_its_list(live_server, world, browser):
     """The county board (作战图): the ECharts bar chart draws from the page's JSON under the strict
-    CSP, and clicking a number opens the list behind it, with exactly that many rows."""
+    CSP, and every number on it opens the list behind it, showing the same number and, for a
+    count, exactly that many rows."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     page = ctx.new_page()
     page.set_default_timeout(10000)
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server.url, "county_officer")
-    page.goto(f"{live_server.url}/oversight/513435000000/")
+    board = f"{live_server.url}/oversight/513435000000/"
+    page.goto(board)
     page.wait_for_selector("#chart[data-ready='1'] canvas")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390   # works on a phone
     card = page.locator("li.indicator[data-key='hh_registered']")
@@ -235,5 +237,16 @@ def test_board_shows_chart_and_a_number_opens_its_list(live_server, world, brows
     assert page.inner_text("#total") == shown
     assert page.locator("#rows tbody tr").count() == 3
     assert sorted(page.locator("#rows tbody tr td:first-child").all_inner_texts()) == ["H1", "H2", "H4"]
+    # every number on the board: its link followed in turn
+    page.goto(board)
+    cards = [(c.get_attribute("data-key"), c.locator("b.value").inner_text(), c.locator("a.number").get_attribute("href"))
+             for c in page.locator("li.indicator").all()]
+    assert len(cards) >= 20
+    for key, number, href in cards:
+        page.goto(f"{live_server.url}{href}")
+        assert page.inner_text("#total") == number, key
+        if "." not in number:   # a count: the list has exactly that many rows (all fit on one page here)
+            rows = page.locator("#rows tbody tr:not(:has(td[colspan]))").count()
+            assert rows == int(number.replace(",", "")), key
     assert not [p for p in problems if "Content Security Policy" in p], problems
     ctx.close()

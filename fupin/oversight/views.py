@@ -110,11 +110,13 @@ def indicator_list(request, code: str, key: str):
     region, ind, year, split, rows = _list_rows(request, code, key)
     from fupin.funds.models import FundingSource
 
-    total = selectors.measure(ind, rows)   # the board's number, from the same rows
     page = Paginator(rows, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    # the board's number, from the same rows (a count is the paginator's own count: one query, not two)
+    total = page.paginator.count if selectors.QUERIES[ind.query].measure == "count" else selectors.measure(ind, rows)
     kind = selectors.QUERIES[ind.query].kind
     return render(request, "oversight/list.html", {
         "region": region, "ind": ind, "year": year, "kind": kind, "page": page, "total": total,
+        "total_text": selectors.show(ind, total),
         "count": page.paginator.count, "split_label": FundingSource(split).label if split else "",
         "query": request.GET.urlencode(), "today": timezone.localdate(), "crumbs": _crumbs(request.user, region)})
 
