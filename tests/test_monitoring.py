@@ -276,6 +276,8 @@ def test_import_page_links_and_the_village_takes_the_warning_to_a_workflow(world
     assert r.status_code == 302 and r["Location"] == f"/households/{world.h1.pk}/"
     inst = Instance.objects.get()
     assert (inst.channel, inst.actions.get().comment) == ("department", "部门预警：新增低保、特困或重度残疾，未纳入监测。入户核实属实")
+    page = c.get(f"/households/{world.h1.pk}/").content.decode()
+    assert 'id="monitoring-warnings"' in page and f'href="/monitoring/warnings/{w.pk}/"' in page
 
 
 def test_import_page_answers_bad_cells_with_the_list_and_an_error_workbook(world, login):
@@ -375,3 +377,27 @@ def test_township_and_county_see_overdue_warnings(world, login):
     c = login("township_officer")
     page = c.get("/monitoring/warnings/?overdue=1").content.decode()
     assert f'href="/monitoring/warnings/{w.pk}/"' in page and "（已逾期）" in page
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("FUPIN_TEST_SPARK"),
+                    reason="Spark is an optional extra (pyspark, Java 17); run with FUPIN_TEST_SPARK=1")
+def test_spark_engine_gives_the_same_pairs_as_duckdb(tmp_path, capsys):
+    pytest.importorskip("pyspark")
+    from fupin.cli.main import main
+
+    left, right = tmp_path / "left.csv", tmp_path / "right.csv"
+    z, li = pid("1970-05-01", 11), pid("1972-03-02", 22)
+    left.write_text(f"{HEAD}\n张三,{z},男,1970-05-01,新市坝镇桃源村\n李四,{li[:10]}{li[11]}{li[10]}{li[12:]},女,1972-03-02,桃源村\n"
+                    f"王玮,,男,1980-01-01,田坝镇团结村3组\n陈静,,女,1990-09-19,\n", encoding="utf-8")
+    right.write_text(f"{HEAD}\n張 三,{z[:6]}{z[8:17]},男,,桃源村\n李四,{li},女,1972-03-02,甘洛县新市坝镇桃源村\n"
+                     f"王伟,{pid('1980-01-01', 13)},男,1980-01-01,田坝镇团结村\n王伟,{pid('1985-06-06', 15)},男,1985-06-06,红星村\n"
+                     f"陈静,{pid('1990-09-09', 26)},女,1990-09-09,田坝镇团结村\n", encoding="utf-8")
+    outs = {}
+    for engine in ("duckdb", "spark"):
+        outs[engine] = tmp_path / f"{engine}.csv"
+        assert main(["link", str(left), str(right), "--out", str(outs[engine]), "--engine", engine]) == 0
+    duck = outs["duckdb"].read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[:5] for line in duck[1:]] == [
+        ["2", "2", "1.000000", "自动确认", "身份证号一致"], ["3", "3", "1.000000", "自动确认", "概率匹配"],
+        ["4", "4", "1.000000", "自动确认", "概率匹配"], ["5", "6", duck[4].split(",")[2], "人工复核", "概率匹配"]]
+    assert outs["spark"].read_text(encoding="utf-8-sig").splitlines() == duck

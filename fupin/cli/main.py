@@ -48,7 +48,7 @@ def cmd_link(args) -> int:
     _django()  # settings only (thresholds, import limits): the database is not used
     from fupin.monitoring import filelink
 
-    return filelink.run(Path(args.left), Path(args.right), Path(args.out), args.min_probability)
+    return filelink.run(Path(args.left), Path(args.right), Path(args.out), args.min_probability, engine=args.engine)
 
 
 def cmd_import(args) -> int:
@@ -362,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("right", metavar="RIGHT")
     lk.add_argument("--out", required=True, metavar="MATCHES", help="输出文件（.csv 或 .xlsx）")
     lk.add_argument("--min-probability", type=float, default=None, help="输出的最低匹配概率（默认：人工复核阈值）")
-    lk.add_argument("--engine", choices=["duckdb"], default="duckdb", help="比对引擎（本机 DuckDB）")
+    lk.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                    help="比对引擎：duckdb（本机）或 spark（需另装 pyspark；本机 local 模式，集群用 spark-submit，见 docs/linkage.md）")
     lk.set_defaults(func=cmd_link)
 
     imp = sub.add_parser("import", help="导入").add_subparsers(dest="sub", required=True)

@@ -54,8 +54,13 @@ def _person_cells(rec: linkage.Record) -> list:
     return [rec.name, rec.id_number, {"M": "男", "F": "女"}.get(rec.sex, ""), birth, rec.address]
 
 
-def run(left: Path, right: Path, out: Path, min_probability: float | None = None) -> int:
+def run(left: Path, right: Path, out: Path, min_probability: float | None = None, *, engine: str = "duckdb") -> int:
     problems = []
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401 - an optional extra
+        except ImportError:
+            problems.append("未安装 Spark 组件：请先运行 pip install pyspark==3.5.7（并安装 Java 17），或改用 --engine duckdb")
     for p in (left, right):
         if not p.is_file():
             problems.append(f"找不到文件：{p}")
@@ -69,7 +74,7 @@ def run(left: Path, right: Path, out: Path, min_probability: float | None = None
         return 1
     auto, review = settings.MONITORING_LINK_AUTO, settings.MONITORING_LINK_REVIEW
     pairs = linkage.link(lrec, rrec, auto=auto, review=review,
-                         floor=review if min_probability is None else min_probability)
+                         floor=review if min_probability is None else min_probability, engine=engine)
     lk = {r.key: r for r in lrec}
     rk = {r.key: r for r in rrec}
     names = [c.header for c in PERSON]

@@ -159,10 +159,14 @@ def _names_agree(a: dict, b: dict) -> bool:
 
 # ---- the model ----------------------------------------------------------------------------------
 
-def comparisons() -> list[dict]:
-    """Comparison levels in Splink's JSON form (m/u filled in from the model file)."""
-    def null(col):
-        return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": f"{col} 缺失",
+def comparisons(dialect: str = "duckdb") -> list[dict]:
+    """Comparison levels in Splink's JSON form (m/u filled in from the model file). The SQL is the
+    same on both engines except the Jaro–Winkler function's name (Splink's Spark jar calls it
+    jaro_winkler); damerau_levenshtein and contains exist on both."""
+    jw = "jaro_winkler_similarity" if dialect == "duckdb" else "jaro_winkler"
+
+    def null(col):  # column names unquoted: "x" is an identifier in DuckDB but a string in Spark
+        return {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": f"{col} 缺失",
                 "is_null_level": True}
 
     def lvl(sql, label, **kw):
@@ -171,30 +175,30 @@ def comparisons() -> list[dict]:
     return [
         {"output_column_name": "id_norm", "comparison_description": "身份证号", "comparison_levels": [
             null("id_norm"),
-            lvl('"id_norm_l" = "id_norm_r"', "一致"),
-            lvl('damerau_levenshtein("id_norm_l", "id_norm_r") <= 1', "一位错或两位颠倒"),
+            lvl('id_norm_l = id_norm_r', "一致"),
+            lvl('damerau_levenshtein(id_norm_l, id_norm_r) <= 1', "一位错或两位颠倒"),
             lvl("ELSE", "不同")]},
         {"output_column_name": "name", "comparison_description": "姓名", "comparison_levels": [
             null("name"),
-            lvl('"name_l" = "name_r"', "一致", tf_adjustment_column="name", tf_adjustment_weight=1.0),
-            lvl('"name_py_l" = "name_py_r"', "同音"),
-            lvl('damerau_levenshtein("name_l", "name_r") <= 1', "一字之差（错字、漏字、颠倒）"),
-            lvl('jaro_winkler_similarity("name_py_l", "name_py_r") >= 0.88', "读音相近"),
+            lvl('name_l = name_r', "一致", tf_adjustment_column="name", tf_adjustment_weight=1.0),
+            lvl('name_py_l = name_py_r', "同音"),
+            lvl('damerau_levenshtein(name_l, name_r) <= 1', "一字之差（错字、漏字、颠倒）"),
+            lvl(f'{jw}(name_py_l, name_py_r) >= 0.88', "读音相近"),
             lvl("ELSE", "不同")]},
         {"output_column_name": "birth", "comparison_description": "出生日期", "comparison_levels": [
             null("birth"),
-            lvl('"birth_l" = "birth_r"', "一致"),
-            lvl('damerau_levenshtein("birth_l", "birth_r") <= 1', "一位之差"),
+            lvl('birth_l = birth_r', "一致"),
+            lvl('damerau_levenshtein(birth_l, birth_r) <= 1', "一位之差"),
             lvl("ELSE", "不同")]},
         {"output_column_name": "sex", "comparison_description": "性别", "comparison_levels": [
             null("sex"),
-            lvl('"sex_l" = "sex_r"', "一致"),
+            lvl('sex_l = sex_r', "一致"),
             lvl("ELSE", "不同")]},
         {"output_column_name": "address", "comparison_description": "住址", "comparison_levels": [
             null("address"),
-            lvl('"address_l" = "address_r" OR contains("address_l", "address_r") OR contains("address_r", "address_l")',
+            lvl('address_l = address_r OR contains(address_l, address_r) OR contains(address_r, address_l)',
                 "一致或包含"),
-            lvl('jaro_winkler_similarity("address_l", "address_r") >= 0.85', "相近"),
+            lvl(f'{jw}(address_l, address_r) >= 0.85', "相近"),
             lvl("ELSE", "不同")]},
     ]
 
@@ -207,14 +211,14 @@ BLOCKING = [
 ]
 
 
-def settings_dict(model: dict, n_left: int, n_right: int) -> dict:
+def settings_dict(model: dict, n_left: int, n_right: int, dialect: str = "duckdb") -> dict:
     """Splink settings for one run: the shipped levels with their m/u and the prior for this run.
 
     The prior (probability that two random records match) depends on the sizes: we expect
     `expected_overlap` of the smaller file to be on the larger one."""
     expected = max(1.0, model["expected_overlap"] * min(n_left, n_right))
     prior = min(0.5, expected / max(1, n_left * n_right))
-    comps = comparisons()
+    comps = comparisons(dialect)
     for comp in comps:
         params = model["levels"][comp["output_column_name"]]
         for level in comp["comparison_levels"]:
@@ -223,9 +227,9 @@ def settings_dict(model: dict, n_left: int, n_right: int) -> dict:
             m, u = params[level["label_for_charts"]]
             level["m_probability"], level["u_probability"] = m, u
     return {"link_type": "link_only", "unique_id_column_name": "key", "comparisons": comps,
-            "blocking_rules_to_generate_predictions": [{"blocking_rule": b, "sql_dialect": "duckdb"} for b in BLOCKING],
+            "blocking_rules_to_generate_predictions": [{"blocking_rule": b, "sql_dialect": dialect} for b in BLOCKING],
             "probability_two_random_records_match": prior, "retain_matching_columns": False,
-            "retain_intermediate_calculation_columns": False, "sql_dialect": "duckdb"}
+            "retain_intermediate_calculation_columns": False, "sql_dialect": dialect}
 
 
 @functools.lru_cache(maxsize=4)
@@ -241,16 +245,65 @@ def _frame(features: list[dict]):
     return pd.DataFrame([{c: f[c] for c in cols} for f in features], columns=cols).astype("string")
 
 
-def _splink(left: list[dict], right: list[dict], model: dict, floor: float) -> list[tuple[str, str, float]]:
+FRAME_COLUMNS = ["key", "name", "name_py", "surname_py", "id_norm", "birth", "birth_year", "sex", "address"]
+
+
+def spark_session():
+    """Local mode here (FUPIN_SPARK_MASTER, default local[2]); under spark-submit the cluster's
+    session is picked up as it is. Splink's jar of similarity functions is added either way."""
+    import os
+    import tempfile
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    builder = SparkSession.builder.appName("fupin-link").config("spark.jars", similarity_jar_location())
+    if os.environ.get("FUPIN_SPARK_MASTER") or not os.environ.get("SPARK_HOME"):
+        builder = builder.master(os.environ.get("FUPIN_SPARK_MASTER", "local[2]")) \
+            .config("spark.sql.shuffle.partitions", os.environ.get("FUPIN_SPARK_PARTITIONS", "2")) \
+            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false") \
+            .config("spark.driver.memory", os.environ.get("FUPIN_SPARK_DRIVER_MEMORY", "2g"))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="fupin-spark-"))
+    return spark
+
+
+def _db_api(engine: str):
+    from splink import DuckDBAPI, SparkAPI
+
+    if engine == "spark":
+        import os
+
+        # local mode keeps intermediate tables in memory; a cluster writes them as parquet (Splink's default)
+        method = os.environ.get("FUPIN_SPARK_LINEAGE", "persist" if not os.environ.get("SPARK_HOME") else "parquet")
+        return SparkAPI(spark_session=spark_session(), break_lineage_method=method)
+    return DuckDBAPI()
+
+
+def _inputs(engine: str, left: list[dict], right: list[dict]):
+    frames = [_frame(left), _frame(right)]
+    if engine != "spark":
+        return frames
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    spark = spark_session()
+    schema = StructType([StructField(c, StringType(), True) for c in FRAME_COLUMNS])
+    return [spark.createDataFrame([tuple(None if v is None else str(v) for v in (f[c] for c in FRAME_COLUMNS))
+                                   for f in side], schema) for side in (left, right)]
+
+
+def _splink(left: list[dict], right: list[dict], model: dict, floor: float,
+            engine: str = "duckdb") -> list[tuple[str, str, float]]:
     if not left or not right:
         return []
     import logging
 
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    linker = Linker([_frame(left), _frame(right)], settings_dict(model, len(left), len(right)),
-                    db_api=DuckDBAPI(), input_table_aliases=["left_file", "right_file"],
+    linker = Linker(_inputs(engine, left, right), settings_dict(model, len(left), len(right), engine),
+                    db_api=_db_api(engine), input_table_aliases=["left_file", "right_file"],
                     set_up_basic_logging=False)
     df = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
     out = []
@@ -261,7 +314,7 @@ def _splink(left: list[dict], right: list[dict], model: dict, floor: float) -> l
 
 
 def link(left: Iterable[Record], right: Iterable[Record], *, auto: float, review: float,
-         floor: float | None = None, model: dict | None = None) -> list[Pair]:
+         floor: float | None = None, model: dict | None = None, engine: str = "duckdb") -> list[Pair]:
     """Every candidate pair with probability ≥ floor (default: the review threshold), sorted by
     left key, then descending probability. Records linked exactly do not go to the model."""
     model = model or load_model()
@@ -284,7 +337,7 @@ def link(left: Iterable[Record], right: Iterable[Record], *, auto: float, review
                 done_r.add(g["key"])
     rest_l = [f for f in lf if f["key"] not in done_l]
     rest_r = [f for f in rf if f["key"] not in done_r]
-    for a, b, p in _splink(rest_l, rest_r, model, floor):
+    for a, b, p in _splink(rest_l, rest_r, model, floor, engine):
         pairs.append(Pair(a, b, round(p, 6), band(p, auto, review), "model"))
     order = {f["key"]: i for i, f in enumerate(lf)}
     pairs.sort(key=lambda p: (order.get(p.left, 0), -p.probability, p.right))

@@ -85,3 +85,11 @@ def counts(user: User, on: dt.date | None = None) -> dict:
                         overdue=Count("id", filter=Q(state=WarningState.OPEN, due__lt=on)),
                         started=Count("id", filter=Q(state=WarningState.STARTED)),
                         dismissed=Count("id", filter=Q(state=WarningState.DISMISSED)))
+
+
+def household_section(user: User, household) -> dict:
+    """The department warnings of one household, for its page (only for roles that handle them)."""
+    if not access.may(user, Cap.MONITOR):
+        return {"warnings": None}
+    return {"warnings": list(Warning.objects.filter(household=household).select_related("batch").order_by("-id")[:20]),
+            "today": timezone.localdate()}
