@@ -29,6 +29,7 @@ def test_every_answer_carries_the_security_headers(client, db, url):
     assert r.headers["X-Frame-Options"] == "DENY"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in r.headers   # plain HTTP: HSTS would lock users out
 
 
