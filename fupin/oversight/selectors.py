@@ -426,7 +426,7 @@ def problems_for(user: User) -> QuerySet:
 def access_problem(user: User, pk: int) -> Problem:
     from fupin.core.errors import NotFound
 
-    problem = problems_for(user).select_related("region", "household").filter(pk=pk).first()
+    problem = problems_for(user).select_related("region__parent", "household").filter(pk=pk).first()
     if problem is None:
         raise NotFound(f"找不到问题（编号 {pk}），或不在您的管辖范围内")
     return problem

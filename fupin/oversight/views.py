@@ -265,7 +265,7 @@ def targets_template(request):
 @fupin_view
 def problems(request):
     user = request.user
-    qs = selectors.problems_for(user).select_related("region", "household")
+    qs = selectors.problems_for(user).select_related("region__parent", "household")
     state = request.GET.get("state", "")
     if state:
         if state not in ProblemState.values:
@@ -274,9 +274,13 @@ def problems(request):
     type_ = request.GET.get("type", "")
     if type_:
         qs = qs.filter(type=type_)
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:   # past the deadline and not closed: escalated to the level above the problem's region
+        qs = qs.exclude(state=ProblemState.VERIFIED).filter(deadline__lt=timezone.localdate())
     page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oversight/problems.html", {
         "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
+        "overdue": overdue,
         "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
         "regions": access.regions_for(user).order_by("code")[:500]})
 
