@@ -401,3 +401,48 @@ def test_spark_engine_gives_the_same_pairs_as_duckdb(tmp_path, capsys):
         ["2", "2", "1.000000", "自动确认", "身份证号一致"], ["3", "3", "1.000000", "自动确认", "概率匹配"],
         ["4", "4", "1.000000", "自动确认", "概率匹配"], ["5", "6", duck[4].split(",")[2], "人工复核", "概率匹配"]]
     assert outs["spark"].read_text(encoding="utf-8-sig").splitlines() == duck
+
+
+# ---- end to end in a browser -------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_browser_one_warning_from_import_to_an_opened_monitoring_workflow(live_server, world, tmp_path):
+    pytest.importorskip("playwright")
+    from .test_browser import CHROMIUM, sign_in
+
+    from playwright.sync_api import sync_playwright
+
+    world.h1.status = "exited"
+    world.h1.save(update_fields=["status"])
+    f = tmp_path / "低保新增.csv"
+    f.write_bytes(csv(HEAD + ",纳入日期", f"张三,{pid('1970-05-01', 11)},男,1970-05-01,,2026-10-08"))
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = b.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+            page.set_default_timeout(30000)
+            sign_in(page, live_server.url, "township_officer")
+            page.goto(f"{live_server.url}/monitoring/")
+            page.select_option("select[name=kind]", "dibao")
+            page.fill("input[name=source]", "县民政局")
+            page.fill("input[name=as_of]", "2026-11-01")
+            page.set_input_files("input[name=file]", str(f))
+            page.click("#import button")
+            page.wait_for_url("**/monitoring/batches/*/")
+            assert "新增低保、特困或重度残疾，未纳入监测" in page.inner_text("#batch-warnings")
+            page.context.clear_cookies()
+
+            sign_in(page, live_server.url, "village_cadre")
+            page.goto(f"{live_server.url}/monitoring/warnings/")
+            page.click("#warnings a")
+            assert "户 H1 当前为“已脱贫”，未纳入监测" in page.inner_text("#evidence")
+            page.select_option("select[name=monitored_type]", "sudden")
+            page.fill("#start input[name=comment]", "入户核实属实")
+            page.click("#start button")
+            page.wait_for_url(f"**/households/{world.h1.pk}/")
+            assert "监测对象识别" in page.inner_text("#workflows")
+        finally:
+            b.close()
+    inst = Instance.objects.get()
+    assert (inst.household_id, inst.kind, inst.channel) == (world.h1.pk, "monitoring", "department")
+    assert Warning.objects.get().state == "started"
