@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 
@@ -266,9 +267,13 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
             bad(first_row[number], "status", Status(hv["status"]).label,
                 f"新户只能以“{Status.APPLIED.label}”导入（{STATUS_BY_WORKFLOW}），导入后请发起识别流程")
     existing_p: dict[str, Person] = {}
+    # Only the compared fields, and the household's number and village beside them (not a Household
+    # instance per person): re-importing 100000 persons stays within the import's memory cap.
+    person_fields = ("id", "id_number", "household_id", "updated_at", *PERSON_KEYS)
     for chunk in _chunks(list(persons)):
-        existing_p.update((p.id_number, p) for p in
-                          Person.objects.filter(id_number__in=chunk).select_related("household"))
+        existing_p.update((p.id_number, p) for p in Person.objects.filter(id_number__in=chunk)
+                          .only(*person_fields).annotate(hh_number=F("household__number"),
+                                                         hh_village=F("household__village_id")))
     db_heads: dict[int, str] = {}
     ids = [h.pk for h in existing_h.values()]
     for chunk in _chunks(ids):
@@ -276,11 +281,11 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
                         .values_list("household_id", "id_number"))
     for pid, (row, pv, number) in persons.items():
         p = existing_p.get(pid)
-        if p is not None and (p.household is None or p.household.number != number):
-            if p.household is None:
+        if p is not None and (p.household_id is None or p.hh_number != number):
+            if p.household_id is None:
                 where = "库中（已迁出）"
-            elif lo <= p.household.village_id <= hi:
-                where = f"户 {p.household.number}"
+            elif lo <= p.hh_village <= hi:
+                where = f"户 {p.hh_number}"
             else:  # never name a household of another region
                 where = "其他辖区的户中"
             bad(row, "id_number", idcard.mask(pid),
