@@ -180,7 +180,8 @@ from fupin.core import idcard, services as cs
 from fupin.core.models import Region, User
 from fupin.funds import services as funds
 from fupin.health.models import Hospital
-from fupin.health.services import _fund_account
+from fupin.health.services import fund_account
+from fupin.policy.money import max_fen
 from fupin.registry.models import Household, Person
 for code, name, level, parent in [("990000000000", "示例省", 1, None), ("990100000000", "示例市", 2, "990000000000"),
                                   ("990101000000", "示例县", 3, "990100000000"), ("990101100000", "示例镇", 4, "990101000000"),
@@ -189,7 +190,8 @@ for code, name, level, parent in [("990000000000", "示例省", 1, None), ("9901
 Hospital.objects.create(code="H990101", name="示例县人民医院", region_id="990101000000", level="county")
 u = User.objects.create(username="his", role="hospital_window", region_id="990101000000", password_changed_at=timezone.now())
 o = User.objects.create(username="o", role="county_officer", region_id="990101000000", password_changed_at=timezone.now())
-funds.budget_allocate(actor=o, budget=_fund_account("wsfp", "卫生扶贫救助基金"), amount=10**12, date=dt.date(2024, 1, 1), decision_id="A")
+# as much as a claim's fund balance may hold (policies/limits.yaml max_fen): more is refused at settlement
+funds.budget_allocate(actor=o, budget=fund_account("990101000000", "wsfp", dt.date(2024, 1, 1)), amount=max_fen(), date=dt.date(2024, 1, 1), decision_id="A")
 print(cs.token_create(actor=u, user=u, name="bench"))
 for i in range(max(8, {n} // 10)):
     h = Household.objects.create(number=f"P{{i}}", village_id="990101100200", attribute="general", main_cause="illness", status="registered")
@@ -201,16 +203,18 @@ for i in range(max(8, {n} // 10)):
 
 CHECK = """
 import django; django.setup()
+import datetime as dt
 from collections import defaultdict
 from django.db.models import Sum
-from fupin.funds.models import Account, Entry
+from fupin.funds.models import Entry
 from fupin.health.models import Accumulator, Claim
+from fupin.health.services import fund_account
 sums = defaultdict(int)
 for c in Claim.objects.all():
     for k, v in c.breakdown.items():
         sums[k] += v
 acc = dict(Accumulator.objects.values_list("key").annotate(s=Sum("amount")).values_list("key", "s"))
-fund = Account.objects.get(code="topup:wsfp")
+fund = fund_account("990101000000", "wsfp", dt.date(2024, 6, 1))  # the county's own fund (set up above)
 paid = -(Entry.objects.filter(account=fund).exclude(transaction__kind="allocation").aggregate(s=Sum("amount"))["s"] or 0)
 ok = (acc.get("basic", 0) == sums["health.basic"] and acc.get("ci", 0) == sums["health.critical_illness"]
       and acc.get("assistance", 0) == sums["health.assistance"] and acc.get("topup.wsfp", 0) == sums["health.topup.wsfp"] == paid
