@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 
 from fupin.core import idcard
 from fupin.funds.models import Entry
@@ -19,7 +20,7 @@ def card_data(user, household: Household, year: int) -> dict:
 
     members = list(household.persons.filter(alive=True).order_by("relation", "birth_date"))
     head = next((m for m in members if m.relation == "head"), None)
-    on = dt.date(year, 6, 30) if year != dt.date.today().year else dt.date.today()
+    on = dt.date(year, 6, 30) if year != timezone.localdate().year else timezone.localdate()
     # 明白卡: the policies the household is entitled to, computed now
     policies = [(f"{e['person'].name} {e['semester']} {e['label']}", e["amount"])
                 for e in household_entitlements(user, household, today=on)]

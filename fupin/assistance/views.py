@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import io
 import secrets
 
@@ -8,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.utils import timezone
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
@@ -23,16 +23,16 @@ from .models import Helper, Pair
 def home(request):
     """A helper's phone page: my households, and what is due this year."""
     helper = services.helper_for(request.user)
-    year = dt.date.today().year
+    year = timezone.localdate().year
     pairs = list(helper.pairs.filter(ended_on__isnull=True).select_related("household__village"))
     days = len({v.date for v in helper.visits.filter(date__year=year)})
-    need = services.p(pairs[0].household.village_id, "assistance.helper.min_days", dt.date.today()) if pairs else None
+    need = services.p(pairs[0].household.village_id, "assistance.helper.min_days", timezone.localdate()) if pairs else None
     rows = []
     for pr in pairs:
         n = pr.household.measures.filter(date__year=year).count()
         rows.append({"pair": pr, "measures": n, "visits": pr.household.visits.filter(date__year=year, helper=helper).count()})
     return render(request, "assistance/home.html", {"helper": helper, "rows": rows, "days": days, "need": need,
-                                                    "today": dt.date.today().isoformat()})
+                                                    "today": timezone.localdate().isoformat()})
 
 
 @fupin_view
@@ -60,7 +60,7 @@ def visit(request, household_pk):
         messages.success(request, "走访已记录")
         return redirect("/assistance/")
     return render(request, "assistance/visit.html", {"h": pr.household, "token": secrets.token_hex(16),
-                                                     "today": dt.date.today().isoformat()})
+                                                     "today": timezone.localdate().isoformat()})
 
 
 @require_POST
@@ -83,7 +83,7 @@ def measure(request, household_pk):
 
 @fupin_view
 def compliance(request):
-    year = form_year(request.GET, "year", "年度", dt.date.today().year)
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
     data = services.compliance(request.user, request.GET.get("region") or request.user.region_id, year)
     if request.GET.get("format") == "xlsx":
         access.require(request.user, Cap.EXPORT)
@@ -118,7 +118,7 @@ def compliance(request):
 def four_cards(request, code):
     from fupin.printing.pdf import four_cards as render_cards
 
-    year = form_year(request.GET, "year", "年度", dt.date.today().year)
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
     if code.isdigit() and len(code) == 12:  # a whole region: a bulk print of personal data
         access.require(request.user, Cap.EXPORT, what="批量打印四卡")
         region = access.access_region(request.user, code)
@@ -145,7 +145,7 @@ def pairing(request):
     access.require(request.user, Cap.WRITE)
     if request.method == "POST" and request.FILES.get("file"):
         n, problems, _ = services.import_pairs(request.user, request.FILES["file"].read(), request.FILES["file"].name,
-                                               start=form_date(request.POST, "start", "开始日期", dt.date.today()))
+                                               start=form_date(request.POST, "start", "开始日期", timezone.localdate()))
         if problems:
             messages.error(request, "；".join(str(p) for p in problems[:20]) + "。未导入任何结对")
         else:
@@ -156,7 +156,7 @@ def pairing(request):
             helper = Helper.objects.get(pk=request.POST.get("helper"))
             household = access.access_household(request.user, form_int(request.POST, "household", "户的系统编号"))
             services.pair(actor=request.user, helper=helper, household=household,
-                          start=form_date(request.POST, "start", "开始日期", dt.date.today()))
+                          start=form_date(request.POST, "start", "开始日期", timezone.localdate()))
             messages.success(request, "已结对")
         except (FupinError, ValueError, Helper.DoesNotExist) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
@@ -192,7 +192,7 @@ def team(request):
         except (FupinError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "日期应为 YYYY-MM-DD"))
         return redirect("/assistance/team/")
-    year = dt.date.today().year
+    year = timezone.localdate().year
     return render(request, "assistance/team.html", {"m": member, "days": member.days.filter(date__year=year).count(),
                                                     "surveys": member.team.surveys.filter(date__year=year).count(),
-                                                    "today": dt.date.today().isoformat()})
+                                                    "today": timezone.localdate().isoformat()})

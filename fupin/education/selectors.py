@@ -6,6 +6,7 @@ import io
 from collections import defaultdict
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from openpyxl import Workbook
 
 from fupin.core import access, audit, idcard
@@ -116,7 +117,7 @@ def dropout_rates_by_school(user: User, township_code: str, semester: str):
 
 def household_entitlements(user: User, household, today: dt.date | None = None):
     """This year's education entitlements of a household's enrolled members, with explanations."""
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     enrolments = (Enrolment.objects.filter(person__household=household, status=EnrolmentStatus.ENROLLED,
                                            semester__in=[f"{today.year}-spring", f"{today.year}-autumn"])
                   .select_related("person__household", "school").order_by("person_id", "semester"))

@@ -1,8 +1,8 @@
-import datetime as dt
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.utils import timezone
 
 from fupin.core import access
 from fupin.core.errors import AccessDenied, InvalidInput
@@ -27,8 +27,8 @@ def funds_page(request):
         "progress": selectors.disbursement_progress(scope), "deceased": selectors.payments_to_deceased(scope),
         "unknown": selectors.payments_to_unknown_persons(scope), "duplicates": selectors.duplicate_payments(scope),
         "can_budget": access.may(user, Cap.BUDGET_MANAGE), "can_reverse": access.may(user, Cap.REVERSE_PAYMENT),
-        "budgets": budgets, "sources": FundingSource.choices, "year": dt.date.today().year,
-        "today": dt.date.today().isoformat()})
+        "budgets": budgets, "sources": FundingSource.choices, "year": timezone.localdate().year,
+        "today": timezone.localdate().isoformat()})
 
 
 def _yuan(data, key: str, label: str) -> int:
@@ -53,11 +53,11 @@ def funds_action(request, action: str):
         budget = services.access_budget(user, post.get("budget", ""))
         amount = _yuan(post, "amount", "拨入金额")
         services.budget_allocate(actor=user, budget=budget, amount=amount, decision_id=post.get("decision_id", ""),
-                                 date=form_date(post, "date", "拨款日期", dt.date.today()), memo=post.get("memo", "")[:200])
+                                 date=form_date(post, "date", "拨款日期", timezone.localdate()), memo=post.get("memo", "")[:200])
         messages.success(request, f"已向“{budget.name}”拨入 {fen_to_yuan_str(amount)} 元")
     elif action == "reverse":
         txn = services.access_transaction(user, post.get("transaction", ""))
-        rev = services.transaction_reverse(actor=user, txn=txn, reason=post.get("reason", ""), date=dt.date.today())
+        rev = services.transaction_reverse(actor=user, txn=txn, reason=post.get("reason", ""), date=timezone.localdate())
         messages.success(request, f"已冲销凭证 {txn.pk}（冲销凭证 {rev.pk}）")
     else:
         raise InvalidInput({"操作": f"“{action}”不是资金账簿的操作"})

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from fupin.core import access, audit, idcard
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
@@ -271,7 +272,7 @@ def _reverse(user: User, claim_id: int, reason: str) -> Claim:
         more = f" 等 {len(later)} 笔" if len(later) > 5 else ""
         raise FupinError(f"该患者在本笔之后还有未冲销的结算：{names}{more}。按“后结先退”，请先冲销这些结算，"
                          "再冲销本笔；之后按顺序重新结算")
-    funds.ledger_reverse(actor=user, txn=claim.transaction, reason=reason, date=dt.date.today())
+    funds.ledger_reverse(actor=user, txn=claim.transaction, reason=reason, date=timezone.localdate())
     for key, amount in claim.accumulator_changes.items():
         _add(person, claim.discharge_date.year, key, -amount)
     claim.status, claim.reversed_by, claim.reversal_reason = ClaimStatus.REVERSED, user, reason

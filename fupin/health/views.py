@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.utils import timezone
 
 from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
@@ -60,14 +61,14 @@ def _context(request):
 def window(request):
     access.require(request.user, Cap.FIND_BY_FULL_ID)
     ctx = {"hospitals": _hospitals(request.user), "visits": [(v, VISIT_LABELS[v]) for v in VISITS],
-           "today": dt.date.today().isoformat()}
+           "today": timezone.localdate().isoformat()}
     if request.GET.get("id_number"):  # never from a URL: access logs and history would keep it
         ctx["error"] = "身份证号请在查找框中输入后点“查找”，不要放在网址中"
     elif request.method == "POST" and request.POST.get("id_number"):
         try:
             hospital, person = _context(request)
             ctx.update(person=person, hospital=hospital,
-                       categories=services.categories(person, hospital.region_id, dt.date.today()))
+                       categories=services.categories(person, hospital.region_id, timezone.localdate()))
         except FupinError as exc:
             ctx["error"] = exc.message
     return render(request, "health/window.html", ctx)
@@ -153,7 +154,7 @@ def programmes(request):
     user = request.user
     access.require(user, Cap.READ)
     region = request.GET.get("region") or user.region_id
-    on = form_date(request.GET, "date", "日期", dt.date.today())
+    on = form_date(request.GET, "date", "日期", timezone.localdate())
     ctx = {"region": region, "on": on, "kinds": [("echinococcosis_surgery", "包虫病手术"),
                                                  ("poor_mother_delivery", "贫困孕产妇住院分娩"),
                                                  ("disabled_child_0_6", "0–6岁残疾儿童"),
@@ -171,7 +172,7 @@ def programmes(request):
                     messages.success(request, f"导入家庭医生服务记录：新增 {created}，已有 {unchanged}")
             else:
                 person = services.find_patient(user, request.POST.get("id_number", ""))
-                when = form_date(request.POST, "date", "日期", dt.date.today())
+                when = form_date(request.POST, "date", "日期", timezone.localdate())
                 if action == "condition":
                     prog.condition_record(actor=user, person=person, code=request.POST.get("code", ""), diagnosed_on=when)
                     messages.success(request, "病情已登记")

@@ -6,6 +6,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from fupin.core import audit, idcard
 from fupin.core.errors import FupinError, InvalidInput
@@ -68,7 +69,7 @@ def household_create(*, actor: User, data: dict) -> Household:
         raise InvalidInput({"户状态": f"新户只能是“{Status.APPLIED.label}”，{STATUS_BY_WORKFLOW}；"
                                     "请保存后在户页面发起识别流程"})
     return _household_insert(actor=actor, data=data | {"status": Status.APPLIED,
-                                                       "status_since": data.get("status_since") or dt.date.today()})
+                                                       "status_since": data.get("status_since") or timezone.localdate()})
 
 
 @transaction.atomic
@@ -140,7 +141,7 @@ def _save_person(person: Person) -> None:
 
 
 def _event(actor, kind, person, date, *, from_h=None, to_h=None, note="") -> MembershipEvent:
-    if date > dt.date.today():
+    if date > timezone.localdate():
         raise InvalidInput({"发生日期": f"{date} 晚于今天，不能登记未发生的变动"})
     ev = MembershipEvent.objects.create(kind=kind, person=person, date=date, from_household=from_h,
                                         to_household=to_h, note=note, recorded_by=actor)
@@ -177,7 +178,7 @@ def person_register(*, actor: User, household: Household, data: dict,
         raise InvalidInput({"发生日期": "出生登记的日期应为出生日期"})
     person.household = household
     _save_person(person)
-    _event(actor, kind, person, date or dt.date.today(), to_h=household, note=note)
+    _event(actor, kind, person, date or timezone.localdate(), to_h=household, note=note)
     return person
 
 
@@ -319,7 +320,7 @@ def guarantee_record(*, actor: User, household: Household, item: str, met: bool,
     g = Guarantee(household=household, item=item, met=met, checked_on=checked_on,
                   checked_by=checked_by, evidence=evidence, details=details or {})
     _clean(g)
-    if checked_on > dt.date.today():
+    if checked_on > timezone.localdate():
         raise InvalidInput({"核查日期": "晚于今天"})
     g.save()
     audit.record(actor, AuditAction.CREATE, object_type="guarantee", object_id=g.pk,

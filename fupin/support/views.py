@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
@@ -52,7 +52,7 @@ def plan_page(request):
     dispatches = Dispatch.objects.filter(department__hospital__in=hospitals).select_related(
         "department", "supported").prefetch_related("members__staff", "members__assessment").order_by("handover")
     return render(request, "support/plan.html", {"hospitals": hospitals, "dispatches": dispatches,
-                                                 "supported": _hospitals(user), "today": dt.date.today()})
+                                                 "supported": _hospitals(user), "today": timezone.localdate()})
 
 
 @fupin_view
@@ -92,7 +92,7 @@ def member_page(request, pk):
     acts = {k: [a for a in member.activities.all() if a.kind == k] for k in ("teaching", "round", "attendance")}
     assessment = Assessment.objects.filter(member=member).first()
     return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment,
-                                                   "today": dt.date.today().isoformat(),
+                                                   "today": timezone.localdate().isoformat(),
                                                    "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE),
                                                    "can_approve": access.may(request.user, Cap.APPROVE_ALLOWANCE),
                                                    "budgets": _budgets(request.user)})
