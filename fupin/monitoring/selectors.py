@@ -60,12 +60,38 @@ def access_link(user: User, pk: int) -> Link:
     return link
 
 
-def queue(user: User, *, state: str = WarningState.OPEN, overdue_only: bool = False, on: dt.date | None = None):
+def queue(user: User, *, state: str = WarningState.OPEN, overdue_only: bool = False, on: dt.date | None = None,
+          rule: str = "", village: str = "", month: str = ""):
+    """Warnings in scope; state "" means every state; month is YYYY-MM of arrival."""
     on = on or timezone.localdate()
-    qs = warnings_for(user).filter(state=state).select_related("village", "household", "batch")
+    qs = warnings_for(user).select_related("village", "household", "batch")
+    if state:
+        qs = qs.filter(state=state)
     if overdue_only:
-        qs = qs.filter(due__lt=on)
+        qs = qs.filter(state=WarningState.OPEN, due__lt=on)
+    if rule:
+        qs = qs.filter(rule=rule)
+    if village:
+        qs = qs.filter(village_id=village)
+    if month:
+        try:
+            first = dt.date.fromisoformat(f"{month}-01")
+        except ValueError:
+            return qs.none()
+        qs = qs.filter(created_on__gte=first, created_on__lt=(first + dt.timedelta(days=32)).replace(day=1))
     return qs
+
+
+def dashboard(user: User) -> list[dict]:
+    """Counts per finding kind, village and month of arrival (one query), each the size of the
+    list `queue(user, state="", rule=…, village=…, month=…)` returns."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (warnings_for(user).annotate(month=TruncMonth("created_on"))
+            .values("rule", "label", "village_id", "village__name", "month")
+            .annotate(total=Count("id"), open=Count("id", filter=Q(state=WarningState.OPEN)))
+            .order_by("-month", "rule", "village_id"))
+    return [{**r, "month": r["month"].strftime("%Y-%m")} for r in rows]
 
 
 def response_days(user: User, limit: int = 1000) -> float | None:

@@ -80,6 +80,7 @@ def home(request):
     if can_monitor:
         ctx["counts"] = selectors.counts(user)
         ctx["response_days"] = selectors.response_days(user)
+        ctx["dashboard"] = selectors.dashboard(user)
         ctx["reviews"] = selectors.review_queue(user).count()
     return render(request, "monitoring/home.html", ctx)
 
@@ -110,13 +111,16 @@ def batch_page(request, pk):
 def warnings_page(request):
     user = request.user
     state = request.GET.get("state", WarningState.OPEN)
-    if state not in WarningState.values:
+    if state not in WarningState.values and state != "all":
         state = WarningState.OPEN
     overdue = bool(request.GET.get("overdue"))
-    qs = selectors.queue(user, state=state, overdue_only=overdue)
+    qs = selectors.queue(user, state="" if state == "all" else state, overdue_only=overdue,
+                         rule=request.GET.get("rule", ""), village=request.GET.get("village", ""),
+                         month=request.GET.get("month", ""))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "monitoring/warnings.html", {"page": page, "state": state, "overdue": overdue,
-                                                        "states": WarningState.choices, "today": timezone.localdate(),
+                                                        "states": [("all", "全部"), *WarningState.choices],
+                                                        "today": timezone.localdate(),
                                                         "counts": selectors.counts(user)})
 
 
