@@ -534,3 +534,29 @@ def test_pre_aggregated_numbers_equal_the_live_ones_and_say_when_they_were_count
     assert Snapshot.objects.filter(region_id=OTHER_VILLAGE, indicator="hh_registered").get().value == 1
     # a reader may refresh only inside its scope
     assert login("township_officer").post(f"/oversight/{COUNTY}/refresh/").status_code == 404
+
+
+def test_lookback_draws_closed_problems_reproducibly_and_records_the_recheck(board_world, login):
+    u = board_world.users["county_officer"]
+    for i in range(6):
+        Problem.objects.create(type="recheck", title=f"已销号-{i}", region_id=V1, owner_unit="村委", state="verified",
+                               deadline=TODAY, closed_on=TODAY, created_by=u)
+    client = login("county_officer")
+    r = client.post("/oversight/problems/lookback/", {"seed": "回头看〔2026〕2号", "count": "3"})
+    assert r.status_code == 302
+    first = AuditEvent.objects.get(object_type="lookback")
+    page = client.get(r["Location"])
+    drawn = [p.pk for p in page.context["problems"]]
+    closed = set(Problem.objects.filter(state="verified").values_list("pk", flat=True))   # 6 + the one of conftest
+    assert len(drawn) == 3 and set(drawn) <= closed and drawn == sorted(first.detail["problems"])
+    client.post("/oversight/problems/lookback/", {"seed": "回头看〔2026〕2号", "count": "3"})
+    assert AuditEvent.objects.filter(object_type="lookback").order_by("-id").first().detail["problems"] == \
+        first.detail["problems"]
+    # one holds, one has slipped back
+    assert client.post(f"/oversight/problems/{drawn[0]}/confirm/", {"note": "入户复核，整改到位"}).status_code == 302
+    assert client.post(f"/oversight/problems/{drawn[1]}/reopen/", {"note": "房屋又出现裂缝"}).status_code == 302
+    states = dict(Problem.objects.filter(pk__in=drawn[:2]).values_list("pk", "state"))
+    assert states == {drawn[0]: "verified", drawn[1]: "reopened"}
+    assert AuditEvent.objects.filter(object_type="problem", object_id=str(drawn[0]),
+                                     detail__action="confirm").count() == 1
+    assert login("village_cadre").post("/oversight/problems/lookback/", {"seed": "x", "count": "1"}).status_code == 403

@@ -160,6 +160,8 @@ TRANSITIONS = {
     "verify": ((ProblemState.SUBMITTED,), ProblemState.VERIFIED, Cap.PROBLEM_MANAGE, "核验销号"),
     "reopen": ((ProblemState.SUBMITTED, ProblemState.VERIFIED), ProblemState.REOPENED, Cap.PROBLEM_MANAGE,
                "退回重新整改"),
+    # 回头看: a closed problem looked at again and found still fixed (the state stays; the check is recorded)
+    "confirm": ((ProblemState.VERIFIED,), ProblemState.VERIFIED, Cap.PROBLEM_MANAGE, "回头看复核无误"),
 }
 
 
@@ -304,3 +306,27 @@ def snapshot_refresh(*, region: Region, year: int, today: dt.date, actor: User |
         Snapshot.objects.filter(region_id__gte=lo, region_id__lte=hi, year=year).delete()
         Snapshot.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def lookback_draw(*, actor: User, seed: str, count: int):
+    """回头看: draw `count` closed (销号) problems of the user's scope, reproducibly from the seed
+    (sorted by number, then random.Random(seed).sample), and record which were drawn."""
+    import random
+
+    from . import selectors
+
+    access.require(actor, Cap.PROBLEM_MANAGE, what="回头看抽查已销号问题")
+    errors = {}
+    if not seed.strip():
+        errors["抽样种子"] = "请填写抽样种子（如通知文号），同一种子可重现同一样本"
+    if count < 1:
+        errors["抽查件数"] = "至少 1 件"
+    if errors:
+        raise InvalidInput(errors)
+    closed = list(selectors.problems_for(actor).filter(state=ProblemState.VERIFIED).order_by("id").values_list("id", flat=True))
+    drawn = sorted(random.Random(seed.strip()).sample(closed, min(count, len(closed))))
+    with transaction.atomic():
+        event = audit.record(actor, AuditAction.CREATE, object_type="lookback", object_id=seed.strip()[:60],
+                             summary=f"回头看：从 {len(closed)} 件已销号问题中抽查 {len(drawn)} 件",
+                             detail={"seed": seed.strip(), "problems": drawn, "population": len(closed)})
+    return event

@@ -10,6 +10,8 @@ urlpatterns = [
     path("problems/", views.problems),
     path("problems/new/", views.problem_new),
     path("problems/from-audit/", views.problems_from_audit),
+    path("problems/lookback/", views.lookback),
+    path("problems/lookback/<int:pk>/", views.lookback_page),
     path("problems/<int:pk>/", views.problem_page),
     path("problems/<int:pk>/<str:action>/", views.problem_action),
     path("inspections/", views.inspections),

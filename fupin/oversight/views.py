@@ -333,6 +333,28 @@ def problem_action(request, pk: int, action: str):
 
 @require_POST
 @fupin_view
+def lookback(request):
+    event = services.lookback_draw(actor=request.user, seed=request.POST.get("seed", ""),
+                                   count=form_int(request.POST, "count", "抽查件数", lo=1, hi=100000))
+    return redirect(f"/oversight/problems/lookback/{event.pk}/")
+
+
+@fupin_view
+def lookback_page(request, pk: int):
+    from fupin.core.models import AuditEvent
+
+    user = request.user
+    access.require(user, Cap.PROBLEM_MANAGE, what="查看回头看抽查")
+    event = AuditEvent.objects.filter(pk=pk, object_type="lookback", actor__region_id=user.region_id).first()
+    if event is None:
+        raise NotFound("找不到这次回头看抽查")
+    drawn = list(selectors.problems_for(user).filter(pk__in=event.detail["problems"]).select_related("region"))
+    return render(request, "oversight/lookback.html", {"event": event, "problems": drawn,
+                                                       "types": policy.problem_types()})
+
+
+@require_POST
+@fupin_view
 def problems_from_audit(request):
     created = services.problems_from_audit(actor=request.user, today=timezone.localdate())
     messages.success(request, f"资金审计检查发现的问题已转入问题清单：新增 {len(created)} 件（已登记过的不重复登记）")
