@@ -47,13 +47,26 @@ def _int_tree(children_int, children_bool):
 
 int_leaf = st.one_of(st.sampled_from(INTS), st.builds(Const, st.integers(-50, 1000)))
 bool_leaf = st.one_of(st.sampled_from(BOOLS), st.builds(Const, st.booleans()))
-bool_expr = st.deferred(lambda: st.one_of(
-    bool_leaf,
-    st.builds(lambda o, x, y: Op(o, x, y), st.sampled_from([">=", ">", "<=", "<", "=="]), int_expr, int_expr),
-    st.builds(lambda o, x, y: Op(o, x, y), st.sampled_from(["and", "or"]), bool_expr, bool_expr),
-    st.builds(Not, bool_expr),
-    st.builds(lambda x: In(x, Const((0, 1, 5, 100))), int_expr)))
-int_expr = st.deferred(lambda: st.one_of(int_leaf, int_leaf, _int_tree(int_expr, bool_expr)))
+
+
+def _bool_tree(children_int, children_bool):
+    return st.one_of(
+        st.builds(lambda o, x, y: Op(o, x, y), st.sampled_from([">=", ">", "<=", "<", "=="]), children_int, children_int),
+        st.builds(lambda o, x, y: Op(o, x, y), st.sampled_from(["and", "or"]), children_bool, children_bool),
+        st.builds(Not, children_bool),
+        st.builds(lambda x: In(x, Const((0, 1, 5, 100))), children_int))
+
+
+def _exprs(depth):
+    """(int, bool) expression strategies of at most `depth` levels (bounded: a plan's size
+    grows with depth, and deep random trees say nothing more than five levels do)."""
+    ints, bools = int_leaf, bool_leaf
+    for _ in range(depth):
+        ints, bools = (st.one_of(int_leaf, _int_tree(ints, bools)), st.one_of(bool_leaf, _bool_tree(ints, bools)))
+    return ints, bools
+
+
+int_expr, bool_expr = _exprs(5)
 
 SCALE = ((0, 100, 500_000), (100, 500, 700_000), (500, None, 900_000))
 

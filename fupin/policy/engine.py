@@ -269,9 +269,10 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     for step in named_steps(formulas):
         col = f"_step:{step.name}"
         lazy = lazy.with_columns(compile_polars(step.expr, chains, first_date, spans[first_date], columns,
-                                                specialized=True).alias(col))
+                                                specialized=True, nulls=False).alias(col))
         columns[step.name] = col
-    exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True)
+    # nulls=False: every input and parameter was checked above (a row with a null is refused)
+    exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True, nulls=False)
              .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used

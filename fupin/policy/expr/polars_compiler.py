@@ -107,7 +107,7 @@ def specialize(expr: E, chain: Chain, span: tuple) -> E:
 
 
 def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict | None = None,
-                   columns: dict | None = None, specialized: bool = False):
+                   columns: dict | None = None, specialized: bool = False, nulls: bool = True):
     """A Polars expression for `expr`. Rows carry `_chain` (an index into `chains`) and the date.
 
     `spans` gives, per chain, the (earliest, latest) date present in the data: periods of a
@@ -122,6 +122,30 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
     cache: dict[str, object] = {}
     compiled: dict[int, object] = {}
     columns = columns or {}   # Named steps already computed as columns: name → column
+    # `nulls=False`: the caller has checked that no input and no parameter is null on any row
+    # (run_batch does), so only nodes that can fail (a ratio of a negative amount, a tiered
+    # increase, a division) can give null, and null guards are added only above those. Each
+    # guard repeats an operand in the plan, so guarding everything would make deep rules slow.
+    null_memo: dict[int, bool] = {}
+
+    def nullable(e) -> bool:
+        key = id(e)
+        if key not in null_memo:
+            if isinstance(e, Const):
+                out = e.value is None
+            elif isinstance(e, (Var, P)):
+                out = nulls
+            elif isinstance(e, (Ratio, TieredDelta)):
+                out = True
+            elif isinstance(e, Op) and e.op == "//":
+                out = True
+            else:
+                out = any(nullable(ch) for ch in children(e))
+            null_memo[key] = out
+        return null_memo[key]
+
+    def simple(e) -> bool:
+        return isinstance(e, (Const, Var, P)) or (isinstance(e, Named) and e.name in columns)
 
     def param(name: str):
         if name in cache:
@@ -170,8 +194,9 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
             a, b = c(e.a), c(e.b)
             return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "//": lambda: a // b,
                     ">=": lambda: a >= b, ">": lambda: a > b, "<=": lambda: a <= b, "<": lambda: a < b,
-                    "==": lambda: a == b, "and": lambda: _strict(a & b, a, b),
-                    "or": lambda: _strict(a | b, a, b)}[e.op]()
+                    "==": lambda: a == b,
+                    "and": lambda: _strict(a & b, a, b) if nullable(e.a) or nullable(e.b) else a & b,
+                    "or": lambda: _strict(a | b, a, b) if nullable(e.a) or nullable(e.b) else a | b}[e.op]()
         if isinstance(e, Not):
             return ~c(e.a)
         if isinstance(e, In):
@@ -181,18 +206,28 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
             return c(e.a).is_in(list(values))
         if isinstance(e, If):
             cond = c(e.cond)
+            if not nullable(e.cond):
+                return pl.when(cond).then(c(e.then)).otherwise(c(e.other))
             # Polars takes a null condition as false; the interpreter's result is then null
             return pl.when(cond.is_null()).then(None).when(cond).then(c(e.then)).otherwise(c(e.other))
         if isinstance(e, (Min, Max)):
-            # min/max_horizontal skip nulls; a null operand makes the result null (as one case)
-            a, b = c(e.a), c(e.b)
-            return _strict((pl.min_horizontal if isinstance(e, Min) else pl.max_horizontal)(a, b), a, b)
+            if not (nullable(e.a) or nullable(e.b)):
+                return (pl.min_horizontal if isinstance(e, Min) else pl.max_horizontal)(c(e.a), c(e.b))
+            # min/max_horizontal skip nulls; here a null operand makes the result null (as one
+            # case): min(x, y) = x − clip(x − y, ≥0), max(x, y) = x + clip(y − x, ≥0); clip keeps
+            # nulls, and only x (the simpler operand) appears twice in the plan
+            x_, y_ = (e.a, e.b) if simple(e.a) or not simple(e.b) else (e.b, e.a)
+            x, y = c(x_), c(y_)
+            if isinstance(e, Min):
+                return x - (x - y).clip(lower_bound=0)
+            return x + (y - x).clip(lower_bound=0)
         if isinstance(e, Ratio):
             amount = c(e.amount)   # a negative amount: the interpreter refuses it, here null
             return pl.when(amount >= 0).then((amount * c(e.ratio) + RATIO_SCALE // 2) // RATIO_SCALE)
         if isinstance(e, Tiered):
             base = c(e.base)
-            return _strict(_tiered_polars(base, e.scale.name, chains, date_col, spans), base)
+            value = _tiered_polars(base, e.scale.name, chains, date_col, spans)
+            return _strict(value, base) if nullable(e.base) else value
         if isinstance(e, TieredDelta):
             hi_, lo_, bonus = c(e.hi), c(e.lo), c(e.bonus)
             hi = _tiered_polars(hi_, e.scale.name, chains, date_col, spans, bonus=bonus, raw=True)
