@@ -213,7 +213,9 @@ def semester_run(students: int, database_url: str):
     t = time.perf_counter()
     county = generator.generate(int(students * 1.25), min_villages=200)
     generator.seed_database(county)
-    a = User.objects.create(username="a", role="county_officer", region_id=generator.COUNTY[0], password_changed_at=timezone.now())
+    # the school-aid office computes the run (EDU_MANAGE); the county office, another person, owns the
+    # budget line and approves and posts the run (BUDGET_MANAGE, POST_RUN)
+    a = User.objects.create(username="a", role="school_aid", region_id=generator.COUNTY[0], password_changed_at=timezone.now())
     b = User.objects.create(username="b", role="county_officer", region_id=generator.COUNTY[0], password_changed_at=timezone.now())
     villages = [r[0] for r in county.regions if r[2] == 5]
     School.objects.bulk_create([School(code=f"S{i:04d}", name=f"学校{i}", region_id=v) for i, v in enumerate(villages)])
@@ -224,8 +226,9 @@ def semester_run(students: int, database_url: str):
     insert_rows(Enrolment, [dict(person_id=p, school_id=schools[i % len(schools)], semester="2024-autumn", stage=str(s),
                                  grade=int(rng.integers(1, 4)), boarding=bool(i % 3 == 0), status="enrolled",
                                  fee=int(rng.integers(0, 200000))) for i, (p, s) in enumerate(zip(ids, stages))])
-    budget = funds.budget_create(actor=a, code="edu", name="教育", source="central", programme="education", year=2024, region=None)
-    funds.budget_allocate(actor=a, budget=budget, amount=10 ** 14, date=dt.date(2024, 8, 1), decision_id="A")
+    budget = funds.budget_create(actor=b, code="edu", name="教育", source="central", programme="education", year=2024,
+                                 region=generator.COUNTY[0])
+    funds.budget_allocate(actor=b, budget=budget, amount=10 ** 14, date=dt.date(2024, 8, 1), decision_id="A")
     print(f"  roster of {len(ids)} students seeded in {time.perf_counter() - t:.0f} s (not measured)")
     t0 = time.perf_counter()
     if os.environ.get("FUPIN_PROFILE"):
