@@ -73,6 +73,11 @@ def board_world(world):
         Contract.objects.create(person=p, team="一团队", doctor="刘医生", signed_on=d(1, 1) - dt.timedelta(days=30),
                                 valid_to=valid_to)
 
+    from fupin.health.models import Service
+    Service.objects.create(person=zhang3, kind="followup", date=d(3, 3))     # contracted, followed up
+    Service.objects.create(person=wang5, kind="followup", date=d(3, 3))      # followed up, contract expired
+    Service.objects.create(person=zhao7, kind="followup", date=dt.date(YEAR - 1, 3, 3))   # last year
+
     # helpers' visit days: A visits H1 and H5 on one day (one day), H1 again later; B visits H2;
     # a visit of last year and one outside the county do not count
     unit = Unit.objects.create(name="县农业局", region_id=COUNTY)
@@ -82,6 +87,10 @@ def board_world(world):
                                            (b, w.h2, d(2, 1)), (b, w.h2, dt.date(YEAR - 1, 5, 1)),
                                            (a, w.h3, d(4, 1))]):
         Visit.objects.create(helper=helper, household=h, date=date, minutes=30, done="走访", client_token=f"t{i}")
+
+    from fupin.assistance.models import Measure
+    for h, date in ((w.h1, d(4, 1)), (w.h5, d(4, 2)), (w.h2, dt.date(YEAR - 1, 4, 1))):
+        Measure.objects.create(helper=a, household=h, kind="产业", money=100_000, date=date, description="发展养殖")
 
     # funds: 1,000.00 central to a county line, 500.00 provincial to a township line; 550.00 and 100.00 paid
     officer = w.users["county_officer"]
@@ -115,13 +124,15 @@ def board_world(world):
 COUNTY_EXPECTED = {
     "hh_registered": 2, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 1,
     "p_registered": 4, "p_monitored": 1, "p_exited": 1, "exits_year": 1, "hh_covered": 4, "guarantees_met": 1,
-    "persons_covered": 6, "insured": 5, "fd_contracted": 2, "dropouts": 1, "visit_days": 3,
+    "persons_covered": 6, "insured": 5, "fd_contracted": 2, "fd_managed": 1, "dropouts": 1, "visit_days": 3,
+    "measures_year": 2,
     "funds_allocated": 150_000, "funds_paid": 65_000, "problems_open": 2, "problems_overdue": 1,
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
     "p_registered": 3, "p_monitored": 1, "p_exited": 1, "exits_year": 1, "hh_covered": 3, "guarantees_met": 1,
-    "persons_covered": 5, "insured": 4, "fd_contracted": 2, "dropouts": 1, "visit_days": 2,
+    "persons_covered": 5, "insured": 4, "fd_contracted": 2, "fd_managed": 1, "dropouts": 1, "visit_days": 2,
+    "measures_year": 2,
     "funds_allocated": 50_000, "funds_paid": 10_000, "problems_open": 1, "problems_overdue": 1,
 }
 
@@ -172,6 +183,8 @@ def test_every_board_number_equals_its_list_and_the_exact_value(board_world, log
         assert (cards["guarantees_met"].rate, cards["insured"].rate, cards["fd_contracted"].rate,
                 cards["funds_paid"].rate) == (250, 833, 333, 433)
         assert cards["insured"].rate_text == "83.3%"
+        assert (cards["fd_managed"].rate, cards["measures_year"].rate_text, cards["measures_year"].target_text,
+                cards["measures_year"].met) == (500, "户均 0.5", "户均 4.0", False)
         # money by source: each split is its own list
         assert [(s, v) for _, s, v in cards["funds_paid"].splits if v] == [("central", 55_000), ("provincial", 10_000)]
         for key in ("funds_paid", "funds_allocated"):

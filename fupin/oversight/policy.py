@@ -22,6 +22,7 @@ class Indicator:
     better: str = "higher"
     target: dict = field(default_factory=dict)
     split: str | None = None
+    per_base: bool = False     # show the ratio to the base as "户均 x.x" instead of a percent
     source: str = ""
 
     @property

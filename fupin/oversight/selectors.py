@@ -116,6 +116,24 @@ def _visit_day_list(qs: QuerySet) -> QuerySet:
             .order_by("-date", "helper__name", "helper_id"))
 
 
+def _persons_followed_up(c: Ctx, p: dict) -> QuerySet:
+    """Contracted persons with at least one family-doctor service in the board's year (管理率)."""
+    from fupin.health.models import Service
+
+    served = Service.objects.filter(person=OuterRef("pk"), date__year=c.year)
+    return _persons_with_contract(c, p).filter(Exists(served))
+
+
+def _measures(c: Ctx, p: dict) -> QuerySet:
+    from fupin.assistance.models import Measure
+
+    return Measure.objects.filter(date__year=c.year, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
+
+
+def _measure_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("household", "helper").order_by("-date", "id")
+
+
 def _budget_lines(c: Ctx, kind_filter: Q) -> QuerySet:
     """Lines on the budget accounts of the region for the board's year (a voucher per budget line)."""
     from fupin.funds.models import AccountKind, Entry
@@ -168,7 +186,9 @@ QUERIES: dict[str, Query] = {
     "households_guarantees_met": Query("households", "village_id", _households_guarantees_met, _household_list),
     "persons": Query("persons", "household__village_id", _persons, _person_list),
     "persons_with_contract": Query("persons", "household__village_id", _persons_with_contract, _person_list),
+    "persons_followed_up": Query("persons", "household__village_id", _persons_followed_up, _person_list),
     "visit_days": Query("visit_days", "household__village_id", _visit_days, _visit_day_list),
+    "measures": Query("measures", "household__village_id", _measures, _measure_list),
     "allocations": Query("vouchers", "account__region_id", _allocations, _voucher_list, "sum"),
     "payments": Query("vouchers", "account__region_id", _payments, _voucher_list, "neg_sum"),
     "problems": Query("problems", "region_id", _problems, _problem_list),
@@ -241,6 +261,11 @@ def rate_permille(n: int, d: int) -> int | None:
     return None if not d else n * 1000 // d
 
 
+def per_base(permille: int | None) -> str:
+    """A ratio shown per unit of its base ("户均 1.5"), from per mille, rounded down."""
+    return "—" if permille is None else f"户均 {permille // 1000}.{permille % 1000 // 100}"
+
+
 def percent(permille: int | None) -> str:
     return "—" if permille is None else f"{permille // 10}.{permille % 10}%"
 
@@ -283,13 +308,15 @@ class Card:
 
     @property
     def rate_text(self) -> str:
-        return percent(self.rate)
+        return per_base(self.rate) if self.ind.per_base else percent(self.rate)
 
     @property
     def target_text(self) -> str:
         if self.target is None:
             return ""
-        return percent(self.target) if self.ind.is_rate else show(self.ind, self.target)
+        if self.ind.is_rate:
+            return per_base(self.target) if self.ind.per_base else percent(self.target)
+        return show(self.ind, self.target)
 
 
 def show(ind: policy.Indicator, value: int | None) -> str:
@@ -398,7 +425,8 @@ def children_table(user: User, region: Region, *, year: int, today: dt.date, by:
             v = values[ind.key].get(p, 0)
             rate = rate_permille(v, values[ind.base].get(p, 0)) if ind.base else None
             target = target_for(ind, targets.get(child.code, {}))
-            cells.append({"ind": ind, "value": v, "rate": rate, "text": show(ind, v), "rate_text": percent(rate),
+            cells.append({"ind": ind, "value": v, "rate": rate, "text": show(ind, v),
+                          "rate_text": per_base(rate) if ind.per_base else percent(rate),
                           "met": is_met(ind, rate if ind.is_rate else v, target),
                           "sort": (rate if ind.is_rate else v)})
         rows.append({"region": child, "cells": cells})
