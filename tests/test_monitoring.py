@@ -317,6 +317,7 @@ def test_pages_refused_for_roles_without_monitoring(world, login, role):
     assert c.get("/monitoring/").status_code == 403
     assert c.get("/monitoring/warnings/").status_code == 403
     assert c.get("/monitoring/review/").status_code == 403
+    assert c.get("/monitoring/declarations/").status_code == 403
 
 
 # ---- the other finding rules -----------------------------------------------------------------------------
@@ -463,3 +464,52 @@ def test_dashboard_counts_per_kind_village_and_month_each_linking_to_its_list(wo
     link = f"/monitoring/warnings/?state=all&rule=new_assistance&village={V1}&month={month}"
     assert f'<a href="{link}">1</a>' in c.get("/monitoring/").content.decode()
     assert f'href="/monitoring/warnings/{w.pk}/"' in c.get(link).content.decode()
+
+
+# ---- self-declaration --------------------------------------------------------------------------------------
+
+def test_a_resident_declares_on_the_public_page_and_the_township_accepts_into_a_workflow(world, client):
+    from fupin.monitoring.models import Declaration
+
+    world.h1.status = "exited"
+    world.h1.save(update_fields=["status"])
+    r = client.post("/monitoring/declare/", {"name": "张三", "id_number": pid("1970-05-01", 11), "phone": "13800000000",
+                                             "village": V1, "difficulty": "妻子住院，花费很大"})
+    assert r.status_code == 200 and 'id="done"' in r.content.decode()
+    d = Declaration.objects.get()
+    today = services.today()
+    assert (d.via, d.state, d.accept_due) == ("web", "open", calendar.add_working_days(today, 2))
+    with pytest.raises(FupinError) as exc:
+        services.declaration_accept(actor=world.users["village_cadre"], declaration_id=d.pk, monitored_type="sudden")
+    assert exc.value.message == "困难申报由乡镇受理；请联系乡镇工作人员"
+    services.declaration_accept(actor=world.users["township_officer"], declaration_id=d.pk, monitored_type="sudden")
+    d.refresh_from_db()
+    inst = Instance.objects.get()
+    assert (d.state, d.workflow_id, inst.household_id, inst.channel) == ("accepted", inst.pk, world.h1.pk, "self")
+
+
+def test_declaration_answers_every_bad_field_in_chinese_and_writes_nothing(world, client):
+    from fupin.monitoring.models import Declaration
+
+    r = client.post("/monitoring/declare/", {"name": "", "id_number": "12345", "phone": "1", "village": "", "difficulty": "难"})
+    assert r.status_code == 400
+    with pytest.raises(FupinError) as exc:
+        services.declaration_lodge(name="", id_number="12345", phone="1", village_code="", difficulty="难")
+    assert exc.value.message == ("姓名：请填写申报人姓名；公民身份号码：身份证号应为18位，实际为5位；请核对后重新填写；"
+                                 "联系电话：请填写11位手机号或带区号的固定电话，便于村里联系核实；村：请选择所在的村；"
+                                 "困难情况：请简要写明遇到的困难（如 因病住院、因灾房屋受损、失业），至少4个字")
+    assert Declaration.objects.count() == 0
+
+
+def test_anonymous_declarations_are_throttled_per_address(world, settings):
+    from fupin.monitoring.models import Declaration
+
+    settings.OBJECTION_IP_MAX_PER_HOUR = 2
+    for _ in range(2):
+        services.declaration_lodge(name="王五", id_number=pid("1965-01-15", 51), phone="13800000000",
+                                   village_code="513435101200", difficulty="房屋被洪水冲毁", ip="10.0.0.9")
+    with pytest.raises(FupinError) as exc:
+        services.declaration_lodge(name="王五", id_number=pid("1965-01-15", 51), phone="13800000000",
+                                   village_code="513435101200", difficulty="房屋被洪水冲毁", ip="10.0.0.9")
+    assert exc.value.message == "同一网络地址每小时最多提交 2 条申报，请稍后再试，或直接到村委会、拨打 12317 申报"
+    assert Declaration.objects.count() == 2

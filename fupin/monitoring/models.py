@@ -125,3 +125,32 @@ class Warning(models.Model):
         ordering = ["due", "id"]
         indexes = [models.Index(fields=["village", "state", "due"])]
         constraints = [models.UniqueConstraint(fields=["rule", "row"], name="warning_once_per_rule_and_row")]
+
+
+class DeclarationState(models.TextChoices):
+    OPEN = "open", "待乡镇受理"            # lodged; the township must accept within the pack's working days
+    ACCEPTED = "accepted", "已受理"        # accepted: the monitoring workflow was started (channel "self")
+    DECLINED = "declined", "不予受理"      # declined with a reason (e.g. not a resident of the village)
+
+
+class Declaration(models.Model):
+    """A difficulty declared by a resident (public phone page) or a cadre on the resident's behalf
+    (SPEC §3.5 self-declaration channel)."""
+
+    name = models.CharField("姓名", max_length=40)
+    id_number = models.CharField("公民身份号码", max_length=18)
+    phone = models.CharField("联系电话", max_length=20)
+    village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="村")
+    difficulty = models.CharField("困难情况", max_length=500)
+    via = models.CharField(max_length=8, choices=[("web", "本人网上申报"), ("cadre", "干部代为登记")])
+    declared_on = models.DateField("申报日期")
+    accept_due = models.DateField("受理期限")
+    state = models.CharField(max_length=10, choices=DeclarationState.choices, default=DeclarationState.OPEN)
+    reason = models.CharField("不予受理理由", max_length=500, blank=True)
+    workflow = models.ForeignKey("workflows.Instance", null=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["accept_due", "id"]
+        indexes = [models.Index(fields=["village", "state", "accept_due"])]

@@ -350,3 +350,123 @@ def warning_dismiss(*, actor: User, warning_id: int, reason: str) -> Warning:
                      household_id=warning.household_id, summary=f"部门预警“{warning.label}”：排除（{reason[:100]}）")
     warning.refresh_from_db()
     return warning
+
+
+# ---- self-declaration (SPEC §3.5) ---------------------------------------------------------------------
+
+def _accept_days(code: str, when: dt.date) -> int:
+    """The township's time to accept an application made through the app: the first step's
+    `app_due_working_days` of the monitoring workflow in the pack."""
+    steps = _p(code, "workflow.monitoring", when)["steps"]
+    return steps[0].get("app_due_working_days") or steps[0]["due_working_days"]
+
+
+def declaration_lodge(*, name: str, id_number: str, phone: str, village_code: str, difficulty: str,
+                      actor: User | None = None, ip: str | None = None):
+    """A resident (anonymous, throttled per address) or a cadre declares a difficulty."""
+    from fupin.registry import validators
+
+    from .models import Declaration
+
+    if actor is not None:
+        access.require(actor, Cap.MONITOR, what="代为登记困难申报")
+    errors = {}
+    name, difficulty, phone = name.strip(), difficulty.strip(), "".join((phone or "").split())
+    if not name:
+        errors["姓名"] = "请填写申报人姓名"
+    check = idcard.check(id_number)
+    if not check.valid:
+        errors["公民身份号码"] = f"{check.error}；请核对后重新填写"
+    try:
+        validators.phone(phone)
+        if not phone:
+            raise ValueError
+    except Exception:  # noqa: BLE001 - the registry's validator raises Django's ValidationError
+        errors["联系电话"] = "请填写11位手机号或带区号的固定电话，便于村里联系核实"
+    village = Region.objects.filter(code=village_code, level=5).first()
+    if village is None:
+        errors["村"] = "请选择所在的村"
+    elif actor is not None and not access.in_scope(actor, village.code):
+        errors["村"] = f"{village.name}不在您的管辖范围内"
+    if len(difficulty) < 4:
+        errors["困难情况"] = "请简要写明遇到的困难（如 因病住院、因灾房屋受损、失业），至少4个字"
+    if errors:
+        raise InvalidInput(errors)
+    if actor is None and ip:
+        from fupin.core.models import AuditEvent
+
+        since = timezone.now() - dt.timedelta(hours=1)
+        n = AuditEvent.objects.filter(object_type="declaration", action=AuditAction.CREATE, actor__isnull=True,
+                                      ip=ip, at__gte=since).count()
+        if n >= settings.OBJECTION_IP_MAX_PER_HOUR:
+            raise FupinError(f"同一网络地址每小时最多提交 {settings.OBJECTION_IP_MAX_PER_HOUR} 条申报，请稍后再试，"
+                             "或直接到村委会、拨打 12317 申报")
+    when = today()
+    with transaction.atomic():
+        d = Declaration.objects.create(
+            name=name[:40], id_number=check.id, phone=phone[:20], village=village, difficulty=difficulty[:500],
+            via="cadre" if actor else "web", declared_on=when,
+            accept_due=calendar.add_working_days(when, _accept_days(village.code, when)))
+        audit.record(actor, AuditAction.CREATE, object_type="declaration", object_id=d.pk,
+                     summary=f"困难申报：{village.name} {name}", actor_name=None if actor else "公众",
+                     ip=ip if actor is None else None)
+    return d
+
+
+def _declaration(actor: User, pk: int):
+    from .models import Declaration
+
+    lo, hi = access.scope_range(actor)
+    d = Declaration.objects.select_related("village").filter(pk=pk, village_id__gte=lo, village_id__lte=hi).first()
+    if d is None:
+        from fupin.core.errors import NotFound
+
+        raise NotFound(f"找不到申报 {pk}，或不在您的管辖范围内")
+    return d
+
+
+def declaration_accept(*, actor: User, declaration_id: int, monitored_type: str):
+    """The township accepts: the declarant's household starts the monitoring workflow (channel "self")."""
+    from fupin.workflows import services as workflows
+    from fupin.workflows.services import TIER_ROLES
+
+    from .models import Declaration, DeclarationState
+
+    access.require(actor, Cap.MONITOR, what="受理困难申报")
+    d = _declaration(actor, declaration_id)
+    if actor.role not in TIER_ROLES["township"] | TIER_ROLES["county"]:
+        raise FupinError("困难申报由乡镇受理；请联系乡镇工作人员")
+    if d.state != DeclarationState.OPEN:
+        raise FupinError(f"该申报{d.get_state_display()}，不能再受理")
+    person = access.persons_for(actor).select_related("household").filter(id_number=d.id_number).first()
+    if person is None:
+        raise FupinError(f"户籍中没有 {d.name}（{idcard.mask(d.id_number)}）：请村里先入户登记该户，再受理")
+    with transaction.atomic():
+        d = Declaration.objects.select_for_update().get(pk=d.pk)
+        if d.state != DeclarationState.OPEN:
+            raise FupinError(f"该申报{d.get_state_display()}，不能再受理")
+        inst = workflows.start(actor=actor, household=person.household, kind="monitoring", channel="self",
+                               monitored_type=monitored_type, comment=f"困难申报：{d.difficulty}"[:500])
+        d.state, d.workflow, d.decided_by, d.decided_at = DeclarationState.ACCEPTED, inst, actor, timezone.now()
+        d.save(update_fields=["state", "workflow", "decided_by", "decided_at"])
+        audit.record(actor, AuditAction.UPDATE, object_type="declaration", object_id=d.pk,
+                     household_id=person.household_id, summary=f"受理困难申报：{d.name}，发起监测对象识别")
+    return d
+
+
+def declaration_decline(*, actor: User, declaration_id: int, reason: str):
+    from .models import Declaration, DeclarationState
+
+    access.require(actor, Cap.MONITOR, what="受理困难申报")
+    d = _declaration(actor, declaration_id)
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise InvalidInput({"不予受理理由": "请写明不予受理的理由（至少4个字），申报人会据此了解结果"})
+    with transaction.atomic():
+        if not Declaration.objects.filter(pk=d.pk, state=DeclarationState.OPEN).update(
+                state=DeclarationState.DECLINED, reason=reason[:500], decided_by=actor, decided_at=timezone.now()):
+            raise FupinError("该申报已处理过")
+        audit.record(actor, AuditAction.UPDATE, object_type="declaration", object_id=d.pk,
+                     summary=f"不予受理困难申报：{d.name}（{reason[:100]}）")
+    d.refresh_from_db()
+    return d

@@ -11,4 +11,7 @@ urlpatterns = [
     path("warnings/<int:pk>/<str:action>/", views.warning_action),
     path("review/", views.review_page),
     path("review/<int:pk>/decide/", views.review_decide),
+    path("declare/", views.declare),
+    path("declarations/", views.declarations_page),
+    path("declarations/<int:pk>/<str:action>/", views.declaration_action),
 ]

@@ -188,3 +188,63 @@ def review_decide(request, pk):
             raise
         messages.error(request, exc.message)
     return redirect("/monitoring/review/")
+
+
+# ---- self-declaration ---------------------------------------------------------------------------------
+
+def declare(request):
+    """The public phone page (no sign-in): a resident declares a difficulty. A signed-in cadre
+    uses the same page and is recorded as having entered it on the resident's behalf."""
+    from fupin.core.models import Region
+
+    actor = request.user if request.user.is_authenticated else None
+    ctx = {"villages": Region.objects.filter(level=5).select_related("parent").order_by("code"),
+           "village": request.GET.get("village", ""), "form": {}}
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "") for k in ("name", "id_number", "phone", "village", "difficulty")}
+        try:
+            d = services.declaration_lodge(name=form["name"], id_number=form["id_number"], phone=form["phone"],
+                                           village_code=form["village"], difficulty=form["difficulty"],
+                                           actor=actor, ip=None if actor else request.META.get("REMOTE_ADDR"))
+        except FupinError as exc:
+            return render(request, "monitoring/declare.html",
+                          ctx | {"error": exc.message, "form": form, "village": form["village"]},
+                          status=exc.status)
+        return render(request, "monitoring/declare.html", ctx | {"done": d})
+    return render(request, "monitoring/declare.html", ctx)
+
+
+@fupin_view
+def declarations_page(request):
+    from .models import Declaration, DeclarationState
+
+    access.require(request.user, Cap.MONITOR)
+    lo, hi = access.scope_range(request.user)
+    qs = Declaration.objects.filter(village_id__gte=lo, village_id__lte=hi, state=DeclarationState.OPEN) \
+        .select_related("village")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for d in page:
+        d.masked_id = idcard.mask(d.id_number)
+    labels = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
+    return render(request, "monitoring/declarations.html", {"page": page, "today": timezone.localdate(),
+                                                            "types": list(labels.items())})
+
+
+@require_POST
+@fupin_view
+def declaration_action(request, pk, action):
+    try:
+        if action == "accept":
+            d = services.declaration_accept(actor=request.user, declaration_id=pk,
+                                            monitored_type=request.POST.get("monitored_type", ""))
+            messages.success(request, f"已受理 {d.name} 的申报并发起监测对象识别")
+        elif action == "decline":
+            services.declaration_decline(actor=request.user, declaration_id=pk, reason=request.POST.get("reason", ""))
+            messages.success(request, "已记录不予受理的理由")
+        else:
+            raise Http404
+    except FupinError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    return redirect("/monitoring/declarations/")
