@@ -122,7 +122,7 @@ STYLES = ("“x.xlsx”的样式表不正常（{}），多为被其他软件反�
 MACRO = "“{}”含有宏（VBA 代码），为安全起见不予导入；请在 Excel/WPS 中另存为“Excel 工作簿（*.xlsx）”（不含宏）后再导入"
 EXTERNAL = ("“x.xlsx”含有外部链接或数据连接（从其他文件或网址取数），为安全起见不予导入；"
             "请在 Excel 中“数据→编辑链接→断开链接”，或把数据“选择性粘贴→数值”到新工作簿，另存为 .xlsx 后再导入")
-BEYOND = ("工作表“户籍成员”的内容延伸到第 {} 行、第 {} 列（{} 列），超过导入上限（每个工作表最多 250000 行、60 列）；"
+BEYOND = ("工作表“户籍成员”的内容延伸到第 {} 行、第 {} 列（{} 列），超过导入上限（每个工作表最多 120000 行、60 列）；"
           "请删除表格下方和右侧多余的内容（整行、整列删除），数据多时按乡镇或村拆分成几个文件分批导入")
 ENCODING = ("“名单.csv”的编码是 {}，不是 UTF-8 或 GBK/GB18030，中文会成乱码，不能导入；"
             "请用 Excel/WPS 另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再导入")
@@ -132,11 +132,9 @@ CASES = {
     "declared A1:XFD1048576": (lambda: H.declared_whole_sheet(HEADERS), "x.xlsx",
                                ["工作表“户籍成员”表头下面没有数据行"]),
     "value at XFD1048576": (lambda: H.cell_at_the_far_corner(HEADERS), "x.xlsx", [BEYOND.format(1048576, 16384, "XFD")]),
-    "used area over the cell cap": (
-        lambda: H.package(H.sheet_xml(H.rows_xml([HEADERS]) + '<row r="200000"><c r="BH200000"><v>1</v></c></row>')),
-        "x.xlsx",
-        ["工作表“户籍成员”的使用区域为 200000 行 × 60 列，超过导入上限 6000000 个单元格；"
-         "请删除右侧多余的列，或按乡镇或村拆分成几个文件分批导入"]),
+    "value at row 1000000": (
+        lambda: H.package(H.sheet_xml(H.rows_xml([HEADERS]) + '<row r="1000000"><c r="A1000000"><v>1</v></c></row>')),
+        "x.xlsx", [BEYOND.format(1000000, 29, "AC")]),  # the extent: last row, last column
     "zip bomb (200 MB of blanks)": (lambda: H.zip_bomb(HEADERS, 200), "x.xlsx", lambda data: [
         f"“x.xlsx”的压缩比异常（部件 xl/worksheets/sheet1.xml 从 {_compressed_kb(data)} KB 解压为 200 MB，超过 100 倍），"
         "可能是“压缩炸弹”，不予导入；请在 Excel/WPS 中打开原始数据，另存为 .xlsx 后再导入"]),
@@ -171,7 +169,7 @@ CASES = {
                       ["“名单.csv”的编码是 UTF-16（Unicode 文本），不能导入；请用 Excel/WPS 另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后再导入"]),
     "CSV line with 100000 columns": (lambda: H.csv_bytes([HEADERS, ["x"] * 100_000], "utf-8"), "名单.csv",
                                      ["工作表“名单.csv”的内容延伸到第 2 行、第 100000 列，超过导入上限（每个工作表最多 "
-                                      "250000 行、60 列）；请删除表格下方和右侧多余的内容（整行、整列删除），数据多时按乡镇或村拆分成几个文件分批导入"]),
+                                      "120000 行、60 列）；请删除表格下方和右侧多余的内容（整行、整列删除），数据多时按乡镇或村拆分成几个文件分批导入"]),
 }
 
 
@@ -434,3 +432,12 @@ def test_table_that_starts_below_and_right_of_a1():
                    + "</row>" for i, r in enumerate([HEADERS, good_row()]))
     table = excel.read_table(H.package(H.sheet_xml(body)), hx.COLUMNS, filename="x.xlsx")
     assert (table.header_rows, table.positions["number"], [n for n, _ in table.rows], table.problems) == (5, 2, [6], [])
+
+
+def test_used_area_over_the_cell_cap(world, officer, settings, before):
+    settings.IMPORT_MAX_CELLS = 1_000_000
+    data = H.package(H.sheet_xml(H.rows_xml([HEADERS]) + '<row r="20000"><c r="BH20000"><v>1</v></c></row>'))
+    report = household_import("used area over the cell cap", officer, data, "x.xlsx")
+    assert refusal(report) == ["工作表“户籍成员”的使用区域为 20000 行 × 60 列，超过导入上限 1000000 个单元格；"
+                               "请删除右侧多余的列，或按乡镇或村拆分成几个文件分批导入"]
+    assert counts() == before

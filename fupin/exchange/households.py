@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 
@@ -266,14 +266,12 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
         if number not in existing_h and not initial_load and hv.get("status") not in (None, Status.APPLIED):
             bad(first_row[number], "status", Status(hv["status"]).label,
                 f"新户只能以“{Status.APPLIED.label}”导入（{STATUS_BY_WORKFLOW}），导入后请发起识别流程")
-    existing_p: dict[str, Person] = {}
-    # Only the compared fields, and the household's number and village beside them (not a Household
-    # instance per person): re-importing 100000 persons stays within the import's memory cap.
-    person_fields = ("id", "id_number", "household_id", "updated_at", *PERSON_KEYS)
+    # Tuples, not model instances: (pk, household id, household number, village, *PERSON_KEYS); a
+    # Person is made only for a person who changes, so re-importing a large file stays small.
+    existing_p: dict[str, tuple] = {}
     for chunk in _chunks(list(persons)):
-        existing_p.update((p.id_number, p) for p in Person.objects.filter(id_number__in=chunk)
-                          .only(*person_fields).annotate(hh_number=F("household__number"),
-                                                         hh_village=F("household__village_id")))
+        existing_p.update((r[0], r[1:]) for r in Person.objects.filter(id_number__in=chunk).values_list(
+            "id_number", "id", "household_id", "household__number", "household__village_id", *PERSON_KEYS))
     db_heads: dict[int, str] = {}
     ids = [h.pk for h in existing_h.values()]
     for chunk in _chunks(ids):
@@ -281,11 +279,11 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
                         .values_list("household_id", "id_number"))
     for pid, (row, pv, number) in persons.items():
         p = existing_p.get(pid)
-        if p is not None and (p.household_id is None or p.hh_number != number):
-            if p.household_id is None:
+        if p is not None and (p[1] is None or p[2] != number):
+            if p[1] is None:
                 where = "库中（已迁出）"
-            elif lo <= p.hh_village <= hi:
-                where = f"户 {p.hh_number}"
+            elif lo <= p[3] <= hi:
+                where = f"户 {p[2]}"
             else:  # never name a household of another region
                 where = "其他辖区的户中"
             bad(row, "id_number", idcard.mask(pid),
@@ -330,9 +328,11 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
             pv.update(id_number=pid, id_reversed=pid[::-1])  # in place: one dict per person, not two
             plan.new_persons.append((pv, number))
             continue
-        diff = {k: v for k, v in pv.items() if getattr(p, k) != v}
+        current = dict(zip(PERSON_KEYS, p[4:]))
+        diff = {k: v for k, v in pv.items() if current[k] != v}
         if diff:
-            plan.changed_persons.append((p, diff))
+            plan.changed_persons.append((Person(pk=p[0], household_id=p[1], id_number=pid, **current,
+                                                updated_at=timezone.now()), diff))
         else:
             report.persons_unchanged += 1
     report.households_created = len(plan.new_households)
