@@ -573,3 +573,28 @@ def test_lookback_draws_closed_problems_reproducibly_and_records_the_recheck(boa
     assert AuditEvent.objects.filter(object_type="problem", object_id=str(drawn[0]),
                                      detail__action="confirm").count() == 1
     assert login("village_cadre").post("/oversight/problems/lookback/", {"seed": "x", "count": "1"}).status_code == 403
+
+
+def test_a_rectification_campaign_in_phases_gathers_its_problems(board_world, login):
+    from fupin.oversight.models import RectificationCampaign
+
+    county = login("county_officer")
+    day = dt.timedelta(days=1)
+    data = {"name": "重精准、补短板、促攻坚专项整改", "region": COUNTY,
+            "mobilise_start": (TODAY - 3 * day).isoformat(), "mobilise_end": (TODAY - 2 * day).isoformat(),
+            "rectify_start": (TODAY - day).isoformat(), "rectify_end": (TODAY + 7 * day).isoformat(),
+            "inspect_start": (TODAY + 8 * day).isoformat(), "inspect_end": (TODAY + 10 * day).isoformat()}
+    bad = {**data, "rectify_start": (TODAY - 2 * day).isoformat()}   # overlaps the first phase
+    assert county.post("/oversight/problems/campaigns/new/", bad).status_code == 400
+    assert RectificationCampaign.objects.count() == 0
+    assert county.post("/oversight/problems/campaigns/new/", data).status_code == 302
+    c = RectificationCampaign.objects.get()
+    assert [p["name"] for p in c.phases] == ["动员部署", "整改落实", "督查总结"] and c.phase_on(TODAY) == "整改落实"
+    county.post("/oversight/problems/new/", {"type": "disbursement", "title": "资金拨付进度慢", "region": COUNTY,
+                                             "owner_unit": "县财政局", "campaign": c.pk})
+    page = county.get("/oversight/problems/", {"campaign": c.pk})
+    assert [p.title for p in page.context["page"]] == ["资金拨付进度慢"]
+    row = page.context["campaigns"][0]
+    assert (row.phase_now, row.n, row.closed) == ("整改落实", 1, 0)
+    assert login("village_cadre").post("/oversight/problems/campaigns/new/", data).status_code == 403
+    assert RectificationCampaign.objects.count() == 1

@@ -39,6 +39,26 @@ class ProblemSource(models.TextChoices):
     WARNING = "warning", "预警"
 
 
+class RectificationCampaign(models.Model):
+    """A rectification campaign (专项整改行动) of a region, in dated phases (policies/problems.yaml)."""
+
+    name = models.CharField("名称", max_length=120)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="区划")
+    phases = models.JSONField("阶段")   # [{"key", "name", "start", "end"}], dates as YYYY-MM-DD
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def phase_on(self, day) -> str:
+        iso = day.isoformat()
+        for ph in self.phases:
+            if ph["start"] <= iso <= ph["end"]:
+                return ph["name"]
+        return "未开始" if iso < self.phases[0]["start"] else "已结束"
+
+
 class Problem(models.Model):
     type = models.CharField("问题类型", max_length=24)          # key in policies/problems.yaml
     title = models.CharField("问题描述", max_length=300)
@@ -58,6 +78,8 @@ class Problem(models.Model):
     submitted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closed_on = models.DateField("销号日期", null=True, blank=True)
+    campaign = models.ForeignKey(RectificationCampaign, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="problems", verbose_name="专项整改行动")
 
     class Meta:
         ordering = ["deadline", "id"]

@@ -123,12 +123,20 @@ def targets_import(*, actor: User, data: bytes, filename: str, year: int) -> Imp
 
 def problem_create(*, actor: User, type: str, title: str, region_code: str, household_pk: int | None,
                    owner_unit: str, owner_name: str = "", deadline: dt.date | None = None,
-                   source: str = ProblemSource.MANUAL, source_key: str = "", today: dt.date | None = None) -> Problem:
+                   source: str = ProblemSource.MANUAL, source_key: str = "", today: dt.date | None = None,
+                   campaign_pk: int | None = None) -> Problem:
     access.require(actor, Cap.PROBLEM_MANAGE, what="登记问题")
     region = access.access_region(actor, region_code)
     household = access.access_household(actor, household_pk) if household_pk else None
     if household is not None and not (region.code_range()[0] <= household.village_id <= region.code_range()[1]):
         raise InvalidInput({"涉及户": f"户 {household.number} 不在“{region.name}”，请选该户所在的区划"})
+    campaign = None
+    if campaign_pk:
+        from .models import RectificationCampaign
+        lo, hi = access.scope_range(actor)
+        campaign = RectificationCampaign.objects.filter(pk=campaign_pk, region_id__gte=lo, region_id__lte=hi).first()
+        if campaign is None:
+            raise InvalidInput({"专项整改行动": "找不到该行动，或不在您的管辖范围内"})
     types = policy.problem_types()
     errors = {}
     if type not in types:
@@ -146,7 +154,8 @@ def problem_create(*, actor: User, type: str, title: str, region_code: str, hous
     with transaction.atomic():
         p = Problem.objects.create(type=type, title=title.strip()[:300], region=region, household=household,
                                    owner_unit=owner_unit.strip()[:80], owner_name=owner_name.strip()[:40],
-                                   deadline=deadline, source=source, source_key=source_key, created_by=actor)
+                                   deadline=deadline, source=source, source_key=source_key, created_by=actor,
+                                   campaign=campaign)
         audit.record(actor, AuditAction.CREATE, object_type="problem", object_id=p.pk,
                      household_id=household.pk if household else None,
                      summary=f"登记问题：{types[type]}（{region.name}）", detail={"state": p.state, "title": p.title})
@@ -330,3 +339,32 @@ def lookback_draw(*, actor: User, seed: str, count: int):
                              summary=f"回头看：从 {len(closed)} 件已销号问题中抽查 {len(drawn)} 件",
                              detail={"seed": seed.strip(), "problems": drawn, "population": len(closed)})
     return event
+
+
+def rectification_campaign_create(*, actor: User, name: str, region_code: str, dates: dict[str, tuple]) -> "object":
+    """A rectification campaign with one (start, end) per phase of policies/problems.yaml, in order."""
+    from .models import RectificationCampaign
+
+    access.require(actor, Cap.PROBLEM_MANAGE, what="发起专项整改行动")
+    region = access.access_region(actor, region_code)
+    errors, phases, last_end = {}, [], None
+    if not name.strip():
+        errors["名称"] = "必须填写"
+    for ph in policy.problems()["campaign_phases"]:
+        start, end = dates.get(ph["key"], (None, None))
+        if start is None or end is None:
+            errors[ph["name"]] = "请填写开始和结束日期"
+            continue
+        if end < start:
+            errors[ph["name"]] = "结束日期不能早于开始日期"
+        if last_end is not None and start <= last_end:
+            errors[ph["name"]] = "应在上一阶段结束之后开始"
+        last_end = end
+        phases.append({"key": ph["key"], "name": ph["name"], "start": start.isoformat(), "end": end.isoformat()})
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        c = RectificationCampaign.objects.create(name=name.strip()[:120], region=region, phases=phases, created_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="rectification_campaign", object_id=c.pk,
+                     summary=f"发起专项整改行动：{c.name}（{region.name}）", detail={"phases": phases})
+    return c

@@ -9,6 +9,7 @@ urlpatterns = [
     path("targets/template.xlsx", views.targets_template),
     path("problems/", views.problems),
     path("problems/new/", views.problem_new),
+    path("problems/campaigns/new/", views.rectification_new),
     path("problems/from-audit/", views.problems_from_audit),
     path("problems/lookback/", views.lookback),
     path("problems/lookback/<int:pk>/", views.lookback_page),

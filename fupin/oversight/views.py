@@ -278,13 +278,26 @@ def problems(request):
     type_ = request.GET.get("type", "")
     if type_:
         qs = qs.filter(type=type_)
+    from django.db.models import Count, Q
+
+    from .models import RectificationCampaign
+
+    campaign = request.GET.get("campaign", "")
+    if campaign:
+        qs = qs.filter(campaign_id=form_int(request.GET, "campaign", "专项整改行动", lo=1))
+    slo, shi = access.scope_range(user)
+    campaigns = list(RectificationCampaign.objects.filter(region_id__gte=slo, region_id__lte=shi).select_related("region")
+                     .annotate(n=Count("problems"), closed=Count("problems", filter=Q(problems__state=ProblemState.VERIFIED)))[:50])
+    for c in campaigns:
+        c.phase_now = c.phase_on(timezone.localdate())
     overdue = request.GET.get("overdue") == "1"
     if overdue:   # past the deadline and not closed: escalated to the level above the problem's region
         qs = qs.exclude(state=ProblemState.VERIFIED).filter(deadline__lt=timezone.localdate())
     page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oversight/problems.html", {
         "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
-        "overdue": overdue,
+        "overdue": overdue, "campaigns": campaigns, "campaign": campaign,
+        "phases": policy.problems()["campaign_phases"],
         "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
         "regions": access.regions_for(user).order_by("code")[:500]})
 
@@ -305,9 +318,24 @@ def problem_new(request):
     p = services.problem_create(actor=user, type=post.get("type", ""), title=post.get("title", ""),
                                 region_code=post.get("region", ""), household_pk=household_pk,
                                 owner_unit=post.get("owner_unit", ""), owner_name=post.get("owner_name", ""),
-                                deadline=deadline, today=timezone.localdate())
+                                deadline=deadline, today=timezone.localdate(),
+                                campaign_pk=form_int(post, "campaign", "专项整改行动", lo=1) if post.get("campaign") else None)
     messages.success(request, f"已登记问题（编号 {p.pk}）")
     return redirect(f"/oversight/problems/{p.pk}/")
+
+
+@require_POST
+@fupin_view
+def rectification_new(request):
+    post = request.POST
+    access.require(request.user, Cap.PROBLEM_MANAGE, what="发起专项整改行动")
+    dates = {ph["key"]: (form_date(post, f"{ph['key']}_start", f"{ph['name']}开始日期"),
+                         form_date(post, f"{ph['key']}_end", f"{ph['name']}结束日期"))
+             for ph in policy.problems()["campaign_phases"]}
+    c = services.rectification_campaign_create(actor=request.user, name=post.get("name", ""),
+                                               region_code=post.get("region", ""), dates=dates)
+    messages.success(request, f"已发起专项整改行动“{c.name}”")
+    return redirect(f"/oversight/problems/?campaign={c.pk}")
 
 
 @fupin_view
