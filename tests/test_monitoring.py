@@ -513,3 +513,20 @@ def test_anonymous_declarations_are_throttled_per_address(world, settings):
                                    village_code="513435101200", difficulty="房屋被洪水冲毁", ip="10.0.0.9")
     assert exc.value.message == "同一网络地址每小时最多提交 2 条申报，请稍后再试，或直接到村委会、拨打 12317 申报"
     assert Declaration.objects.count() == 2
+
+
+def test_a_deceased_person_still_paid_shows_the_payments_after_death(world):
+    from fupin.core.models import Region
+    from fupin.funds import services as funds
+
+    officer = world.users["county_officer"]
+    budget = funds.budget_create(actor=officer, code="edu-2026-central", name="2026年中央教育资助", source="central",
+                                 programme="education", year=2026, region=Region.objects.get(code="513435000000"))
+    funds.budget_allocate(actor=officer, budget=budget, amount=100_000, date=dt.date(2026, 3, 1), decision_id="拨-1")
+    zhang = world.h1.persons.get(name="张三")
+    payee = funds.payee_for_person(zhang)
+    for day, amount, run in ((dt.date(2026, 9, 1), 50_000, "run-1"), (dt.date(2026, 10, 15), 12_345, "run-2")):
+        funds.payments_post(actor=officer, budget=budget, date=day, decision_type="subsidy_run", decision_id=run,
+                            payments=[funds.Payment(payee, amount, "education.x", f"p-{run}")])
+    [w] = _linked(world, "deaths", "死亡日期", f"张三,{pid('1970-05-01', 11)},男,,,2026-10-01")
+    assert w.evidence[1:] == ["部门记录 2026-10-01 死亡，户籍中仍为在世（户 H1，贫困户）", "死亡后仍支付 123.45 元"]
