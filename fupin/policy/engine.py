@@ -181,6 +181,25 @@ def _input_problems(model: Model, schema):
     return pl.any_horizontal(terms)
 
 
+def _input_flags(model: Model, schema):
+    """Column-wise: whether any row has a missing input, a value outside its choices, or an
+    amount negative or above the maximum (the same tests as `_input_problems`, aggregated)."""
+    import polars as pl
+
+    flags = []
+    for i, (name, var) in enumerate(model.inputs.items()):
+        col = pl.col(name)
+        flags.append((col.null_count() > 0).alias(f"null{i}"))
+        dtype = schema.get(name)
+        if dtype == pl.Null:
+            continue
+        if var.choices and not (isinstance(dtype, pl.Enum) and set(dtype.categories.to_list()) <= set(var.choices)):
+            flags.append((~col.is_in(list(var.choices))).any().fill_null(False).alias(f"choice{i}"))
+        if var.kind == "int":
+            flags.append(((col.min() < 0) | (col.max() > max_fen())).fill_null(False).alias(f"range{i}"))
+    return flags
+
+
 def _raise_for_row(model: Model, df, i: int, packs) -> None:
     """Raise the error one case raises for row i (0-based) of the roster: the same Chinese
     message in both modes, because it comes from the same code."""
@@ -216,16 +235,21 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
             i = _first(df, pl.col(name).is_not_null())
             _raise_for_row(model, df, 0 if i is None else i, packs)
     region = model.region.name
+    codes = df[region].drop_nulls().unique().to_list()
+    unmapped = False   # a region code without a pack: its rows are refused below
     if isinstance(packs, Chain):
         chains = {0: packs}
-        chain_col = pl.when(pl.col(region).cast(pl.String).str.starts_with(packs.head.region)).then(pl.lit(0, dtype=pl.Int32))
+        unmapped = not all(covers(packs, code) for code in codes)
+        chain_col = (pl.when(pl.col(region).cast(pl.String).str.starts_with(packs.head.region))
+                     .then(pl.lit(0, dtype=pl.Int32)) if unmapped else pl.lit(0, dtype=pl.Int32))
     else:
         by_key: dict[str, int] = {}
         chains, mapping = {}, {}
-        for code in df[region].drop_nulls().unique().to_list():
+        for code in codes:
             try:
                 chain = packs.for_region(code)
             except PolicyError:
+                unmapped = True
                 continue   # those rows are refused below, with one case's message
             k = by_key.setdefault(chain.key, len(by_key))
             chains[k] = chain
@@ -239,6 +263,8 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     date_cols = sorted({r.date.name for r in model.rules})
     # rows with no pack (no region, a region no pack covers) or no date: refused before compiling
     refused = [pl.col("_chain").is_null(), *(pl.col(c).is_null() for c in date_cols)]
+    counts = df.select([pl.col(c).null_count() for c in {region, *date_cols}]).row(0)
+    check = unmapped or any(counts)   # else no row can be refused for its pack or date: skip the pass
     for date_col in date_cols:
         rows = (frame.filter(pl.col("_chain").is_not_null()).group_by("_chain")
                 .agg(pl.col(date_col).min().alias("lo"), pl.col(date_col).max().alias("hi")))
@@ -248,8 +274,9 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
                 for start, end in gaps(chains[k], name, lo, hi):
                     cond = (pl.col("_chain") == k) & (pl.col(date_col) >= start)
                     refused.append((cond if end is None else cond & (pl.col(date_col) < end)).fill_null(False))
+                    check = True
     refused_row = pl.any_horizontal(refused)
-    i = _first(frame, refused_row)
+    i = _first(frame, refused_row) if check else None
     if i is not None:
         # an earlier row may be refused for its inputs, or fail in a rule: one case by case
         # stops at the first refused row of any kind, and so does the roster
@@ -276,13 +303,16 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
              .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used
+    # (column-wise aggregates: much cheaper than a row-wise flag, which is built only on failure)
     out, flags = pl.collect_all([lazy.with_columns(exprs).drop(list(columns.values())),
-                                 df.lazy().select(inputs_bad.any().alias("bad"))])
+                                 df.lazy().select(_input_flags(model, df.schema))])
     if out.height != n:
         raise PolicyError(f"批量计算的行数 {out.height} 与输入 {n} 不一致")
     # a rule without an amount (null: the interpreter would have refused the row) or a
     # negative amount: one case refuses that row; report the first refused row of any kind
-    failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
-    if flags["bad"][0] or _first(out, failed) is not None:
+    results = out.select([pl.col(r.name).null_count().alias(f"n{i}") for i, r in enumerate(model.rules)]
+                         + [pl.col(r.name).min().alias(f"m{i}") for i, r in enumerate(model.rules)]).row(0)
+    if any(flags.row(0)) or any(results[:len(model.rules)]) or any(m is not None and m < 0 for m in results[len(model.rules):]):
+        failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
         _raise_for_row(model, df, _first(out, failed | inputs_bad), packs)
     return out.drop("_chain")
