@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import PolicyError
 from ..packs import Chain
 from .tree import E, Named, P, Var, children
 
