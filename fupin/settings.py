@@ -182,11 +182,12 @@ FILE_UPLOAD_PERMISSIONS = 0o600            # evidence, photos: readable by the s
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # What one workbook may hold or expand to (issue 11 §4); together they keep any file under
 # IMPORT_MAX_BYTES within 500 MB of memory while it is imported. Memory grows with the rows, not
-# with the file: measured ~2.7 KB a row for the household import (100000 rows: 397 MB peak in a
-# fresh process), so 120000 rows stay under 500 MB; a larger county imports by township.
-IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "120000"))       # rows per sheet
+# with the file: a 100000-row household file peaked at 440 MB (first import) and 500 MB
+# (re-import, every person compared) in a fresh process, so the default is 80000 rows; a larger
+# county imports by township. Raising it costs about 4 KB of memory a row.
+IMPORT_MAX_ROWS = int(os.environ.get("FUPIN_IMPORT_MAX_ROWS", "80000"))        # rows per sheet
 IMPORT_MAX_COLS = int(os.environ.get("FUPIN_IMPORT_MAX_COLS", "60"))           # columns per sheet
-IMPORT_MAX_CELLS = int(os.environ.get("FUPIN_IMPORT_MAX_CELLS", "7200000"))    # rows × columns of the used area
+IMPORT_MAX_CELLS = int(os.environ.get("FUPIN_IMPORT_MAX_CELLS", "4800000"))    # rows × columns of the used area
 IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_UNZIPPED_MB", "400")) * 1024 * 1024
 IMPORT_MAX_ZIP_RATIO = int(os.environ.get("FUPIN_IMPORT_MAX_ZIP_RATIO", "100"))  # per part larger than 1 MB
 IMPORT_MAX_SHARED_STRINGS_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_SHARED_STRINGS_MB", "100")) * 1024 * 1024
