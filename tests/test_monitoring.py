@@ -530,3 +530,27 @@ def test_a_deceased_person_still_paid_shows_the_payments_after_death(world):
                             payments=[funds.Payment(payee, amount, "education.x", f"p-{run}")])
     [w] = _linked(world, "deaths", "死亡日期", f"张三,{pid('1970-05-01', 11)},男,,,2026-10-01")
     assert w.evidence[1:] == ["部门记录 2026-10-01 死亡，户籍中仍为在世（户 H1，贫困户）", "死亡后仍支付 123.45 元"]
+
+
+def test_demo_department_lists_import_cleanly_and_give_findings(world):
+    from fupin.monitoring import synthetic
+    from fupin.registry.models import Person
+
+    world.h2.status = "exited"
+    world.h2.save(update_fields=["status"])
+    persons = list(Person.objects.select_related("household"))
+    files = synthetic.demo_lists(persons, as_of=dt.date(2026, 11, 1))
+    assert sorted(files) == sorted(__import__("fupin.monitoring.lists", fromlist=["kinds"]).kinds())
+    user = world.users["county_officer"]
+    for kind, (source, data) in files.items():
+        report = imp(user, kind, data, name=f"{kind}.csv", source=source)
+        assert report.ok, (kind, [str(p) for p in report.problems])
+    assert Batch.objects.count() == 11
+    for kind in ("deaths", "diseases"):
+        services.batch_link(actor=user, batch_id=Batch.objects.get(kind=kind).pk)
+    # 4 deaths and 4 health records of registry persons (every third written with an error, 季四 for 李四)
+    # + 2 strangers each; 马六 lives in another county, outside the importer's region: not linked
+    assert sorted(Warning.objects.values_list("rule", flat=True)) == ["deceased"] * 3 + ["disease_inconsistent"] * 3
+    assert sorted(Link.objects.values_list("row__batch__kind", "row__name", "band", "method")) == [
+        ("deaths", "季四", "auto", "model"), ("deaths", "张三", "auto", "id"), ("deaths", "王五", "auto", "id"),
+        ("diseases", "张三", "auto", "model"), ("diseases", "李四", "auto", "id"), ("diseases", "赵七", "auto", "id")]

@@ -195,3 +195,69 @@ def benchmark(n_left: int = 20000, n_right: int = 4000, overlap: float = 0.6, se
         errors[rec.key] = ["new"]
     rng.shuffle(right)
     return Truth(left, right, pairs, errors)
+
+
+# ---- department batches for a demo county ------------------------------------------------------------
+
+DEMO_SOURCES = {"deaths": "县民政局（殡葬管理所）", "dibao": "县民政局", "tekun": "县民政局", "disability": "县残联",
+                "medical_payments": "县医疗保障局", "dropouts": "县教育局", "diseases": "县卫生健康局",
+                "vehicles": "县公安局交警大队", "businesses": "县市场监督管理局", "public_employees": "县人力资源和社会保障局",
+                "commercial_housing": "县住房和城乡建设局"}
+_EXTRA = {"deaths": ("死亡日期",), "dibao": ("纳入日期",), "tekun": ("纳入日期",), "disability": ("残疾等级", "残疾类别"),
+          "medical_payments": ("年度", "个人自付金额"), "dropouts": ("学校", "辍学日期"), "diseases": ("病种",),
+          "vehicles": ("号牌号码", "车辆类型"), "businesses": ("市场主体名称", "成立日期"),
+          "public_employees": ("工作单位",), "commercial_housing": ("房屋坐落", "登记日期")}
+
+
+def demo_lists(persons, *, as_of: dt.date, seed: int = 14) -> dict[str, tuple[str, bytes]]:
+    """CSV files (kind → (source, bytes)) that give a demo county a realistic handful of findings
+    of every kind. `persons`: registry persons with `.household` (status, village_id) loaded.
+    A third of the rows carry one clerk's error (so linkage has work to do) and each list has a
+    few people who are not in the registry at all."""
+    import csv
+    import io
+
+    rng = random.Random(seed)
+    alive = [p for p in persons if p.alive and p.household_id]
+    by_status: dict[str, list] = {}
+    for p in alive:
+        by_status.setdefault(p.household.status, []).append(p)
+    out_ = by_status.get("exited", []) + by_status.get("eliminated", [])
+    in_ = by_status.get("registered", []) + by_status.get("monitored", [])
+    children = [p for p in out_ if as_of.year - p.birth_date.year in range(7, 16)]
+
+    def pick(pool, n):
+        return rng.sample(pool, min(n, len(pool)))
+
+    def extra(kind, i):
+        y = as_of.year
+        return {"deaths": [f"{as_of - dt.timedelta(days=10 + i)}"], "dibao": [f"{as_of - dt.timedelta(days=20)}"],
+                "tekun": [f"{as_of - dt.timedelta(days=15)}"], "disability": [str(1 + i % 4), "肢体"],
+                "medical_payments": [str(y), "26500.00" if i % 2 == 0 else "3200.50"],
+                "dropouts": ["县第一中学", f"{as_of - dt.timedelta(days=30)}"],
+                "diseases": [rng.choice(["尘肺病", "慢性肾衰竭", "重性精神病", "恶性肿瘤"])],
+                "vehicles": [f"川W{rng.randrange(10000, 99999)}", "小型轿车"],
+                "businesses": [f"{rng.choice(VILLAGES)}农资经营部", f"{y - 2}-05-01"],
+                "public_employees": ["县农业农村局"], "commercial_housing": ["县城东区幸福小区3栋", f"{y - 1}-08-08"]}[kind]
+
+    chosen = {"deaths": pick(alive, 4), "dibao": pick(out_, 3) + pick(in_, 2), "tekun": pick(out_, 2),
+              "disability": pick(out_, 4), "medical_payments": pick(out_, 4), "dropouts": pick(children, 2),
+              "diseases": pick(in_, 4), "vehicles": pick(in_, 2), "businesses": pick(in_, 1),
+              "public_employees": pick(in_, 1), "commercial_housing": pick(in_, 1)}
+    files = {}
+    for kind, people in chosen.items():
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["姓名", "公民身份号码", "性别", "出生日期", "住址", *_EXTRA[kind]])
+        for i, p in enumerate(people):
+            rec = Record(key=str(i), name=p.name, id_number=p.id_number, sex="男" if p.sex == "M" else "女",
+                         birth=p.birth_date.isoformat(), address=p.household.address or "")
+            if i % 3 == 2:  # a clerk's error: homophone, traditional character, 15-digit ID …
+                rec, _ = corrupt(rec, rec.key, rng, 1)
+            birth = rec.birth if "-" in str(rec.birth) else ""
+            w.writerow([rec.name, rec.id_number, rec.sex, birth, rec.address, *extra(kind, i)])
+        for j, stranger in enumerate(population(2, rng)):  # on the list, not in the registry
+            w.writerow([stranger.name, stranger.id_number, stranger.sex, stranger.birth, stranger.address,
+                        *extra(kind, j + 1)])
+        files[kind] = (DEMO_SOURCES[kind], buf.getvalue().encode("utf-8"))
+    return files
