@@ -32,14 +32,13 @@ M_FLOOR = 0.002
 def train(args) -> None:
     import logging
 
-    import pandas as pd
     from splink import DuckDBAPI, Linker
 
     from fupin.monitoring import linkage, synthetic
 
     logging.getLogger("splink").setLevel(logging.WARNING)
     truth = synthetic.benchmark(args.left, args.right, seed=args.seed + 1000)
-    right_truth = {r: l for l, r in truth.pairs}
+    right_truth = {r: left_key for left_key, r in truth.pairs}
 
     def frame(records, label):
         feats = [r.features() for r in records]
@@ -54,7 +53,8 @@ def train(args) -> None:
         for level in comp["comparison_levels"]:
             level.pop("m_probability", None)
             level.pop("u_probability", None)
-    linker = Linker([left, right], settings, db_api=DuckDBAPI(), input_table_aliases=["left_file", "right_file"])
+    linker = Linker([left, right], settings, db_api=DuckDBAPI(), input_table_aliases=["left_file", "right_file"],
+                    set_up_basic_logging=False)
     linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=1)
     linker.training.estimate_m_from_label_column("truth")
     saved = linker.misc.save_model_to_json()

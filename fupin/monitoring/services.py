@@ -173,8 +173,8 @@ def batch_link(*, actor: User, batch_id: int) -> Batch:
         batch.save(update_fields=["linked_at"])
         made = _findings(batch, [by_pk[pk] for pk in sorted(by_pk)])
         audit.record(actor, AuditAction.CREATE, object_type="monitoring_batch", object_id=batch.pk,
-                     summary=f"比对{batch.file_name}：{sum(l.band == Band.AUTO for l in links)} 对自动确认，"
-                             f"{sum(l.band == Band.REVIEW for l in links)} 对待复核，生成预警 {made} 条")
+                     summary=f"比对{batch.file_name}：{sum(x.band == Band.AUTO for x in links)} 对自动确认，"
+                             f"{sum(x.band == Band.REVIEW for x in links)} 对待复核，生成预警 {made} 条")
     return batch
 
 
@@ -209,7 +209,7 @@ def _accepted_person(row: ListRow) -> Person | None:
 
 
 def _pending(row: ListRow) -> bool:
-    return any(l.band == Band.REVIEW and not l.decision for l in row.links.all())
+    return any(x.band == Band.REVIEW and not x.decision for x in row.links.all())
 
 
 def _paid_after(person: Person, day: dt.date) -> int:
