@@ -38,6 +38,18 @@ def test_mask_keeps_region_and_last_two():
     assert idcard.mask("510122199001011234") == "510122**********34"
     assert idcard.mask_bank("6217000011112222333") == "***************2333"
     assert idcard.mask("") == ""
+    assert idcard.birth_year(dt.date(1970, 5, 1)) == 1970 and idcard.birth_year(None) is None
+
+
+@pytest.mark.parametrize("raw, masked", [
+    ("13812345678", "138****5678"),      # a mobile: network prefix and last four
+    ("083412345678", "083*****5678"),    # area code and number
+    ("12345678", "****5678"),            # a landline still hides four digits, not one
+    ("1234567", "123****"),
+    ("", ""),
+])
+def test_mask_phone_always_hides_four_digits(raw, masked):
+    assert idcard.mask_phone(raw) == masked
 
 
 def test_make_id_produces_valid_numbers():

@@ -94,12 +94,21 @@ def facts(valid_id: str) -> tuple[dt.date, str]:
 def mask(value: str | None) -> str:
     """513435**********2X: the address code and the last two characters only.
 
-    Why two: whoever sees a masked ID also sees the person's age or birth year, sex and village.
-    The age leaves about 365 possible birth dates; the hidden sequence digits another 100 (the
-    last sequence digit is shown); the check character keeps one candidate in 11. Showing the
-    last four characters (the old mask) left 365 / 11 ≈ 33 candidates, easy to try one by one;
-    the last two leave 365 × 100 / 11 ≈ 3,300. `candidates()` counts them exactly and the tests
-    require at least 1,000 for every person of the demo county.
+    Why two. An ID is 6 address digits, 8 birth-date digits, 3 sequence digits (the last one odd
+    for men) and a check character computed from the first 17 (Σ aᵢ·wᵢ mod 11), so one body in
+    11 fits a given check character. Whoever sees a masked ID also knows the village (hence the
+    address code), the sex, and the birth year — or the age: about 365 possible birth dates.
+    The hidden sequence digits add another 100 (the last one is shown, and gives only the sex),
+    and the shown check character keeps one candidate in 11. Showing the last four characters
+    (the old mask) left 365 / 11 ≈ 33 candidates, easy to try one by one — and 1 with the birth
+    date shown beside it; the last two leave 365 × 100 / 11 ≈ 3,300. `candidates()` counts them
+    and the tests require at least 1,000 for every person of the demo county on every surface.
+
+    So beside a masked ID every surface shows the birth year and nothing finer: never the birth
+    date, and never the age as well as the year — both together keep only the dates that fit
+    both (for someone born on 20 December, seen on 2 December: 29 days, ≈ 260 candidates).
+    The year rather than the age, because the age changes on the birthday, so a page read on two
+    days would tell the date.
     """
     if not value:
         return ""
@@ -116,47 +125,57 @@ def mask_bank(value: str | None) -> str:
 
 
 def mask_phone(value: str | None) -> str:
-    """138****5678: a mobile's network prefix and last four digits (10,000 candidates)."""
-    if not value:
-        return ""
-    if len(value) < 8:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    """138****5678: a mobile's network prefix and last four digits (10,000 candidates). A
+    shorter (landline) number still hides four digits: 1234****, not 123*5678."""
+    n = len(value or "")
+    if n >= 11:
+        return value[:3] + "*" * (n - 7) + value[-4:]
+    if n >= 8:
+        return "*" * (n - 4) + value[-4:]
+    return (value or "")[:max(n - 4, 0)] + "*" * min(n, 4)
+
+
+def birth_year(birth: dt.date | None) -> int | None:
+    """What every surface shows of a birth date beside a masked ID (see `mask`)."""
+    return birth.year if birth else None
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
-    """Whole years of age on `day` (what a screen shows instead of the birth date)."""
+    """Whole years of age on `day`."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def candidates(masked: str, *, age: int | None = None, birth_year: int | None = None, sex: str | None = None,
                on: dt.date) -> int:
-    """How many valid 18-character IDs agree with what a masked screen shows: the mask, the
-    age on `on` (or the birth year) and the sex ('M'/'F'). The measure of "cannot be rebuilt"."""
+    """How many valid 18-character IDs agree with what is shown: the mask, the age on `on`
+    and/or the birth year (given both, only the dates that fit both), and the sex ('M'/'F').
+    The measure of "cannot be rebuilt"."""
     if len(masked) != 18:
         raise ValueError("只能计算18位身份证号的候选数")
-    if age is not None:
-        first, last = dt.date(on.year - age - 1, on.month, 1), on
-        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        days = [d for d in days if age_on(d, on) == age]
-    elif birth_year is not None:
-        days = [dt.date(birth_year, 1, 1) + dt.timedelta(days=i) for i in range(366)]
-        days = [d for d in days if d.year == birth_year]
-    else:
-        days = [dt.date(1900, 1, 1) + dt.timedelta(days=i) for i in range((on - dt.date(1900, 1, 1)).days + 1)]
     if "*" in masked[:6]:
         raise ValueError("地址码被遮住时候选数过多，无需计算")
-    seqs = [f"{q:03d}" for q in range(1000)
-            if all(m in ("*", c) for m, c in zip(masked[14:17], f"{q:03d}")) and (sex is None or (q % 2 == 1) == (sex == "M"))]
+    if birth_year is not None:
+        first, last = dt.date(birth_year, 1, 1), min(dt.date(birth_year, 12, 31), on)
+    else:
+        first, last = dt.date(1900 if age is None else on.year - age - 1, 1, 1), on
+    days = [d for d in (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+            if age is None or age_on(d, on) == age]
+    # The check character depends on the weighted sum mod 11: count the sequence digits by
+    # their share of it once, instead of computing a check character per candidate.
+    seqs: dict[int, int] = {}
+    for q in range(1000):
+        digits = f"{q:03d}"
+        if all(m in ("*", c) for m, c in zip(masked[14:17], digits)) and (sex is None or (q % 2 == 1) == (sex == "M")):
+            r = sum(int(c) * w for c, w in zip(digits, WEIGHTS[14:17])) % 11
+            seqs[r] = seqs.get(r, 0) + 1
+    head = sum(int(c) * w for c, w in zip(masked[:6], WEIGHTS))
     n = 0
     for d in days:
         date = f"{d:%Y%m%d}"
         if not all(m in ("*", c) for m, c in zip(masked[6:14], date)):
             continue
-        for seq in seqs:
-            body = masked[:6] + date + seq
-            if masked[17] in ("*", check_digit(body)):
-                n += 1
+        r = head + sum(int(c) * w for c, w in zip(date, WEIGHTS[6:14]))
+        n += sum(k for s, k in seqs.items() if masked[17] in ("*", CHECK_CHARS[(r + s) % 11]))
     return n
 
 
