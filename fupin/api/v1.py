@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from django.utils import timezone
 from ninja import Schema, Status
 from ninja.security import HttpBearer
 
@@ -65,8 +64,7 @@ class PersonOut(Schema):
     name: str
     sex: str
     id_number_masked: str
-    age: int                 # never the birth date: with it a masked ID could be rebuilt
-    birth_year: int
+    birth_year: int          # never the birth date, nor the age as well: see fupin.core.idcard.mask
     relation: str
     health: str
     labour: str
@@ -180,7 +178,7 @@ class EventOut(Schema):
     person_id: int
     from_household: Optional[int]
     to_household: Optional[int]
-    date: dt.date
+    date: Optional[dt.date]  # null for a birth: its date is the birth date (see PersonOut.birth_year)
     note: str
 
 
@@ -190,8 +188,8 @@ def _region(r: Region) -> dict:
 
 def _person(p: Person) -> dict:
     return {"id": p.pk, "household_id": p.household_id, "name": p.name, "sex": p.sex,
-            "id_number_masked": idcard.mask(p.id_number), "age": idcard.age_on(p.birth_date, timezone.localdate()),
-            "birth_year": p.birth_date.year, "relation": p.relation,
+            "id_number_masked": idcard.mask(p.id_number), "birth_year": idcard.birth_year(p.birth_date),
+            "relation": p.relation,
             "health": p.health, "labour": p.labour, "schooling": p.schooling, "assistance": p.assistance,
             "medical_insurance": p.medical_insurance, "alive": p.alive, "death_date": p.death_date}
 
@@ -205,7 +203,8 @@ def _household(h: Household, size: int) -> dict:
 
 def _event(e: MembershipEvent) -> dict:
     return {"id": e.pk, "kind": e.kind, "person_id": e.person_id, "from_household": e.from_household_id,
-            "to_household": e.to_household_id, "date": e.date, "note": e.note}
+            "to_household": e.to_household_id, "date": None if e.kind == EventKind.BIRTH else e.date,
+            "note": e.note}
 
 
 @api.get("/regions", response=list[RegionOut], tags=["区划"], summary="下级区划列表")

@@ -420,6 +420,12 @@ def _labels(enum):
     return dict(enum.choices)
 
 
+def export_headers(user: User) -> list[str]:
+    """The template's headers; a masked export holds the birth year where the birth date would be."""
+    full_id = access.may(user, Cap.REVEAL_ID)
+    return [c.header if full_id or c.key != "birth_date" else "出生年份" for c in COLUMNS]
+
+
 def export_rows(user: User, households):
     """Rows of the export, masked unless the user may see full values."""
     full_id = access.may(user, Cap.REVEAL_ID)
@@ -458,7 +464,7 @@ def export_households(user: User, region_code: str) -> tuple[bytes, int]:
     households = access.households_for(user, Cap.EXPORT).filter(village_id__gte=lo, village_id__lte=hi)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("户籍成员")
-    ws.append([c.header for c in COLUMNS])
+    ws.append(export_headers(user))
     count = 0
     for row in export_rows(user, households):
         ws.append([excel.safe(v) for v in row])

@@ -119,7 +119,8 @@ def household_detail(user: User, pk: int) -> HouseholdDetail:
     """Everything the household page shows, in a fixed number of queries."""
     h = access.access_household(user, pk)
     order = {value: i for i, value in enumerate(Relation.values)}
-    people = sorted(h.persons.all(), key=lambda p: (not p.alive, order[p.relation], p.birth_date, p.pk))
+    # by birth year, not date: the page shows the year only (idcard.mask)
+    people = sorted(h.persons.all(), key=lambda p: (not p.alive, order[p.relation], p.birth_date.year, p.pk))
     incomes = list(h.incomes.all())
     checks: dict = {item: [] for item in GuaranteeItem.values}
     for g in h.guarantees.all():

@@ -146,9 +146,11 @@ def _event(actor, kind, person, date, *, from_h=None, to_h=None, note="") -> Mem
     ev = MembershipEvent.objects.create(kind=kind, person=person, date=date, from_household=from_h,
                                         to_household=to_h, note=note, recorded_by=actor)
     label = EventKind(kind).label
+    # a birth's date is the birth date: the timeline and the audit log name its year only (idcard.mask)
+    when = f"{date.year}年" if kind == EventKind.BIRTH else date
     for h in {from_h, to_h} - {None}:
         audit.record(actor, AuditAction.MEMBERSHIP, object_type="person", object_id=person.pk,
-                     household_id=h.pk, summary=f"{label}：{person.name}（{date}）",
+                     household_id=h.pk, summary=f"{label}：{person.name}（{when}）",
                      detail={"kind": kind, "date": date.isoformat(), "event": ev.pk,
                              "from": from_h.number if from_h else None,
                              "to": to_h.number if to_h else None, "note": note})

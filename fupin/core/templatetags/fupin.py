@@ -22,11 +22,10 @@ def mask_phone(value):
 
 
 @register.filter
-def age(birth):
-    """What a screen shows instead of a birth date: whole years of age today (Beijing time)."""
-    from django.utils import timezone
-
-    return "" if birth is None else idcard.age_on(birth, timezone.localdate())
+def birth_year(birth):
+    """What a screen shows of a birth date: '1970年', never the day, nor the age (idcard.mask)."""
+    year = idcard.birth_year(birth)
+    return f"{year}年" if year else ""
 
 
 @register.filter
