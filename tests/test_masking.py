@@ -146,6 +146,6 @@ def test_every_person_of_a_village_keeps_a_thousand_candidates():
 def test_a_village_list_on_the_public_notice_shows_no_id(world):
     from fupin.workflows import services as wf
     content = wf._notice_content(world.h1, "贫困户识别")
-    assert content == [{"number": "H1", "name": "张三", "village": "桃源村", "size": 3, "reason": "因病",
+    assert content == [{"name": "张三", "village": "桃源村", "reason": "因病",
                         "matter": "贫困户识别"}]
     assert Person.objects.filter(household=world.h1).count() == 3 and V1 == world.h1.village_id

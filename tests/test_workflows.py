@@ -63,8 +63,7 @@ def test_identification_end_to_end_with_tier_order_and_notices(world, clock):
         inst = wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
     notice = Notice.objects.get(instance=inst)
     assert (notice.start, notice.end) == (dt.date(2025, 3, 3), dt.date(2025, 3, 9))
-    head_id = h.persons.get().id_number
-    assert notice.content == [{"number": "NEW1", "name": "申请人", "village": "桃源村", "size": 1, "reason": "因病",
+    assert notice.content == [{"name": "申请人", "village": "桃源村", "reason": "因病",
                                "matter": "贫困户识别"}]  # public-notice rules: no ID, no birth date
     with pytest.raises(FupinError) as exc:   # the notice has not run its length
         wf.act(actor=township, instance_id=inst.pk, step_key="township_review", decision="approve")
@@ -279,7 +278,8 @@ def test_notice_pdf_and_public_page(world, clock, client, login, tmp_path):
     path = tmp_path / "n.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert "桃源村贫困户识别公示" in text and "NEW1" in text and "公示期：2025-03-03 至 2025-03-09" in text
+    assert "桃源村贫困户识别公示" in text and "公示期：2025-03-03 至 2025-03-09" in text
+    assert "NEW1" not in text  # name, village and reason only (public-notice rules)
     assert "513435" not in text and "证件号码" not in text and "申请人" in text
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(path), str(tmp_path / "n")], check=True)
     from PIL import Image
@@ -290,7 +290,7 @@ def test_notice_pdf_and_public_page(world, clock, client, login, tmp_path):
     assert sum(corner.histogram()[:128]) > 200
     client.logout()
     page = client.get(f"/public/notices/{notice.token}/").content.decode()
-    assert "NEW1" in page and "提出异议" in page
+    assert "申请人" in page and "提出异议" in page and "NEW1" not in page
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent connections need PostgreSQL")

@@ -101,7 +101,8 @@ def service_certificate(member, result: dict) -> bytes:
 
 
 def public_notice(notice, url: str) -> bytes:
-    """公示 / 公告 for the village board: A4, masked IDs, dates, and a QR code to the public page."""
+    """公示 / 公告 for the village board: A4, the notice period, each row's name, village and reason
+    (nothing else: no ID number, not even masked), and a QR code to the public page."""
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing
@@ -116,14 +117,15 @@ def public_notice(notice, url: str) -> bytes:
     c.drawString(20 * mm, h - 38 * mm, f"公示期：{notice.start} 至 {notice.end}。对公示内容如有异议，请在公示期内向村委会、")
     c.drawString(20 * mm, h - 44 * mm, "乡镇人民政府反映，或扫描右下角二维码在网上提出。")
     y = h - 58 * mm
-    # what public-notice rules allow: no ID number (not even masked) and no birth date
-    cols = [("户编号", 20), ("户主", 58), ("人口", 95), ("所在村", 115), ("事项/原因", 150)]
+    # what public-notice rules allow (issue 11): name, village, reason — no ID number (not even
+    # masked), no birth date, nothing else of the household
+    cols = [("户主", 20), ("所在村", 60), ("事项/原因", 105)]
     for label, x in cols:
         c.drawString(x * mm, y, label)
     c.line(20 * mm, y - 2 * mm, w - 15 * mm, y - 2 * mm)
     y -= 9 * mm
     for row in notice.content:
-        values = [row["number"], row["name"], str(row["size"]), row["village"], f"{row['matter']}·{row['reason']}"]
+        values = [row["name"], row["village"], f"{row['matter']}·{row['reason']}"]
         for (label, x), v in zip(cols, values):
             c.drawString(x * mm, y, v)
         y -= 8 * mm

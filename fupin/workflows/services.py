@@ -189,10 +189,9 @@ def _blocking_notice(inst: Instance, when: dt.date) -> str | None:
 
 def _notice_content(household: Household, label: str) -> list[dict]:
     head = household.persons.filter(relation="head", alive=True).first()
-    size = household.persons.filter(alive=True).count()
     # Public-notice rules: name, village, reason — never an ID number (not even masked) or a birth date.
-    return [{"number": household.number, "name": head.name if head else "", "village": household.village.name,
-             "size": size, "reason": household.get_main_cause_display(), "matter": label}]
+    return [{"name": head.name if head else "", "village": household.village.name,
+             "reason": household.get_main_cause_display(), "matter": label}]
 
 
 @transaction.atomic
