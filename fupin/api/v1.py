@@ -220,15 +220,35 @@ def get_region(request, code: str):
     return _region(access.access_region(request.auth, code))
 
 
-@api.get("/households", response=HouseholdPage, tags=["户"], summary="查询户")
-def list_households(request, q: str = "", region: str = "", status: str = "", attribute: str = "",
-                    cause: str = "", page: int = 1):
-    result = selectors.search_households(request.auth, selectors.SearchQuery(
-        q=q, region=region, status=status, attribute=attribute, cause=cause, page=page))
+class HouseholdSearchIn(Schema):
+    q: str = ""              # name, household number, full ID number or its last digits
+    region: str = ""
+    status: str = ""
+    attribute: str = ""
+    cause: str = ""
+    page: int = 1
+
+
+def _search(request, query: selectors.SearchQuery) -> dict:
+    result = selectors.search_households(request.auth, query)
     if result.errors:
         raise FupinError("；".join(result.errors))
     return {"total": result.total, "page": result.page, "pages": result.pages,
             "items": [_household(h, h.size) for h in result.rows]}
+
+
+@api.get("/households", response=HouseholdPage, tags=["户"], summary="查询户（按姓名、户编号）",
+         description="身份证号（完整或后几位）不放在网址里（访问日志会记下），请用 POST /households/search。")
+def list_households(request, q: str = "", region: str = "", status: str = "", attribute: str = "",
+                    cause: str = "", page: int = 1):
+    return _search(request, selectors.SearchQuery(q=q, region=region, status=status, attribute=attribute,
+                                                  cause=cause, page=page, from_url=True))
+
+
+@api.post("/households/search", response=HouseholdPage, tags=["户"], summary="查询户（含按身份证号）",
+          description="完整身份证号需“按完整身份证号查找”权限，后几位需“查看完整身份证号”权限。")
+def households_search(request, payload: HouseholdSearchIn):
+    return _search(request, selectors.SearchQuery(**payload.dict()))
 
 
 @api.get("/households/{household_id}", response=HouseholdDetailOut, tags=["户"])

@@ -53,7 +53,7 @@ def _context(request):
     hospital = (_hospitals(user).filter(pk=raw).first() if raw else None) or _hospitals(user).first()
     if hospital is None:
         raise NotFound("您的辖区内没有登记医疗机构")
-    person = services.find_patient(user, request.POST.get("id_number") or request.GET.get("id_number", ""))
+    person = services.find_patient(user, request.POST.get("id_number", ""))  # posted only, never in a URL
     return hospital, person
 
 
@@ -99,7 +99,7 @@ def settle(request):
                                 number=request.POST.get("number", "").strip(), bill=_bill(request.POST))
     except FupinError as exc:
         messages.error(request, exc.message)
-        return redirect(f"/health/window/?id_number={request.POST.get('id_number', '')}&hospital={request.POST.get('hospital', '')}")
+        return window(request)  # the same patient again, without putting the ID number in a URL
     messages.success(request, f"结算完成，个人自付 {yuan(claim.patient)} 元")
     return redirect(f"/health/claims/{claim.pk}/")
 

@@ -38,28 +38,33 @@ class SearchResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _persons_matching(user: User, text: str, errors: list[str]):
-    """Person rows matching a name prefix, a full ID number, or the last digits of one.
+def _persons_matching(user: User, text: str, from_url: bool, refusals: list[str]):
+    """Person rows matching a name prefix, a full ID number, or the last digits of one; None when
+    the text can only be a household number (which may be all digits too).
 
     Searching by ID digits is itself a way to read IDs: a role that may not see full IDs could
     try 0000…9999 against each person and learn their last digits. So a full ID is searched
     only by roles that find people by full ID, and the last digits only by roles that may see
-    full IDs anyway. Everyone may search by name and household number."""
+    full IDs anyway — and neither from a URL, which ends up in access logs and browser history.
+    Everyone may search by name and household number."""
     from fupin.core.roles import Cap
 
     value = idcard.normalize(text)
-    if len(value) == 18 and _TAIL.match(value[:17]) and _TAIL.match(value[-4:]):
+    full = len(value) == 18 and _TAIL.match(value[:17]) and _TAIL.match(value[-4:])
+    if not (full or _TAIL.match(value)):
+        return Q(name__gte=text, name__lt=text + "\uffff")
+    if from_url:
+        refusals.append("身份证号请在查询框中输入后点“查询”，不要放在网址中")
+    elif full:
         if access.may(user, Cap.FIND_BY_FULL_ID):
             return Q(id_number=value)
-        errors.append("您的角色不能按身份证号查找，请按姓名或户编号查询")
-        return None
-    if _TAIL.match(value):
-        if access.may(user, Cap.REVEAL_ID):
-            rev = value[::-1]
-            return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
-        errors.append("您的角色不能按身份证号的后几位查找，请按姓名或户编号查询")
-        return None
-    return Q(name__gte=text, name__lt=text + "\uffff")
+        refusals.append("您的角色不能按身份证号查找，请按姓名或户编号查询")
+    elif access.may(user, Cap.REVEAL_ID):
+        rev = value[::-1]
+        return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
+    else:
+        refusals.append("您的角色不能按身份证号的后几位查找，请按姓名或户编号查询")
+    return None
 
 
 def search_households(user: User, query: SearchQuery) -> SearchResult:
@@ -79,16 +84,15 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
     if query.cause:
         qs = qs.filter(Q(main_cause=query.cause) | Q(other_cause_1=query.cause) | Q(other_cause_2=query.cause))
     text = query.q.strip()
-    if text and query.from_url and sum(ch.isdigit() for ch in text) >= 6:
-        # an ID in a URL ends up in access logs and browser history: searched only by POST
-        errors.append("身份证号请在查询框中输入后点“查询”，不要放在网址中")
-        qs = qs.none()
-        text = ""
+    refusals: list[str] = []
     if text:
-        persons = _persons_matching(user, text, errors)
-        ids = (Person.objects.filter(persons) if persons is not None else Person.objects.none()).values("household_id")
-        qs = qs.filter(Q(pk__in=ids) | Q(number=text))
+        persons = _persons_matching(user, text, query.from_url, refusals)
+        by_number = Q(number=text)
+        qs = qs.filter(by_number if persons is None else
+                       Q(pk__in=Person.objects.filter(persons).values("household_id")) | by_number)
     total = qs.count()
+    if refusals and not total:  # digits that were not a household number either: say why
+        errors += refusals
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, query.page), pages)
     rows = list(

@@ -13,7 +13,7 @@
           results.innerHTML = html;
           var params = new URLSearchParams(data);
           params.delete("csrfmiddlewaretoken");
-          if (/\d{6}/.test(params.get("q") || "")) params.delete("q");
+          if (/\d{4}/.test(params.get("q") || "")) params.delete("q");  // ID digits: not even in history
           history.replaceState(null, "", "?" + params);
         });
     };
