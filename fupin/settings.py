@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fupin.core.middleware.SecondFactorMiddleware",  # reads django-otp's session mark, no extra query
+    "fupin.core.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fupin.core.middleware.PasswordExpiryMiddleware",

@@ -384,3 +384,10 @@ def test_form_int_parsing():
 def test_api_number_with_thousands_of_digits(officer_api):
     body = _chinese_json(officer_api.get("/api/v1/households?page=" + "9" * 5000), 422)
     assert body["errors"] == {"page": "数值过大"}
+
+
+def test_a_nul_character_in_a_query_or_form_is_a_chinese_400(client, world):
+    client.force_login(world.users["county_officer"])
+    for r in (client.get("/households/?q=%00"), client.post("/households/", {"q": "张\x00"})):
+        assert r.status_code == 400
+        assert "请求中含有不可见的空字符（NUL），请删除后重新提交" in r.content.decode()

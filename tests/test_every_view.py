@@ -6,7 +6,9 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"login/", "i18n/", "public/notices/<str:token>/", "api/v1/docs", "api/v1/openapi.json"}
+# the self-declaration page is public by design (SPEC §3.5): it shows village names only and is throttled
+PUBLIC = {"login/", "i18n/", "public/notices/<str:token>/", "api/v1/docs", "api/v1/openapi.json",
+          "monitoring/declare/"}
 SAMPLE = {"int": "1", "str": "513435000000", "path": "x"}
 
 

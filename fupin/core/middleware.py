@@ -64,3 +64,25 @@ class ChineseByDefaultMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character in a query or form value is never meaningful; PostgreSQL refuses it in
+    text, which would surface as a server error. Answer 400 in Chinese before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        def has_nul(query) -> bool:
+            return any("\x00" in k or any("\x00" in v for v in values) for k, values in query.lists())
+
+        if has_nul(request.GET) or (request.method == "POST" and not request.path.startswith("/api/")
+                                   and has_nul(request.POST)):
+            message = "请求中含有不可见的空字符（NUL），请删除后重新提交"
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+                return JsonResponse({"detail": message}, status=400)
+            from django.shortcuts import render
+            return render(request, "core/error.html", {"message": message}, status=400)
+        return self.get_response(request)

@@ -130,7 +130,7 @@ def fixed_subsidy_claim(*, actor: User, person: Person, kind: str, date: dt.date
 def _fixed_subsidy_pay(actor, person, kind, date, region_code, chain, amount, period_rule, poor) -> FixedSubsidy:
     from fupin.funds import services as funds
 
-    person = Person.objects.select_for_update().select_related("household").get(pk=person.pk)
+    person = Person.objects.select_for_update(of=("self",)).select_related("household").get(pk=person.pk)
     if not poor & set(categories(person, region_code, date)):
         raise FupinError(f"{person.name} 不是建档立卡、监测、低保或特困对象，不享受定额补助")
     has = lambda code: Condition.objects.filter(person=person, code=code, diagnosed_on__lte=date).exists()  # noqa: E731
