@@ -21,8 +21,6 @@ from fupin.registry.models import Household, MembershipEvent, Person
 
 from .errors import FupinAPI, install_error_handlers
 
-from .errors import FupinAPI, install_error_handlers
-
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
