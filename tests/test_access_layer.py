@@ -230,3 +230,18 @@ def test_bulk_print_of_four_cards_needs_export_and_is_logged_with_persons(world,
     assert r.status_code == 200
     e = AuditEvent.objects.filter(action=AuditAction.EXPORT).latest("id")
     assert (e.actor.username, e.object_id, e.detail["persons"]) == ("county_officer", V1, 3)
+
+
+def test_a_role_that_may_not_start_a_workflow_writes_no_evidence_file(world, login, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.core.models import AuditResult
+    from fupin.workflows.models import Instance
+    settings.MEDIA_ROOT = str(tmp_path)
+    c = login("health_officer")  # reads the household, may not start workflows
+    r = c.post(f"/workflows/start/{world.h1.pk}/", {"kind": "exit",
+                                                    "evidence": SimpleUploadedFile("a.pdf", b"%PDF-1.4")})
+    assert r.status_code == 302
+    assert list(tmp_path.rglob("*")) == [] and not Instance.objects.exists()
+    e = AuditEvent.objects.get(result=AuditResult.DENIED)
+    assert (e.actor.username, e.object_id) == ("health_officer", "workflow_start")

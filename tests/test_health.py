@@ -313,3 +313,13 @@ def test_claims_settled_before_the_stored_changes_get_them_from_their_breakdown(
     assert Claim.objects.get(number="Z1").accumulator_changes == {
         "basic": 6712500, "ci_base": 2267500, "ci": 1148875, "assistance": 783038, "topup.wsfp": 135987,
         "topup.yyax": 0}
+
+
+def test_a_fund_richer_than_the_largest_amount_still_settles(db):
+    from fupin.policy.money import max_fen
+    hospital, patient, window, fund = build_shili()
+    officer = User.objects.get(username="officer99")
+    funds.budget_allocate(actor=officer, budget=fund, amount=max_fen(), date=dt.date(2024, 1, 1), decision_id="B")
+    assert funds.balance(fund) > max_fen()
+    c = services.settle(user=window, hospital=hospital, person=patient, number="R1", bill=BILL_1)
+    assert (c.breakdown["health.topup.wsfp"], c.patient) == (135987, 998000)

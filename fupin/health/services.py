@@ -21,6 +21,7 @@ from fupin.core.roles import Cap
 from fupin.funds import services as funds
 from fupin.funds.models import Account, TxnKind
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import max_fen
 from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import health as rules
@@ -103,7 +104,8 @@ def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balan
             "in_policy": rules.yuan(bill["in_policy"]), "waivable": rules.yuan(bill["waivable"]),
             "ytd": {"basic": y("basic"), "ci_base": y("ci_base"), "ci": y("ci"), "assistance": y("assistance"),
                     "topup": {c: y(f"topup.{c}") for c in funds_}},
-            "fund_balances": {c: rules.yuan(balances[c]) for c in funds_}}
+            # a fund richer than any single amount may be is, for one claim, as good as that amount
+            "fund_balances": {c: rules.yuan(min(balances[c], max_fen())) for c in funds_}}
 
 
 def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool) -> tuple[dict, dict, dict]:

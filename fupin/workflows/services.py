@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from fupin.core import access, audit, idcard
-from fupin.core.errors import FupinError, InvalidInput, NotFound
+from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap, Role
 from fupin.policy import calendar
@@ -136,14 +136,22 @@ def exit_eligibility(household: Household, when: dt.date) -> dict:
 
 # ---- starting and acting ------------------------------------------------------------------------
 
+def require_may_start(actor: User) -> None:
+    """Village, township and county officers start workflows; others are refused (and audited)."""
+    if actor.role not in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]:
+        from fupin.core.models import AuditResult
+        audit.record(actor, AuditAction.DENIED, object_type="capability", object_id="workflow_start",
+                     result=AuditResult.DENIED, summary="发起流程")
+        raise AccessDenied("您的角色不能发起流程")
+
+
 @transaction.atomic
 def start(*, actor: User, household: Household, kind: str, comment: str = "", channel: str = "",
           monitored_type: str = "", evidence: list | None = None) -> Instance:
     if kind not in Kind.values:
         raise InvalidInput({"流程": f"未知的流程 {kind}"})
+    require_may_start(actor)
     household = access.access_household(actor, household.pk, for_update=True)
-    if actor.role not in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]:
-        raise FupinError("您的角色不能发起流程")
     when = today()
     chain = packs().for_region(household.village_id)
     definition = _p(chain, f"workflow.{kind}", when)

@@ -11,7 +11,7 @@ from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.views import form_int, fupin_view
 
 from . import selectors, services
-from .models import Instance, Notice, State
+from .models import Notice, State
 
 
 def _evidence(request) -> list[str]:
@@ -28,6 +28,7 @@ def _evidence(request) -> list[str]:
 def start(request, household_pk):
     household = access.access_household(request.user, household_pk)
     try:
+        services.require_may_start(request.user)  # before any evidence file is written to disk
         services.start(actor=request.user, household=household, kind=request.POST.get("kind", ""),
                        comment=request.POST.get("comment", ""), channel=request.POST.get("channel", ""),
                        monitored_type=request.POST.get("monitored_type", ""), evidence=_evidence(request))
@@ -40,9 +41,9 @@ def start(request, household_pk):
 @require_POST
 @fupin_view
 def act(request, pk):
-    inst = Instance.objects.filter(pk=pk).first()
+    inst = services.instances_for(request.user).filter(pk=pk).first()
     if inst is None:
-        raise NotFound("找不到该流程")
+        raise NotFound("找不到该流程，或不在您的管辖范围内")
     try:
         if request.POST.get("decision") == "resubmit":
             services.resubmit(actor=request.user, instance_id=pk, comment=request.POST.get("comment", ""))
@@ -50,7 +51,8 @@ def act(request, pk):
             verifiers = [v.strip() for v in request.POST.get("verifiers", "").replace("，", ",").split(",") if v.strip()]
             services.act(actor=request.user, instance_id=pk, step_key=request.POST.get("step_key", ""),
                          decision=request.POST.get("decision", ""), comment=request.POST.get("comment", ""),
-                         verifiers=verifiers, evidence=_evidence(request),
+                         # evidence is written to disk only for someone who may decide this step
+                         verifiers=verifiers, evidence=_evidence(request) if services.may_act(request.user, inst) else [],
                          override_reason=request.POST.get("override_reason", ""))
         messages.success(request, "已办理")
     except FupinError as exc:
