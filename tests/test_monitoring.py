@@ -303,6 +303,12 @@ def test_review_page_shows_both_records_masked_and_remembers_the_decision(world,
     page = c.get("/monitoring/review/").content.decode()
     zhao = pid("1990-02-02", 71)
     assert f'id="link-{link.pk}"' in page and idcard.mask(zhao) in page and zhao not in page
+    # beside masked IDs: the birth years and whether the dates agree, never the dates themselves
+    assert "1990-02-02" not in page and "1990-02-12" not in page
+    assert "两条记录出生日期相差 10 天" in page
+    batch_page = login("county_officer").get(f"/monitoring/batches/{batch.pk}/").content.decode()
+    assert "1990-02-12" not in batch_page and "1990年" in batch_page
+    c = login("township_officer")
     r = c.post(f"/monitoring/review/{link.pk}/decide/", {"decision": "same"})
     assert r.status_code == 302
     link.refresh_from_db()

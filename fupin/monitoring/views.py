@@ -158,6 +158,13 @@ def warning_action(request, pk, action):
     return redirect(f"/monitoring/warnings/{pk}/")
 
 
+def _dates_agree(a, b) -> str:
+    if a is None or b is None:
+        return ""
+    days = abs((a - b).days)
+    return "（两条记录出生日期一致）" if days == 0 else f"（两条记录出生日期相差 {days} 天）"
+
+
 @fupin_view
 def review_page(request):
     links = selectors.review_queue(request.user)
@@ -171,7 +178,10 @@ def review_page(request):
             ("姓名", row.name, person.name),
             ("公民身份号码", show(row.id_number), show(person.id_number)),
             ("性别", {"M": "男", "F": "女"}.get(row.sex, ""), person.get_sex_display()),
-            ("出生日期", row.birth_date or "", person.birth_date),
+            # beside a masked ID only the year, and whether the two dates agree (the date itself
+            # would bring the masked number down to a handful of candidates)
+            ("出生年份", f"{row.birth_date.year}年" if row.birth_date else "",
+             f"{person.birth_date.year}年" + _dates_agree(row.birth_date, person.birth_date)),
             ("住址", row.address, h.address or h.village.name),
             ("户", "", f"{h.number}（{h.get_status_display()}）")]})
     return render(request, "monitoring/review.html", {"page": page, "pairs": pairs, "band": Band})
