@@ -40,3 +40,17 @@ def test_seed_database_and_demo_login(db, client):
     assert r.status_code == 302
     from fupin.registry.models import Person
     assert Person.objects.count() == county.person_count
+
+
+def test_demo_county_ships_department_lists_with_findings_for_its_villages(db):
+    import datetime as dt
+
+    from fupin.monitoring.models import Batch, Warning
+    county = generator.generate(600, min_villages=4)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    n = generator.seed_demo_department_lists(county, as_of=dt.date(2026, 11, 1))
+    assert Batch.objects.count() == 11
+    assert n == Warning.objects.count() > 0
+    assert set(Warning.objects.values_list("village_id", flat=True)) <= {c for c, _, level, _ in county.regions if level == 5}
+    assert generator.seed_demo_department_lists(county) == n  # idempotent: a second demo start adds nothing

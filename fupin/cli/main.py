@@ -139,6 +139,8 @@ def cmd_demo(args) -> int:
         generator.seed_database(county)
     generator.seed_demo_users(county)
     generator.seed_demo_extras(county)
+    print("正在导入演示用的部门比对名单并与户籍库比对……", flush=True)
+    print(f"比对预警 {generator.seed_demo_department_lists(county)} 条", flush=True)
     secrets = generator.demo_totp_secrets(county)
     print("\n演示账户（密码均为 %s；带 * 的角色登录时还须输入验证器中的6位数字，"
           "可把右列 TOTP 密钥添加到验证器应用，或用 oathtool --totp -b 密钥 计算）：" % generator.DEMO_PASSWORD)

@@ -412,6 +412,31 @@ def demo_totp_secrets(county: County) -> dict[str, str]:
     return {u.username: otp.demo_secret(u) for u in User.objects.filter(username__in=names, is_demo=True)}
 
 
+def seed_demo_department_lists(county: County, *, as_of=None) -> int:
+    """Other departments' lists (civil affairs, health, public security …) as a county office would
+    import them, linked to the registry: a realistic handful of findings of every kind for the
+    village to-do lists. Returns the number of warnings."""
+    from django.utils import timezone
+
+    from fupin.core.models import User
+    from fupin.monitoring import services, synthetic
+    from fupin.monitoring.models import Batch, Warning
+    from fupin.registry.models import Person
+
+    if Batch.objects.exists():
+        return Warning.objects.count()
+    officer = User.objects.filter(role="county_officer", region_id=COUNTY[0]).first() \
+        or User.objects.filter(role="county_officer").first()
+    as_of = as_of or timezone.localdate()
+    persons = list(Person.objects.select_related("household"))
+    for kind, (source, data) in synthetic.demo_lists(persons, as_of=as_of).items():
+        report = services.batch_import(actor=officer, kind=kind, source=source, as_of=as_of, data=data,
+                                       filename=f"{source}-{kind}.csv")
+        if report.ok and report.batch is not None:
+            services.batch_link(actor=officer, batch_id=report.batch.pk)
+    return Warning.objects.count()
+
+
 def seed_demo_extras(county: County) -> None:
     """Schools and this year's roster, an education budget, a hospital and funded top-up accounts."""
     import datetime as dt
