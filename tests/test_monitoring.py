@@ -560,3 +560,19 @@ def test_demo_department_lists_import_cleanly_and_give_findings(world):
     assert sorted(Link.objects.values_list("row__batch__kind", "row__name", "band", "method")) == [
         ("deaths", "季四", "auto", "model"), ("deaths", "张三", "auto", "id"), ("deaths", "王五", "auto", "id"),
         ("diseases", "张三", "auto", "model"), ("diseases", "李四", "auto", "id"), ("diseases", "赵七", "auto", "id")]
+
+
+def test_spark_engine_without_pyspark_is_a_chinese_message(tmp_path, capsys):
+    """Spark is an optional extra: without it `--engine spark` says what to install (CI has no pyspark)."""
+    import importlib.util
+
+    from fupin.cli.main import main
+    if importlib.util.find_spec("pyspark") is not None:
+        pytest.skip("pyspark is installed here")
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    for f in (left, right):
+        f.write_text(f"{HEAD}\n张三,{pid('1970-05-01', 11)},男,1970-05-01,桃源村\n", encoding="utf-8")
+    assert main(["link", str(left), str(right), "--out", str(tmp_path / "o.csv"), "--engine", "spark"]) == 2
+    assert capsys.readouterr().err.strip() == ("未安装 Spark 组件：请先运行 pip install pyspark==3.5.7（并安装 Java 17），"
+                                               "或改用 --engine duckdb")
+    assert not (tmp_path / "o.csv").exists()

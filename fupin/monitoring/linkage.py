@@ -270,14 +270,17 @@ def spark_session():
 
 
 def _db_api(engine: str):
-    from splink import DuckDBAPI, SparkAPI
-
+    # SparkAPI only on the Spark path: importing it needs pyspark, an optional extra
     if engine == "spark":
         import os
+
+        from splink import SparkAPI
 
         # local mode keeps intermediate tables in memory; a cluster writes them as parquet (Splink's default)
         method = os.environ.get("FUPIN_SPARK_LINEAGE", "persist" if not os.environ.get("SPARK_HOME") else "parquet")
         return SparkAPI(spark_session=spark_session(), break_lineage_method=method)
+    from splink import DuckDBAPI
+
     return DuckDBAPI()
 
 
