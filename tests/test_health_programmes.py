@@ -150,3 +150,19 @@ def test_programmes_page_for_the_health_officer(world, login):
     html = c.get("/health/?region=513435100000&date=2024-06-30").content.decode()
     assert "<td data-label=\"姓名\">张三</td><td data-label=\"类别\">慢病</td>" in html
     assert "建档立卡人口签约率 0‰" in html
+
+
+def test_follow_up_groups_go_by_year_of_birth_so_dates_do_not_reveal_birthdays(world):
+    """Who is elderly or a young child is decided by year of birth: moving the page's date a day at
+    a time within a year never changes the list, so it cannot be used to find a birth date."""
+    from fupin.registry.models import Person
+
+    from .conftest import pid
+    old = Person(household=world.h1, name="老人甲", id_number=pid("1959-10-10", 81), birth_date=dt.date(1959, 10, 10),
+                 sex="M", relation="parent", labour="lost")
+    old.save()
+    officer = world.users["county_officer"]
+    lists = [[(p.name, why) for p, _, why, _ in prog.followup_status(officer, "513435100000", on)["overdue"]]
+             for on in (dt.date(2024, 7, 1), dt.date(2024, 10, 9), dt.date(2024, 10, 10), dt.date(2024, 12, 31))]
+    assert lists[0] == lists[1] == lists[2] == lists[3]
+    assert ("老人甲", "65岁以上") in lists[0]

@@ -183,9 +183,12 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
                   .values_list("person_id", flat=True))
     overdue = []
     needs = {"followup": p("health.fd.followups.chronic"), "check": p("health.fd.checks.chronic")}
-    elderly_born = _years_before(on, p("health.fd.elderly_age"))
+    # Age groups by year of birth, as the year's service plan counts them (who turns 65 this year
+    # is elderly all year). By exact birth date, moving `on` a day at a time would show on which
+    # day each person enters a group: their birth date, next to a masked ID.
+    elderly_born = dt.date(on.year - p("health.fd.elderly_age"), 12, 31)   # born in or before that year
     child_max = p("health.fd.child_max_age")
-    child_born = _years_before(on, child_max + 1)  # born after this day: not yet child_max + 1 years old
+    child_born = dt.date(on.year - child_max - 1, 12, 31)                  # born after that year
     people = {x.pk: x for x in persons.select_related("household__village").filter(
         Q(pk__in=chronic) | Q(birth_date__lte=elderly_born) | Q(birth_date__gt=child_born))}
     managed = 0
