@@ -31,6 +31,17 @@ def _actor(username: str | None):
     return user
 
 
+def _account(username: str):
+    """The account a command acts on; main() turns the NotFound into its message and exit code 2."""
+    from fupin.core.errors import NotFound
+    from fupin.core.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"账户“{username}”不存在")
+    return user
+
+
 def cmd_id_check(args) -> int:
     from fupin.core import idcard
 
@@ -53,19 +64,14 @@ def cmd_link(args) -> int:
 
 def cmd_import(args) -> int:
     _django()
-    from fupin.core.errors import FupinError
     from fupin.exchange import households
 
     path = Path(args.file)
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return 2
-    try:
-        report = households.run_import(_actor(args.user), path.read_bytes(), path.name, dry_run=args.dry_run,
-                                       initial_load=args.initial_load)
-    except FupinError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    report = households.run_import(_actor(args.user), path.read_bytes(), path.name, dry_run=args.dry_run,
+                                   initial_load=args.initial_load)
     print(report.summary())
     if report.problems:
         for p in report.problems[:50]:
@@ -83,14 +89,9 @@ def cmd_import(args) -> int:
 
 def cmd_export(args) -> int:
     _django()
-    from fupin.core.errors import FupinError
     from fupin.exchange import households
 
-    try:
-        data, count = households.export_households(_actor(args.user), args.region)
-    except FupinError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    data, count = households.export_households(_actor(args.user), args.region)
     from fupin.exchange.uploads import write_private
 
     write_private(Path(args.out), data)  # personal data: 0600
@@ -220,7 +221,6 @@ def cmd_token_list(args) -> int:
 def cmd_token_revoke(args) -> int:
     _django()
     from fupin.core import services
-    from fupin.core.errors import FupinError
     from fupin.core.models import ApiToken
 
     token = ApiToken.objects.select_related("user").filter(pk=args.id).first()
@@ -228,11 +228,7 @@ def cmd_token_revoke(args) -> int:
         print(f"找不到接口令牌（编号 {args.id}），请用 fupin token list 查看编号", file=sys.stderr)
         return 2
     actor = _actor(args.user) if args.user else _actor(token.user.username)
-    try:
-        services.token_revoke(actor=actor, token_id=token.pk)
-    except FupinError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    services.token_revoke(actor=actor, token_id=token.pk)
     print(f"已撤销接口令牌 {token.pk}（{token.name}，账户 {token.user.username}）")
     return 0
 
@@ -240,19 +236,9 @@ def cmd_token_revoke(args) -> int:
 def cmd_user_unlock(args) -> int:
     _django()
     from fupin.core import services
-    from fupin.core.errors import FupinError
-    from fupin.core.models import User
 
-    actor = _actor(args.user)
-    target = User.objects.filter(username=args.username).first()
-    if target is None:
-        print(f"账户“{args.username}”不存在", file=sys.stderr)
-        return 2
-    try:
-        services.user_unlock(actor=actor, user=target)
-    except FupinError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    target = _account(args.username)
+    services.user_unlock(actor=_actor(args.user), user=target)
     print(f"已解锁账户 {target.username}")
     return 0
 
@@ -260,19 +246,9 @@ def cmd_user_unlock(args) -> int:
 def cmd_user_otp_reset(args) -> int:
     _django()
     from fupin.core import otp
-    from fupin.core.errors import FupinError
-    from fupin.core.models import User
 
-    actor = _actor(args.user)
-    target = User.objects.filter(username=args.username).first()
-    if target is None:
-        print(f"账户“{args.username}”不存在", file=sys.stderr)
-        return 2
-    try:
-        otp.reset(actor=actor, user=target)
-    except FupinError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    target = _account(args.username)
+    otp.reset(actor=_actor(args.user), user=target)
     print(f"已重置账户 {target.username} 的第二因素，下次登录时重新设置验证器")
     return 0
 
