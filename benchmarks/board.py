@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,30 +43,16 @@ def main():
     ap.add_argument("--live-samples", type=int, default=3, help="requests of the live-counted board (slow)")
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="fupin-bench-"))
-    os.environ["FUPIN_DATABASE_URL"] = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
-    os.environ["FUPIN_VAR_DIR"] = str(tmp)
-    os.environ["FUPIN_DEBUG"] = "0"
-    os.environ.setdefault("FUPIN_SECRET_KEY", "benchmark-only")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fupin.settings"
-    import django
+    from benchsetup import django_setup, signed_in_client
 
-    django.setup()
+    django_setup(args.database_url)
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment
     from django.utils import timezone
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from fupin.core.models import User
     from fupin.demo import generator
 
-    setup_test_environment()
-    if args.database_url:
-        call_command("flush", interactive=False, verbosity=0)
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}; persons requested: {args.persons}")
 
     t = time.perf_counter()
@@ -82,13 +66,7 @@ def main():
 
     user = User.objects.create(username="bench", role="county_officer", region_id=code,
                                password_changed_at=timezone.now())
-    c = Client()
-    c.force_login(user)
-    # a county officer needs the second factor (roles.needs_second_factor): pass it once on the real
-    # page with the code an authenticator would show, as the user does after the password
-    device = TOTPDevice.objects.create(user=user, name="验证器", confirmed=True)
-    r = c.post("/account/otp/", {"code": f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"})
-    assert r.status_code == 302, r.content.decode()[:500]
+    c = signed_in_client(user)
 
     def timed(url, n):
         r = c.get(url)  # warm-up, not counted
