@@ -23,6 +23,8 @@ from fupin.core.roles import Cap
 from fupin.registry.choices import (Assistance, Attribute, Cause, Education, EventKind, Health,
                                     HousingGrade, Labour, Relation, Schooling, Sex, Standard, Status)
 from fupin.registry import validators
+from fupin.registry.selectors import where_registered
+from fupin.registry.services import STATUS_BY_WORKFLOW
 from fupin.registry.models import Household, MembershipEvent, Person
 
 from . import excel
@@ -174,9 +176,6 @@ def _chunks(items: list, n: int = 2000):
         yield items[i:i + n]
 
 
-STATUS_BY_WORKFLOW = "户状态只能通过识别、退出、监测等流程改变"
-
-
 def plan_import(user: User, data: bytes, filename: str = "", *,
                 initial_load: bool = False) -> tuple[ImportReport, _Plan | None]:
     """`initial_load` is the one-off migration of a county's existing registry (CLI only, county
@@ -280,14 +279,8 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
     for pid, (row, pv, number) in persons.items():
         p = existing_p.get(pid)
         if p is not None and (p[1] is None or p[2] != number):
-            if p[1] is None:
-                where = "库中（已迁出）"
-            elif lo <= p[3] <= hi:
-                where = f"户 {p[2]}"
-            else:  # never name a household of another region
-                where = "其他辖区的户中"
-            bad(row, "id_number", idcard.mask(pid),
-                f"此人已登记在{where}；请在系统中办理户间迁移，不能用导入改户")
+            bad(row, "id_number", idcard.mask(pid), f"此人已登记在{where_registered(user, p[2], p[3])}；"
+                                                    "请在系统中办理户间迁移，不能用导入改户")
     for number in households:
         h = existing_h.get(number)
         file_heads = heads.get(number, [])

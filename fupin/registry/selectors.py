@@ -158,6 +158,14 @@ def region_overview(user: User, code: str):
     return region, ancestors, children, by_status
 
 
+def where_registered(user: User, number: str | None, village_code: str | None) -> str:
+    """Where a person already stands, for a refusal message: the household number only when the
+    household lies in the user's region (a message never names another region's household)."""
+    if number is None:
+        return "库中（已迁出）"
+    return f"户 {number}" if access.in_scope(user, village_code) else "其他辖区的户中"
+
+
 def reveal(user: User, target, what: str) -> str:
     """Show a full ID number (target: a person) or bank account (target: a household): allowed
     roles only, and every showing is logged."""

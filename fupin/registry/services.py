@@ -167,13 +167,9 @@ def person_register(*, actor: User, household: Household, data: dict,
     person = _person_from(data)
     existing = Person.objects.filter(id_number=person.id_number).select_related("household").first()
     if existing is not None:
-        from fupin.core import access
-        if existing.household is None:
-            where = "库中（已迁出）"
-        elif access.in_scope(actor, existing.household.village_id):
-            where = f"户 {existing.household.number}"
-        else:  # never name a household of another region
-            where = "其他辖区的户中"
+        from .selectors import where_registered
+        h = existing.household
+        where = where_registered(actor, h and h.number, h and h.village_id)
         raise InvalidInput({"证件号码": f"{idcard.mask(person.id_number)} 已登记在{where}，"
                                       "请办理户间迁移而不是重复登记"})
     if kind == EventKind.BIRTH and date and person.birth_date != date:
