@@ -71,7 +71,7 @@ INSTALLED_APPS = [
     "fupin.health",
     "fupin.support",
     "fupin.workflows",
-    "fupin.assistance",
+    "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN

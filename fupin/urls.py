@@ -9,7 +9,7 @@ from fupin.funds import views as funds
 from fupin.health import views as health
 from fupin.support import views as support
 from fupin.workflows import views as workflows
-from fupin.assistance import views as assistance
+from fupin.pairing import views as pairing
 from fupin.registry import views as registry
 
 urlpatterns = [
@@ -77,13 +77,13 @@ urlpatterns = [
     path("workflows/bulk-approve/", workflows.bulk_approve),
     path("workflows/announcement/", workflows.announcement),
     path("public/notices/<str:token>/", workflows.public_notice),
-    path("assistance/", assistance.home),
-    path("assistance/visit/<int:household_pk>/", assistance.visit),
-    path("assistance/measure/<int:household_pk>/", assistance.measure),
-    path("assistance/compliance/", assistance.compliance),
-    path("assistance/pairing/", assistance.pairing),
-    path("assistance/team/", assistance.team),
-    path("assistance/cards/<str:code>.pdf", assistance.four_cards),
+    path("pairing/", pairing.home),
+    path("pairing/visit/<int:household_pk>/", pairing.visit),
+    path("pairing/measure/<int:household_pk>/", pairing.measure),
+    path("pairing/compliance/", pairing.compliance),
+    path("pairing/pairs/", pairing.pairing),
+    path("pairing/team/", pairing.team),
+    path("pairing/cards/<str:code>.pdf", pairing.four_cards),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("api/v1/", api.urls),

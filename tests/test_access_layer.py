@@ -218,15 +218,15 @@ def test_anonymous_objections_are_throttled_per_address_and_closed_notices_hide_
 # ---- exports and bulk prints: a permission and an audit row with the number of persons -------
 
 def test_bulk_print_of_four_cards_needs_export_and_is_logged_with_persons(world, login):
-    r = login("pairing_helper").get(f"/assistance/cards/{V1}.pdf")
+    r = login("pairing_helper").get(f"/pairing/cards/{V1}.pdf")
     assert r.status_code == 403
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
-    r = login("pairing_helper").get(f"/assistance/cards/{world.h1.pk}.pdf")  # one household's cards: allowed
+    r = login("pairing_helper").get(f"/pairing/cards/{world.h1.pk}.pdf")  # one household's cards: allowed
     assert (r.status_code, r.content[:4]) == (200, b"%PDF")
     e = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert (e.actor.username, e.object_type, e.detail["persons"], e.summary) == (
         "pairing_helper", "four_cards", 3, "打印四卡（1 户）：3 人（身份证号已脱敏）")
-    r = login("county_officer").get(f"/assistance/cards/{V1}.pdf")
+    r = login("county_officer").get(f"/pairing/cards/{V1}.pdf")
     assert r.status_code == 200
     e = AuditEvent.objects.filter(action=AuditAction.EXPORT).latest("id")
     assert (e.actor.username, e.object_id, e.detail["persons"]) == ("county_officer", V1, 3)

@@ -179,17 +179,17 @@ def test_identification_from_application_to_announcement_by_three_tiers(live_ser
 def test_helper_records_a_visit_with_a_photo_on_a_phone(live_server, world, phone, tmp_path):
     import datetime as dt
 
-    from fupin.assistance import services
-    from fupin.assistance.models import Helper, Unit, Visit
+    from fupin.pairing import services
+    from fupin.pairing.models import Helper, Unit, Visit
 
-    from .test_assistance import _jpeg_with_gps
+    from .test_pairing import _jpeg_with_gps
     unit = Unit.objects.create(name="县财政局", region_id="513435000000")
     helper = Helper.objects.create(unit=unit, name="帮扶干部", kind="staff", user=world.users["pairing_helper"])
     services.pair(actor=world.users["county_officer"], helper=helper, household=world.h1, start=dt.date(2024, 1, 2))
     photo = tmp_path / "door.jpg"
     photo.write_bytes(_jpeg_with_gps())
     sign_in(phone, live_server.url, "pairing_helper")
-    phone.goto(f"{live_server.url}/assistance/")
+    phone.goto(f"{live_server.url}/pairing/")
     phone.click("text=记录走访")
     phone.fill("textarea[name=done]", "入户核实收入，讲解医保政策")
     phone.set_input_files("input[name=photos]", str(photo))

@@ -305,7 +305,7 @@ def test_upload_over_the_limit_states_the_real_size_and_limit(login, world, sett
 
 
 @pytest.mark.parametrize("role,url", [("village_cadre", "/exchange/"), ("auditor", "/exchange/"),
-                                      ("county_officer", "/education/roster/"), ("auditor", "/assistance/pairing/")])
+                                      ("county_officer", "/education/roster/"), ("auditor", "/pairing/pairs/")])
 def test_upload_without_permission_writes_nothing(role, url, login, world, private_var, before):
     data = H.cell_at_the_far_corner(HEADERS) + b"\0" * (6 << 20)  # over Django's 2.5 MB spooling threshold
     r = login(role).post(url, {"file": SimpleUploadedFile("x.xlsx", data)})

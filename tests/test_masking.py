@@ -123,8 +123,8 @@ def walk(c, client, user, tmp_path) -> dict[str, tuple[int, str]]:
         "API search by full ID": ("json", "/api/v1/households/search", {"q": head.id_number}, api),
         "API full ID in a URL": ("get", f"/api/v1/households?q={head.id_number}", None, api),
         "Excel export": ("get", f"/exchange/export.xlsx?region={v}", None, {}),
-        "four cards": ("get", f"/assistance/cards/{h.pk}.pdf", None, {}),
-        "four cards of the village": ("get", f"/assistance/cards/{v}.pdf", None, {}),
+        "four cards": ("get", f"/pairing/cards/{h.pk}.pdf", None, {}),
+        "four cards of the village": ("get", f"/pairing/cards/{v}.pdf", None, {}),
         "notice page": ("get", f"/workflows/notices/{n.pk}/", None, {}),
         "notice PDF": ("get", f"/workflows/notices/{n.pk}/pdf/", None, {}),
         "hospital window": ("get", "/health/window/", None, {}),
@@ -138,7 +138,7 @@ def walk(c, client, user, tmp_path) -> dict[str, tuple[int, str]]:
         "health programmes": ("get", "/health/", None, {}),
         "funds": ("get", "/funds/", None, {}),
         "audit log": ("get", "/audit/", None, {}),
-        "helper's households": ("get", "/assistance/", None, {}),
+        "helper's households": ("get", "/pairing/", None, {}),
     }
     seen = {}
     for surface, (method, url, data, headers) in requests.items():

@@ -33,7 +33,7 @@ def d(month: int, day: int) -> dt.date:
 
 @pytest.fixture
 def board_world(world):
-    from fupin.assistance.models import Helper, Unit, Visit
+    from fupin.pairing.models import Helper, Unit, Visit
     from fupin.funds import services as funds
     from fupin.health.models import Contract
     from fupin.registry.models import Guarantee, Household, Person
@@ -88,7 +88,7 @@ def board_world(world):
                                            (a, w.h3, d(4, 1))]):
         Visit.objects.create(helper=helper, household=h, date=date, minutes=30, done="走访", client_token=f"t{i}")
 
-    from fupin.assistance.models import Measure
+    from fupin.pairing.models import Measure
     for h, date in ((w.h1, d(4, 1)), (w.h5, d(4, 2)), (w.h2, dt.date(YEAR - 1, 4, 1))):
         Measure.objects.create(helper=a, household=h, kind="产业", money=100_000, date=date, description="发展养殖")
 

@@ -51,7 +51,7 @@ def _do(action, role, world, client):
     if action == "read_audit":
         return client.get("/audit/").status_code
     if action == "print_region_cards":
-        return client.get(f"/assistance/cards/{COUNTY}.pdf").status_code
+        return client.get(f"/pairing/cards/{COUNTY}.pdf").status_code
     raise AssertionError(action)
 
 

@@ -192,8 +192,8 @@ def test_bank_account_reveal_is_for_the_household_and_logged(login, world):
 
 @pytest.mark.parametrize("role, url, message", [
     ("health_officer", "/health/?date=2024-13-01", "日期：“2024-13-01”应为日期，如 2024-09-01"),
-    ("county_officer", "/assistance/compliance/?year=今年", "年度：“今年”应为整数"),
-    ("county_officer", "/assistance/cards/513435100200.pdf?year=x", "年度：“x”应为整数"),
+    ("county_officer", "/pairing/compliance/?year=今年", "年度：“今年”应为整数"),
+    ("county_officer", "/pairing/cards/513435100200.pdf?year=x", "年度：“x”应为整数"),
 ])
 def test_malformed_query_values_get_a_chinese_answer_not_a_server_error(login, world, role, url, message):
     r = login(role).get(url)

@@ -540,7 +540,7 @@ class MeasureIn(Schema):
 
 @api.post("/visits", response={201: dict}, tags=["结对帮扶"], summary="记录走访（同一 client_token 只记一次）")
 def visit_create(request, payload: VisitIn):
-    from fupin.assistance import services as assist
+    from fupin.pairing import services as assist
 
     h = access.access_household(request.auth, payload.household_id)
     v = assist.visit_record(actor=request.auth, household=h, date=payload.date, minutes=payload.minutes,
@@ -551,7 +551,7 @@ def visit_create(request, payload: VisitIn):
 
 @api.post("/measures", response={201: dict}, tags=["结对帮扶"], summary="记录帮扶措施")
 def measure_create(request, payload: MeasureIn):
-    from fupin.assistance import services as assist
+    from fupin.pairing import services as assist
     from fupin.policy.money import MoneyError, parse_yuan
 
     h = access.access_household(request.auth, payload.household_id)

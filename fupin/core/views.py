@@ -54,7 +54,7 @@ def logout_view(request):
 
 # Where each role lands after signing in: its own work, never a page it may not open.
 LANDING = {"auditor": "/audit/", "medical_affairs": "/support/", "support_staff": "/support/",
-           "pairing_helper": "/assistance/", "hospital_window": "/health/window/", "health_officer": "/health/",
+           "pairing_helper": "/pairing/", "hospital_window": "/health/window/", "health_officer": "/health/",
            "school_aid": "/education/"}
 
 

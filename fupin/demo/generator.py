@@ -501,8 +501,8 @@ def seed_demo_extras(county: County) -> None:
         plan_generate(actor=medical, hospital=city_hospital, supported=township_hospital, year=TODAY.year, quarter=1,
                       quarters=4)
     # pairing: a county unit's staff with households of the first village (the demo helper among them)
-    from fupin.assistance.models import Helper, Unit
-    from fupin.assistance.services import pair
+    from fupin.pairing.models import Helper, Unit
+    from fupin.pairing.services import pair
 
     unit = Unit.objects.create(name="甘洛县教育局", region_id=COUNTY[0])
     village = next(c for c, _, lv, p in county.regions if lv == 5)

@@ -105,7 +105,7 @@ def _person_list(qs: QuerySet) -> QuerySet:
 
 def _visit_days(c: Ctx, p: dict) -> QuerySet:
     """Visits of the board's year to households in scope; a helper's visit day is one (helper, date)."""
-    from fupin.assistance.models import Visit
+    from fupin.pairing.models import Visit
 
     return Visit.objects.filter(date__year=c.year, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
 
@@ -125,7 +125,7 @@ def _persons_followed_up(c: Ctx, p: dict) -> QuerySet:
 
 
 def _measures(c: Ctx, p: dict) -> QuerySet:
-    from fupin.assistance.models import Measure
+    from fupin.pairing.models import Measure
 
     return Measure.objects.filter(date__year=c.year, household__village_id__gte=c.lo, household__village_id__lte=c.hi)
 

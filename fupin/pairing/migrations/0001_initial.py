@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('money', models.BigIntegerField(verbose_name='投入资金（分）')),
                 ('date', models.DateField()),
                 ('description', models.CharField(max_length=300, verbose_name='内容')),
-                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='assistance.helper')),
+                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='pairing.helper')),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='registry.household')),
             ],
         ),
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('date', models.DateField()),
                 ('note', models.CharField(blank=True, max_length=300)),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='surveys', to='registry.household')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='surveys', to='assistance.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='surveys', to='pairing.team')),
             ],
         ),
         migrations.CreateModel(
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=40)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='assistance.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='pairing.team')),
                 ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='team_member', to=settings.AUTH_USER_MODEL)),
             ],
         ),
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='helper',
             name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='helpers', to='assistance.unit'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='helpers', to='pairing.unit'),
         ),
         migrations.CreateModel(
             name='Visit',
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('satisfaction', models.CharField(blank=True, choices=[('satisfied', '满意'), ('fair', '基本满意'), ('unsatisfied', '不满意')], max_length=12, verbose_name='满意度')),
                 ('client_token', models.CharField(max_length=64, unique=True)),
                 ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='assistance.helper')),
+                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='pairing.helper')),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='registry.household')),
             ],
         ),
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 ('latitude', models.DecimalField(decimal_places=6, max_digits=9, null=True)),
                 ('longitude', models.DecimalField(decimal_places=6, max_digits=9, null=True)),
                 ('bytes', models.PositiveIntegerField()),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='assistance.visit')),
+                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='pairing.visit')),
             ],
         ),
         migrations.CreateModel(
@@ -112,9 +112,9 @@ class Migration(migrations.Migration):
                 ('locked_until', models.DateField(verbose_name='结对期满日')),
                 ('ended_on', models.DateField(blank=True, null=True)),
                 ('end_reason', models.CharField(blank=True, max_length=20)),
-                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairs', to='assistance.helper')),
+                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairs', to='pairing.helper')),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairs', to='registry.household')),
-                ('replaced_by', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaces', to='assistance.pair')),
+                ('replaced_by', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaces', to='pairing.pair')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('household',), name='one_current_helper_per_household')],
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date', models.DateField()),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='assistance.teammember')),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='pairing.teammember')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('member', 'date'), name='team_day_once')],

@@ -40,11 +40,11 @@ def pair(*, actor: User, helper: Helper, household: Household, start: dt.date) -
     access.require(actor, Cap.WRITE)
     household = access.access_household(actor, household.pk, for_update=True)
     Helper.objects.select_for_update().filter(pk=helper.pk).first()
-    capacity = p(household.village_id, f"assistance.households_per_helper.{helper.kind}", start)
+    capacity = p(household.village_id, f"pairing.households_per_helper.{helper.kind}", start)
     current = helper.pairs.filter(ended_on__isnull=True).count()
     if current >= capacity:
         raise FupinError(f"{helper.name}（{helper.get_kind_display()}）按规定结对 {capacity} 户，已结对 {current} 户")
-    term = p(household.village_id, "assistance.term_years", start)
+    term = p(household.village_id, "pairing.term_years", start)
     try:
         with transaction.atomic():
             pr = Pair.objects.create(helper=helper, household=household, start=start, locked_until=_add_years(start, term))
@@ -66,7 +66,7 @@ def unpair(*, actor: User, pair_obj: Pair, on: dt.date, reason: str = "", replac
         raise FupinError("该结对已经解除")
     household = access.access_household(actor, pr.household_id)
     out_of_poverty = household.status in ("exited", "eliminated", "dissolved")
-    exceptions = p(household.village_id, "assistance.unpair_exceptions", on)
+    exceptions = p(household.village_id, "pairing.unpair_exceptions", on)
     if not out_of_poverty or on < pr.locked_until:
         if reason not in exceptions:
             raise FupinError(f"户 {household.number} 尚未脱贫或结对未满期（至 {pr.locked_until}），"
@@ -154,7 +154,7 @@ def measure_record(*, actor: User, household: Household, kind: str, money: int, 
     helper = helper_for(actor)
     if not Pair.objects.filter(helper=helper, household=household, ended_on__isnull=True).exists():
         raise FupinError(f"户 {household.number} 不是您结对帮扶的户")
-    kinds = p(household.village_id, "assistance.measure_types", date)
+    kinds = p(household.village_id, "pairing.measure_types", date)
     if kind not in kinds:
         raise InvalidInput({"措施类型": f"应为 {'、'.join(kinds)} 之一"})
     if money < 0:
@@ -170,11 +170,11 @@ def compliance(user: User, region_code: str, year: int) -> dict:
     region = access.access_region(user, region_code)
     lo, hi = region.code_range()
     when = dt.date(year, 12, 31)
-    need_days = p(region.code, "assistance.helper.min_days", when)
-    need_money = p(region.code, "assistance.helper.min_money_per_household", when)
-    need_measures = p(region.code, "assistance.household.min_measures", when)
-    need_surveys = p(region.code, "assistance.team.surveys_per_month", when)
-    need_team_days = p(region.code, "assistance.team.min_days", when)
+    need_days = p(region.code, "pairing.helper.min_days", when)
+    need_money = p(region.code, "pairing.helper.min_money_per_household", when)
+    need_measures = p(region.code, "pairing.household.min_measures", when)
+    need_surveys = p(region.code, "pairing.team.surveys_per_month", when)
+    need_team_days = p(region.code, "pairing.team.min_days", when)
     in_region = dict(household__village_id__gte=lo, household__village_id__lte=hi)
     pairs = Pair.objects.filter(start__lte=when, **in_region).exclude(ended_on__lt=dt.date(year, 1, 1)).select_related("helper__unit", "household")
     visit_days = defaultdict(set)

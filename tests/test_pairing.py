@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from django.utils import timezone
 
-from fupin.assistance import services
-from fupin.assistance.models import Helper, Measure, Pair, Survey, Team, TeamDay, TeamMember, Unit, Visit
+from fupin.pairing import services
+from fupin.pairing.models import Helper, Measure, Pair, Survey, Team, TeamDay, TeamMember, Unit, Visit
 from fupin.core.errors import FupinError
 
 from .conftest import T1, V1
@@ -128,7 +128,7 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
     Measure.objects.create(helper=units["staff"], household=world.h1, kind="industry", money=300_000,
                            date=dt.date(year, 3, 1), description="发放核桃苗300株")
     c = login("county_officer")
-    pdf = c.get(f"/assistance/cards/{world.h1.pk}.pdf").content
+    pdf = c.get(f"/pairing/cards/{world.h1.pk}.pdf").content
     path = tmp_path / "cards.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -143,7 +143,7 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
     for page in pages:
         img = Image.open(page).convert("L")
         assert sum(img.histogram()[:128]) > 100  # each card has its text drawn
-    village = c.get(f"/assistance/cards/{V1}.pdf").content
+    village = c.get(f"/pairing/cards/{V1}.pdf").content
     (tmp_path / "village.pdf").write_bytes(village)
     info = subprocess.run(["pdfinfo", str(tmp_path / "village.pdf")], capture_output=True, text=True, check=True).stdout
     import re
@@ -153,7 +153,7 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
 def test_compliance_export_layout(world, units, login):
     from openpyxl import load_workbook
     services.pair(actor=units["officer"], helper=units["staff"], household=world.h1, start=START)
-    r = login("county_officer").get(f"/assistance/compliance/?region={T1}&year=2024&format=xlsx")
+    r = login("county_officer").get(f"/pairing/compliance/?region={T1}&year=2024&format=xlsx")
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["帮扶责任人", "驻村工作队"]
     rows = list(wb["帮扶责任人"].values)
@@ -210,9 +210,9 @@ def test_team_member_records_days_and_surveys(world, login):
     team = Team.objects.create(name="桃源村工作队", village_id=V1)
     TeamMember.objects.create(team=team, name="队员", user=world.users["village_cadre"])
     c = login("village_cadre")
-    c.post("/assistance/team/", {"action": "day", "date": "2024-05-06"})
-    c.post("/assistance/team/", {"action": "day", "date": "2024-05-06"})
-    c.post("/assistance/team/", {"action": "survey", "number": "H1", "date": "2024-05-06"})
+    c.post("/pairing/team/", {"action": "day", "date": "2024-05-06"})
+    c.post("/pairing/team/", {"action": "day", "date": "2024-05-06"})
+    c.post("/pairing/team/", {"action": "survey", "number": "H1", "date": "2024-05-06"})
     assert (TeamDay.objects.count(), Survey.objects.count()) == (1, 1)
-    r = c.post("/assistance/team/", {"action": "survey", "number": "H4", "date": "2024-05-06"}, follow=True)
+    r = c.post("/pairing/team/", {"action": "survey", "number": "H4", "date": "2024-05-06"}, follow=True)
     assert "户编号不存在或不在您的管辖范围内" in r.content.decode()  # a V1 cadre cannot reach V2

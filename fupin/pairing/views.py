@@ -26,12 +26,12 @@ def home(request):
     year = timezone.localdate().year
     pairs = list(helper.pairs.filter(ended_on__isnull=True).select_related("household__village"))
     days = len({v.date for v in helper.visits.filter(date__year=year)})
-    need = services.p(pairs[0].household.village_id, "assistance.helper.min_days", timezone.localdate()) if pairs else None
+    need = services.p(pairs[0].household.village_id, "pairing.helper.min_days", timezone.localdate()) if pairs else None
     rows = []
     for pr in pairs:
         n = pr.household.measures.filter(date__year=year).count()
         rows.append({"pair": pr, "measures": n, "visits": pr.household.visits.filter(date__year=year, helper=helper).count()})
-    return render(request, "assistance/home.html", {"helper": helper, "rows": rows, "days": days, "need": need,
+    return render(request, "pairing/home.html", {"helper": helper, "rows": rows, "days": days, "need": need,
                                                     "today": timezone.localdate().isoformat()})
 
 
@@ -58,8 +58,8 @@ def visit(request, household_pk):
         if request.headers.get("X-Retry"):
             return JsonResponse({"id": v.pk})
         messages.success(request, "走访已记录")
-        return redirect("/assistance/")
-    return render(request, "assistance/visit.html", {"h": pr.household, "token": secrets.token_hex(16),
+        return redirect("/pairing/")
+    return render(request, "pairing/visit.html", {"h": pr.household, "token": secrets.token_hex(16),
                                                      "today": timezone.localdate().isoformat()})
 
 
@@ -78,7 +78,7 @@ def measure(request, household_pk):
         messages.success(request, "措施已记录")
     except (FupinError, ValueError, ArithmeticError) as exc:
         messages.error(request, getattr(exc, "message", "请检查填写的内容"))
-    return redirect("/assistance/")
+    return redirect("/pairing/")
 
 
 @fupin_view
@@ -111,7 +111,7 @@ def compliance(request):
                      persons=sum(len(r["households"]) for r in data["helpers"])
                      + sum(len(t["members"]) for t in data["teams"]))
         return _xlsx(out.getvalue(), f"帮扶达标情况_{data['region'].code}_{year}.xlsx")
-    return render(request, "assistance/compliance.html", {"d": data})
+    return render(request, "pairing/compliance.html", {"d": data})
 
 
 @fupin_view
@@ -150,7 +150,7 @@ def pairing(request):
             messages.error(request, "；".join(str(p) for p in problems[:20]) + "。未导入任何结对")
         else:
             messages.success(request, f"已按名单结对 {n} 户")
-        return redirect("/assistance/pairing/")
+        return redirect("/pairing/pairs/")
     if request.method == "POST":
         try:
             helper = Helper.objects.get(pk=request.POST.get("helper"))
@@ -160,7 +160,7 @@ def pairing(request):
             messages.success(request, "已结对")
         except (FupinError, ValueError, Helper.DoesNotExist) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
-        return redirect("/assistance/pairing/")
+        return redirect("/pairing/pairs/")
     lo, hi = access.scope_range(request.user)
     pairs = Pair.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, ended_on__isnull=True) \
         .select_related("helper__unit", "household")
@@ -168,7 +168,7 @@ def pairing(request):
     for pr in pairs:
         coverage.setdefault(pr.helper.unit.name, 0)
         coverage[pr.helper.unit.name] += 1
-    return render(request, "assistance/pairing.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
+    return render(request, "pairing/pairs.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
                                                        "coverage": sorted(coverage.items())})
 
 
@@ -191,8 +191,8 @@ def team(request):
             messages.success(request, "已记录")
         except (FupinError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "日期应为 YYYY-MM-DD"))
-        return redirect("/assistance/team/")
+        return redirect("/pairing/team/")
     year = timezone.localdate().year
-    return render(request, "assistance/team.html", {"m": member, "days": member.days.filter(date__year=year).count(),
+    return render(request, "pairing/team.html", {"m": member, "days": member.days.filter(date__year=year).count(),
                                                     "surveys": member.team.surveys.filter(date__year=year).count(),
                                                     "today": timezone.localdate().isoformat()})
