@@ -80,6 +80,11 @@ class Problem(models.Model):
     closed_on = models.DateField("销号日期", null=True, blank=True)
     campaign = models.ForeignKey(RectificationCampaign, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="problems", verbose_name="专项整改行动")
+    # overdue and not closed: supervised by the level above, one level higher the longer it stays overdue
+    # (policies/problems.yaml escalation); set by services.problems_escalate, the nightly job
+    escalated_to = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="逾期上提至")
+    escalated_on = models.DateField("上提日期", null=True, blank=True)
 
     class Meta:
         ordering = ["deadline", "id"]

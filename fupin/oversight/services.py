@@ -464,3 +464,34 @@ def report_return(*, actor: User, form: policy.ReportForm, filing, reason: str):
                      summary=f"退回报表：{filing.region.name}《{form.title}》（{filing.period}）",
                      detail={"state": "returned", "reason": filing.return_reason})
     return filing
+
+
+# ---- overdue problems go up (逾期上提督办) ----------------------------------------------------------
+
+def problems_escalate(*, today: dt.date | None = None) -> int:
+    """Every open problem past its deadline is supervised by the level above its region, one level
+    higher for every further `every_days` overdue (policies/problems.yaml), up to the province. Run
+    nightly; running it twice changes nothing. Returns how many problems moved up."""
+    from django.utils import timezone
+
+    cfg = policy.problems()["escalation"]
+    first, every = int(cfg["first_after_days"]), int(cfg["every_days"])
+    today = today or timezone.localdate()
+    parents = dict(Region.objects.values_list("code", "parent_id"))
+    names = dict(Region.objects.values_list("code", "name"))
+    moved = 0
+    overdue = (Problem.objects.exclude(state=ProblemState.VERIFIED)
+               .filter(deadline__lte=today - dt.timedelta(days=first)).order_by("id"))
+    for p in overdue.iterator(chunk_size=2000):
+        target = p.region_id
+        for _ in range(1 + ((today - p.deadline).days - first) // every):
+            target = parents.get(target) or target
+        if target == p.region_id or target == p.escalated_to_id:
+            continue
+        with transaction.atomic():
+            Problem.objects.filter(pk=p.pk).update(escalated_to_id=target, escalated_on=today)
+            audit.record(None, AuditAction.UPDATE, object_type="problem", object_id=p.pk, household_id=p.household_id,
+                         summary=f"逾期上提：整改期限 {p.deadline.isoformat()} 已过，上提至{names[target]}督办",
+                         detail={"escalated_to": target, "days_overdue": (today - p.deadline).days})
+        moved += 1
+    return moved

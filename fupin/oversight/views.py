@@ -279,7 +279,7 @@ def targets_template(request):
 @fupin_view
 def problems(request):
     user = request.user
-    qs = selectors.problems_for(user).select_related("region__parent", "household")
+    qs = selectors.problems_for(user).select_related("region__parent", "household", "escalated_to")
     state = request.GET.get("state", "")
     if state:
         if state not in ProblemState.values:
@@ -303,10 +303,13 @@ def problems(request):
     overdue = request.GET.get("overdue") == "1"
     if overdue:   # past the deadline and not closed: escalated to the level above the problem's region
         qs = qs.exclude(state=ProblemState.VERIFIED).filter(deadline__lt=timezone.localdate())
+    escalated = request.GET.get("escalated") == "1"
+    if escalated:   # overdue problems below that the nightly job moved up to this user's level
+        qs = qs.exclude(state=ProblemState.VERIFIED).filter(escalated_to_id=user.region_id)
     page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oversight/problems.html", {
         "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
-        "overdue": overdue, "campaigns": campaigns, "campaign": campaign,
+        "overdue": overdue, "escalated": escalated, "campaigns": campaigns, "campaign": campaign,
         "phases": policy.problems()["campaign_phases"],
         "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
         "regions": access.regions_for(user).order_by("code")[:500]})
