@@ -88,6 +88,7 @@ urlpatterns = [
     path("pairing/pairs/", pairing.pairing),
     path("pairing/team/", pairing.team),
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
+    path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("api/v1/", api.urls),
