@@ -9,4 +9,6 @@ def fupin_context(request):
     if user is not None and user.is_authenticated:
         caps = {c for c in Cap.values if can(user.role, c)}
         nav = nav_for(user.role, user.region_id)   # the menu: derived from the capability table
-    return {"caps": caps, "nav": nav, "DEMO": settings.DEMO}
+    from . import democlock
+
+    return {"caps": caps, "nav": nav, "DEMO": settings.DEMO, "DEMO_CLOCK": democlock.banner()}
