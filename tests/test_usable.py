@@ -14,6 +14,7 @@ from django.utils import timezone
 from fupin.core.models import AuditAction, AuditEvent, AuditResult, Region, User
 
 from .conftest import COUNTY, OTHER_COUNTY, PASSWORD, T1, V1, pass_second_factor
+from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 
 def _denied(user) -> list[str]:
@@ -314,3 +315,69 @@ def test_demo_grades_fit_the_stage_and_the_age(stage, birth, semester, grade):
     from fupin.demo.generator import _grade
 
     assert _grade(stage, dt.date.fromisoformat(birth), semester) == grade
+
+
+# ---- every demo role in a real browser -----------------------------------------------------------
+
+@pytest.mark.browser
+def test_every_demo_role_lands_on_its_home_and_does_its_main_task(live_server, browser, settings, tmp_path):
+    """A small demo county; each demo account signs in, lands on its home page (HTTP 200, no
+    refusal anywhere), and the helper records a visit, the window settles a claim, the school
+    reads its roster, the administrator unlocks an account."""
+    from fupin.demo import generator
+    from fupin.health.models import Claim
+    from fupin.pairing.models import Visit
+    from fupin.registry.models import Person
+
+    from .test_browser import sign_in
+
+    settings.DEMO = True
+    settings.DEMO_CLOCK_FILE = tmp_path / "demo-clock"
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(tmp_path)}}}
+    county = generator.generate(400, min_villages=4)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
+    homes = {"admin": "/account/users/", "county": f"/regions/{COUNTY}/", "township": f"/regions/{T1}/",
+             "village": f"/regions/{V1}/", "helper": "/pairing/", "school": "/education/",
+             "hospital": "/health/window/", "health": "/health/", "civil": f"/regions/{COUNTY}/",
+             "inspector": f"/oversight/{COUNTY}/", "auditor": "/audit/", "medical": "/support/"}
+    base = live_server.url
+    for username, _, role, region in generator.demo_users(county):
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+        page = ctx.new_page()
+        page.set_default_timeout(15000)
+        sign_in(page, base, username, generator.DEMO_PASSWORD)
+        r = page.goto(f"{base}/")
+        assert r.status == 200, (username, page.url)
+        if username in homes:
+            assert page.url == base + homes[username], username
+        if username == "doctor":
+            assert re.fullmatch(rf"{base}/support/members/\d+/", page.url)
+        if username == "helper":
+            page.click("text=记录走访")
+            page.fill("textarea[name=done]", "了解秋收和务工情况")
+            page.click("form#visit button[type=submit]")
+            page.wait_for_selector("#visit-saved")
+            assert Visit.objects.filter(done="了解秋收和务工情况").count() == 1
+        if username == "school":
+            assert "甘洛县职业技术学校" in page.inner_text("#roster")
+        if username == "admin":
+            assert "账户已锁定" in page.inner_text("tr[data-user=cadre2]")
+            page.click("tr[data-user=cadre2] >> text=解锁")
+            page.wait_for_load_state()
+            assert page.inner_text("tr[data-user=cadre2] td[data-label=状态]") == "正常"
+        if username == "hospital":
+            patient = Person.objects.filter(alive=True, household__status="registered",
+                                            household__village_id=V1).order_by("pk").first()
+            page.fill("input[name=id_number]", patient.id_number)
+            page.click("text=查找")
+            page.fill("input[name=number]", "DEMO-1")
+            page.fill("input[name=total]", "8000.00")
+            page.fill("input[name=in_policy]", "7000.00")
+            page.click("text=确认结算")
+            page.wait_for_selector("#patient")
+            assert Claim.objects.get(number="DEMO-1").person_id == patient.pk
+        ctx.close()
+    assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).values_list("actor_name", "summary")) == []
