@@ -113,7 +113,7 @@ def project_step(*, actor: User, project: Project, key: str, date: dt.date, note
                  score: int | None = None, asset: dict | None = None) -> Step:
     """Do the project's next life-cycle step. The pack says who may, and what it must record:
     acceptance its record, hand-over its asset (owner, value, beneficiaries), evaluation its score."""
-    project = access_project(actor, project.pk, Cap.PROJECT_MANAGE)
+    given, project = project, access_project(actor, project.pk, Cap.PROJECT_MANAGE)
     step = next_step(project)
     if step is None or step["key"] != key:
         raise FupinError(f"项目当前状态为“{project.get_state_display()}”，不能办理这一步；请刷新页面后重试")
@@ -151,7 +151,7 @@ def project_step(*, actor: User, project: Project, key: str, date: dt.date, note
         audit.record(actor, AuditAction.UPDATE, object_type="project", object_id=locked.pk,
                      summary=f"项目 {locked.number}：{step['label']}（{State(step['to']).label}）",
                      detail={"step": key, "from": step["from"], "to": step["to"]})
-    project.state = step["to"]
+    given.state = step["to"]
     return done
 
 
