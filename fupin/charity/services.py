@@ -227,7 +227,8 @@ def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
     rule = rules.get(programme)
     if rule is None:
         raise InvalidInput({"资助项目": f"应为 {'、'.join(r['label'] for r in rules.values())} 之一"})
-    earlier = list(Grant.objects.filter(programme=programme, person=person).exclude(state=GrantState.REJECTED))
+    earlier = list(Grant.objects.filter(programme=programme, person=person).exclude(state=GrantState.REJECTED)
+                   .order_by("year"))
     if any(g.year == year for g in earlier) or len(earlier) >= int(rule["years"]):
         raise FupinError(f"{person.name} 已获得过“{rule['label']}”资助"
                          f"（{'、'.join(f'{g.year}年' for g in earlier)}），同一资助不能重复享受")
