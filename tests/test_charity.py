@@ -144,6 +144,6 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     with pytest.raises(FupinError) as exc:
         services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=2029)
     assert exc.value.message == "张高 已获得过“慈善阳光班”资助（2026年、2027年、2028年），同一资助不能重复享受"
-    assert list(Grant.objects.filter(person=senior).values_list("instalment", "amount")) == [
+    assert list(Grant.objects.filter(person=senior).order_by("year").values_list("instalment", "amount")) == [
         (1, 400_000), (2, 400_000), (3, 400_000)]
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
