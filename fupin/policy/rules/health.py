@@ -93,18 +93,18 @@ def chain_of(chain: Chain, when: dt.date) -> tuple:
     named by `health.payer.<code>.name`."""
     codes = tuple(chain.lookup("health.chain", when).value)
     if len(set(codes)) != len(codes):
-        raise PolicyError(f"政策包 {chain.key} 的支付顺序 health.chain 中有重复的支付方：{'、'.join(codes)}")
+        raise PolicyError(f"政策包“{chain.head.title}”的支付顺序 health.chain 中有重复的支付方：{'、'.join(codes)}")
     out = []
     for code in codes:
         if not isinstance(code, str) or not code.replace("_", "").isalnum() or not code.isascii():
-            raise PolicyError(f"政策包 {chain.key} 的支付顺序 health.chain 中的代码 {code!r} 只能由小写字母、数字和下划线组成")
+            raise PolicyError(f"政策包“{chain.head.title}”的支付顺序 health.chain 中的代码 {code!r} 只能由小写字母、数字和下划线组成")
         if code in BUILT_IN:
             out.append((code, BUILT_IN[code]))
             continue
         try:
             out.append((code, chain.lookup(f"health.payer.{code}.name", when).value))
         except PolicyError:
-            raise PolicyError(f"政策包 {chain.key} 的支付顺序中有支付方 {code}，但没有它的参数 "
+            raise PolicyError(f"政策包“{chain.head.title}”的支付顺序中有支付方 {code}，但没有它的参数 "
                               f"health.payer.{code}.name（名称）等；请补上或从 health.chain 中删去") from None
     return tuple(out)
 

@@ -1,0 +1,326 @@
+"""The payer chain as pack data (issue 17 §1): the full chain of seed 004, a reordered chain,
+outpatient assistance (门诊救助) with its cap, per case and in batch alike, and reversals that
+are exactly the negative of what was settled even when the pack changed in between."""
+import copy
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fupin.cli.main import main
+from fupin.funds import services as funds
+from fupin.funds.models import Entry
+from fupin.health import services
+from fupin.health.models import Accumulator, Claim
+from fupin.policy.errors import PolicyError
+from fupin.policy.money import max_fen
+from fupin.policy.packs import PackSet, parse_pack
+from fupin.policy.rules import health
+
+from .test_health import build_shili, second_window
+
+PACK_DIR = Path(__file__).parent / "packs"
+SHIPPED = PackSet.shipped()
+FULL_SET = PackSet.shipped(extra=[PACK_DIR / "chain-full.yaml"])
+FULL = FULL_SET.chain("test-chain-full")
+REORDERED_SET = PackSet.shipped(extra=[PACK_DIR / "chain-reordered.yaml"])
+REORDERED = REORDERED_SET.chain("test-chain-reordered")
+
+CLAIM = {"region": "990101000000", "discharge_date": "2024-06-01", "visit_type": "inpatient", "level": "county",
+         "in_county": True, "referred": False, "categories": ["dibao", "registered_poor"],
+         "total": "100000.00", "in_policy": "90000.00", "waivable": "200.00",
+         "ytd": {"basic": "0", "ci_base": "0", "ci": "0", "assistance": "0", "topup": {"wsfp": "0", "yyax": "0"},
+                 "payer": {"quanbao": "0", "menzhen": "0", "yingji": "0"}},
+         "fund_balances": {"wsfp": "1000000.00", "yyax": "1000000.00"}}
+
+
+def claim(**change):
+    out = copy.deepcopy(CLAIM)
+    out.update(change)
+    return out
+
+
+def payers(result):
+    return {p["rule"]: p["amount"] for p in result["payers"]}
+
+
+def to_fen(s: str) -> int:
+    return int(s.replace(".", ""))
+
+
+def test_the_default_chain_is_the_order_of_the_settlement_model():
+    for name in ("cn-national", "shili-2024", "sc-513435"):
+        assert health.chain_of(SHIPPED.chain(name), dt.date(2024, 6, 1)) == (
+            ("basic", "基本医保"), ("critical_illness", "大病保险"), ("assistance", "医疗救助"))
+
+
+def test_full_chain_in_county_the_full_reimbursement_pays_what_insurance_left():
+    r = health.settle(FULL, claim())
+    # basic (89800 − 300) × 0.75; ci (22675 − 5000) × 0.65; 全报销 pays the rest of I' (22675 − 11488.75)
+    assert payers(r) == {"health.waived": "200.00", "health.basic": "67125.00", "health.critical_illness": "11488.75",
+                         "health.payer.quanbao": "11186.25", "health.assistance": "0.00", "health.payer.menzhen": "0.00",
+                         "health.payer.yingji": "0.00", "health.absorbed": "2016.00", "health.topup.wsfp": "0.00",
+                         "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "7984.00"}
+    assert [p["label"] for p in r["payers"]][:7] == ["减免", "基本医保", "大病保险", "区域内住院费用全报销", "医疗救助",
+                                                    "门诊救助", "疾病应急救助"]
+    assert r["accumulators"]["payer"] == {"quanbao": "11186.25", "menzhen": "0.00", "yingji": "0.00"}
+
+
+def test_full_chain_out_of_county_assistance_then_emergency_assistance():
+    r = health.settle(FULL, claim(in_county=False))
+    # unreferred out of county: basic ratio 0.75 − 0.10; 全报销 is in-county only; assistance
+    # (31625 − 17306.25) × 0.70 = 10023.125 → 10023.13; 应急 (14318.75 − 10023.13) × 0.5
+    assert payers(r) == {"health.waived": "200.00", "health.basic": "58175.00", "health.critical_illness": "17306.25",
+                         "health.payer.quanbao": "0.00", "health.assistance": "10023.13", "health.payer.menzhen": "0.00",
+                         "health.payer.yingji": "2147.81", "health.absorbed": "0.00", "health.topup.wsfp": "0.00",
+                         "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "12147.81"}
+    assert sum(to_fen(v) for k, v in payers(r).items() if k != "health.shortfall") == 10_000_000
+
+
+def test_outpatient_assistance_for_long_term_treatment_and_its_yearly_cap():
+    out = claim(visit_type="chronic_outpatient", total="2000.00", in_policy="1800.00", waivable="0")
+    r = health.settle(FULL, out)
+    # basic 1800 × 0.65; assistance 630 × 0.70; 门诊救助 189 × 0.70; 应急 56.70 × 0.5
+    assert payers(r) == {"health.waived": "0.00", "health.basic": "1170.00", "health.critical_illness": "0.00",
+                         "health.payer.quanbao": "0.00", "health.assistance": "441.00", "health.payer.menzhen": "132.30",
+                         "health.payer.yingji": "28.35", "health.absorbed": "40.00", "health.topup.wsfp": "0.00",
+                         "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "188.35"}
+    out["ytd"]["payer"]["menzhen"] = "2950.00"   # 50.00 left of the 3000 a year
+    r = health.settle(FULL, out)
+    assert payers(r) == {"health.waived": "0.00", "health.basic": "1170.00", "health.critical_illness": "0.00",
+                         "health.payer.quanbao": "0.00", "health.assistance": "441.00", "health.payer.menzhen": "50.00",
+                         "health.payer.yingji": "69.50", "health.absorbed": "40.00", "health.topup.wsfp": "29.50",
+                         "health.topup.yyax": "0.00", "health.shortfall": "0.00", "health.patient": "200.00"}
+    assert r["accumulators"]["payer"]["menzhen"] == "3000.00"
+    explanation = next(p["explanation"] for p in r["payers"] if p["rule"] == "health.payer.menzhen")
+    assert explanation["parameters"]["health.payer.menzhen.cap"]["value"] == "3000.00"
+    assert "符合门诊救助的对象、就诊类型和地域条件：是" in explanation["branches"]
+
+
+def reordered_claim(**change):
+    out = claim(**change)
+    out["ytd"]["payer"] = {"buchong": "0"}
+    return out
+
+
+def test_a_reordered_chain_worked_example_1_adds_up_to_the_fen():
+    r = health.settle(REORDERED, reordered_claim())
+    # 补充保险 before 大病: min(5000 cap, (22675 − 1000) × 0.5); ci base 17675 → (17675 − 5000) × 0.65;
+    # assistance 9436.25 × 0.7 = 6605.375 → 6605.38; patient before 2830.87 + 7984 → top-up 834.87
+    assert payers(r) == {"health.waived": "200.00", "health.basic": "67125.00", "health.payer.buchong": "5000.00",
+                         "health.critical_illness": "8238.75", "health.assistance": "6605.38",
+                         "health.absorbed": "2016.00", "health.topup.wsfp": "834.87", "health.topup.yyax": "0.00",
+                         "health.shortfall": "0.00", "health.patient": "9980.00"}
+    assert [p["rule"] for p in r["payers"]][:5] == ["health.waived", "health.basic", "health.payer.buchong",
+                                                   "health.critical_illness", "health.assistance"]
+    assert r["accumulators"] == {"basic": "67125.00", "ci_base": "17675.00", "ci": "8238.75", "assistance": "6605.38",
+                                 "topup": {"wsfp": "834.87", "yyax": "0.00"}, "payer": {"buchong": "5000.00"}}
+
+
+def test_a_reordered_pack_file_through_the_cli(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(reordered_claim())))
+    assert main(["calc", "settlement", "--pack", str(PACK_DIR / "chain-reordered.yaml")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["patient"], out["accumulators"]["payer"]) == ("9980.00", {"buchong": "5000.00"})
+
+
+def inline_pack(chain_value, extra=None):
+    doc = {"name": "test-inline", "title": "测试", "region": "990101", "extends": "shili-2024", "source": "测试",
+           "parameters": {"health.chain": {"unit": "list", "values": [{"from": "2024-01-01", "value": chain_value}]},
+                          **(extra or {})}}
+    pack = parse_pack(doc, "test-inline.yaml")
+    return PackSet([*SHIPPED.packs.values(), pack]).chain("test-inline")
+
+
+def test_a_province_can_drop_a_payer():
+    c = claim()
+    del c["ytd"]["payer"]
+    r = health.settle(inline_pack(["basic", "assistance"]), c)
+    # no critical-illness insurance: assistance takes 22675 × 0.70 = 15872.50 of what basic left;
+    # the patient's 6802.50 + 7984 is above 10% of 99800, the top-up fund pays 4806.50
+    assert payers(r) == {"health.waived": "200.00", "health.basic": "67125.00", "health.assistance": "15872.50",
+                         "health.absorbed": "2016.00", "health.topup.wsfp": "4806.50", "health.topup.yyax": "0.00",
+                         "health.shortfall": "0.00", "health.patient": "9980.00"}
+    assert r["accumulators"] == {"basic": "67125.00", "ci_base": "0.00", "ci": "0.00", "assistance": "15872.50",
+                                 "topup": {"wsfp": "4806.50", "yyax": "0.00"}}
+
+
+@pytest.mark.parametrize("chain_value, message", [
+    (["basic", "basic"], "政策包“测试”的支付顺序 health.chain 中有重复的支付方：basic、basic"),
+    (["basic", "shangbao"], "政策包“测试”的支付顺序中有支付方 shangbao，但没有它的参数 health.payer.shangbao.name"
+                            "（名称）等；请补上或从 health.chain 中删去"),
+])
+def test_a_wrong_chain_is_refused_with_a_chinese_message(chain_value, message):
+    with pytest.raises(PolicyError) as exc:
+        health.settle(inline_pack(chain_value), claim())
+    assert exc.value.message == message
+
+
+def test_a_claim_without_the_chain_payers_year_to_date_is_refused():
+    c = claim()
+    del c["ytd"]["payer"]["yingji"]
+    with pytest.raises(PolicyError) as exc:
+        health.settle(FULL, c)
+    assert exc.value.message == "ytd.payer 缺少支付方 yingji 的本年已付（没有请填 \"0\"）"
+    c = claim()
+    c["ytd"]["payer"]["shangbao"] = "0"
+    with pytest.raises(PolicyError) as exc:
+        health.settle(FULL, c)
+    assert exc.value.message.startswith("ytd.payer 有未知字段 shangbao；可用字段：quanbao, menzhen, yingji")
+
+
+# ---- per case and in batch: the same amounts ----------------------------------------------------
+
+bills = st.lists(st.tuples(st.integers(0, 40_000_000), st.integers(0, 100), st.integers(0, 5),
+                           st.sampled_from(["inpatient", "chronic_outpatient"]), st.booleans()),
+                 min_size=1, max_size=4)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(bills, st.lists(st.sampled_from(health.CATEGORIES), unique=True, max_size=3)),
+                min_size=1, max_size=3))
+def test_batch_and_one_by_one_agree_on_the_full_chain(patients):
+    import polars as pl
+
+    rows = []
+    for patient, (claims, cats) in enumerate(patients):
+        for seq, (t, share, w, visit, in_county) in enumerate(claims):
+            i = t * share // 100
+            rows.append(dict(patient=patient, seq=seq, region="990101000000", discharge_date=dt.date(2024, 6, 1),
+                             visit_type=visit, level="county", in_county=in_county, referred=False,
+                             **{c: c in cats for c in health.CATEGORIES}, total=t, in_policy=i, waivable=i * w // 100,
+                             **{"balance.wsfp": max_fen(), "balance.yyax": max_fen()}))
+    out = health.settle_batch(FULL, pl.DataFrame(rows))
+    for patient, (claims, cats) in enumerate(patients):
+        ytd = copy.deepcopy(CLAIM["ytd"])
+        for r in sorted((r for r in rows if r["patient"] == patient), key=lambda r: r["seq"]):
+            one = health.settle(FULL, claim(categories=cats, visit_type=r["visit_type"], in_county=r["in_county"],
+                                            total=health.yuan(r["total"]), in_policy=health.yuan(r["in_policy"]),
+                                            waivable=health.yuan(r["waivable"]), ytd=ytd))
+            row = out.filter((pl.col("patient") == patient) & (pl.col("seq") == r["seq"])).row(0, named=True)
+            assert {k: row[k] for k in one["_fen"]} == one["_fen"]
+            assert sum(v for k, v in one["_fen"].items() if k != "health.shortfall") == r["total"]
+            ytd = one["accumulators"]
+        assert to_fen(ytd["payer"]["menzhen"]) <= 300_000 and to_fen(ytd["payer"]["yingji"]) <= 2_000_000
+
+
+# ---- reversal: exactly the negative of what was settled ------------------------------------------
+
+BIG = {"discharge_date": dt.date(2024, 6, 1), "visit_type": "inpatient", "in_county": True, "referred": False,
+       "total": 30_000_000, "in_policy": 29_000_000, "waivable": 0}
+SMALL = dict(BIG, total=2_000_000, in_policy=1_800_000, waivable=10_000)
+
+# the same pack with other rates from 2024-07-01: a reversal must not recompute with them
+CHANGED = parse_pack({
+    "name": "test-chain-reordered", "title": "测试用调整顺序的支付链（已改）", "region": "990101", "extends": "shili-2024",
+    "source": "测试",
+    "parameters": {
+        "health.chain": {"unit": "list", "values": [{"from": "2024-01-01", "value": ["basic", "critical_illness",
+                                                                                      "buchong", "assistance"]}]},
+        **{f"health.payer.buchong.{k}": {"unit": u, "values": [{"from": "2024-01-01", "value": v}]} for k, u, v in (
+            ("name", "text", "补充医疗保险"), ("categories", "list", ["dibao", "registered_poor"]),
+            ("visit_types", "list", ["inpatient"]), ("in_county_only", "bool", False), ("deductible", "yuan", 0),
+            ("ratio", "ratio", 0.9), ("cap", "yuan", 90000))},
+        "health.assistance.ratio.dibao": {"unit": "ratio", "values": [{"from": "2024-01-01", "value": 0.2}]},
+    }}, "changed.yaml")
+CHANGED_SET = PackSet([p for p in SHIPPED.packs.values()] + [CHANGED])
+
+
+def ledger(claim_):
+    return sorted((e.account.code, e.amount) for e in Entry.objects.filter(transaction=claim_.transaction)
+                  .select_related("account"))
+
+
+def balances():
+    return {e["account__code"]: e["total"] for e in _sums()}
+
+
+def nonzero(d):
+    return {k: v for k, v in d.items() if v}
+
+
+def _sums():
+    from django.db.models import Sum
+    return Entry.objects.values("account__code").annotate(total=Sum("amount")).order_by("account__code")
+
+
+def acc(person):
+    return {k: v for k, v in Accumulator.objects.filter(person=person, year=2024).values_list("key", "amount") if v}
+
+
+@pytest.fixture
+def reordered(db, monkeypatch):
+    monkeypatch.setattr(services, "packs", lambda: REORDERED_SET)
+    return build_shili()
+
+
+def test_a_claim_that_crossed_a_tier_and_hit_caps_is_reversed_exactly_after_the_pack_changed(reordered, monkeypatch):
+    hospital, patient, window, fund = reordered
+    small = services.settle(user=window, hospital=hospital, person=patient, number="S", bill=SMALL)
+    after_small, ledger_after_small = acc(patient), balances()
+    big = services.settle(user=window, hospital=hospital, person=patient, number="B", bill=BIG)
+    # after S: basic 13200.00, 补充 1850.00, ci base 2850.00, assistance 1995.00 (see SMALL).
+    # basic hits its cap: 150000 − 13200; 补充保险 hits its cap: 5000 − 1850; the critical-illness
+    # base 150050 takes the cumulative base from 0 to 147900 above the threshold 5000, across the
+    # 50000 and 100000 tiers: 50000 × 0.65 + 50000 × 0.75 + 47900 × 0.85 = 110715; assistance
+    # (150050 − 110715) × 0.70; the patient 11800.50 + 10000 out of policy (under 10% of the bill)
+    assert big.breakdown == {"health.waived": 0, "health.basic": 13680000, "health.payer.buchong": 315000,
+                             "health.critical_illness": 11071500, "health.assistance": 2753450, "health.absorbed": 0,
+                             "health.topup.wsfp": 0, "health.topup.yyax": 0, "health.shortfall": 0,
+                             "health.patient": 2180050}
+    assert big.accumulator_changes == {"basic": 13680000, "payer.buchong": 315000, "ci_base": 15005000,
+                                       "ci": 11071500, "assistance": 2753450, "topup.wsfp": 0, "topup.yyax": 0}
+    assert small.breakdown["health.topup.wsfp"] == 45700 and small.accumulator_changes == {
+        "basic": 1320000, "payer.buchong": 185000, "ci_base": 285000, "ci": 0, "assistance": 199500,
+        "topup.wsfp": 45700, "topup.yyax": 0}
+    assert (acc(patient)["basic"], acc(patient)["payer.buchong"]) == (15_000_000, 500_000)
+    assert (funds.insurer_account(region_code="990101000000", key="payer:buchong", name="补充医疗保险").code,
+            balances()["payer:buchong:990101000000"]) == ("payer:buchong:990101000000", -500_000)
+    settled_lines = ledger(big)
+
+    monkeypatch.setattr(services, "packs", lambda: CHANGED_SET)   # the pack changed in between
+    services.reverse(user=second_window(), claim_id=big.pk, reason="更正")
+    reversal = Entry.objects.filter(reverses__transaction=big.transaction).select_related("account")
+    assert sorted((e.account.code, e.amount) for e in reversal) == sorted((a, -x) for a, x in settled_lines)
+    assert (acc(patient), nonzero(balances())) == (after_small, nonzero(ledger_after_small))
+    services.reverse(user=second_window(), claim_id=small.pk, reason="更正")
+    assert acc(patient) == {}
+    assert funds.balance(fund) == 100_000_000
+    assert Claim.objects.filter(status="reversed").count() == 2
+
+
+amounts = st.tuples(st.integers(0, 40_000_000), st.integers(0, 100), st.integers(0, 5))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(amounts, min_size=1, max_size=3))
+def test_reversal_equality_property(reordered, bills_):
+    """Whatever the bills: reversing newest first leaves every accumulator and every account as it
+    was before each claim, and each reversal is line for line the negative of its claim."""
+    hospital, patient, window, fund = reordered
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            states, claims = [], []
+            for n, (t, share, w) in enumerate(bills_):
+                i = t * share // 100
+                states.append((acc(patient), balances()))
+                claims.append(services.settle(user=window, hospital=hospital, person=patient, number=f"P{n}",
+                                              bill=dict(BIG, total=t, in_policy=i, waivable=i * w // 100)))
+            for c, (acc_before, bal_before) in zip(reversed(claims), reversed(states)):
+                lines = ledger(c)
+                services.reverse(user=second_window(), claim_id=c.pk, reason="更正")
+                reversal = Entry.objects.filter(reverses__transaction=c.transaction).select_related("account")
+                assert sorted((e.account.code, e.amount) for e in reversal) == sorted((a, -x) for a, x in lines)
+                assert acc(patient) == acc_before
+                assert {a: v for a, v in balances().items() if v} == {a: v for a, v in bal_before.items() if v}
+            raise Rollback
+    except Rollback:
+        pass
