@@ -5,6 +5,7 @@ import copy
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,138 @@ def test_reversal_equality_property(reordered, bills_):
             raise Rollback
     except Rollback:
         pass
+
+
+# ---- 三个一批: patients found from the registry and the diagnoses, tracked to the outcome -----------
+
+def _treatment_world(world):
+    from fupin.core.models import Region  # noqa: F401  (the world's regions)
+    from fupin.health import programmes as prog
+    from fupin.health.models import Condition, Hospital
+    from fupin.registry.models import Household
+
+    officer = world.users["health_officer"]
+    people = {p.name: p for p in Person_all()}
+    prog.condition_record(actor=officer, person=people["张小"], code="all", diagnosed_on=dt.date(2024, 3, 1))   # aged 11
+    prog.condition_record(actor=officer, person=people["张三"], code="all", diagnosed_on=dt.date(2024, 3, 1))   # aged 53
+    prog.condition_record(actor=officer, person=people["张三"], code="gastric_cancer", diagnosed_on=dt.date(2023, 5, 1))
+    prog.condition_record(actor=officer, person=people["李四"], code="hypertension", diagnosed_on=dt.date(2022, 1, 1))
+    lung = prog.condition_record(actor=officer, person=people["王五"], code="lung_cancer", diagnosed_on=dt.date(2022, 1, 1))
+    Condition.objects.filter(pk=lung.pk).update(resolved_on=dt.date(2023, 12, 31))   # cured before the year
+    Household.objects.filter(pk=world.h4.pk).update(status="eliminated")             # no longer poor nor monitored
+    prog.condition_record(actor=officer, person=people["赵七"], code="esrd", diagnosed_on=dt.date(2024, 1, 1))
+    hospital = Hospital.objects.create(code="H51", name="四川省人民医院", region_id="510000000000", level="province")
+    return officer, people, hospital
+
+
+def Person_all():
+    from fupin.registry.models import Person
+    return Person.objects.all()
+
+
+def test_treatment_candidates_open_and_track_a_case_to_its_outcome(world):
+    from fupin.core.errors import FupinError, InvalidInput
+    from fupin.core.models import AuditEvent
+    from fupin.health import programmes as prog, selectors
+    from fupin.health.models import Condition, TreatmentCase
+
+    officer, people, hospital = _treatment_world(world)
+    found = selectors.treatment_candidates(officer, "513435000000", 2024, "concentrated")
+    # 张三's leukaemia is past the 0–14 age limit, 王五 was cured in 2023, 赵七's household is no
+    # longer poor, 李四's hypertension belongs to the chronic batch, 马六 is another county's
+    assert {(p.name, c.code) for p, c in found} == {("张小", "all"), ("张三", "gastric_cancer")}
+    assert {(p.name, c.code) for p, c in selectors.treatment_candidates(officer, "513435000000", 2024, "chronic")} \
+        == {("李四", "hypertension")}
+
+    leukaemia = Condition.objects.get(person=people["张小"], code="all")
+    case = prog.treatment_case_open(actor=officer, condition_id=leukaemia.pk, batch="concentrated", year=2024,
+                                    hospital_id=hospital.pk, on=dt.date(2024, 3, 5))
+    assert (case.stage, case.hospital.name, case.assigned_on) == ("assigned", "四川省人民医院", dt.date(2024, 3, 5))
+    assert {(p.name, c.code) for p, c in selectors.treatment_candidates(officer, "513435000000", 2024, "concentrated")} \
+        == {("张三", "gastric_cancer")}
+    with pytest.raises(FupinError) as exc:
+        prog.treatment_case_open(actor=officer, condition_id=leukaemia.pk, batch="concentrated", year=2024,
+                                 hospital_id=hospital.pk, on=dt.date(2024, 3, 6))
+    assert exc.value.message == "张小 的急性淋巴细胞白血病已在 2024 年大病集中救治一批中"
+    hypertension = Condition.objects.get(person=people["李四"])
+    with pytest.raises(InvalidInput) as exc:
+        prog.treatment_case_open(actor=officer, condition_id=hypertension.pk, batch="concentrated", year=2024,
+                                 hospital_id=hospital.pk, on=dt.date(2024, 3, 6))
+    assert exc.value.errors == {"病种": "高血压不属于大病集中救治一批"}
+    too_old = Condition.objects.get(person=people["张三"], code="all")
+    with pytest.raises(FupinError) as exc:
+        prog.treatment_case_open(actor=officer, condition_id=too_old.pk, batch="concentrated", year=2024,
+                                 hospital_id=hospital.pk, on=dt.date(2024, 3, 6))
+    assert exc.value.message == "急性淋巴细胞白血病按大病集中救治一批救治的年龄上限为 14 岁，张三 确诊时已超过"
+
+    prog.treatment_case_advance(actor=officer, case_id=case.pk, on=dt.date(2024, 3, 10))
+    with pytest.raises(InvalidInput) as exc:
+        prog.treatment_case_advance(actor=officer, case_id=case.pk, on=dt.date(2024, 6, 1))
+    assert exc.value.errors == {"救治结果": "请选择"}
+    with pytest.raises(InvalidInput) as exc:
+        prog.treatment_case_advance(actor=officer, case_id=case.pk, on=dt.date(2024, 3, 9), outcome="improved")
+    assert exc.value.errors == {"日期": "不能早于上一步的日期 2024-03-10"}
+    prog.treatment_case_advance(actor=officer, case_id=case.pk, on=dt.date(2024, 6, 1), outcome="improved")
+    case.refresh_from_db()
+    assert (case.stage, case.started_on, case.ended_on, case.outcome) == (
+        "treated", dt.date(2024, 3, 10), dt.date(2024, 6, 1), "improved")
+    with pytest.raises(FupinError) as exc:
+        prog.treatment_case_advance(actor=officer, case_id=case.pk, on=dt.date(2024, 6, 2), outcome="cured")
+    assert exc.value.message == "该患者已完成救治"
+    region, rows, stages = selectors.treatment_cases(officer, "513435000000", 2024, "concentrated")
+    assert [(s, n) for s, _, n in stages] == [("assigned", 0), ("treating", 0), ("treated", 1)]
+    assert [r.person.name for r in rows] == ["张小"]
+    assert list(AuditEvent.objects.filter(object_type="treatment_case").order_by("pk").values_list("summary", flat=True)) == [
+        "张小 纳入 2024 年大病集中救治一批（急性淋巴细胞白血病），救治医院 四川省人民医院",
+        "张小 急性淋巴细胞白血病：开始救治（2024-03-10）",
+        "张小 急性淋巴细胞白血病：完成救治，结果：好转（2024-06-01）"]
+    assert TreatmentCase.objects.count() == 1
+
+
+def test_only_the_health_bureau_of_the_patients_region_opens_a_case_and_a_refusal_changes_nothing(world):
+    from fupin.core.errors import AccessDenied, NotFound
+    from fupin.core.models import AuditEvent
+    from fupin.health import programmes as prog
+    from fupin.health.models import Condition, TreatmentCase
+
+    officer, people, hospital = _treatment_world(world)
+    leukaemia = Condition.objects.get(person=people["张小"], code="all")
+    denied = AuditEvent.objects.filter(result="denied").count()
+    with pytest.raises(AccessDenied) as exc:
+        prog.treatment_case_open(actor=world.users["hospital_window"], condition_id=leukaemia.pk, batch="concentrated",
+                                 year=2024, hospital_id=hospital.pk, on=dt.date(2024, 3, 5))
+    assert exc.value.message == "您的角色没有“登记患者病情与证明”权限，如需办理请联系县级管理员"
+    assert AuditEvent.objects.filter(result="denied").count() == denied + 1
+    other = Condition.objects.create(person=world.h3.persons.get(), code="esrd", diagnosed_on=dt.date(2024, 1, 1))
+    with pytest.raises(NotFound):
+        prog.treatment_case_open(actor=officer, condition_id=other.pk, batch="concentrated", year=2024,
+                                 hospital_id=hospital.pk, on=dt.date(2024, 3, 5))
+    assert TreatmentCase.objects.count() == 0
+
+
+def test_the_treatment_page_lists_opens_advances_and_exports(world, login):
+    from openpyxl import load_workbook
+
+    from fupin.health.models import Condition, TreatmentCase
+
+    officer, people, hospital = _treatment_world(world)
+    client = login("health_officer")
+    page = client.get("/health/treatment/?year=2024&batch=concentrated").content.decode()
+    assert "待纳入救治" in page and "胃癌" in page and "急性淋巴细胞白血病" in page and "没有记录" in page
+    text = re.sub(r"<[^>]+>", "", page)   # what the screen shows: no internal code
+    assert not {"concentrated", "assigned", "gastric_cancer", "all"} & set(re.findall(r"[a-z_]+", text))
+    leukaemia = Condition.objects.get(person=people["张小"], code="all")
+    r = client.post("/health/treatment/", {"action": "open", "condition": leukaemia.pk, "hospital": hospital.pk,
+                                           "date": "2024-03-05", "year": "2024", "batch": "concentrated",
+                                           "region": "513435000000"})
+    assert (r.status_code, r["Location"]) == (302, "/health/treatment/?region=513435000000&year=2024&batch=concentrated")
+    case = TreatmentCase.objects.get()
+    client.post("/health/treatment/", {"action": "advance", "case": case.pk, "date": "2024-03-10", "year": "2024",
+                                       "batch": "concentrated", "region": "513435000000"})
+    page = client.get("/health/treatment/?year=2024&batch=concentrated&stage=treating").content.decode()
+    assert "已确定救治医院 0 人；救治中 1 人；已完成救治 0 人" in page and "四川省人民医院" in page
+    xlsx = client.get("/health/treatment/?year=2024&batch=concentrated&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("村", "姓名", "病种", "救治医院", "进度", "确定医院日期", "开始救治日期", "完成救治日期", "结果")
+    assert rows[1][:5] == ("桃源村", "张小", "急性淋巴细胞白血病", "四川省人民医院", "救治中") and len(rows) == 2
+    assert login("support_staff").get("/health/treatment/").status_code == 403

@@ -273,3 +273,87 @@ def import_services(user: User, data: bytes, filename: str = ""):
         audit.record(user, AuditAction.IMPORT, object_type="fd_services", object_id=filename[:60],
                      summary=f"导入家庭医生服务记录：新增 {created}、已有 {unchanged}")
     return created, unchanged, [], None
+
+
+# ---- 三个一批: treatment batches ------------------------------------------------------------------
+
+def access_treatment_case(user: User, case_id, cap: str = Cap.RECORD_CONDITION):
+    from .models import TreatmentCase
+
+    access.require(user, cap)
+    case = TreatmentCase.objects.select_related("person__household", "hospital").filter(pk=case_id).first() \
+        if str(case_id).isdigit() else None
+    if case is None or case.person.household is None or not access.in_scope(user, case.person.household.village_id):
+        raise NotFound("找不到该救治记录，或不在您的管辖范围内")
+    return case
+
+
+def treatment_case_open(*, actor: User, condition_id, batch: str, year: int, hospital_id, on: dt.date):
+    """Put a patient in a treatment batch with the hospital that treats them, from the patient's
+    recorded diagnosis (the candidate list). The disease must belong to the batch, within its age
+    limit. A designated hospital may be outside the county (city and province hospitals)."""
+    from .models import Batch, Hospital, TreatmentCase
+    from .selectors import batch_diseases
+
+    access.require(actor, Cap.RECORD_CONDITION, what=f"纳入救治批次 {batch}")
+    condition = Condition.objects.select_related("person__household").filter(pk=condition_id).first() \
+        if str(condition_id).isdigit() else None
+    if condition is None:
+        raise NotFound("找不到该病情记录，或不在您的管辖范围内")
+    person = condition.person
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"纳入救治批次 {batch}")
+    if batch not in Batch.values:
+        raise InvalidInput({"批次": "请从列表中选择"})
+    diseases = batch_diseases(batch)
+    label = Batch(batch).label
+    disease = condition.code
+    name = disease_lists()["names"][disease]
+    if disease not in diseases:
+        raise InvalidInput({"病种": f"{name}不属于{label}"})
+    if condition.diagnosed_on > on:
+        raise InvalidInput({"日期": f"早于确诊日期 {condition.diagnosed_on}"})
+    if diseases[disease] is not None and _age(person.birth_date, condition.diagnosed_on) > diseases[disease]:
+        raise FupinError(f"{name}按{label}救治的年龄上限为 {diseases[disease]} 岁，{person.name} 确诊时已超过")
+    hospital = Hospital.objects.filter(pk=hospital_id).first() if str(hospital_id).isdigit() else None
+    if hospital is None:
+        raise InvalidInput({"救治医院": "请从列表中选择"})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                case = TreatmentCase.objects.create(person=person, batch=batch, year=year, disease=disease,
+                                                    hospital=hospital, assigned_on=on, opened_by=actor)
+        except IntegrityError:
+            raise FupinError(f"{person.name} 的{name}已在 {year} 年{label}中") from None
+        audit.record(actor, AuditAction.CREATE, object_type="treatment_case", object_id=case.pk,
+                     household_id=person.household_id,
+                     summary=f"{person.name} 纳入 {year} 年{label}（{name}），救治医院 {hospital.name}")
+    return case
+
+
+def treatment_case_advance(*, actor: User, case_id, on: dt.date, outcome: str = ""):
+    """The next stage: treatment started, then treatment ended with its outcome."""
+    from .models import Outcome, Stage, TreatmentCase
+
+    case = access_treatment_case(actor, case_id)
+    if case.stage == Stage.TREATED:
+        raise FupinError("该患者已完成救治")
+    if case.stage == Stage.TREATING and outcome not in Outcome.values:
+        raise InvalidInput({"救治结果": "请选择"})
+    start = case.assigned_on if case.stage == Stage.ASSIGNED else case.started_on
+    if on < start:
+        raise InvalidInput({"日期": f"不能早于上一步的日期 {start}"})
+    with transaction.atomic():
+        locked = TreatmentCase.objects.select_for_update().get(pk=case.pk)
+        if locked.stage != case.stage:
+            raise FupinError("该记录刚被他人更新，请刷新后再办理")
+        if locked.stage == Stage.ASSIGNED:
+            locked.stage, locked.started_on = Stage.TREATING, on
+            fields, what = ["stage", "started_on"], "开始救治"
+        else:
+            locked.stage, locked.ended_on, locked.outcome = Stage.TREATED, on, outcome
+            fields, what = ["stage", "ended_on", "outcome"], f"完成救治，结果：{Outcome(outcome).label}"
+        locked.save(update_fields=fields)
+        audit.record(actor, AuditAction.UPDATE, object_type="treatment_case", object_id=locked.pk,
+                     household_id=case.person.household_id,
+                     summary=f"{case.person.name} {disease_lists()['names'][case.disease]}：{what}（{on}）")
+    return locked

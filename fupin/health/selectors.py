@@ -1,0 +1,70 @@
+"""Reads of the health room: the treatment batches (三个一批)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count
+
+from fupin.core import access
+from fupin.core.models import User
+
+from .models import Condition, Stage, TreatmentCase
+from .services import packs
+
+
+def batch_diseases(batch: str) -> dict[str, int | None]:
+    """The diseases of a batch (code → the highest age the list allows, or None), from the lists."""
+    from .programmes import disease_lists
+
+    doc = disease_lists()["doc"]
+    out: dict[str, int | None] = {}
+    for key in doc["batches"].get(batch, []):
+        section = doc[key]
+        for cat in section.get("categories", [{"diseases": section.get("diseases", [])}]):
+            for d in cat["diseases"]:
+                out[d["code"]] = cat.get("max_age")
+    return out
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def treatment_candidates(user: User, region_code: str, year: int, batch: str) -> list[tuple]:
+    """Registered-poor and monitored persons of the region with an open diagnosis of one of the
+    batch's diseases (within its age limit when diagnosed) and no case of it this year:
+    [(person, condition)], by village and name."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    year_end = dt.date(year, 12, 31)
+    chain = packs().for_region(region.code)
+    statuses = set(chain.lookup("health.registered_poor_statuses", year_end).value) \
+        | set(chain.lookup("health.monitored_statuses", year_end).value)
+    diseases = batch_diseases(batch)
+    persons = access.persons_for(user).filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi,
+                                              household__status__in=statuses)
+    taken = set(TreatmentCase.objects.filter(person__in=persons, batch=batch, year=year)
+                .values_list("person_id", "disease"))
+    out = []
+    for c in Condition.objects.filter(person__in=persons, code__in=diseases, diagnosed_on__lte=year_end) \
+            .exclude(resolved_on__lt=dt.date(year, 1, 1)).select_related("person__household__village") \
+            .order_by("person__household__village_id", "person__name", "code"):
+        limit = diseases[c.code]
+        if (c.person_id, c.code) in taken or (limit is not None and _age(c.person.birth_date, c.diagnosed_on) > limit):
+            continue
+        out.append((c.person, c))
+    return out
+
+
+def treatment_cases(user: User, region_code: str, year: int, batch: str, stage: str = ""):
+    """The batch's cases of the year in the region (optionally one stage), and how many are at each stage."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    qs = TreatmentCase.objects.filter(person__in=access.persons_for(user), batch=batch, year=year,
+                                      person__household__village_id__gte=lo, person__household__village_id__lte=hi)
+    counts = dict(qs.values_list("stage").annotate(n=Count("id")))
+    if stage:
+        qs = qs.filter(stage=stage)
+    rows = qs.select_related("person__household__village", "hospital").order_by("person__household__village_id",
+                                                                                 "person__name", "disease")
+    return region, rows, [(s, label, counts.get(s, 0)) for s, label in Stage.choices]
