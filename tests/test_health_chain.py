@@ -460,3 +460,24 @@ def test_the_treatment_page_lists_opens_advances_and_exports(world, login):
     assert rows[0] == ("村", "姓名", "病种", "救治医院", "进度", "确定医院日期", "开始救治日期", "完成救治日期", "结果")
     assert rows[1][:5] == ("桃源村", "张小", "急性淋巴细胞白血病", "四川省人民医院", "救治中") and len(rows) == 2
     assert login("support_staff").get("/health/treatment/").status_code == 403
+
+
+def test_the_demo_county_has_patients_in_every_batch_at_every_stage(db):
+    from fupin.demo import generator
+    from fupin.health import selectors
+    from fupin.health.models import TreatmentCase
+    from fupin.core.models import User
+
+    county = generator.generate(1500, min_villages=4)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
+    year = generator.TODAY.year
+    counts = {(b, s): TreatmentCase.objects.filter(batch=b, stage=s, year=year).count()
+              for b in ("concentrated", "chronic", "critical") for s in ("assigned", "treating", "treated")}
+    assert counts == {("concentrated", "assigned"): 3, ("concentrated", "treating"): 2, ("concentrated", "treated"): 1,
+                      ("chronic", "assigned"): 3, ("chronic", "treating"): 2, ("chronic", "treated"): 0,
+                      ("critical", "assigned"): 2, ("critical", "treating"): 1, ("critical", "treated"): 0}
+    officer = User.objects.get(role="health_officer")
+    for batch in ("concentrated", "chronic", "critical"):   # one patient found and not yet placed in each
+        assert len(selectors.treatment_candidates(officer, officer.region_id, year, batch)) == 1, batch

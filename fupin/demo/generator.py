@@ -517,3 +517,5 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    from fupin.health.seed import seed as health_seed  # 三个一批 patients at every stage (issue 17)
+    health_seed(actor=User.objects.filter(role="health_officer").order_by("pk").first(), year=year)
