@@ -481,3 +481,83 @@ def test_the_demo_county_has_patients_in_every_batch_at_every_stage(db):
     officer = User.objects.get(role="health_officer")
     for batch in ("concentrated", "chronic", "critical"):   # one patient found and not yet placed in each
         assert len(selectors.treatment_candidates(officer, officer.region_id, year, batch)) == 1, batch
+
+
+# ---- family-doctor contracts: sign a person or a household, renew, end; rates by village and team --
+
+def test_sign_a_household_renew_and_end_and_the_rate_by_village_and_team(world):
+    from fupin.core.errors import FupinError, InvalidInput
+    from fupin.core.models import AuditEvent
+    from fupin.health import programmes as prog, selectors
+    from fupin.health.models import Contract
+
+    officer = world.users["health_officer"]
+    head = world.h1.persons.get(relation="head")
+    made = prog.contract_sign(actor=officer, person=head, whole_household=True, team="新市坝镇卫生院一组", doctor="刘医生",
+                              package="基础性签约服务包", signed_on=dt.date(2024, 2, 29))
+    assert sorted((c.person.name, c.valid_to) for c in made) == [
+        ("张三", dt.date(2025, 2, 27)), ("张小", dt.date(2025, 2, 27)), ("李四", dt.date(2025, 2, 27))]
+    with pytest.raises(FupinError) as exc:
+        prog.contract_sign(actor=officer, person=head, whole_household=False, team="新市坝镇卫生院一组", doctor="刘医生",
+                           package="基础性签约服务包", signed_on=dt.date(2024, 3, 1))
+    assert exc.value.message == "张三 在 2024-03-01 已有有效的签约，无需重复签约；到期后请续签"
+    with pytest.raises(InvalidInput) as exc:
+        prog.contract_sign(actor=officer, person=world.h2.persons.get(), whole_household=False, team=" ", doctor="王医生",
+                           package="豪华包", signed_on=dt.date(2024, 3, 1))
+    assert exc.value.errors == {"签约团队": "必须填写", "服务包": "请从列表中选择：基础性签约服务包、个性化签约服务包"}
+    prog.contract_sign(actor=officer, person=world.h2.persons.get(), whole_household=False, team="田坝镇卫生院", doctor="王医生",
+                       package="个性化签约服务包", signed_on=dt.date(2024, 3, 1))
+
+    rates = selectors.contract_rates(officer, "513435000000", dt.date(2024, 6, 1))
+    # 桃源村: the three of H1; 红星村: 赵七 unsigned; 团结村: 王五
+    assert [(r["village"], r["persons"], r["signed"], r["rate_permille"], r["meets"]) for r in rates["villages"]] == [
+        ("桃源村", 3, 3, 1000, True), ("红星村", 1, 0, 0, False), ("团结村", 1, 1, 1000, True)]
+    assert (rates["teams"], rates["target_permille"]) == ([("新市坝镇卫生院一组", 3), ("田坝镇卫生院", 1)], 1000)
+
+    child = world.h1.persons.get(relation="child")
+    ended = prog.contract_end(actor=officer, person=child, on=dt.date(2024, 9, 1), reason="随父母外出就学")
+    assert (ended.ended_on, ended.end_reason) == (dt.date(2024, 9, 1), "随父母外出就学")
+    rates = selectors.contract_rates(officer, "513435000000", dt.date(2024, 9, 1))
+    assert rates["villages"][0]["signed"] == 2 and rates["teams"][0] == ("新市坝镇卫生院一组", 2)
+
+    renewed = prog.contract_renew(actor=officer, person=head, on=dt.date(2025, 2, 20))
+    assert (renewed.signed_on, renewed.valid_to, renewed.team, renewed.package) == (
+        dt.date(2025, 2, 28), dt.date(2026, 2, 27), "新市坝镇卫生院一组", "基础性签约服务包")
+    with pytest.raises(FupinError) as exc:
+        prog.contract_renew(actor=officer, person=head, on=dt.date(2025, 2, 21))
+    assert exc.value.message == "张三 已续签（2025-02-28 至 2026-02-27）"
+    assert Contract.objects.filter(person=head).count() == 2
+    assert AuditEvent.objects.filter(object_type="fd_contract").count() == 6
+
+
+def test_a_window_officer_cannot_sign_and_a_refusal_changes_nothing(world):
+    from fupin.core.errors import AccessDenied
+    from fupin.health import programmes as prog
+    from fupin.health.models import Contract
+
+    with pytest.raises(AccessDenied):
+        prog.contract_sign(actor=world.users["hospital_window"], person=world.h2.persons.get(), whole_household=True,
+                           team="田坝镇卫生院", doctor="王医生", package="基础性签约服务包", signed_on=dt.date(2024, 3, 1))
+    assert Contract.objects.count() == 0
+
+
+def test_a_follow_up_recorded_by_hand_counts_like_an_imported_one(world):
+    from fupin.core.errors import FupinError
+    from fupin.health import programmes as prog
+    from fupin.health.models import Condition
+
+    officer = world.users["health_officer"]
+    wang = world.h2.persons.get()
+    Condition.objects.create(person=wang, code="hypertension", diagnosed_on=dt.date(2023, 1, 1))
+    before = prog.followup_status(officer, "513435000000", dt.date(2024, 4, 1))
+    assert [(p.name, missing) for p, _, why, missing in before["overdue"] if p.name == "王五"] == [
+        ("王五", [("check", 1), ("followup", 4)])]
+    # by 1 April, 4 follow-ups a year make 2 due (rounded up); the yearly check is due at once
+    prog.service_record(actor=officer, person=wang, kind="followup", on=dt.date(2024, 1, 20), team="田坝镇卫生院")
+    prog.service_record(actor=officer, person=wang, kind="followup", on=dt.date(2024, 3, 20), team="田坝镇卫生院")
+    prog.service_record(actor=officer, person=wang, kind="check", on=dt.date(2024, 3, 21), team="田坝镇卫生院")
+    with pytest.raises(FupinError) as exc:
+        prog.service_record(actor=officer, person=wang, kind="check", on=dt.date(2024, 3, 21))
+    assert exc.value.message == "王五 2024-03-21 的健康体检已登记"
+    after = prog.followup_status(officer, "513435000000", dt.date(2024, 4, 1))
+    assert [p.name for p, *_ in after["overdue"]].count("王五") == 0 and after["managed"] == 1

@@ -108,6 +108,10 @@ class Contract(models.Model):
     doctor = models.CharField("责任医生", max_length=40)
     signed_on = models.DateField()
     valid_to = models.DateField()
+    package = models.CharField("服务包", max_length=40, blank=True)
+    # ended before valid_to (moved away, died, declined): the contract no longer counts from that day
+    ended_on = models.DateField("解约日期", null=True, blank=True)
+    end_reason = models.CharField("解约原因", max_length=100, blank=True)
 
 
 class Service(models.Model):

@@ -177,7 +177,7 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
     for pid, kind, n in Service.objects.filter(person__in=persons, date__gte=year_start, date__lte=on) \
             .values_list("person_id", "kind").annotate(n=Count("id")):
         done[(pid, kind)] = n
-    contracts = {c.person_id: c for c in Contract.objects.filter(person__in=persons, signed_on__lte=on, valid_to__gte=on)}
+    contracts = {c.person_id: c for c in live_contracts(on).filter(person__in=persons)}
     chronic_codes = disease_lists()["chronic"]
     chronic = set(Condition.objects.filter(person__in=persons, code__in=chronic_codes, resolved_on__isnull=True)
                   .values_list("person_id", flat=True))
@@ -357,3 +357,119 @@ def treatment_case_advance(*, actor: User, case_id, on: dt.date, outcome: str = 
                      household_id=case.person.household_id,
                      summary=f"{case.person.name} {disease_lists()['names'][case.disease]}：{what}（{on}）")
     return locked
+
+
+# ---- family-doctor contracts: sign (a person or the whole household), renew, end ---------------
+
+def _add_months(on: dt.date, months: int) -> dt.date:
+    """The same day `months` later (31 January + 1 month → 28/29 February)."""
+    y, m = divmod(on.month - 1 + months, 12)
+    year, month = on.year + y, m + 1
+    for day in (on.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise ValueError(on)
+
+
+def live_contracts(on: dt.date):
+    """Contracts in force on `on`: signed, not expired, not ended."""
+    return Contract.objects.filter(signed_on__lte=on, valid_to__gte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+
+
+def contract_sign(*, actor: User, person: Person, whole_household: bool, team: str, doctor: str, package: str,
+                  signed_on: dt.date) -> list[Contract]:
+    """Sign a family-doctor contract for a person, or for every living member of the person's
+    household who has none in force. The term and the service packages are pack data."""
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"家庭医生签约 {team}")
+    chain = packs().for_region(person.household.village_id)
+    try:
+        packages = chain.lookup("health.fd.packages", signed_on).value
+        months = chain.lookup("health.fd.contract_months", signed_on).value
+    except PolicyError as exc:
+        raise FupinError(exc.message) from None
+    errors = {}
+    if not team.strip():
+        errors["签约团队"] = "必须填写"
+    if not doctor.strip():
+        errors["责任医生"] = "必须填写"
+    if package not in packages:
+        errors["服务包"] = f"请从列表中选择：{'、'.join(packages)}"
+    if errors:
+        raise InvalidInput(errors)
+    members = list(person.household.persons.filter(alive=True).order_by("pk")) if whole_household else [person]
+    holding = set(live_contracts(signed_on).filter(person__in=members).values_list("person_id", flat=True))
+    to_sign = [m for m in members if m.pk not in holding]
+    if not to_sign:
+        names = "、".join(m.name for m in members)
+        raise FupinError(f"{names} 在 {signed_on} 已有有效的签约，无需重复签约；到期后请续签")
+    valid_to = _add_months(signed_on, months) - dt.timedelta(days=1)
+    with transaction.atomic():
+        made = [Contract.objects.create(person=m, team=team.strip(), doctor=doctor.strip(), package=package,
+                                        signed_on=signed_on, valid_to=valid_to) for m in to_sign]
+        for c in made:
+            audit.record(actor, AuditAction.CREATE, object_type="fd_contract", object_id=c.pk,
+                         household_id=person.household_id,
+                         summary=f"{c.person.name} 与 {c.team}（{c.doctor}）签约{package}，{signed_on} 至 {valid_to}")
+    return made
+
+
+def _access_contract(actor: User, person: Person, on: dt.date, what: str) -> Contract:
+    """The person's contract in force on `on` (or the last one signed before it, to renew)."""
+    _access_patient(actor, person, Cap.RECORD_CONDITION, what)
+    contract = Contract.objects.filter(person=person, signed_on__lte=on, ended_on__isnull=True) \
+        .order_by("-valid_to").first()
+    if contract is None:
+        raise NotFound(f"{person.name} 没有签约记录，请先签约")
+    return contract
+
+
+def contract_renew(*, actor: User, person: Person, on: dt.date) -> Contract:
+    """The next term with the same team, doctor and package, from the day after the last term ends
+    (or from `on`, if the last term ended longer ago)."""
+    _access_patient(actor, person, Cap.RECORD_CONDITION, "家庭医生续签")
+    last = Contract.objects.filter(person=person, ended_on__isnull=True).order_by("-valid_to").first()
+    if last is None:
+        raise NotFound(f"{person.name} 没有签约记录，请先签约")
+    if last.signed_on > on:   # the next term is already there
+        raise FupinError(f"{person.name} 已续签（{last.signed_on} 至 {last.valid_to}）")
+    months = packs().for_region(person.household.village_id).lookup("health.fd.contract_months", on).value
+    start = max(last.valid_to + dt.timedelta(days=1), on)
+    with transaction.atomic():
+        c = Contract.objects.create(person=person, team=last.team, doctor=last.doctor, package=last.package,
+                                    signed_on=start, valid_to=_add_months(start, months) - dt.timedelta(days=1))
+        audit.record(actor, AuditAction.CREATE, object_type="fd_contract", object_id=c.pk,
+                     household_id=person.household_id,
+                     summary=f"{person.name} 续签 {c.team}（{c.doctor}）{c.package}，{c.signed_on} 至 {c.valid_to}")
+    return c
+
+
+def contract_end(*, actor: User, person: Person, on: dt.date, reason: str) -> Contract:
+    """End the contract in force (moved away, declined, died); it stops counting from `on`."""
+    c = _access_contract(actor, person, on, "家庭医生解约")
+    if not reason.strip():
+        raise InvalidInput({"解约原因": "必须填写"})
+    if c.valid_to < on:
+        raise FupinError(f"{person.name} 的签约已于 {c.valid_to} 到期，无需解约")
+    with transaction.atomic():
+        Contract.objects.filter(pk=c.pk).update(ended_on=on, end_reason=reason.strip()[:100])
+        audit.record(actor, AuditAction.UPDATE, object_type="fd_contract", object_id=c.pk,
+                     household_id=person.household_id, summary=f"{person.name} 与 {c.team} 解约（{on}）：{reason.strip()}")
+    c.refresh_from_db()
+    return c
+
+
+def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team: str = "", doctor: str = "") -> Service:
+    """One follow-up or check recorded by hand (the same record an import makes)."""
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记随访 {kind}")
+    kinds = dict(Service.KINDS)
+    if kind not in kinds:
+        raise InvalidInput({"服务类型": f"请从列表中选择：{'、'.join(kinds.values())}"})
+    if Service.objects.filter(person=person, kind=kind, date=on).exists():
+        raise FupinError(f"{person.name} {on} 的{kinds[kind]}已登记")
+    with transaction.atomic():
+        s = Service.objects.create(person=person, kind=kind, date=on, team=team.strip()[:60], doctor=doctor.strip()[:40])
+        audit.record(actor, AuditAction.CREATE, object_type="fd_service", object_id=s.pk,
+                     household_id=person.household_id, summary=f"{person.name} {kinds[kind]}（{on}）")
+    return s

@@ -68,3 +68,35 @@ def treatment_cases(user: User, region_code: str, year: int, batch: str, stage: 
     rows = qs.select_related("person__household__village", "hospital").order_by("person__household__village_id",
                                                                                  "person__name", "disease")
     return region, rows, [(s, label, counts.get(s, 0)) for s, label in Stage.choices]
+
+
+def contract_rates(user: User, region_code: str, on: dt.date) -> dict:
+    """The family-doctor contract rate of registered-poor persons by village (against the pack's
+    target, 100%), and how many each team has signed."""
+    from .programmes import live_contracts
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    chain = packs().for_region(region.code)
+    statuses = chain.lookup("health.registered_poor_statuses", on).value
+    target = chain.lookup("health.fd.contract_target", on).value   # a ratio in millionths
+    poor = access.persons_for(user).filter(alive=True, household__status__in=statuses,
+                                           household__village_id__gte=lo, household__village_id__lte=hi)
+    signed = dict(live_contracts(on).filter(person__in=poor).values_list("person_id", "team"))
+    villages: dict = {}
+    for pid, vid, vname in poor.values_list("pk", "household__village_id", "household__village__name"):
+        row = villages.setdefault(vid, {"village": vname, "persons": 0, "signed": 0})
+        row["persons"] += 1
+        row["signed"] += pid in signed
+    ppm = 1_000_000
+    rows = []
+    for vid in sorted(villages):
+        r = villages[vid]
+        r["rate_permille"] = r["signed"] * 1000 // r["persons"]
+        r["meets"] = r["signed"] * ppm >= target * r["persons"]
+        rows.append(r)
+    teams: dict = {}
+    for team in signed.values():
+        teams[team] = teams.get(team, 0) + 1
+    return {"region": region, "on": on, "villages": rows, "teams": sorted(teams.items()),
+            "target_permille": target * 1000 // ppm}

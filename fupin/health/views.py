@@ -149,7 +149,8 @@ def reverse(request, pk):
 
 @fupin_view
 def programmes(request):
-    from . import programmes as prog
+    from . import programmes as prog, selectors
+    from .models import Service
 
     user = request.user
     access.require(user, Cap.READ)
@@ -181,6 +182,22 @@ def programmes(request):
                                            disease=request.POST.get("code", ""), number=request.POST.get("number", ""),
                                            valid_from=when, valid_to=form_date(request.POST, "valid_to", "有效期止"))
                     messages.success(request, "门诊服务证已登记")
+                elif action == "sign":
+                    made = prog.contract_sign(actor=user, person=person, whole_household=request.POST.get("household") == "1",
+                                              team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""),
+                                              package=request.POST.get("package", ""), signed_on=when)
+                    messages.success(request, f"已签约 {len(made)} 人：{'、'.join(c.person.name for c in made)}，"
+                                              f"有效期至 {made[0].valid_to}")
+                elif action == "renew":
+                    c = prog.contract_renew(actor=user, person=person, on=when)
+                    messages.success(request, f"已续签，{c.signed_on} 至 {c.valid_to}")
+                elif action == "end":
+                    prog.contract_end(actor=user, person=person, on=when, reason=request.POST.get("reason", ""))
+                    messages.success(request, "已解约")
+                elif action == "service":
+                    prog.service_record(actor=user, person=person, kind=request.POST.get("kind", ""), on=when,
+                                        team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""))
+                    messages.success(request, "随访记录已登记")
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
                                                  region_code=person.household.village_id)
@@ -189,6 +206,9 @@ def programmes(request):
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
     try:
         ctx["s"] = prog.followup_status(user, region, on)
+        ctx["rates"] = selectors.contract_rates(user, region, on)
+        ctx["packages"] = services.packs().for_region(ctx["s"]["region"].code).lookup("health.fd.packages", on).value
+        ctx["service_kinds"] = Service.KINDS
     except FupinError as exc:
         ctx["error"] = exc.message
     return render(request, "health/programmes.html", ctx)
