@@ -22,6 +22,7 @@ from fupin.policy.money import max_fen
 from fupin.policy.packs import PackSet, parse_pack
 from fupin.policy.rules import health
 
+from .test_browser import browser, phone  # noqa: F401  (browser fixtures)
 from .test_health import build_shili, second_window
 
 PACK_DIR = Path(__file__).parent / "packs"
@@ -561,3 +562,36 @@ def test_a_follow_up_recorded_by_hand_counts_like_an_imported_one(world):
     assert exc.value.message == "王五 2024-03-21 的健康体检已登记"
     after = prog.followup_status(officer, "513435000000", dt.date(2024, 4, 1))
     assert [p.name for p, *_ in after["overdue"]].count("王五") == 0 and after["managed"] == 1
+
+
+@pytest.mark.browser
+def test_health_officer_on_a_phone_signs_a_household_and_records_a_follow_up(live_server, world, phone):
+    from fupin.health.models import Contract, Service
+
+    from .test_browser import sign_in
+
+    head = world.h1.persons.get(relation="head")
+    sign_in(phone, live_server.url, "health_officer")
+    phone.goto(f"{live_server.url}/health/?region=513435000000&date=2024-06-01")
+    form = phone.locator("form#sign")
+    form.locator("input[name=id_number]").fill(head.id_number)
+    form.locator("input[name=household]").check()
+    form.locator("input[name=team]").fill("新市坝镇卫生院一组")
+    form.locator("input[name=doctor]").fill("刘医生")
+    form.locator("select[name=package]").select_option("个性化签约服务包")
+    form.locator("input[name=date]").fill("2024-05-01")
+    form.locator("button").click()
+    phone.wait_for_load_state()
+    assert "已签约 3 人" in phone.inner_text("body")
+    form = phone.locator("form#service")
+    form.locator("input[name=id_number]").fill(head.id_number)
+    form.locator("select[name=kind]").select_option("followup")
+    form.locator("input[name=date]").fill("2024-05-20")
+    form.locator("input[name=team]").fill("新市坝镇卫生院一组")
+    form.locator("button").click()
+    phone.wait_for_load_state()
+    assert "随访记录已登记" in phone.inner_text("body")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390   # fits the phone
+    assert sorted(Contract.objects.values_list("person__name", "package")) == [
+        ("张三", "个性化签约服务包"), ("张小", "个性化签约服务包"), ("李四", "个性化签约服务包")]
+    assert list(Service.objects.values_list("person__name", "kind", "date")) == [("张三", "followup", dt.date(2024, 5, 20))]
