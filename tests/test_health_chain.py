@@ -595,3 +595,40 @@ def test_health_officer_on_a_phone_signs_a_household_and_records_a_follow_up(liv
     assert sorted(Contract.objects.values_list("person__name", "package")) == [
         ("张三", "个性化签约服务包"), ("张小", "个性化签约服务包"), ("李四", "个性化签约服务包")]
     assert list(Service.objects.values_list("person__name", "kind", "date")) == [("张三", "followup", dt.date(2024, 5, 20))]
+
+
+def _workbook(rows):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["身份证号", "签约团队", "责任医生", "服务包", "签约日期"])
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_contracts_imported_with_the_same_checks_all_or_nothing_and_again_unchanged(world, login):
+    from fupin.health import programmes as prog
+    from fupin.health.models import Contract
+
+    officer = world.users["health_officer"]
+    zhang, wang = world.h1.persons.get(relation="head"), world.h2.persons.get()
+    bad = _workbook([[zhang.id_number, "一组", "刘医生", "基础性签约服务包", dt.date(2024, 3, 1)],
+                     [wang.id_number, "二组", "王医生", "豪华包", dt.date(2024, 3, 1)],
+                     [world.h3.persons.get().id_number, "三组", "马医生", "基础性签约服务包", dt.date(2024, 3, 1)]])
+    created, unchanged, problems, _ = prog.import_contracts(officer, bad, "签约.xlsx")
+    assert (created, unchanged, [str(p) for p in problems]) == (0, 0, [
+        "第3行D列（服务包）：请从列表中选择：基础性签约服务包、个性化签约服务包", "第4行A列（身份证号）：此人不在本辖区户籍库中"])
+    assert Contract.objects.count() == 0
+    good = _workbook([[zhang.id_number, "一组", "刘医生", "基础性签约服务包", dt.date(2024, 3, 1)],
+                      [wang.id_number, "二组", "王医生", "个性化签约服务包", dt.date(2024, 3, 1)]])
+    assert prog.import_contracts(officer, good, "签约.xlsx")[:3] == (2, 0, [])
+    assert prog.import_contracts(officer, good, "签约.xlsx")[:3] == (0, 2, [])
+    assert sorted(Contract.objects.values_list("person__name", "valid_to")) == [
+        ("张三", dt.date(2025, 2, 28)), ("王五", dt.date(2025, 2, 28))]
+    page = login("health_officer").post("/health/", {"action": "import_contracts", "region": "513435000000",
+                                                      "file": io.BytesIO(bad)}, follow=True).content.decode()
+    assert "第3行D列（服务包）：请从列表中选择" in page

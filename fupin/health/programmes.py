@@ -378,15 +378,13 @@ def live_contracts(on: dt.date):
     return Contract.objects.filter(signed_on__lte=on, valid_to__gte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
 
 
-def contract_sign(*, actor: User, person: Person, whole_household: bool, team: str, doctor: str, package: str,
-                  signed_on: dt.date) -> list[Contract]:
-    """Sign a family-doctor contract for a person, or for every living member of the person's
-    household who has none in force. The term and the service packages are pack data."""
-    _access_patient(actor, person, Cap.RECORD_CONDITION, f"家庭医生签约 {team}")
-    chain = packs().for_region(person.household.village_id)
+def contract_terms(region_code: str, team: str, doctor: str, package: str, on: dt.date) -> tuple[int, dict]:
+    """The one check of a contract's terms (the form and the import): the term in months, and
+    what is wrong, by field."""
+    chain = packs().for_region(region_code)
     try:
-        packages = chain.lookup("health.fd.packages", signed_on).value
-        months = chain.lookup("health.fd.contract_months", signed_on).value
+        packages = chain.lookup("health.fd.packages", on).value
+        months = chain.lookup("health.fd.contract_months", on).value
     except PolicyError as exc:
         raise FupinError(exc.message) from None
     errors = {}
@@ -396,6 +394,15 @@ def contract_sign(*, actor: User, person: Person, whole_household: bool, team: s
         errors["责任医生"] = "必须填写"
     if package not in packages:
         errors["服务包"] = f"请从列表中选择：{'、'.join(packages)}"
+    return months, errors
+
+
+def contract_sign(*, actor: User, person: Person, whole_household: bool, team: str, doctor: str, package: str,
+                  signed_on: dt.date) -> list[Contract]:
+    """Sign a family-doctor contract for a person, or for every living member of the person's
+    household who has none in force. The term and the service packages are pack data."""
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"家庭医生签约 {team}")
+    months, errors = contract_terms(person.household.village_id, team, doctor, package, signed_on)
     if errors:
         raise InvalidInput(errors)
     members = list(person.household.persons.filter(alive=True).order_by("pk")) if whole_household else [person]
@@ -473,3 +480,58 @@ def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team:
         audit.record(actor, AuditAction.CREATE, object_type="fd_service", object_id=s.pk,
                      household_id=person.household_id, summary=f"{person.name} {kinds[kind]}（{on}）")
     return s
+
+
+def import_contracts(user: User, data: bytes, filename: str = ""):
+    """Contracts from the health system's Excel list (身份证号、签约团队、责任医生、服务包、签约日期):
+    the same checks as signing by hand; all or nothing; the same contract imported again changes nothing."""
+    from fupin.core import idcard
+    from fupin.exchange import excel
+    from fupin.exchange.excel import CellError, Column, FileRejected, Problem
+
+    access.require(user, Cap.RECORD_CONDITION, what="导入家庭医生签约")
+
+    def pid(v):
+        r = idcard.check(v)
+        if not r.valid:
+            raise CellError(r.error)
+        return r.id
+    cols = [Column("id_number", "身份证号", pid, required=True, aliases=("证件号码",)),
+            Column("team", "签约团队", excel.text(60), required=True), Column("doctor", "责任医生", excel.text(40), required=True),
+            Column("package", "服务包", excel.text(40), required=True), Column("date", "签约日期", excel.date, required=True)]
+    letter = {"签约团队": "B", "责任医生": "C", "服务包": "D"}
+    try:
+        table = excel.read_table(data, cols, filename=filename)
+    except FileRejected as exc:
+        return 0, 0, [Problem(None, None, None, None, exc.message)], None
+    people = {p.id_number: p for p in access.persons_for(user).select_related("household").filter(
+        id_number__in={v.get("id_number") for _, v in table.rows if v.get("id_number")})}
+    problems, plan = list(table.problems), []
+    for row, v in table.rows:
+        person = people.get(v.get("id_number"))
+        if v.get("id_number") and person is None:
+            problems.append(Problem(row, "A", "身份证号", v["id_number"], "此人不在本辖区户籍库中"))
+        if person is None or "date" not in v:
+            continue
+        months, errors = contract_terms(person.household.village_id, v.get("team", ""), v.get("doctor", ""),
+                                        v.get("package", ""), v["date"])
+        problems += [Problem(row, letter[k], k, v.get({"签约团队": "team", "责任医生": "doctor", "服务包": "package"}[k]), m)
+                     for k, m in errors.items()]
+        same = Contract.objects.filter(person=person, signed_on=v["date"], team=v.get("team", "")).exists()
+        if not same and live_contracts(v["date"]).filter(person=person).exists():
+            problems.append(Problem(row, "E", "签约日期", v["date"], f"{person.name} 在该日已有有效的签约"))
+        plan.append((person, v, months, same))
+    if problems:
+        return 0, 0, problems, excel.error_workbook(table, problems)
+    created = unchanged = 0
+    with transaction.atomic():
+        for person, v, months, same in plan:
+            if same:
+                unchanged += 1
+                continue
+            Contract.objects.create(person=person, team=v["team"], doctor=v["doctor"], package=v["package"],
+                                    signed_on=v["date"], valid_to=_add_months(v["date"], months) - dt.timedelta(days=1))
+            created += 1
+        audit.record(user, AuditAction.IMPORT, object_type="fd_contracts", object_id=filename[:60],
+                     summary=f"导入家庭医生签约：新增 {created}、已有 {unchanged}")
+    return created, unchanged, [], None

@@ -164,7 +164,14 @@ def programmes(request):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "import":
+            if action == "import_contracts":
+                created, unchanged, problems, _ = prog.import_contracts(user, request.FILES["file"].read(),
+                                                                        request.FILES["file"].name)
+                if problems:
+                    ctx["contract_problems"] = problems
+                else:
+                    messages.success(request, f"导入家庭医生签约：新增 {created}，已有 {unchanged}")
+            elif action == "import":
                 created, unchanged, problems, _ = prog.import_services(user, request.FILES["file"].read(),
                                                                        request.FILES["file"].name)
                 if problems:
