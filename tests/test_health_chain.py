@@ -632,3 +632,43 @@ def test_contracts_imported_with_the_same_checks_all_or_nothing_and_again_unchan
     page = login("health_officer").post("/health/", {"action": "import_contracts", "region": "513435000000",
                                                       "file": io.BytesIO(bad)}, follow=True).content.decode()
     assert "第3行D列（服务包）：请从列表中选择" in page
+
+
+# ---- indicators from the settlements: in-county rate, self-pay share and the claims that break it --
+
+def test_settlement_indicators_and_the_claims_that_break_the_self_pay_target(db, client):
+    from fupin.core.models import User
+    from fupin.health import selectors
+    from fupin.registry.models import Household, Person
+
+    from .conftest import pid
+    from .test_health import BILL_1, BILL_2
+
+    hospital, patient, window, fund = build_shili()
+    services.settle(user=window, hospital=hospital, person=patient, number="A", bill=BILL_1)        # 9980.00
+    services.settle(user=window, hospital=hospital, person=patient, number="B", bill=BILL_2)        # 3543.50
+    services.settle(user=window, hospital=hospital, person=patient, number="C", bill=dict(BILL_1, in_county=False))
+    other = Household.objects.create(number="SL2", village_id="990101100200", attribute="general", main_cause="illness",
+                                     status="applied")
+    neighbour = Person(household=other, name="病人乙", id_number=pid("1970-01-01", 13), birth_date=dt.date(1970, 1, 1),
+                       sex="M", relation="head", labour="ordinary")
+    neighbour.save()
+    # not poor: basic (9000 − 600) × 0.70, nothing else; 3120 + 1000 out of policy is 41.2% of the bill
+    late = services.settle(user=window, hospital=hospital, person=neighbour, number="D",
+                           bill=dict(BILL_1, total=1_000_000, in_policy=900_000, waivable=0))
+    assert late.patient == 412_000
+    reversed_ = services.settle(user=window, hospital=hospital, person=neighbour, number="E",
+                               bill=dict(BILL_1, total=1_000_000, in_policy=900_000, waivable=0))
+    services.reverse(user=second_window(), claim_id=reversed_.pk, reason="录错")   # reversed claims do not count
+    officer = User.objects.get(username="officer99")
+    i = selectors.settlement_indicators(officer, "990101000000", 2024)
+    assert (i["inpatient"], i["in_county"], i["in_county_permille"], i["in_county_target_permille"], i["in_county_meets"]) \
+        == (4, 3, 750, 900, False)
+    # in county: (998000 + 354350 + 412000) / (10000000 + 6000000 + 1000000)
+    assert (i["covered_total"], i["covered_patient"], i["self_pay_permille"], i["self_pay_target_permille"],
+            i["self_pay_meets"]) == (17_000_000, 1_764_350, 103, 100, False)
+    assert [(c.number, c.person.name) for c in i["breaking"]] == [("D", "病人乙")]
+    client.force_login(officer)
+    page = client.get("/health/indicators/?region=990101000000&year=2024").content.decode()
+    assert "县域内就诊率：750‰（住院 4 人次，县域内 3 人次；目标不低于 900‰，未达标）" in page
+    assert "个人支付 17,643.50 元 / 总费用 170,000.00 元" in page and "病人乙" in page

@@ -100,3 +100,41 @@ def contract_rates(user: User, region_code: str, on: dt.date) -> dict:
         teams[team] = teams.get(team, 0) + 1
     return {"region": region, "on": on, "villages": rows, "teams": sorted(teams.items()),
             "target_permille": target * 1000 // ppm}
+
+
+def settlement_indicators(user: User, region_code: str, year: int) -> dict:
+    """The health bureau's indicators from the year's live settlements of the region's patients:
+    the in-county treatment rate of inpatient claims, and the self-pay share of in-county
+    inpatient and chronic-outpatient care, with the claims whose own share breaks the target."""
+    from .models import Claim, ClaimStatus
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    chain = packs().for_region(region.code)
+    year_end = dt.date(year, 12, 31)
+    in_county_target = chain.lookup("health.indicator.in_county_rate", year_end).value    # millionths
+    share_target = chain.lookup("health.indicator.self_pay_share", year_end).value
+    claims = Claim.objects.filter(person__in=access.persons_for(user), status=ClaimStatus.SETTLED,
+                                  discharge_date__year=year, person__household__village_id__gte=lo,
+                                  person__household__village_id__lte=hi)
+    inpatient = claims.filter(visit_type="inpatient")
+    n_in, n_all = inpatient.filter(in_county=True).count(), inpatient.count()
+    covered = claims.filter(in_county=True, visit_type__in=("inpatient", "chronic_outpatient"))
+    total = patient = 0
+    breaking = []
+    ppm = 1_000_000
+    for c in covered.select_related("person__household__village", "hospital").order_by("discharge_date", "pk"):
+        total += c.total
+        patient += c.patient
+        if c.patient * ppm > share_target * c.total:
+            breaking.append(c)
+    return {"region": region, "year": year,
+            "inpatient": n_all, "in_county": n_in,
+            "in_county_permille": n_in * 1000 // n_all if n_all else None,
+            "in_county_target_permille": in_county_target * 1000 // ppm,
+            "in_county_meets": n_all > 0 and n_in * ppm >= in_county_target * n_all,
+            "covered_total": total, "covered_patient": patient,
+            "self_pay_permille": patient * 1000 // total if total else None,
+            "self_pay_target_permille": share_target * 1000 // ppm,
+            "self_pay_meets": patient * ppm <= share_target * total,
+            "breaking": breaking}

@@ -304,3 +304,20 @@ def _treatment_workbook(user, region, year, batch, cases):
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="treatment-{year}.xlsx"'
     return response
+
+
+@fupin_view
+def indicators(request):
+    """The health bureau's settlement indicators of a year (in-county rate, self-pay share)."""
+    from fupin.core.views import form_year
+
+    from . import selectors
+
+    user = request.user
+    access.require(user, Cap.READ)
+    regions = access.regions_for(user).filter(level__lte=4).order_by("code")
+    region = request.GET.get("region") if regions.filter(code=request.GET.get("region", "")).exists() else user.region_id
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    return render(request, "health/indicators.html", {
+        "i": selectors.settlement_indicators(user, region, year), "regions": regions, "region": region, "year": year,
+        "years": range(timezone.localdate().year, 2015, -1)})
