@@ -672,3 +672,32 @@ def test_settlement_indicators_and_the_claims_that_break_the_self_pay_target(db,
     page = client.get("/health/indicators/?region=990101000000&year=2024").content.decode()
     assert "县域内就诊率：750‰（住院 4 人次，县域内 3 人次；目标不低于 900‰，未达标）" in page
     assert "个人支付 17,643.50 元 / 总费用 170,000.00 元" in page and "病人乙" in page
+
+
+# ---- 降档提标: the insurance office's marks against the registry ------------------------------------
+
+def test_insurance_marks_compared_with_the_registry(world, login):
+    from openpyxl import Workbook
+
+    from fupin.core import idcard
+    from fupin.health import programmes as prog, selectors
+    from fupin.registry.models import Household
+
+    officer = world.users["health_officer"]
+    Household.objects.filter(pk=world.h4.pk).update(status="applied")   # 赵七: not (or no longer) registered poor
+    names = {p.name: p for p in Person_all()}
+    wb = Workbook()
+    wb.active.append(["身份证号"])
+    for n in ("张三", "李四", "王五", "赵七", "马六"):
+        wb.active.append([names[n].id_number])
+    data = io.BytesIO()
+    wb.save(data)
+    ids, problems = prog.read_marked_ids(officer, data.getvalue(), "医保标识.xlsx")
+    assert (len(ids), problems) == (5, [])
+    m = selectors.marking_compare(officer, "513435000000", dt.date(2024, 6, 1), ids)
+    assert (m["to_mark"], m["marked"], [p.name for p in m["missing"]], [p.name for p in m["not_poor"]], m["elsewhere"]) \
+        == (4, 5, ["张小"], ["赵七"], 1)
+    page = login("health_officer").post("/health/?region=513435000000",
+                                        {"action": "marking", "file": io.BytesIO(data.getvalue())}).content.decode()
+    assert "应标识建档立卡人口 4 人；医保名单 5 人；应标未标 1 人；非建档立卡却已标识 1 人；不在本辖区户籍库 1 人" in page
+    assert idcard.mask(names["张小"].id_number) in page and names["张小"].id_number not in page

@@ -535,3 +535,29 @@ def import_contracts(user: User, data: bytes, filename: str = ""):
         audit.record(user, AuditAction.IMPORT, object_type="fd_contracts", object_id=filename[:60],
                      summary=f"导入家庭医生签约：新增 {created}、已有 {unchanged}")
     return created, unchanged, [], None
+
+
+def read_marked_ids(user: User, data: bytes, filename: str = "") -> tuple[set[str], list]:
+    """The insurance office's list of marked persons (a column 身份证号): the IDs, or the problems."""
+    from fupin.core import idcard
+    from fupin.exchange import excel
+    from fupin.exchange.excel import CellError, Column, FileRejected, Problem
+
+    access.require(user, Cap.RECORD_CONDITION, what="比对医保标识名单")
+
+    def pid(v):
+        r = idcard.check(v)
+        if not r.valid:
+            raise CellError(r.error)
+        return r.id
+    try:
+        table = excel.read_table(data, [Column("id_number", "身份证号", pid, required=True, aliases=("证件号码", "公民身份号码"))],
+                                 filename=filename)
+    except FileRejected as exc:
+        return set(), [Problem(None, None, None, None, exc.message)]
+    if table.problems:
+        return set(), list(table.problems)
+    ids = {v["id_number"] for _, v in table.rows}
+    audit.record(user, AuditAction.IMPORT, object_type="insurance_marks", object_id=filename[:60],
+                 summary=f"比对医保标识名单：{len(ids)} 人")
+    return ids, []

@@ -138,3 +138,20 @@ def settlement_indicators(user: User, region_code: str, year: int) -> dict:
             "self_pay_target_permille": share_target * 1000 // ppm,
             "self_pay_meets": patient * ppm <= share_target * total,
             "breaking": breaking}
+
+
+def marking_compare(user: User, region_code: str, on: dt.date, marked_ids: set[str]) -> dict:
+    """降档提标: the registered-poor persons of the region the insurance office should mark, against
+    the list of persons it has marked. Who is missing a mark, who is marked without being
+    registered poor (a mark to lift), and how many marked IDs are not in this region's registry."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    statuses = packs().for_region(region.code).lookup("health.registered_poor_statuses", on).value
+    persons = access.persons_for(user).filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi) \
+        .select_related("household__village").order_by("household__village_id", "name")
+    poor = [p for p in persons.filter(household__status__in=statuses)]
+    in_region = {p.id_number: p for p in persons.filter(id_number__in=marked_ids)}
+    return {"region": region, "to_mark": len(poor), "marked": len(marked_ids),
+            "missing": [p for p in poor if p.id_number not in marked_ids],
+            "not_poor": [p for i, p in in_region.items() if p.household.status not in statuses],
+            "elsewhere": len(marked_ids) - len(in_region)}

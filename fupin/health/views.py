@@ -164,7 +164,13 @@ def programmes(request):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "import_contracts":
+            if action == "marking":
+                ids, problems = prog.read_marked_ids(user, request.FILES["file"].read(), request.FILES["file"].name)
+                if problems:
+                    ctx["contract_problems"] = problems
+                else:
+                    ctx["marking"] = selectors.marking_compare(user, region, on, ids)
+            elif action == "import_contracts":
                 created, unchanged, problems, _ = prog.import_contracts(user, request.FILES["file"].read(),
                                                                         request.FILES["file"].name)
                 if problems:
