@@ -701,3 +701,37 @@ def test_insurance_marks_compared_with_the_registry(world, login):
                                         {"action": "marking", "file": io.BytesIO(data.getvalue())}).content.decode()
     assert "应标识建档立卡人口 4 人；医保名单 5 人；应标未标 1 人；非建档立卡却已标识 1 人；不在本辖区户籍库 1 人" in page
     assert idcard.mask(names["张小"].id_number) in page and names["张小"].id_number not in page
+
+
+# ---- free check-ups for registered-poor persons aged 7–64; a finding opens a follow-up -----------
+
+def test_checkups_due_checked_and_a_finding_opens_the_follow_up(world, login):
+    from openpyxl import load_workbook
+
+    from fupin.core.errors import InvalidInput
+    from fupin.health import programmes as prog, selectors
+    from fupin.health.models import Condition
+
+    officer = world.users["health_officer"]
+    names = {p.name: p for p in Person_all()}
+    # in 2024: 张三 54, 李四 52, 张小 12, 王五 59, 赵七 34 — all 7–64; 马六 is another county's
+    s = selectors.checkup_status(officer, "513435000000", 2024)
+    assert (s["persons"], s["checked"], {p.name for p in s["due"]}) == (5, 0, {"张三", "李四", "张小", "赵七", "王五"})
+    with pytest.raises(InvalidInput) as exc:
+        prog.service_record(actor=officer, person=names["王五"], kind="followup", on=dt.date(2024, 5, 2), finding="hypertension")
+    assert exc.value.errors == {"体检发现": "只有健康体检可登记发现的慢病，请从列表中选择"}
+    prog.service_record(actor=officer, person=names["王五"], kind="check", on=dt.date(2024, 5, 2), finding="hypertension")
+    s = selectors.checkup_status(officer, "513435000000", 2024)
+    assert (s["checked"], [(v["village"], v["persons"], v["checked"]) for v in s["villages"]]) == (
+        1, [("桃源村", 3, 0), ("红星村", 1, 0), ("团结村", 1, 1)])
+    assert list(Condition.objects.values_list("person__name", "code", "diagnosed_on")) == [
+        ("王五", "hypertension", dt.date(2024, 5, 2))]
+    status = prog.followup_status(officer, "513435000000", dt.date(2024, 9, 1))
+    assert [(p.name, why, missing) for p, _, why, missing in status["overdue"] if p.name == "王五"] == [
+        ("王五", "慢病", [("followup", 4)])]
+    client = login("health_officer")
+    page = client.get("/health/?region=513435000000&date=2024-09-01").content.decode()
+    assert "应检 5 人，已检 1 人，未检 4 人" in page
+    xlsx = client.get("/health/?region=513435000000&date=2024-09-01&format=checkups")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("村", "姓名", "性别") and sorted(r[1] for r in rows[1:]) == sorted(["张三", "李四", "张小", "赵七"])

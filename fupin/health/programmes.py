@@ -467,18 +467,26 @@ def contract_end(*, actor: User, person: Person, on: dt.date, reason: str) -> Co
     return c
 
 
-def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team: str = "", doctor: str = "") -> Service:
-    """One follow-up or check recorded by hand (the same record an import makes)."""
+def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team: str = "", doctor: str = "",
+                   finding: str = "") -> Service:
+    """One follow-up or check recorded by hand (the same record an import makes). A check-up
+    that finds a chronic disease records the diagnosis, which opens its follow-up schedule."""
     _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记随访 {kind}")
     kinds = dict(Service.KINDS)
     if kind not in kinds:
         raise InvalidInput({"服务类型": f"请从列表中选择：{'、'.join(kinds.values())}"})
+    if finding and (kind != "check" or finding not in disease_lists()["chronic"]):
+        raise InvalidInput({"体检发现": "只有健康体检可登记发现的慢病，请从列表中选择"})
     if Service.objects.filter(person=person, kind=kind, date=on).exists():
         raise FupinError(f"{person.name} {on} 的{kinds[kind]}已登记")
     with transaction.atomic():
         s = Service.objects.create(person=person, kind=kind, date=on, team=team.strip()[:60], doctor=doctor.strip()[:40])
+        found = ""
+        if finding and not Condition.objects.filter(person=person, code=finding, resolved_on__isnull=True).exists():
+            Condition.objects.create(person=person, code=finding, diagnosed_on=on)
+            found = f"，发现{disease_lists()['names'][finding]}，纳入慢病随访"
         audit.record(actor, AuditAction.CREATE, object_type="fd_service", object_id=s.pk,
-                     household_id=person.household_id, summary=f"{person.name} {kinds[kind]}（{on}）")
+                     household_id=person.household_id, summary=f"{person.name} {kinds[kind]}（{on}）{found}")
     return s
 
 

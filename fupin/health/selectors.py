@@ -155,3 +155,33 @@ def marking_compare(user: User, region_code: str, on: dt.date, marked_ids: set[s
             "missing": [p for p in poor if p.id_number not in marked_ids],
             "not_poor": [p for i, p in in_region.items() if p.household.status not in statuses],
             "elsewhere": len(marked_ids) - len(in_region)}
+
+
+def checkup_status(user: User, region_code: str, year: int) -> dict:
+    """Free check-ups of registered-poor persons of the pack's ages (by age reached in the year):
+    by village, how many are due and how many were checked this year; and who is still due."""
+    from .models import Service
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    chain = packs().for_region(region.code)
+    year_end = dt.date(year, 12, 31)
+    statuses = chain.lookup("health.registered_poor_statuses", year_end).value
+    lo_age, hi_age = chain.lookup("health.checkup.min_age", year_end).value, chain.lookup("health.checkup.max_age", year_end).value
+    persons = access.persons_for(user).filter(
+        alive=True, household__status__in=statuses, household__village_id__gte=lo, household__village_id__lte=hi,
+        birth_date__year__gte=year - hi_age, birth_date__year__lte=year - lo_age)
+    checked = set(Service.objects.filter(person__in=persons, kind="check", date__year=year)
+                  .values_list("person_id", flat=True))
+    villages: dict = {}
+    due = []
+    for p in persons.select_related("household__village").order_by("household__village_id", "name"):
+        row = villages.setdefault(p.household.village_id, {"village": p.household.village.name, "persons": 0, "checked": 0})
+        row["persons"] += 1
+        if p.pk in checked:
+            row["checked"] += 1
+        else:
+            due.append(p)
+    return {"region": region, "year": year, "min_age": lo_age, "max_age": hi_age,
+            "villages": [villages[k] for k in sorted(villages)], "persons": sum(v["persons"] for v in villages.values()),
+            "checked": len(checked), "due": due}

@@ -209,7 +209,8 @@ def programmes(request):
                     messages.success(request, "已解约")
                 elif action == "service":
                     prog.service_record(actor=user, person=person, kind=request.POST.get("kind", ""), on=when,
-                                        team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""))
+                                        team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""),
+                                        finding=request.POST.get("finding", ""))
                     messages.success(request, "随访记录已登记")
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
@@ -220,6 +221,10 @@ def programmes(request):
     try:
         ctx["s"] = prog.followup_status(user, region, on)
         ctx["rates"] = selectors.contract_rates(user, region, on)
+        ctx["checkups"] = selectors.checkup_status(user, region, on.year)
+        ctx["chronic"] = sorted((c, prog.disease_lists()["names"][c]) for c in prog.disease_lists()["chronic"])
+        if request.GET.get("format") == "checkups":
+            return _checkups_workbook(user, ctx["checkups"])
         ctx["packages"] = services.packs().for_region(ctx["s"]["region"].code).lookup("health.fd.packages", on).value
         ctx["service_kinds"] = Service.KINDS
     except FupinError as exc:
@@ -327,3 +332,28 @@ def indicators(request):
     return render(request, "health/indicators.html", {
         "i": selectors.settlement_indicators(user, region, year), "regions": regions, "region": region, "year": year,
         "years": range(timezone.localdate().year, 2015, -1)})
+
+
+def _checkups_workbook(user, status):
+    """Who is still due for the year's free check-up, by village (names and villages, no IDs)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from fupin.core import audit
+    from fupin.exchange.excel import safe
+
+    access.require(user, Cap.EXPORT)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("应检未检")
+    ws.append(["村", "姓名", "性别"])
+    for p in status["due"]:
+        ws.append([safe(p.household.village.name), safe(p.name), p.get_sex_display()])
+    out = io.BytesIO()
+    wb.save(out)
+    audit.export(user, what=f"导出 {status['region'].name} {status['year']} 年免费健康体检应检未检名单",
+                 object_type="checkups", object_id=status["region"].code, persons=len(status["due"]))
+    response = HttpResponse(out.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="checkups-{status["year"]}.xlsx"'
+    return response
