@@ -735,3 +735,24 @@ def test_checkups_due_checked_and_a_finding_opens_the_follow_up(world, login):
     xlsx = client.get("/health/?region=513435000000&date=2024-09-01&format=checkups")
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
     assert rows[0] == ("村", "姓名", "性别") and sorted(r[1] for r in rows[1:]) == sorted(["张三", "李四", "张小", "赵七"])
+
+
+def test_outpatient_certificates_to_apply_for_and_to_renew(world, login):
+    from fupin.health import programmes as prog, selectors
+    from fupin.health.models import Condition
+
+    officer = world.users["health_officer"]
+    names = {p.name: p for p in Person_all()}
+    for name, code in (("张三", "hypertension"), ("李四", "diabetes"), ("王五", "sle"), ("赵七", "gastric_cancer")):
+        prog.condition_record(actor=officer, person=names[name], code=code, diagnosed_on=dt.date(2023, 1, 1))
+    prog.certificate_issue(actor=officer, person=names["张三"], kind="chronic", disease="hypertension", number="C1",
+                           valid_from=dt.date(2023, 2, 1), valid_to=dt.date(2024, 1, 31))
+    prog.certificate_issue(actor=officer, person=names["李四"], kind="chronic", disease="diabetes", number="C2",
+                           valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
+    Condition.objects.filter(person=names["王五"]).update(resolved_on=None)
+    s = selectors.certificate_status(officer, "513435000000", dt.date(2024, 6, 1))
+    # 赵七's gastric cancer is not an outpatient certificate disease; 李四's certificate is valid
+    assert [(p.name, d, until) for p, d, until in s["apply"]] == [("王五", "系统性红斑狼疮", None)]
+    assert [(p.name, d, until) for p, d, until in s["renew"]] == [("张三", "高血压", dt.date(2024, 1, 31))]
+    page = login("health_officer").get("/health/?region=513435000000&date=2024-06-01").content.decode()
+    assert "待办 1 人次，待换证 1 人次" in page and "证已于 2024-01-31 到期" in page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from fupin.core import access
 from fupin.core.models import User
@@ -185,3 +185,35 @@ def checkup_status(user: User, region_code: str, year: int) -> dict:
     return {"region": region, "year": year, "min_age": lo_age, "max_age": hi_age,
             "villages": [villages[k] for k in sorted(villages)], "persons": sum(v["persons"] for v in villages.values()),
             "checked": len(checked), "due": due}
+
+
+def certificate_status(user: User, region_code: str, on: dt.date) -> dict:
+    """门诊服务证 for the special and chronic outpatient diseases: registered-poor and monitored
+    persons with an open diagnosis of one of them and no certificate valid on `on` — to help
+    apply (`apply`), or to renew when their last certificate for it has run out (`renew`)."""
+    from .models import Certificate
+    from .programmes import disease_lists
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    chain = packs().for_region(region.code)
+    statuses = set(chain.lookup("health.registered_poor_statuses", on).value) \
+        | set(chain.lookup("health.monitored_statuses", on).value)
+    lists = disease_lists()
+    codes = lists["special"] | lists["chronic"]
+    persons = access.persons_for(user).filter(alive=True, household__status__in=statuses,
+                                              household__village_id__gte=lo, household__village_id__lte=hi)
+    conditions = Condition.objects.filter(person__in=persons, code__in=codes, diagnosed_on__lte=on) \
+        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=on)) \
+        .select_related("person__household__village").order_by("person__household__village_id", "person__name", "code")
+    last: dict = {}
+    for c in Certificate.objects.filter(person__in=persons, disease__in=codes, valid_from__lte=on).order_by("valid_to"):
+        last[(c.person_id, c.disease)] = c     # the latest-ending certificate of each person and disease
+    apply, renew = [], []
+    for c in conditions:
+        cert = last.get((c.person_id, c.code))
+        if cert is None:
+            apply.append((c.person, lists["names"][c.code], None))
+        elif cert.valid_to < on:
+            renew.append((c.person, lists["names"][c.code], cert.valid_to))
+    return {"region": region, "on": on, "apply": apply, "renew": renew}

@@ -222,6 +222,7 @@ def programmes(request):
         ctx["s"] = prog.followup_status(user, region, on)
         ctx["rates"] = selectors.contract_rates(user, region, on)
         ctx["checkups"] = selectors.checkup_status(user, region, on.year)
+        ctx["certificates"] = selectors.certificate_status(user, region, on)
         ctx["chronic"] = sorted((c, prog.disease_lists()["names"][c]) for c in prog.disease_lists()["chronic"])
         if request.GET.get("format") == "checkups":
             return _checkups_workbook(user, ctx["checkups"])
