@@ -668,6 +668,15 @@ def test_settlement_indicators_and_the_claims_that_break_the_self_pay_target(db,
     assert (i["covered_total"], i["covered_patient"], i["self_pay_permille"], i["self_pay_target_permille"],
             i["self_pay_meets"]) == (17_000_000, 1_764_350, 103, 100, False)
     assert [(c.number, c.person.name) for c in i["breaking"]] == [("D", "病人乙")]
+    # the indicator board counts the same claims (its own queries, the same numbers)
+    from fupin.core.models import Region
+    from fupin.oversight import policy as board, selectors as board_selectors
+    county = Region.objects.get(code="990101000000")
+    value = {k: board_selectors.indicator_value(officer, county, board.indicators()[k], year=2024,
+                                                today=dt.date(2024, 12, 31), split=None)
+             for k in ("claims_inpatient", "claims_inpatient_in_county", "claims_in_county_total", "claims_in_county_patient")}
+    assert value == {"claims_inpatient": 4, "claims_inpatient_in_county": 3, "claims_in_county_total": 17_000_000,
+                     "claims_in_county_patient": 1_764_350}
     client.force_login(officer)
     page = client.get("/health/indicators/?region=990101000000&year=2024").content.decode()
     assert "县域内就诊率：750‰（住院 4 人次，县域内 3 人次；目标不低于 900‰，未达标）" in page
