@@ -765,3 +765,16 @@ def test_outpatient_certificates_to_apply_for_and_to_renew(world, login):
     assert [(p.name, d, until) for p, d, until in s["renew"]] == [("张三", "高血压", dt.date(2024, 1, 31))]
     page = login("health_officer").get("/health/?region=513435000000&date=2024-06-01").content.decode()
     assert "待办 1 人次，待换证 1 人次" in page and "证已于 2024-01-31 到期" in page
+
+
+def test_hypertension_patients_are_a_key_group_from_35(world):
+    from fupin.health import programmes as prog
+    from fupin.health.models import Condition
+
+    officer = world.users["health_officer"]
+    zhao = world.h4.persons.get()            # born 1990: 34 in 2024, 35 in 2025
+    Condition.objects.create(person=zhao, code="hypertension", diagnosed_on=dt.date(2023, 1, 1))
+    young = prog.followup_status(officer, "513435000000", dt.date(2024, 6, 1))
+    assert (young["chronic"], [p.name for p, *_ in young["overdue"]].count("赵七")) == (0, 0)
+    older = prog.followup_status(officer, "513435000000", dt.date(2025, 6, 1))
+    assert (older["chronic"], [(p.name, why) for p, _, why, _ in older["overdue"] if p.name == "赵七"]) == (1, [("赵七", "慢病")])

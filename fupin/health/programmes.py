@@ -179,7 +179,11 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
         done[(pid, kind)] = n
     contracts = {c.person_id: c for c in live_contracts(on).filter(person__in=persons)}
     chronic_codes = disease_lists()["chronic"]
+    # hypertension patients are a key group from the pack's age on (seed 004: 35岁以上原发性高血压患者),
+    # counted by year of birth like the other age groups
+    young = dt.date(on.year - p("health.fd.hypertension_min_age"), 12, 31)
     chronic = set(Condition.objects.filter(person__in=persons, code__in=chronic_codes, resolved_on__isnull=True)
+                  .exclude(code="hypertension", person__birth_date__gt=young)
                   .values_list("person_id", flat=True))
     overdue = []
     needs = {"followup": p("health.fd.followups.chronic"), "check": p("health.fd.checks.chronic")}
