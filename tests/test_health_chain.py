@@ -778,3 +778,29 @@ def test_hypertension_patients_are_a_key_group_from_35(world):
     assert (young["chronic"], [p.name for p, *_ in young["overdue"]].count("赵七")) == (0, 0)
     older = prog.followup_status(officer, "513435000000", dt.date(2025, 6, 1))
     assert (older["chronic"], [(p.name, why) for p, _, why, _ in older["overdue"] if p.name == "赵七"]) == (1, [("赵七", "慢病")])
+
+
+def test_pregnant_women_prenatal_checks_then_postnatal_visits(world):
+    from fupin.core.errors import InvalidInput
+    from fupin.health import programmes as prog
+
+    officer = world.users["health_officer"]
+    li, zhang = world.h1.persons.get(relation="spouse"), world.h1.persons.get(relation="head")
+    with pytest.raises(InvalidInput) as exc:
+        prog.pregnancy_register(actor=officer, person=zhang, registered_on=dt.date(2024, 1, 10),
+                                expected_on=dt.date(2024, 9, 10))
+    assert exc.value.errors == {"身份证号": "孕产妇建册只适用于女性"}
+    prog.pregnancy_register(actor=officer, person=li, registered_on=dt.date(2024, 1, 10), expected_on=dt.date(2024, 9, 10))
+    prog.service_record(actor=officer, person=li, kind="prenatal", on=dt.date(2024, 2, 1))
+
+    def li_overdue(on):
+        s = prog.followup_status(officer, "513435000000", on)
+        return [(why, missing) for p, _, why, missing in s["overdue"] if p.name == "李四"]
+    # 121 of 244 days: 5 checks × 121/244 → 3 due by now, 1 done
+    assert li_overdue(dt.date(2024, 5, 10)) == [("孕产妇", [("prenatal", 4)])]
+    prog.pregnancy_delivered(actor=officer, person=li, on=dt.date(2024, 9, 1))
+    # 19 of 42 days after delivery: 2 visits × 19/42 → 1 due, none done
+    assert li_overdue(dt.date(2024, 9, 20)) == [("孕产妇", [("postnatal", 2)])]
+    prog.service_record(actor=officer, person=li, kind="postnatal", on=dt.date(2024, 9, 5))
+    assert li_overdue(dt.date(2024, 9, 20)) == []
+    assert li_overdue(dt.date(2024, 11, 1)) == []    # the postnatal period is over

@@ -166,3 +166,13 @@ class TreatmentCase(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "batch", "year", "disease"], name="treatment_case_once")]
+
+
+class Pregnancy(models.Model):
+    """A pregnancy followed by the family-doctor team: prenatal checks until delivery, then
+    postnatal visits (SPEC §6.4; the numbers and the postnatal period are pack data)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="pregnancies")
+    registered_on = models.DateField("建册日期")
+    expected_on = models.DateField("预产期")
+    delivered_on = models.DateField("分娩日期", null=True, blank=True)

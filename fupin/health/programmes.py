@@ -217,6 +217,7 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
         # due within the year; listed as overdue from the pack's month on
         if done.get((pid, "assessment"), 0) < 1 and on.month >= p("health.fd.assessment_overdue_from_month"):
             overdue.append((person, contracts.get(pid), f"{p('health.fd.elderly_age')}岁以上", [("assessment", 1)]))
+    overdue += _pregnancy_overdue(persons, contracts, on, p)
     poor_statuses = chain.lookup("health.registered_poor_statuses", on).value
     poor = persons.filter(household__status__in=poor_statuses)
     poor_total = poor.count()
@@ -231,6 +232,65 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
             "management_rate_permille": managed * 1000 // len(chronic) if chronic else 0,
             "management_target_permille": p("health.fd.management_target") * 1000 // ppm,
             "management_meets": managed * ppm >= p("health.fd.management_target") * len(chronic)}
+
+
+def _pregnancy_overdue(persons, contracts, on: dt.date, p) -> list:
+    """Pregnant women behind their prenatal checks (due in proportion to the time from registration
+    to the expected date), and mothers behind their postnatal visits (due in proportion to the
+    postnatal period). Counts only services since the pregnancy was registered, or since delivery."""
+    from .models import Pregnancy
+
+    prenatal, postnatal, days = p("health.fd.prenatal_checks"), p("health.fd.postnatal_visits"), p("health.fd.postnatal_days")
+    out = []
+    for g in Pregnancy.objects.filter(person__in=persons, registered_on__lte=on).select_related("person__household"):
+        if g.delivered_on is None:
+            span, elapsed, kind, need, since = (g.expected_on - g.registered_on).days, (on - g.registered_on).days, \
+                "prenatal", prenatal, g.registered_on
+        elif g.delivered_on <= on <= g.delivered_on + dt.timedelta(days=days):
+            span, elapsed, kind, need, since = days, (on - g.delivered_on).days, "postnatal", postnatal, g.delivered_on
+        else:
+            continue
+        due = need if span <= 0 or elapsed >= span else -(-need * elapsed // span)
+        done = Service.objects.filter(person=g.person, kind=kind, date__gte=since, date__lte=on).count()
+        if done < due:
+            out.append((g.person, contracts.get(g.person_id), "孕产妇", [(kind, need - done)]))
+    return out
+
+
+def pregnancy_register(*, actor: User, person: Person, registered_on: dt.date, expected_on: dt.date):
+    """Start following a pregnancy (建册)."""
+    from .models import Pregnancy
+
+    _access_patient(actor, person, Cap.RECORD_CONDITION, "孕产妇建册")
+    if person.sex != "F":
+        raise InvalidInput({"身份证号": "孕产妇建册只适用于女性"})
+    if expected_on <= registered_on:
+        raise InvalidInput({"预产期": "应晚于建册日期"})
+    if Pregnancy.objects.filter(person=person, delivered_on__isnull=True).exists():
+        raise FupinError(f"{person.name} 已建册且尚未登记分娩")
+    with transaction.atomic():
+        g = Pregnancy.objects.create(person=person, registered_on=registered_on, expected_on=expected_on)
+        audit.record(actor, AuditAction.CREATE, object_type="pregnancy", object_id=g.pk, household_id=person.household_id,
+                     summary=f"{person.name} 孕产妇建册（{registered_on}，预产期 {expected_on}）")
+    return g
+
+
+def pregnancy_delivered(*, actor: User, person: Person, on: dt.date):
+    """Delivery recorded: prenatal checks end, postnatal visits begin."""
+    from .models import Pregnancy
+
+    _access_patient(actor, person, Cap.RECORD_CONDITION, "登记分娩")
+    g = Pregnancy.objects.filter(person=person, delivered_on__isnull=True).first()
+    if g is None:
+        raise NotFound(f"{person.name} 没有未分娩的孕产妇建册记录")
+    if on < g.registered_on:
+        raise InvalidInput({"分娩日期": f"不能早于建册日期 {g.registered_on}"})
+    with transaction.atomic():
+        Pregnancy.objects.filter(pk=g.pk).update(delivered_on=on)
+        audit.record(actor, AuditAction.UPDATE, object_type="pregnancy", object_id=g.pk, household_id=person.household_id,
+                     summary=f"{person.name} 分娩（{on}）")
+    g.refresh_from_db()
+    return g
 
 
 def import_services(user: User, data: bytes, filename: str = ""):

@@ -212,6 +212,13 @@ def programmes(request):
                                         team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""),
                                         finding=request.POST.get("finding", ""))
                     messages.success(request, "随访记录已登记")
+                elif action == "pregnancy":
+                    prog.pregnancy_register(actor=user, person=person, registered_on=when,
+                                            expected_on=form_date(request.POST, "expected_on", "预产期"))
+                    messages.success(request, "孕产妇已建册")
+                elif action == "delivered":
+                    prog.pregnancy_delivered(actor=user, person=person, on=when)
+                    messages.success(request, "已登记分娩")
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
                                                  region_code=person.household.village_id)
