@@ -50,6 +50,13 @@ class Cap(models.TextChoices):
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
+    # Labour room (fupin/labour) and pairing administration (fupin/pairing): 雨露计划 and the
+    # posts are run by the county poverty office (seed 003), courses also by townships.
+    TRAINING_MANAGE = "training_manage", "管理培训班、报名、考勤与结业"
+    TRAINING_PAY = "training_pay", "发放培训补助"
+    PUBLIC_JOB_MANAGE = "public_job_manage", "管理公益性岗位与上岗人员"
+    PUBLIC_JOB_PAY = "public_job_pay", "发放公益性岗位补贴"
+    PAIRING_MANAGE = "pairing_manage", "管理帮扶单位、帮扶责任人与驻村工作队"
 
 
 R, C = Role, Cap
@@ -75,13 +82,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
     R.SUPPORT_STAFF: frozenset({C.SUPPORT_RECORD}),
 }
+# Labour room and pairing administration (fupin/labour, fupin/pairing): one block, added here.
+CAPABILITIES[R.COUNTY_OFFICER] |= {C.TRAINING_MANAGE, C.TRAINING_PAY, C.PUBLIC_JOB_MANAGE, C.PUBLIC_JOB_PAY,
+                                   C.PAIRING_MANAGE}
+CAPABILITIES[R.TOWNSHIP_OFFICER] |= {C.TRAINING_MANAGE, C.PUBLIC_JOB_MANAGE}
 
 
 # Capabilities whose holders must sign in with a second factor (等保2.0: administrators and
 # whoever moves money or sees full personal numbers).
 SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
                                 C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
-                                C.REVERSE_PAYMENT})
+                                C.REVERSE_PAYMENT, C.TRAINING_PAY, C.PUBLIC_JOB_PAY})
 
 
 def needs_second_factor(role: str) -> bool:
