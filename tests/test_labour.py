@@ -259,3 +259,43 @@ def test_household_page_shows_the_labour_figures(world, course, login):
     assert '<section class="card" id="labour">' in body
     assert "2026 年劳动力：1 人登记，1 人就业，全年务工收入 45,000.00 元" in body
     assert "2026年雨露计划电工班：出勤 0 / 3" in body
+
+
+def test_screens_take_a_course_from_creation_to_payment(world, login):
+    officer = world.users["county_officer"]
+    budget = services.labour_budget(region_code=COUNTY, programme="training", name="培训补助")
+    funds.budget_allocate(actor=officer, budget=budget, amount=600_000, date=D(2026, 1, 5), decision_id="拨款")
+    c = login("county_officer")
+    r = c.post("/labour/courses/", {"name": "养殖班", "kind": "yulu_long", "county": COUNTY, "provider": "职教中心",
+                                    "start": "2026-05-01", "end": "2026-05-02", "sessions": "2"})
+    course = Course.objects.get(name="养殖班")
+    assert r["Location"] == f"/labour/courses/{course.pk}/"
+    zhang = _person(world, "张三")
+    c.post(f"/labour/courses/{course.pk}/", {"action": "enrol", "id_number": zhang.id_number, "date": "2026-04-20"})
+    e = Enrolment.objects.get(course=course)
+    for day in ("2026-05-01", "2026-05-02"):
+        c.post(f"/labour/courses/{course.pk}/", {"action": "attend", "date": day, "present": [str(e.pk)]})
+    c.post(f"/labour/courses/{course.pk}/", {"action": "complete", "enrolment": str(e.pk), "certificate": "YL-001",
+                                             "date": "2026-05-02"})
+    c.post(f"/labour/courses/{course.pk}/", {"action": "pay", "decision": "甘扶〔2026〕20号", "date": "2026-05-10"})
+    assert Attendance.objects.filter(enrolment=e).count() == 2
+    assert list(Entry.objects.filter(entitlement="labour.training.yulu_long").values_list("account__name", "amount")) == [
+        ("张三", 300000)]
+    page = c.get(f"/labour/courses/{course.pk}/").content.decode()
+    assert "2026-05-02（证书 YL-001）" in page and "2 / 2" in page
+    c.post(f"/labour/persons/{zhang.pk}/?year=2026", {"capacity": "full", "employment": "local", "employer": "县城",
+                                                      "months": "6", "monthly_income": "3000"})
+    home = c.get(f"/labour/?region={COUNTY}&year=2026").content.decode()
+    assert "就业人数（已登记 1 人，就业 1 人）" in home and "3,000.00" in home
+    xlsx = c.get(f"/labour/?region={COUNTY}&year=2026&format=xlsx")
+    assert list(load_workbook(io.BytesIO(xlsx.content)).active.values)[1][:3] == (zhang.id_number, "张三", "全劳力")
+
+
+def test_a_role_without_the_capability_is_refused_on_screens_and_nothing_changes(world, login):
+    c = login("inspector")
+    r = c.post("/labour/courses/", {"name": "x", "kind": "short", "county": COUNTY, "provider": "y",
+                                    "start": "2026-05-01", "end": "2026-05-02", "sessions": "2"})
+    assert r.status_code == 302 and Course.objects.count() == 0
+    assert AuditEvent.objects.filter(actor=world.users["inspector"], result=AuditResult.DENIED).count() == 1
+    assert c.get("/labour/posts/").status_code == 200
+    assert login("support_staff").get("/labour/").status_code == 403

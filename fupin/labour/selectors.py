@@ -125,7 +125,8 @@ def subsidy_lines(user: User, region_code: str) -> list[dict]:
 
 def household_section(user: User, household) -> dict:
     """The household page's labour figures: this year's (or the latest) records, training and posts."""
-    members = list(household.persons.filter(alive=True).values_list("pk", flat=True))
+    people = list(household.persons.filter(alive=True).only("pk", "name"))
+    members = [x.pk for x in people]
     records = list(LabourRecord.objects.filter(person_id__in=members).select_related("person")
                    .order_by("-year", "person_id"))
     year = records[0].year if records else timezone.localdate().year
@@ -133,7 +134,7 @@ def household_section(user: User, household) -> dict:
     enrolments = list(Enrolment.objects.filter(person_id__in=members).select_related("course", "person")
                       .annotate(attended=Count("attendance")))
     holdings = list(Holding.objects.filter(person_id__in=members, end__isnull=True).select_related("post", "person"))
-    return {"year": year, "records": current, "enrolments": enrolments, "holdings": holdings,
+    return {"year": year, "records": current, "people": people, "can_write": access.may(user, Cap.WRITE), "enrolments": enrolments, "holdings": holdings,
             "employed": sum(r.employment != Employment.NONE for r in current),
             "income": sum(r.monthly_income * r.months for r in current)}
 
