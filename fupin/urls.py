@@ -87,6 +87,7 @@ urlpatterns = [
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("labour/", include("fupin.labour.urls")),
+    path("pairing/", include("fupin.pairing.urls")),
     path("api/v1/", api.urls),
 ]
 
