@@ -299,3 +299,20 @@ def test_a_role_without_the_capability_is_refused_on_screens_and_nothing_changes
     assert AuditEvent.objects.filter(actor=world.users["inspector"], result=AuditResult.DENIED).count() == 1
     assert c.get("/labour/posts/").status_code == 200
     assert login("support_staff").get("/labour/").status_code == 403
+
+
+def test_the_income_card_prints_the_labour_figures(world, login, tmp_path):
+    import subprocess
+
+    from django.utils import timezone
+
+    officer = world.users["county_officer"]
+    year = timezone.localdate().year
+    services.labour_record_save(actor=officer, person=_person(world, "张三"), year=year, data=_row())
+    services.labour_record_save(actor=officer, person=_person(world, "李四"), year=year,
+                                data=_row(employment="none", employer="", months=0, monthly_income=0))
+    pdf = login("county_officer").get(f"/pairing/cards/{world.h1.pk}.pdf").content
+    (tmp_path / "c.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert f"{year}年劳动力 2 人，就业 1 人，务工收入 45000.00 元" in text
