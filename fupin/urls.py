@@ -88,6 +88,7 @@ urlpatterns = [
     path("monitoring/", include("fupin.monitoring.urls")),
     path("labour/", include("fupin.labour.urls")),
     path("pairing/", include("fupin.pairing.urls")),
+    path("education/", include("fupin.education.urls")),
     path("api/v1/", api.urls),
 ]
 
