@@ -164,3 +164,45 @@ class CollegeAid(models.Model):
         ordering = ["year", "kind"]
         constraints = [models.UniqueConstraint(fields=["student", "kind", "year"], name="college_aid_once_a_year"),
                        models.CheckConstraint(condition=models.Q(amount__gt=0), name="college_aid_positive")]
+
+
+# ---- the student aid procedure: application, reviews, notice, decision (seeds 003, 004) -------------
+
+class AidState(models.TextChoices):
+    REVIEWING = "reviewing", "审核中"      # steps of the pack's procedure still to do
+    NOTICE = "notice", "公示中"            # every review passed; the school's public notice runs
+    APPROVED = "approved", "已批准"        # decided after the notice: on the payment list
+    REJECTED = "rejected", "未通过"        # a review refused it (with its reason)
+
+
+class AidApplication(models.Model):
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="aid_applications")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="aid_applications")
+    year = models.PositiveSmallIntegerField("学年（起始年份）")
+    item = models.CharField("资助项目", max_length=60)
+    amount = models.BigIntegerField("金额或实物价值（分）")
+    in_kind = models.CharField("实物（衣物、书本、餐食等）", max_length=60, blank=True)
+    state = models.CharField("状态", max_length=10, choices=AidState.choices, default=AidState.REVIEWING)
+    step = models.PositiveSmallIntegerField("下一审核步骤", default=0)
+    notice_from = models.DateField("公示开始", null=True, blank=True)
+    notice_until = models.DateField("公示截止", null=True, blank=True)
+    decided_on = models.DateField("决定日期", null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["school_id", "year", "person_id"]
+        constraints = [models.UniqueConstraint(fields=["person", "year", "item"], name="aid_application_once"),
+                       models.CheckConstraint(condition=models.Q(amount__gt=0), name="aid_amount_positive")]
+
+
+class AidReview(models.Model):
+    application = models.ForeignKey(AidApplication, on_delete=models.CASCADE, related_name="reviews")
+    step = models.CharField("步骤", max_length=20)
+    label = models.CharField("步骤名称", max_length=40)
+    approved = models.BooleanField("通过")
+    note = models.CharField("意见", max_length=200, blank=True)
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application_id", "at", "pk"]
