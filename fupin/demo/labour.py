@@ -1,5 +1,5 @@
-"""Demo labour force, a 雨露计划 course with its subsidies paid, and public-welfare posts paid
-for one month. Called once from generator.seed_demo_extras."""
+"""Demo labour force, a 雨露计划 course with its subsidies paid, public-welfare posts paid for
+one month, and the college students of poor families. Called once from generator.seed_demo_extras."""
 from __future__ import annotations
 
 import datetime as dt
@@ -71,3 +71,32 @@ def seed(county, *, officer, today: dt.date, rng: random.Random) -> None:
             held.add(holder.pk)
     services.post_pay_month(actor=officer, region_code=county_code, month=f"{year}-10", date=dt.date(year, 11, 1),
                             decision_id=f"甘扶〔{year}〕演示岗位补贴10月")
+    seed_college(county, officer=officer, today=today, rng=random.Random(rng.random()))
+
+
+def seed_college(county, *, officer, today: dt.date, rng: random.Random) -> None:
+    """College students of the demo county's poor families; this autumn's entrants get the
+    entrant aid through the ledger."""
+    from fupin.education import college
+    from fupin.funds import services as funds
+    from fupin.registry.models import Person
+
+    year = today.year
+    colleges = [("四川大学", "bachelor"), ("西南民族大学", "bachelor"), ("凉山职业技术学院", "higher_voc"),
+                ("四川交通职业技术学院", "higher_voc")]
+    students = []
+    for p in Person.objects.filter(alive=True, schooling__in=["higher_voc", "bachelor"]).select_related("household") \
+            .order_by("pk")[:40]:
+        name, level = rng.choice([c for c in colleges if c[1] == p.schooling] or colleges)
+        students.append(college.college_student_save(actor=officer, person=p, data={
+            "college": name, "major": rng.choice(["护理", "土木工程", "学前教育", "会计", "电气自动化"]), "level": level,
+            "entry_year": year - rng.randint(0, 3), "wish": rng.choice(["", "回乡就业", "考公务员", "升学"]),
+            "outcome": "studying", "employer": ""}))
+    entrants = [s for s in students if s.entry_year == year]
+    if entrants:
+        county_code = next(c for c, _, lv, _ in county.regions if lv == 3)
+        funds.budget_allocate(actor=officer, budget=college.college_budget(region_code=county_code), amount=10_000_000,
+                              date=dt.date(year, 8, 1), decision_id=f"演示拨款-大学新生{year}")
+        for s in entrants:
+            college.entrant_aid_pay(actor=officer, student=s, date=dt.date(year, 9, 15),
+                                    decision_id=f"甘教〔{year}〕演示新生资助")
