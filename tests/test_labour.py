@@ -178,8 +178,7 @@ def test_attendance_completion_and_subsidy_paid_once_through_the_ledger(world, c
         ("培训补助", -300000, "", ""), ("张三", 300000, "labour.training.yulu_long", f"course-{course.pk}")]
     with pytest.raises(FupinError) as exc:
         services.training_subsidies_pay(actor=officer, course=course, date=D(2026, 3, 11), decision_id="甘扶〔2026〕10号")
-    assert exc.value.message == (f"重复支付：张三 的“labour.training.yulu_long”（course-{course.pk}）已支付过，"
-                                 "共 1 笔重复，本批未支付")
+    assert exc.value.message == "2026年雨露计划电工班 已结业学员的培训补助均已发放，不能重复发放"
     assert Entry.objects.filter(entitlement="labour.training.yulu_long").count() == 1
     assert services.subsidy_audit(actor=officer, region_code=COUNTY) == []
 
@@ -239,8 +238,9 @@ def test_public_welfare_posts_pay_each_full_month_once(world):
                                   decision_id="岗位补贴1月")
     assert sorted(txn.entries.values_list("account__name", "amount", "period")) == [
         ("公益性岗位补贴", -80000, ""), ("李四", 80000, "2026-01")]
-    with pytest.raises(FupinError):
+    with pytest.raises(FupinError) as exc:
         services.post_pay_month(actor=officer, region_code=COUNTY, month="2026-01", date=D(2026, 2, 6), decision_id="再发")
+    assert exc.value.message == "甘洛县 2026-01 的岗位补贴已发放，不能重复发放"
     txn2 = services.post_pay_month(actor=officer, region_code=COUNTY, month="2026-02", date=D(2026, 3, 5),
                                    decision_id="岗位补贴2月")
     assert sorted(txn2.entries.values_list("account__name", "amount")) == [
@@ -316,3 +316,18 @@ def test_the_income_card_prints_the_labour_figures(world, login, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert f"{year}年劳动力 2 人，就业 1 人，务工收入 45000.00 元" in text
+
+
+def test_a_trainee_who_completes_later_is_paid_later_and_only_once(world, course):
+    officer = world.users["county_officer"]
+    first = services.enrol(actor=officer, course=course, person=_person(world, "张三"), on=D(2026, 2, 20))
+    late = services.enrol(actor=officer, course=course, person=_person(world, "李四"), on=D(2026, 2, 20))
+    _attend(officer, first, [1, 2, 3])
+    _attend(officer, late, [1, 2, 3])
+    services.complete(actor=officer, enrolment=first, on=D(2026, 3, 3), certificate="C-1")
+    services.training_subsidies_pay(actor=officer, course=course, date=D(2026, 3, 10), decision_id="第一批")
+    services.complete(actor=officer, enrolment=late, on=D(2026, 3, 20), certificate="C-2")
+    txn = services.training_subsidies_pay(actor=officer, course=course, date=D(2026, 3, 25), decision_id="第二批")
+    assert sorted(txn.entries.values_list("account__name", "amount")) == [("培训补助", -300000), ("李四", 300000)]
+    assert sorted(Entry.objects.filter(entitlement="labour.training.yulu_long").values_list("account__name", flat=True)) == [
+        "张三", "李四"]

@@ -135,6 +135,8 @@ def entrant_aid_pay(*, actor: User, student: CollegeStudent, date: dt.date, deci
         raise NotFound(f"找不到大学生记录（编号 {student.pk}），或不在您的管辖范围内")
     if student.level == CollegeLevel.SEC_VOC:
         raise FupinError("大学新生入学资助只发给考入高职（专科）及以上院校的新生")
+    if CollegeAid.objects.filter(student__person=student.person, kind=CollegeAidKind.ENTRANT).exists():
+        raise FupinError(f"{student.person.name} 已领取过大学新生入学资助（一次性），不能重复发放")
     amount = _p(region, "education.college.entrant_aid", dt.date(student.entry_year, 9, 1))
     if amount <= 0:
         raise FupinError("本地区政策包没有大学新生入学资助标准（为0元），不发放")

@@ -123,6 +123,14 @@ def subsidy_lines(user: User, region_code: str) -> list[dict]:
     return out
 
 
+def paid_person_ids(entitlement: str, period: str, person_ids) -> set[int]:
+    """Who among these persons already has a live (not reversed) payment of this entitlement and period."""
+    return set(Entry.objects.filter(transaction__kind=TxnKind.PAYMENT, reversals__isnull=True, amount__gt=0,
+                                    account__kind=AccountKind.PAYEE, entitlement=entitlement, period=period,
+                                    account__person_id__in=list(person_ids))
+               .values_list("account__person_id", flat=True))
+
+
 def household_section(user: User, household) -> dict:
     """The household page's labour figures: this year's (or the latest) records, training and posts."""
     people = list(household.persons.filter(alive=True).only("pk", "name"))

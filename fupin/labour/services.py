@@ -353,10 +353,16 @@ def training_subsidies_pay(*, actor: User, course: Course, date: dt.date, decisi
     payable = [e for e in enrolments if attendance_share_met(e)]
     if not payable:
         raise FupinError(f"{course.name} 没有已结业且出勤达标的学员，无可发放的补助")
+    from .selectors import paid_person_ids
+
+    entitlement, period = subsidy_entitlement(course.kind), f"course-{course.pk}"
+    paid = paid_person_ids(entitlement, period, [e.person_id for e in payable])
+    payable = [e for e in payable if e.person_id not in paid]   # a later completer is paid later, once
+    if not payable:
+        raise FupinError(f"{course.name} 已结业学员的培训补助均已发放，不能重复发放")
     budget = labour_budget(region_code=course.county_id, programme="training", name="培训补助")
-    payments = [funds.Payment(payee=funds.payee_for_person(e.person), amount=amount,
-                              entitlement=subsidy_entitlement(course.kind), period=f"course-{course.pk}")
-                for e in payable]
+    payments = [funds.Payment(payee=funds.payee_for_person(e.person), amount=amount, entitlement=entitlement,
+                              period=period) for e in payable]
     with transaction.atomic():
         txn = funds.payments_post(actor=actor, budget=budget, payments=payments, date=date,
                                   decision_type="training_subsidy", decision_id=decision_id.strip())
@@ -439,6 +445,12 @@ def post_pay_month(*, actor: User, region_code: str, month: str, date: dt.date, 
                     .exclude(end__lt=last).select_related("post", "person"))
     if not holdings:
         raise FupinError(f"{region.name} {month} 没有整月在岗的公益性岗位人员")
+    from .selectors import paid_person_ids
+
+    paid = paid_person_ids("labour.public_job", month, [h.person_id for h in holdings])
+    holdings = [h for h in holdings if h.person_id not in paid]
+    if not holdings:
+        raise FupinError(f"{region.name} {month} 的岗位补贴已发放，不能重复发放")
     budget = labour_budget(region_code=region.code, programme="public_job", name="公益性岗位补贴")
     payments = [funds.Payment(payee=funds.payee_for_person(h.person), amount=h.post.monthly_pay,
                               entitlement="labour.public_job", period=month) for h in holdings]
