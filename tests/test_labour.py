@@ -121,9 +121,17 @@ def test_import_is_all_or_nothing_and_round_trips_through_export(world):
     assert rows[1:] == [(zhang.id_number, "张三", "全劳力", "电焊", "省外务工", "东莞", 10, "4500.50"),
                         (li.id_number, "李四", "半劳力", None, "公益性岗位", "桃源村", 12, "800.00"),
                         (zhao.id_number, "赵七", "无劳力", None, "未就业", None, 0, "0.00")]
-    # the exported file imports again and changes nothing
+    assert list(AuditEvent.objects.filter(object_type="labour_record").order_by("pk")
+                .values_list("action", "summary")) == [("create", "导入 2026 年劳动力信息：张三"),
+                                                       ("create", "导入 2026 年劳动力信息：李四"),
+                                                       ("create", "导入 2026 年劳动力信息：赵七")]
+    # the exported file imports again and changes nothing; a changed cell is one update
     assert services.labour_import(actor=officer, data=data, filename="e.xlsx", year=YEAR)[:2] == (3, [])
-    assert LabourRecord.objects.count() == 3
+    assert (LabourRecord.objects.count(), AuditEvent.objects.filter(object_type="labour_record").count()) == (3, 3)
+    again = _workbook([(zhang.id_number, "张三", "全劳力", "电焊", "省外务工", "东莞", 11, "4500.50")])
+    assert services.labour_import(actor=officer, data=again, filename="a.xlsx", year=YEAR)[:2] == (1, [])
+    assert AuditEvent.objects.filter(object_type="labour_record").order_by("pk").values_list("action", "detail").last() == (
+        "update", {"fields": {"months": [10, 11]}})
     assert AuditEvent.objects.filter(action="export", object_type="labour").count() == 1
 
 
