@@ -142,9 +142,15 @@ def test_screens_set_up_units_helpers_teams_and_show_the_unpaired(world, login):
     body = c.get(f"/pairing/unpaired/?region={COUNTY}").content.decode()
     assert "没有帮扶责任人的户（3 户）" in body
     assert "县教育局 刘局长（领导干部）：应结对 2 户，已结对 0 户" in body
+    helper = Helper.objects.get(name="刘局长")
+    assert f'<option value="{helper.pk}">县教育局 刘局长（尚可结对 2 户）</option>' in body
+    c.post("/pairing/pairs/", {"helper": str(helper.pk), "household": str(world.h4.pk)})   # picked on the list
+    assert Pair.objects.get().household_id == world.h4.pk
+    body = c.get(f"/pairing/unpaired/?region={COUNTY}").content.decode()
+    assert "没有帮扶责任人的户（2 户）" in body and "县教育局 刘局长（领导干部）：应结对 2 户，已结对 1 户" in body
     xlsx = c.get(f"/pairing/unpaired/?region={COUNTY}&format=xlsx")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert [r[0] for r in wb["未结对户"].values] == ["户编号", "H1", "H2", "H4"]
-    assert list(wb["结对不足或超额的帮扶责任人"].values)[1:] == [("县教育局", "刘局长", "领导干部", 2, 0),
+    assert [r[0] for r in wb["未结对户"].values] == ["户编号", "H1", "H2"]
+    assert list(wb["结对不足或超额的帮扶责任人"].values)[1:] == [("县教育局", "刘局长", "领导干部", 2, 1),
                                                           ("县教育局", "周老师", "一般干部", 1, 0)]
     assert login("township_officer").get("/pairing/admin/").status_code == 403

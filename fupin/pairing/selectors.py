@@ -100,7 +100,7 @@ def unpaired(user: User, region_code: str, on: dt.date) -> dict:
     under, over = [], []
     for h in helpers:
         quota = p(region.code, f"pairing.households_per_helper.{h.kind}", on)
-        row = {"helper": h, "quota": quota, "current": h.current}
+        row = {"helper": h, "quota": quota, "current": h.current, "free": quota - h.current}
         if h.current < quota:
             under.append(row)
         elif h.current > quota:
