@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]

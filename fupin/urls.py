@@ -86,6 +86,7 @@ urlpatterns = [
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
     path("api/v1/", api.urls),
 ]
 

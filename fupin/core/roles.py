@@ -51,6 +51,10 @@ class Cap(models.TextChoices):
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
     REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
+    # Villages and work plans (villages room, issue #22): the village register and its
+    # responsible units; yearly plans, leading groups and meeting decisions.
+    VILLAGE_MANAGE = "village_manage", "维护村级档案与帮扶责任"
+    PLAN_MANAGE = "plan_manage", "编制年度计划、领导小组与会议议定事项"
 
 
 R, C = Role, Cap
@@ -76,6 +80,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
     R.SUPPORT_STAFF: frozenset({C.SUPPORT_RECORD}),
 }
+
+# Villages and work plans (villages room, issue #22): county and township offices keep the village
+# register and the plans (and record items done); the county administrator the register too.
+for _role, _caps in ((R.COUNTY_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
+                     (R.TOWNSHIP_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
+                     (R.COUNTY_ADMIN, {C.VILLAGE_MANAGE})):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
 
 
 # Capabilities whose holders must sign in with a second factor (等保2.0: administrators and
