@@ -1,3 +1,13 @@
 from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("", views.home),
+    path("overdue/", views.overdue),
+    path("items/<int:pk>/done/", views.item_done),
+    path("groups/<int:pk>/", views.group_page),
+    path("<int:pk>/", views.plan_page),
+    path("<int:pk>/items.xlsx", views.plan_export),
+    path("<int:pk>/report/<str:kind>/", views.plan_report),
+]
