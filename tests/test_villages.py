@@ -244,3 +244,34 @@ def test_an_officer_saves_the_register_from_the_page(login, world):
     assert "集体经济收入" in r.content.decode() and not Finance.objects.exists()
     r = c.get("/villages/export.xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+# ---- the demo county ---------------------------------------------------------------------------
+
+def test_the_demo_county_has_its_villages_and_a_plan_half_done(db):
+    from django.utils import timezone
+
+    from fupin.core.models import User
+    from fupin.demo import generator
+    from fupin.demo import villages as demo
+    from fupin.plans import selectors as plan_selectors
+    from fupin.plans.models import Item, Plan
+
+    county = generator.generate(300, min_villages=4)
+    generator.seed_database(county)
+    officer = User.objects.create(username="demo-officer", role="county_officer", region_id=generator.COUNTY[0],
+                                  password_changed_at=timezone.now())
+    demo.seed(county, officer=officer, today=generator.TODAY)
+    n = sum(1 for _, _, lv, _ in county.regions if lv == 5)
+    assert Village.objects.count() == n and Duty.objects.filter(end__isnull=True).count() == 4 * n
+    assert Duty.objects.filter(kind="young_staff", end__isnull=False).count() == n   # one rotation per village
+    # every third village has its infrastructure and an incidence of 2.5 %: the poor ones among them exit
+    assert Village.objects.filter(exited_on__isnull=False).count() == sum(
+        1 for i in range(n) if i % 3 == 0 and i % 4 != 3) > 0
+    plan = Plan.objects.get()
+    s = plan_selectors.summary(plan, generator.TODAY)
+    assert (s["total"], len(s["done"]), len(s["overdue"]), len(s["late"])) == (8, 4, 2, 1)
+    assert plan_selectors.overdue_items(officer, today=generator.TODAY).count() == 3   # 2 plan items + 1 decision
+    assert Item.objects.filter(meeting__isnull=False).count() == 2
+    demo.seed(county, officer=officer, today=generator.TODAY)     # a second start adds nothing
+    assert Village.objects.count() == n and Plan.objects.count() == 1

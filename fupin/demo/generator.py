@@ -517,3 +517,6 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    from fupin.demo import villages as demo_villages  # villages room: register, duties, plan, leading group
+
+    demo_villages.seed(county, officer=officer, today=TODAY)
