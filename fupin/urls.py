@@ -25,6 +25,10 @@ urlpatterns = [
     path("account/users/", account.users),
     path("account/users/<int:pk>/unlock/", account.user_unlock),
     path("account/users/<int:pk>/otp-reset/", account.user_otp_reset),
+    path("account/users/new/", account.user_new),
+    path("account/users/<int:pk>/", account.user_edit),
+    path("account/users/<int:pk>/active/", account.user_active),
+    path("account/users/<int:pk>/reset/", account.user_reset),
     path("audit/", core.audit_log),
     path("i18n/", include("django.conf.urls.i18n")),
     path("regions/<str:code>/", registry.region_page),
@@ -84,6 +88,7 @@ urlpatterns = [
     path("pairing/pairs/", pairing.pairing),
     path("pairing/team/", pairing.team),
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
+    path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
