@@ -275,3 +275,21 @@ def test_the_demo_county_has_its_villages_and_a_plan_half_done(db):
     assert Item.objects.filter(meeting__isnull=False).count() == 2
     demo.seed(county, officer=officer, today=generator.TODAY)     # a second start adds nothing
     assert Village.objects.count() == n and Plan.objects.count() == 1
+
+
+def test_village_figures_on_the_board_count_households_by_their_villages_register(world):
+    from fupin.oversight import policy as board
+    from fupin.oversight import selectors as oversight
+
+    officer = world.users["county_officer"]
+    services.village_save(actor=officer, code=V1, values=_values())                       # key poor, not exited
+    services.village_save(actor=officer, code=V2, values=_values(poor_kind="poor", key_since=None,
+                                                                 exited_on=dt.date(2025, 12, 1)))
+    services.village_save(actor=officer, code=V3, values=_values(poor_kind="none", poor_since=None, key_since=None))
+    county = Region.objects.get(code=COUNTY)
+    inds = board.indicators()
+    still, exited = inds["vil_hh_poor_villages"], inds["vil_hh_exited_villages"]
+    assert oversight.indicator_value(officer, county, still, year=2026, today=ON) == 1        # H1 in 桃源村
+    assert [h.number for h in oversight.indicator_rows(officer, county, exited, year=2026, today=ON)] == ["H4"]
+    ctx = oversight._ctx(officer, county, 2026, ON, None)
+    assert oversight.grouped(still, ctx, 9) == {T1[:9]: 1}
