@@ -129,6 +129,7 @@ COUNTY_EXPECTED = {
     "funds_allocated": 150_000, "funds_paid": 65_000, "problems_open": 2, "problems_overdue": 1,
     "problems_all": 3, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
     "claims_total": 0, "claims_patient": 0,
+    "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -138,6 +139,7 @@ T1_EXPECTED = {
     "funds_allocated": 50_000, "funds_paid": 10_000, "problems_open": 1, "problems_overdue": 1,
     "problems_all": 2, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
     "claims_total": 0, "claims_patient": 0,
+    "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 
 

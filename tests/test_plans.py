@@ -131,3 +131,27 @@ def test_the_screens_flag_overdue_items_and_print_the_reports(login, world):
     r = c.get(f"/plans/{p.pk}/items.xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
     assert Plan.objects.count() == 1
+
+
+def test_a_schools_condition_gaps_are_its_plan_items_with_quantities(world):
+    from fupin.education.models import School
+
+    from .conftest import V1
+
+    officer = world.users["county_officer"]
+    school = School.objects.create(code="S1", name="桃源村小学", region_id=V1)
+    p = services.plan_create(actor=officer, region_code="", year=2026, title="桃源村小学改薄计划", school_id=school.pk)
+    assert (p.region_id, p.school_id) == (V1, school.pk)
+    rooms = services.item_add(actor=officer, plan=p, values=_item("新建教室", "县教育局", dt.date(2026, 8, 31),
+                                                                  quantity=4, measure="间"))
+    services.item_add(actor=officer, plan=p, values=_item("为班级配备多媒体", "县教育局", dt.date(2026, 5, 31),
+                                                          quantity=12, measure="个班"))
+    services.item_add(actor=officer, plan=p, values=_item("完善学生资助档案", "学校", dt.date(2026, 3, 31)))
+    services.item_done(actor=officer, item_id=rooms.pk, done_on=dt.date(2026, 8, 20), evidence="竣工验收",
+                       done_quantity=3)
+    [row] = selectors.school_gaps(officer, year=2026, today=dt.date(2026, 6, 1))
+    assert row["school"] == school and (row["open"], row["overdue"]) == (1, 1)
+    assert [(i.target, i.quantity, i.done_amount, i.overdue) for i in row["items"]] == [
+        ("新建教室", 4, 3, False), ("为班级配备多媒体", 12, 0, True)]
+    assert selectors.school_gaps(world.users["township_officer"], year=2026, today=dt.date(2026, 6, 1))[0]["school"] == school
+    assert selectors.school_gaps(officer, year=2025, today=dt.date(2026, 6, 1)) == []

@@ -106,3 +106,26 @@ def report(plan: Plan, kind: str) -> dict:
         lead += f"，其中逾期完成 {len(s['late'])} 项"
     lead += f"；逾期未完成 {len(s['overdue'])} 项；尚未到期 {len(s['pending'])} 项。"
     return {**s, "title": f"{where}{plan.year}年{REPORT_TITLES[kind]}", "lead": lead}
+
+
+# ---- schools' condition gaps (改薄): a school's plan items with a quantity -------------------------
+
+def school_gaps(user: User, *, year: int, today: dt.date) -> list[dict]:
+    """Per school of the user's region with a plan for `year`: its items with a quantity (classrooms,
+    desks, multimedia classes, broadband …), what is planned, what is done, what is overdue. The
+    weak-school list (改薄) is these rows with something still open."""
+    from fupin.education.models import School
+
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    rows = (Item.objects.filter(plan__year=year, plan__school__isnull=False, quantity__isnull=False,
+                                plan__region_id__gte=lo, plan__region_id__lte=hi)
+            .select_related("plan").order_by("plan__school_id", "number", "id"))
+    by_school: dict[int, list[Item]] = {}
+    for i in rows:
+        i.overdue = is_overdue(i, today)
+        i.done_amount = (i.done_quantity if i.done_quantity is not None else i.quantity) if i.state == ItemState.DONE else 0
+        by_school.setdefault(i.plan.school_id, []).append(i)
+    schools = School.objects.filter(pk__in=list(by_school)).select_related("region").order_by("code")
+    return [{"school": s, "items": by_school[s.pk], "open": sum(1 for i in by_school[s.pk] if i.state == ItemState.OPEN),
+             "overdue": sum(1 for i in by_school[s.pk] if i.overdue)} for s in schools]

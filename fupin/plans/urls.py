@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.home),
     path("overdue/", views.overdue),
+    path("schools/", views.school_gaps),
     path("items/<int:pk>/done/", views.item_done),
     path("groups/<int:pk>/", views.group_page),
     path("<int:pk>/", views.plan_page),

@@ -191,3 +191,13 @@ def group_page(request, pk):
     return render(request, "plans/group.html", {
         "group": group, "members": group.members.all(), "meetings": meetings, "today": today,
         "roles": GroupRole.choices, "can_manage": access.may(user, Cap.PLAN_MANAGE)})
+
+
+@fupin_view
+def school_gaps(request):
+    today = timezone.localdate()
+    year = form_year(request.GET, "year", "年度", today.year)
+    rows = selectors.school_gaps(request.user, year=year, today=today)
+    if request.GET.get("open") == "1":
+        rows = [r for r in rows if r["open"]]
+    return render(request, "plans/schools.html", {"rows": rows, "year": year, "only_open": request.GET.get("open") == "1"})
