@@ -224,6 +224,12 @@ def test_the_list_and_the_village_page(login, world):
     r = c.get(f"/villages/{V1}/")
     assert r.status_code == 200 and "贫困发生率 3%（未脱贫 3 人 ÷ 户籍人口 100 人），应低于 3%：未达到" in r.content.decode()
     assert "登记整村退出" not in r.content.decode()     # an inspector only reads
+    assert "项目库中还没有本村的项目" in r.content.decode()
+    from fupin.projects.models import Project
+    Project.objects.create(number="P-1", name="桃源村道路硬化", region_id=V1, year=2026, category="infrastructure",
+                           content="硬化2.8公里", implementer="县交通运输局", start=ON, end=ON, lifecycle={}, token="t1")
+    assert ('<td data-label="项目">桃源村道路硬化</td><td data-label="类别">基础设施</td>'
+            in c.get(f"/villages/{V1}/").content.decode())
     r = c.post(f"/villages/{V1}/", {"action": "register", "poor_kind": "none"})
     assert r.status_code == 403 and Village.objects.get(pk=V1).poor_kind == "key"
     assert c.get(f"/villages/{OTHER_VILLAGE}/").status_code == 404

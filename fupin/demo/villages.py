@@ -103,3 +103,18 @@ def seed(county, *, officer, today: dt.date) -> None:
     plans.item_done(actor=officer, item_id=done.pk, done_on=dt.date(year, 5, 8), evidence="走访记录已报县扶贫开发局")
     plans.item_add(actor=officer, meeting=meeting, values={
         "target": "细化产业扶贫任务分解并量化指标", "owner_unit": "县农业农村局", "due": dt.date(year, 6, 30)})
+
+    # the weak-school list (改薄): the first two demo schools' condition gaps as their plans' items
+    from fupin.education.models import School
+
+    for school in School.objects.order_by("code")[:2]:
+        sp = plans.plan_create(actor=officer, region_code="", year=year, title=f"{school.name}{year}年办学条件改善计划",
+                               school_id=school.pk)
+        for target, qty, measure, due, done in (("新建教室", 4, "间", dt.date(year, 8, 31), dt.date(year, 8, 25)),
+                                                ("为班级配备多媒体", 12, "个班", dt.date(year, 6, 30), None),
+                                                ("添置课桌凳", 200, "套", dt.date(year, 12, 15), None),
+                                                ("接通宽带网络", 1, "处", dt.date(year, 9, 30), dt.date(year, 9, 1))):
+            it = plans.item_add(actor=officer, plan=sp, values={"target": target, "quantity": qty, "measure": measure,
+                                                                "owner_unit": "县教育局", "due": due})
+            if done:
+                plans.item_done(actor=officer, item_id=it.pk, done_on=done, evidence="已验收", done_quantity=qty)

@@ -51,8 +51,11 @@ def village_detail(user: User, region: Region) -> dict:
         from fupin.funds.services import balance as account_balance
 
         balance = account_balance(village.collective_account)
+    from fupin.projects.models import Project  # the project library: this village's projects (read only)
+
+    projects = list(Project.objects.filter(region_id=region.code).order_by("-year", "number")[:50])
     return {"village": village, "duties": duties, "current": [d for d in duties if d.end is None],
-            "finances": finances, "balance": balance}
+            "finances": finances, "balance": balance, "projects": projects}
 
 
 # ---- the exit check ----------------------------------------------------------------------------
