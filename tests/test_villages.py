@@ -299,3 +299,30 @@ def test_village_figures_on_the_board_count_households_by_their_villages_registe
     assert [h.number for h in oversight.indicator_rows(officer, county, exited, year=2026, today=ON)] == ["H4"]
     ctx = oversight._ctx(officer, county, 2026, ON, None)
     assert oversight.grouped(still, ctx, 9) == {T1[:9]: 1}
+
+
+# ---- on a phone ----------------------------------------------------------------------------------
+
+from .test_browser import browser, phone, sign_in  # noqa: E402,F401  (the browser fixtures)
+
+
+@pytest.mark.browser
+def test_the_village_and_plan_pages_fit_a_phone(live_server, phone, world):
+    officer = world.users["county_officer"]
+    services.village_save(actor=officer, code=V1, values=_values(population=100))
+    services.duty_assign(actor=officer, code=V1, kind="aid_unit", name="甘洛县教育局", programme="千村扶贫",
+                         start=dt.date(2016, 1, 1))
+    from fupin.plans import services as plans
+
+    today = dt.date.today()
+    p = plans.plan_create(actor=officer, region_code=COUNTY, year=today.year, title="本年脱贫攻坚工作计划")
+    plans.item_add(actor=officer, plan=p, values={"target": "为乡镇中心校班级配备多媒体", "quantity": 12,
+                                                  "measure": "个班", "owner_unit": "县教育局",
+                                                  "due": dt.date(today.year, 1, 1)})
+    sign_in(phone, live_server.url, "county_officer")
+    for path, heading in (("/villages/", "村级档案"), (f"/villages/{V1}/", "桃源村"), ("/villages/exits/", "贫困村退出条件核查"),
+                          ("/plans/", "年度计划与领导小组"), (f"/plans/{p.pk}/", "本年脱贫攻坚工作计划"),
+                          (f"/plans/{p.pk}/report/midyear/", f"甘洛县{today.year}年半年执行情况报告")):
+        phone.goto(f"{live_server.url}{path}")
+        assert phone.inner_text("h1") == heading, path
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
