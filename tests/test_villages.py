@@ -215,6 +215,25 @@ def test_import_refuses_unknown_villages_and_money_without_a_year(world):
 
 # ---- screens -------------------------------------------------------------------------------------
 
+def test_a_bad_upload_on_the_page_writes_nothing_and_offers_the_marked_workbook(login, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = login("township_officer")
+    bad = _xlsx([_row(V1, "桃源村", 户籍人口="很多")])
+    r = c.post("/villages/import/", {"file": SimpleUploadedFile("v.xlsx", bad)})
+    body = r.content.decode()
+    assert r.status_code == 400 and "导入未完成：没有任何数据被写入" in body
+    assert "第2行H列（户籍人口）：“很多”不是整数" in body and not Village.objects.exists()
+    token = r.context["token"]
+    r = c.get(f"/villages/errors/{token}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:2] == b"PK"
+    assert login("county_officer").get(f"/villages/errors/{token}/").status_code == 404   # another user's file
+    c = login("township_officer")
+    r = c.post("/villages/import/", {"file": SimpleUploadedFile("v.xlsx", _xlsx([_row(V1, "桃源村")]))})
+    assert r.status_code == 302 and Village.objects.get(pk=V1).population == 120
+    assert login("village_cadre").post("/villages/import/", {"file": SimpleUploadedFile("v.xlsx", bad)}).status_code == 403
+
+
 def test_the_list_and_the_village_page(login, world):
     services.village_save(actor=world.users["county_officer"], code=V1, values=_values(population=100))
     c = login("inspector")
