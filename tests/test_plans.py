@@ -155,3 +155,40 @@ def test_a_schools_condition_gaps_are_its_plan_items_with_quantities(world):
         ("新建教室", 4, 3, False), ("为班级配备多媒体", 12, 0, True)]
     assert selectors.school_gaps(world.users["township_officer"], year=2026, today=dt.date(2026, 6, 1))[0]["school"] == school
     assert selectors.school_gaps(officer, year=2025, today=dt.date(2026, 6, 1)) == []
+
+
+def test_a_bulletin_is_composed_from_the_periods_items_meetings_and_villages(plan, world, login):
+    from fupin.villages import services as villages
+
+    from .conftest import V1
+
+    officer = world.users["county_officer"]
+    g = services.group_create(actor=officer, region_code=COUNTY, name="甘洛县脱贫攻坚领导小组")
+    m = services.meeting_record(actor=officer, group=g, date=dt.date(2026, 7, 3), title="第二次会议")
+    services.item_add(actor=officer, meeting=m, values=_item("细化产业扶贫任务", "县农业农村局", dt.date(2026, 9, 30)))
+    villages.village_save(actor=officer, code=V1, values={"poor_kind": "poor", "poor_since": dt.date(2014, 10, 1),
+                                                          "exited_on": dt.date(2026, 7, 20)})
+    villages.duty_assign(actor=officer, code=V1, kind="young_staff", name="王芳", start=dt.date(2026, 7, 1))
+    b = services.bulletin_compose(actor=officer, region_code=COUNTY, start=dt.date(2026, 7, 1), end=dt.date(2026, 7, 31))
+    assert (b.number, b.title) == (1, "甘洛县脱贫攻坚工作简报（第1期）")
+    assert b.body.split("\n\n") == [
+        "2026年07月01日至2026年07月31日，甘洛县完成计划任务和议定事项 1 项，截至期末逾期未完成 1 项，召开领导小组会议 1 次，"
+        "1 个贫困村整村退出。",
+        "一、完成的任务：为班级配备多媒体（县教育局，07月10日完成，逾期）。",
+        "二、逾期未完成的任务：建成村幼儿园（县发改局，时限06月15日）。请责任单位抓紧办理。",
+        "三、会议：07月03日甘洛县脱贫攻坚领导小组召开第二次会议，议定事项 1 项。",
+        "四、贫困村退出：桃源村（07月20日）。",
+        "五、帮扶力量：桃源村驻村年轻干部王芳（07月01日起）。"]
+    # a draft is not on the page for readers; published, it is
+    reader = login("inspector")
+    assert reader.get(f"/plans/bulletins/{b.pk}/").status_code == 404
+    services.bulletin_edit(actor=officer, pk=b.pk, title=b.title, body=b.body + "\n\n六、下一步工作：抓好整改。")
+    services.bulletin_publish(actor=officer, pk=b.pk)
+    r = reader.get(f"/plans/bulletins/{b.pk}/")
+    assert r.status_code == 200 and "<p>六、下一步工作：抓好整改。</p>" in r.content.decode()
+    assert "甘洛县脱贫攻坚工作简报（第1期）" in reader.get("/plans/bulletins/").content.decode()
+    with pytest.raises(FupinError) as exc:
+        services.bulletin_edit(actor=officer, pk=b.pk, title="x", body="y")
+    assert exc.value.message == "简报已发布，不能再修改"
+    assert services.bulletin_compose(actor=officer, region_code=COUNTY, start=dt.date(2026, 8, 1),
+                                     end=dt.date(2026, 8, 31)).number == 2

@@ -298,6 +298,10 @@ def test_the_demo_county_has_its_villages_and_a_plan_half_done(db):
     assert (s["total"], len(s["done"]), len(s["overdue"]), len(s["late"])) == (8, 4, 2, 1)
     assert plan_selectors.overdue_items(officer, today=generator.TODAY).count() == 3   # 2 plan items + 1 decision
     assert Item.objects.filter(meeting__isnull=False).count() == 2
+    from fupin.plans.models import Bulletin
+    bulletin = Bulletin.objects.get()
+    assert bulletin.published_at is not None and bulletin.body.startswith(
+        "2026年09月01日至2026年10月31日，甘洛县完成计划任务和议定事项 2 项")   # 改村道路 (10-15) and 扶贫日 (10-17)
     demo.seed(county, officer=officer, today=generator.TODAY)     # a second start adds nothing
     assert Village.objects.count() == n and Plan.objects.count() == 1
 

@@ -118,3 +118,8 @@ def seed(county, *, officer, today: dt.date) -> None:
                                                                 "owner_unit": "县教育局", "due": due})
             if done:
                 plans.item_done(actor=officer, item_id=it.pk, done_on=done, evidence="已验收", done_quantity=qty)
+
+    # a published bulletin for the months before the demo's day
+    bulletin = plans.bulletin_compose(actor=officer, region_code=county_code, start=dt.date(year, 9, 1),
+                                      end=dt.date(year, 10, 31))
+    plans.bulletin_publish(actor=officer, pk=bulletin.pk)

@@ -110,3 +110,22 @@ class Item(models.Model):
             models.CheckConstraint(condition=Q(state="open", done_on__isnull=True) | Q(state="done", done_on__isnull=False),
                                    name="item_done_has_date"),
         ]
+
+
+class Bulletin(models.Model):
+    """A work bulletin (工作简报) of a county or township for a period, composed from the period's
+    plan items, meetings and village changes; a draft until published to the bulletin page."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="区划")
+    number = models.PositiveIntegerField("期号")
+    title = models.CharField("标题", max_length=120)
+    start = models.DateField("期间起")
+    end = models.DateField("期间止")
+    body = models.TextField("正文", max_length=20000)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)   # empty: a draft
+    published_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-start", "-number"]
+        constraints = [models.UniqueConstraint(fields=["region", "number"], name="bulletin_number_unique")]

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Max
+from django.db.models import Q as models_q
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
@@ -226,3 +227,114 @@ def access_meeting(user: User, pk: int, cap: str = Cap.READ) -> Meeting:
     if m is None:
         raise NotFound(f"找不到会议（编号 {pk}），或不在您的管辖范围内")
     return m
+
+
+# ---- bulletins (工作简报) --------------------------------------------------------------------------
+
+def bulletin_text(user: User, region: Region, start: dt.date, end: dt.date) -> str:
+    """The bulletin's body, composed from what happened in [start, end] in the region: plan items
+    completed, items overdue at the end, meetings and their decisions, villages that exited, and
+    new people responsible for villages. Plain Chinese paragraphs; the drafter may edit them."""
+    from fupin.villages.models import Duty, Village
+
+    from .models import Item
+
+    lo, hi = region.code_range()
+    slo, shi = access.scope_range(user)
+    lo, hi = max(lo, slo), min(hi, shi)
+    in_region = (models_q(plan__region_id__gte=lo, plan__region_id__lte=hi)
+                 | models_q(meeting__group__region_id__gte=lo, meeting__group__region_id__lte=hi))
+    done = list(Item.objects.filter(in_region, state=ItemState.DONE, done_on__gte=start, done_on__lte=end)
+                .select_related("plan", "meeting").order_by("done_on", "id"))
+    overdue = list(Item.objects.filter(in_region, due__lt=end).exclude(done_on__lte=end)
+                   .select_related("plan", "meeting").order_by("due", "id"))
+    meetings = list(Meeting.objects.filter(group__region_id__gte=lo, group__region_id__lte=hi, date__gte=start,
+                                           date__lte=end).select_related("group").prefetch_related("items")
+                    .order_by("date", "id"))
+    exits = list(Village.objects.filter(region_id__gte=lo, region_id__lte=hi, exited_on__gte=start, exited_on__lte=end)
+                 .select_related("region").order_by("exited_on", "region_id"))
+    duties = list(Duty.objects.filter(village_id__gte=lo, village_id__lte=hi, start__gte=start, start__lte=end)
+                  .select_related("village__region", "replaces").order_by("start", "id"))
+    period = f"{start:%Y年%m月%d日}至{end:%Y年%m月%d日}"
+    parts = [f"{period}，{region.name}完成计划任务和议定事项 {len(done)} 项，截至期末逾期未完成 {len(overdue)} 项，"
+             f"召开领导小组会议 {len(meetings)} 次，{len(exits)} 个贫困村整村退出。"]
+    if done:
+        parts.append("一、完成的任务：" + "；".join(
+            f"{i.target}（{i.owner_unit}，{i.done_on:%m月%d日}完成{'，逾期' if i.done_on > i.due else ''}）" for i in done) + "。")
+    if overdue:
+        parts.append("二、逾期未完成的任务：" + "；".join(
+            f"{i.target}（{i.owner_unit}{('，' + i.owner_person) if i.owner_person else ''}，时限{i.due:%m月%d日}）"
+            for i in overdue) + "。请责任单位抓紧办理。")
+    if meetings:
+        parts.append("三、会议：" + "；".join(
+            f"{m.date:%m月%d日}{m.group.name}召开{m.title}，议定事项 {len(m.items.all())} 项" for m in meetings) + "。")
+    if exits:
+        parts.append("四、贫困村退出：" + "、".join(f"{v.region.name}（{v.exited_on:%m月%d日}）" for v in exits) + "。")
+    if duties:
+        parts.append("五、帮扶力量：" + "；".join(
+            f"{d.village.region.name}{d.get_kind_display()}{d.name}{f'接替{d.replaces.name}' if d.replaces else ''}"
+            f"（{d.start:%m月%d日}起）" for d in duties) + "。")
+    return "\n\n".join(parts)
+
+
+def bulletin_compose(*, actor: User, region_code: str, start: dt.date, end: dt.date, title: str = "") -> "Bulletin":
+    from .models import Bulletin
+
+    access.require(actor, Cap.PLAN_MANAGE)
+    region = _own_region(actor, region_code, "简报")
+    if region.level == Level.VILLAGE:
+        raise InvalidInput({"区划": "简报由县或乡镇编发"})
+    if end < start:
+        raise InvalidInput({"期间止": "不能早于期间起"})
+    body = bulletin_text(actor, region, start, end)
+    with transaction.atomic():
+        number = (Bulletin.objects.filter(region=region).aggregate(n=Max("number"))["n"] or 0) + 1
+        title = (title or "").strip()[:120] or f"{region.name}脱贫攻坚工作简报（第{number}期）"
+        b = Bulletin.objects.create(region=region, number=number, title=title, start=start, end=end, body=body,
+                                    created_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="bulletin", object_id=b.pk,
+                     summary=f"编写{title}（{start}至{end}）")
+        return b
+
+
+def access_bulletin(user: User, pk: int, cap: str = Cap.READ) -> "Bulletin":
+    from .models import Bulletin
+
+    access.require(user, cap)
+    lo, hi = access.scope_range(user)
+    b = Bulletin.objects.select_related("region").filter(pk=pk, region_id__gte=lo, region_id__lte=hi).first()
+    # a draft is seen only by those who may edit it
+    if b is None or (b.published_at is None and not access.may(user, Cap.PLAN_MANAGE)):
+        raise NotFound(f"找不到简报（编号 {pk}），或不在您的管辖范围内")
+    return b
+
+
+def bulletin_edit(*, actor: User, pk: int, title: str, body: str) -> "Bulletin":
+    b = access_bulletin(actor, pk, Cap.PLAN_MANAGE)
+    errors = {}
+    title = _text(errors, "标题", title, 120)
+    body = _text(errors, "正文", body, 20000)
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        if b.published_at is not None:
+            raise FupinError("简报已发布，不能再修改")
+        changed = audit.changes({"title": b.title, "body": b.body}, {"title": title, "body": body})
+        b.title, b.body = title, body
+        b.save(update_fields=["title", "body"])
+        audit.record(actor, AuditAction.UPDATE, object_type="bulletin", object_id=b.pk, summary=f"修改简报：{title}",
+                     detail={"changed": sorted(changed)})
+        return b
+
+
+def bulletin_publish(*, actor: User, pk: int) -> "Bulletin":
+    from django.utils import timezone
+
+    b = access_bulletin(actor, pk, Cap.PLAN_MANAGE)
+    with transaction.atomic():
+        if b.published_at is not None:
+            raise FupinError(f"简报已于 {timezone.localtime(b.published_at):%Y-%m-%d %H:%M} 发布")
+        b.published_at, b.published_by = timezone.now(), actor
+        b.save(update_fields=["published_at", "published_by"])
+        audit.record(actor, AuditAction.UPDATE, object_type="bulletin", object_id=b.pk, summary=f"发布简报：{b.title}")
+        return b

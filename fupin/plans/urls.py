@@ -6,6 +6,8 @@ urlpatterns = [
     path("", views.home),
     path("overdue/", views.overdue),
     path("schools/", views.school_gaps),
+    path("bulletins/", views.bulletins),
+    path("bulletins/<int:pk>/", views.bulletin_page),
     path("items/<int:pk>/done/", views.item_done),
     path("groups/<int:pk>/", views.group_page),
     path("<int:pk>/", views.plan_page),

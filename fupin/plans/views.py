@@ -201,3 +201,51 @@ def school_gaps(request):
     if request.GET.get("open") == "1":
         rows = [r for r in rows if r["open"]]
     return render(request, "plans/schools.html", {"rows": rows, "year": year, "only_open": request.GET.get("open") == "1"})
+
+
+@fupin_view
+def bulletins(request):
+    """The bulletin page (简报): published bulletins of the user's region; drafts for their editors."""
+    from .models import Bulletin
+
+    user = request.user
+    if request.method == "POST":
+        access.require(user, Cap.PLAN_MANAGE, what="编写工作简报")
+        try:
+            b = services.bulletin_compose(actor=user, region_code=request.POST.get("region", ""),
+                                          start=form_date(request.POST, "start", "期间起"),
+                                          end=form_date(request.POST, "end", "期间止"), title=request.POST.get("title", ""))
+            return redirect(f"/plans/bulletins/{b.pk}/")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect("/plans/bulletins/")
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    qs = Bulletin.objects.filter(region_id__gte=lo, region_id__lte=hi).select_related("region")
+    can_manage = access.may(user, Cap.PLAN_MANAGE)
+    if not can_manage:
+        qs = qs.filter(published_at__isnull=False)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "plans/bulletins.html", {"page": page, "can_manage": can_manage, "regions": _regions(user),
+                                                    "today": timezone.localdate()})
+
+
+@fupin_view
+def bulletin_page(request, pk):
+    user = request.user
+    b = services.access_bulletin(user, pk)
+    if request.method == "POST":
+        access.require(user, Cap.PLAN_MANAGE, what=f"修改或发布简报（编号 {pk}）")
+        try:
+            if request.POST.get("action") == "publish":
+                services.bulletin_publish(actor=user, pk=pk)
+                messages.success(request, "简报已发布")
+            else:
+                services.bulletin_edit(actor=user, pk=pk, title=request.POST.get("title", ""),
+                                       body=request.POST.get("body", ""))
+                messages.success(request, "已保存")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"/plans/bulletins/{pk}/")
+    return render(request, "plans/bulletin.html", {"b": b, "paragraphs": b.body.split("\n\n"),
+                                                   "can_manage": access.may(user, Cap.PLAN_MANAGE)})
