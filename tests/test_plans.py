@@ -63,6 +63,10 @@ def test_an_item_is_done_once_with_its_evidence_and_the_change_is_audited(plan, 
     with pytest.raises(InvalidInput) as exc:
         services.item_done(actor=officer, item_id=item.pk, done_on=dt.date(2026, 8, 1), evidence=" ")
     assert exc.value.errors == {"完成情况与佐证": "必须填写"}
+    with pytest.raises(InvalidInput) as exc:
+        services.item_done(actor=officer, item_id=item.pk, done_on=timezone.localdate() + dt.timedelta(days=1),
+                           evidence="竣工验收")
+    assert exc.value.errors == {"完成日期": "不能晚于今天"}
     services.item_done(actor=officer, item_id=item.pk, done_on=dt.date(2026, 8, 1), evidence="竣工验收")
     ev = AuditEvent.objects.filter(object_type="plan_item", object_id=str(item.pk), action="update").get()
     assert ev.summary == "第3项完成（2026-08-01，逾期 47 天）：建成村幼儿园"

@@ -142,6 +142,10 @@ def item_done(*, actor: User, item_id: int, done_on: dt.date, evidence: str, don
     evidence = _text(errors, "完成情况与佐证", evidence, 500)
     if done_quantity is not None and (not isinstance(done_quantity, int) or done_quantity < 0):
         errors["完成数量"] = "应为不小于 0 的整数"
+    from django.utils import timezone
+
+    if done_on > timezone.localdate():
+        errors["完成日期"] = "不能晚于今天"
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():

@@ -109,10 +109,15 @@ def exit_checks(user: User, region: Region, *, on: dt.date) -> dict[str, dict]:
         region_id__gte=lo, region_id__lte=hi, poor_kind__in=[PoorKind.POOR, PoorKind.KEY], exited_on__isnull=True)}
     if not villages:
         return {}
-    statuses = _poor_statuses(lo, on)   # one pack for a county and everything in it
-    poor = dict(Person.objects.filter(household__village_id__in=list(villages), alive=True,
-                                      household__status__in=statuses)
-                .values_list("household__village_id").annotate(n=Count("pk")).values_list("household__village_id", "n"))
+    # each village's own pack says which statuses count; villages that agree are counted in one query
+    by_statuses: dict[tuple, list[str]] = {}
+    for code in villages:
+        by_statuses.setdefault(tuple(_poor_statuses(code, on)), []).append(code)
+    poor: dict[str, int] = {}
+    for statuses, codes in by_statuses.items():
+        poor.update(Person.objects.filter(household__village_id__in=codes, alive=True, household__status__in=statuses)
+                    .values_list("household__village_id").annotate(n=Count("pk"))
+                    .values_list("household__village_id", "n"))
     income = dict(Finance.objects.filter(village_id__in=list(villages), year=on.year)
                   .values_list("village_id", "collective_income"))
     return {code: _check(code, _facts(v, poor.get(code, 0), income.get(code)), on)
