@@ -128,7 +128,8 @@ COUNTY_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 150_000, "funds_paid": 65_000, "problems_open": 2, "problems_overdue": 1,
     "problems_all": 3, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 T1_EXPECTED = {
@@ -138,7 +139,8 @@ T1_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 50_000, "funds_paid": 10_000, "problems_open": 1, "problems_overdue": 1,
     "problems_all": 2, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 
