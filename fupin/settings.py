@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.labour",
     "fupin.projects",
     "fupin.charity",
     "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
