@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "fupin.labour",
     "fupin.projects",
     "fupin.charity",
+    "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]

@@ -96,6 +96,7 @@ urlpatterns = [
     path("labour/", include("fupin.labour.urls")),
     path("pairing/", include("fupin.pairing.urls")),
     path("education/", include("fupin.education.urls")),
+    path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
     path("api/v1/", api.urls),
 ]
 

@@ -130,6 +130,7 @@ COUNTY_EXPECTED = {
     "problems_all": 3, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
+    "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -140,6 +141,7 @@ T1_EXPECTED = {
     "problems_all": 2, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
+    "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
 }
 
 

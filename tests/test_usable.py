@@ -126,11 +126,11 @@ def test_no_one_raises_itself_or_manages_a_peer_and_other_roles_get_nothing(worl
 # Written out, not derived from roles.NAV: a change to the table that opens a page shows up here.
 MENU = {
     "county_admin": ["待办", "户查询", "区划", "作战图", "导入导出", "教育资助", "结对管理", "劳动力与培训", "大学生", "资金",
-                     "用户管理"],
+                     "村级档案", "用户管理"],
     "county_officer": ["待办", "户查询", "区划", "作战图", "导入导出", "教育资助", "结对管理", "帮扶单位与人员", "劳动力与培训",
-                       "大学生", "资助评审", "资金", "比对预警"],
+                       "大学生", "资助评审", "资金", "比对预警", "村级档案", "年度计划"],
     "township_officer": ["待办", "户查询", "区划", "作战图", "导入导出", "教育资助", "结对管理", "劳动力与培训", "大学生", "资金",
-                         "比对预警"],
+                         "比对预警", "村级档案", "年度计划"],
     "village_cadre": ["待办", "户查询", "区划", "作战图", "教育资助", "结对管理", "大学生", "比对预警"],
     "pairing_helper": ["户查询", "区划", "作战图", "我的帮扶户"],
     "school_aid": ["户查询", "区划", "作战图", "教育资助", "大学生", "资助评审"],

@@ -66,6 +66,10 @@ class Cap(models.TextChoices):
     PROJECT_FUNDS = "project_funds", "项目资金拨付与支付"
     CHARITY_RECORD = "charity_record", "登记捐赠、认捐与资助申请"
     CHARITY_GRANT = "charity_grant", "审批并发放慈善资助"
+    # Villages and work plans (villages room, issue #22): the village register and its
+    # responsible units; yearly plans, leading groups and meeting decisions.
+    VILLAGE_MANAGE = "village_manage", "维护村级档案与帮扶责任"
+    PLAN_MANAGE = "plan_manage", "编制年度计划、领导小组与会议议定事项"
 
 
 R, C = Role, Cap
@@ -95,6 +99,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 CAPABILITIES[R.COUNTY_OFFICER] |= {C.TRAINING_MANAGE, C.TRAINING_PAY, C.PUBLIC_JOB_MANAGE, C.PUBLIC_JOB_PAY,
                                    C.PAIRING_MANAGE}
 CAPABILITIES[R.TOWNSHIP_OFFICER] |= {C.TRAINING_MANAGE, C.PUBLIC_JOB_MANAGE}
+
+# Villages and work plans (villages room, issue #22): county and township offices keep the village
+# register and the plans (and record items done); the county administrator the register too.
+for _role, _caps in ((R.COUNTY_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
+                     (R.TOWNSHIP_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
+                     (R.COUNTY_ADMIN, {C.VILLAGE_MANAGE})):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
 
 
 # Capabilities whose holders must sign in with a second factor (等保2.0: administrators and
@@ -143,6 +154,8 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),
     (_("资金"), "/funds/", frozenset({C.READ_AUDIT, C.EXPORT})),
     (_("比对预警"), "/monitoring/", frozenset({C.MONITOR, C.MONITOR_IMPORT})),
+    (_("村级档案"), "/villages/", frozenset({C.VILLAGE_MANAGE})),  # villages room (issue #22)
+    (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
     (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
 ]

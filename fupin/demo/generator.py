@@ -542,3 +542,6 @@ def seed_demo_extras(county: County) -> None:
     seed(county)
     from fupin.health.seed import seed as health_seed  # 三个一批 patients at every stage (issue 17)
     health_seed(actor=User.objects.filter(role="health_officer").order_by("pk").first(), year=year)
+    from fupin.demo import villages as demo_villages  # villages room: register, duties, plan, leading group
+
+    demo_villages.seed(county, officer=officer, today=TODAY)

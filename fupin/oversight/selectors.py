@@ -238,6 +238,22 @@ QUERIES: dict[str, Query] = {
 }
 
 
+# ---- villages room (issue #22): households by their village's register (appended) ----------------
+
+def _households_by_village_register(c: Ctx, p: dict) -> QuerySet:
+    """Households (by status) in villages of a register kind, exited as a whole or not: e.g. the
+    households still poor in villages that have exited (出列质量)."""
+    from fupin.villages.models import Village
+
+    villages = Village.objects.filter(region_id__gte=c.lo, region_id__lte=c.hi, poor_kind__in=p["village_kinds"],
+                                      exited_on__isnull=not p["village_exited"])
+    return _households(c, p).filter(village_id__in=villages.values("pk"))
+
+
+QUERIES["households_by_village_register"] = Query("households", "village_id", _households_by_village_register,
+                                                  _household_list)
+
+
 # ---- one indicator: its rows, its number, its list ---------------------------------------------------
 
 def _ctx(user: User, region: Region, year: int, today: dt.date, split: str | None) -> Ctx:
