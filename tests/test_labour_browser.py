@@ -12,7 +12,7 @@ def _fits(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
-def test_county_office_sets_up_pairing_and_a_course_on_a_phone(live_server, world, phone):
+def test_county_office_sets_up_pairing_and_a_course_on_a_phone(live_server, world, phone):  # noqa: F811
     from fupin.labour.models import Course, Enrolment
     from fupin.pairing.models import Helper, Pair, Team, Unit
 

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput
