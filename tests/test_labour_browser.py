@@ -12,7 +12,7 @@ def _fits(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
-def test_county_office_sets_up_pairing_and_a_course_on_a_phone(live_server, world, phone):
+def test_county_office_sets_up_pairing_and_a_course_on_a_phone(live_server, world, phone):  # noqa: F811
     from fupin.labour.models import Course, Enrolment
     from fupin.pairing.models import Helper, Pair, Team, Unit
 
@@ -59,6 +59,11 @@ def test_county_office_sets_up_pairing_and_a_course_on_a_phone(live_server, worl
     phone.click("button:has-text('报名')")
     phone.wait_for_selector("#enrolments >> text=0 / 5")
     _fits(phone)
+    for url in ("/labour/", "/labour/posts/", "/labour/audit/", "/education/college/", "/education/aid/",
+                "/pairing/admin/teams/"):
+        phone.goto(base + url)
+        assert phone.title() != "" and "出错" not in phone.title(), url
+        _fits(phone)
     assert (Unit.objects.get().name, Helper.objects.get().title, Team.objects.get().members.count()) == ("县林业局", "局长", 1)
     assert Pair.objects.get().household_id == world.h1.pk
     assert list(Enrolment.objects.values_list("course__name", "person__name")) == [("2026年雨露计划育林班", "张三")]

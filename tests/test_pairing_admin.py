@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput
@@ -154,3 +153,22 @@ def test_screens_set_up_units_helpers_teams_and_show_the_unpaired(world, login):
     assert list(wb["结对不足或超额的帮扶责任人"].values)[1:] == [("县教育局", "刘局长", "领导干部", 2, 1),
                                                           ("县教育局", "周老师", "一般干部", 1, 0)]
     assert login("township_officer").get("/pairing/admin/").status_code == 403
+
+
+def test_satisfaction_with_the_helper_against_the_packs_100_percent(world, officer):
+    from fupin.pairing.models import Visit
+    unit = services.unit_save(actor=officer, name="县财政局", region_code=COUNTY)
+    boss = services.helper_save(actor=officer, unit=unit, name="局长", kind="leader")
+    staff = services.helper_save(actor=officer, unit=unit, name="干部", kind="staff")
+    services.pair(actor=officer, helper=boss, household=world.h1, start=START)
+    services.pair(actor=officer, helper=boss, household=world.h2, start=START)
+    services.pair(actor=officer, helper=staff, household=world.h4, start=START)
+    visit = dict(date=dt.date(2026, 3, 1), minutes=30, done="入户")
+    Visit.objects.create(helper=boss, household=world.h1, satisfaction="unsatisfied", client_token="a", **visit)
+    Visit.objects.create(helper=boss, household=world.h1, satisfaction="satisfied", client_token="b",
+                         **{**visit, "date": dt.date(2026, 5, 1)})
+    Visit.objects.create(helper=boss, household=world.h2, satisfaction="fair", client_token="c", **visit)
+    s = selectors.satisfaction(officer, COUNTY, 2026)
+    assert (s["paired"], s["surveyed"], s["satisfied"], s["percent"], s["target_percent"], s["met"]) == (
+        3, 2, 1, 50, 100, False)
+    assert [(r["pair"].household.number, r["label"]) for r in s["rows"]] == [("H2", "基本满意"), ("H4", "未调查")]

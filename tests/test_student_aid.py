@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput
 from fupin.core.models import AuditEvent, AuditResult
 from fupin.education import aid
-from fupin.education.models import AidApplication, AidState, School
+from fupin.education.models import AidApplication, School
 from fupin.registry.models import Person
 
 from .conftest import V1

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
@@ -75,7 +76,7 @@ def aid_review(*, actor: User, application: AidApplication, approved: bool, note
     _require_tier(actor, step["tier"], step["label"])
     if not approved and not note.strip():
         raise InvalidInput({"意见": "不通过须写明原因"})
-    on = on or dt.date.today()
+    on = on or timezone.localdate()
     with transaction.atomic():
         locked = AidApplication.objects.select_for_update().get(pk=application.pk)
         if (locked.state, locked.step) != (AidState.REVIEWING, application.step):

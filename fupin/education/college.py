@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
@@ -46,8 +47,8 @@ def college_validate(data: dict) -> dict:
     if outcome not in CollegeOutcome.values:
         errors["毕业去向"] = f"应为 {'、'.join(CollegeOutcome.labels)} 之一"
     year = data.get("entry_year")
-    if not isinstance(year, int) or not 1990 <= year <= dt.date.today().year + 1:
-        errors["入学年份"] = f"应为1990到{dt.date.today().year + 1}之间的年份"
+    if not isinstance(year, int) or not 1990 <= year <= timezone.localdate().year + 1:
+        errors["入学年份"] = f"应为1990到{timezone.localdate().year + 1}之间的年份"
     employer = (data.get("employer") or "").strip()
     if outcome == CollegeOutcome.EMPLOYED and not employer:
         errors["就业单位"] = "“毕业已就业”须填写就业单位"

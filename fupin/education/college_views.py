@@ -11,7 +11,7 @@ from django.utils import timezone
 from fupin.core import access, audit, idcard
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
-from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
+from fupin.core.views import form_date, form_year, form_yuan, fupin_view
 
 from . import college
 from .models import CollegeAidKind, CollegeLevel, CollegeOutcome

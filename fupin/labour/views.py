@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
-from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
 
 from . import selectors, services

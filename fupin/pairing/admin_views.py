@@ -141,6 +141,7 @@ def unpaired(request):
                      object_id=d["region"].code, persons=n + len(d["under"]) + len(d["over"]))
         return _xlsx(out.getvalue(), f"未结对名单_{d['region'].code}.xlsx")
     page = Paginator(d["households"], 50).get_page(request.GET.get("page"))
-    return render(request, "pairing/unpaired.html", {"d": d, "page": page,
+    return render(request, "pairing/unpaired.html", {"d": d, "page": page, "s": selectors.satisfaction(
+                                                         request.user, d["region"].code, timezone.localdate().year),
                                                      "regions": access.regions_for(request.user).filter(level__lte=4)
                                                      .order_by("code")[:200]})

@@ -111,3 +111,29 @@ def unpaired(user: User, region_code: str, on: dt.date) -> dict:
 def current_pairs_in(user: User):
     lo, hi = access.scope_range(user)
     return Pair.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, ended_on__isnull=True)
+
+
+def satisfaction(user: User, region_code: str, year: int) -> dict:
+    """Households' satisfaction with their helper (seed 004: 100%): each currently paired
+    household's latest answer of the year, recorded with a visit on the helper's phone."""
+    from fupin.policy.packs import RATIO_SCALE
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    pairs = list(Pair.objects.filter(ended_on__isnull=True, household__village_id__gte=lo, household__village_id__lte=hi)
+                 .select_related("household", "helper__unit").order_by("household__number"))
+    latest = {}
+    for hid, answer in (Visit.objects.filter(household_id__in=[x.household_id for x in pairs], date__year=year)
+                        .exclude(satisfaction="").order_by("date", "pk").values_list("household_id", "satisfaction")):
+        latest[hid] = answer
+    labels = dict(Visit._meta.get_field("satisfaction").choices)
+    rows = [{"pair": x, "answer": latest.get(x.household_id, ""),
+             "label": labels.get(latest.get(x.household_id, ""), "未调查")} for x in pairs]
+    surveyed = [r for r in rows if r["answer"]]
+    satisfied = sum(r["answer"] == "satisfied" for r in surveyed)
+    target = p(region.code, "pairing.satisfaction_target", dt.date(year, 12, 31))
+    share = None if not surveyed else satisfied * RATIO_SCALE // len(surveyed)
+    return {"rows": [r for r in rows if r["answer"] != "satisfied"], "surveyed": len(surveyed), "paired": len(rows),
+            "satisfied": satisfied, "percent": None if share is None else share * 100 // RATIO_SCALE,
+            "target_percent": target * 100 // RATIO_SCALE, "met": share is not None and share >= target
+            and len(surveyed) == len(rows)}
