@@ -50,6 +50,10 @@ class Cap(models.TextChoices):
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
+    # Social assistance (fupin/welfare, SPEC §7): civil affairs handles applications, re-checks
+    # and computes monthly runs; another civil-affairs officer approves and posts them.
+    WELFARE_MANAGE = "welfare_manage", "办理社会救助申请、复核与发放计算"
+    WELFARE_APPROVE = "welfare_approve", "审批社会救助并过账发放"
 
 
 R, C = Role, Cap
@@ -69,7 +73,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),
     R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION,
                                  C.MONITOR_IMPORT}),
-    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID, C.MONITOR_IMPORT}),
+    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID, C.MONITOR_IMPORT,
+                                C.WELFARE_MANAGE, C.WELFARE_APPROVE}),  # welfare room
     R.INSPECTOR: frozenset({C.READ}),
     R.AUDITOR: frozenset({C.READ_AUDIT}),
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
@@ -81,7 +86,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 # whoever moves money or sees full personal numbers).
 SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
                                 C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
-                                C.REVERSE_PAYMENT})
+                                C.REVERSE_PAYMENT, C.WELFARE_APPROVE})
 
 
 def needs_second_factor(role: str) -> bool:

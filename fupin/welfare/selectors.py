@@ -1,0 +1,97 @@
+"""Reads: a household's benefits, who is due for a re-check, run review, payment lists."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from fupin.core import access, audit, idcard
+from fupin.core.models import User
+from fupin.core.roles import Cap
+
+from .models import Application, Enrolment, PaymentRun, RunStatus
+from .services import access_run
+
+
+def enrolments_for(user: User):
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return Enrolment.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
+
+
+def applications_for(user: User):
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return Application.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
+
+
+def runs_for(user: User):
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return PaymentRun.objects.filter(county_id__gte=lo, county_id__lte=hi)
+
+
+def running(qs, on: dt.date):
+    month = on.replace(day=1)
+    return qs.filter(start__lte=month).filter(Q(stop__isnull=True) | Q(stop__gt=month))
+
+
+def household_benefits(user: User, household, today: dt.date | None = None) -> list[Enrolment]:
+    """Every programme's benefits of the household's members this month (and those stopped
+    or one-off this year), each with its monthly amount."""
+    today = today or timezone.localdate()
+    qs = enrolments_for(user).filter(household=household).filter(
+        Q(stop__isnull=True) | Q(stop__gte=dt.date(today.year, 1, 1))).select_related("person")
+    return list(qs.order_by("person_id", "programme", "start"))
+
+
+def recheck_due(user: User, on: dt.date | None = None):
+    """Running enrolments whose periodic re-check is due by `on` (应保尽保、应退尽退)."""
+    on = on or timezone.localdate()
+    return (enrolments_for(user).filter(stop__isnull=True, next_recheck__lte=on)
+            .select_related("person", "household__village").order_by("next_recheck", "household__village_id", "id"))
+
+
+def review(user: User, run_id: int):
+    """The run and its lines, exceptions (new, changed, jumps) first."""
+    run = access_run(user, run_id)
+    lines = run.lines.select_related("person__household__village").order_by("-flag", "person__household__village_id",
+                                                                              "person_id")
+    return run, lines
+
+
+def payment_list(user: User, run_id: int) -> bytes:
+    """The banks' list: one sheet per bank with the household account (masked unless the user
+    may see bank numbers), the recipient and the amount in yuan as a number; a summary sheet."""
+    from openpyxl import Workbook
+
+    from fupin.exchange.excel import safe
+
+    access.require(user, Cap.EXPORT)
+    run = access_run(user, run_id)
+    if run.status != RunStatus.POSTED:
+        from fupin.core.errors import FupinError
+        raise FupinError("发放入账后才能导出银行发放名单")
+    full = access.may(user, Cap.REVEAL_BANK)
+    per_bank: dict[str, list] = {}
+    for line in run.lines.select_related("person__household__village").order_by("person__household__village_id", "id"):
+        per_bank.setdefault(line.person.household.bank_name or "（未登记开户银行）", []).append(line)
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")
+    summary.append(["开户银行", "人数", "金额（元）"])
+    for bank, lines in per_bank.items():
+        ws = wb.create_sheet(safe(bank)[:31])
+        ws.append(["序号", "姓名", "身份证号", "银行账号", "村", "金额（元）"])
+        for i, line in enumerate(lines, start=1):
+            p, h = line.person, line.person.household
+            ws.append([i, safe(p.name), idcard.mask(p.id_number), h.bank_account if full else idcard.mask_bank(h.bank_account),
+                       safe(h.village.name), Decimal(line.amount) / 100])
+        summary.append([safe(bank), len(lines), Decimal(sum(x.amount for x in lines)) / 100])
+    out = io.BytesIO()
+    wb.save(out)
+    audit.export(user, what=f"导出社会救助银行发放名单（计算 {run.pk}）", object_type="welfare_run", object_id=run.pk,
+                 persons=sum(len(v) for v in per_bank.values()))
+    return out.getvalue()
