@@ -6,6 +6,7 @@ import io
 
 import polars as pl
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -112,7 +113,8 @@ def clock(monkeypatch):
 @pytest.fixture
 def wel(world, clock):
     civil = world.users["civil_affairs"]
-    civil2 = User.objects.create(username="civil2", role=Role.CIVIL_AFFAIRS, region_id=COUNTY)
+    civil2 = User.objects.create(username="civil2", role=Role.CIVIL_AFFAIRS, region_id=COUNTY,
+                                 password_changed_at=timezone.now())
     county = world.users["county_officer"]
     # 张三's household: 7200 yuan net a year for 3 → 200 yuan a month per head
     Income.objects.create(household=world.h1, year=2025, wages=720000, business=0, transfers=0, property_income=0,
@@ -322,3 +324,56 @@ def test_grant_temporary_respects_the_yearly_limit_and_other_roles_are_refused(w
     benefits = selectors.household_benefits(wel["civil"], world.h1, dt.date(2026, 11, 20))
     assert [(x.person.name, x.get_programme_display(), x.monthly_amount) for x in benefits] == [
         ("李四", "重度残疾人护理补贴", 8000), ("李四", "临时救助", 150000), ("张小", "临时救助", 150000)]
+
+
+# ---- screens ---------------------------------------------------------------------------------------
+
+def test_screens_take_an_application_to_a_posted_run_and_show_it_on_the_household_page(world, wel, clock, client):
+    head = world.h1.persons.get(relation="head")
+    client.force_login(wel["village"])
+    r = client.post(f"/welfare/apply/{world.h1.pk}/", {"person": head.pk, "programme": "dibao",
+                                                      "category_dibao": "class_a", "care_level": "none"})
+    assert "授权核查" in r.content.decode() or r.status_code == 302
+    r = client.post(f"/welfare/apply/{world.h1.pk}/", {"person": head.pk, "programme": "dibao", "category_dibao": "class_a",
+                                                      "care_level": "none", "consent": "on"})
+    app = services.access_application(wel["village"], r["Location"].rstrip("/").split("/")[-1])
+    assert (app.category, app.state) == ("class_a", "in_progress")
+    page = client.get(f"/welfare/applications/{app.pk}/").content.decode()
+    assert "申请（承诺授权核查家庭资产）" in page and "dibao" not in page and "class_a" not in page
+    client.post(f"/welfare/applications/{app.pk}/", {"step": "application", "decision": "approve"})
+    client.post(f"/welfare/applications/{app.pk}/", {"step": "home_verification", "decision": "approve",
+                                                    "verifier1": "王村长", "verifier2": "李队员", "evidence": "核实表001"})
+    app.refresh_from_db()
+    assert app.current["key"] == "appraisal"
+    approve_all(app, wel, clock)
+    e = Enrolment.objects.get(person=head, stop__isnull=True)
+    assert e.monthly_amount == (48000 - 20000 + 6000) * 3
+    client.force_login(wel["civil"])
+    r = client.post("/welfare/runs/", {"programme": "dibao", "county": COUNTY, "month": "2026-11"})
+    run = PaymentRun.objects.get()
+    assert r["Location"] == f"/welfare/runs/{run.pk}/"
+    assert "新增" in client.get(f"/welfare/runs/{run.pk}/").content.decode()
+    client.post(f"/welfare/runs/{run.pk}/approve/")
+    assert PaymentRun.objects.get().status == RunStatus.COMPUTED      # not by the one who computed it
+    client.force_login(wel["civil2"])
+    client.post(f"/welfare/runs/{run.pk}/approve/")
+    client.post(f"/welfare/runs/{run.pk}/post/")
+    assert PaymentRun.objects.get().status == RunStatus.POSTED and paid(head, "2026-11") == [102000]
+    r = client.get(f"/welfare/runs/{run.pk}/payments.xlsx")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    household = client.get(f"/households/{world.h1.pk}/").content.decode()
+    assert "最低生活保障（低保）" in household and "1,020.00" in household
+    assert "无 → 低保" in household and "dibao" not in household
+    listing = client.get("/welfare/?programme=dibao&sort=amount").content.decode()
+    assert "张三" in listing and "A类（重点保障）" in listing
+    r = client.get("/welfare/?format=xlsx")
+    assert load_workbook(io.BytesIO(r.content)).active.cell(2, 3).value == "张三"
+    assert "没有到期需复核的对象" in client.get("/welfare/rechecks/").content.decode()   # due in a year
+
+
+def test_roles_without_welfare_rights_are_refused_and_nothing_changes(world, wel, client):
+    client.force_login(world.users["school_aid"])
+    assert client.post("/welfare/runs/", {"programme": "dibao", "county": COUNTY, "month": "2026-11"}).status_code == 403
+    assert client.get(f"/welfare/apply/{world.h1.pk}/").status_code == 403
+    assert client.get("/welfare/rechecks/").status_code == 403
+    assert not PaymentRun.objects.exists()

@@ -26,6 +26,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.money import yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules.welfare import CARE_LEVELS, CATEGORIES_OF, LABELS, MODEL, RULE_OF
+from fupin.registry.choices import Assistance
 from fupin.registry.models import Household, Person
 
 from .models import (Application, AppState, Decision, Enrolment, Flag, LineKind, PaymentRun, Programme, Recheck,
@@ -155,7 +156,7 @@ def _flag_members(household: Household, person: Person, programme: str, on: bool
             before = p.assistance
             Person.objects.filter(pk=p.pk).update(assistance=value)
             audit.record(actor, AuditAction.UPDATE, object_type="person", object_id=p.pk, household_id=household.pk,
-                         summary=f"{p.name} 低保/特困标识：{before} → {value}（社会救助）",
+                         summary=f"{p.name} 低保/特困标识：{Assistance(before).label} → {Assistance(value).label}（社会救助）",
                          detail={"fields": {"assistance": [before, value]}})
 
 
@@ -277,13 +278,17 @@ def may_start(user: User) -> bool:
     return user.is_authenticated and user.role in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]
 
 
+def require_may_start(actor: User) -> None:
+    if not may_start(actor):
+        _deny(actor, "您的角色不能受理社会救助申请")
+
+
 def application_start(*, actor: User, household_id: int, person_id: int, programme: str, category: str,
                       care_level: str = "none", consent_assets: bool, on_behalf: bool = False,
                       comment: str = "") -> Application:
     """An application by the household or on its behalf by a cadre; consent to check the
     family's assets is required by the first step of the procedure."""
-    if actor.role not in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]:
-        _deny(actor, "您的角色不能受理社会救助申请")
+    require_may_start(actor)
     _check_category(programme, category, care_level)
     household = access.access_household(actor, household_id)
     person = access.access_person(actor, person_id)
