@@ -377,3 +377,25 @@ def test_roles_without_welfare_rights_are_refused_and_nothing_changes(world, wel
     assert client.get(f"/welfare/apply/{world.h1.pk}/").status_code == 403
     assert client.get("/welfare/rechecks/").status_code == 403
     assert not PaymentRun.objects.exists()
+
+
+def test_demo_county_has_recipients_of_every_programme_and_consistent_flags(db, settings):
+    from fupin.demo import generator
+    from fupin.welfare.models import Application, Programme
+
+    settings.DEMO = True
+    spec = generator.generate(400, min_villages=4)
+    generator.seed_database(spec)
+    generator.seed_demo_users(spec)
+    generator.seed_demo_extras(spec)
+    have = set(Enrolment.objects.values_list("programme", flat=True))
+    assert have == set(Programme.values)
+    # every person flagged 低保 lives in a household with a running 低保 enrolment, and back
+    flagged = set(Person.objects.filter(assistance="dibao").values_list("household_id", flat=True))
+    assert flagged == set(Enrolment.objects.filter(programme="dibao", stop__isnull=True)
+                          .values_list("household_id", flat=True))
+    assert set(Person.objects.filter(assistance="tekun").values_list("pk", flat=True)) == set(
+        Enrolment.objects.filter(programme="tekun", stop__isnull=True).values_list("person_id", flat=True))
+    assert Application.objects.filter(state="in_progress").count() == 1
+    run = PaymentRun.objects.get()
+    assert (run.status, run.lines_count) == ("computed", Enrolment.objects.filter(programme="dibao").count())

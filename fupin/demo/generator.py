@@ -517,3 +517,5 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    from fupin.demo import welfare as demo_welfare   # social assistance recipients (fupin/demo/welfare.py)
+    demo_welfare.seed(county, actor=officer)
