@@ -399,3 +399,21 @@ def test_demo_county_has_recipients_of_every_programme_and_consistent_flags(db, 
     assert Application.objects.filter(state="in_progress").count() == 1
     run = PaymentRun.objects.get()
     assert (run.status, run.lines_count) == ("computed", Enrolment.objects.filter(programme="dibao").count())
+
+
+def test_tekun_application_follows_the_default_procedure_and_flags_the_person(world, wel, clock):
+    p = world.h2.persons.get()
+    civil_t2 = wel["civil"]
+    app = services.application_start(actor=civil_t2, household_id=world.h2.pk, person_id=p.pk, programme="tekun",
+                                     category="dispersed", care_level="full", consent_assets=True)
+    assert [s["key"] for s in app.definition["steps"]] == ["application", "home_verification", "township_review",
+                                                          "county_approval"]
+    actors = {"village": User.objects.create(username="v3", role=Role.VILLAGE_CADRE, region_id="513435101200"),
+              "township": User.objects.create(username="t2", role=Role.TOWNSHIP_OFFICER, region_id="513435101000"),
+              "county": wel["civil"]}
+    while app.current:
+        step = app.current
+        app = services.application_act(actor=actors[step["tier"]], application_id=app.pk, step_key=step["key"],
+                                       approve=True, verifiers=["甲", "乙"], evidence=["表2"])
+    e = Enrolment.objects.get(person=p)
+    assert (e.monthly_amount, Person.objects.get(pk=p.pk).assistance) == (30000 + 20000, "tekun")
