@@ -22,9 +22,9 @@ from fupin.policy.packs import shipped_packs
 from fupin.policy.rules.welfare import CARE_LEVELS, CATEGORIES_OF, MODEL, RULE_OF
 from fupin.registry.models import Income, Person
 from fupin.welfare import selectors, services
-from fupin.welfare.models import AppState, Enrolment, PaymentRun, Recheck, RunStatus
+from fupin.welfare.models import AppState, Enrolment, PaymentRun, RunStatus
 
-from .conftest import COUNTY, V1, pid
+from .conftest import COUNTY, V1
 
 DEC = dt.date(2026, 12, 1)
 
