@@ -631,7 +631,7 @@ def overpayment_recover(*, actor: User, enrolment_id: int, month: dt.date, reaso
     e = access_enrolment(actor, enrolment_id, Cap.WELFARE_APPROVE)
     if not (reason or "").strip():
         raise InvalidInput({"追回原因": "追回必须写明原因"})
-    entry = (Entry.objects.filter(**funds.LIVE_PAYMENT_LINES, account__person=e.person,
+    entry = (funds.live_payment_lines().filter(account__person=e.person,
                                   entitlement=f"welfare.{e.programme}", period=period(month_start(month)))
              .select_related("transaction").first())
     if entry is None:
