@@ -417,3 +417,21 @@ def test_tekun_application_follows_the_default_procedure_and_flags_the_person(wo
                                        approve=True, verifiers=["甲", "乙"], evidence=["表2"])
     e = Enrolment.objects.get(person=p)
     assert (e.monthly_amount, Person.objects.get(pk=p.pk).assistance) == (30000 + 20000, "tekun")
+
+
+def test_a_department_finding_puts_the_recipient_on_the_recheck_list_until_rechecked(world, wel, clock):
+    from fupin.monitoring import services as monitoring
+
+    e = enrol_dibao(world, wel, clock)
+    assert list(selectors.recheck_due(wel["civil"], dt.date(2026, 12, 1))) == []
+    head = "姓名,公民身份号码,性别,出生日期,住址,死亡日期"
+    row = f"李四,{world.h1.persons.get(name='李四').id_number},女,1972-03-02,新市坝镇桃源村,2026-10-01"
+    batch = monitoring.batch_import(actor=world.users["county_officer"], kind="deaths", source="县民政局",
+                                    as_of=dt.date(2026, 11, 1), data=(head + "\n" + row + "\n").encode(),
+                                    filename="deaths.csv").batch
+    monitoring.batch_link(actor=world.users["county_officer"], batch_id=batch.pk)
+    due = list(selectors.recheck_due(wel["civil"], monitoring.today()))
+    assert [(x.pk, x.finding) for x in due] == [(e.pk, "已死亡仍在册或仍领取资金")]
+    clock["today"] = monitoring.today()
+    services.recheck_record(actor=wel["civil"], enrolment_id=e.pk)   # the family is re-checked: off the list
+    assert list(selectors.recheck_due(wel["civil"], monitoring.today())) == []

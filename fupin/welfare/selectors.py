@@ -5,7 +5,8 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fupin.core import access, audit, idcard
@@ -49,9 +50,27 @@ def household_benefits(user: User, household, today: dt.date | None = None) -> l
 
 
 def recheck_due(user: User, on: dt.date | None = None):
-    """Running enrolments whose periodic re-check is due by `on` (应保尽保、应退尽退)."""
+    """Running enrolments whose periodic re-check is due by `on` (应保尽保、应退尽退), and those a
+    department comparison has raised: a finding of a kind the pack lists
+    (`welfare.recheck.finding_rules`: e.g. deaths, business registrations) about the recipient
+    or the household since the enrolment started and since its last re-check. `finding` is the
+    latest such finding's label (empty for a periodic one)."""
+    from fupin.monitoring.models import Warning
+
+    from .models import Recheck
+    from .services import _p
+
     on = on or timezone.localdate()
-    return (enrolments_for(user).filter(stop__isnull=True, next_recheck__lte=on)
+    rules = list(_p(user.region_id, "welfare.recheck.finding_rules", on))
+    last = Recheck.objects.filter(enrolment=OuterRef("pk")).order_by("-checked_on").values("checked_on")[:1]
+    findings = (Warning.objects.filter(rule__in=rules)
+                .filter(Q(household=OuterRef("household")) | Q(person=OuterRef("person")))
+                .filter(created_on__gte=OuterRef("start"), created_on__lte=on,
+                        created_on__gt=Coalesce(Subquery(last), Value(dt.date(1900, 1, 1))))
+                .order_by("-created_on", "-id"))
+    return (enrolments_for(user).filter(stop__isnull=True)
+            .annotate(finding=Subquery(findings.values("label")[:1]))
+            .filter(Q(next_recheck__lte=on) | Q(finding__isnull=False))
             .select_related("person", "household__village").order_by("next_recheck", "household__village_id", "id"))
 
 
