@@ -435,3 +435,16 @@ def test_a_department_finding_puts_the_recipient_on_the_recheck_list_until_reche
     clock["today"] = monitoring.today()
     services.recheck_record(actor=wel["civil"], enrolment_id=e.pk)   # the family is re-checked: off the list
     assert list(selectors.recheck_due(wel["civil"], monitoring.today())) == []
+
+
+def test_four_cards_name_each_benefit_and_each_payment_in_chinese(world, wel, clock):
+    from fupin.pairing.cards import card_data
+
+    e = enrol_dibao(world, wel, clock)
+    run = services.run_compute(actor=wel["civil"], programme="dibao", county_code=COUNTY, month=dt.date(2026, 11, 1))
+    services.run_approve(actor=wel["civil2"], run_id=run.pk)
+    services.run_post(actor=wel["civil2"], run_id=run.pk, date=dt.date(2026, 11, 10))
+    data = card_data(wel["civil"], world.h1, 2026)
+    assert ("张三 最低生活保障（低保）（一般，每月）", 84000) in data["policies"]
+    assert [(p.label, p.amount) for p in data["payments"] if p.account.person_id == e.person_id] == [
+        ("最低生活保障金", 84000)]

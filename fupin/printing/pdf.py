@@ -195,7 +195,7 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, "尚未登记收入")
         y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
         for e in d["payments"][:20]:
-            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
+            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
         c.showPage()
     c.save()
     return buf.getvalue()
