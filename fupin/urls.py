@@ -25,6 +25,10 @@ urlpatterns = [
     path("account/users/", account.users),
     path("account/users/<int:pk>/unlock/", account.user_unlock),
     path("account/users/<int:pk>/otp-reset/", account.user_otp_reset),
+    path("account/users/new/", account.user_new),
+    path("account/users/<int:pk>/", account.user_edit),
+    path("account/users/<int:pk>/active/", account.user_active),
+    path("account/users/<int:pk>/reset/", account.user_reset),
     path("audit/", core.audit_log),
     path("i18n/", include("django.conf.urls.i18n")),
     path("regions/<str:code>/", registry.region_page),
@@ -57,6 +61,8 @@ urlpatterns = [
     path("funds/", funds.funds_page),
     path("funds/<str:action>/", funds.funds_action),
     path("health/", health.programmes),
+    path("health/treatment/", health.treatment),   # 三个一批 (issue 17)
+    path("health/indicators/", health.indicators),   # settlement indicators (issue 17)
     path("health/window/", health.window),
     path("health/window/preview/", health.preview),
     path("health/window/settle/", health.settle),
@@ -84,9 +90,13 @@ urlpatterns = [
     path("pairing/pairs/", pairing.pairing),
     path("pairing/team/", pairing.team),
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
+    path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("welfare/", include("fupin.welfare.urls")),
+    path("labour/", include("fupin.labour.urls")),
+    path("pairing/", include("fupin.pairing.urls")),
+    path("education/", include("fupin.education.urls")),
     path("api/v1/", api.urls),
 ]
 
