@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.welfare",
     "fupin.labour",
     "fupin.projects",
     "fupin.charity",

@@ -93,6 +93,7 @@ urlpatterns = [
     path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("welfare/", include("fupin.welfare.urls")),
     path("labour/", include("fupin.labour.urls")),
     path("pairing/", include("fupin.pairing.urls")),
     path("education/", include("fupin.education.urls")),

@@ -51,6 +51,10 @@ class Cap(models.TextChoices):
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
+    # Social assistance (fupin/welfare, SPEC §7): civil affairs handles applications, re-checks
+    # and computes monthly runs; another civil-affairs officer approves and posts them.
+    WELFARE_MANAGE = "welfare_manage", "办理社会救助申请、复核与发放计算"
+    WELFARE_APPROVE = "welfare_approve", "审批社会救助并过账发放"
     PAIRING_VISIT = "pairing_visit", "记录帮扶走访与措施"  # a pairing helper: visits and measures of its households
     REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
     # Labour room (fupin/labour) and pairing administration (fupin/pairing): 雨露计划 and the
@@ -89,7 +93,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),
     R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION,
                                  C.MONITOR_IMPORT}),
-    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID, C.MONITOR_IMPORT}),
+    R.CIVIL_AFFAIRS: frozenset({C.READ, C.EXPORT, C.REVEAL_BANK, C.FIND_BY_FULL_ID, C.MONITOR_IMPORT,
+                                C.WELFARE_MANAGE, C.WELFARE_APPROVE}),  # welfare room
     R.INSPECTOR: frozenset({C.READ}),
     R.AUDITOR: frozenset({C.READ_AUDIT}),
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
@@ -112,7 +117,7 @@ for _role, _caps in ((R.COUNTY_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
 # whoever moves money or sees full personal numbers).
 SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
                                 C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
-                                C.REVERSE_PAYMENT, C.TRAINING_PAY, C.PUBLIC_JOB_PAY})
+                                C.REVERSE_PAYMENT, C.TRAINING_PAY, C.PUBLIC_JOB_PAY, C.WELFARE_APPROVE})
 
 
 # Projects and charity (fupin/projects, fupin/charity): one block, so merges stay easy.
@@ -154,6 +159,7 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),
     (_("资金"), "/funds/", frozenset({C.READ_AUDIT, C.EXPORT})),
     (_("比对预警"), "/monitoring/", frozenset({C.MONITOR, C.MONITOR_IMPORT})),
+    (_("社会救助"), "/welfare/", frozenset({C.WELFARE_MANAGE, C.WRITE})),          # welfare room
     (_("村级档案"), "/villages/", frozenset({C.VILLAGE_MANAGE})),  # villages room (issue #22)
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),

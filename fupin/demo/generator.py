@@ -538,6 +538,8 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    from fupin.demo import welfare as demo_welfare   # social assistance recipients (fupin/demo/welfare.py)
+    demo_welfare.seed(county, actor=officer)
     from .play import seed   # every role's to-do list: workflows at each step, visits, signings, records
     seed(county)
     from fupin.health.seed import seed as health_seed  # 三个一批 patients at every stage (issue 17)

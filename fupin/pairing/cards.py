@@ -25,6 +25,10 @@ def card_data(user, household: Household, year: int) -> dict:
     # 明白卡: the policies the household is entitled to, computed now
     policies = [(f"{e['person'].name} {e['semester']} {e['label']}", e["amount"])
                 for e in household_entitlements(user, household, today=on)]
+    # every social-assistance programme's benefit of each member this year (fupin/welfare)
+    from fupin.welfare.selectors import household_benefits
+    policies += [(f"{e.person.name} {e.get_programme_display()}（{e.category_label}，每月）", e.monthly_amount)
+                 for e in household_benefits(user, household, today=on)]
     chain = packs().for_region(household.village_id)
     cats = set()
     for m in members:
@@ -43,6 +47,10 @@ def card_data(user, household: Household, year: int) -> dict:
     payments = list(Entry.objects.filter(Q(account__person__in=members) | Q(account__household=household),
                                          amount__gt=0, transaction__date__year=year, reversals__isnull=True)
                     .select_related("transaction", "account").order_by("transaction__date"))
+    from fupin.policy.rules import education as edu_rules, welfare as welfare_rules
+    labels = {r.name: r.label for r in edu_rules.RULES + welfare_rules.RULES}
+    for e in payments:
+        e.label = labels.get(e.entitlement, "")   # the card names what was paid, never the rule's code
     income = household.incomes.order_by("-year").first()
     return {"household": household, "head": head, "members": members, "masked": {m.pk: idcard.mask(m.id_number) for m in members},
             "phone": idcard.mask_phone(household.phone),

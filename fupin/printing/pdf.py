@@ -198,7 +198,7 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, f"{d['year']}年劳动力 {lab['workers']} 人，就业 {lab['employed']} 人，务工收入 {yuan(lab['income'])} 元")
         y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
         for e in d["payments"][:20]:
-            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
+            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
         c.showPage()
     c.save()
     return buf.getvalue()
