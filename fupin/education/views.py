@@ -10,7 +10,10 @@ from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, fupin_view
+from fupin.core.listing import Column, Filter, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.exchange.views import _xlsx
+from fupin.policy.money import yuan
 from fupin.funds.models import Account, AccountKind
 
 from . import selectors, services
@@ -41,10 +44,36 @@ def runs_page(request):
     return render(request, "education/runs.html", {"runs": runs, "budgets": budgets})
 
 
+def _label(line) -> str:
+    return selectors.LABELS.get(line.item, line.item)
+
+
+RUN_COLUMNS = [
+    Column("school", "学校", lambda l: l.school.name, order=("school__code", "person__name", "item")),
+    Column("name", "姓名", lambda l: l.person.name, order=("person__name", "item")),
+    Column("grade", "学段/年级", lambda l: f"{l.enrolment.get_stage_display()} {l.enrolment.grade}年级",
+           order=("enrolment__stage", "enrolment__grade", "person__name")),
+    Column("item", "项目", _label, order=("item", "person__name")),
+    Column("amount", "金额（元）", lambda l: yuan(l.amount), order=("amount", "person__name")),
+    Column("paid", "此前已发（元）", lambda l: yuan(l.already_paid), order=("already_paid", "person__name")),
+]
+
+
 @fupin_view
 def run_page(request, pk):
-    run, schools = selectors.review(request.user, pk)
-    return render(request, "education/run.html", {"run": run, "schools": schools})
+    run, schools, lines = selectors.review(request.user, pk)
+    items = sorted({i for i in lines.values_list("item", flat=True).distinct()})
+    filters = [Filter("school", "学校", tuple((str(s["school"].pk), s["school"].name) for s in schools),
+                      lambda qs, v: qs.filter(school_id=int(v))),
+               Filter("item", "项目", tuple((i, selectors.LABELS.get(i, i)) for i in items),
+                      lambda qs, v: qs.filter(item=v))]
+    rows = listing(request, lines, RUN_COLUMNS, filters=filters, default_sort="school")
+    if rows.wants_export:
+        return xlsx_response(request.user, rows, what=f"资助计算{run.pk}审核清单", object_type="subsidy_run",
+                             object_id=run.pk)
+    for line in rows.page:
+        line.label = _label(line)
+    return render(request, "education/run.html", {"run": run, "schools": schools, "listing": rows})
 
 
 @require_POST
