@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.jobs", "django_tasks", "django_tasks_db",  # background jobs (ADR 0012)
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]
@@ -251,6 +252,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("FUPIN_LOG_LEVEL", "WARNING")},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Background jobs (fupin/jobs, ADR 0012): queued in the database, run by `fupin worker` (started
+# beside the web server by `fupin serve` and `fupin demo`). Tests run each job as it is queued.
+TASKS = {"default": {
+    "BACKEND": ("django_tasks.backends.immediate.ImmediateBackend" if os.environ.get("FUPIN_TESTING") or "pytest" in sys.modules
+                else "django_tasks_db.DatabaseBackend"),
+    "QUEUES": ["default"],
+}}
 
 # Record linkage of department lists (fupin/monitoring, docs/linkage.md): a pair at or above AUTO
 # is linked without review; from REVIEW up to AUTO it waits in the clerical-review queue; below,

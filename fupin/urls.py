@@ -86,6 +86,7 @@ urlpatterns = [
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("jobs/", include("fupin.jobs.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -15,9 +15,9 @@ from fupin.exchange.lists import xlsx_response
 from fupin.exchange.views import _xlsx
 from fupin.policy.money import yuan
 from fupin.funds.models import Account, AccountKind
+from fupin.jobs.services import job_submit
 
 from . import selectors, services
-from .importer import import_roster
 from .models import FiveHeads, RunLine, SubsidyRun
 
 
@@ -34,13 +34,15 @@ def runs_page(request):
             budget = budgets.filter(pk=request.POST.get("budget")).first()
             if budget is None:
                 raise FupinError("请选择支付所用的预算科目")
-            run = services.run_compute(actor=request.user, semester=request.POST.get("semester", "").strip(),
-                                       region_code=request.POST.get("region") or request.user.region_id, budget=budget)
+            semester = request.POST.get("semester", "").strip()
+            services.parse_semester(semester)   # a typing slip is answered here, not by a job
+            region = access.access_region(request.user, request.POST.get("region") or request.user.region_id)
         except FupinError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已计算（编号 {run.pk}）：{run.lines_count} 项，请审核")
-            return redirect(f"/education/runs/{run.pk}/")
+            job = job_submit(actor=request.user, kind="semester_run", title=f"计算 {region.name} {semester} 教育资助",
+                             params={"semester": semester, "region": region.code, "budget": budget.pk})
+            return redirect(f"/jobs/{job.pk}/")
     return render(request, "education/runs.html", {"runs": runs, "budgets": budgets})
 
 
@@ -150,6 +152,9 @@ def roster_import(request):
     access.require(request.user, Cap.EDU_MANAGE, what="导入学生名册")
     report = None
     if request.method == "POST" and request.FILES.get("file"):
-        report = import_roster(request.user, request.FILES["file"].read(), request.FILES["file"].name,
-                               dry_run=bool(request.POST.get("dry_run")))
+        upload, dry_run = request.FILES["file"], bool(request.POST.get("dry_run"))
+        job = job_submit(actor=request.user, kind="roster_import", params={"dry_run": dry_run},
+                         title=f"{'试导入' if dry_run else '导入'}学生名册：{upload.name}",
+                         upload=upload.read(), upload_name=upload.name)
+        return redirect(f"/jobs/{job.pk}/")
     return render(request, "education/roster.html", {"report": report})

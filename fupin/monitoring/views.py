@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 from fupin.exchange import uploads
 from fupin.exchange.excel import Problem
+from fupin.jobs.services import job_submit
 from fupin.policy.packs import shipped_packs
 
 from . import lists, selectors, services
@@ -52,29 +52,23 @@ def home(request):
         if upload is None:
             raise FupinError("请选择要导入的名单文件（Excel 或 CSV）")
         too_large = uploads.too_large_message(upload)
-        try:
-            if too_large:
-                report = services.ImportReport(problems=[Problem(None, None, None, None, too_large)])
-            else:
-                report = services.batch_import(actor=user, kind=request.POST.get("kind", ""),
-                                               source=request.POST.get("source", ""),
-                                               as_of=_date(request.POST.get("as_of", "")), data=upload.read(),
-                                               filename=upload.name)
-        except InvalidInput as exc:
-            messages.error(request, exc.message)
-            return redirect("/monitoring/")
-        if report.ok:
-            if report.created or report.batch.linked_at is None:  # a batch whose linking failed is linked now
-                services.batch_link(actor=user, batch_id=report.batch.pk)
-                messages.success(request, f"已导入 {report.batch.rows} 行并完成比对")
-            else:
-                messages.info(request, f"该文件已于 {timezone.localtime(report.batch.imported_at):%Y-%m-%d %H:%M} 导入过"
-                                       f"（批次 {report.batch.pk}），没有新的内容")
-            return redirect(f"/monitoring/batches/{report.batch.pk}/")
-        if report.error_workbook:
-            uploads.sweep()
-            report.error_token = f"{user.pk}-{secrets.token_hex(8)}"
-            uploads.write_private(_errors_dir() / f"{report.error_token}.xlsx", report.error_workbook)
+        if too_large:
+            report = services.ImportReport(problems=[Problem(None, None, None, None, too_large)])
+        else:  # the form is checked here; the file is parsed, checked, saved and linked by a background job
+            as_of = _date(request.POST.get("as_of", ""))
+            kind = lists.kinds().get(request.POST.get("kind", ""))
+            try:
+                services.batch_form_check(kind=request.POST.get("kind", ""), source=request.POST.get("source", ""),
+                                          as_of=as_of)
+            except InvalidInput as exc:
+                messages.error(request, exc.message)
+                return redirect("/monitoring/")
+            job = job_submit(actor=user, kind="department_list_import",
+                             title=f"导入部门比对名单（{kind.label if kind else '未知类型'}）：{upload.name}",
+                             params={"kind": request.POST.get("kind", ""), "source": request.POST.get("source", ""),
+                                     "as_of": as_of.isoformat() if as_of else ""},
+                             upload=upload.read(), upload_name=upload.name)
+            return redirect(f"/jobs/{job.pk}/")
     ctx = {"report": report, "kinds": lists.kinds().values(), "can_import": can_import, "can_monitor": can_monitor,
            "batches": selectors.batches_for(user).select_related("imported_by")[:30]}
     if can_monitor:
