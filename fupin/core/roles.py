@@ -50,6 +50,7 @@ class Cap(models.TextChoices):
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
+    REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
 
 
 R, C = Role, Cap
@@ -59,10 +60,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.COUNTY_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.REVEAL_BANK,
                                  C.FIND_BY_FULL_ID, C.POST_RUN, C.BUDGET_MANAGE, C.REVERSE_PAYMENT,
                                  C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.INSPECT,
-                                 C.MONITOR, C.MONITOR_IMPORT}),
+                                 C.MONITOR, C.MONITOR_IMPORT, C.REPORT_FILE}),
     R.TOWNSHIP_OFFICER: frozenset({C.READ, C.WRITE, C.IMPORT, C.EXPORT, C.REVEAL_ID, C.FIND_BY_FULL_ID,
                                    C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.INSPECT,
-                                   C.MONITOR, C.MONITOR_IMPORT}),
+                                   C.MONITOR, C.MONITOR_IMPORT, C.REPORT_FILE}),
     R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID, C.PROBLEM_RECTIFY, C.MONITOR}),
     R.PAIRING_HELPER: frozenset({C.READ}),
     R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),
