@@ -215,7 +215,7 @@ def _missing(row) -> str:
 
 FOLLOWUP_COLUMNS = [
     Column("team", "签约团队", _team, order=_team),
-    Column("village", "村", lambda r: r[0].household.village.name, order=lambda r: r[0].household.village_id),
+    Column("village", "村", lambda r: r[0].village_name, order=lambda r: r[0].village_id),
     Column("name", "姓名", lambda r: r[0].name, order=lambda r: r[0].name),
     Column("group", "类别", lambda r: r[2], order=lambda r: r[2]),
     Column("missing", "欠缺", _missing, order=lambda r: -sum(n for _, n in r[3])),
@@ -225,8 +225,8 @@ FOLLOWUP_COLUMNS = [
 def _followup_filters(rows) -> list[Filter]:
     """Choices from the rows themselves: the teams, villages and groups there are."""
     teams = sorted({_team(r) for r in rows})
-    villages = sorted({(r[0].household.village_id, r[0].household.village.name) for r in rows})
+    villages = sorted({(r[0].village_id, r[0].village_name) for r in rows})
     groups = sorted({r[2] for r in rows})
     return [Filter("team", "签约团队", tuple((t, t) for t in teams), lambda rs, v: [r for r in rs if _team(r) == v]),
-            Filter("village", "村", tuple(villages), lambda rs, v: [r for r in rs if r[0].household.village_id == v]),
+            Filter("village", "村", tuple(villages), lambda rs, v: [r for r in rs if r[0].village_id == v]),
             Filter("group", "类别", tuple((g, g) for g in groups), lambda rs, v: [r for r in rs if r[2] == v])]
