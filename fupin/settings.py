@@ -158,6 +158,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "fupin.core.passwords.HistoryValidator"},
 ]
 # Security settings (等保2.0 三级 application part), overridable per deployment.
+# Password hashing (issue 13): Argon2id at OWASP's parameters; PBKDF2 hashes stored before verify
+# and are upgraded at the next login. See fupin.core.passwords.Argon2idHasher.
+PASSWORD_HASHERS = ["fupin.core.passwords.Argon2idHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_ARGON2_MEMORY_KIB = int(os.environ.get("FUPIN_ARGON2_MEMORY_KIB", "19456"))
+PASSWORD_ARGON2_TIME_COST = int(os.environ.get("FUPIN_ARGON2_TIME_COST", "2"))
+PASSWORD_ARGON2_PARALLELISM = int(os.environ.get("FUPIN_ARGON2_PARALLELISM", "1"))
 PASSWORD_MIN_LENGTH = int(os.environ.get("FUPIN_PASSWORD_MIN_LENGTH", "10"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("FUPIN_PASSWORD_MAX_AGE_DAYS", "90"))
 OBJECTION_IP_MAX_PER_HOUR = int(os.environ.get("FUPIN_OBJECTION_IP_MAX_PER_HOUR", "5"))
