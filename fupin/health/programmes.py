@@ -232,17 +232,19 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
             managed += 1
         if missing:
             overdue.append((person, contracts.get(pid), "慢病", missing))
+    child_need, assess_from = p("health.fd.child_checks_per_year"), p("health.fd.assessment_overdue_from_month")
+    child_group, elderly_group = f"0–{child_max}岁儿童", f"{p('health.fd.elderly_age')}岁以上"
     for pid, person in people.items():
         if pid in chronic:
             continue
         if born[pid] > child_born:  # young children: their yearly checks
-            need = p("health.fd.child_checks_per_year")
-            if done.get((pid, "child_check"), 0) < due(need):
-                overdue.append((person, contracts.get(pid), f"0–{child_max}岁儿童", [("child_check", need - done.get((pid, "child_check"), 0))]))
+            if done.get((pid, "child_check"), 0) < due(child_need):
+                overdue.append((person, contracts.get(pid), child_group,
+                                [("child_check", child_need - done.get((pid, "child_check"), 0))]))
             continue
         # due within the year; listed as overdue from the pack's month on
-        if done.get((pid, "assessment"), 0) < 1 and on.month >= p("health.fd.assessment_overdue_from_month"):
-            overdue.append((person, contracts.get(pid), f"{p('health.fd.elderly_age')}岁以上", [("assessment", 1)]))
+        if done.get((pid, "assessment"), 0) < 1 and on.month >= assess_from:
+            overdue.append((person, contracts.get(pid), elderly_group, [("assessment", 1)]))
     ppm = 1_000_000
     overdue.sort(key=lambda r: ((r[1].team if r[1] else "（未签约）"), r[0].village_id, r[0].name))
     return {"region": region, "on": on, "overdue": overdue,
