@@ -108,3 +108,30 @@ def test_export_is_refused_without_the_export_capability(run120, login):
     c = login("pairing_helper")
     assert c.get(f"/education/runs/{run.pk}/?format=xlsx").status_code in (403, 404)
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
+
+
+def test_pairs_list_filters_by_unit_sorts_and_exports_the_filtered_pairs(world, login):
+    from fupin.pairing.models import Helper, Pair, Unit
+    from fupin.registry.models import Household
+
+    edu_unit = Unit.objects.create(name="县教育局", region_id=COUNTY)
+    farm_unit = Unit.objects.create(name="县农业局", region_id=COUNTY)
+    a = Helper.objects.create(unit=edu_unit, name="干部甲", kind="staff")
+    b = Helper.objects.create(unit=farm_unit, name="干部乙", kind="staff")
+    for i in range(1, 61):
+        h = Household.objects.create(number=f"P{i:03d}", village_id=V1, attribute="general", main_cause="illness",
+                                     status="registered")
+        Pair.objects.create(helper=a if i <= 45 else b, household=h, start=dt.date(2024, 1, 1),
+                            locked_until=dt.date(2026, 1, 1))
+    c = login("county_officer")
+    html = c.get("/pairing/pairs/?sort=household&page=2").content.decode()
+    shown = re.findall(r'>(P\d{3}|H\d)</a></td>', html)
+    assert shown == [f"P{i:03d}" for i in range(51, 61)]   # page 2 of 60 pairs, 50 a page
+    assert "<li>县教育局：45 户</li>" in html and "<li>县农业局：15 户</li>" in html
+    html = c.get("/pairing/pairs/?unit=县农业局&sort=-household").content.decode()
+    assert re.findall(r'>(P\d{3})</a></td>', html)[:2] == ["P060", "P059"] and "共 15 条" in html
+    r = c.get("/pairing/pairs/?unit=县农业局&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("单位", "帮扶责任人", "户", "结对期至") and len(rows) == 16
+    assert rows[1] == ("县农业局", "干部乙", "P046", "2026-01-01")
+    assert AuditEvent.objects.get(action=AuditAction.EXPORT, object_type="pairs").detail["persons"] == 15
