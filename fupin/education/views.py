@@ -43,7 +43,8 @@ def runs_page(request):
             job = job_submit(actor=request.user, kind="semester_run", title=f"计算 {region.name} {semester} 教育资助",
                              params={"semester": semester, "region": region.code, "budget": budget.pk})
             return redirect(f"/jobs/{job.pk}/")
-    return render(request, "education/runs.html", {"runs": runs, "budgets": budgets})
+    return render(request, "education/runs.html", {"runs": runs, "budgets": budgets,
+                                                   "roster": selectors.roster_summary(request.user)})
 
 
 def _label(line) -> str:
