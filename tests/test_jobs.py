@@ -138,3 +138,16 @@ def test_the_database_worker_runs_a_queued_job_end_to_end(world, settings):
     job.refresh_from_db()
     assert (job.status, job.message) == ("done", "导入完成：共 1 行；户 新增 1、更新 0、无变化 0；人 新增 1、更新 0、无变化 0")
     assert DBTaskResult.objects.get().status == "SUCCESSFUL" and Household.objects.filter(number="W1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fupin_worker_once_runs_what_is_queued_and_exits(world, settings, capsys):
+    from fupin.cli.main import main
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    job = services.job_submit(actor=world.users["county_officer"], kind="household_export",
+                              title="导出 甘洛县 户籍成员", params={"region": COUNTY})
+    assert job.status == "queued"
+    assert main(["worker", "--once", "--interval", "0.1"]) == 0
+    job.refresh_from_db()
+    assert (job.status, job.message, job.done, job.total) == ("done", "导出完成：共 5 人", 0, 0)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -107,7 +108,10 @@ def job_execute(job_id: int) -> Job | None:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         outcome = Outcome(message=f"任务运行出错，没有保存任何数据。请稍后重试；如仍出错，请把任务编号 {job.pk} "
                                   "告诉系统管理员", ok=False)
-    Job.objects.filter(pk=job.pk).update(
+    finished = Job.objects.filter(pk=job.pk)
+    if outcome.ok:   # the last report may have been skipped (at most two a second): done is all
+        finished.update(done=F("total"))
+    finished.update(
         status=JobStatus.DONE if outcome.ok else JobStatus.FAILED, message=outcome.message, link=outcome.link,
         problems=outcome.problems[:200], error_link=outcome.error_link, output=outcome.output,
         output_name=outcome.output_name, upload=None, finished_at=timezone.now(), stage="")
