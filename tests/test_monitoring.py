@@ -448,7 +448,7 @@ def test_browser_one_warning_from_import_to_an_opened_monitoring_workflow(live_s
 
             sign_in(page, live_server.url, "village_cadre")
             page.goto(f"{live_server.url}/monitoring/warnings/")
-            page.click("#warnings a")
+            page.click("#warnings tbody a")
             assert "户 H1 当前为“已脱贫”，未纳入监测" in page.inner_text("#evidence")
             page.select_option("select[name=monitored_type]", "sudden")
             page.fill("#start input[name=comment]", "入户核实属实")

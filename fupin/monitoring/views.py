@@ -19,6 +19,8 @@ from fupin.core.views import fupin_view
 from fupin.exchange import uploads
 from fupin.exchange.excel import Problem
 from fupin.jobs.services import job_submit
+from fupin.core.listing import Column, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.policy.packs import shipped_packs
 
 from . import lists, selectors, services
@@ -101,6 +103,17 @@ def batch_page(request, pk):
                                                      "warnings": batch.warnings.select_related("village")})
 
 
+WARNING_COLUMNS = [
+    Column("label", "疑点", lambda w: w.label, order=("label", "due")),
+    Column("village", "村", lambda w: w.village.name, order=("village_id", "due")),
+    Column("household", "户", lambda w: w.household.number if w.household else "未在户籍", order=("household__number", "due")),
+    Column("source", "来源", lambda w: f"{w.batch.source} {w.batch.as_of:%Y-%m-%d}", order=("batch__source", "due")),
+    Column("created", "推送", lambda w: w.created_on.isoformat(), order="created_on"),
+    Column("due", "期限", lambda w: w.due.isoformat(), order="due"),
+    Column("state", "状态", lambda w: w.get_state_display(), order=("state", "due")),
+]
+
+
 @fupin_view
 def warnings_page(request):
     user = request.user
@@ -111,8 +124,11 @@ def warnings_page(request):
     qs = selectors.queue(user, state="" if state == "all" else state, overdue_only=overdue,
                          rule=request.GET.get("rule", ""), village=request.GET.get("village", ""),
                          month=request.GET.get("month", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "monitoring/warnings.html", {"page": page, "state": state, "overdue": overdue,
+    rows = listing(request, qs, WARNING_COLUMNS, default_sort="due")
+    if rows.wants_export:
+        return xlsx_response(user, rows, what="部门预警清单", object_type="warnings", object_id=user.region_id)
+    return render(request, "monitoring/warnings.html", {"listing": rows, "page": rows.page, "state": state,
+                                                        "overdue": overdue,
                                                         "states": [("all", "全部"), *WarningState.choices],
                                                         "today": timezone.localdate(),
                                                         "counts": selectors.counts(user)})
