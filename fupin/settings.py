@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.labour",
     "fupin.projects",
     "fupin.charity",
     "fupin.jobs", "django_tasks", "django_tasks_db",  # background jobs (ADR 0012)
