@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "fupin.projects",
     "fupin.charity",
     "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
+    "fupin.jobs", "django_tasks", "django_tasks_db",  # background jobs (ADR 0012)
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]
@@ -163,6 +164,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "fupin.core.passwords.HistoryValidator"},
 ]
 # Security settings (等保2.0 三级 application part), overridable per deployment.
+# Password hashing (issue 13): Argon2id at OWASP's parameters; PBKDF2 hashes stored before verify
+# and are upgraded at the next login. See fupin.core.passwords.Argon2idHasher.
+PASSWORD_HASHERS = ["fupin.core.passwords.Argon2idHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_ARGON2_MEMORY_KIB = int(os.environ.get("FUPIN_ARGON2_MEMORY_KIB", "19456"))
+PASSWORD_ARGON2_TIME_COST = int(os.environ.get("FUPIN_ARGON2_TIME_COST", "2"))
+PASSWORD_ARGON2_PARALLELISM = int(os.environ.get("FUPIN_ARGON2_PARALLELISM", "1"))
 PASSWORD_MIN_LENGTH = int(os.environ.get("FUPIN_PASSWORD_MIN_LENGTH", "10"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("FUPIN_PASSWORD_MAX_AGE_DAYS", "90"))
 OBJECTION_IP_MAX_PER_HOUR = int(os.environ.get("FUPIN_OBJECTION_IP_MAX_PER_HOUR", "5"))
@@ -257,6 +264,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("FUPIN_LOG_LEVEL", "WARNING")},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Background jobs (fupin/jobs, ADR 0012): queued in the database, run by `fupin worker` (started
+# beside the web server by `fupin serve` and `fupin demo`). Tests run each job as it is queued.
+TASKS = {"default": {
+    "BACKEND": ("django_tasks.backends.immediate.ImmediateBackend" if os.environ.get("FUPIN_TESTING") or "pytest" in sys.modules
+                else "django_tasks_db.DatabaseBackend"),
+    "QUEUES": ["default"],
+}}
 
 # Record linkage of department lists (fupin/monitoring, docs/linkage.md): a pair at or above AUTO
 # is linked without review; from REVIEW up to AUTO it waits in the clerical-review queue; below,

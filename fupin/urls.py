@@ -94,6 +94,7 @@ urlpatterns = [
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
     path("welfare/", include("fupin.welfare.urls")),
+    path("jobs/", include("fupin.jobs.urls")),
     path("labour/", include("fupin.labour.urls")),
     path("pairing/", include("fupin.pairing.urls")),
     path("education/", include("fupin.education.urls")),

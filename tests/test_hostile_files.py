@@ -317,7 +317,7 @@ def test_error_workbook_is_private_and_swept_after_the_retention_period(login, w
     from fupin.cli.main import main
 
     c = login("county_officer")
-    r = c.post("/exchange/", {"file": SimpleUploadedFile("x.xlsx", H.wrong_types(HEADERS, good_row()))})
+    r = c.post("/exchange/", {"file": SimpleUploadedFile("x.xlsx", H.wrong_types(HEADERS, good_row()))}, follow=True)
     assert "发现 2 处错误，未导入任何数据" in r.content.decode()
     [path] = files_under(private_var)
     assert (path.parent.name, path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == \

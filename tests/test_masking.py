@@ -152,6 +152,8 @@ def walk(c, client, user, tmp_path) -> dict[str, tuple[int, str]]:
             r = client.post(url, data, **headers)
         else:
             r = client.get(url, **headers)
+            if r.status_code == 302 and r["Location"].startswith("/jobs/"):  # made by a background job
+                r = client.get(r["Location"] + "download/", **headers)
         text = _text(r, tmp_path)
         for typed in list((data or {}).values()) + [x for _, x in parse_qsl(urlsplit(url).query)]:
             text = without_fields(text, typed)

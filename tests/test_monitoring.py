@@ -264,8 +264,12 @@ def test_import_page_links_and_the_village_takes_the_warning_to_a_workflow(world
     r = c.post("/monitoring/", {"kind": "dibao", "source": "县民政局", "as_of": "2026-11-01",
                                 "file": SimpleUploadedFile("dibao.csv", data)})
     batch = Batch.objects.get()
-    assert r.status_code == 302 and r["Location"] == f"/monitoring/batches/{batch.pk}/"
-    page = c.get(r["Location"]).content.decode()
+    from fupin.jobs.models import Job
+
+    job = Job.objects.get()   # imported and linked by a background job, whose page links the batch
+    assert r.status_code == 302 and r["Location"] == f"/jobs/{job.pk}/"
+    assert (job.status, job.message, job.link) == ("done", "已导入 1 行并完成比对", f"/monitoring/batches/{batch.pk}/")
+    page = c.get(job.link).content.decode()
     assert "新增低保、特困或重度残疾，未纳入监测" in page and pid("1970-05-01", 11) not in page
     w = Warning.objects.get()
     c.logout()
@@ -285,7 +289,8 @@ def test_import_page_answers_bad_cells_with_the_list_and_an_error_workbook(world
 
     c = login("township_officer")
     r = c.post("/monitoring/", {"kind": "deaths", "source": "县民政局", "as_of": "2026-11-01",
-                                "file": SimpleUploadedFile("d.csv", csv(HEAD + ",死亡日期", "张三,,男,1970-05-01,,"))})
+                                "file": SimpleUploadedFile("d.csv", csv(HEAD + ",死亡日期", "张三,,男,1970-05-01,,"))},
+               follow=True)
     page = r.content.decode()
     assert r.status_code == 200 and "发现 1 处错误，未导入任何数据" in page and "第2行F列（死亡日期）：必填项为空" in page
     token = page.split("/monitoring/errors/")[1].split("/")[0]
@@ -435,13 +440,15 @@ def test_browser_one_warning_from_import_to_an_opened_monitoring_workflow(live_s
             page.fill("input[name=as_of]", "2026-11-01")
             page.set_input_files("input[name=file]", str(f))
             page.click("#import button")
+            page.wait_for_url("**/jobs/*/")
+            page.click("text=查看结果")
             page.wait_for_url("**/monitoring/batches/*/")
             assert "新增低保、特困或重度残疾，未纳入监测" in page.inner_text("#batch-warnings")
             page.context.clear_cookies()
 
             sign_in(page, live_server.url, "village_cadre")
             page.goto(f"{live_server.url}/monitoring/warnings/")
-            page.click("#warnings a")
+            page.click("#warnings tbody a")
             assert "户 H1 当前为“已脱贫”，未纳入监测" in page.inner_text("#evidence")
             page.select_option("select[name=monitored_type]", "sudden")
             page.fill("#start input[name=comment]", "入户核实属实")

@@ -143,9 +143,9 @@ def test_person_form_rejects_bad_id(login, world):
 def test_import_upload_with_errors_offers_marked_workbook(login, world):
     c = login("county_officer")
     data = xlsx([row(id_number="513435198001010112")])
-    r = c.post("/exchange/", {"file": io.BytesIO(data)})
+    r = c.post("/exchange/", {"file": io.BytesIO(data)}, follow=True)   # a background job; its page
     html = r.content.decode()
-    assert "发现 1 处错误，未导入任何数据" in html
+    assert r.redirect_chain[0][0].startswith("/jobs/") and "发现 1 处错误，未导入任何数据" in html
     token = html.split("/exchange/errors/")[1].split("/")[0]
     wb = c.get(f"/exchange/errors/{token}/")
     assert wb.status_code == 200 and b"".join(wb.streaming_content)[:2] == b"PK"
@@ -155,10 +155,10 @@ def test_import_upload_with_errors_offers_marked_workbook(login, world):
 def test_import_upload_dry_run_then_commit(login, world):
     c = login("county_officer")
     data = xlsx([row()])
-    html = c.post("/exchange/", {"file": io.BytesIO(data), "dry_run": "1"}).content.decode()
+    html = c.post("/exchange/", {"file": io.BytesIO(data), "dry_run": "1"}, follow=True).content.decode()
     assert "试导入（未保存）：共 1 行" in html
     assert Person.objects.count() == 6
-    html = c.post("/exchange/", {"file": io.BytesIO(data)}).content.decode()
+    html = c.post("/exchange/", {"file": io.BytesIO(data)}, follow=True).content.decode()
     assert "导入完成：共 1 行；户 新增 1" in html
     assert Person.objects.count() == 7
 

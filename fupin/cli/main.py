@@ -117,8 +117,39 @@ def _migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def _start_job_worker() -> None:
+    """The background-job worker (ADR 0012) beside the web server, so one command runs both. It
+    is this process's child and stops when this process (gunicorn, after the exec) has gone.
+    FUPIN_JOB_WORKER=0 leaves it out, for a deployment that runs `fupin worker` as its own service."""
+    if os.environ.get("FUPIN_JOB_WORKER", "1") == "0":
+        return
+    import subprocess
+
+    subprocess.Popen([sys.executable, "-m", "fupin.cli.main", "worker", "--parent", str(os.getpid())])
+    print("后台任务进程已启动（导入、导出、资助计算在后台运行）", flush=True)
+
+
+def cmd_worker(args) -> int:
+    _django()
+    import threading
+    import time
+
+    from django.core.management import call_command
+
+    if args.parent:
+        def watch() -> None:   # the web server has gone: stop too, after the job in hand (SIGTERM is graceful)
+            while os.getppid() == args.parent:
+                time.sleep(2)
+            os.kill(os.getpid(), __import__("signal").SIGTERM)
+        threading.Thread(target=watch, daemon=True).start()
+    call_command("db_worker", "--queue-name", "default", "--interval", str(args.interval), "--no-startup-delay",
+                 "--no-reload", *(["--batch"] if args.once else []))
+    return 0
+
+
 def _serve(bind: str) -> None:
     """gunicorn with several worker processes (Python's GIL limits one process to one core)."""
+    _start_job_worker()
     host, _, port = bind.rpartition(":")
     workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1) + 1)
     print(f"fupin 已启动：http://{host}:{port}/  （{workers} 个工作进程，Ctrl+C 停止）", flush=True)
@@ -420,6 +451,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("id", type=int)
     tr.add_argument("--user", help="以哪个账户的身份撤销（默认令牌所属账户本人）")
     tr.set_defaults(func=cmd_token_revoke)
+
+    wk = sub.add_parser("worker", help="运行后台任务（fupin serve 与 fupin demo 已自动启动一个）")
+    wk.add_argument("--interval", type=float, default=1.0, help="没有任务时每隔几秒查看一次队列")
+    wk.add_argument("--once", action="store_true", help="做完队列中已有的任务就退出")
+    wk.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+    wk.set_defaults(func=cmd_worker)
 
     packs = sub.add_parser("packs", help="政策包：列出或显示")
     packs.set_defaults(func=cmd_packs, sub="list")

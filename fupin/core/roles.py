@@ -164,6 +164,8 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
     (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
+    # jobs room (issue 13 §3): the user's own background imports, exports and runs
+    (_("我的任务"), "/jobs/", frozenset({C.IMPORT, C.EXPORT, C.EDU_MANAGE, C.MONITOR_IMPORT})),
 ]
 
 # Where a role lands after signing in: its own to-do, a page of the menu above. A role not listed

@@ -5,7 +5,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -17,22 +17,21 @@ from fupin.policy.engine import run_case
 from fupin.policy.money import yuan
 from fupin.policy.rules.education import MODEL
 
-from .models import Enrolment, EnrolmentStatus, Stage
+from .models import Enrolment, EnrolmentStatus, School, Stage
 from .services import _access_run, packs, parse_semester, semester_start, student_case
 
 LABELS = {r.name: r.label for r in MODEL.rules}
 
 
 def review(user: User, run_id: int):
-    """Per school: its lines with student and item, and the school total."""
+    """The run, its schools with their number of lines and total (one grouped query), and its
+    lines as a QuerySet for the review list to filter, sort and page."""
     run = _access_run(user, run_id)
-    schools = defaultdict(lambda: {"lines": [], "total": 0})
-    for line in (run.lines.select_related("person", "school", "enrolment").order_by("school__code", "person__name", "item")):
-        s = schools[line.school]
-        line.label = LABELS.get(line.item, line.item)
-        s["lines"].append(line)
-        s["total"] += line.amount
-    return run, dict(schools)
+    lines = run.lines.select_related("person", "school", "enrolment")
+    totals = {r["school_id"]: r for r in run.lines.values("school_id").annotate(n=Count("id"), total=Sum("amount"))}
+    schools = [{"school": school, "lines": totals[school.pk]["n"], "total": totals[school.pk]["total"]}
+               for school in School.objects.filter(pk__in=totals).order_by("code")]
+    return run, schools, lines
 
 
 def payment_list(user: User, run_id: int) -> bytes:

@@ -10,11 +10,14 @@ from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, fupin_view
+from fupin.core.listing import Column, Filter, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.exchange.views import _xlsx
+from fupin.policy.money import yuan
 from fupin.funds.models import Account, AccountKind
+from fupin.jobs.services import job_submit
 
 from . import selectors, services
-from .importer import import_roster
 from .models import FiveHeads, RunLine, SubsidyRun
 
 
@@ -31,21 +34,49 @@ def runs_page(request):
             budget = budgets.filter(pk=request.POST.get("budget")).first()
             if budget is None:
                 raise FupinError("请选择支付所用的预算科目")
-            run = services.run_compute(actor=request.user, semester=request.POST.get("semester", "").strip(),
-                                       region_code=request.POST.get("region") or request.user.region_id, budget=budget)
+            semester = request.POST.get("semester", "").strip()
+            services.parse_semester(semester)   # a typing slip is answered here, not by a job
+            region = access.access_region(request.user, request.POST.get("region") or request.user.region_id)
         except FupinError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已计算（编号 {run.pk}）：{run.lines_count} 项，请审核")
-            return redirect(f"/education/runs/{run.pk}/")
+            job = job_submit(actor=request.user, kind="semester_run", title=f"计算 {region.name} {semester} 教育资助",
+                             params={"semester": semester, "region": region.code, "budget": budget.pk})
+            return redirect(f"/jobs/{job.pk}/")
     return render(request, "education/runs.html", {"runs": runs, "budgets": budgets,
                                                    "roster": selectors.roster_summary(request.user)})
 
 
+def _label(line) -> str:
+    return selectors.LABELS.get(line.item, line.item)
+
+
+RUN_COLUMNS = [
+    Column("school", "学校", lambda l: l.school.name, order=("school__code", "person__name", "item")),
+    Column("name", "姓名", lambda l: l.person.name, order=("person__name", "item")),
+    Column("grade", "学段/年级", lambda l: f"{l.enrolment.get_stage_display()} {l.enrolment.grade}年级",
+           order=("enrolment__stage", "enrolment__grade", "person__name")),
+    Column("item", "项目", _label, order=("item", "person__name")),
+    Column("amount", "金额（元）", lambda l: yuan(l.amount), order=("amount", "person__name")),
+    Column("paid", "此前已发（元）", lambda l: yuan(l.already_paid), order=("already_paid", "person__name")),
+]
+
+
 @fupin_view
 def run_page(request, pk):
-    run, schools = selectors.review(request.user, pk)
-    return render(request, "education/run.html", {"run": run, "schools": schools})
+    run, schools, lines = selectors.review(request.user, pk)
+    items = sorted({i for i in lines.values_list("item", flat=True).distinct()})
+    filters = [Filter("school", "学校", tuple((str(s["school"].pk), s["school"].name) for s in schools),
+                      lambda qs, v: qs.filter(school_id=int(v))),
+               Filter("item", "项目", tuple((i, selectors.LABELS.get(i, i)) for i in items),
+                      lambda qs, v: qs.filter(item=v))]
+    rows = listing(request, lines, RUN_COLUMNS, filters=filters, default_sort="school")
+    if rows.wants_export:
+        return xlsx_response(request.user, rows, what=f"资助计算{run.pk}审核清单", object_type="subsidy_run",
+                             object_id=run.pk)
+    for line in rows.page:
+        line.label = _label(line)
+    return render(request, "education/run.html", {"run": run, "schools": schools, "listing": rows})
 
 
 @require_POST
@@ -122,6 +153,9 @@ def roster_import(request):
     access.require(request.user, Cap.EDU_MANAGE, what="导入学生名册")
     report = None
     if request.method == "POST" and request.FILES.get("file"):
-        report = import_roster(request.user, request.FILES["file"].read(), request.FILES["file"].name,
-                               dry_run=bool(request.POST.get("dry_run")))
+        upload, dry_run = request.FILES["file"], bool(request.POST.get("dry_run"))
+        job = job_submit(actor=request.user, kind="roster_import", params={"dry_run": dry_run},
+                         title=f"{'试导入' if dry_run else '导入'}学生名册：{upload.name}",
+                         upload=upload.read(), upload_name=upload.name)
+        return redirect(f"/jobs/{job.pk}/")
     return render(request, "education/roster.html", {"report": report})

@@ -28,6 +28,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
+from fupin.core import progress
+
 
 class CellError(ValueError):
     """Raised by a parser: the message says what is wrong with the cell, in Chinese."""
@@ -877,6 +879,8 @@ def read_table(data: bytes, columns: list[Column], *, filename: str = "") -> Tab
                   source=lambda: source.rows(name))
     keys = {col.key: i for i, col in enumerate(columns)}
     for number, raw in source.rows(name):
+        if number % 1000 == 0:
+            progress.report(number, 0, "读取文件")
         if number <= header_rows:
             continue
         if number <= len(head):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 
-from fupin.core import access, audit, idcard
+from fupin.core import access, audit, idcard, progress
 from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.registry.choices import (Assistance, Attribute, Cause, Education, EventKind, Health,
@@ -204,7 +204,10 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
     first_row: dict[str, int] = {}
     persons: dict[str, tuple[int, dict, str]] = {}
     heads: dict[str, list[int]] = defaultdict(list)
-    for row, values in table.rows:
+    total = len(table.rows)
+    for i, (row, values) in enumerate(table.rows, start=1):
+        if i % 1000 == 0:
+            progress.report(i, total, "检查数据")
         number = values.get("number")
         if not number:
             continue
@@ -345,6 +348,7 @@ def run_import(user: User, data: bytes, filename: str = "", *, dry_run: bool = F
                          result="failed", summary=f"导入失败：{filename}（{len(report.problems)}处错误）",
                          detail={"problems": [str(p) for p in report.problems[:50]]})
         return report
+    progress.report(report.rows, report.rows, "写入数据库")
     with transaction.atomic():
         _apply(user, plan, report)
         audit.record(user, AuditAction.IMPORT, object_type="file", object_id=report.sha256[:16],
@@ -459,9 +463,12 @@ def export_households(user: User, region_code: str) -> tuple[bytes, int]:
     ws = wb.create_sheet("户籍成员")
     ws.append(export_headers(user))
     count = 0
+    total = Person.objects.filter(household__in=households, alive=True).count()
     for row in export_rows(user, households):
         ws.append([excel.safe(v) for v in row])
         count += 1
+        if count % 1000 == 0:
+            progress.report(count, total, "写出工作簿")
     out = io.BytesIO()
     wb.save(out)
     audit.export(user, what=f"导出 {region.name} 户籍成员", object_type="region", object_id=region.code,

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import secrets
 import time
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from fupin.core import access
 from fupin.core.errors import FupinError
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
+from fupin.jobs.services import job_submit
 
 from . import households, uploads
 from .excel import Problem
@@ -43,14 +43,12 @@ def exchange_page(request):
         if too_large:
             report = households.ImportReport(filename=upload.name, sha256="")
             report.problems.append(Problem(None, None, None, None, too_large))
-        else:
-            report = households.run_import(request.user, upload.read(), upload.name,
-                                           dry_run=bool(request.POST.get("dry_run")))
-        if report.error_workbook:
-            uploads.sweep()  # error workbooks older than FILE_RETENTION_HOURS go as new ones come
-            token = f"{request.user.pk}-{secrets.token_hex(8)}"
-            uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
-            report.error_token = token
+        else:  # checked and read here; parsed, checked and saved by a background job
+            dry_run = bool(request.POST.get("dry_run"))
+            job = job_submit(actor=request.user, kind="household_import", params={"dry_run": dry_run},
+                             title=f"{'试导入' if dry_run else '导入'}户籍成员：{upload.name}",
+                             upload=upload.read(), upload_name=upload.name)
+            return redirect(f"/jobs/{job.pk}/")
     return render(request, "exchange/page.html", {"report": report, "region": request.user.region})
 
 
@@ -72,6 +70,11 @@ def template_download(request):
 
 @fupin_view
 def export_download(request):
+    """A region's export takes a while at county size: it is made by a background job, and the
+    file is downloaded from the job's page (by its owner only). Refusals come here, at once."""
     code = request.GET.get("region") or request.user.region_id
-    data, _ = households.export_households(request.user, code)
-    return _xlsx(data, f"户籍成员_{code}.xlsx")
+    access.require(request.user, Cap.EXPORT)
+    region = access.access_region(request.user, code)
+    job = job_submit(actor=request.user, kind="household_export", params={"region": region.code},
+                     title=f"导出 {region.name} 户籍成员")
+    return redirect(f"/jobs/{job.pk}/")

@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
+from fupin.core.listing import Column, Filter, listing
 from fupin.core.money import amount_in_words
 from fupin.core.roles import Cap, can
 from fupin.core.views import form_date, fupin_view
+from fupin.exchange.lists import xlsx_response
 from fupin.policy.money import yuan
 from fupin.policy.rules.health import VISITS, VISIT_LABELS
 
@@ -237,7 +239,44 @@ def programmes(request):
         ctx["service_kinds"] = Service.KINDS
     except FupinError as exc:
         ctx["error"] = exc.message
+    else:
+        ctx["listing"] = listing(request, ctx["s"]["overdue"], FOLLOWUP_COLUMNS,
+                                 filters=_followup_filters(ctx["s"]["overdue"]))
+        if ctx["listing"].wants_export:
+            return xlsx_response(user, ctx["listing"], what="逾期未随访名单", object_type="followup", object_id=region)
     return render(request, "health/programmes.html", ctx)
+
+
+# The follow-up list (one row per person overdue): (person, contract, group, [(service, missing)]).
+SERVICE_LABELS = {"followup": "随访", "check": "体检", "child_check": "儿童健康检查", "assessment": "健康评估",
+                  "prenatal": "孕期保健", "postnatal": "产后访视"}
+
+
+def _team(row) -> str:
+    return row[1].team if row[1] else "（未签约）"
+
+
+def _missing(row) -> str:
+    return "、".join(f"{SERVICE_LABELS.get(k, k)} {n} 次" for k, n in row[3])
+
+
+FOLLOWUP_COLUMNS = [
+    Column("team", "签约团队", _team, order=_team),
+    Column("village", "村", lambda r: r[0].village_name, order=lambda r: r[0].village_id),
+    Column("name", "姓名", lambda r: r[0].name, order=lambda r: r[0].name),
+    Column("group", "类别", lambda r: r[2], order=lambda r: r[2]),
+    Column("missing", "欠缺", _missing, order=lambda r: -sum(n for _, n in r[3])),
+]
+
+
+def _followup_filters(rows) -> list[Filter]:
+    """Choices from the rows themselves: the teams, villages and groups there are."""
+    teams = sorted({_team(r) for r in rows})
+    villages = sorted({(r[0].village_id, r[0].village_name) for r in rows})
+    groups = sorted({r[2] for r in rows})
+    return [Filter("team", "签约团队", tuple((t, t) for t in teams), lambda rs, v: [r for r in rs if _team(r) == v]),
+            Filter("village", "村", tuple(villages), lambda rs, v: [r for r in rs if r[0].village_id == v]),
+            Filter("group", "类别", tuple((g, g) for g in groups), lambda rs, v: [r for r in rs if r[2] == v])]
 
 
 TREATMENT_SORTS = {"village": ("person__household__village_id", "person__name"), "hospital": ("hospital__name", "person__name"),

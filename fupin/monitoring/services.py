@@ -64,12 +64,11 @@ def _jsonable(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def batch_import(*, actor: User, kind: str, source: str, as_of: dt.date | None, data: bytes,
-                 filename: str = "") -> ImportReport:
-    access.require(actor, Cap.MONITOR_IMPORT, what="导入部门比对名单")
-    list_kind = lists.kinds().get(kind)
+def batch_form_check(*, kind: str, source: str, as_of: dt.date | None) -> None:
+    """The form's own fields, checked before any file is read (also by the upload page, so a
+    slip in them is answered at once, not by a background job)."""
     errors = {}
-    if list_kind is None:
+    if lists.kinds().get(kind) is None:
         errors["名单类型"] = f"未知的名单类型“{kind}”；请从列表中选择"
     if not source.strip():
         errors["来源单位"] = "请填写名单的来源单位（如 县民政局）"
@@ -79,6 +78,13 @@ def batch_import(*, actor: User, kind: str, source: str, as_of: dt.date | None, 
         errors["数据日期"] = f"数据日期 {as_of} 晚于今天，请核对"
     if errors:
         raise InvalidInput(errors)
+
+
+def batch_import(*, actor: User, kind: str, source: str, as_of: dt.date | None, data: bytes,
+                 filename: str = "") -> ImportReport:
+    access.require(actor, Cap.MONITOR_IMPORT, what="导入部门比对名单")
+    batch_form_check(kind=kind, source=source, as_of=as_of)
+    list_kind = lists.kinds()[kind]
     report = ImportReport()
     file_hash = hashlib.sha256(data).hexdigest()
     existing = Batch.objects.filter(kind=kind, region=actor.region, file_hash=file_hash).first()

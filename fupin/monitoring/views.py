@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 
 from django.conf import settings
@@ -19,6 +18,9 @@ from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 from fupin.exchange import uploads
 from fupin.exchange.excel import Problem
+from fupin.jobs.services import job_submit
+from fupin.core.listing import Column, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.policy.packs import shipped_packs
 
 from . import lists, selectors, services
@@ -52,29 +54,23 @@ def home(request):
         if upload is None:
             raise FupinError("请选择要导入的名单文件（Excel 或 CSV）")
         too_large = uploads.too_large_message(upload)
-        try:
-            if too_large:
-                report = services.ImportReport(problems=[Problem(None, None, None, None, too_large)])
-            else:
-                report = services.batch_import(actor=user, kind=request.POST.get("kind", ""),
-                                               source=request.POST.get("source", ""),
-                                               as_of=_date(request.POST.get("as_of", "")), data=upload.read(),
-                                               filename=upload.name)
-        except InvalidInput as exc:
-            messages.error(request, exc.message)
-            return redirect("/monitoring/")
-        if report.ok:
-            if report.created or report.batch.linked_at is None:  # a batch whose linking failed is linked now
-                services.batch_link(actor=user, batch_id=report.batch.pk)
-                messages.success(request, f"已导入 {report.batch.rows} 行并完成比对")
-            else:
-                messages.info(request, f"该文件已于 {timezone.localtime(report.batch.imported_at):%Y-%m-%d %H:%M} 导入过"
-                                       f"（批次 {report.batch.pk}），没有新的内容")
-            return redirect(f"/monitoring/batches/{report.batch.pk}/")
-        if report.error_workbook:
-            uploads.sweep()
-            report.error_token = f"{user.pk}-{secrets.token_hex(8)}"
-            uploads.write_private(_errors_dir() / f"{report.error_token}.xlsx", report.error_workbook)
+        if too_large:
+            report = services.ImportReport(problems=[Problem(None, None, None, None, too_large)])
+        else:  # the form is checked here; the file is parsed, checked, saved and linked by a background job
+            as_of = _date(request.POST.get("as_of", ""))
+            kind = lists.kinds().get(request.POST.get("kind", ""))
+            try:
+                services.batch_form_check(kind=request.POST.get("kind", ""), source=request.POST.get("source", ""),
+                                          as_of=as_of)
+            except InvalidInput as exc:
+                messages.error(request, exc.message)
+                return redirect("/monitoring/")
+            job = job_submit(actor=user, kind="department_list_import",
+                             title=f"导入部门比对名单（{kind.label if kind else '未知类型'}）：{upload.name}",
+                             params={"kind": request.POST.get("kind", ""), "source": request.POST.get("source", ""),
+                                     "as_of": as_of.isoformat() if as_of else ""},
+                             upload=upload.read(), upload_name=upload.name)
+            return redirect(f"/jobs/{job.pk}/")
     ctx = {"report": report, "kinds": lists.kinds().values(), "can_import": can_import, "can_monitor": can_monitor,
            "batches": selectors.batches_for(user).select_related("imported_by")[:30]}
     if can_monitor:
@@ -107,6 +103,17 @@ def batch_page(request, pk):
                                                      "warnings": batch.warnings.select_related("village")})
 
 
+WARNING_COLUMNS = [
+    Column("label", "疑点", lambda w: w.label, order=("label", "due")),
+    Column("village", "村", lambda w: w.village.name, order=("village_id", "due")),
+    Column("household", "户", lambda w: w.household.number if w.household else "未在户籍", order=("household__number", "due")),
+    Column("source", "来源", lambda w: f"{w.batch.source} {w.batch.as_of:%Y-%m-%d}", order=("batch__source", "due")),
+    Column("created", "推送", lambda w: w.created_on.isoformat(), order="created_on"),
+    Column("due", "期限", lambda w: w.due.isoformat(), order="due"),
+    Column("state", "状态", lambda w: w.get_state_display(), order=("state", "due")),
+]
+
+
 @fupin_view
 def warnings_page(request):
     user = request.user
@@ -117,8 +124,11 @@ def warnings_page(request):
     qs = selectors.queue(user, state="" if state == "all" else state, overdue_only=overdue,
                          rule=request.GET.get("rule", ""), village=request.GET.get("village", ""),
                          month=request.GET.get("month", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "monitoring/warnings.html", {"page": page, "state": state, "overdue": overdue,
+    rows = listing(request, qs, WARNING_COLUMNS, default_sort="due")
+    if rows.wants_export:
+        return xlsx_response(user, rows, what="部门预警清单", object_type="warnings", object_id=user.region_id)
+    return render(request, "monitoring/warnings.html", {"listing": rows, "page": rows.page, "state": state,
+                                                        "overdue": overdue,
                                                         "states": [("all", "全部"), *WarningState.choices],
                                                         "today": timezone.localdate(),
                                                         "counts": selectors.counts(user)})

@@ -18,6 +18,8 @@ from fupin.core.errors import InvalidInput, NotFound
 from fupin.core.models import Region
 from fupin.core.money import fen_to_yuan_str
 from fupin.core.roles import Cap
+from fupin.core.listing import Column, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.core.views import form_date, form_int, form_year, fupin_view
 
 from . import policy, selectors, services
@@ -306,13 +308,26 @@ def problems(request):
     escalated = request.GET.get("escalated") == "1"
     if escalated:   # overdue problems below that the nightly job moved up to this user's level
         qs = qs.exclude(state=ProblemState.VERIFIED).filter(escalated_to_id=user.region_id)
-    page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = listing(request, qs, PROBLEM_COLUMNS, default_sort="deadline", page_size=selectors.PAGE_SIZE)
+    if rows.wants_export:
+        return xlsx_response(user, rows, what="问题清单", object_type="problems", object_id=user.region_id)
     return render(request, "oversight/problems.html", {
-        "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
+        "listing": rows, "page": rows.page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
         "overdue": overdue, "escalated": escalated, "campaigns": campaigns, "campaign": campaign,
         "phases": policy.problems()["campaign_phases"],
         "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
         "regions": access.regions_for(user).order_by("code")[:500]})
+
+
+PROBLEM_COLUMNS = [
+    Column("id", "编号", lambda p: p.pk, order="id"),
+    Column("type", "问题类型", lambda p: policy.problem_types().get(p.type, p.type), order=("type", "deadline")),
+    Column("title", "问题描述", lambda p: p.title),
+    Column("region", "区划", lambda p: p.region.name, order=("region_id", "deadline")),
+    Column("owner", "责任单位", lambda p: p.owner_unit, order=("owner_unit", "deadline")),
+    Column("deadline", "整改期限", lambda p: p.deadline.isoformat(), order="deadline"),
+    Column("state", "状态", lambda p: p.get_state_display(), order=("state", "deadline")),
+]
 
 
 @require_POST

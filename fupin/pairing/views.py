@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.utils import timezone
@@ -12,6 +13,8 @@ from django.utils import timezone
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
+from fupin.core.listing import Column, Filter, listing
+from fupin.exchange.lists import xlsx_response
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
 from fupin.exchange.views import _xlsx
 
@@ -164,12 +167,22 @@ def pairing(request):
     lo, hi = access.scope_range(request.user)
     pairs = Pair.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, ended_on__isnull=True) \
         .select_related("helper__unit", "household")
-    coverage = {}
-    for pr in pairs:
-        coverage.setdefault(pr.helper.unit.name, 0)
-        coverage[pr.helper.unit.name] += 1
-    return render(request, "pairing/pairs.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
-                                                       "coverage": sorted(coverage.items())})
+    coverage = list(pairs.order_by().values_list("helper__unit__name").annotate(n=Count("id")).order_by("helper__unit__name"))
+    units = tuple((name, name) for name, _ in coverage)
+    rows = listing(request, pairs, PAIR_COLUMNS, default_sort="unit",
+                   filters=[Filter("unit", "单位", units, lambda qs, v: qs.filter(helper__unit__name=v))])
+    if rows.wants_export:
+        return xlsx_response(request.user, rows, what="结对帮扶名单", object_type="pairs", object_id=request.user.region_id)
+    return render(request, "pairing/pairs.html", {"listing": rows, "helpers": Helper.objects.filter(active=True),
+                                                   "coverage": coverage})
+
+
+PAIR_COLUMNS = [
+    Column("unit", "单位", lambda p: p.helper.unit.name, order=("helper__unit__name", "helper__name")),
+    Column("helper", "帮扶责任人", lambda p: p.helper.name, order=("helper__name", "household__number")),
+    Column("household", "户", lambda p: p.household.number, order="household__number"),
+    Column("until", "结对期至", lambda p: p.locked_until.isoformat(), order=("locked_until", "household__number")),
+]
 
 
 @fupin_view
