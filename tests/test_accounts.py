@@ -232,12 +232,12 @@ def test_owner_lists_and_revokes_tokens_on_the_page(world):
 def test_an_administrator_lists_and_revokes_tokens_of_accounts_in_the_region_only(world, login):
     officer = world.users["township_officer"]
     raw = services.token_create(actor=officer, user=officer, name="乡镇")
-    stranger = User.objects.create(username="far", role="inspector", region_id=OTHER_COUNTY,
+    stranger = User.objects.create(username="stranger_far", role="inspector", region_id=OTHER_COUNTY,
                                    password_changed_at=timezone.now())
     far = services.token_create(actor=stranger, user=stranger, name="外县")
     c = login("county_admin")
     html = c.get("/account/users/").content.decode()
-    assert "township_officer" in html and "far" not in html
+    assert "township_officer" in html and "stranger_far" not in html
     assert "乡镇" in c.get(f"/account/tokens/?user={officer.pk}").content.decode()
     token = ApiToken.objects.get(name="乡镇")
     assert c.post(f"/account/tokens/{token.pk}/revoke/")["Location"] == f"/account/tokens/?user={officer.pk}"
