@@ -18,7 +18,7 @@ from fupin.policy.money import yuan
 from fupin.policy.rules.education import MODEL
 
 from .models import Enrolment, EnrolmentStatus, Stage
-from .services import _access_run, packs, parse_semester, semester_start, student_case
+from .services import _access_run, packs, semester_code, semester_start, student_case
 
 LABELS = {r.name: r.label for r in MODEL.rules}
 
@@ -74,7 +74,7 @@ def _age_on(birth: dt.date, day: dt.date) -> int:
 def dropout_list(user: User, township_code: str, semester: str):
     """Every registered child of compulsory-school age in the township who is not enrolled."""
     region = access.access_region(user, township_code)
-    year, _ = parse_semester(semester)
+    semester = semester_code(semester)   # "2027年春季" as well as "2027-spring"
     start = semester_start(semester, region.code)
     chain = packs().for_region(region.code)
     age_from = chain.lookup("education.compulsory_age.from", start).value
@@ -104,6 +104,7 @@ def dropout_list(user: User, township_code: str, semester: str):
 
 def dropout_rates_by_school(user: User, township_code: str, semester: str):
     region = access.access_region(user, township_code)
+    semester = semester_code(semester)
     lo, hi = region.code_range()
     rows = (Enrolment.objects.filter(semester=semester, school__region_id__gte=lo, school__region_id__lte=hi,
                                      stage__in=[Stage.PRIMARY, Stage.JUNIOR])
