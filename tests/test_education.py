@@ -103,7 +103,7 @@ def test_review_explanations_match_the_batch(edu):
         assert int(e["amount"].replace(".", "")) == line.amount
     living = run.lines.get(item="education.compulsory_living")
     assert services.explain_line(living)["parameters"]["education.compulsory.boarding_living_per_year.junior"]["source"] \
-        == "002_2e0b558678c846a3.txt：初中每生每学期625元"
+        == "《扶贫工作计划》（乡镇）：初中每生每学期625元"
 
 
 def test_payment_list_per_school(edu):

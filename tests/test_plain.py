@@ -1,0 +1,66 @@
+"""Plain Chinese (issue 13 §4): one semester parser and label, labels of the ledger's codes,
+rates as percentages, and policy data that cites documents an officer can look up."""
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fupin.core.templatetags import fupin as tags
+from fupin.policy import labels, semester
+
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+
+
+@pytest.mark.parametrize("text", ["2027年春季", "2027-spring", "2027春", "2027年春季学期", " 2027 春季 ", "2027年春"])
+def test_every_spelling_of_a_spring_semester_is_the_same_semester(text):
+    assert semester.parse(text) == (2027, "spring")
+    assert semester.code(text) == "2027-spring"
+    assert semester.label(text) == "2027年春季"
+
+
+@pytest.mark.parametrize("text", ["", "2027", "2027年夏季", "27年秋季", "2027-fall", "秋季2027"])
+def test_a_text_that_names_no_semester_is_refused_in_chinese(text):
+    with pytest.raises(semester.SemesterError) as e:
+        semester.parse(text)
+    assert e.value.message == f"学期“{text}”应写作 2027年春季 或 2026年秋季"
+
+
+def test_semester_choices_are_the_ones_around_today_newest_first():
+    assert semester.recent(dt.date(2026, 12, 2)) == [
+        ("2027-spring", "2027年春季"), ("2026-autumn", "2026年秋季"), ("2026-spring", "2026年春季"),
+        ("2025-autumn", "2025年秋季"), ("2025-spring", "2025年春季")]
+    assert semester.recent(dt.date(2026, 3, 1), back=1, ahead=0) == [("2026-spring", "2026年春季"),
+                                                                    ("2025-autumn", "2025年秋季")]
+
+
+def test_ledger_codes_read_as_the_rules_name_them():
+    assert labels.entitlement("education.nutrition_meals") == "营养膳食补助"
+    assert labels.entitlement("health.settlement") == "医疗费用一站式结算"
+    assert labels.entitlement("something.else") == "something.else"
+    assert [labels.period(p) for p in ("2026-autumn", "2026", "2026-05", "")] == ["2026年秋季", "2026年", "2026年5月", ""]
+
+
+def test_rates_kept_in_permille_show_as_percent():
+    assert [tags.percent(v) for v in (1000, 900, 5, 0, None)] == ["100%", "90%", "0.5%", "0%", ""]
+
+
+def _sources(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "source":
+                yield str(v)
+            yield from _sources(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _sources(v)
+
+
+def test_policy_data_cites_documents_not_the_spec_nor_file_names():
+    files = sorted(POLICIES.rglob("*.yaml"))
+    sources = [(f.name, s) for f in files for s in _sources(yaml.safe_load(f.read_text(encoding="utf-8")))]
+    assert len(sources) == 261
+    bad = [(f, s) for f, s in sources if "SPEC" in s or "§" in s or ".txt" in s or "种子" in s]
+    assert bad == []
+    titles = [yaml.safe_load(f.read_text(encoding="utf-8")).get("title", "") for f in (POLICIES / "packs").glob("*.yaml")]
+    assert [t for t in titles if "SPEC" in t or "种子" in t] == []
