@@ -64,3 +64,34 @@ def test_policy_data_cites_documents_not_the_spec_nor_file_names():
     assert bad == []
     titles = [yaml.safe_load(f.read_text(encoding="utf-8")).get("title", "") for f in (POLICIES / "packs").glob("*.yaml")]
     assert [t for t in titles if "SPEC" in t or "种子" in t] == []
+
+
+def test_import_template_offers_a_dropdown_on_every_coded_column():
+    import io
+
+    from openpyxl import load_workbook
+
+    from fupin.exchange.households import COLUMNS, template_workbook
+    from fupin.registry.choices import Sex
+
+    wb = load_workbook(io.BytesIO(template_workbook()))
+    assert wb.sheetnames == ["户籍成员", "可选值", "填写说明"] and wb["可选值"].sheet_state == "hidden"
+    ws = wb["户籍成员"]
+    headers = [c.value.rstrip("*") for c in ws[1]]
+    by_column = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    with_list = sorted(headers[letter.index(ref[0]) if len(ref.split(":")[0]) == 2 else 26 + letter.index(ref[1])]
+                       for ref in by_column)
+    assert with_list == sorted(["识别标准", "贫困户属性", "主要致贫原因", "户状态", "住房安全等级", "易地扶贫搬迁",
+                                "性别", "与户主关系", "文化程度", "在校生状况", "健康状况", "劳动技能",
+                                "参加医保", "参加养老保险", "低保特困"])
+    sex = headers.index("性别")
+    ref = f"{letter[sex]}2:{letter[sex]}501" if sex < 26 else f"A{letter[sex - 26]}2:A{letter[sex - 26]}501"
+    dv = by_column[ref]
+    col = dv.formula1.split("!$")[1].split("$")[0]
+    options = [c.value for c in wb["可选值"][col] if c.value is not None]
+    assert options == ["性别"] + [label for _, label in Sex.choices]
+    assert (dv.type, dv.showErrorMessage, dv.errorTitle) == ("list", True, "不是可选值")
+    assert "其他致贫原因" in headers and len(by_column) == sum(1 for c in COLUMNS if c.key != "other_causes" and (
+        c.key in ("standard", "attribute", "main_cause", "status", "housing_grade", "sex", "relation", "education",
+                  "schooling", "health", "labour", "assistance") or c.parse.__name__ == "boolean"))

@@ -104,3 +104,19 @@ def semester_picker(context, name="semester", value="", blank=""):
     first = format_html('<option value="">{}</option>', blank) if blank else ""
     return format_html('<select name="{}" aria-label="学期">{}{}</select>', name, first,
                        format_html_join("", '<option value="{}"{}>{}</option>', options))
+
+
+@register.filter
+def pack_title(chain):
+    """'sc-513435/sc-province/cn-national' → '四川省甘洛县': the policy's region, not the pack's file name."""
+    from fupin.policy import explain
+
+    return explain.pack_title(chain)
+
+
+@register.filter
+def explain_sentence(explanation):
+    """An engine explanation as one sentence an officer can read out (fupin.policy.explain)."""
+    from fupin.policy import explain
+
+    return explain.sentence(explanation or {})
