@@ -80,6 +80,11 @@ class Problem(models.Model):
     closed_on = models.DateField("销号日期", null=True, blank=True)
     campaign = models.ForeignKey(RectificationCampaign, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="problems", verbose_name="专项整改行动")
+    # overdue and not closed: supervised by the level above, one level higher the longer it stays overdue
+    # (policies/problems.yaml escalation); set by services.problems_escalate, the nightly job
+    escalated_to = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="逾期上提至")
+    escalated_on = models.DateField("上提日期", null=True, blank=True)
 
     class Meta:
         ordering = ["deadline", "id"]
@@ -170,3 +175,34 @@ class Snapshot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region", "year", "indicator", "split"], name="snapshot_once")]
+
+
+# ---- reports upward (报表) ---------------------------------------------------------------------------
+
+class FilingState(models.TextChoices):
+    GENERATED = "generated", "已生成待审核"
+    REVIEWED = "reviewed", "已审核签发"
+    SUBMITTED = "submitted", "已上报"
+    RETURNED = "returned", "已退回"
+
+
+class ReportFiling(models.Model):
+    """One region's report of one form and period (policies/reports/): the table as generated, frozen,
+    then reviewed and signed off by a second person, submitted, and possibly returned by the level above."""
+
+    form = models.CharField("报表", max_length=40)           # key in policies/reports/*.yaml
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="填报单位")
+    period = models.CharField("报告期", max_length=10)         # 2026-11, 2026-Q4, 2026
+    state = models.CharField("状态", max_length=10, choices=FilingState.choices, default=FilingState.GENERATED)
+    table = models.JSONField("报表数据")
+    generated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    return_reason = models.CharField("退回原因", max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["form", "region", "period"], name="filing_once")]

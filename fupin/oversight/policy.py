@@ -68,3 +68,61 @@ def problems() -> dict:
 
 def problem_types() -> dict[str, str]:
     return {t["key"]: t["name"] for t in problems()["types"]}
+
+
+# ---- reports upward (报表): forms as data (policies/reports/) -----------------------------------------
+
+LEVELS = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
+PERIODS = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    label: str
+    group: str
+    indicator: str | None = None       # a value column: one board indicator
+    rate: tuple[str, str] | None = None  # a rate column: (numerator, denominator), both value columns' indicators
+
+
+@dataclass(frozen=True)
+class ReportForm:
+    key: str
+    title: str
+    period: str
+    due_days: int
+    files: tuple[int, ...]             # region levels that file this report to the level above
+    groups: tuple[tuple[str, int], ...]  # (group name, number of columns under it): the merged header
+    columns: tuple[ReportColumn, ...]
+    signatures: tuple[str, ...]
+    note: str = ""
+    source: str = ""
+
+
+@functools.cache
+def report_forms() -> dict[str, ReportForm]:
+    inds = indicators()
+    out: dict[str, ReportForm] = {}
+    for path in sorted((POLICIES / "reports").glob("*.yaml")):
+        for raw in yaml.safe_load(path.read_text(encoding="utf-8"))["forms"]:
+            where = f"{path.name}：报表“{raw.get('title', raw.get('key'))}”"
+            if raw["period"] not in PERIODS:
+                raise ValueError(f"{where}的 period 应为 month、quarter 或 year")
+            columns, groups = [], []
+            for g in raw["groups"]:
+                for c in g["columns"]:
+                    keys = [c["indicator"]] if "indicator" in c else list(c["rate"])
+                    for k in keys:
+                        if k not in inds:
+                            raise ValueError(f"{where}的栏目“{c['label']}”引用的指标 {k} 不存在")
+                        if inds[k].split:
+                            raise ValueError(f"{where}的栏目“{c['label']}”不能用按资金来源拆分的指标 {k}")
+                    columns.append(ReportColumn(c["label"], g["name"], c.get("indicator"),
+                                                tuple(c["rate"]) if "rate" in c else None))
+                groups.append((g["name"], len(g["columns"])))
+            form = ReportForm(raw["key"], raw["title"], raw["period"], int(raw["due_days"]),
+                              tuple(LEVELS[f] for f in raw["files"]), tuple(groups), tuple(columns),
+                              tuple(raw.get("signatures", ())), raw.get("note", ""), raw.get("source", ""))
+            if form.key in out:
+                raise ValueError(f"{where}的编号 {form.key} 重复")
+            out[form.key] = form
+    return out

@@ -171,6 +171,8 @@ def _problems(c: Ctx, p: dict) -> QuerySet:
         qs = qs.exclude(state=ProblemState.VERIFIED)
     if p.get("overdue"):
         qs = qs.filter(deadline__lt=c.today)
+    if p.get("closed"):
+        qs = qs.filter(state=ProblemState.VERIFIED)
     if p.get("type"):
         qs = qs.filter(type__in=p["type"])
     return qs
@@ -178,6 +180,38 @@ def _problems(c: Ctx, p: dict) -> QuerySet:
 
 def _problem_list(qs: QuerySet) -> QuerySet:
     return qs.select_related("region", "household").order_by("deadline", "id")
+
+
+CLAIM_SUMS = {"total": "total", "patient": "patient", "in_policy": "in_policy"}   # what a claim sum may add up
+
+
+def _claims(c: Ctx, p: dict) -> QuerySet:
+    """Hospital claims settled (not reversed) for patients in the region, discharged in the year up to
+    the day counted; `sum` names the amount a money indicator adds up (CLAIM_SUMS)."""
+    from fupin.health.models import Claim, ClaimStatus
+
+    qs = Claim.objects.filter(status=ClaimStatus.SETTLED, discharge_date__year=c.year, discharge_date__lte=c.today,
+                              person__household__village_id__gte=c.lo, person__household__village_id__lte=c.hi)
+    if p.get("sum"):
+        qs = qs.annotate(amount=F(CLAIM_SUMS[p["sum"]]))
+    return qs
+
+
+def _claim_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("person__household", "hospital").order_by("-discharge_date", "-id")
+
+
+def _aid_lines(c: Ctx, p: dict) -> QuerySet:
+    """Lines of posted education aid runs of the year's semesters, for students of the region: what
+    each line paid (a supplementary run's line pays only what was not paid before)."""
+    from fupin.education.models import RunLine, RunStatus
+
+    return RunLine.objects.filter(run__status=RunStatus.POSTED, run__semester__startswith=f"{c.year}-",
+                                  person__household__village_id__gte=c.lo, person__household__village_id__lte=c.hi)
+
+
+def _aid_line_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("person__household", "school", "run").order_by("-run_id", "school_id", "id")
 
 
 QUERIES: dict[str, Query] = {
@@ -192,6 +226,10 @@ QUERIES: dict[str, Query] = {
     "allocations": Query("vouchers", "account__region_id", _allocations, _voucher_list, "sum"),
     "payments": Query("vouchers", "account__region_id", _payments, _voucher_list, "neg_sum"),
     "problems": Query("problems", "region_id", _problems, _problem_list),
+    "claims": Query("claims", "person__household__village_id", _claims, _claim_list),
+    "claim_amounts": Query("claims", "person__household__village_id", _claims, _claim_list, "sum"),
+    "aid_lines": Query("aid_lines", "person__household__village_id", _aid_lines, _aid_line_list),
+    "aid_amounts": Query("aid_lines", "person__household__village_id", _aid_lines, _aid_line_list, "sum"),
 }
 
 

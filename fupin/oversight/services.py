@@ -368,3 +368,130 @@ def rectification_campaign_create(*, actor: User, name: str, region_code: str, d
         audit.record(actor, AuditAction.CREATE, object_type="rectification_campaign", object_id=c.pk,
                      summary=f"发起专项整改行动：{c.name}（{region.name}）", detail={"phases": phases})
     return c
+
+
+# ---- reports upward (报表): generate → review (a second person) → submit; the level above may return ----
+
+def _may_file(actor: User, form: policy.ReportForm, region: Region) -> None:
+    access.require(actor, Cap.REPORT_FILE, what=f"填报《{form.title}》")
+    if region.code != actor.region_id:
+        raise AccessDenied(f"只能填报本单位（{actor.region.name}）的报表")
+    if region.level not in form.files:
+        raise InvalidInput({"报表": f"《{form.title}》不由{region.get_level_display()}一级填报"})
+
+
+def report_generate(*, actor: User, form: policy.ReportForm, region: Region, period, today: dt.date | None = None):
+    """Count the report from the registry (or consolidate what the level below submitted) and keep it,
+    frozen, for review. A submitted report is not regenerated unless the level above returns it."""
+    from django.utils import timezone
+
+    from . import reports
+    from .models import FilingState, ReportFiling
+
+    _may_file(actor, form, region)
+    today = today or timezone.localdate()
+    if period.start > today:
+        raise InvalidInput({"报告期": f"{period.label}尚未开始，不能生成报表"})
+    table = reports.compute_table(actor, form, region, period, today)
+    with transaction.atomic():
+        f = ReportFiling.objects.select_for_update().filter(form=form.key, region=region, period=period.code).first()
+        if f is not None and f.state == FilingState.SUBMITTED:
+            raise InvalidInput({"报表": f"{period.label}《{form.title}》已上报；如需更正，请上级退回后重新生成"})
+        if f is None:
+            f = ReportFiling(form=form.key, region=region, period=period.code)
+        f.table, f.state = table, FilingState.GENERATED
+        f.generated_by, f.generated_at = actor, timezone.now()
+        f.reviewed_by = f.reviewed_at = f.submitted_by = f.submitted_at = None
+        f.save()
+        audit.record(actor, AuditAction.CREATE, object_type="report", object_id=f.pk,
+                     summary=f"生成报表：{region.name}{period.label}《{form.title}》",
+                     detail={"form": form.key, "period": period.code, "missing": table["missing"]})
+    return f
+
+
+REPORT_STEPS = {
+    # action → (state it starts from, state it leads to, Chinese verb)
+    "review": ("generated", "reviewed", "审核签发"),
+    "submit": ("reviewed", "submitted", "上报"),
+}
+
+
+def report_step(*, actor: User, form: policy.ReportForm, filing, action: str):
+    """Review (签发, by someone other than who generated it) or submit a region's own report."""
+    from django.utils import timezone
+
+    from .models import FilingState
+
+    if action not in REPORT_STEPS:
+        raise NotFound("没有这个操作")
+    start, end, verb = REPORT_STEPS[action]
+    _may_file(actor, form, filing.region)
+    if filing.state != start:
+        raise InvalidInput({"报表": f"报表当前为“{filing.get_state_display()}”，不能{verb}"})
+    if action == "review" and filing.generated_by_id == actor.pk:
+        raise InvalidInput({"审核签发": "报表须由生成人以外的人员审核签发"})
+    if action == "submit" and filing.table.get("missing"):
+        raise InvalidInput({"报表": "下级尚未全部上报：" + "、".join(filing.table["missing"]) + "。请待其上报后重新生成"})
+    with transaction.atomic():
+        filing.state = FilingState(end)
+        now = timezone.now()
+        if action == "review":
+            filing.reviewed_by, filing.reviewed_at = actor, now
+        else:
+            filing.submitted_by, filing.submitted_at = actor, now
+        filing.save()
+        audit.record(actor, AuditAction.UPDATE, object_type="report", object_id=filing.pk,
+                     summary=f"{verb}报表：{filing.region.name}《{form.title}》（{filing.period}）",
+                     detail={"state": end})
+    return filing
+
+
+def report_return(*, actor: User, form: policy.ReportForm, filing, reason: str):
+    """The level above sends a submitted report back to be corrected, with its reason."""
+    from .models import FilingState
+
+    access.require(actor, Cap.REPORT_FILE, what=f"退回《{form.title}》")
+    if filing.region.parent_id != actor.region_id:
+        raise AccessDenied("只能退回直属下级上报的报表")
+    if not reason.strip():
+        raise InvalidInput({"退回原因": "必须填写"})
+    if filing.state != FilingState.SUBMITTED:
+        raise InvalidInput({"报表": f"报表当前为“{filing.get_state_display()}”，只有已上报的报表可以退回"})
+    with transaction.atomic():
+        filing.state, filing.returned_by, filing.return_reason = FilingState.RETURNED, actor, reason.strip()[:300]
+        filing.save()
+        audit.record(actor, AuditAction.UPDATE, object_type="report", object_id=filing.pk,
+                     summary=f"退回报表：{filing.region.name}《{form.title}》（{filing.period}）",
+                     detail={"state": "returned", "reason": filing.return_reason})
+    return filing
+
+
+# ---- overdue problems go up (逾期上提督办) ----------------------------------------------------------
+
+def problems_escalate(*, today: dt.date | None = None) -> int:
+    """Every open problem past its deadline is supervised by the level above its region, one level
+    higher for every further `every_days` overdue (policies/problems.yaml), up to the province. Run
+    nightly; running it twice changes nothing. Returns how many problems moved up."""
+    from django.utils import timezone
+
+    cfg = policy.problems()["escalation"]
+    first, every = int(cfg["first_after_days"]), int(cfg["every_days"])
+    today = today or timezone.localdate()
+    parents = dict(Region.objects.values_list("code", "parent_id"))
+    names = dict(Region.objects.values_list("code", "name"))
+    moved = 0
+    overdue = (Problem.objects.exclude(state=ProblemState.VERIFIED)
+               .filter(deadline__lte=today - dt.timedelta(days=first)).order_by("id"))
+    for p in overdue.iterator(chunk_size=2000):
+        target = p.region_id
+        for _ in range(1 + ((today - p.deadline).days - first) // every):
+            target = parents.get(target) or target
+        if target == p.region_id or target == p.escalated_to_id:
+            continue
+        with transaction.atomic():
+            Problem.objects.filter(pk=p.pk).update(escalated_to_id=target, escalated_on=today)
+            audit.record(None, AuditAction.UPDATE, object_type="problem", object_id=p.pk, household_id=p.household_id,
+                         summary=f"逾期上提：整改期限 {p.deadline.isoformat()} 已过，上提至{names[target]}督办",
+                         detail={"escalated_to": target, "days_overdue": (today - p.deadline).days})
+        moved += 1
+    return moved

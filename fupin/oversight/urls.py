@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 urlpatterns = [
     path("", views.home),
@@ -19,6 +19,12 @@ urlpatterns = [
     path("inspections/<int:pk>/", views.inspection_page),
     path("inspections/<int:pk>/sheet/", views.inspection_sheet),
     path("inspections/<int:pk>/samples/<int:sample_pk>/", views.finding_save),
+    path("reports/", report_views.catalogue),
+    path("reports/open/", report_views.open_period),
+    path("reports/<str:key>/<str:period>/", report_views.report),
+    path("reports/<str:key>/<str:period>/report.xlsx", report_views.report_xlsx),
+    path("reports/<str:key>/<str:period>/report.pdf", report_views.report_pdf),
+    path("reports/<str:key>/<str:period>/<str:action>/", report_views.report_action),
     path("<str:code>/", views.board),
     path("<str:code>/refresh/", views.board_refresh),
     path("<str:code>/list/<str:key>/", views.indicator_list),

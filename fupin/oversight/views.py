@@ -150,6 +150,16 @@ def _sheet_rows(kind: str, rows):
         return (["走访日期", "帮扶责任人", "帮扶单位", "走访户数", "时长（分钟）"],
                 ([r["date"].isoformat(), r["helper__name"], r["helper__unit__name"], r["households"], r["minutes"]]
                  for r in rows), 0)
+    if kind == "claims":
+        return (["出院日期", "医院", "患者", "户编号", "总费用（元）", "个人自付（元）"],
+                ([c.discharge_date.isoformat(), c.hospital.name, c.person.name, c.person.household.number,
+                  fen_to_yuan_str(c.total), fen_to_yuan_str(c.patient)] for c in rows.iterator(chunk_size=2000)),
+                rows.values("person_id").distinct().count())
+    if kind == "aid_lines":
+        return (["学期", "学校", "学生", "户编号", "资助项目", "金额（元）"],
+                ([l.run.semester, l.school.name, l.person.name, l.person.household.number, l.item,
+                  fen_to_yuan_str(l.amount)] for l in rows.iterator(chunk_size=2000)),
+                rows.values("person_id").distinct().count())
     types = policy.problem_types()
     return (["问题类型", "问题描述", "区划", "涉及户", "责任单位", "责任人", "整改期限", "状态", "来源"],
             ([types.get(p.type, ""), p.title, p.region.name, p.household.number if p.household else "", p.owner_unit,
@@ -269,7 +279,7 @@ def targets_template(request):
 @fupin_view
 def problems(request):
     user = request.user
-    qs = selectors.problems_for(user).select_related("region__parent", "household")
+    qs = selectors.problems_for(user).select_related("region__parent", "household", "escalated_to")
     state = request.GET.get("state", "")
     if state:
         if state not in ProblemState.values:
@@ -293,10 +303,13 @@ def problems(request):
     overdue = request.GET.get("overdue") == "1"
     if overdue:   # past the deadline and not closed: escalated to the level above the problem's region
         qs = qs.exclude(state=ProblemState.VERIFIED).filter(deadline__lt=timezone.localdate())
+    escalated = request.GET.get("escalated") == "1"
+    if escalated:   # overdue problems below that the nightly job moved up to this user's level
+        qs = qs.exclude(state=ProblemState.VERIFIED).filter(escalated_to_id=user.region_id)
     page = Paginator(qs.order_by("deadline", "id"), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oversight/problems.html", {
         "page": page, "types": policy.problem_types(), "states": ProblemState.choices, "state": state, "type": type_,
-        "overdue": overdue, "campaigns": campaigns, "campaign": campaign,
+        "overdue": overdue, "escalated": escalated, "campaigns": campaigns, "campaign": campaign,
         "phases": policy.problems()["campaign_phases"],
         "today": timezone.localdate(), "can_manage": access.may(user, Cap.PROBLEM_MANAGE),
         "regions": access.regions_for(user).order_by("code")[:500]})
