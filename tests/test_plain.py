@@ -115,3 +115,22 @@ def test_error_pages_are_chinese_in_the_sites_layout(world, login, rf, status):
                500: "系统内部出错，操作未完成。请稍后重试；如仍出错，请把出错时间告诉系统管理员。"}[status]
     assert message in html
     assert '<header class="top">' in html and "扶贫信息系统" in html and '<html lang="zh-hans">' in html
+
+
+def test_a_department_list_is_named_by_its_kind_not_its_key():
+    from fupin.monitoring.models import Batch
+
+    assert Batch(kind="dibao").kind_label == "低保对象名单"
+    assert Batch(kind="no_such_kind").kind_label == "no_such_kind"
+
+
+def test_a_workflow_step_is_named_as_its_definition_names_it(world):
+    from fupin.workflows import services as wf
+    from fupin.workflows.models import Action
+
+    from .test_workflows import new_applicant
+    village = world.users["village_cadre"]
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
+    assert [(a.decision, a.step_label) for a in Action.objects.filter(instance=inst)] == [
+        ("start", ""), ("approve", "农户申请")]
