@@ -134,3 +134,23 @@ def test_a_workflow_step_is_named_as_its_definition_names_it(world):
     wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
     assert [(a.decision, a.step_label) for a in Action.objects.filter(instance=inst)] == [
         ("start", ""), ("approve", "农户申请")]
+
+
+def test_reversal_at_the_window_asks_for_confirmation_and_a_reason(db, client):
+    from fupin.health import services
+    from fupin.health.models import Claim
+
+    from .test_health import BILL_1, build_shili, second_window
+    hospital, patient, window, fund = build_shili()
+    claim = services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)
+    client.force_login(second_window())
+    page = client.get(f"/health/claims/{claim.pk}/").content.decode()
+    assert '<input type="checkbox" name="confirm" value="1" required>' in page and '<input name="reason" required' in page
+    url = f"/health/claims/{claim.pk}/reverse/"
+    r = client.post(url, {"reason": "录入错误"}, follow=True)
+    assert "确认冲销：请勾选“我已核对”后再冲销" in r.content.decode()
+    r = client.post(url, {"confirm": "1", "reason": " "}, follow=True)
+    assert "冲销原因：必须填写" in r.content.decode()
+    assert Claim.objects.get(pk=claim.pk).status == "settled"
+    client.post(url, {"confirm": "1", "reason": "录入错误"})
+    assert Claim.objects.get(pk=claim.pk).status == "reversed"

@@ -54,6 +54,15 @@ class PayeeType(models.TextChoices):
     INSTITUTION = "institution", "机构"
 
 
+class Programme(models.TextChoices):
+    """The programmes a budget line is picked for on the funds page (rooms find their budget lines by
+    this code: a semester run offers the `education` lines)."""
+    EDUCATION = "education", "教育资助"
+    PROJECT = "project", "扶贫项目"
+    CHARITY = "charity", "社会帮扶"
+    OTHER = "", "其他"
+
+
 class Account(models.Model):
     code = models.CharField("科目编码", max_length=80, unique=True)
     name = models.CharField("名称", max_length=120)
