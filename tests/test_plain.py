@@ -154,3 +154,25 @@ def test_reversal_at_the_window_asks_for_confirmation_and_a_reason(db, client):
     assert Claim.objects.get(pk=claim.pk).status == "settled"
     client.post(url, {"confirm": "1", "reason": "录入错误"})
     assert Claim.objects.get(pk=claim.pk).status == "reversed"
+
+
+def test_audit_page_names_users_and_permissions_not_their_codes(world, login):
+    from fupin.core import access
+    from fupin.core.errors import AccessDenied
+    from fupin.core.models import AuditEvent
+    from fupin.core.roles import Cap
+
+    helper = world.users["pairing_helper"]
+    helper.first_name = "帮扶干部甲"
+    helper.save()
+    with pytest.raises(AccessDenied):
+        access.require(helper, Cap.FIND_BY_FULL_ID)
+    client = login("county_admin")
+    client.post("/logout/")
+    client.force_login(world.users["auditor"])
+    html = client.get("/audit/").content.decode()
+    denied = AuditEvent.objects.get(object_type="capability", actor=helper)
+    label = Cap(Cap.FIND_BY_FULL_ID).label
+    assert denied.summary == f"缺少权限“{label}”"
+    assert f"<td>权限“{label}”</td>" in html and "find_by_full_id" not in html
+    assert "user " not in html and "<td>用户 " in html

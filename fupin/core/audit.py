@@ -76,6 +76,10 @@ def describe_objects(events) -> list:
         kind = OBJECT_LABELS.get(e.object_type, "对象" if e.object_type else "")
         if e.object_type == "user" and str(e.object_id).isdigit():
             e.object_text = f"{kind} {names.get(int(e.object_id), '（已删除）')}"
+        elif e.object_type == "capability":
+            from .roles import Cap
+
+            e.object_text = f"{kind}“{Cap(e.object_id).label}”" if e.object_id in Cap.values else kind
         else:
             e.object_text = f"{kind} {e.object_id}".strip()
     return events
