@@ -61,6 +61,8 @@ urlpatterns = [
     path("funds/", funds.funds_page),
     path("funds/<str:action>/", funds.funds_action),
     path("health/", health.programmes),
+    path("health/treatment/", health.treatment),   # 三个一批 (issue 17)
+    path("health/indicators/", health.indicators),   # settlement indicators (issue 17)
     path("health/window/", health.window),
     path("health/window/preview/", health.preview),
     path("health/window/settle/", health.settle),

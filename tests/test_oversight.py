@@ -128,7 +128,8 @@ COUNTY_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 150_000, "funds_paid": 65_000, "problems_open": 2, "problems_overdue": 1,
     "problems_all": 3, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -137,7 +138,8 @@ T1_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 50_000, "funds_paid": 10_000, "problems_open": 1, "problems_overdue": 1,
     "problems_all": 2, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
 }
 
 

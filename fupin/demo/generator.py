@@ -538,3 +538,5 @@ def seed_demo_extras(county: County) -> None:
                               decision_id=f"演示拨款-{code}")
     from .play import seed   # every role's to-do list: workflows at each step, visits, signings, records
     seed(county)
+    from fupin.health.seed import seed as health_seed  # 三个一批 patients at every stage (issue 17)
+    health_seed(actor=User.objects.filter(role="health_officer").order_by("pk").first(), year=year)
