@@ -176,3 +176,17 @@ def test_audit_page_names_users_and_permissions_not_their_codes(world, login):
     assert denied.summary == f"缺少权限“{label}”"
     assert f"<td>权限“{label}”</td>" in html and "find_by_full_id" not in html
     assert "user " not in html and "<td>用户 " in html
+
+
+def test_an_explanation_reads_as_a_sentence_with_words_for_codes_and_percent_for_ratios():
+    from fupin.policy import explain
+
+    e = {"label": "医院承担", "amount": "2016.00", "pack": "shili-2024/cn-national",
+         "branches": ["县域内符合条件：是", "属于减免对象：是"],
+         "parameters": {"health.waiver.categories": {"value": ["registered_poor", "dibao"], "source": "甲"},
+                        "health.absorption.share": {"value": "0.08", "source": "乙"}}}
+    assert explain.pack_title("shili-2024/cn-national") == "示例省 2024"
+    assert explain.pack_title("sc-513435/sc-province/cn-national, shili-2024") == "四川省甘洛县、示例省 2024"
+    sentence = explain.sentence(e)
+    assert sentence.startswith("按示例省 2024的政策，医院承担 2016.00 元。条件：县域内符合条件、属于减免对象。标准：")
+    assert "建档立卡、低保（甲）" in sentence and "县域内目录外费用超过总费用此比例的部分由医院承担 8%（乙）" in sentence

@@ -28,14 +28,21 @@ def pack_title(chain: str, packs: PackSet | None = None) -> str:
 
 
 def _value(unit: str, value) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    from .rules.health import CATEGORY_LABELS
+
     if unit == "yuan":
         return f"{value} 元"
     if unit == "bool" or isinstance(value, bool):
         return "是" if value else "否"
     if unit == "ratio":
-        return f"{value}"
+        try:
+            return f"{(Decimal(str(value)) * 100).normalize():f}%"
+        except InvalidOperation:
+            return str(value)
     if isinstance(value, (list, tuple)):
-        return "、".join(str(v) for v in value)
+        return "、".join(CATEGORY_LABELS.get(str(v), str(v)) for v in value)
     return str(value)
 
 

@@ -20,7 +20,7 @@ def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -
 
     from fupin.policy.explain import pack_title
     from fupin.policy.money import yuan
-    from fupin.policy.rules.health import LEVEL_LABELS, VISIT_LABELS
+    from fupin.policy.rules.health import CATEGORY_LABELS, LEVEL_LABELS, VISIT_LABELS
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
@@ -32,8 +32,7 @@ def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -
     c.setFont(FONT, 10)
     y -= 10 * mm
     rows = [("医疗机构", claim.hospital.name), ("流水号", claim.number), ("患者", claim.person.name),
-            ("身份证号", masked_id), ("对象类别", "、".join({"tekun": "特困", "dibao": "低保", "registered_poor": "建档立卡",
-                                                       "monitored": "监测对象"}[x] for x in claim.categories) or "无"),
+            ("身份证号", masked_id), ("对象类别", "、".join(CATEGORY_LABELS[x] for x in claim.categories) or "无"),
             ("就诊类型", f"{LEVEL_LABELS.get(claim.level, claim.level)}{VISIT_LABELS.get(claim.visit_type, claim.visit_type)}"
                          f"{'（县域内）' if claim.in_county else '（县域外）'}"),
             ("出院日期", claim.discharge_date.isoformat()), ("适用政策", pack_title(claim.pack))]
