@@ -93,6 +93,9 @@ urlpatterns = [
     path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("labour/", include("fupin.labour.urls")),
+    path("pairing/", include("fupin.pairing.urls")),
+    path("education/", include("fupin.education.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -532,6 +532,8 @@ def seed_demo_extras(county: County) -> None:
     staff = Helper.objects.create(unit=unit, name=_name(rng), kind="staff", user=helper_user)
     for helper, hh in zip([leader, leader, staff], targets):
         pair(actor=officer, helper=helper, household=hh, start=dt.date(year, 1, 5))
+    from fupin.demo import labour as demo_labour
+    demo_labour.seed(county, officer=officer, today=TODAY, rng=random.Random(18))
     for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
