@@ -67,4 +67,4 @@ def test_packs_list_and_show(capsys):
     assert main(["packs", "show", "sc-513435", "--date", "2024-09-01"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["parameters"]["education.college.entrant_aid"] == {
-        "value": "4000.00", "from": "2017-09-01", "source": "002_2e0b558678c846a3.txt：201X年秋季学期起", "pack": "sc-513435"}
+        "value": "4000.00", "from": "2017-09-01", "source": "《扶贫工作计划》（乡镇）：201X年秋季学期起", "pack": "sc-513435"}

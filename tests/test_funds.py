@@ -53,7 +53,7 @@ def test_duplicate_payment_is_refused(ledger):
     pay(officer, budget, payee, 10_000)
     with pytest.raises(FupinError) as exc:
         pay(officer, budget, payee, 10_000, decision="run-2")
-    assert exc.value.message == f"重复支付：{head.name} 的“education.x”（2026-spring）已支付过，共 1 笔重复，本批未支付"
+    assert exc.value.message == f"重复支付：{head.name} 的“education.x”（2026年春季）已支付过，共 1 笔重复，本批未支付"
     assert services.balance(budget) == 90_000
 
 

@@ -679,7 +679,7 @@ def test_settlement_indicators_and_the_claims_that_break_the_self_pay_target(db,
                      "claims_in_county_patient": 1_764_350}
     client.force_login(officer)
     page = client.get("/health/indicators/?region=990101000000&year=2024").content.decode()
-    assert "县域内就诊率：750‰（住院 4 人次，县域内 3 人次；目标不低于 900‰，未达标）" in page
+    assert "县域内就诊率：75%（住院 4 人次，县域内 3 人次；目标不低于 90%，未达标）" in page
     assert "个人支付 17,643.50 元 / 总费用 170,000.00 元" in page and "病人乙" in page
 
 

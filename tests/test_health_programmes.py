@@ -149,7 +149,7 @@ def test_programmes_page_for_the_health_officer(world, login):
     assert r.status_code == 200
     html = c.get("/health/?region=513435100000&date=2024-06-30").content.decode()
     assert "<td data-label=\"姓名\">张三</td><td data-label=\"类别\">慢病</td>" in html
-    assert "建档立卡人口签约率 0‰" in html
+    assert "建档立卡人口签约率 0%" in html
 
 
 def test_follow_up_groups_go_by_year_of_birth_so_dates_do_not_reveal_birthdays(world):

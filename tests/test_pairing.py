@@ -133,7 +133,7 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     for needle in ("贫困户基本信息卡", "脱贫政策明白卡", "帮扶工作记录卡", "贫困户收益卡", "户编号 H1", "张三",
-                   "干部甲（县教育局）", "发放核桃苗300株 3000.00 元",
+                   "干部甲（县教育局）", "措施（产业）：发放核桃苗300株 3000.00 元",
                    "2025年家庭纯收入 15000.00 元，人均纯收入 5000.00 元"):
         assert needle in text, needle
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "card")], check=True)

@@ -76,7 +76,7 @@ def test_explanation_names_rule_parameters_inputs_and_branch():
         "education.compulsory_living", "义务教育生活补助", "500.00", "sc-513435/sc-province/cn-national")
     assert e["parameters"]["education.compulsory.boarding_living_per_year.primary"] == {
         "value": "1000.00", "from": "2017-01-01", "until": None, "pack": "sc-513435",
-        "source": "002_2e0b558678c846a3.txt：小学每生每学期500元"}
+        "source": "《扶贫工作计划》（乡镇）：小学每生每学期500元"}
     assert e["branches"] == ["义务教育且家庭经济困难：是", "寄宿生：是", "小学：是"]
     assert e["inputs"]["boarding"] is True
 

@@ -89,7 +89,7 @@ def test_empty_fund_is_skipped_and_the_shortfall_shown():
     ({"ytd": {**EXAMPLE_1["ytd"], "cii": "0"}}, "ytd 有未知字段 cii；可用字段：basic, ci_base, ci, assistance, topup。请检查拼写"),
     ({"discharge_date": 20240601}, "出院日期 discharge_date 应写成 \"YYYY-MM-DD\" 形式的文字，实际为数字 20240601"),
     ({"discharge_date": None}, "结算单缺少出院日期 discharge_date（YYYY-MM-DD）"),
-    ({"region": "420100000000"}, "区划 420100000000 不在政策包 shili-2024（示例省 2024（SPEC §6.1 示例包））的适用范围内（该包适用于区划 99）；"
+    ({"region": "420100000000"}, "区划 420100000000 不在政策包 shili-2024（示例省 2024（一站式结算示例包））的适用范围内（该包适用于区划 99）；"
                                  "请改用该区划适用的政策包，或不指定政策包、按区划自动选择"),
     ({"categories": ["poor"]}, "categories 应为列表，取值 tekun, dibao, registered_poor, monitored；实际为 ['poor']"),
     ({"fund_balances": {"wsfp": "1"}}, "fund_balances 缺少兜底资金 yyax 的余额"),

@@ -128,6 +128,10 @@ def test_assessment_from_records_approval_pays_and_certificate(sup, login, tmp_p
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "医生到农村医疗卫生机构服务鉴定表" in text and "内科0" in text and "考核合格" in text
+    from .test_printing import render
+    img = render(pdf, tmp_path, dpi=40)
+    assert (img.width, img.height) == (331, 468)   # A4 at 40 dpi
+    assert sum(img.histogram()[:128]) > 1000        # the form is drawn, not a blank page
 
 
 def test_certificate_refused_with_the_reason(sup, login):

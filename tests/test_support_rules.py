@@ -35,7 +35,7 @@ def test_all_passed_pays_the_full_allowance():
     assert (r["allowance"], r["deduction"], r["allowance_payable"]) == ("1320.00", "0.00", "1320.00")  # 22 × 20 × 3
     assert (r["certificate_granted"], r["repeat_dispatch"], r["department_reward"]) == (True, False, "1000.00")
     assert r["parameters"]["support.allowance.rate_per_day"] == {
-        "value": "20.00", "from": "2016-01-01", "source": "种子002、003（城乡医院对口支援方案）；SPEC §9：每天20元"}
+        "value": "20.00", "from": "2016-01-01", "source": "《扶贫工作计划》（乡镇）、《扶贫工作计划范文汇编》（城乡医院对口支援方案）；城乡医院对口支援工作要求：每天20元"}
 
 
 @pytest.mark.parametrize("gap, passed", [(7, True), (6, False)])

@@ -349,7 +349,7 @@ def test_workflow_api(world, clock, client):
     assert client.get("/api/v1/notices", **h).json()[0]["unanswered"] == 1
 
 
-def test_county_bulk_approval_prints_one_announcement(world, clock, login):
+def test_county_bulk_approval_prints_one_announcement(world, clock, login, tmp_path):
     village, township, county = users(world)
     ids = []
     for n in range(2):
@@ -370,6 +370,11 @@ def test_county_bulk_approval_prints_one_announcement(world, clock, login):
     assert sorted(Household.objects.filter(number__startswith="B").values_list("status", flat=True)) == ["registered"] * 2
     pdf = c.get("/workflows/announcement/?pdf=1").content
     assert pdf[:4] == b"%PDF"
+    from .test_printing import pdf_text, render
+    text = pdf_text(pdf, tmp_path)
+    assert [line.split()[0] for line in text.splitlines() if line.strip().startswith("户主")] == ["户主"]
+    img = render(pdf, tmp_path, dpi=40)
+    assert (img.width, img.height) == (331, 468) and sum(img.histogram()[:128]) > 1000
 
 
 def test_home_page_reminds_of_waiting_steps(world, clock, login):

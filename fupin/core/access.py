@@ -15,11 +15,11 @@ from .roles import Cap, can
 
 def require(user: User, cap: str, *, what: str = "") -> None:
     if not (user.is_authenticated and user.is_active and can(user.role, cap)):
+        label = Cap(cap).label if cap in Cap.values else cap
         audit.record(user if user.is_authenticated else None, AuditAction.DENIED,
                      object_type="capability", object_id=cap, result=AuditResult.DENIED,
-                     summary=what or f"缺少权限 {cap}",
+                     summary=what or f"缺少权限“{label}”",
                      actor_name=None if user.is_authenticated else "匿名")
-        label = Cap(cap).label if cap in Cap.values else cap
         raise AccessDenied(f"您的角色没有“{label}”权限，如需办理请联系县级管理员")
 
 

@@ -88,6 +88,7 @@ def audit_log(request):
     if request.GET.get("who"):
         qs = qs.filter(actor_name=request.GET["who"])
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    page.object_list = audit.describe_objects(page.object_list)
     return render(request, "core/audit.html", {"page": page, "actions": AuditAction.choices})
 
 

@@ -419,7 +419,7 @@ def seed_demo_department_lists(county: County, *, as_of=None) -> int:
     from django.utils import timezone
 
     from fupin.core.models import User
-    from fupin.monitoring import services, synthetic
+    from fupin.monitoring import lists, services, synthetic
     from fupin.monitoring.models import Batch, Warning
     from fupin.registry.models import Person
 
@@ -431,7 +431,7 @@ def seed_demo_department_lists(county: County, *, as_of=None) -> int:
     persons = list(Person.objects.select_related("household"))
     for kind, (source, data) in synthetic.demo_lists(persons, as_of=as_of).items():
         report = services.batch_import(actor=officer, kind=kind, source=source, as_of=as_of, data=data,
-                                       filename=f"{source}-{kind}.csv")
+                                       filename=f"{source}-{lists.kinds()[kind].label}.csv")
         if report.ok and report.batch is not None:
             services.batch_link(actor=officer, batch_id=report.batch.pk)
     return Warning.objects.count()

@@ -11,21 +11,18 @@ from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap
 from fupin.exchange import excel
 from fupin.exchange.excel import CellError, Column, FileRejected, Problem
+from fupin.policy import semester as semesters
 
 from .models import MAX_GRADE, Enrolment, EnrolmentStatus, School, Stage
-from .services import parse_semester
 
 
 def _semester(value):
     if excel.is_blank(value):
         return ""
-    s = str(value).strip()
-    s = s.replace("秋季", "autumn").replace("春季", "spring").replace("年", "-").replace("学期", "")
     try:
-        parse_semester(s)
-    except Exception:
-        raise CellError(f"学期“{value}”应写作 2024-autumn、2024年秋季 等") from None
-    return s
+        return semesters.code(str(value))
+    except semesters.SemesterError as exc:
+        raise CellError(exc.message) from None
 
 
 def _id(value):
@@ -50,7 +47,7 @@ def _yuan(value):
 
 COLUMNS = [
     Column("school", "学校代码", excel.text(20), required=True),
-    Column("semester", "学期", _semester, required=True, note="如 2024-autumn 或 2024年秋季"),
+    Column("semester", "学期", _semester, required=True, note="如 2024年秋季、2025年春季"),
     Column("id_number", "身份证号", _id, required=True, aliases=("证件号码",)),
     Column("name", "姓名", excel.text(40)),
     Column("stage", "学段", excel.choice(Stage), required=True),

@@ -12,13 +12,13 @@ from openpyxl import Workbook
 from fupin.core import access, audit, idcard
 from fupin.core.models import User
 from fupin.core.roles import Cap
-from fupin.exchange.excel import safe
+from fupin.exchange.excel import money_cell, safe
 from fupin.policy.engine import run_case
-from fupin.policy.money import yuan
+from fupin.policy.semester import label as semester_label
 from fupin.policy.rules.education import MODEL
 
 from .models import Enrolment, EnrolmentStatus, School, Stage
-from .services import _access_run, packs, parse_semester, semester_start, student_case
+from .services import _access_run, packs, semester_code, semester_start, student_case
 
 LABELS = {r.name: r.label for r in MODEL.rules}
 
@@ -47,17 +47,17 @@ def payment_list(user: User, run_id: int) -> bytes:
         per_school[line.school].append(line)
     for school, lines in per_school.items():
         ws = wb.create_sheet(f"{school.code}"[:31])
-        ws.append([f"{school.name} {run.semester} 教育资助发放名单（计算编号 {run.pk}）"])
+        ws.append([f"{school.name} {semester_label(run.semester)} 教育资助发放名单（计算编号 {run.pk}）"])
         ws.append(["序号", "姓名", "身份证号", "学段", "年级", "项目", "金额（元）", "学生或家长签字"])
         for i, line in enumerate(lines, start=1):
             ws.append([i, safe(line.person.name),
                        line.person.id_number if full else idcard.mask(line.person.id_number),
                        Stage(line.enrolment.stage).label, line.enrolment.grade, LABELS.get(line.item, line.item),
-                       yuan(line.amount), ""])
+                       money_cell(ws, line.amount), ""])
         total = sum(x.amount for x in lines)
-        ws.append(["合计", "", "", "", "", "", yuan(total), ""])
+        ws.append(["合计", "", "", "", "", "", money_cell(ws, total), ""])
         summary.append([school.code, school.name, len({x.person_id for x in lines}), len(lines),
-                        yuan(total)])
+                        money_cell(summary, total)])
     out = io.BytesIO()
     wb.save(out)
     audit.export(user, what=f"导出资助发放名单（计算 {run.pk}，{len(per_school)} 所学校）", object_type="subsidy_run",
@@ -73,7 +73,7 @@ def _age_on(birth: dt.date, day: dt.date) -> int:
 def dropout_list(user: User, township_code: str, semester: str):
     """Every registered child of compulsory-school age in the township who is not enrolled."""
     region = access.access_region(user, township_code)
-    year, _ = parse_semester(semester)
+    semester = semester_code(semester)   # "2027年春季" as well as "2027-spring"
     start = semester_start(semester, region.code)
     chain = packs().for_region(region.code)
     age_from = chain.lookup("education.compulsory_age.from", start).value
@@ -103,6 +103,7 @@ def dropout_list(user: User, township_code: str, semester: str):
 
 def dropout_rates_by_school(user: User, township_code: str, semester: str):
     region = access.access_region(user, township_code)
+    semester = semester_code(semester)
     lo, hi = region.code_range()
     rows = (Enrolment.objects.filter(semester=semester, school__region_id__gte=lo, school__region_id__lte=hi,
                                      stage__in=[Stage.PRIMARY, Stage.JUNIOR])

@@ -6,7 +6,6 @@ computes the difference (a supplementary run), so nothing is paid twice.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import polars as pl
 from django.db import transaction
@@ -20,20 +19,26 @@ from fupin.core.roles import Cap
 from fupin.funds import services as funds
 from fupin.funds.models import Account, AccountKind
 from fupin.policy.engine import run_batch, run_case
+from fupin.policy import semester as semesters
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules.education import MODEL
 
 from .models import DropoutVisit, Enrolment, EnrolmentStatus, FiveHeads, RunLine, RunStatus, SubsidyRun
 
-_SEMESTER = re.compile(r"^(\d{4})-(spring|autumn)$")
 packs = shipped_packs
 
 
 def parse_semester(semester: str) -> tuple[int, str]:
-    m = _SEMESTER.match(semester or "")
-    if not m:
-        raise InvalidInput({"学期": f"“{semester}”应写作 2024-autumn（秋季）或 2025-spring（春季）"})
-    return int(m.group(1)), m.group(2)
+    """(year, term) of "2027年春季", "2027-spring" …: `fupin.policy.semester`, the one parser."""
+    try:
+        return semesters.parse(semester)
+    except semesters.SemesterError as exc:
+        raise InvalidInput({"学期": exc.message}) from None
+
+
+def semester_code(semester: str) -> str:
+    year, term = parse_semester(semester)
+    return f"{year}-{term}"
 
 
 def semester_start(semester: str, region_code: str) -> dt.date:
@@ -107,8 +112,8 @@ def _already_paid(region: Region, semester: str) -> dict[tuple[int, str], int]:
 def run_compute(*, actor: User, semester: str, region_code: str, budget: Account) -> SubsidyRun:
     """The school-aid office computes a run (EDU_MANAGE) for its region, to be paid from a
     budget line of its region. Access is checked before the transaction opens."""
-    access.require(actor, Cap.EDU_MANAGE, what=f"计算 {semester} 教育资助")
-    parse_semester(semester)
+    access.require(actor, Cap.EDU_MANAGE, what=f"计算 {semesters.label(semester)} 教育资助")
+    semester = semester_code(semester)
     region = access.access_region(actor, region_code)
     if budget.kind != AccountKind.BUDGET:
         raise InvalidInput({"预算科目": f"“{budget.name}”不是预算科目"})
@@ -124,7 +129,7 @@ def _run_compute(actor: User, semester: str, region: Region, budget: Account) ->
     Region.objects.select_for_update().filter(pk=region.pk).first()  # one computation at a time per region
     pending = SubsidyRun.objects.filter(semester=semester, region=region).exclude(status=RunStatus.POSTED).first()
     if pending:
-        raise FupinError(f"{region.name} {semester} 已有一次{pending.get_status_display()}的计算（编号 {pending.pk}），"
+        raise FupinError(f"{region.name} {semesters.label(semester)} 已有一次{pending.get_status_display()}的计算（编号 {pending.pk}），"
                          "请先审核发放或作废后再算")
     previous = SubsidyRun.objects.filter(semester=semester, region=region, status=RunStatus.POSTED).order_by("-id").first()
     enrolments = _enrolments_in(region, semester)
@@ -156,7 +161,7 @@ def _run_compute(actor: User, semester: str, region: Region, budget: Account) ->
     SubsidyRun.objects.filter(pk=run.pk).update(total=total, lines_count=lines.height, packs="; ".join(chains))
     run.refresh_from_db()
     audit.record(actor, AuditAction.CREATE, object_type="subsidy_run", object_id=run.pk,
-                 summary=f"计算 {region.name} {semester} 教育资助{'（补充）' if previous else ''}：{lines.height} 项")
+                 summary=f"计算 {region.name} {semesters.label(semester)} 教育资助{'（补充）' if previous else ''}：{lines.height} 项")
     return run
 
 

@@ -106,7 +106,11 @@ def line_explain(request, pk):
     line = RunLine.objects.select_related("run", "enrolment__person__household", "enrolment__school").filter(pk=pk).first()
     if line is None or not access.in_scope(request.user, line.run.region_id):
         raise NotFound("找不到该发放项，或不在您的管辖范围内")
-    return JsonResponse(services.explain_line(line), json_dumps_params={"ensure_ascii": False})
+    from fupin.policy import explain
+
+    explanation = services.explain_line(line)
+    return JsonResponse({**explanation, "sentence": explain.sentence(explanation), "pack": explain.pack_title(explanation["pack"])},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 @fupin_view

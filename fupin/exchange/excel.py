@@ -1016,6 +1016,17 @@ def error_workbook(table_or_grid, problems: list[Problem]) -> bytes:
     return out.getvalue()
 
 
+MONEY_FORMAT = "#,##0.00"
+
+
+def money_cell(ws, fen: int) -> WriteOnlyCell:
+    """An amount as a number of yuan (exact Decimal, so sums in Excel are right) shown as 1,234.56:
+    a payment list is added up, so its amounts are never text."""
+    cell = WriteOnlyCell(ws, value=Decimal(int(fen)).scaleb(-2))
+    cell.number_format = MONEY_FORMAT
+    return cell
+
+
 def _styled(ws, value, *, font=None, fill=None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     if font is not None:

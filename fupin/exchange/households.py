@@ -490,6 +490,7 @@ def template_workbook() -> bytes:
         # Every cell is text, so Excel cannot turn an ID number into 5.10122E+17.
         for row in range(2, 502):
             ws.cell(row=row, column=idx).number_format = "@"
+    _dropdowns(wb, ws)
     help_ws = wb.create_sheet("填写说明")
     help_ws.append(["列名", "是否必填", "说明或可选值"])
     for c in COLUMNS:
@@ -500,11 +501,43 @@ def template_workbook() -> bytes:
     return out.getvalue()
 
 
-def _allowed(c: Column) -> str:
-    enum = {"standard": Standard, "attribute": Attribute, "main_cause": Cause, "other_causes": Cause,
+def _enum(c: Column):
+    return {"standard": Standard, "attribute": Attribute, "main_cause": Cause, "other_causes": Cause,
             "status": Status, "housing_grade": HousingGrade, "sex": Sex, "relation": Relation,
             "education": Education, "schooling": Schooling, "health": Health, "labour": Labour,
             "assistance": Assistance}.get(c.key)
+
+
+def _dropdowns(wb, ws, rows: int = 500) -> None:
+    """A drop-down list on every coded column (the labels the importer accepts), kept on a hidden
+    sheet "可选值" so long lists are not cut at Excel's 255 characters. "其他致贫原因" takes several
+    causes in one cell, so it has no list."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    options = wb.create_sheet("可选值")
+    options.sheet_state = "hidden"
+    n = 0
+    for idx, c in enumerate(COLUMNS, start=1):
+        values = ([label for _, label in _enum(c).choices] if _enum(c) and c.key != "other_causes"
+                  else ["是", "否"] if c.parse is excel.boolean else None)
+        if not values:
+            continue
+        n += 1
+        letter = get_column_letter(n)
+        options.cell(row=1, column=n, value=c.header)
+        for i, v in enumerate(values, start=2):
+            options.cell(row=i, column=n, value=v)
+        dv = DataValidation(type="list", formula1=f"'可选值'!${letter}$2:${letter}${len(values) + 1}", allow_blank=True,
+                            showErrorMessage=True, errorTitle="不是可选值",
+                            error=f"{c.header}请从下拉列表中选择：{'、'.join(values)}"[:225])
+        target = get_column_letter(idx)
+        dv.add(f"{target}2:{target}{rows + 1}")
+        ws.add_data_validation(dv)
+
+
+def _allowed(c: Column) -> str:
+    enum = _enum(c)
     if enum:
         return "、".join(label for _, label in enum.choices)
     if c.parse is excel.date:

@@ -54,6 +54,24 @@ class PayeeType(models.TextChoices):
     INSTITUTION = "institution", "机构"
 
 
+class Programme(models.TextChoices):
+    """The programmes a budget line is picked for on the funds page (rooms find their budget lines by
+    this code: a semester run offers the `education` lines)."""
+    EDUCATION = "education", "教育资助"
+    PROJECT = "project", "扶贫项目"
+    CHARITY = "charity", "社会帮扶"
+    OTHER = "", "其他"
+
+
+# What each room's decision_type (the kind of document a payment rests on) reads as in summaries.
+DECISION_LABELS = {
+    "allocation": "拨款文件", "charity_grant": "慈善资助", "college_entrant_aid": "大学新生资助", "donation": "捐赠",
+    "fixed_subsidy": "定额补助", "project_allocation": "项目资金拨付", "project_payment": "项目支付",
+    "public_job_pay": "公益岗位补贴", "settlement": "医疗结算", "subsidy_run": "教育资助计算",
+    "support_assessment": "对口支援考核", "training_subsidy": "培训补助",
+}
+
+
 class Account(models.Model):
     code = models.CharField("科目编码", max_length=80, unique=True)
     name = models.CharField("名称", max_length=120)

@@ -26,7 +26,7 @@ from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.money import fen_to_yuan_str
 from fupin.core.roles import Cap
 
-from .models import Account, AccountKind, Entry, FundingSource, PayeeType, Transaction, TxnKind
+from .models import DECISION_LABELS, Account, AccountKind, Entry, FundingSource, PayeeType, Transaction, TxnKind
 
 
 def balance(account: Account) -> int:
@@ -335,7 +335,10 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
         dup = payments.join(prior, on=["payee_id", "entitlement", "period"], how="semi")
         if dup.height:
             first = dup.row(0, named=True)
-            raise FupinError(f"重复支付：{first['payee_name']} 的“{first['entitlement']}”（{first['period']}）已支付过，"
+            from fupin.policy import labels
+
+            raise FupinError(f"重复支付：{first['payee_name']} 的“{labels.entitlement(first['entitlement'])}”"
+                             f"（{labels.period(first['period'])}）已支付过，"
                              f"共 {dup.height} 笔重复，本批未支付")
     if not n:
         return None
@@ -346,7 +349,8 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
                            frame=payments.select(pl.col("payee_id").alias("account_id"), "amount", "entitlement",
                                                  "period"))
     audit.record(actor, AuditAction.CREATE, object_type="payment_batch", object_id=decision_id,
-                 summary=f"从“{budget.name}”支付 {n} 笔，共 {fen_to_yuan_str(total)} 元（{decision_type} {decision_id}）")
+                 summary=f"从“{budget.name}”支付 {n} 笔，共 {fen_to_yuan_str(total)} 元"
+                         f"（{DECISION_LABELS.get(decision_type, '依据')} {decision_id}）")
     return txn
 
 

@@ -13,7 +13,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.money import parse_yuan
 
 from . import selectors, services
-from .models import Account, AccountKind, FundingSource
+from .models import Account, AccountKind, FundingSource, Programme
 
 
 @fupin_view
@@ -27,7 +27,7 @@ def funds_page(request):
         "progress": selectors.disbursement_progress(scope), "deceased": selectors.payments_to_deceased(scope),
         "unknown": selectors.payments_to_unknown_persons(scope), "duplicates": selectors.duplicate_payments(scope),
         "can_budget": access.may(user, Cap.BUDGET_MANAGE), "can_reverse": access.may(user, Cap.REVERSE_PAYMENT),
-        "budgets": budgets, "sources": FundingSource.choices, "year": timezone.localdate().year,
+        "budgets": budgets, "sources": FundingSource.choices, "programmes": Programme.choices, "year": timezone.localdate().year,
         "today": timezone.localdate().isoformat()})
 
 

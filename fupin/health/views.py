@@ -142,6 +142,8 @@ def slip(request, pk):
 @fupin_view
 def reverse(request, pk):
     try:
+        if not request.POST.get("confirm"):
+            raise InvalidInput({"确认冲销": "请勾选“我已核对”后再冲销"})
         services.reverse(user=request.user, claim_id=pk, reason=request.POST.get("reason", ""))
         messages.success(request, "已冲销，累计额与资金账簿已恢复")
     except FupinError as exc:

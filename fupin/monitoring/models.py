@@ -49,6 +49,14 @@ class Batch(models.Model):
         ordering = ["-imported_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["kind", "region", "file_hash"], name="batch_once_per_file")]
 
+    @property
+    def kind_label(self) -> str:
+        """The list kind as its YAML names it (低保对象名单), never its key."""
+        from .lists import kinds
+
+        kind = kinds().get(self.kind)
+        return kind.label if kind else self.kind
+
 
 class ListRow(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="list_rows")

@@ -75,6 +75,18 @@ class VisitPhoto(models.Model):
     bytes = models.PositiveIntegerField()
 
 
+class MeasureKind(models.TextChoices):
+    """The names of the pack's `pairing.measure_types` codes (which of them apply is pack data)."""
+    INDUSTRY = "industry", "产业"
+    EMPLOYMENT = "employment", "就业"
+    EDUCATION = "education", "教育"
+    HEALTH = "health", "健康"
+    HOUSING = "housing", "住房"
+    SOCIAL_SECURITY = "social_security", "社会保障"
+    INFRASTRUCTURE = "infrastructure", "基础设施"
+    OTHER = "other", "其他"
+
+
 class Measure(models.Model):
     helper = models.ForeignKey(Helper, on_delete=models.PROTECT, related_name="measures")
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="measures")
@@ -82,6 +94,10 @@ class Measure(models.Model):
     money = models.BigIntegerField("投入资金（分）")
     date = models.DateField()
     description = models.CharField("内容", max_length=300)
+
+    @property
+    def kind_label(self) -> str:
+        return dict(MeasureKind.choices).get(self.kind, self.kind)
 
 
 class Team(models.Model):

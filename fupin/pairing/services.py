@@ -16,6 +16,7 @@ from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.policy.errors import PolicyError
+from fupin.policy.money import yuan
 from fupin.policy.packs import shipped_packs
 from fupin.registry.models import Household
 
@@ -199,7 +200,7 @@ def compliance(user: User, region_code: str, year: int) -> dict:
             short.append(f"在村入户 {row['days']} 天，少于 {need_days} 天")
         for h in row["households"]:
             if h["money"] < need_money:
-                short.append(f"户 {h['household'].number} 投入 {h['money'] / 100:.2f} 元，少于 {need_money / 100:.2f} 元")
+                short.append(f"户 {h['household'].number} 投入 {yuan(h['money'])} 元，少于 {yuan(need_money)} 元")
         helper_rows.append({**row, "shortfalls": short, "ok": not short})
     household_rows = [{"household": pr.household, "measures": measures.get(pr.household_id, 0),
                        "ok": measures.get(pr.household_id, 0) >= need_measures} for pr in pairs]

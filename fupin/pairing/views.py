@@ -19,7 +19,7 @@ from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_vi
 from fupin.exchange.views import _xlsx
 
 from . import cards, services
-from .models import Helper, Pair
+from .models import Helper, MeasureKind, Pair
 
 
 @fupin_view
@@ -35,7 +35,8 @@ def home(request):
         n = pr.household.measures.filter(date__year=year).count()
         rows.append({"pair": pr, "measures": n, "visits": pr.household.visits.filter(date__year=year, helper=helper).count()})
     return render(request, "pairing/home.html", {"helper": helper, "rows": rows, "days": days, "need": need,
-                                                    "today": timezone.localdate().isoformat()})
+                                                    "today": timezone.localdate().isoformat(),
+                                                    "measure_kinds": MeasureKind.choices})
 
 
 @fupin_view

@@ -14,9 +14,13 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
 def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -> bytes:
-    """结算单: each payer's line, the patient's amount in figures and in words."""
+    """结算单: each payer's line, the patient's amount in figures and in words; times in Beijing time
+    (the server keeps UTC), the policy by its region's name."""
+    from django.utils import timezone
+
+    from fupin.policy.explain import pack_title
     from fupin.policy.money import yuan
-    from fupin.policy.rules.health import LEVEL_LABELS, VISIT_LABELS
+    from fupin.policy.rules.health import CATEGORY_LABELS, LEVEL_LABELS, VISIT_LABELS
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
@@ -28,38 +32,47 @@ def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -
     c.setFont(FONT, 10)
     y -= 10 * mm
     rows = [("医疗机构", claim.hospital.name), ("流水号", claim.number), ("患者", claim.person.name),
-            ("身份证号", masked_id), ("对象类别", "、".join({"tekun": "特困", "dibao": "低保", "registered_poor": "建档立卡",
-                                                       "monitored": "监测对象"}[x] for x in claim.categories) or "无"),
+            ("身份证号", masked_id), ("对象类别", "、".join(CATEGORY_LABELS[x] for x in claim.categories) or "无"),
             ("就诊类型", f"{LEVEL_LABELS.get(claim.level, claim.level)}{VISIT_LABELS.get(claim.visit_type, claim.visit_type)}"
                          f"{'（县域内）' if claim.in_county else '（县域外）'}"),
-            ("出院日期", claim.discharge_date.isoformat()), ("适用政策", claim.pack)]
+            ("出院日期", claim.discharge_date.isoformat()), ("适用政策", pack_title(claim.pack))]
     for k, v in rows:
         c.drawString(25 * mm, y, f"{k}：{v}")
         y -= 6.5 * mm
     y -= 3 * mm
     c.setFont(FONT, 12)
-    c.drawString(25 * mm, y, "费用构成")
-    c.drawRightString(w - 25 * mm, y, "金额（元）")
-    y -= 2 * mm
-    c.line(25 * mm, y, w - 25 * mm, y)
-    y -= 7 * mm
-    for label, amount in [("医疗总费用", claim.total), ("其中：目录内费用", claim.in_policy),
-                          ("目录外费用", claim.total - claim.in_policy)]:
+
+    def row(label, amount):
+        nonlocal y
         c.drawString(25 * mm, y, label)
         c.drawRightString(w - 25 * mm, y, yuan(amount))
         y -= 7 * mm
-    c.line(25 * mm, y + 3 * mm, w - 25 * mm, y + 3 * mm)
-    for rule, amount in claim.breakdown.items():
-        if rule in ("health.patient", "health.shortfall"):
+
+    def rule():
+        # between the row above (baseline y + 7 mm, glyphs down to about y + 6 mm) and the next
+        # row, whose 12-point glyphs reach about 4.2 mm above its baseline: the rule sits in the gap
+        # and the next row moves down, so a rule never strikes through a line of text
+        nonlocal y
+        y -= 4 * mm
+        c.line(25 * mm, y + 6.5 * mm, w - 25 * mm, y + 6.5 * mm)
+
+    c.drawString(25 * mm, y, "费用构成")
+    c.drawRightString(w - 25 * mm, y, "金额（元）")
+    y -= 7 * mm
+    rule()
+    for label, amount in [("医疗总费用", claim.total), ("其中：目录内费用", claim.in_policy),
+                          ("目录外费用", claim.total - claim.in_policy)]:
+        row(label, amount)
+    rule()
+    for code, amount in claim.breakdown.items():
+        if code in ("health.patient", "health.shortfall"):
             continue
-        c.drawString(25 * mm, y, labels.get(rule, rule))
-        c.drawRightString(w - 25 * mm, y, yuan(amount))
-        y -= 7 * mm
-    c.line(25 * mm, y + 3 * mm, w - 25 * mm, y + 3 * mm)
+        row(labels.get(code, code), amount)
+    rule()
     c.setFont(FONT, 14)
-    c.drawString(25 * mm, y - 2 * mm, "个人自付")
-    c.drawRightString(w - 25 * mm, y - 2 * mm, yuan(claim.patient))
-    y -= 11 * mm
+    c.drawString(25 * mm, y, "个人自付")
+    c.drawRightString(w - 25 * mm, y, yuan(claim.patient))
+    y -= 9 * mm
     c.setFont(FONT, 12)
     c.drawString(25 * mm, y, f"个人自付（大写）：{amount_in_words}")
     y -= 8 * mm
@@ -68,7 +81,7 @@ def settlement_slip(claim, labels: dict, amount_in_words: str, masked_id: str) -
         y -= 8 * mm
     c.setFont(FONT, 10)
     c.drawString(25 * mm, 30 * mm, "经办人：________________    患者（家属）签字：________________")
-    c.drawString(25 * mm, 22 * mm, f"结算时间：{claim.settled_at:%Y-%m-%d %H:%M}    状态：{claim.get_status_display()}")
+    c.drawString(25 * mm, 22 * mm, f"结算时间：{timezone.localtime(claim.settled_at):%Y-%m-%d %H:%M}（北京时间）    状态：{claim.get_status_display()}")
     c.showPage()
     c.save()
     return buf.getvalue()
@@ -125,7 +138,8 @@ def public_notice(notice, url: str) -> bytes:
     c.line(20 * mm, y - 2 * mm, w - 15 * mm, y - 2 * mm)
     y -= 9 * mm
     for row in notice.content:
-        values = [row["name"], row["village"], f"{row['matter']}·{row['reason']}"]
+        # "（）", not "·": U+00B7 has no glyph in STSong-Light's Unicode map and printed as ☒
+        values = [row["name"], row["village"], f"{row['matter']}（{row['reason']}）"]
         for (label, x), v in zip(cols, values):
             c.drawString(x * mm, y, v)
         y -= 8 * mm
@@ -145,6 +159,7 @@ def public_notice(notice, url: str) -> bytes:
 def four_cards(cards: list[dict]) -> bytes:
     """四卡: basic information, policies understood, assistance record, income and benefits —
     four A4 pages per household, one file for one household or a whole village."""
+    from fupin.policy.labels import entitlement
     from fupin.policy.money import yuan
 
     buf = io.BytesIO()
@@ -184,7 +199,7 @@ def four_cards(cards: list[dict]) -> bytes:
         for v in d["visits"][:12]:
             y = line(y, f"{v.date} 走访：{v.done}")
         for m in d["measures"][:12]:
-            y = line(y, f"{m.date} 措施（{m.kind}）：{m.description} {yuan(m.money)} 元")
+            y = line(y, f"{m.date} 措施（{m.kind_label}）：{m.description} {yuan(m.money)} 元")
         c.showPage()
         y = page("贫困户收益卡", d)
         inc = d["income"]
@@ -198,7 +213,7 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, f"{d['year']}年劳动力 {lab['workers']} 人，就业 {lab['employed']} 人，务工收入 {yuan(lab['income'])} 元")
         y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
         for e in d["payments"][:20]:
-            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")
+            y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or entitlement(e.entitlement) or e.transaction.memo}　{yuan(e.amount)} 元")
         c.showPage()
     c.save()
     return buf.getvalue()

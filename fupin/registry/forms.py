@@ -22,7 +22,9 @@ class HouseholdForm(forms.ModelForm):
     def __init__(self, *args, villages=None, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         if villages is not None:
-            self.fields["village"].queryset = villages
+            self.fields["village"].queryset = villages.select_related("parent")
+        # a village is named with its township: there may be two 团结村 in a county
+        self.fields["village"].label_from_instance = lambda r: f"{r.parent.name} {r.name}" if r.parent_id else r.name
         if editing:
             for name in ("number", "status", "status_since"):
                 self.fields[name].disabled = True

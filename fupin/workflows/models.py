@@ -69,6 +69,14 @@ class Action(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    @property
+    def step_label(self) -> str:
+        """The step as its definition (pack data) names it, never its key."""
+        for step in self.instance.definition.get("steps", []):
+            if step.get("key") == self.step_key:
+                return step.get("label", "")
+        return ""   # "start" and "resubmit" are named by the decision (发起, 修改后重新提交)
+
 
 def _token():
     return secrets.token_urlsafe(12)

@@ -32,3 +32,91 @@ def birth_year(birth):
 def yuan(fen):
     """Integer fen → '1,234.56'."""
     return "" if fen is None else fen_to_yuan_str(fen, grouping=True)
+
+
+@register.filter
+def semester(value):
+    """'2026-autumn' → '2026年秋季' (fupin.policy.semester, the one parser and label)."""
+    from fupin.policy import semester as semesters
+
+    return semesters.label(value)
+
+
+@register.filter
+def percent(permille):
+    """A rate kept in ‰ (integer) as a percentage a reader knows: 1000 → '100%', 5 → '0.5%'."""
+    if permille is None or permille == "":
+        return ""
+    from decimal import Decimal
+
+    value = (Decimal(permille) / 10).normalize()
+    return f"{value:f}%"
+
+
+@register.filter
+def entitlement(code):
+    """'education.nutrition_meals' → '营养膳食补助' (fupin.policy.labels, the one mapping)."""
+    from fupin.policy import labels
+
+    return labels.entitlement(code)
+
+
+@register.filter
+def period(value):
+    """A payment period as read: '2026年秋季', '2026年'."""
+    from fupin.policy import labels
+
+    return labels.period(value)
+
+
+@register.simple_tag(takes_context=True)
+def region_picker(context, name="region", value="", deepest=4, label="区划", blank=""):
+    """A <select> of the regions in the signed-in user's scope down to level `deepest`
+    (4 townships, 5 villages; a village shows its township), so nobody types a 12-digit code.
+    `blank` adds a first empty choice with that text."""
+    from django.utils.html import format_html, format_html_join
+
+    from fupin.core import access
+
+    user = context["request"].user
+    regions = access.regions_for(user).filter(level__lte=deepest).select_related("parent").order_by("code")
+    value = str(value or "")
+    options = [(r.code, " selected" if r.code == value else "",
+                f"{r.parent.name} {r.name}" if r.level == 5 and r.parent_id else r.name) for r in regions]
+    first = format_html('<option value="">{}</option>', blank) if blank else ""
+    return format_html('<select name="{}" aria-label="{}">{}{}</select>', name, label, first,
+                       format_html_join("", '<option value="{}"{}>{}</option>', options))
+
+
+@register.simple_tag(takes_context=True)
+def semester_picker(context, name="semester", value="", blank=""):
+    """A <select> of the semesters around today, shown as 2026年秋季 (fupin.policy.semester)."""
+    from django.utils import timezone
+    from django.utils.html import format_html, format_html_join
+
+    from fupin.policy import semester as semesters
+
+    try:
+        value = semesters.code(value) if value else ""
+    except semesters.SemesterError:
+        value = ""
+    options = [(c, " selected" if c == value else "", text) for c, text in semesters.recent(timezone.localdate())]
+    first = format_html('<option value="">{}</option>', blank) if blank else ""
+    return format_html('<select name="{}" aria-label="学期">{}{}</select>', name, first,
+                       format_html_join("", '<option value="{}"{}>{}</option>', options))
+
+
+@register.filter
+def pack_title(chain):
+    """'sc-513435/sc-province/cn-national' → '四川省甘洛县': the policy's region, not the pack's file name."""
+    from fupin.policy import explain
+
+    return explain.pack_title(chain)
+
+
+@register.filter
+def explain_sentence(explanation):
+    """An engine explanation as one sentence an officer can read out (fupin.policy.explain)."""
+    from fupin.policy import explain
+
+    return explain.sentence(explanation or {})

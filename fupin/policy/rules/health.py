@@ -26,6 +26,10 @@ LEVELS = ("township", "county", "city", "province")
 CATEGORIES = ("tekun", "dibao", "registered_poor", "monitored")
 VISIT_LABELS = {"inpatient": "住院", "chronic_outpatient": "慢病门诊", "ordinary_outpatient": "普通门诊"}
 LEVEL_LABELS = {"township": "乡镇", "county": "县级", "city": "市级", "province": "省级"}
+# a patient's categories as the window and the slip name them
+CATEGORY_LABELS = {"tekun": "特困", "dibao": "低保", "registered_poor": "建档立卡", "monitored": "监测对象"}
+# what the ledger's entitlement codes of this room read as (fupin.policy.labels)
+ENTITLEMENT_LABELS = {"health.settlement": "医疗费用一站式结算"}
 
 region = Var("region", "str", "区划代码")
 date = Var("discharge_date", "date", "出院（结算）日期")

@@ -1,0 +1,75 @@
+"""A computation's explanation as a sentence an officer can repeat to a parent or a patient.
+
+The engine's explanation (rule, pack chain, parameters with sources, inputs, branches) stays the
+raw trace, shown one click away; this module only words it. Pack chains are named by the
+region their first pack is for ("四川省甘洛县"), never by the pack's file name."""
+from __future__ import annotations
+
+import re
+
+from .errors import PolicyError
+from .packs import PackSet, shipped_packs
+
+
+def pack_title(chain: str, packs: PackSet | None = None) -> str:
+    """'sc-513435/sc-province/cn-national' → '四川省甘洛县'; several chains ('a/b, c/d') → each,
+    joined by '、'. A name no pack has is shown as it is."""
+    packs = packs or shipped_packs()
+    titles = []
+    for one in re.split(r"[,，、;；]\s*", str(chain or "")):
+        head = one.strip().split("/")[0]
+        if not head:
+            continue
+        pack = packs.packs.get(head)
+        title = pack.title.split("（")[0].strip() if pack else head
+        if title not in titles:
+            titles.append(title)
+    return "、".join(titles)
+
+
+def _value(unit: str, value) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    from .rules.health import CATEGORY_LABELS
+
+    if unit == "yuan":
+        return f"{value} 元"
+    if unit == "bool" or isinstance(value, bool):
+        return "是" if value else "否"
+    if unit == "ratio":
+        try:
+            return f"{(Decimal(str(value)) * 100).normalize():f}%"
+        except InvalidOperation:
+            return str(value)
+    if isinstance(value, (list, tuple)):
+        return "、".join(CATEGORY_LABELS.get(str(v), str(v)) for v in value)
+    return str(value)
+
+
+def sentence(explanation: dict, packs: PackSet | None = None) -> str:
+    """E.g. '按四川省甘洛县的政策，义务教育生活补助 500.00 元。条件：义务教育且家庭经济困难、
+    寄宿生、小学。标准：小学寄宿生每年生活补助 1000.00 元（《扶贫工作计划》（乡镇）：小学每生每学期500元）。'"""
+    packs = packs or shipped_packs()
+    chain_name = str(explanation.get("pack", ""))
+    head = chain_name.split("/")[0]
+    where = pack_title(chain_name, packs)
+    words = [f"按{where}的政策，" if where else "", f"{explanation.get('label', '')} {explanation.get('amount', '')} 元。"]
+    conditions = [b[:-2] if b.endswith("：是") else b for b in explanation.get("branches", [])]
+    if conditions:
+        words.append("条件：" + "、".join(conditions) + "。")
+    standards = []
+    try:
+        chain = packs.chain(head) if head in packs.packs else None
+    except PolicyError:
+        chain = None
+    for key, p in (explanation.get("parameters") or {}).items():
+        # the most general pack's wording of the parameter (a county pack's may be a local note)
+        defined = [pk.parameters[key] for pk in reversed(chain.packs) if key in pk.parameters] if chain else []
+        param = next((d for d in defined if d.description), None)
+        what = (param.description if param else "").rstrip("：:")
+        if not what:
+            continue   # a parameter without a description stays in the raw trace only
+        standards.append(f"{what} {_value(param.unit, p.get('value'))}（{p.get('source', '')}）")
+    if standards:
+        words.append("标准：" + "；".join(standards) + "。")
+    return "".join(words)
