@@ -182,7 +182,7 @@ bills = st.lists(st.tuples(st.integers(0, 40_000_000), st.integers(0, 100), st.i
                  min_size=1, max_size=4)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.lists(st.tuples(bills, st.lists(st.sampled_from(health.CATEGORIES), unique=True, max_size=3)),
                 min_size=1, max_size=3))
 def test_batch_and_one_by_one_agree_on_the_full_chain(patients):
@@ -298,7 +298,7 @@ def test_a_claim_that_crossed_a_tier_and_hit_caps_is_reversed_exactly_after_the_
 amounts = st.tuples(st.integers(0, 40_000_000), st.integers(0, 100), st.integers(0, 5))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(amounts, min_size=1, max_size=3))
 def test_reversal_equality_property(reordered, bills_):
     """Whatever the bills: reversing newest first leaves every accumulator and every account as it

@@ -237,8 +237,11 @@ def test_scope_a_township_officer_sees_only_its_township(board_world, login):
     assert [row["region"].code for row in r.context["children"]["rows"]] == [V2, V1]
     r = client.get("/oversight/problems/")
     assert [p.region_id for p in r.context["page"]] == [V2, V1]   # by deadline; township 2 and the other county not
-    r = client.get("/oversight/problems/", {"overdue": "1"})   # overdue and open: escalated to the township
-    assert [p.region_id for p in r.context["page"]] == [V1] and "已逾期，升级由新市坝镇督办" in r.content.decode()
+    r = client.get("/oversight/problems/", {"overdue": "1"})   # overdue and open
+    assert [p.region_id for p in r.context["page"]] == [V1] and "（已逾期）" in r.content.decode()
+    services.problems_escalate()                                # the nightly job: up to the township
+    r = client.get("/oversight/problems/", {"escalated": "1"})
+    assert [p.region_id for p in r.context["page"]] == [V1] and "已逾期，已上提至新市坝镇督办" in r.content.decode()
 
 
 def test_excel_export_is_formula_safe_logged_and_needs_the_right(board_world, login):
