@@ -86,6 +86,8 @@ urlpatterns = [
     path("pairing/cards/<str:code>.pdf", pairing.four_cards),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("projects/", include("fupin.projects.urls")),
+    path("charity/", include("fupin.charity.urls")),
     path("api/v1/", api.urls),
 ]
 

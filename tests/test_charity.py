@@ -147,3 +147,38 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     assert list(Grant.objects.filter(person=senior).order_by("year").values_list("instalment", "amount")) == [
         (1, 400_000), (2, 400_000), (3, 400_000)]
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
+
+
+def test_pages_receipt_and_public_account(world, students, client, tmp_path):
+    import subprocess
+    officer = world.users["county_officer"]
+    client.force_login(officer)
+    r = client.post("/charity/campaign/", {"year": "2026"})
+    c = services.Campaign.objects.get()
+    assert r["Location"] == f"/charity/campaigns/{c.pk}/"
+    client.post("/charity/pledge/", {"campaign": c.pk, "donor": "县教育局", "donor_kind": "unit", "amount": "10000"})
+    r = client.post("/charity/donate/", {"donor": "县教育局", "donor_kind": "unit", "kind": "cash", "amount": "8000.50",
+                                         "campaign": c.pk, "date": "2026-10-17"})
+    assert r.status_code == 302
+    d = Donation.objects.get()
+    assert (d.amount, d.designation_id) == (800_050, COUNTY)
+    page = client.get(f"/charity/campaigns/{c.pk}/").content.decode()
+    assert "县教育局" in page and "8,000.50" in page and "800‰" in page
+    home = client.get("/charity/?programme=yuanmeng&year=2026").content.decode()
+    assert "符合条件的学生（2 人）" in home and "张小" in home and "赵七" not in home
+    client.post("/charity/apply/", {"programme": "yuanmeng", "year": "2026", "person": students["zhang"].pk, "campaign": c.pk})
+    g = Grant.objects.get()
+    client.post(f"/charity/grants/{g.pk}/approve/")
+    client.post(f"/charity/grants/{g.pk}/pay/", {"date": "2026-10-20"})
+    assert Grant.objects.get().state == "paid"
+    pdf = client.get(f"/charity/donations/{d.pk}/receipt.pdf")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("公益事业捐赠收据", "JZ513435202600001", "县教育局", "8000.50", "捌仟元伍角", "甘洛县慈善扶贫统筹资金"):
+        assert expected in text, expected
+    client.logout()
+    public = client.get(f"/charity/public/{c.token}/").content.decode()
+    assert "张*" in public and "张小" not in public and "5,000.00" in public and "3,000.50" in public
+    client.force_login(world.users["inspector"])
+    assert client.get("/charity/").status_code == 403

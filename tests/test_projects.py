@@ -20,7 +20,7 @@ D = dt.date(2026, 3, 1)
 def _propose(world, who="village_cadre", region=V1, **kw):
     args = dict(actor=world.users[who], region_code=region, name="桃源村自来水工程", year=2026, category="infrastructure",
                 content="新打自来水井1眼，主管道3000米", implementer="甘洛县水利建筑公司", start=D, end=dt.date(2026, 10, 31),
-                budget={"central": 30_000_000, "social": 5_000_050}, household_ids=[world.h1.pk])
+                budget={"central": 30_000_000, "social": 5_000_050}, household_numbers=["H1"])
     args.update(kw)
     return services.project_create(**args)
 
@@ -53,8 +53,8 @@ def test_bad_proposals_say_what_is_wrong_and_write_nothing(world):
     assert exc.value.errors == {"项目名称": "必须填写", "类别": "应为 产业发展、基础设施、住房保障、教育扶贫、健康扶贫、易地扶贫搬迁、技能培训、其他 之一",
                                 "计划完工": "不能早于计划开工日期 2026-03-01", "计划投资": "各来源金额不能为负，合计须大于0"}
     with pytest.raises(InvalidInput) as exc:   # a household of another county
-        _propose(world, household_ids=[world.h3.pk])
-    assert exc.value.errors == {"受益户": "有受益户找不到或不在您的管辖范围内"}
+        _propose(world, household_numbers=["H3", "H1"])
+    assert exc.value.errors == {"受益户": "户编号 H3 找不到或不在您的管辖范围内"}
     with pytest.raises(AccessDenied):          # the village cadre of V1 proposes in V3
         _propose(world, region=V3)
     with pytest.raises(AccessDenied):          # the inspector has no project capability
@@ -175,3 +175,60 @@ def test_money_from_plan_to_contractor_and_household_to_the_fen(world):
     by_source = selectors.progress_by_source(("513435000000", "513435999999"), 2026)
     assert [(r["source"], r["plan"], r["allocated"], r["paid"], r["paid_permille"]) for r in by_source] == [
         ("central", 30_000_000, 20_000_000, 15_000_001, 500), ("social", 5_000_050, 5_000_050, 1_000_050, 200)]
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    import subprocess
+    path = tmp_path / "x.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_pages_the_notice_pdf_and_the_public_page_without_personal_data(world, client, tmp_path):
+    officer = world.users["county_officer"]
+    client.force_login(officer)
+    r = client.post("/projects/new/", {"name": "红星村核桃产业园", "region": V1, "year": "2026", "category": "industry",
+                                       "content": "核桃种植200亩", "implementer": "甘洛县核桃合作社", "start": "2026-03-01",
+                                       "end": "2026-12-31", "budget_central": "1000.50", "budget_donation": "200",
+                                       "households": "H1，H4"})
+    p = Project.objects.get()
+    assert (r.status_code, r["Location"]) == (302, f"/projects/{p.pk}/")
+    assert sorted(p.budget.values_list("source", "amount")) == [("central", 100_050), ("donation", 20_000)]
+    r = client.post("/projects/new/", {"name": "x", "region": V1, "year": "2026", "category": "industry", "content": "x",
+                                       "implementer": "x", "start": "2026-03-01", "end": "2026-12-31",
+                                       "budget_central": "1.234"})
+    assert r.status_code == 400 and "中央财政计划金额" in r.content.decode()
+    page = client.get(f"/projects/{p.pk}/").content.decode()
+    assert "红星村核桃产业园" in page and "已申报" in page and "1,200.50" in page
+    listing = client.get("/projects/?category=industry&year=2026").content.decode()
+    assert "XM513435-2026-001" in listing and "1,200.50" in listing
+    assert client.get("/projects/?state=nonsense").status_code == 400
+    pdf = client.get(f"/projects/{p.pk}/notice.pdf")
+    text = _pdf_text(pdf.content, tmp_path)
+    assert pdf["Content-Type"] == "application/pdf"
+    for expected in ("扶贫项目公示：红星村核桃产业园", "甘洛县新市坝镇桃源村", "甘洛县核桃合作社", "受益户数：2 户",
+                     "中央财政", "1000.50", "合计", "1200.50"):
+        assert expected in text, expected
+    for private in ("张三", "赵七", "H1", world.h1.persons.first().id_number[:6] + "19"):
+        assert private not in text
+    client.logout()
+    public = client.get(f"/projects/public/{p.token}/").content.decode()
+    assert "红星村核桃产业园" in public and "2 户" in public and "张三" not in public and "H1" not in public
+    assert client.get("/projects/public/nope/").status_code == 404
+    client.force_login(world.users["support_staff"])
+    assert client.get(f"/projects/{p.pk}/").status_code == 403
+
+
+def test_buttons_walk_the_project_and_pay(world, client):
+    p = _propose(world)
+    _through(world, p, "start")
+    client.force_login(world.users["county_officer"])
+    r = client.post(f"/projects/{p.pk}/allocate/", {"source": "central", "amount": "100000.01", "decision_id": "甘财1号",
+                                                    "date": "2026-03-02"})
+    assert r.status_code == 302
+    client.post(f"/projects/{p.pk}/step/", {"key": "start", "date": "2026-03-03"})
+    client.post(f"/projects/{p.pk}/pay/", {"source": "central", "amount": "0.01", "decision_id": "付1", "date": "2026-03-04",
+                                           "household": str(world.h1.pk)})
+    assert selectors.money(Project.objects.get(pk=p.pk))["total"]["paid"] == 1
+    r = client.post(f"/projects/{p.pk}/step/", {"key": "accept", "note": " ", "date": "2026-03-05"})
+    assert r.status_code == 400 and "竣工验收必须填写验收记录" in r.content.decode()

@@ -24,7 +24,7 @@ def projects_in(scope: tuple[str, str], *, year: int | None = None, state: str =
     if category:
         qs = qs.filter(category=category)
     if region:
-        qs = qs.filter(region_id__startswith=region.rstrip("0")) if region.rstrip("0") else qs
+        qs = qs.filter(region__code__startswith=region.rstrip("0")) if region.rstrip("0") else qs
     return qs.order_by(SORTS.get(sort, "-year"), "number")
 
 

@@ -61,7 +61,7 @@ def _next_number(region_code: str, year: int) -> str:
 
 def project_create(*, actor: User, region_code: str, name: str, year: int, category: str, content: str,
                    implementer: str, start: dt.date, end: dt.date, budget: dict[str, int],
-                   household_ids: list[int] = ()) -> Project:
+                   household_numbers: list[str] = ()) -> Project:
     """Propose a project (申报入库): its plan by funding source and its beneficiary households."""
     access.require(actor, Cap.PROJECT_MANAGE, what=f"申报项目 {name}")
     region = Region.objects.filter(code=region_code).first()
@@ -86,9 +86,11 @@ def project_create(*, actor: User, region_code: str, name: str, year: int, categ
         errors["资金来源"] = f"{'、'.join(unknown)} 不是资金来源"
     if any(v < 0 for v in budget.values()) or sum(budget.values()) <= 0:
         errors["计划投资"] = "各来源金额不能为负，合计须大于0"
-    households = list(access.households_for(actor).filter(pk__in=list(household_ids)))
-    if len(households) != len(set(household_ids)):
-        errors["受益户"] = "有受益户找不到或不在您的管辖范围内"
+    wanted = {n.strip() for n in household_numbers if n.strip()}
+    households = list(access.households_for(actor).filter(number__in=wanted).order_by("number"))
+    missing = sorted(wanted - {h.number for h in households})
+    if missing:
+        errors["受益户"] = f"户编号 {'、'.join(missing[:5])} 找不到或不在您的管辖范围内"
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.library),
+    path("export.xlsx", views.library_export),
+    path("new/", views.project_new),
+    path("public/<str:token>/", views.public_page),
+    path("<int:pk>/", views.project_page),
+    path("<int:pk>/notice.pdf", views.project_notice),
+    path("<int:pk>/<str:action>/", views.project_action),
+]
