@@ -232,3 +232,27 @@ def test_buttons_walk_the_project_and_pay(world, client):
     assert selectors.money(Project.objects.get(pk=p.pk))["total"]["paid"] == 1
     r = client.post(f"/projects/{p.pk}/step/", {"key": "accept", "note": " ", "date": "2026-03-05"})
     assert r.status_code == 400 and "竣工验收必须填写验收记录" in r.content.decode()
+
+
+def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_students(db, settings, tmp_path):
+    from fupin.charity.models import Campaign, Donation, Grant
+    from fupin.demo import generator
+    from fupin.projects.models import State
+
+    settings.MEDIA_ROOT = tmp_path
+    county = generator.generate(1500, min_villages=8)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
+    assert sorted(Project.objects.values_list("state", flat=True)) == sorted(State.values)
+    assert Asset.objects.count() == 2
+    c = Campaign.objects.get()
+    assert c.day == dt.date(generator.TODAY.year, 10, 17)
+    from fupin.charity import selectors as charity
+    acct = charity.public_account(c)
+    paid = Grant.objects.filter(state__in=["paid", "visited"]).count()
+    assert (acct["cash_in"], acct["goods_in"], acct["paid_out"]) == (7_550_000, 300_000, paid * 500_000)
+    assert (paid, Grant.objects.count(), Donation.objects.count()) == (3, 4, 5)
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+    for t in Transaction.objects.filter(decision_type__in=["project_allocation", "project_payment", "donation", "charity_grant"]):
+        assert t.entries.aggregate(s=Sum("amount"))["s"] == 0

@@ -517,3 +517,7 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    # projects and charity (issue 19): each room's demo lives in its own module
+    from fupin.demo import charity as demo_charity, projects as demo_projects
+    demo_projects.seed(county, year=year)
+    demo_charity.seed(county, year=year)
