@@ -10,6 +10,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FUPIN_VAR_DIR", BASE_DIR / "var"))
+DEMO_CLOCK_FILE = VAR_DIR / "demo-clock"  # days the demo clock runs ahead; read only when FUPIN_DEMO=1 (core.democlock)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

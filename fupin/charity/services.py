@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Exists, OuterRef, Q
 
 from fupin.core import access, audit
@@ -139,7 +140,7 @@ def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amou
         errors["金额" if kind == DonationKind.CASH else "物资估价"] = "须大于0"
     if kind == DonationKind.IN_KIND and not items.strip():
         errors["物资名称及数量"] = "捐赠物资须写明名称和数量"
-    if date > dt.date.today():
+    if date > timezone.localdate():
         errors["捐赠日期"] = "不能晚于今天"
     if errors:
         raise InvalidInput(errors)

@@ -128,6 +128,19 @@ def _serve(bind: str) -> None:
 
 def cmd_demo(args) -> int:
     _django(demo=True)
+    if args.what == "clock":
+        from django.utils import timezone
+
+        from fupin.core import democlock
+
+        if args.shift:
+            democlock.move(args.shift)
+        days = democlock.offset_days()
+        print(f"演示时钟：{timezone.localdate():%Y-%m-%d}" + (f"（比真实日期快 {days} 天）" if days else "（真实日期）"))
+        return 0
+    if args.what:
+        print(f"“{args.what}”不是 fupin demo 的子命令；可用：fupin demo clock +7d", file=sys.stderr)
+        return 2
     _migrate()
     from fupin.core.models import Region
     from fupin.demo import generator
@@ -366,7 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     fsw.add_argument("--hours", type=float, help="保留小时数（默认取设置）")
     fsw.set_defaults(func=cmd_files_sweep)
 
-    demo = sub.add_parser("demo", help="生成演示县并启动网站")
+    demo = sub.add_parser("demo", help="生成演示县并启动网站；fupin demo clock +7d 把演示时钟拨快7天（reset 恢复）")
+    demo.add_argument("what", nargs="?", help="clock：查看或拨动演示时钟")
+    demo.add_argument("shift", nargs="?", help="+7d、+2w 或 reset")
     demo.add_argument("--persons", type=int, default=15000)
     demo.add_argument("--households", type=int, default=5000)
     demo.add_argument("--bind", default="127.0.0.1:8000")

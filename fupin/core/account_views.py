@@ -122,17 +122,98 @@ def token_revoke(request, pk: int):
     return redirect(f"/account/tokens/{suffix}")
 
 
-@_page
-@require_http_methods(["GET"])
-def users(request):
-    now = timezone.now()
+def _region_choices(user):
+    """The regions an administrator may bind accounts to, named as officials say them (a village
+    with its township), picked from a list rather than typed as codes."""
+    from . import access
+
+    regions = access.regions_for(user).select_related("parent").order_by("code")
+    return [(r.code, f"{r.parent.name} {r.name}" if r.level == 5 and r.parent_id else r.name) for r in regions]
+
+
+def _users_page(request, *, created=None, password=None, errors=None, status=200):
+    from django.core.paginator import Paginator
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    accounts = list(services.users_for(request.user))
+    from .roles import Role
+
+    now = timezone.now()
+    qs = services.users_for(request.user)
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        qs = qs.filter(role=role)
+    if request.GET.get("q"):
+        qs = qs.filter(username__icontains=request.GET["q"][:40]) | qs.filter(first_name__icontains=request.GET["q"][:40])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    accounts = list(page.object_list)
     with_device = set(TOTPDevice.objects.filter(user__in=accounts, confirmed=True).values_list("user_id", flat=True))
     rows = [(u, u.locked_until is not None and u.locked_until > now, u.account_problem(now), u.pk in with_device)
             for u in accounts]
-    return render(request, "core/users.html", {"rows": rows})
+    return render(request, "core/users.html", {
+        "rows": rows, "page": page, "roles": Role.choices, "regions": _region_choices(request.user),
+        "role": role, "q": request.GET.get("q", ""), "created": created, "password": password,
+        "errors": errors, "me": request.user.pk}, status=status)
+
+
+@_page
+@require_http_methods(["GET"])
+def users(request):
+    return _users_page(request)
+
+
+def _region(code):
+    from .models import Region
+
+    return Region.objects.filter(code=(code or "").strip()).first()
+
+
+@_page
+@require_POST
+def user_new(request):
+    """Create an account; its one-time password is shown on this answer only."""
+    try:
+        user, password = services.user_create(
+            actor=request.user, username=request.POST.get("username", ""), full_name=request.POST.get("full_name", ""),
+            role=request.POST.get("role", ""), region=_region(request.POST.get("region")))
+    except InvalidInput as exc:
+        return _users_page(request, errors=exc.errors, status=400)
+    return _users_page(request, created=user, password=password)
+
+
+@_page
+@require_POST
+def user_active(request, pk: int):
+    target = services.access_account(request.user, pk)
+    services.user_set_active(actor=request.user, user=target, active=request.POST.get("active") == "1")
+    return redirect("/account/users/")
+
+
+@_page
+@require_POST
+def user_reset(request, pk: int):
+    target = services.access_account(request.user, pk)
+    password = services.user_reset_password(actor=request.user, user=target)
+    return _users_page(request, created=target, password=password)
+
+
+@_page
+@require_http_methods(["GET", "POST"])
+def user_edit(request, pk: int):
+    from .roles import Role
+
+    target = services.access_account(request.user, pk)
+    errors = None
+    if request.method == "POST":
+        try:
+            services.user_change(actor=request.user, user=target, role=request.POST.get("role", ""),
+                                 region=_region(request.POST.get("region")))
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            return redirect("/account/users/")
+    return render(request, "core/user_edit.html", {"u": target, "roles": Role.choices,
+                                                   "regions": _region_choices(request.user), "errors": errors},
+                  status=400 if errors else 200)
 
 
 @_page

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -50,6 +51,7 @@ class Cap(models.TextChoices):
     PROBLEM_MANAGE = "problem_manage", "登记问题与核验销号"
     PROBLEM_RECTIFY = "problem_rectify", "整改问题并提交结果"
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
+    PAIRING_VISIT = "pairing_visit", "记录帮扶走访与措施"  # a pairing helper: visits and measures of its households
     REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
     # Projects and charity (fupin/projects, fupin/charity): who may do which lifecycle step is
     # pack data (projects.lifecycle); these say who may touch the room at all, and who moves money.
@@ -71,7 +73,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
                                    C.SET_TARGETS, C.PROBLEM_MANAGE, C.PROBLEM_RECTIFY, C.INSPECT,
                                    C.MONITOR, C.MONITOR_IMPORT, C.REPORT_FILE}),
     R.VILLAGE_CADRE: frozenset({C.READ, C.WRITE, C.REVEAL_ID, C.FIND_BY_FULL_ID, C.PROBLEM_RECTIFY, C.MONITOR}),
-    R.PAIRING_HELPER: frozenset({C.READ}),
+    R.PAIRING_HELPER: frozenset({C.READ, C.PAIRING_VISIT}),
     R.SCHOOL_AID: frozenset({C.READ, C.FIND_BY_FULL_ID, C.EDU_MANAGE}),
     R.HOSPITAL_WINDOW: frozenset({C.READ, C.FIND_BY_FULL_ID, C.SETTLE, C.REVERSE_SETTLEMENT}),
     R.HEALTH_OFFICER: frozenset({C.READ, C.EXPORT, C.FIND_BY_FULL_ID, C.PAY_SUBSIDY, C.RECORD_CONDITION,
@@ -106,3 +108,53 @@ def needs_second_factor(role: str) -> bool:
 
 def can(role: str, cap: str) -> bool:
     return cap in CAPABILITIES.get(role, frozenset())
+
+
+# ---- The menu and each role's home page (issue 13 §2) -------------------------------------------
+# Each menu entry names the capabilities that open its page (any one of them suffices), so a role's
+# menu is derived from CAPABILITIES above and never shows a link that would answer 403. The order
+# is the order on screen. Pages whose address depends on the user carry a placeholder.
+NAV: list[tuple[object, str, frozenset[str]]] = [
+    (_("待办"), "/workflows/todo/", frozenset({C.WRITE})),
+    (_("户查询"), "/households/", frozenset({C.READ})),
+    (_("区划"), "/regions/{region}/", frozenset({C.READ})),
+    (_("作战图"), "/oversight/", frozenset({C.READ})),
+    (_("导入导出"), "/exchange/", frozenset({C.IMPORT})),
+    (_("教育资助"), "/education/", frozenset({C.EDU_MANAGE, C.POST_RUN, C.WRITE})),
+    (_("我的帮扶户"), "/pairing/", frozenset({C.PAIRING_VISIT})),
+    (_("结对管理"), "/pairing/pairs/", frozenset({C.WRITE})),
+    (_("对口支援"), "/support/", frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD})),
+    (_("结算窗口"), "/health/window/", frozenset({C.SETTLE})),
+    (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),
+    (_("资金"), "/funds/", frozenset({C.READ_AUDIT, C.EXPORT})),
+    (_("比对预警"), "/monitoring/", frozenset({C.MONITOR, C.MONITOR_IMPORT})),
+    (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
+    (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
+    (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
+    (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
+]
+
+# Where a role lands after signing in: its own to-do, a page of the menu above. A role not listed
+# lands on its region's page (the counts and the reminders of its region).
+HOME: dict[str, str] = {
+    R.COUNTY_ADMIN: "/account/users/",
+    R.PAIRING_HELPER: "/pairing/",
+    R.SCHOOL_AID: "/education/",
+    R.HOSPITAL_WINDOW: "/health/window/",
+    R.HEALTH_OFFICER: "/health/",
+    R.INSPECTOR: "/oversight/",
+    R.AUDITOR: "/audit/",
+    R.MEDICAL_AFFAIRS: "/support/",
+    R.SUPPORT_STAFF: "/support/",
+}
+
+
+def nav_for(role: str, region_code: str | None) -> list[tuple[object, str]]:
+    """(label, address) of every menu entry the role may open."""
+    caps = CAPABILITIES.get(role, frozenset())
+    return [(label, url.format(region=region_code or "")) for label, url, opens in NAV
+            if opens & caps and (region_code or "{region}" not in url)]
+
+
+def home_for(role: str, region_code: str | None) -> str:
+    return HOME.get(role) or (f"/regions/{region_code}/" if region_code else "/password/")

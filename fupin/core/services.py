@@ -230,3 +230,127 @@ def token_user(raw: str) -> User | None:
     if token is None or token.user.account_problem() is not None:
         return None
     return token.user
+
+
+# ---- user management by the county administrator (issue 13 §2) -------------------------------
+# An administrator (MANAGE_USERS) manages the accounts bound to regions inside its own. It may
+# grant an administrator's role only for a region strictly below its own (a county administrator
+# makes none of its peers), and never changes its own role, region or state: no account raises
+# itself. Every check runs before the transaction opens, so a refusal's audit row survives.
+
+def _refuse(actor: User, what: str, message: str):
+    audit.record(actor, AuditAction.DENIED, object_type="user", result=AuditResult.DENIED, summary=what)
+    raise AccessDenied(message)
+
+
+def _grantable(actor: User, role: str, region) -> None:
+    """May `actor` bind an account with `role` to `region`? Raises with a Chinese reason if not."""
+    from . import access
+    from .roles import Role, can
+
+    if role not in Role.values:
+        raise InvalidInput({"角色": "请从列表中选择角色"})
+    if region is None:
+        raise InvalidInput({"所属区划": "请从列表中选择区划"})
+    if not access.in_scope(actor, region.code):
+        _refuse(actor, f"越权授予区划 {region.code}", f"区划“{region.name}”不在您的管辖范围内，不能把账户绑定到那里")
+    if can(role, Cap.MANAGE_USERS) and region.code == actor.region_id:
+        _refuse(actor, f"越权授予角色 {role}",
+                f"不能授予与您同级的“{Role(role).label}”角色；如需新增本级管理员，请联系上级管理员")
+
+
+def _managed(actor: User, user: User, what: str) -> User:
+    """The account `user` if `actor` may manage it (not itself, not a peer administrator)."""
+    from . import access
+    from .roles import can
+
+    access.require(actor, Cap.MANAGE_USERS, what=what)
+    if user.pk == actor.pk:
+        _refuse(actor, f"{what}：本人账户", "不能在账户管理中更改自己的账户；请由上级管理员办理")
+    if user.region_id is None or not access.in_scope(actor, user.region_id):
+        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    if can(user.role, Cap.MANAGE_USERS) and user.region_id == actor.region_id:
+        _refuse(actor, f"{what}：同级管理员 {user.username}", "同级管理员的账户由上级管理员管理")
+    return user
+
+
+def _one_time_password() -> str:
+    """A password that passes the complexity rule, shown once; the user must change it at first login."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    body = "".join(secrets.choice(alphabet) for _ in range(10))
+    return f"{body[:5]}-{body[5:]}{secrets.randbelow(90) + 10}Aa"
+
+
+def _must_change(user: User, password: str) -> None:
+    # No date of change: PasswordExpiryMiddleware sends the user to /password/ at the first page.
+    user.set_password(password)
+    user.password_changed_at = None
+
+
+def user_create(*, actor: User, username: str, full_name: str, role: str, region) -> tuple[User, str]:
+    """A new account with a one-time password (returned once, never stored in clear)."""
+    import re
+
+    from . import access
+
+    access.require(actor, Cap.MANAGE_USERS, what="创建账户")
+    username = (username or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{2,40}", username):
+        raise InvalidInput({"账号": "应为 2 到 40 位字母、数字或 _ . -，如 zhangsan01"})
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput({"账号": f"“{username}”已被使用，请换一个"})
+    full_name = (full_name or "").strip()
+    if not full_name or len(full_name) > 30:
+        raise InvalidInput({"姓名": "请填写 1 到 30 个字的姓名"})
+    _grantable(actor, role, region)
+    password = _one_time_password()
+    with transaction.atomic():
+        user = User(username=username, first_name=full_name, role=role, region=region)
+        _must_change(user, password)
+        user.save()
+        audit.record(actor, AuditAction.CREATE, object_type="user", object_id=user.pk,
+                     summary=f"创建账户 {username}（{user.get_role_display()}，{region.name}）")
+    return user, password
+
+
+def user_set_active(*, actor: User, user: User, active: bool) -> None:
+    """Disable (every session and token stops at once: account_problem) or enable an account."""
+    what = "启用账户" if active else "停用账户"
+    _managed(actor, user, what)
+    with transaction.atomic():
+        if not User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active):
+            raise FupinError(f"账户 {user.username} 已{'是启用' if active else '停用'}状态")
+        user.is_active = active
+        audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk, summary=f"{what} {user.username}")
+    # A disabled account's sessions end at its next request (Django's ModelBackend no longer
+    # returns an inactive user) and its tokens at once (account_problem).
+
+
+def user_reset_password(*, actor: User, user: User) -> str:
+    """A new one-time password, shown once to the administrator; the user must change it at next login."""
+    _managed(actor, user, "重置密码")
+    password = _one_time_password()
+    with transaction.atomic():
+        _must_change(user, password)
+        user.failed_logins, user.locked_until = 0, None
+        user.save(update_fields=["password", "password_changed_at", "failed_logins", "locked_until"])
+        audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk,
+                     summary=f"重置账户 {user.username} 的密码（一次性密码，须在下次登录时修改）")
+    return password
+
+
+def user_change(*, actor: User, user: User, role: str, region) -> None:
+    """Change an account's role and region (both picked from lists on the page)."""
+    from .roles import Role
+
+    _managed(actor, user, "修改账户角色与区划")
+    _grantable(actor, role, region)
+    before = (user.get_role_display(), user.region.name if user.region_id else "")
+    if (role, region.code) == (user.role, user.region_id):
+        raise InvalidInput({"角色": "角色和区划都没有改变"})
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(role=role, region=region)
+        user.role, user.region = role, region
+        audit.record(actor, AuditAction.UPDATE, object_type="user", object_id=user.pk,
+                     summary=f"修改账户 {user.username}：{before[0]}（{before[1]}）→ {Role(role).label}（{region.name}）",
+                     detail={"role": [before[0], Role(role).label], "region": [before[1], region.name]})

@@ -52,15 +52,12 @@ def logout_view(request):
     return redirect("/login/")
 
 
-# Where each role lands after signing in: its own work, never a page it may not open.
-LANDING = {"auditor": "/audit/", "medical_affairs": "/support/", "support_staff": "/support/",
-           "pairing_helper": "/pairing/", "hospital_window": "/health/window/", "health_officer": "/health/",
-           "school_aid": "/education/"}
-
-
 @fupin_view
 def home(request):
-    return redirect(LANDING.get(request.user.role) or f"/regions/{request.user.region_id}/")
+    """Each role lands on its own work (roles.HOME), never on a page it may not open."""
+    from .roles import home_for
+
+    return redirect(home_for(request.user.role, request.user.region_id))
 
 
 @fupin_view

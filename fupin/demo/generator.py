@@ -437,6 +437,20 @@ def seed_demo_department_lists(county: County, *, as_of=None) -> int:
     return Warning.objects.count()
 
 
+# The grades of each stage, and the age on 1 September at which a child starts its first grade.
+GRADES = {"preschool": (3, 3), "primary": (6, 6), "junior": (3, 12), "senior": (3, 15), "sec_voc": (3, 15)}
+
+
+def _grade(stage: str, birth: dt.date, semester: str) -> int:
+    """The grade a child of this age is in (a spring semester belongs to the school year begun the
+    autumn before), within the grades its stage has: no “小学 9年级”."""
+    year, season = semester.split("-")
+    start = dt.date(int(year) - (season == "spring"), 9, 1)
+    age = start.year - birth.year - ((start.month, start.day) < (birth.month, birth.day))
+    grades, first_age = GRADES[stage]
+    return min(grades, max(1, age - first_age + 1))
+
+
 def seed_demo_extras(county: County) -> None:
     """Schools and this year's roster, an education budget, a hospital and funded top-up accounts."""
     import datetime as dt
@@ -464,16 +478,21 @@ def seed_demo_extras(county: County) -> None:
         schools.append(School.objects.create(code=f"{t[6:9]}02", name=f"{TOWNSHIP_NAMES[i]}中学", region_id=village,
                                              principal=_name(rng)))
     year = TODAY.year
+    # Students at schools in the county (college students study outside it and are not on a roster);
+    # secondary vocational pupils at the county's vocational school, the others in their township.
     stage_of = {"preschool": "preschool", "primary": "primary", "junior": "junior", "senior": "senior",
-                "sec_voc": "sec_voc", "higher_voc": "college", "bachelor": "college"}
+                "sec_voc": "sec_voc"}
+    vocational = School.objects.create(code=f"{townships[0][6:9]}09", name="甘洛县职业技术学校",
+                                       region_id=schools[0].region_id, principal=_name(rng))
     enrolments = []
     by_township = {t[:9]: [s for s in schools if s.region_id.startswith(t[:9])] for t in townships}
     for p in Person.objects.filter(alive=True, schooling__in=list(stage_of)).select_related("household"):
         local = by_township.get(p.household.village_id[:9]) or schools
-        school = local[0] if stage_of[p.schooling] in ("preschool", "primary") else local[-1]
+        stage = stage_of[p.schooling]
+        school = vocational if stage == "sec_voc" else local[0] if stage in ("preschool", "primary") else local[-1]
         for sem in (f"{year}-spring", f"{year}-autumn"):
-            enrolments.append(Enrolment(person=p, school=school, semester=sem, stage=stage_of[p.schooling],
-                                        grade=rng.randint(1, 3), boarding=rng.random() < 0.4,
+            enrolments.append(Enrolment(person=p, school=school, semester=sem, stage=stage,
+                                        grade=_grade(stage, p.birth_date, sem), boarding=rng.random() < 0.4,
                                         fee=rng.choice([0, 0, 80000, 120000]) if stage_of[p.schooling] in
                                         ("preschool", "senior", "sec_voc") else 0))
     Enrolment.objects.bulk_create(enrolments, batch_size=5000)
@@ -517,6 +536,8 @@ def seed_demo_extras(county: County) -> None:
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
+    from .play import seed   # every role's to-do list: workflows at each step, visits, signings, records
+    seed(county)
     # projects and charity (issue 19): each room's demo lives in its own module
     from fupin.demo import charity as demo_charity, projects as demo_projects
     demo_projects.seed(county, year=year)

@@ -128,3 +128,22 @@ def household_entitlements(user: User, household, today: dt.date | None = None):
                 rows.append({"person": e.person, "semester": e.semester, "school": e.school, "label": r.label,
                              "amount": r.amount, "explanation": r.explanation})
     return rows
+
+
+def roster_summary(user: User) -> list[dict]:
+    """The rosters of the schools in the user's region: per school and semester, how many pupils
+    (in school, and in all) and in which stages — what a school aid officer checks before a run."""
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    rows = (Enrolment.objects.filter(school__region_id__gte=lo, school__region_id__lte=hi)
+            .values("school__name", "school__code", "semester")
+            .annotate(total=Count("id"), enrolled=Count("id", filter=Q(status=EnrolmentStatus.ENROLLED)),
+                      boarding=Count("id", filter=Q(boarding=True)))
+            .order_by("-semester", "school__code"))
+    return [dict(r, semester_label=_semester_label(r["semester"])) for r in rows[:200]]
+
+
+def _semester_label(code: str) -> str:
+    """“2026-autumn” as officials write it: 2026年秋季学期."""
+    year, _, season = code.partition("-")
+    return f"{year}年{'春季' if season == 'spring' else '秋季' if season == 'autumn' else season}学期"

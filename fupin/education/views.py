@@ -38,7 +38,8 @@ def runs_page(request):
         else:
             messages.success(request, f"已计算（编号 {run.pk}）：{run.lines_count} 项，请审核")
             return redirect(f"/education/runs/{run.pk}/")
-    return render(request, "education/runs.html", {"runs": runs, "budgets": budgets})
+    return render(request, "education/runs.html", {"runs": runs, "budgets": budgets,
+                                                   "roster": selectors.roster_summary(request.user)})
 
 
 @fupin_view

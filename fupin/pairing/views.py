@@ -196,3 +196,30 @@ def team(request):
     return render(request, "pairing/team.html", {"m": member, "days": member.days.filter(date__year=year).count(),
                                                     "surveys": member.team.surveys.filter(date__year=year).count(),
                                                     "today": timezone.localdate().isoformat()})
+
+
+@fupin_view
+def photo(request, pk):
+    """A visit photo (full size, or a small thumbnail for the household page), served only to
+    someone who may read the household; never a public media address."""
+    from django.core.files.storage import default_storage
+
+    from . import selectors
+
+    ph = selectors.access_photo(request.user, pk)
+    try:
+        with default_storage.open(ph.file) as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise NotFound(f"照片文件（编号 {pk}）已不存在") from None
+    if request.GET.get("size") == "thumb":
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(data))
+        img.thumbnail((240, 240))
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=70)
+        data = out.getvalue()
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -12,6 +12,7 @@ import secrets
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
@@ -136,7 +137,7 @@ def project_step(*, actor: User, project: Project, key: str, date: dt.date, note
             errors["资产价值"] = "须大于0"
         if not isinstance(asset.get("beneficiaries"), int) or asset["beneficiaries"] < 0:
             errors["受益户数"] = "应为不小于0的整数"
-    if date > dt.date.today():
+    if date > timezone.localdate():
         errors["日期"] = "不能晚于今天"
     if errors:
         raise InvalidInput(errors)
@@ -177,7 +178,7 @@ def progress_record(*, actor: User, project: Project, date: dt.date, percent: in
         errors["完成进度"] = f"不能低于上次报告的 {last.percent}%"
     if not note.strip():
         errors["进展情况"] = "必须填写"
-    if date > dt.date.today():
+    if date > timezone.localdate():
         errors["日期"] = "不能晚于今天"
     if errors:
         raise InvalidInput(errors)

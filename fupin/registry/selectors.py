@@ -118,6 +118,11 @@ class HouseholdDetail:
     timeline: list
     size: int
 
+    @property
+    def head(self):
+        """The living head of household: officials name a household by its head (“阿明慧户”)."""
+        return next((p for p in self.members if p.relation == Relation.HEAD), None)
+
 
 def household_detail(user: User, pk: int) -> HouseholdDetail:
     """Everything the household page shows, in a fixed number of queries."""
