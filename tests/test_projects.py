@@ -256,3 +256,67 @@ def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_student
     assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
     for t in Transaction.objects.filter(decision_type__in=["project_allocation", "project_payment", "donation", "charity_grant"]):
         assert t.entries.aggregate(s=Sum("amount"))["s"] == 0
+
+
+# ---- housing in instalments, cooperatives and dividends ---------------------------------------------
+
+def _housing_budget(world, amount):
+    from fupin.funds import services as funds
+    budget = funds.programme_budget_account(programme="housing", region_code=COUNTY, year=2026, source="central",
+                                            name="2026年住房保障补助资金")
+    funds.allocation_post(actor=world.users["county_officer"], budget=budget, amount=amount, date=D,
+                          decision_type="allocation", decision_id="甘财建〔2026〕1号")
+    return budget
+
+
+def test_housing_subsidy_by_grade_and_size_paid_in_two_instalments(world):
+    from fupin.projects.models import HousingInstalment
+    from fupin.registry.models import Household
+    officer = world.users["county_officer"]
+    Household.objects.filter(pk=world.h1.pk).update(housing_grade="D")
+    budget = _housing_budget(world, 10_000_001)
+    with pytest.raises(FupinError) as exc:   # H2's house is not graded: no 危房改造
+        services.housing_grant(actor=officer, household_id=world.h2.pk, kind="dangerous_house", before="土坯房", date=D)
+    assert exc.value.message == "户 H2 的住房安全等级为“未鉴定”，农村危房改造只补助 C级、D级 危房；请先鉴定住房等级"
+    s = services.housing_grant(actor=officer, household_id=world.h1.pk, kind="dangerous_house", before="D级土坯房，照片3张",
+                               date=D)
+    assert (s.amount, s.persons, s.explanation) == (2_500_000, 3, ["D级危房定额 25000.00 元"])
+    with pytest.raises(FupinError) as exc:   # never both for the same house
+        services.housing_grant(actor=officer, household_id=world.h1.pk, kind="relocation", before="x", date=D)
+    assert exc.value.message == "户 H1 已核定农村危房改造补助，危房改造和易地扶贫搬迁不能重复享受"
+    r = services.housing_grant(actor=officer, household_id=world.h4.pk, kind="relocation", before="地质灾害点", date=D)
+    assert (r.amount, r.explanation) == (2_500_000, ["按人口 1 人 × 25000.00 元 = 25000.00 元"])
+    assert services.instalment_amounts(2_500_001, s.rule) == [1_250_000, 1_250_001]
+    services.housing_pay(actor=officer, subsidy=s, date=D, evidence="已开工，地基完成", decision_id="")
+    with pytest.raises(InvalidInput) as exc:
+        services.housing_pay(actor=officer, subsidy=s, date=D, evidence=" ", decision_id="")
+    assert exc.value.errors == {"拨付依据": "竣工验收情况必须填写"}
+    with pytest.raises(AccessDenied):
+        services.housing_pay(actor=world.users["township_officer"], subsidy=s, date=D, evidence="验收合格", decision_id="")
+    services.housing_pay(actor=officer, subsidy=s, date=D, evidence="竣工验收合格（乡镇、住建）", decision_id="")
+    with pytest.raises(FupinError) as exc:
+        services.housing_pay(actor=officer, subsidy=s, date=D, evidence="x", decision_id="")
+    assert exc.value.message == "户 H1 的农村危房改造补助已全部拨付"
+    assert list(HousingInstalment.objects.filter(subsidy=s).values_list("number", "amount")) == [(1, 1_250_000), (2, 1_250_000)]
+    assert Account.objects.get(code="household:H1").entries.aggregate(s=Sum("amount"))["s"] == 2_500_000
+    assert budget.entries.aggregate(s=Sum("amount"))["s"] == 7_500_001
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+def test_dividends_split_by_shares_to_the_fen_once_a_year(world):
+    from fupin.projects.models import Dividend
+    officer = world.users["county_officer"]
+    coop = services.cooperative_create(actor=officer, name="桃源村核桃专业合作社", region_code=V1,
+                                       members={"H1": 3, "H4": 2, "H2": 2})
+    assert services.dividend_shares(100, [3, 2, 2]) == [43, 29, 28]
+    with pytest.raises(InvalidInput) as exc:
+        services.cooperative_create(actor=officer, name="x", region_code=V1, members={"H3": 1})
+    assert exc.value.errors == {"成员户": "户编号 H3 找不到或不在您的管辖范围内"}
+    services.dividend_pay(actor=officer, cooperative=coop, year=2026, total=1_000_000, date=D, decision_id="")
+    with pytest.raises(FupinError) as exc:
+        services.dividend_pay(actor=officer, cooperative=coop, year=2026, total=1, date=D, decision_id="")
+    assert exc.value.message == "桃源村核桃专业合作社 2026年的分红已发放"
+    got = {n: Account.objects.get(code=f"household:{n}").entries.aggregate(s=Sum("amount"))["s"] for n in ("H1", "H2", "H4")}
+    assert got == {"H1": 428_572, "H2": 285_714, "H4": 285_714}
+    assert sum(got.values()) == Dividend.objects.get().total == 1_000_000
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
