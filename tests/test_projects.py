@@ -320,3 +320,45 @@ def test_dividends_split_by_shares_to_the_fen_once_a_year(world):
     assert got == {"H1": 428_572, "H2": 285_714, "H4": 285_714}
     assert sum(got.values()) == Dividend.objects.get().total == 1_000_000
     assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+# ---- micro-credit ----------------------------------------------------------------------------------
+
+def test_loan_interest_subsidy_repayments_overdue_and_renewal(world):
+    from fupin.funds import services as funds
+    from fupin.projects.models import Loan
+    officer = world.users["county_officer"]
+    budget = funds.programme_budget_account(programme="credit_subsidy", region_code=COUNTY, year=2026,
+                                            source="city_county", name="2026年小额信贷贴息资金")
+    funds.allocation_post(actor=officer, budget=budget, amount=1_000_000, date=D, decision_type="allocation",
+                          decision_id="甘财金〔2026〕1号")
+    with pytest.raises(InvalidInput) as exc:
+        services.loan_record(actor=officer, household_id=world.h1.pk, bank="农商银行", amount=5_000_001, term_months=37,
+                             purpose="养牛", start=dt.date(2026, 1, 1))
+    assert exc.value.errors == {"贷款金额": "应大于0且不超过 50000.00 元", "期限": "应为1到36个月"}
+    loan = services.loan_record(actor=officer, household_id=world.h1.pk, bank="农商银行", amount=5_000_000, term_months=12,
+                                purpose="养牛", start=dt.date(2026, 1, 1))
+    assert loan.due == dt.date(2027, 1, 1)
+    services.loan_repay(actor=officer, loan=loan, amount=2_000_000, date=dt.date(2026, 3, 1))
+    # January and February on 50000 yuan (59 days), March on 30000 yuan (31 days) at 4.35% / 365:
+    # (5_000_000 × 59 + 3_000_000 × 31) × 0.0435 / 365 = 46_241.09… fen → 46_241
+    s = services.interest_subsidy_pay(actor=officer, loan=loan, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31), date=D)
+    assert s.amount == 46_241
+    with pytest.raises(FupinError) as exc:
+        services.interest_subsidy_pay(actor=officer, loan=loan, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30), date=D)
+    assert exc.value.message == "这一期间已经贴息，不能重复贴息"
+    assert Account.objects.get(code="household:H1").entries.aggregate(s=Sum("amount"))["s"] == 46_241
+    assert budget.entries.aggregate(s=Sum("amount"))["s"] == 1_000_000 - 46_241
+    with pytest.raises(InvalidInput) as exc:
+        services.loan_repay(actor=officer, loan=loan, amount=3_000_001, date=dt.date(2026, 4, 1))
+    assert exc.value.errors == {"还款金额": "应大于0且不超过未还本金 30000.00 元"}
+    scope = ("513435000000", "513435999999")
+    overdue = list(selectors.overdue_loans(scope, dt.date(2027, 1, 2)))
+    assert [(x.pk, x.left) for x in overdue] == [(loan.pk, 3_000_000)]
+    assert list(selectors.overdue_loans(scope, dt.date(2027, 1, 1))) == []
+    new = services.loan_renew(actor=officer, loan=loan, months=6, date=dt.date(2027, 1, 1))
+    assert (new.amount, new.due, new.renewed_from_id) == (3_000_000, dt.date(2027, 7, 1), loan.pk)
+    assert list(selectors.overdue_loans(scope, dt.date(2027, 1, 2))) == []
+    with pytest.raises(FupinError):
+        services.loan_renew(actor=officer, loan=Loan.objects.get(pk=loan.pk), months=6, date=dt.date(2027, 1, 1))
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0

@@ -173,3 +173,35 @@ class Dividend(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cooperative", "year"], name="dividend_once_a_year")]
+
+
+# ---- micro-credit (扶贫小额信贷) ------------------------------------------------------------------------
+
+class Loan(models.Model):
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="loans")
+    bank = models.CharField("贷款银行", max_length=80)
+    amount = models.BigIntegerField("贷款金额（分）")
+    term_months = models.PositiveSmallIntegerField("期限（月）")
+    purpose = models.CharField("用途", max_length=200)
+    start = models.DateField("放款日期")
+    due = models.DateField("到期日期")
+    rule = models.JSONField("政策（放款时）")
+    renewed_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+
+class Repayment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    date = models.DateField("还款日期")
+    amount = models.BigIntegerField("还款金额（分）")
+
+
+class InterestSubsidy(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="subsidies")
+    start = models.DateField("计息起日")
+    end = models.DateField("计息止日")
+    amount = models.BigIntegerField("贴息金额（分）")
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["loan", "start"], name="interest_subsidy_once_per_period")]

@@ -2,7 +2,7 @@
 ledger records it (allocated and paid per funding source against the plan)."""
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Subquery, Sum
 
 from fupin.funds.models import Entry, FundingSource, TxnKind
 
@@ -94,3 +94,18 @@ def public_view(project: Project) -> dict:
     return {"project": project, "place": "".join(reversed(names)), "money": money(project),
             "households": project.beneficiaries.count(), "steps": list(project.steps.all()),
             "asset": getattr(project, "asset", None)}
+
+
+def overdue_loans(scope: tuple[str, str], today):
+    """Loans past their due date with principal outstanding and not renewed (逾期清单)."""
+    from django.db.models import Exists, OuterRef, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import Loan, Repayment
+
+    repaid = Repayment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount")).values("s")
+    lo, hi = scope
+    return (Loan.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, due__lt=today)
+            .exclude(Exists(Loan.objects.filter(renewed_from=OuterRef("pk"))))
+            .annotate(left=F("amount") - Coalesce(Subquery(repaid), Value(0))).filter(left__gt=0)
+            .select_related("household__village").order_by("due", "id"))

@@ -424,3 +424,129 @@ def dividend_pay(*, actor: User, cooperative, year: int, total: int, date: dt.da
         audit.record(actor, AuditAction.CREATE, object_type="dividend", object_id=d.pk,
                      summary=f"{cooperative.name} {year}年分红 {fen_to_yuan_str(total)} 元，{len(members)} 户")
     return d
+
+
+# ---- micro-credit: loans, repayments, interest subsidies, renewals --------------------------------
+
+def _credit_rule(region_code: str, when: dt.date) -> dict:
+    try:
+        return shipped_packs().for_region(region_code).lookup("credit.microloan", when).value
+    except PolicyError as exc:
+        raise FupinError(exc.message) from None
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    import calendar
+
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def outstanding(loan, on: dt.date | None = None) -> int:
+    """Principal not yet repaid (on a date: repayments up to and including that day)."""
+    from django.db.models import Sum
+
+    paid = loan.repayments.filter(**({"date__lte": on} if on else {})).aggregate(s=Sum("amount"))["s"] or 0
+    return loan.amount - paid
+
+
+def loan_record(*, actor: User, household_id: int, bank: str, amount: int, term_months: int, purpose: str,
+                start: dt.date, renewed_from=None):
+    """A micro-loan of a registered household, within the pack's amount and term."""
+    from fupin.policy.money import parse_yuan
+
+    from .models import Loan
+
+    access.require(actor, Cap.PROJECT_FUNDS, what="登记扶贫小额信贷")
+    household = access.access_household(actor, household_id)
+    rule = _credit_rule(household.village_id, start)
+    top = parse_yuan(str(rule["max_amount"]), "credit.microloan.max_amount")
+    errors = {}
+    if not bank.strip():
+        errors["贷款银行"] = "必须填写"
+    if not 0 < amount <= top:
+        errors["贷款金额"] = f"应大于0且不超过 {fen_to_yuan_str(top)} 元"
+    if not 0 < term_months <= int(rule["max_term_months"]) and renewed_from is None:
+        errors["期限"] = f"应为1到{rule['max_term_months']}个月"
+    if not purpose.strip():
+        errors["用途"] = "必须填写（如发展产业的项目）"
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        loan = Loan.objects.create(household=household, bank=bank.strip()[:80], amount=amount, term_months=term_months,
+                                   purpose=purpose.strip()[:200], start=start, due=_add_months(start, term_months),
+                                   rule=rule, renewed_from=renewed_from, created_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="loan", object_id=loan.pk, household_id=household.pk,
+                     summary=f"{'展期' if renewed_from else '登记'}小额信贷 {fen_to_yuan_str(amount)} 元，{term_months} 个月（{loan.bank}）")
+    return loan
+
+
+def loan_repay(*, actor: User, loan, amount: int, date: dt.date):
+    from .models import Repayment
+
+    access.require(actor, Cap.PROJECT_FUNDS, what="登记小额信贷还款")
+    access.access_household(actor, loan.household_id)
+    left = outstanding(loan)
+    if not 0 < amount <= left:
+        raise InvalidInput({"还款金额": f"应大于0且不超过未还本金 {fen_to_yuan_str(left)} 元"})
+    with transaction.atomic():
+        r = Repayment.objects.create(loan=loan, date=date, amount=amount)
+        audit.record(actor, AuditAction.UPDATE, object_type="loan", object_id=loan.pk, household_id=loan.household_id,
+                     summary=f"小额信贷还款 {fen_to_yuan_str(amount)} 元，未还 {fen_to_yuan_str(left - amount)} 元")
+    return r
+
+
+def interest_subsidy_amount(loan, start: dt.date, end: dt.date) -> int:
+    """Interest on the principal outstanding each day from `start` to `end` (inclusive) at the
+    pack's rate, a year of 365 days, rounded half up to the fen once for the period."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rate = Decimal(str(loan.rule["subsidy_rate"]))
+    repayments = list(loan.repayments.order_by("date").values_list("date", "amount"))
+    fen_days, day = 0, start
+    principal = loan.amount - sum(a for d, a in repayments if d < start)
+    for d, a in [(d, a) for d, a in repayments if start <= d <= end] + [(end + dt.timedelta(days=1), 0)]:
+        fen_days += principal * (d - day).days   # repaid on day d: that day no longer bears interest
+        principal -= a
+        day = d
+    return int((Decimal(fen_days) * rate / 365).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def interest_subsidy_pay(*, actor: User, loan, start: dt.date, end: dt.date, date: dt.date):
+    """Pay the period's interest subsidy (财政贴息) to the household from the county's line."""
+    from .models import InterestSubsidy
+
+    access.require(actor, Cap.PROJECT_FUNDS, what="发放小额信贷贴息")
+    household = access.access_household(actor, loan.household_id)
+    if start < loan.start or end > loan.due or end < start:
+        raise InvalidInput({"计息期间": f"应在放款日 {loan.start} 至到期日 {loan.due} 之内"})
+    if loan.subsidies.filter(start__lte=end, end__gte=start).exists():
+        raise FupinError("这一期间已经贴息，不能重复贴息")
+    amount = interest_subsidy_amount(loan, start, end)
+    if amount <= 0:
+        raise FupinError("这一期间没有未还本金，无需贴息")
+    with transaction.atomic():
+        budget = funds.programme_budget_account(programme="credit_subsidy", region_code=funds.county_of(household.village_id),
+                                                year=end.year, source=FundingSource.CITY_COUNTY, name=f"{end.year}年小额信贷贴息资金")
+        txn = funds.payments_post(actor=actor, budget=budget, date=date, decision_type="interest_subsidy",
+                                  decision_id=f"loan-{loan.pk}-{start}",
+                                  payments=[funds.Payment(payee=funds.payee_for_household(household), amount=amount,
+                                                          entitlement=f"credit.{loan.pk}", period=start.isoformat())])
+        s = InterestSubsidy.objects.create(loan=loan, start=start, end=end, amount=amount, transaction=txn)
+        audit.record(actor, AuditAction.UPDATE, object_type="loan", object_id=loan.pk, household_id=household.pk,
+                     summary=f"小额信贷贴息 {start} 至 {end}：{fen_to_yuan_str(amount)} 元")
+    return s
+
+
+def loan_renew(*, actor: User, loan, months: int, date: dt.date):
+    """展期: the outstanding principal becomes a new loan for at most the pack's renewal months."""
+    if hasattr(loan, "renewal"):
+        raise FupinError("这笔贷款已经展期过")
+    left = outstanding(loan)
+    if left <= 0:
+        raise FupinError("这笔贷款已还清，无需展期")
+    if not 0 < months <= int(loan.rule["max_renewal_months"]):
+        raise InvalidInput({"展期月数": f"应为1到{loan.rule['max_renewal_months']}个月"})
+    return loan_record(actor=actor, household_id=loan.household_id, bank=loan.bank, amount=left, term_months=months,
+                       purpose=loan.purpose, start=date, renewed_from=loan)
