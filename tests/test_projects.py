@@ -253,8 +253,12 @@ def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_student
     paid = Grant.objects.filter(state__in=["paid", "visited"]).count()
     assert (acct["cash_in"], acct["goods_in"], acct["paid_out"]) == (7_550_000, 300_000, paid * 500_000)
     assert (paid, Grant.objects.count(), Donation.objects.count()) == (3, 4, 5)
+    from fupin.projects.models import Dividend, HousingInstalment, InterestSubsidy
+    assert HousingInstalment.objects.count() == 2 and Dividend.objects.get().total == 1_000_000
+    assert InterestSubsidy.objects.get().amount == 102_493   # 50000 yuan × 172 days × 4.35% / 365
     assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
-    for t in Transaction.objects.filter(decision_type__in=["project_allocation", "project_payment", "donation", "charity_grant"]):
+    for t in Transaction.objects.filter(decision_type__in=["project_allocation", "project_payment", "donation", "charity_grant",
+                                                           "housing_subsidy", "dividend", "interest_subsidy"]):
         assert t.entries.aggregate(s=Sum("amount"))["s"] == 0
 
 

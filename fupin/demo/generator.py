@@ -541,4 +541,5 @@ def seed_demo_extras(county: County) -> None:
     # projects and charity (issue 19): each room's demo lives in its own module
     from fupin.demo import charity as demo_charity, projects as demo_projects
     demo_projects.seed(county, year=year)
+    demo_projects.seed_support(county, year=year)
     demo_charity.seed(county, year=year)

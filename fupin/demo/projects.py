@@ -57,3 +57,47 @@ def seed(county, *, year: int) -> None:
                     hh = Household.objects.get(number=numbers[0])
                     services.project_pay(actor=officer, project=p, source=first, amount=200_000,
                                          date=dt.date(year, 6, 6), decision_id=f"付{p.number[-3:]}-2", household_id=hh.pk)
+
+
+def seed_support(county, *, year: int) -> None:
+    """A 危房改造 subsidy paid in two instalments, a cooperative's dividend, and a micro-loan with
+    a repayment and an interest subsidy, each on the ledger."""
+    from fupin.core.models import User
+    from fupin.funds import services as funds
+    from fupin.projects import services
+    from fupin.projects.models import Cooperative, HousingSubsidy
+    from fupin.registry.models import Household
+
+    if HousingSubsidy.objects.exists() or Cooperative.objects.exists():
+        return
+    officer = User.objects.filter(role="county_officer", region_id=county.regions[2][0]).first() \
+        or User.objects.filter(role="county_officer").first()
+    code = county.regions[2][0]
+    for programme, source, name, amount in (("housing", "central", f"{year}年住房保障补助资金", 50_000_000),
+                                            ("credit_subsidy", "city_county", f"{year}年小额信贷贴息资金", 5_000_000)):
+        budget = funds.programme_budget_account(programme=programme, region_code=code, year=year, source=source, name=name)
+        funds.allocation_post(actor=officer, budget=budget, amount=amount, date=dt.date(year, 1, 15),
+                              decision_type="allocation", decision_id=f"甘财〔{year}〕演示{programme}")
+    poor = Household.objects.filter(status__in=["registered", "monitored"]).order_by("number")
+    house = poor.filter(housing_grade__in=["C", "D"]).first() or poor.first()
+    if not house.housing_grade:
+        Household.objects.filter(pk=house.pk).update(housing_grade="D")
+        house.refresh_from_db()
+    s = services.housing_grant(actor=officer, household_id=house.pk, kind="dangerous_house", before="土坯房，墙体开裂（照片2张）",
+                               date=dt.date(year, 3, 1))
+    services.housing_pay(actor=officer, subsidy=s, date=dt.date(year, 4, 1), evidence="已开工，地基完成", decision_id="")
+    services.housing_pay(actor=officer, subsidy=s, date=dt.date(year, 9, 1), evidence="竣工验收合格（乡镇、住建）", decision_id="")
+    village = next(c for c, _, lv, _ in county.regions if lv == 5)
+    members = list(Household.objects.filter(village_id=village, status__in=["registered", "monitored", "exited"])
+                   .order_by("number").values_list("number", flat=True)[:5])
+    if members:
+        coop = services.cooperative_create(actor=officer, name="核桃专业合作社", region_code=village,
+                                           members={n: k % 3 + 1 for k, n in enumerate(members)})
+        services.dividend_pay(actor=officer, cooperative=coop, year=year, total=1_000_000, date=dt.date(year, 10, 20),
+                              decision_id="")
+    borrower = poor.exclude(pk=house.pk).first()
+    loan = services.loan_record(actor=officer, household_id=borrower.pk, bank="甘洛县农村商业银行", amount=5_000_000,
+                                term_months=36, purpose="发展肉牛养殖", start=dt.date(year, 1, 10))
+    services.loan_repay(actor=officer, loan=loan, amount=1_000_000, date=dt.date(year, 7, 10))
+    services.interest_subsidy_pay(actor=officer, loan=loan, start=dt.date(year, 1, 10), end=dt.date(year, 6, 30),
+                                  date=dt.date(year, 7, 5))
