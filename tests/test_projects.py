@@ -366,3 +366,30 @@ def test_loan_interest_subsidy_repayments_overdue_and_renewal(world):
     with pytest.raises(FupinError):
         services.loan_renew(actor=officer, loan=Loan.objects.get(pk=loan.pk), months=6, date=dt.date(2027, 1, 1))
     assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+def test_support_page_buttons_housing_dividend_and_loan(world, client):
+    from fupin.registry.models import Household
+    officer = world.users["county_officer"]
+    Household.objects.filter(pk=world.h1.pk).update(housing_grade="C")
+    _housing_budget(world, 5_000_000)
+    client.force_login(officer)
+    assert client.post("/projects/support/housing/", {"household": "H1", "kind": "dangerous_house", "before": "C级",
+                                                      "date": "2026-03-01"}).status_code == 302
+    from fupin.projects.models import Cooperative, HousingSubsidy, Loan
+    s = HousingSubsidy.objects.get()
+    assert s.amount == 1_500_000
+    client.post("/projects/support/housing-pay/", {"pk": s.pk, "evidence": "已开工", "date": "2026-04-01"})
+    page = client.get("/projects/support/").content.decode()
+    assert "第1期 7,500.00 元" in page and "竣工验收后拨付 7,500.00 元" in page
+    client.post("/projects/support/coop/", {"name": "红星合作社", "region": V1, "members": "H1：1，H4:1"})
+    coop = Cooperative.objects.get()
+    client.post("/projects/support/dividend/", {"pk": coop.pk, "year": "2026", "total": "0.03", "date": "2026-10-01"})
+    assert Account.objects.get(code="household:H4").entries.aggregate(s=Sum("amount"))["s"] == 1
+    r = client.post("/projects/support/loan/", {"household": "H9", "bank": "x", "amount": "1", "months": "1", "purpose": "x"})
+    assert r.status_code == 400 and "“H9”找不到或不在您的管辖范围内" in r.content.decode()
+    client.post("/projects/support/loan/", {"household": "H4", "bank": "农商行", "amount": "10000", "months": "12",
+                                            "purpose": "养殖", "date": "2026-01-01"})
+    assert Loan.objects.get().amount == 1_000_000
+    client.force_login(world.users["inspector"])
+    assert client.get("/projects/support/").status_code == 403

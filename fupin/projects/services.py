@@ -550,3 +550,12 @@ def loan_renew(*, actor: User, loan, months: int, date: dt.date):
         raise InvalidInput({"展期月数": f"应为1到{loan.rule['max_renewal_months']}个月"})
     return loan_record(actor=actor, household_id=loan.household_id, bank=loan.bank, amount=left, term_months=months,
                        purpose=loan.purpose, start=date, renewed_from=loan)
+
+
+def next_instalment(subsidy) -> dict | None:
+    """The instalment to pay next (label, amount), or None when all are paid."""
+    done = len(subsidy.instalments.all())
+    plan = subsidy.rule["instalments"]
+    if done >= len(plan):
+        return None
+    return dict(plan[done], number=done + 1, amount=instalment_amounts(subsidy.amount, subsidy.rule)[done])

@@ -7,6 +7,8 @@ urlpatterns = [
     path("export.xlsx", views.library_export),
     path("new/", views.project_new),
     path("public/<str:token>/", views.public_page),
+    path("support/", views.support_page),
+    path("support/<str:action>/", views.support_action),
     path("<int:pk>/", views.project_page),
     path("<int:pk>/notice.pdf", views.project_notice),
     path("<int:pk>/<str:action>/", views.project_action),

@@ -177,3 +177,92 @@ def public_page(request, token: str):
     if p is None:
         return render(request, "core/error.html", {"message": "找不到该项目公示"}, status=404)
     return render(request, "projects/public.html", selectors.public_view(p))
+
+
+# ---- housing, cooperatives, micro-credit ------------------------------------------------------------
+
+def _household_id(user, post, key="household") -> int:
+    number = (post.get(key) or "").strip()
+    h = access.households_for(user).filter(number=number).values_list("pk", flat=True).first() if number else None
+    if h is None:
+        raise InvalidInput({"户编号": f"“{number}”找不到或不在您的管辖范围内" if number else "必须填写"})
+    return h
+
+
+@fupin_view
+def support_page(request):
+    from .models import Cooperative, HousingKind, HousingSubsidy, Loan
+
+    user = request.user
+    if not (access.may(user, Cap.PROJECT_MANAGE) or access.may(user, Cap.PROJECT_FUNDS)):
+        access.require(user, Cap.PROJECT_MANAGE, what="查看住房、产业与信贷扶持")
+    lo, hi = scope = access.scope_range(user)
+    today = timezone.localdate()
+    housing = list(HousingSubsidy.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
+                   .select_related("household").prefetch_related("instalments").order_by("-granted_on", "-id")[:100])
+    for s in housing:
+        s.next_step = services.next_instalment(s)
+    loans = list(Loan.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi)
+                 .select_related("household").prefetch_related("repayments", "subsidies").order_by("-start", "-id")[:100])
+    for x in loans:
+        x.left = services.outstanding(x)
+    return render(request, "projects/support.html", {
+        "housing": housing, "kinds": HousingKind.choices, "loans": loans, "overdue": selectors.overdue_loans(scope, today),
+        "coops": Cooperative.objects.filter(region_id__gte=lo, region_id__lte=hi).prefetch_related("members__household", "dividends"),
+        "villages": access.regions_for(user).filter(level=5).order_by("code"), "today": today.isoformat(), "year": today.year,
+        "may_manage": access.may(user, Cap.PROJECT_MANAGE), "may_pay": access.may(user, Cap.PROJECT_FUNDS)})
+
+
+@require_POST
+@fupin_view
+def support_action(request, action: str):
+    from .models import Cooperative, HousingSubsidy, Loan
+
+    user, post = request.user, request.POST
+    today = timezone.localdate()
+    date = form_date(post, "date", "日期", today)
+    lo, hi = access.scope_range(user)
+
+    def pick(model, field):
+        pk = form_int(post, "pk", "编号", lo=1)
+        obj = model.objects.filter(pk=pk, **{f"{field}__gte": lo, f"{field}__lte": hi}).first()
+        if obj is None:
+            raise InvalidInput({"编号": "找不到，或不在您的管辖范围内"})
+        return obj
+
+    if action == "housing":
+        services.housing_grant(actor=user, household_id=_household_id(user, post), kind=post.get("kind", ""),
+                               before=post.get("before", "")[:300], date=date)
+    elif action == "housing-pay":
+        services.housing_pay(actor=user, subsidy=pick(HousingSubsidy, "household__village_id"), date=date,
+                             evidence=post.get("evidence", "")[:300], decision_id=post.get("decision_id", "")[:60])
+    elif action == "coop":
+        members = {}
+        for part in post.get("members", "").replace("，", ",").replace("\n", ",").split(","):
+            if part.strip():
+                number, _, shares = part.replace("：", ":").partition(":")
+                members[number.strip()] = form_int({"s": shares.strip()}, "s", f"户 {number.strip()} 的股份", lo=1)
+        services.cooperative_create(actor=user, name=post.get("name", "")[:120], region_code=post.get("region", ""),
+                                    members=members)
+    elif action == "dividend":
+        services.dividend_pay(actor=user, cooperative=pick(Cooperative, "region_id"),
+                              year=form_int(post, "year", "年度", lo=2000, hi=2100), total=_yuan(post, "total", "分红总额"),
+                              date=date, decision_id=post.get("decision_id", "")[:60])
+    elif action == "loan":
+        services.loan_record(actor=user, household_id=_household_id(user, post), bank=post.get("bank", "")[:80],
+                             amount=_yuan(post, "amount", "贷款金额"), term_months=form_int(post, "months", "期限", lo=1, hi=600),
+                             purpose=post.get("purpose", "")[:200], start=date)
+    elif action == "repay":
+        services.loan_repay(actor=user, loan=pick(Loan, "household__village_id"), amount=_yuan(post, "amount", "还款金额"),
+                            date=date)
+    elif action == "subsidy":
+        services.interest_subsidy_pay(actor=user, loan=pick(Loan, "household__village_id"),
+                                      start=form_date(post, "start", "计息起日"), end=form_date(post, "end", "计息止日"),
+                                      date=date)
+    elif action == "renew":
+        services.loan_renew(actor=user, loan=pick(Loan, "household__village_id"),
+                            months=form_int(post, "months", "展期月数", lo=1, hi=600), date=date)
+    else:
+        raise InvalidInput({"操作": "不是住房、产业与信贷扶持的操作"})
+    messages.success(request, "已办理")
+    return redirect("/projects/support/")
