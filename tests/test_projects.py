@@ -393,3 +393,17 @@ def test_support_page_buttons_housing_dividend_and_loan(world, client):
     assert Loan.objects.get().amount == 1_000_000
     client.force_login(world.users["inspector"])
     assert client.get("/projects/support/").status_code == 403
+
+
+def test_yearly_allocation_notice_pdf(world, client, tmp_path):
+    p = _propose(world)
+    _through(world, p, "start")
+    services.project_allocate(actor=world.users["county_officer"], project=p, source="central", amount=12_345_678, date=D,
+                              decision_id="甘财1号")
+    client.force_login(world.users["county_officer"])
+    r = client.get("/projects/allocations.pdf?year=2026")
+    text = _pdf_text(r.content, tmp_path)
+    for expected in ("甘洛县2026年扶贫项目资金安排公告", "桃源村自来水工程", "桃源村", "中央财政", "300000.00", "123456.78",
+                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元"):
+        assert expected in text, expected
+    assert "张三" not in text and "H1" not in text

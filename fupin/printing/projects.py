@@ -73,3 +73,50 @@ def project_notice(view: dict, url: str) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def allocation_notice(title: str, rows: list[dict], totals: list[dict]) -> bytes:
+    """资金公告公示: each project of the year with its place and the money allocated to it by
+    source, then the totals per source (no personal data)."""
+    from fupin.policy.money import yuan
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    c.setTitle(title)
+
+    def header(y):
+        c.setFont(FONT, 16)
+        c.drawCentredString(w / 2, y, title)
+        c.setFont(FONT, 9)
+        y -= 12 * mm
+        for label, x in (("项目", 15), ("实施地点", 85), ("资金来源", 120), ("计划（元）", 148), ("已拨付（元）", 175)):
+            c.drawString(x * mm, y, label)
+        c.line(15 * mm, y - 2 * mm, w - 10 * mm, y - 2 * mm)
+        return y - 7 * mm
+
+    y = header(h - 20 * mm)
+    for r in rows:
+        for k, m in enumerate(r["money"]):
+            if y < 25 * mm:
+                c.showPage()
+                y = header(h - 20 * mm)
+            if k == 0:
+                c.drawString(15 * mm, y, r["name"][:22])
+                c.drawString(85 * mm, y, r["place"][:10])
+            c.drawString(120 * mm, y, m["label"])
+            c.drawRightString(170 * mm, y, yuan(m["plan"]))
+            c.drawRightString(w - 12 * mm, y, yuan(m["allocated"]))
+            y -= 6 * mm
+    y -= 4 * mm
+    c.setFont(FONT, 11)
+    for t in totals:
+        if y < 25 * mm:
+            c.showPage()
+            y = h - 25 * mm
+            c.setFont(FONT, 11)
+        c.drawString(15 * mm, y, f"{t['label']}：计划 {yuan(t['plan'])} 元，已拨付 {yuan(t['allocated'])} 元，已支付 {yuan(t['paid'])} 元")
+        y -= 7 * mm
+    c.showPage()
+    c.save()
+    return buf.getvalue()

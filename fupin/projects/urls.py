@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.library),
     path("export.xlsx", views.library_export),
+    path("allocations.pdf", views.allocation_notice),
     path("new/", views.project_new),
     path("public/<str:token>/", views.public_page),
     path("support/", views.support_page),

@@ -266,3 +266,21 @@ def support_action(request, action: str):
         raise InvalidInput({"操作": "不是住房、产业与信贷扶持的操作"})
     messages.success(request, "已办理")
     return redirect("/projects/support/")
+
+
+@fupin_view
+def allocation_notice(request):
+    """资金公告公示 of a year: every project in the user's scope with its money by source."""
+    from fupin.printing.projects import allocation_notice as render_pdf
+
+    user = request.user
+    access.require(user, Cap.READ, what="打印年度资金公告")
+    scope = access.scope_range(user)
+    year = form_int(request.GET, "year", "年度", timezone.localdate().year, lo=2000, hi=2100)
+    projects = list(selectors.projects_in(scope, year=year).order_by("region_id", "number"))
+    rows = [{"name": p.name, "place": p.region.name, "money": selectors.money(p)["rows"]} for p in projects]
+    pdf = render_pdf(f"{user.region.name}{year}年扶贫项目资金安排公告", rows, selectors.progress_by_source(scope, year))
+    audit.export(user, what=f"打印{year}年资金公告（{len(rows)} 个项目）", object_type="projects", object_id=year, persons=0)
+    r = HttpResponse(pdf, content_type="application/pdf")
+    r["Content-Disposition"] = f"inline; filename=allocations-{year}.pdf"
+    return r
