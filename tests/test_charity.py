@@ -182,3 +182,14 @@ def test_pages_receipt_and_public_account(world, students, client, tmp_path):
     assert "张*" in public and "张小" not in public and "5,000.00" in public and "3,000.50" in public
     client.force_login(world.users["inspector"])
     assert client.get("/charity/").status_code == 403
+
+
+def test_a_township_designates_only_its_own_villages(world):
+    actor = world.users["township_officer"]
+    donor = services.donor_get_or_create(actor=actor, name="乡镇企业", kind="enterprise")
+    d = services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation=V1)
+    assert d.designation_id == V1
+    with pytest.raises(AccessDenied) as exc:   # 团结村 lies in another township
+        services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation="513435101200")
+    assert exc.value.message == "定向区划 513435101200 不是您管辖范围内的村，也不是本县统筹"
+    assert Donation.objects.count() == 1

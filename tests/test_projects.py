@@ -110,7 +110,7 @@ def _photo():
     return buf.getvalue()
 
 
-def test_progress_with_photos_only_while_implementing(world, settings, tmp_path):
+def test_progress_with_photos_only_while_implementing(world, settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     p = _propose(world)
     with pytest.raises(FupinError) as exc:
@@ -122,6 +122,14 @@ def test_progress_with_photos_only_while_implementing(world, settings, tmp_path)
     assert (r.percent, r.photos.count()) == (40, 1)
     from PIL import Image
     assert Image.open(tmp_path / r.photos.get().file).size == (1600, 800)
+    client.force_login(world.users["township_officer"])
+    shown = client.get(f"/projects/photos/{r.photos.get().pk}/")
+    assert (shown.status_code, shown["Content-Type"], shown.content[:2]) == (200, "image/jpeg", b"\xff\xd8")
+    from fupin.core.models import User
+    from django.utils import timezone
+    client.force_login(User.objects.create(username="v3", role="village_cadre", region_id=V3,
+                                           password_changed_at=timezone.now()))
+    assert client.get(f"/projects/photos/{r.photos.get().pk}/").status_code == 404
     with pytest.raises(InvalidInput) as exc:
         services.progress_record(actor=world.users["village_cadre"], project=p, date=D, percent=30, note="x")
     assert exc.value.errors == {"完成进度": "不能低于上次报告的 40%"}

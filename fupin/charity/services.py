@@ -131,8 +131,8 @@ def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amou
     access.require(actor, Cap.CHARITY_RECORD, what=f"登记 {donor.name} 的捐赠")
     county = _county(actor)
     target = Region.objects.filter(code=designation or county).first()
-    if target is None or not (target.code == county or (target.level == 5 and target.code.startswith(county[:6]))):
-        _refuse(actor, Cap.CHARITY_RECORD, f"定向区划 {designation} 不是本县的村，也不是本县统筹")
+    if target is None or not (target.code == county or (target.level == 5 and access.in_scope(actor, target.code))):
+        _refuse(actor, Cap.CHARITY_RECORD, f"定向区划 {designation} 不是您管辖范围内的村，也不是本县统筹")
     errors = {}
     if kind not in DonationKind.values:
         errors["捐赠形式"] = "应为 资金 或 物资"

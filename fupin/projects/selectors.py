@@ -109,3 +109,20 @@ def overdue_loans(scope: tuple[str, str], today):
             .exclude(Exists(Loan.objects.filter(renewed_from=OuterRef("pk"))))
             .annotate(left=F("amount") - Coalesce(Subquery(repaid), Value(0))).filter(left__gt=0)
             .select_related("household__village").order_by("due", "id"))
+
+
+def access_photo(user, pk):
+    """A progress photo of a project the user may read (else not found)."""
+    from fupin.core import access
+    from fupin.core.errors import NotFound
+    from fupin.core.roles import Cap
+
+    from .models import ProgressPhoto
+
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    ph = ProgressPhoto.objects.filter(pk=pk, progress__project__region_id__gte=lo,
+                                      progress__project__region_id__lte=hi).first()
+    if ph is None:
+        raise NotFound(f"找不到照片（编号 {pk}），或不在您的管辖范围内")
+    return ph

@@ -8,6 +8,7 @@ urlpatterns = [
     path("allocations.pdf", views.allocation_notice),
     path("new/", views.project_new),
     path("public/<str:token>/", views.public_page),
+    path("photos/<int:pk>/", views.photo),
     path("support/", views.support_page),
     path("support/<str:action>/", views.support_action),
     path("<int:pk>/", views.project_page),

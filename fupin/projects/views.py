@@ -284,3 +284,21 @@ def allocation_notice(request):
     r = HttpResponse(pdf, content_type="application/pdf")
     r["Content-Disposition"] = f"inline; filename=allocations-{year}.pdf"
     return r
+
+
+@fupin_view
+def photo(request, pk: int):
+    """A progress photo, served only to someone who may read the project; never a public address."""
+    from django.core.files.storage import default_storage
+
+    from fupin.core.errors import NotFound
+
+    ph = selectors.access_photo(request.user, pk)
+    try:
+        with default_storage.open(ph.file) as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise NotFound(f"照片文件（编号 {pk}）已不存在") from None
+    r = HttpResponse(data, content_type="image/jpeg")
+    r["Cache-Control"] = "private, no-store"
+    return r
