@@ -13,6 +13,7 @@ from fupin.projects import selectors, services
 from fupin.projects.models import Asset, Progress, Project, Step
 
 from .conftest import COUNTY, V1, V3
+from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 D = dt.date(2026, 3, 1)
 
@@ -415,3 +416,25 @@ def test_yearly_allocation_notice_pdf(world, client, tmp_path):
                      "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元"):
         assert expected in text, expected
     assert "张三" not in text and "H1" not in text
+
+
+@pytest.mark.browser
+def test_project_pages_fit_a_phone(live_server, world, browser):
+    from .test_browser import sign_in
+    p = _propose(world)
+    _through(world, p, "accept")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    sign_in(page, live_server.url, "county_officer")
+    for url in (f"/projects/{p.pk}/", "/projects/", "/projects/support/", "/charity/", f"/projects/public/{p.token}/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    page.goto(f"{live_server.url}/projects/{p.pk}/")
+    assert page.inner_text("#state") == "实施中"
+    page.fill("#progress-form input[name=percent]", "60")
+    page.fill("#progress-form textarea[name=note]", "管网铺设完成六成")
+    page.click("#progress-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "完成 60%：管网铺设完成六成" in page.inner_text("#progress")
+    ctx.close()
