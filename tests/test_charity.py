@@ -136,7 +136,10 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
                                    birth_date=dt.date(2011, 1, 1), relation="child", labour="ordinary")
     school = School.objects.get(code="U1")
     Enrolment.objects.create(person=senior, school=school, semester="2026-autumn", stage="senior", grade=1)
-    _cash(world, "冠名企业", 1_200_000)
+    _cash(world, "县内企业", 600_000)
+    from fupin.funds import services as funds
+    funds.allocation_post(actor=officer, budget=services.province_fund(V1), amount=600_000, date=D, decision_type="donation",
+                          decision_id="省慈善总会拨付1号")
     for year in (2026, 2027, 2028):
         g = services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=year)
         services.grant_decide(actor=officer, grant=g, approve=True)
@@ -146,7 +149,10 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     assert exc.value.message == "张高 已获得过“慈善阳光班”资助（2026年、2027年、2028年），同一资助不能重复享受"
     assert list(Grant.objects.filter(person=senior).order_by("year").values_list("instalment", "amount")) == [
         (1, 400_000), (2, 400_000), (3, 400_000)]
+    # half from the provincial charity, half from the county's: both funds spent to the fen
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
+    assert Account.objects.get(code="charity:510000000000").entries.aggregate(s=Sum("amount"))["s"] == 0
+    assert Account.objects.get(code=f"person:{senior.id_number}").entries.aggregate(s=Sum("amount"))["s"] == 1_200_000
 
 
 def test_pages_receipt_and_public_account(world, students, client, tmp_path):

@@ -59,6 +59,12 @@ def county_fund(region_code: str):
     return funds.charity_fund_account(region_code=county, name=f"{name}慈善扶贫统筹资金")
 
 
+def province_fund(region_code: str):
+    province = region_code[:2] + "0" * 10
+    name = Region.objects.filter(code=province).values_list("name", flat=True).first() or province
+    return funds.charity_fund_account(region_code=province, name=f"{name}慈善总会扶贫资金")
+
+
 def village_fund(village: Region):
     return funds.charity_fund_account(region_code=village.code, name=f"{village.name}村集体帮扶资金")
 
@@ -282,10 +288,21 @@ def grant_pay(*, actor: User, grant: Grant, date: dt.date) -> Grant:
     if grant.state != GrantState.APPROVED:
         raise FupinError(f"该申请状态为“{grant.get_state_display()}”，审定通过后才能拨款")
     person = grant.person
+    rule = programmes(person.household.village_id, dt.date(grant.year, 9, 1)).get(grant.programme, {})
+    # a programme funded jointly (慈善阳光班: province and county charities 50/50) pays its
+    # provincial share from the province's charity fund; the county pays the rest
+    province_part = grant.amount * int(rule.get("province_percent", 0)) // 100
+    payee = funds.payee_for_person(person)
     with transaction.atomic():
+        if province_part:
+            funds.payments_post(actor=actor, budget=province_fund(person.household.village_id), date=date,
+                                decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
+                                payments=[funds.Payment(payee=payee, amount=province_part,
+                                                        entitlement=f"charity.{grant.programme}.province",
+                                                        period=str(grant.instalment))])
         txn = funds.payments_post(actor=actor, budget=county_fund(person.household.village_id), date=date,
                                   decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
-                                  payments=[funds.Payment(payee=funds.payee_for_person(person), amount=grant.amount,
+                                  payments=[funds.Payment(payee=payee, amount=grant.amount - province_part,
                                                           entitlement=f"charity.{grant.programme}",
                                                           period=str(grant.instalment))])
         if Grant.objects.filter(pk=grant.pk, state=GrantState.APPROVED).update(state=GrantState.PAID, transaction=txn) != 1:
