@@ -183,6 +183,13 @@ def test_pages_receipt_and_public_account(world, students, client, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     for expected in ("公益事业捐赠收据", "JZ513435202600001", "县教育局", "8000.50", "捌仟元伍角", "甘洛县慈善扶贫统筹资金"):
         assert expected in text, expected
+    from openpyxl import load_workbook
+    import io
+    wb = load_workbook(io.BytesIO(client.get("/charity/export.xlsx").content), read_only=True)
+    assert [list(r) for r in wb["捐赠"].iter_rows(min_row=2, values_only=True)] == [
+        ["JZ513435202600001", "县教育局", "机关事业单位", "2026-10-17", "资金", None, 8000.5, "甘洛县", c.name]]
+    assert [list(r) for r in wb["资助"].iter_rows(min_row=2, values_only=True)] == [
+        ["圆梦助学", 1, "张小", "桃源村", "H1", 2026, 5000, "已拨款"]]
     client.logout()
     public = client.get(f"/charity/public/{c.token}/").content.decode()
     assert "张*" in public and "张小" not in public and "5,000.00" in public and "3,000.50" in public

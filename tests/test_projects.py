@@ -212,6 +212,11 @@ def test_pages_the_notice_pdf_and_the_public_page_without_personal_data(world, c
     listing = client.get("/projects/?category=industry&year=2026").content.decode()
     assert "XM513435-2026-001" in listing and "1,200.50" in listing
     assert client.get("/projects/?state=nonsense").status_code == 400
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(client.get("/projects/export.xlsx?category=industry").content), read_only=True)
+    assert [list(r) for r in wb["项目库"].iter_rows(min_row=2, values_only=True)] == [
+        ["XM513435-2026-001", "红星村核桃产业园", "桃源村", 2026, "产业发展", "甘洛县核桃合作社", "2026-03-01", "2026-12-31",
+         "已申报", 1200.5]]
     pdf = client.get(f"/projects/{p.pk}/notice.pdf")
     text = _pdf_text(pdf.content, tmp_path)
     assert pdf["Content-Type"] == "application/pdf"

@@ -61,6 +61,8 @@ def library(request):
 
 @fupin_view
 def library_export(request):
+    from decimal import Decimal
+
     from openpyxl import Workbook
 
     from fupin.exchange.excel import safe
@@ -76,7 +78,7 @@ def library_export(request):
         n += 1
         ws.append([safe(v) for v in (p.number, p.name, p.region.name, p.year, p.get_category_display(), p.implementer,
                                      p.start.isoformat(), p.end.isoformat(), p.get_state_display())]
-                  + [(p.planned or 0) / 100])
+                  + [Decimal(p.planned or 0) / 100])
     audit.export(user, what=f"导出项目库 {n} 个项目", object_type="projects", object_id="", persons=0)
     out = io.BytesIO()
     wb.save(out)
