@@ -61,6 +61,8 @@ urlpatterns = [
     path("funds/", funds.funds_page),
     path("funds/<str:action>/", funds.funds_action),
     path("health/", health.programmes),
+    path("health/treatment/", health.treatment),   # 三个一批 (issue 17)
+    path("health/indicators/", health.indicators),   # settlement indicators (issue 17)
     path("health/window/", health.window),
     path("health/window/preview/", health.preview),
     path("health/window/settle/", health.settle),
@@ -91,6 +93,9 @@ urlpatterns = [
     path("pairing/photos/<int:pk>/", pairing.photo),
     path("oversight/", include("fupin.oversight.urls")),
     path("monitoring/", include("fupin.monitoring.urls")),
+    path("labour/", include("fupin.labour.urls")),
+    path("pairing/", include("fupin.pairing.urls")),
+    path("education/", include("fupin.education.urls")),
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
     path("api/v1/", api.urls),

@@ -128,7 +128,8 @@ COUNTY_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 150_000, "funds_paid": 65_000, "problems_open": 2, "problems_overdue": 1,
     "problems_all": 3, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -137,7 +138,8 @@ T1_EXPECTED = {
     "measures_year": 2,
     "funds_allocated": 50_000, "funds_paid": 10_000, "problems_open": 1, "problems_overdue": 1,
     "problems_all": 2, "problems_closed": 1, "edu_aid_lines": 0, "edu_aid_paid": 0, "claims_settled": 0,
-    "claims_total": 0, "claims_patient": 0,
+    "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
+    "claims_in_county_total": 0, "claims_in_county_patient": 0,
 }
 
 
@@ -235,8 +237,11 @@ def test_scope_a_township_officer_sees_only_its_township(board_world, login):
     assert [row["region"].code for row in r.context["children"]["rows"]] == [V2, V1]
     r = client.get("/oversight/problems/")
     assert [p.region_id for p in r.context["page"]] == [V2, V1]   # by deadline; township 2 and the other county not
-    r = client.get("/oversight/problems/", {"overdue": "1"})   # overdue and open: escalated to the township
-    assert [p.region_id for p in r.context["page"]] == [V1] and "已逾期，升级由新市坝镇督办" in r.content.decode()
+    r = client.get("/oversight/problems/", {"overdue": "1"})   # overdue and open
+    assert [p.region_id for p in r.context["page"]] == [V1] and "（已逾期）" in r.content.decode()
+    services.problems_escalate()                                # the nightly job: up to the township
+    r = client.get("/oversight/problems/", {"escalated": "1"})
+    assert [p.region_id for p in r.context["page"]] == [V1] and "已逾期，已上提至新市坝镇督办" in r.content.decode()
 
 
 def test_excel_export_is_formula_safe_logged_and_needs_the_right(board_world, login):

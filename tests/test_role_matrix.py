@@ -22,9 +22,14 @@ ALLOWED = {
     "export_region": {"county_admin", "county_officer", "health_officer", "civil_affairs"},
     "read_audit": {"auditor"},
     "print_region_cards": {"county_admin", "county_officer", "health_officer", "civil_affairs"},
+    # labour room and pairing administration
+    "labour_county_counts": {"county_admin", "county_officer", "school_aid", "hospital_window", "health_officer",
+                             "civil_affairs", "inspector"},
+    "pairing_admin": {"county_officer"},
 }
 # Roles whose region does not reach the object answer "not found" rather than "forbidden".
-NOT_IN_REGION = {"export_region": {"township_officer"}, "print_region_cards": {"township_officer"}}
+NOT_IN_REGION = {"export_region": {"township_officer"}, "print_region_cards": {"township_officer"},
+                 "labour_county_counts": {"township_officer", "village_cadre", "pairing_helper"}}
 
 
 def _snapshot():
@@ -52,6 +57,10 @@ def _do(action, role, world, client):
         return client.get("/audit/").status_code
     if action == "print_region_cards":
         return client.get(f"/pairing/cards/{COUNTY}.pdf").status_code
+    if action == "labour_county_counts":
+        return client.get(f"/labour/?region={COUNTY}").status_code
+    if action == "pairing_admin":
+        return client.get("/pairing/admin/").status_code
     raise AssertionError(action)
 
 

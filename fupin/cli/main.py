@@ -293,7 +293,7 @@ def cmd_packs(args) -> int:
                 continue
             out["parameters"][n] = {"value": _show(chain.unit(n), v.value), "from": v.start.isoformat(),
                                     "source": v.source, "pack": v.pack}
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))   # pack values may be dates
         return 0
     except (PolicyError, ValueError) as exc:
         print(getattr(exc, "message", str(exc)), file=sys.stderr)

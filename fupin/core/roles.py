@@ -53,6 +53,13 @@ class Cap(models.TextChoices):
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
     PAIRING_VISIT = "pairing_visit", "记录帮扶走访与措施"  # a pairing helper: visits and measures of its households
     REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
+    # Labour room (fupin/labour) and pairing administration (fupin/pairing): 雨露计划 and the
+    # posts are run by the county poverty office (seed 003), courses also by townships.
+    TRAINING_MANAGE = "training_manage", "管理培训班、报名、考勤与结业"
+    TRAINING_PAY = "training_pay", "发放培训补助"
+    PUBLIC_JOB_MANAGE = "public_job_manage", "管理公益性岗位与上岗人员"
+    PUBLIC_JOB_PAY = "public_job_pay", "发放公益性岗位补贴"
+    PAIRING_MANAGE = "pairing_manage", "管理帮扶单位、帮扶责任人与驻村工作队"
     # Projects and charity (fupin/projects, fupin/charity): who may do which lifecycle step is
     # pack data (projects.lifecycle); these say who may touch the room at all, and who moves money.
     PROJECT_MANAGE = "project_manage", "申报与推进扶贫项目"
@@ -84,13 +91,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     R.MEDICAL_AFFAIRS: frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD, C.APPROVE_ALLOWANCE}),
     R.SUPPORT_STAFF: frozenset({C.SUPPORT_RECORD}),
 }
+# Labour room and pairing administration (fupin/labour, fupin/pairing): one block, added here.
+CAPABILITIES[R.COUNTY_OFFICER] |= {C.TRAINING_MANAGE, C.TRAINING_PAY, C.PUBLIC_JOB_MANAGE, C.PUBLIC_JOB_PAY,
+                                   C.PAIRING_MANAGE}
+CAPABILITIES[R.TOWNSHIP_OFFICER] |= {C.TRAINING_MANAGE, C.PUBLIC_JOB_MANAGE}
 
 
 # Capabilities whose holders must sign in with a second factor (等保2.0: administrators and
 # whoever moves money or sees full personal numbers).
 SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
                                 C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
-                                C.REVERSE_PAYMENT})
+                                C.REVERSE_PAYMENT, C.TRAINING_PAY, C.PUBLIC_JOB_PAY})
 
 
 # Projects and charity (fupin/projects, fupin/charity): one block, so merges stay easy.
@@ -123,6 +134,10 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("教育资助"), "/education/", frozenset({C.EDU_MANAGE, C.POST_RUN, C.WRITE})),
     (_("我的帮扶户"), "/pairing/", frozenset({C.PAIRING_VISIT})),
     (_("结对管理"), "/pairing/pairs/", frozenset({C.WRITE})),
+    (_("帮扶单位与人员"), "/pairing/admin/", frozenset({C.PAIRING_MANAGE})),      # pairing administration
+    (_("劳动力与培训"), "/labour/", frozenset({C.TRAINING_MANAGE, C.EXPORT})),      # labour room
+    (_("大学生"), "/education/college/", frozenset({C.EDU_MANAGE, C.WRITE})),      # college-student database
+    (_("资助评审"), "/education/aid/", frozenset({C.EDU_MANAGE, C.POST_RUN})),     # student aid procedure
     (_("对口支援"), "/support/", frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD})),
     (_("结算窗口"), "/health/window/", frozenset({C.SETTLE})),
     (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),

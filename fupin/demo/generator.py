@@ -532,12 +532,16 @@ def seed_demo_extras(county: County) -> None:
     staff = Helper.objects.create(unit=unit, name=_name(rng), kind="staff", user=helper_user)
     for helper, hh in zip([leader, leader, staff], targets):
         pair(actor=officer, helper=helper, household=hh, start=dt.date(year, 1, 5))
+    from fupin.demo import labour as demo_labour
+    demo_labour.seed(county, officer=officer, today=TODAY, rng=random.Random(18))
     for code, name, amount in (("jzfp", "健康扶贫救助基金", 500_000_000), ("axjj", "慈善爱心救助基金", 100_000_000)):
         account = funds.topup_fund_account(region_code=COUNTY[0], fund=code, name=name)  # the county's own fund
         funds.budget_allocate(actor=officer, budget=account, amount=amount, date=dt.date(year, 1, 10),
                               decision_id=f"演示拨款-{code}")
     from .play import seed   # every role's to-do list: workflows at each step, visits, signings, records
     seed(county)
+    from fupin.health.seed import seed as health_seed  # 三个一批 patients at every stage (issue 17)
+    health_seed(actor=User.objects.filter(role="health_officer").order_by("pk").first(), year=year)
     # projects and charity (issue 19): each room's demo lives in its own module
     from fupin.demo import charity as demo_charity, projects as demo_projects
     demo_projects.seed(county, year=year)

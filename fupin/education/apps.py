@@ -13,3 +13,6 @@ class EducationConfig(AppConfig):
 
         HOUSEHOLD_SECTIONS.append(("education/partials/household.html",
                                    lambda user, h: {"entitlements": household_entitlements(user, h)}))
+        from .college import household_section as college_section   # the college-student database
+
+        HOUSEHOLD_SECTIONS.append(("education/partials/college.html", college_section))

@@ -15,6 +15,12 @@ class Stage(models.TextChoices):
     COLLEGE = "college", "高校"
 
 
+# The highest grade each stage has anywhere in China (junior 4 and primary 5 under 五四制; a 5-year
+# medical degree): a roster row beyond it is a typing error ("小学 9年级").
+MAX_GRADE = {Stage.PRESCHOOL: 3, Stage.PRIMARY: 6, Stage.JUNIOR: 4, Stage.SENIOR: 3, Stage.SEC_VOC: 3,
+             Stage.COLLEGE: 5}
+
+
 class School(models.Model):
     code = models.CharField("学校代码", max_length=20, unique=True)
     name = models.CharField("学校名称", max_length=80)
@@ -109,3 +115,100 @@ class FiveHeads(models.Model):
     county_head = models.CharField("县长", max_length=40)
     township_head = models.CharField("乡镇长", max_length=40)
     bureau_head = models.CharField("教育局长", max_length=40)
+
+
+# ---- the college-student database of poor families (seeds 000, 001) --------------------------------
+
+class CollegeLevel(models.TextChoices):
+    SEC_VOC = "sec_voc", "中职"
+    HIGHER_VOC = "higher_voc", "高职（专科）"
+    BACHELOR = "bachelor", "本科"
+    POSTGRAD = "postgrad", "研究生"
+
+
+class CollegeOutcome(models.TextChoices):
+    STUDYING = "studying", "在读"
+    EMPLOYED = "employed", "毕业已就业"
+    SEEKING = "seeking", "毕业待就业"
+    FURTHER = "further", "升学"
+    LEFT = "left", "退学"
+
+
+class CollegeStudent(models.Model):
+    """A student of a poor family beyond the county's schools: college, year, wishes, outcome."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="college_records")
+    college = models.CharField("院校", max_length=80)
+    major = models.CharField("专业", max_length=60, blank=True)
+    level = models.CharField("层次", max_length=12, choices=CollegeLevel.choices)
+    entry_year = models.PositiveSmallIntegerField("入学年份")
+    wish = models.CharField("就业意向", max_length=100, blank=True)
+    outcome = models.CharField("毕业去向", max_length=10, choices=CollegeOutcome.choices, default=CollegeOutcome.STUDYING)
+    employer = models.CharField("就业单位", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-entry_year", "person_id"]
+        constraints = [models.UniqueConstraint(fields=["person", "college", "entry_year"], name="college_student_once")]
+
+
+class CollegeAidKind(models.TextChoices):
+    ENTRANT = "entrant", "大学新生入学资助"          # paid through the ledger, pack amount
+    VOC_SUBSIDY = "voc_subsidy", "中高职建档立卡学生补助"
+    CREDIT_LOAN = "credit_loan", "生源地信用助学贷款"  # a bank loan: recorded, capped by the pack
+    OTHER = "other", "其他资助"
+
+
+class CollegeAid(models.Model):
+    student = models.ForeignKey(CollegeStudent, on_delete=models.PROTECT, related_name="aid")
+    kind = models.CharField("资助项目", max_length=12, choices=CollegeAidKind.choices)
+    year = models.PositiveSmallIntegerField("学年（起始年份）")
+    amount = models.BigIntegerField("金额（分）")
+    transaction = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT)
+    note = models.CharField("说明", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["year", "kind"]
+        constraints = [models.UniqueConstraint(fields=["student", "kind", "year"], name="college_aid_once_a_year"),
+                       models.CheckConstraint(condition=models.Q(amount__gt=0), name="college_aid_positive")]
+
+
+# ---- the student aid procedure: application, reviews, notice, decision (seeds 003, 004) -------------
+
+class AidState(models.TextChoices):
+    REVIEWING = "reviewing", "审核中"      # steps of the pack's procedure still to do
+    NOTICE = "notice", "公示中"            # every review passed; the school's public notice runs
+    APPROVED = "approved", "已批准"        # decided after the notice: on the payment list
+    REJECTED = "rejected", "未通过"        # a review refused it (with its reason)
+
+
+class AidApplication(models.Model):
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="aid_applications")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="aid_applications")
+    year = models.PositiveSmallIntegerField("学年（起始年份）")
+    item = models.CharField("资助项目", max_length=60)
+    amount = models.BigIntegerField("金额或实物价值（分）")
+    in_kind = models.CharField("实物（衣物、书本、餐食等）", max_length=60, blank=True)
+    state = models.CharField("状态", max_length=10, choices=AidState.choices, default=AidState.REVIEWING)
+    step = models.PositiveSmallIntegerField("下一审核步骤", default=0)
+    notice_from = models.DateField("公示开始", null=True, blank=True)
+    notice_until = models.DateField("公示截止", null=True, blank=True)
+    decided_on = models.DateField("决定日期", null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["school_id", "year", "person_id"]
+        constraints = [models.UniqueConstraint(fields=["person", "year", "item"], name="aid_application_once"),
+                       models.CheckConstraint(condition=models.Q(amount__gt=0), name="aid_amount_positive")]
+
+
+class AidReview(models.Model):
+    application = models.ForeignKey(AidApplication, on_delete=models.CASCADE, related_name="reviews")
+    step = models.CharField("步骤", max_length=20)
+    label = models.CharField("步骤名称", max_length=40)
+    approved = models.BooleanField("通过")
+    note = models.CharField("意见", max_length=200, blank=True)
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application_id", "at", "pk"]

@@ -108,6 +108,10 @@ class Contract(models.Model):
     doctor = models.CharField("责任医生", max_length=40)
     signed_on = models.DateField()
     valid_to = models.DateField()
+    package = models.CharField("服务包", max_length=40, blank=True)
+    # ended before valid_to (moved away, died, declined): the contract no longer counts from that day
+    ended_on = models.DateField("解约日期", null=True, blank=True)
+    end_reason = models.CharField("解约原因", max_length=100, blank=True)
 
 
 class Service(models.Model):
@@ -121,3 +125,54 @@ class Service(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "kind", "date"], name="fd_service_once_a_day")]
+
+
+class Batch(models.TextChoices):
+    """三个一批 (seed 004): the treatment batch a patient is managed in. Which diseases belong to
+    which batch is data (policies/lists/diseases.yaml, `batches`)."""
+    CONCENTRATED = "concentrated", "大病集中救治一批"   # 13 categories / 19 diseases, designated hospitals
+    CHRONIC = "chronic", "慢病签约服务管理一批"        # chronic diseases, family-doctor contract and follow-up
+    CRITICAL = "critical", "重病兜底保障一批"          # serious illness, the safety-net payers
+
+
+class Stage(models.TextChoices):
+    """From diagnosis to outcome, in this order."""
+    ASSIGNED = "assigned", "已确定救治医院"    # found from the registry and the conditions, hospital chosen
+    TREATING = "treating", "救治中"            # treatment started
+    TREATED = "treated", "已完成救治"          # treatment ended, outcome recorded
+
+
+class Outcome(models.TextChoices):
+    CURED = "cured", "治愈"
+    IMPROVED = "improved", "好转"
+    UNCHANGED = "unchanged", "未愈"
+    DIED = "died", "死亡"
+
+
+class TreatmentCase(models.Model):
+    """One patient's treatment of one disease in one batch and year (三个一批)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="treatment_cases")
+    batch = models.CharField("批次", max_length=12, choices=Batch.choices)
+    year = models.PositiveSmallIntegerField("年度")
+    disease = models.CharField("病种", max_length=40)
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, verbose_name="救治医院")
+    stage = models.CharField("进度", max_length=10, choices=Stage.choices, default=Stage.ASSIGNED)
+    assigned_on = models.DateField("确定医院日期")
+    started_on = models.DateField("开始救治日期", null=True, blank=True)
+    ended_on = models.DateField("完成救治日期", null=True, blank=True)
+    outcome = models.CharField("结果", max_length=10, choices=Outcome.choices, blank=True)
+    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "batch", "year", "disease"], name="treatment_case_once")]
+
+
+class Pregnancy(models.Model):
+    """A pregnancy followed by the family-doctor team: prenatal checks until delivery, then
+    postnatal visits (SPEC §6.4; the numbers and the postnatal period are pack data)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="pregnancies")
+    registered_on = models.DateField("建册日期")
+    expected_on = models.DateField("预产期")
+    delivered_on = models.DateField("分娩日期", null=True, blank=True)

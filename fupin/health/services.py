@@ -94,8 +94,10 @@ def _ytd(person: Person, year: int) -> dict:
     return dict(Accumulator.objects.filter(person=person, year=year).values_list("key", "amount"))
 
 
-def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple) -> dict:
-    """The claim as the rules read it (docs/settlement.md); the bill's amounts are fen."""
+def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple,
+                payers: tuple = ()) -> dict:
+    """The claim as the rules read it (docs/settlement.md); the bill's amounts are fen.
+    `payers`: the pack's chain payers that are not built in (each has its own year-to-date figure)."""
     when = bill["discharge_date"]
     y = lambda k: rules.yuan(ytd.get(k, 0))  # noqa: E731
     return {"region": hospital.region_id, "discharge_date": when.isoformat(), "visit_type": bill["visit_type"],
@@ -103,7 +105,8 @@ def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balan
             "categories": categories(person, hospital.region_id, when), "total": rules.yuan(bill["total"]),
             "in_policy": rules.yuan(bill["in_policy"]), "waivable": rules.yuan(bill["waivable"]),
             "ytd": {"basic": y("basic"), "ci_base": y("ci_base"), "ci": y("ci"), "assistance": y("assistance"),
-                    "topup": {c: y(f"topup.{c}") for c in funds_}},
+                    "topup": {c: y(f"topup.{c}") for c in funds_},
+                    **({"payer": {c: y(f"payer.{c}") for c in payers}} if payers else {})},
             # a fund richer than any single amount may be is, for one claim, as good as that amount
             "fund_balances": {c: rules.yuan(min(balances[c], max_fen())) for c in funds_}}
 
@@ -124,7 +127,8 @@ def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool
     else:  # a preview reads the balances and creates nothing
         accounts = {}
         balances = {c: funds.topup_fund_balance(region_code=hospital.region_id, fund=c) for c in funds_}
-    claim = build_claim(person, hospital, bill, _ytd(person, when.year), balances, funds_)
+    claim = build_claim(person, hospital, bill, _ytd(person, when.year), balances, funds_,
+                        rules.payers_of(chain, when))
     return claim, rules.settle(chain, claim), accounts
 
 
@@ -183,12 +187,16 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
     year = bill["discharge_date"].year
     claim_json, result, locked = _compute(person, hospital, bill, lock_funds=True)
     amounts, changes = result["_fen"], result["_changes"]
+    labels = {p["rule"]: p["label"] for p in result["payers"]}
     lines, to_hospital = [], 0
     for rule, amount in amounts.items():
         if amount == 0 or rule in ("health.waived", "health.absorbed", "health.shortfall"):
             continue
         if rule.startswith("health.topup."):
             account = locked[rule.removeprefix("health.topup.")]
+        elif rule.startswith("health.payer."):   # a payer the pack's chain adds: its own source account
+            account = funds.insurer_account(region_code=hospital.region_id, key=f"payer:{rule.removeprefix('health.payer.')}",
+                                            name=labels[rule])
         else:
             key, name = INSURERS[rule]
             account = funds.insurer_account(region_code=hospital.region_id, key=key, name=name)

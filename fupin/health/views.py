@@ -11,7 +11,7 @@ from django.utils import timezone
 from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.money import amount_in_words
-from fupin.core.roles import Cap
+from fupin.core.roles import Cap, can
 from fupin.core.views import form_date, fupin_view
 from fupin.policy.money import yuan
 from fupin.policy.rules.health import VISITS, VISIT_LABELS
@@ -149,7 +149,8 @@ def reverse(request, pk):
 
 @fupin_view
 def programmes(request):
-    from . import programmes as prog
+    from . import programmes as prog, selectors
+    from .models import Service
 
     user = request.user
     access.require(user, Cap.READ)
@@ -163,7 +164,20 @@ def programmes(request):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "import":
+            if action == "marking":
+                ids, problems = prog.read_marked_ids(user, request.FILES["file"].read(), request.FILES["file"].name)
+                if problems:
+                    ctx["contract_problems"] = problems
+                else:
+                    ctx["marking"] = selectors.marking_compare(user, region, on, ids)
+            elif action == "import_contracts":
+                created, unchanged, problems, _ = prog.import_contracts(user, request.FILES["file"].read(),
+                                                                        request.FILES["file"].name)
+                if problems:
+                    ctx["contract_problems"] = problems
+                else:
+                    messages.success(request, f"导入家庭医生签约：新增 {created}，已有 {unchanged}")
+            elif action == "import":
                 created, unchanged, problems, _ = prog.import_services(user, request.FILES["file"].read(),
                                                                        request.FILES["file"].name)
                 if problems:
@@ -181,6 +195,30 @@ def programmes(request):
                                            disease=request.POST.get("code", ""), number=request.POST.get("number", ""),
                                            valid_from=when, valid_to=form_date(request.POST, "valid_to", "有效期止"))
                     messages.success(request, "门诊服务证已登记")
+                elif action == "sign":
+                    made = prog.contract_sign(actor=user, person=person, whole_household=request.POST.get("household") == "1",
+                                              team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""),
+                                              package=request.POST.get("package", ""), signed_on=when)
+                    messages.success(request, f"已签约 {len(made)} 人：{'、'.join(c.person.name for c in made)}，"
+                                              f"有效期至 {made[0].valid_to}")
+                elif action == "renew":
+                    c = prog.contract_renew(actor=user, person=person, on=when)
+                    messages.success(request, f"已续签，{c.signed_on} 至 {c.valid_to}")
+                elif action == "end":
+                    prog.contract_end(actor=user, person=person, on=when, reason=request.POST.get("reason", ""))
+                    messages.success(request, "已解约")
+                elif action == "service":
+                    prog.service_record(actor=user, person=person, kind=request.POST.get("kind", ""), on=when,
+                                        team=request.POST.get("team", ""), doctor=request.POST.get("doctor", ""),
+                                        finding=request.POST.get("finding", ""))
+                    messages.success(request, "随访记录已登记")
+                elif action == "pregnancy":
+                    prog.pregnancy_register(actor=user, person=person, registered_on=when,
+                                            expected_on=form_date(request.POST, "expected_on", "预产期"))
+                    messages.success(request, "孕产妇已建册")
+                elif action == "delivered":
+                    prog.pregnancy_delivered(actor=user, person=person, on=when)
+                    messages.success(request, "已登记分娩")
                 elif action == "fixed":
                     s = prog.fixed_subsidy_claim(actor=user, person=person, kind=request.POST.get("kind", ""), date=when,
                                                  region_code=person.household.village_id)
@@ -189,6 +227,141 @@ def programmes(request):
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
     try:
         ctx["s"] = prog.followup_status(user, region, on)
+        ctx["rates"] = selectors.contract_rates(user, region, on)
+        ctx["checkups"] = selectors.checkup_status(user, region, on.year)
+        ctx["certificates"] = selectors.certificate_status(user, region, on)
+        ctx["chronic"] = sorted((c, prog.disease_lists()["names"][c]) for c in prog.disease_lists()["chronic"])
+        if request.GET.get("format") == "checkups":
+            return _checkups_workbook(user, ctx["checkups"])
+        ctx["packages"] = services.packs().for_region(ctx["s"]["region"].code).lookup("health.fd.packages", on).value
+        ctx["service_kinds"] = Service.KINDS
     except FupinError as exc:
         ctx["error"] = exc.message
     return render(request, "health/programmes.html", ctx)
+
+
+TREATMENT_SORTS = {"village": ("person__household__village_id", "person__name"), "hospital": ("hospital__name", "person__name"),
+                   "stage": ("stage", "person__name"), "assigned": ("-assigned_on", "person__name")}
+
+
+@fupin_view
+def treatment(request):
+    """三个一批: the candidates found from the registry and the diagnoses, and the cases of a batch
+    from the hospital chosen to treatment and outcome."""
+    from django.core.paginator import Paginator
+
+    from fupin.core.views import form_year
+
+    from . import programmes as prog, selectors
+    from .models import Batch, Outcome, Stage
+
+    user = request.user
+    access.require(user, Cap.READ)
+    data = request.POST if request.method == "POST" else request.GET
+    year = form_year(data, "year", "年度", timezone.localdate().year)
+    batch = data.get("batch") if data.get("batch") in Batch.values else Batch.CONCENTRATED
+    stage = request.GET.get("stage") if request.GET.get("stage") in Stage.values else ""
+    sort = request.GET.get("sort") if request.GET.get("sort") in TREATMENT_SORTS else "village"
+    regions = access.regions_for(user).filter(level__lte=4).order_by("code")
+    region = data.get("region") if regions.filter(code=data.get("region", "")).exists() else user.region_id
+    if request.method == "POST":
+        try:
+            when = form_date(request.POST, "date", "日期", timezone.localdate())
+            if request.POST.get("action") == "open":
+                prog.treatment_case_open(actor=user, condition_id=request.POST.get("condition", ""), batch=batch,
+                                         year=year, hospital_id=request.POST.get("hospital", ""), on=when)
+                messages.success(request, "已纳入救治，并确定救治医院")
+            else:
+                prog.treatment_case_advance(actor=user, case_id=request.POST.get("case", ""), on=when,
+                                            outcome=request.POST.get("outcome", ""))
+                messages.success(request, "救治进度已更新")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"/health/treatment/?region={region}&year={year}&batch={batch}")
+    region_obj, cases, stages = selectors.treatment_cases(user, region, year, batch, stage)
+    cases = cases.order_by(*TREATMENT_SORTS[sort])
+    if request.GET.get("format") == "xlsx":
+        return _treatment_workbook(user, region_obj, year, batch, cases)
+    names = prog.disease_lists()["names"]
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    ctx = {"year": year, "batch": batch, "batches": Batch.choices, "stage": stage, "stages": stages, "sort": sort,
+           "region": region, "regions": regions, "region_obj": region_obj, "outcomes": Outcome.choices, "page": page,
+           "rows": [(c, names.get(c.disease, "")) for c in page], "years": range(timezone.localdate().year, 2015, -1)}
+    if can(user.role, Cap.RECORD_CONDITION):
+        ctx["candidates"] = [(p, c, names.get(c.code, ""))
+                             for p, c in selectors.treatment_candidates(user, region, year, batch)]
+        ctx["hospitals"] = Hospital.objects.order_by("level", "name")
+    return render(request, "health/treatment.html", ctx)
+
+
+def _treatment_workbook(user, region, year, batch, cases):
+    import io
+
+    from openpyxl import Workbook
+
+    from fupin.core import audit
+    from fupin.exchange.excel import safe
+
+    from . import programmes as prog
+    from .models import Batch
+
+    access.require(user, Cap.EXPORT)
+    names = prog.disease_lists()["names"]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(Batch(batch).label)
+    ws.append(["村", "姓名", "病种", "救治医院", "进度", "确定医院日期", "开始救治日期", "完成救治日期", "结果"])
+    n = 0
+    for c in cases:
+        n += 1
+        ws.append([safe(c.person.household.village.name), safe(c.person.name), names.get(c.disease, ""), safe(c.hospital.name),
+                   c.get_stage_display(), c.assigned_on, c.started_on, c.ended_on, c.get_outcome_display()])
+    out = io.BytesIO()
+    wb.save(out)
+    audit.export(user, what=f"导出 {region.name} {year} 年{Batch(batch).label}名单", object_type="treatment_cases",
+                 object_id=region.code, persons=n)
+    response = HttpResponse(out.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="treatment-{year}.xlsx"'
+    return response
+
+
+@fupin_view
+def indicators(request):
+    """The health bureau's settlement indicators of a year (in-county rate, self-pay share)."""
+    from fupin.core.views import form_year
+
+    from . import selectors
+
+    user = request.user
+    access.require(user, Cap.READ)
+    regions = access.regions_for(user).filter(level__lte=4).order_by("code")
+    region = request.GET.get("region") if regions.filter(code=request.GET.get("region", "")).exists() else user.region_id
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    return render(request, "health/indicators.html", {
+        "i": selectors.settlement_indicators(user, region, year), "regions": regions, "region": region, "year": year,
+        "years": range(timezone.localdate().year, 2015, -1)})
+
+
+def _checkups_workbook(user, status):
+    """Who is still due for the year's free check-up, by village (names and villages, no IDs)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from fupin.core import audit
+    from fupin.exchange.excel import safe
+
+    access.require(user, Cap.EXPORT)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("应检未检")
+    ws.append(["村", "姓名", "性别"])
+    for p in status["due"]:
+        ws.append([safe(p.household.village.name), safe(p.name), p.get_sex_display()])
+    out = io.BytesIO()
+    wb.save(out)
+    audit.export(user, what=f"导出 {status['region'].name} {status['year']} 年免费健康体检应检未检名单",
+                 object_type="checkups", object_id=status["region"].code, persons=len(status["due"]))
+    response = HttpResponse(out.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="checkups-{status["year"]}.xlsx"'
+    return response

@@ -95,7 +95,8 @@ def _persons_with_contract(c: Ctx, p: dict) -> QuerySet:
     """Persons with a family-doctor contract valid on the board's day (SPEC §6.4)."""
     from fupin.health.models import Contract
 
-    valid = Contract.objects.filter(person=OuterRef("pk"), signed_on__lte=c.today, valid_to__gte=c.today)
+    valid = Contract.objects.filter(person=OuterRef("pk"), signed_on__lte=c.today, valid_to__gte=c.today) \
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=c.today))   # a contract ended early stops counting
     return _persons(c, p).filter(Exists(valid))
 
 
@@ -192,6 +193,10 @@ def _claims(c: Ctx, p: dict) -> QuerySet:
 
     qs = Claim.objects.filter(status=ClaimStatus.SETTLED, discharge_date__year=c.year, discharge_date__lte=c.today,
                               person__household__village_id__gte=c.lo, person__household__village_id__lte=c.hi)
+    if "in_county" in p:          # health indicators (issue 17): in-county care only, some visit types
+        qs = qs.filter(in_county=bool(p["in_county"]))
+    if p.get("visit_types"):
+        qs = qs.filter(visit_type__in=list(p["visit_types"]))
     if p.get("sum"):
         qs = qs.annotate(amount=F(CLAIM_SUMS[p["sum"]]))
     return qs

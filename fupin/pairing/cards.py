@@ -17,6 +17,7 @@ from .models import Measure, Pair, Visit
 def card_data(user, household: Household, year: int) -> dict:
     from fupin.education.selectors import household_entitlements
     from fupin.health.services import categories, packs
+    from fupin.labour.selectors import household_figures
 
     members = list(household.persons.filter(alive=True).order_by("relation", "birth_date"))
     head = next((m for m in members if m.relation == "head"), None)
@@ -47,4 +48,4 @@ def card_data(user, household: Household, year: int) -> dict:
             "phone": idcard.mask_phone(household.phone),
             "policies": policies, "pair": pair, "visits": visits, "measures": measures, "payments": payments,
             "payments_total": sum(e.amount for e in payments), "income": income, "year": year,
-            "measures_total": sum(m.money for m in measures)}
+            "measures_total": sum(m.money for m in measures), "labour": household_figures(household, year)}

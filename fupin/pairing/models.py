@@ -10,6 +10,7 @@ from fupin.core.models import Region, User
 class Unit(models.Model):
     name = models.CharField("帮扶单位", max_length=80, unique=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT)
+    active = models.BooleanField("在用", default=True)
 
 
 class HelperKind(models.TextChoices):
@@ -18,10 +19,17 @@ class HelperKind(models.TextChoices):
     EXEMPT = "exempt", "免于结对"          # near retirement or in hardship
 
 
+class ExemptReason(models.TextChoices):
+    NEAR_RETIREMENT = "near_retirement", "临近退休"
+    HARDSHIP = "hardship", "家庭困难"
+
+
 class Helper(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="helpers")
     name = models.CharField("姓名", max_length=40)
     kind = models.CharField("类别", max_length=10, choices=HelperKind.choices)
+    title = models.CharField("职务", max_length=40, blank=True)
+    exempt_reason = models.CharField("免于结对原因", max_length=16, choices=ExemptReason.choices, blank=True)
     user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="helper")
     active = models.BooleanField(default=True)
 
@@ -79,11 +87,13 @@ class Measure(models.Model):
 class Team(models.Model):
     name = models.CharField("驻村工作队", max_length=80)
     village = models.ForeignKey(Region, on_delete=models.PROTECT)
+    active = models.BooleanField("在驻", default=True)
 
 
 class TeamMember(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members")
     name = models.CharField(max_length=40)
+    active = models.BooleanField("在队", default=True)
     user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="team_member")
 
 

@@ -13,13 +13,14 @@ from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
-from fupin.core.models import AuditAction, User
+from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.policy.errors import PolicyError
 from fupin.policy.packs import shipped_packs
 from fupin.registry.models import Household
 
-from .models import Helper, Measure, Pair, Survey, Team, TeamDay, Visit, VisitPhoto
+from .models import (ExemptReason, Helper, HelperKind, Measure, Pair, Survey, Team, TeamDay, TeamMember, Unit, Visit,
+                     VisitPhoto)
 
 def p(region_code: str, name: str, when: dt.date):
     try:
@@ -40,6 +41,8 @@ def pair(*, actor: User, helper: Helper, household: Household, start: dt.date) -
     access.require(actor, Cap.WRITE)
     household = access.access_household(actor, household.pk, for_update=True)
     Helper.objects.select_for_update().filter(pk=helper.pk).first()
+    if not helper.active:
+        raise FupinError(f"{helper.name} 已停用，不能结对")
     capacity = p(household.village_id, f"pairing.households_per_helper.{helper.kind}", start)
     current = helper.pairs.filter(ended_on__isnull=True).count()
     if current >= capacity:
@@ -281,3 +284,239 @@ def team_survey(*, actor: User, household: Household, date: dt.date, note: str =
     audit.record(actor, AuditAction.CREATE, object_type="survey", object_id=s.pk, household_id=household.pk,
                  summary=f"驻村工作队入户调查（{date}）")
     return s
+
+
+# ---- administration: units, helpers, work teams (the county office, on screens and by import) ------
+
+def _require_region(actor: User, code: str, level: int | None = None, what: str = "区划") -> Region:
+    region = access.access_region(actor, code)
+    if level is not None and region.level != level:
+        raise InvalidInput({what: f"“{region.name}”不是{ {3: '县级', 5: '村级'}.get(level, '')}区划"})
+    return region
+
+
+def _check_helper(kind: str, exempt_reason: str) -> None:
+    if kind not in HelperKind.values:
+        raise InvalidInput({"类别": f"应为 {'、'.join(HelperKind.labels)} 之一"})
+    if kind == HelperKind.EXEMPT and exempt_reason not in ExemptReason.values:
+        raise InvalidInput({"免于结对原因": f"免于结对须注明原因：{'、'.join(ExemptReason.labels)}"})
+    if kind != HelperKind.EXEMPT and exempt_reason:
+        raise InvalidInput({"免于结对原因": "只有“免于结对”的人员填写此项"})
+
+
+def unit_save(*, actor: User, name: str, region_code: str, unit: Unit | None = None) -> Unit:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    name = name.strip()
+    if not name:
+        raise InvalidInput({"帮扶单位": "必须填写"})
+    region = _require_region(actor, region_code)
+    if Unit.objects.filter(name=name).exclude(pk=getattr(unit, "pk", None)).exists():
+        raise InvalidInput({"帮扶单位": f"“{name}”已存在"})
+    with transaction.atomic():
+        before = {} if unit is None else {"name": unit.name, "region": unit.region_id}
+        if unit is None:
+            unit = Unit.objects.create(name=name[:80], region=region)
+        else:
+            Unit.objects.filter(pk=unit.pk).update(name=name[:80], region=region)
+            unit.refresh_from_db()
+        audit.record(actor, AuditAction.UPDATE if before else AuditAction.CREATE, object_type="pairing_unit",
+                     object_id=unit.pk, summary=f"{'修改' if before else '新增'}帮扶单位：{unit.name}",
+                     detail={"fields": audit.changes(before, {"name": unit.name, "region": unit.region_id})})
+    return unit
+
+
+def _current_pairs(helper: Helper) -> int:
+    return helper.pairs.filter(ended_on__isnull=True).count()
+
+
+def unit_set_active(*, actor: User, unit: Unit, active: bool) -> Unit:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    if not active:
+        busy = Pair.objects.filter(helper__unit=unit, ended_on__isnull=True).count()
+        if busy:
+            raise FupinError(f"“{unit.name}”还有 {busy} 户结对未解除；结对一定三年不变，请先为这些户办理接替后再停用")
+    with transaction.atomic():
+        Unit.objects.filter(pk=unit.pk).update(active=active)
+        if not active:
+            Helper.objects.filter(unit=unit).update(active=False)
+        audit.record(actor, AuditAction.UPDATE, object_type="pairing_unit", object_id=unit.pk,
+                     summary=f"{'启用' if active else '停用'}帮扶单位：{unit.name}")
+    unit.refresh_from_db()
+    return unit
+
+
+def helper_save(*, actor: User, unit: Unit, name: str, kind: str, title: str = "", exempt_reason: str = "",
+                helper: Helper | None = None) -> Helper:
+    """Create or edit a helper. Lowering a helper's quota below the households already paired
+    is refused: the pairs are fixed for the term."""
+    access.require(actor, Cap.PAIRING_MANAGE)
+    name = name.strip()
+    if not name:
+        raise InvalidInput({"姓名": "必须填写"})
+    _check_helper(kind, exempt_reason)
+    if not unit.active:
+        raise FupinError(f"帮扶单位“{unit.name}”已停用")
+    if helper is not None and kind != helper.kind:
+        current = _current_pairs(helper)
+        capacity = p(unit.region_id, f"pairing.households_per_helper.{kind}", timezone.localdate())
+        if current > capacity:
+            raise FupinError(f"{helper.name} 现结对 {current} 户，改为“{HelperKind(kind).label}”（结对 {capacity} 户）前，"
+                             "请先为多出的户办理接替")
+    if Helper.objects.filter(unit=unit, name=name).exclude(pk=getattr(helper, "pk", None)).exists():
+        raise InvalidInput({"姓名": f"“{unit.name}”已有帮扶责任人“{name}”"})
+    values = {"unit": unit, "name": name[:40], "kind": kind, "title": title.strip()[:40], "exempt_reason": exempt_reason}
+    with transaction.atomic():
+        before = {} if helper is None else {"unit": helper.unit_id, "name": helper.name, "kind": helper.kind,
+                                            "title": helper.title, "exempt_reason": helper.exempt_reason}
+        if helper is None:
+            helper = Helper.objects.create(**values)
+        else:
+            Helper.objects.filter(pk=helper.pk).update(**values)
+            helper.refresh_from_db()
+        audit.record(actor, AuditAction.UPDATE if before else AuditAction.CREATE, object_type="helper",
+                     object_id=helper.pk, summary=f"{'修改' if before else '新增'}帮扶责任人：{unit.name} {helper.name}"
+                                                 f"（{helper.get_kind_display()}）",
+                     detail={"fields": audit.changes(before, {**values, "unit": unit.pk})})
+    return helper
+
+
+def helper_set_active(*, actor: User, helper: Helper, active: bool) -> Helper:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    if not active and _current_pairs(helper):
+        raise FupinError(f"{helper.name} 还有 {_current_pairs(helper)} 户结对未解除；结对一定三年不变，"
+                         "请先办理接替（退休、调动、死亡时）后再停用")
+    if active and not helper.unit.active:
+        raise FupinError(f"帮扶单位“{helper.unit.name}”已停用")
+    with transaction.atomic():
+        Helper.objects.filter(pk=helper.pk).update(active=active)
+        audit.record(actor, AuditAction.UPDATE, object_type="helper", object_id=helper.pk,
+                     summary=f"{'启用' if active else '停用'}帮扶责任人：{helper.name}")
+    helper.refresh_from_db()
+    return helper
+
+
+def team_save(*, actor: User, name: str, village_code: str, team: Team | None = None) -> Team:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    if not name.strip():
+        raise InvalidInput({"工作队名称": "必须填写"})
+    village = _require_region(actor, village_code, 5, "所驻村")
+    with transaction.atomic():
+        if team is None:
+            team = Team.objects.create(name=name.strip()[:80], village=village)
+        else:
+            Team.objects.filter(pk=team.pk).update(name=name.strip()[:80], village=village)
+            team.refresh_from_db()
+        audit.record(actor, AuditAction.CREATE, object_type="team", object_id=team.pk,
+                     summary=f"驻村工作队：{team.name}（{village.name}）")
+    return team
+
+
+def team_set_active(*, actor: User, team: Team, active: bool) -> Team:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    with transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(active=active)
+        if not active:
+            team.members.update(active=False)
+        audit.record(actor, AuditAction.UPDATE, object_type="team", object_id=team.pk,
+                     summary=f"{'恢复' if active else '撤回'}驻村工作队：{team.name}")
+    team.refresh_from_db()
+    return team
+
+
+def team_member_add(*, actor: User, team: Team, name: str, user: User | None = None) -> TeamMember:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    if not name.strip():
+        raise InvalidInput({"队员姓名": "必须填写"})
+    if not team.active:
+        raise FupinError(f"工作队“{team.name}”已撤回")
+    if team.members.filter(name=name.strip(), active=True).exists():
+        raise InvalidInput({"队员姓名": f"“{team.name}”已有队员“{name.strip()}”"})
+    with transaction.atomic():
+        m = TeamMember.objects.create(team=team, name=name.strip()[:40], user=user)
+        audit.record(actor, AuditAction.CREATE, object_type="team", object_id=team.pk,
+                     summary=f"驻村工作队 {team.name} 增加队员 {m.name}")
+    return m
+
+
+def team_member_set_active(*, actor: User, member: TeamMember, active: bool) -> TeamMember:
+    access.require(actor, Cap.PAIRING_MANAGE)
+    with transaction.atomic():
+        TeamMember.objects.filter(pk=member.pk).update(active=active)
+        audit.record(actor, AuditAction.UPDATE, object_type="team", object_id=member.team_id,
+                     summary=f"驻村工作队 {member.team.name} 队员 {member.name} {'归队' if active else '离队'}")
+    member.refresh_from_db()
+    return member
+
+
+def helper_columns():
+    from fupin.exchange import excel
+    from fupin.exchange.excel import Column
+
+    return [Column("unit", "单位", excel.text(80), required=True, aliases=("帮扶单位",)),
+            Column("name", "姓名", excel.text(40), required=True, aliases=("帮扶责任人",)),
+            Column("title", "职务", excel.text(40)),
+            Column("kind", "类别", excel.choice(HelperKind), required=True),
+            Column("exempt_reason", "免于结对原因", excel.choice(ExemptReason))]
+
+
+def helpers_import(*, actor: User, data: bytes, filename: str = "") -> tuple[int, list, bytes | None]:
+    """Helpers from a unit's Excel list (单位、姓名、职务、类别、免于结对原因): all or nothing.
+    A unit not yet known is created in the importer's own region; a helper already listed is
+    updated; the same file imported twice changes nothing the second time."""
+    from fupin.exchange import excel
+    from fupin.exchange.excel import FileRejected, Problem
+
+    access.require(actor, Cap.IMPORT)
+    access.require(actor, Cap.PAIRING_MANAGE)
+    try:
+        table = excel.read_table(data, helper_columns(), filename=filename)
+    except FileRejected as exc:
+        return 0, [Problem(None, None, None, None, exc.message)], None
+    problems = list(table.problems)
+    units = {u.name: u for u in Unit.objects.filter(name__in={v.get("unit") for _, v in table.rows})}
+    seen: dict[tuple, int] = {}
+    wanted = []
+    for row, v in table.rows:
+        if not {"unit", "name", "kind"} <= set(v):
+            continue
+        key = (v["unit"], v["name"])
+        if key in seen:
+            problems.append(Problem(row, None, "姓名", v["name"], f"与第{seen[key]}行重复"))
+            continue
+        seen[key] = row
+        unit = units.get(v["unit"])
+        if unit is not None and not access.in_scope(actor, unit.region_id):
+            problems.append(Problem(row, None, "单位", v["unit"], "该单位不在您的管辖范围内"))
+            continue
+        if unit is not None and not unit.active:
+            problems.append(Problem(row, None, "单位", v["unit"], "该单位已停用"))
+            continue
+        try:
+            _check_helper(v["kind"], v.get("exempt_reason", ""))
+        except InvalidInput as exc:
+            problems += [Problem(row, None, k, None, m) for k, m in exc.errors.items()]
+            continue
+        wanted.append((row, v))
+    if problems:
+        return 0, problems, excel.error_workbook(table, problems)
+    saved = 0
+    try:
+        with transaction.atomic():
+            for row, v in wanted:
+                unit = units.get(v["unit"]) or unit_save(actor=actor, name=v["unit"], region_code=actor.region_id)
+                units[unit.name] = unit
+                existing = Helper.objects.filter(unit=unit, name=v["name"]).first()
+                same = existing is not None and (existing.kind, existing.title, existing.exempt_reason) == (
+                    v["kind"], v.get("title", ""), v.get("exempt_reason", ""))
+                if same:
+                    continue
+                try:
+                    helper_save(actor=actor, unit=unit, name=v["name"], kind=v["kind"], title=v.get("title", ""),
+                                exempt_reason=v.get("exempt_reason", ""), helper=existing)
+                except FupinError as exc:
+                    problems.append(Problem(row, None, None, None, exc.message))
+                    raise
+                saved += 1
+    except FupinError:
+        return 0, problems, excel.error_workbook(table, problems)
+    return saved, [], None

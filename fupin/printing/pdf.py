@@ -193,6 +193,9 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, f"其中工资性 {yuan(inc.wages)}、经营性 {yuan(inc.business)}、转移性 {yuan(inc.transfers)}、财产性 {yuan(inc.property_income)} 元")
         else:
             y = line(y, "尚未登记收入")
+        lab = d.get("labour")
+        if lab and lab["workers"]:
+            y = line(y, f"{d['year']}年劳动力 {lab['workers']} 人，就业 {lab['employed']} 人，务工收入 {yuan(lab['income'])} 元")
         y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
         for e in d["payments"][:20]:
             y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{e.entitlement or e.transaction.memo}　{yuan(e.amount)} 元")

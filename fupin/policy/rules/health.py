@@ -1,9 +1,14 @@
 """One-stop settlement model v1 (SPEC §6.1), as rules. Amounts in fen; no amount here.
 
-Order: fee waivers → basic insurance → critical-illness insurance → medical assistance →
-hospital absorption → top-up funds → patient. Each payer's amount is rounded half up when
+Order: fee waivers → the payer chain → hospital absorption → top-up funds → patient. The
+payer chain is pack data (`health.chain`, ADR 0014): an ordered list of payers, each paying
+from what the payers before it left of the in-policy costs. `basic`, `critical_illness` and
+`assistance` are the three payers with rules of their own; any other code is a payer whose
+rule is read from `health.payer.<code>.*` (who, which visits, in county only, deductible,
+ratio, yearly cap): full in-region reimbursement, disease emergency assistance, outpatient
+assistance (门诊救助), supplementary insurance. Each payer's amount is rounded half up when
 computed; the patient's amount is the residual, so the parts add up to the bill exactly.
-The model is built for the (visit type, level) pairs and the top-up funds a pack defines.
+The model is built for the (visit type, level) pairs, the chain and the top-up funds a pack defines.
 """
 from __future__ import annotations
 
@@ -79,41 +84,57 @@ def funds_of(chain: Chain, when: dt.date) -> tuple:
     return tuple(chain.lookup("health.topup.funds", when).value)
 
 
+BUILT_IN = {"basic": "基本医保", "critical_illness": "大病保险", "assistance": "医疗救助"}
+DEFAULT_CHAIN = ("basic", "critical_illness", "assistance")
+
+
+def chain_of(chain: Chain, when: dt.date) -> tuple:
+    """The pack's payer chain in order: ((code, name), …); a payer that is not built in is
+    named by `health.payer.<code>.name`."""
+    codes = tuple(chain.lookup("health.chain", when).value)
+    if len(set(codes)) != len(codes):
+        raise PolicyError(f"政策包“{chain.head.title}”的支付顺序 health.chain 中有重复的支付方：{'、'.join(codes)}")
+    out = []
+    for code in codes:
+        if not isinstance(code, str) or not code.replace("_", "").isalnum() or not code.isascii():
+            raise PolicyError(f"政策包“{chain.head.title}”的支付顺序 health.chain 中的代码 {code!r} 只能由小写字母、数字和下划线组成")
+        if code in BUILT_IN:
+            out.append((code, BUILT_IN[code]))
+            continue
+        try:
+            out.append((code, chain.lookup(f"health.payer.{code}.name", when).value))
+        except PolicyError:
+            raise PolicyError(f"政策包“{chain.head.title}”的支付顺序中有支付方 {code}，但没有它的参数 "
+                              f"health.payer.{code}.name（名称）等；请补上或从 health.chain 中删去") from None
+    return tuple(out)
+
+
+def payers_of(chain: Chain, when: dt.date) -> tuple:
+    """The codes of the chain's payers that are not built in (their accumulators are `payer.<code>`)."""
+    return tuple(code for code, _ in chain_of(chain, when) if code not in BUILT_IN)
+
+
 @lru_cache(maxsize=64)
-def build(pairs: tuple, funds: tuple) -> Model:
+def build(pairs: tuple, funds: tuple, chain: tuple = tuple((c, BUILT_IN[c]) for c in DEFAULT_CHAIN)) -> Model:
     poor = Named("poor", any_category_in("health.poor_categories"))
     waived = Named("waived", If(any_category_in("health.waiver.categories"), W, 0, "属于减免对象"))
     I2 = Named("I2", I - waived)
     T2 = Named("T2", T - waived)
-    d = by_visit_level("health.basic.deductible", pairs)
-    d_eff = If(poor, Ratio(d, by_visit_level("health.basic.poor_deductible_multiplier", pairs)), d, "贫困人口起付线减半")
-    r_eff = by_visit_level("health.basic.ratio", pairs) \
-        + If(poor, by_visit_level("health.basic.poor_bonus", pairs), 0, "贫困人口报销比例提高") \
-        - If(~in_county & ~referred, by_visit_level("health.basic.unreferred_cut", pairs), 0, "县外未转诊降低比例")
-    basic = Named("basic", Min(Max(by_visit_level("health.basic.cap", pairs) - basic_ytd, 0),
-                               Min(I2, Ratio(Max(I2 - d_eff, 0), r_eff))))
-    ci_base = Named("ci_base", I2 - basic)
-    t_eff = If(poor, Ratio(P("health.ci.threshold"), P("health.ci.poor_threshold_multiplier")), P("health.ci.threshold"),
-               "贫困人口大病起付线降低")
-    ci_raw = Min(ci_base, TieredDelta(Max(ci_base_ytd + ci_base - t_eff, 0), Max(ci_base_ytd - t_eff, 0),
-                                      P("health.ci.tiers"), If(poor, P("health.ci.poor_bonus"), 0)))
-    ci = Named("ci", If(poor & ~P("health.ci.cap_applies_to_poor"), ci_raw,
-                        Min(Max(P("health.ci.cap") - ci_ytd, 0), ci_raw), "贫困人口不设大病封顶线"))
-    ratio = Max(Max(If(cat["tekun"], P("health.assistance.ratio.tekun"), 0), If(cat["dibao"], P("health.assistance.ratio.dibao"), 0)),
-                Max(If(cat["registered_poor"], P("health.assistance.ratio.registered_poor"), 0),
-                    If(cat["monitored"], P("health.assistance.ratio.monitored"), 0)))
-    assistance = Named("assistance", Min(Max(P("health.assistance.cap") - assist_ytd, 0), Ratio(ci_base - ci, ratio)))
+    rules = [Rule("health.waived", "减免", waived, date)]
+    remaining = I2   # what the payers before this one left of the in-policy costs
+    for code, name in chain:
+        pay, rule = _payer(code, name, remaining, poor, pairs)
+        rules.append(Rule(rule, name, pay, date))
+        remaining = Named(f"after.{code}", remaining - pay)
     eligible = Named("eligible", any_category_in("health.topup.categories") & _in_visit("health.topup.visit_types")
                      & (in_county | ~P("health.topup.in_county_only")))
     O = T - I  # noqa: E741
     absorbed = Named("absorbed", If(eligible & in_county, Max(O - Ratio(T2, P("health.absorption.share")), 0), 0,
                                     "县域内符合条件：目录外费用超出比例部分由医院承担"))
-    patient_before = Named("patient_before", I2 - basic - ci - assistance + (O - absorbed))
+    patient_before = Named("patient_before", remaining + (O - absorbed))
     excess = Named("excess", If(eligible, Max(patient_before - Ratio(T2, P("health.topup.cap_share")), 0), 0,
                                 "符合兜底保障条件：个人自付超过比例部分由兜底资金支付"))
-    rules = [Rule("health.waived", "减免", waived, date), Rule("health.basic", "基本医保", basic, date),
-             Rule("health.critical_illness", "大病保险", ci, date), Rule("health.assistance", "医疗救助", assistance, date),
-             Rule("health.absorbed", "医院承担", absorbed, date)]
+    rules.append(Rule("health.absorbed", "医院承担", absorbed, date))
     remaining = excess
     paid = None
     for code in funds:
@@ -125,7 +146,46 @@ def build(pairs: tuple, funds: tuple) -> Model:
         paid = pay if paid is None else paid + pay
     rules.append(Rule("health.shortfall", "兜底资金不足（未支付部分，已计入个人）", remaining, date))
     rules.append(Rule("health.patient", "个人自付", patient_before - (paid if paid is not None else 0), date))
-    return Model("settlement", rules, region, extra=(visit, level, in_county, referred, T, I, W, *cat.values()))
+    # every accumulator is an input even when a pack's chain drops the payer that reads it,
+    # so one claim format serves every pack
+    ytd_vars = (basic_ytd, ci_base_ytd, ci_ytd, assist_ytd,
+                *(Var(f"payer_ytd.{code}", "int", f"本年{name}已付（分）") for code, name in chain if code not in BUILT_IN))
+    return Model("settlement", rules, region, extra=(visit, level, in_county, referred, T, I, W, *cat.values(), *ytd_vars))
+
+
+def _payer(code: str, name: str, R, poor, pairs):
+    """One payer of the chain: its amount out of `R`, what is left of the in-policy costs."""
+    if code == "basic":
+        d = by_visit_level("health.basic.deductible", pairs)
+        d_eff = If(poor, Ratio(d, by_visit_level("health.basic.poor_deductible_multiplier", pairs)), d,
+                   "贫困人口起付线减半")
+        r_eff = by_visit_level("health.basic.ratio", pairs) \
+            + If(poor, by_visit_level("health.basic.poor_bonus", pairs), 0, "贫困人口报销比例提高") \
+            - If(~in_county & ~referred, by_visit_level("health.basic.unreferred_cut", pairs), 0, "县外未转诊降低比例")
+        return Named("basic", Min(Max(by_visit_level("health.basic.cap", pairs) - basic_ytd, 0),
+                                  Min(R, Ratio(Max(R - d_eff, 0), r_eff)))), "health.basic"
+    if code == "critical_illness":
+        ci_base = Named("ci_base", R)
+        t_eff = If(poor, Ratio(P("health.ci.threshold"), P("health.ci.poor_threshold_multiplier")),
+                   P("health.ci.threshold"), "贫困人口大病起付线降低")
+        ci_raw = Min(ci_base, TieredDelta(Max(ci_base_ytd + ci_base - t_eff, 0), Max(ci_base_ytd - t_eff, 0),
+                                          P("health.ci.tiers"), If(poor, P("health.ci.poor_bonus"), 0)))
+        return Named("ci", If(poor & ~P("health.ci.cap_applies_to_poor"), ci_raw,
+                              Min(Max(P("health.ci.cap") - ci_ytd, 0), ci_raw), "贫困人口不设大病封顶线")), \
+            "health.critical_illness"
+    if code == "assistance":
+        ratio = Max(Max(If(cat["tekun"], P("health.assistance.ratio.tekun"), 0),
+                        If(cat["dibao"], P("health.assistance.ratio.dibao"), 0)),
+                    Max(If(cat["registered_poor"], P("health.assistance.ratio.registered_poor"), 0),
+                        If(cat["monitored"], P("health.assistance.ratio.monitored"), 0)))
+        return Named("assistance", Min(Max(P("health.assistance.cap") - assist_ytd, 0), Ratio(R, ratio))), \
+            "health.assistance"
+    p = f"health.payer.{code}"
+    ytd = Var(f"payer_ytd.{code}", "int", f"本年{name}已付（分）")
+    eligible = any_category_in(f"{p}.categories") & _in_visit(f"{p}.visit_types") \
+        & (in_county | ~P(f"{p}.in_county_only"))
+    amount = Min(Max(P(f"{p}.cap") - ytd, 0), Min(R, Ratio(Max(R - P(f"{p}.deductible"), 0), P(f"{p}.ratio"))))
+    return Named(f"payer.{code}", If(eligible, amount, 0, f"符合{name}的对象、就诊类型和地域条件")), p
 
 
 def _in_visit(list_param: str):
@@ -133,7 +193,7 @@ def _in_visit(list_param: str):
 
 
 def model_for(chain: Chain, when: dt.date) -> Model:
-    return build(pairs_of(chain, when), funds_of(chain, when))
+    return build(pairs_of(chain, when), funds_of(chain, when), chain_of(chain, when))
 
 
 def check_claim(chain: Chain, claim: dict) -> None:
@@ -198,7 +258,7 @@ def discharge_date(claim) -> dt.date:
         raise PolicyError(f"出院日期 discharge_date “{when[:40]}” 应为 YYYY-MM-DD") from None
 
 
-def claim_to_case(claim: dict, funds: tuple) -> dict:
+def claim_to_case(claim: dict, funds: tuple, payers: tuple = ()) -> dict:
     """A claim (see docs/settlement.md) as the model's input case. Every field is checked: an
     unknown field is refused (a misspelt one would otherwise be silently ignored)."""
     if not isinstance(claim, dict):
@@ -213,7 +273,7 @@ def claim_to_case(claim: dict, funds: tuple) -> dict:
     ytd, balances = claim["ytd"], claim["fund_balances"]
     if not isinstance(ytd, dict) or not isinstance(balances, dict):
         raise PolicyError("ytd 和 fund_balances 应为对象")
-    _no_unknown(ytd, (*YTD_COLUMN, "topup"), "ytd ")
+    _no_unknown(ytd, (*YTD_COLUMN, "topup", "payer") if payers else (*YTD_COLUMN, "topup"), "ytd ")
     _no_unknown(balances, funds, "fund_balances ")
     topup = ytd.get("topup", {})
     if not isinstance(topup, dict):
@@ -239,6 +299,15 @@ def claim_to_case(claim: dict, funds: tuple) -> dict:
             raise PolicyError(f"fund_balances 缺少兜底资金 {code} 的余额")
         case[f"topup_ytd.{code}"] = parse_yuan(topup[code], f"ytd.topup.{code}")
         case[f"balance.{code}"] = parse_yuan(balances[code], f"fund_balances.{code}")
+    if payers:   # the chain's own payers: one year-to-date figure each
+        paid = ytd.get("payer", {})
+        if not isinstance(paid, dict):
+            raise PolicyError(f"ytd.payer 应为对象（支付顺序中每个其他支付方一项），实际为{_kind(paid)}")
+        _no_unknown(paid, payers, "ytd.payer ")
+        for code in payers:
+            if code not in paid:
+                raise PolicyError(f"ytd.payer 缺少支付方 {code} 的本年已付（没有请填 \"0\"）")
+            case[f"payer_ytd.{code}"] = parse_yuan(paid[code], f"ytd.payer.{code}")
     return case
 
 
@@ -248,29 +317,34 @@ def settle(chain: Chain, claim: dict) -> dict:
 
     when = discharge_date(claim)
     funds = funds_of(chain, when)
-    case = claim_to_case(claim, funds)
+    order = chain_of(chain, when)
+    payers = tuple(code for code, _ in order if code not in BUILT_IN)
+    case = claim_to_case(claim, funds, payers)
     check_claim(chain, case)
     results = run_case(model_for(chain, when), case, chain)
     amounts = {r.rule: r.amount for r in results}
     parts = sum(v for k, v in amounts.items() if k != "health.shortfall")
     if parts != case["total"]:   # by construction; guards the model
         raise PolicyError(f"各方金额之和 {yuan(parts)} 元不等于总费用 {yuan(case['total'])} 元；请把结算单报告给系统管理员")
-    names = {code: chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
-    changes = accumulator_changes(amounts, case["in_policy"], funds)
-    ci_base = changes["ci_base"]
+    names = {f"health.topup.{code}": chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
+    changes = accumulator_changes(amounts, case["in_policy"], funds, tuple(code for code, _ in order))
+    ci_base = changes.get("ci_base", 0)
+    more = {"payer": {code: yuan(case[f"payer_ytd.{code}"] + changes[f"payer.{code}"]) for code in payers}} \
+        if payers else {}
     return {
         "pack": chain.key,
-        "payers": [{"rule": r.rule, "label": names.get(r.rule.removeprefix("health.topup."), r.label),
+        "payers": [{"rule": r.rule, "label": names.get(r.rule, r.label),
                     "amount": yuan(r.amount), "explanation": r.explanation} for r in results],
         "total": yuan(case["total"]),
         "patient": yuan(amounts["health.patient"]),
         "shortfall": yuan(amounts["health.shortfall"]),
         "accumulators": {
-            "basic": yuan(case["basic_ytd"] + changes["basic"]),
-            "ci_base": yuan(case["ci_base_ytd"] + changes["ci_base"]),
-            "ci": yuan(case["ci_ytd"] + changes["ci"]),
-            "assistance": yuan(case["assistance_ytd"] + changes["assistance"]),
+            "basic": yuan(case["basic_ytd"] + changes.get("basic", 0)),
+            "ci_base": yuan(case["ci_base_ytd"] + changes.get("ci_base", 0)),
+            "ci": yuan(case["ci_ytd"] + changes.get("ci", 0)),
+            "assistance": yuan(case["assistance_ytd"] + changes.get("assistance", 0)),
             "topup": {code: yuan(case[f"topup_ytd.{code}"] + changes[f"topup.{code}"]) for code in funds},
+            **more,
         },
         "_fen": amounts, "_ci_base": ci_base, "_changes": changes,
     }
@@ -279,13 +353,25 @@ def settle(chain: Chain, claim: dict) -> dict:
 YTD_COLUMN = {"basic": "basic_ytd", "ci_base": "ci_base_ytd", "ci": "ci_ytd", "assistance": "assistance_ytd"}
 
 
-def accumulator_changes(amounts: dict, in_policy, funds: tuple) -> dict:
+def accumulator_changes(amounts: dict, in_policy, funds: tuple, chain: tuple = DEFAULT_CHAIN) -> dict:
     """What one settled claim adds to the patient's year-to-date accumulators (fen). The window
     stores these on the claim, and a reversal subtracts exactly them. The one formula: it works
-    on numbers (one claim) and on Polars columns (`settle_batch`) alike."""
-    return {"basic": amounts["health.basic"], "ci_base": in_policy - amounts["health.waived"] - amounts["health.basic"],
-            "ci": amounts["health.critical_illness"], "assistance": amounts["health.assistance"],
-            **{f"topup.{code}": amounts[f"health.topup.{code}"] for code in funds}}
+    on numbers (one claim) and on Polars columns (`settle_batch`) alike. `chain`: the payer
+    codes in order; the critical-illness base is what the payers before it left of I'. A payer
+    the chain does not have adds nothing (its key is left out)."""
+    out = {}
+    left = in_policy - amounts["health.waived"]
+    for code in chain:
+        if code == "critical_illness":
+            out["ci_base"] = left
+        rule = RULE_OF.get(code, f"health.payer.{code}")
+        out[ACC_KEY.get(code, f"payer.{code}")] = amounts[rule]
+        left = left - amounts[rule]
+    return {**out, **{f"topup.{code}": amounts[f"health.topup.{code}"] for code in funds}}
+
+
+RULE_OF = {"basic": "health.basic", "critical_illness": "health.critical_illness", "assistance": "health.assistance"}
+ACC_KEY = {"basic": "basic", "critical_illness": "ci", "assistance": "assistance"}
 
 
 def settle_batch(chain: Chain, claims, opening=None):
@@ -307,7 +393,10 @@ def settle_batch(chain: Chain, claims, opening=None):
     when = claims["discharge_date"].min()
     model = model_for(chain, when)
     funds = funds_of(chain, when)
-    acc_cols = ["basic_ytd", "ci_base_ytd", "ci_ytd", "assistance_ytd", *(f"topup_ytd.{c}" for c in funds)]
+    order = tuple(code for code, _ in chain_of(chain, when))
+    payers = tuple(code for code in order if code not in BUILT_IN)
+    acc_cols = ["basic_ytd", "ci_base_ytd", "ci_ytd", "assistance_ytd", *(f"topup_ytd.{c}" for c in funds),
+                *(f"payer_ytd.{c}" for c in payers)]
     n = claims.height
     frame = claims.with_row_index("_row").with_columns(
         pl.col("seq").rank("ordinal").over("patient").cast(pl.Int64).alias("_round"))
@@ -322,9 +411,12 @@ def settle_batch(chain: Chain, claims, opening=None):
         joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
         result = run_batch(model, joined, chain)
         # the same accumulator_changes as one claim, on columns instead of numbers
-        changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds)
-        delta = result.select("patient", *(expr.alias(YTD_COLUMN.get(key) or key.replace("topup.", "topup_ytd."))
-                                           for key, expr in changes.items()))
+        changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds, order)
+        column = {**YTD_COLUMN, **{f"topup.{c}": f"topup_ytd.{c}" for c in funds},
+                  **{f"payer.{c}": f"payer_ytd.{c}" for c in payers}}
+        given = {column[key]: expr for key, expr in changes.items()}
+        delta = result.select("patient", *((given[c] if c in given else pl.lit(0, dtype=pl.Int64)).alias(c)
+                                           for c in acc_cols))
         acc = (pl.concat([acc, delta], how="vertical_relaxed").group_by("patient", maintain_order=True)
                .agg([pl.col(c).sum() for c in acc_cols]))
         out.append(result.select("_row", *(r.name for r in model.rules)))

@@ -1,0 +1,96 @@
+"""Screens of the student aid procedure. Views parse, call one service, render."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from fupin.core import access
+from fupin.core.errors import FupinError, NotFound
+from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
+
+from . import aid
+from .models import AidState, School
+
+
+def _school(request, data):
+    lo, hi = access.scope_range(request.user)
+    school = School.objects.filter(pk=form_int(data, "school", "学校"), region_id__gte=lo[:6] + "000000",
+                                   region_id__lte=hi).first()
+    if school is None:
+        raise NotFound("找不到该学校，或不在您的管辖范围内")
+    return school
+
+
+def _schools(request):
+    lo, hi = access.scope_range(request.user)
+    return School.objects.filter(region_id__gte=lo[:6] + "000000", region_id__lte=hi).order_by("code")
+
+
+@fupin_view
+def applications(request):
+    if request.method == "POST":
+        try:
+            number = request.POST.get("id_number", "").strip().upper()
+            person = access.persons_for(request.user).filter(id_number=number).first()
+            if person is None:
+                raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+            a = aid.aid_apply(actor=request.user, person=person, school=_school(request, request.POST),
+                              year=form_year(request.POST, "year", "学年"), item=request.POST.get("item", ""),
+                              amount=form_yuan(request.POST, "amount", "金额"), in_kind=request.POST.get("in_kind", ""))
+        except FupinError as exc:
+            messages.error(request, exc.message)
+            return redirect("/education/aid/")
+        messages.success(request, "已申请")
+        return redirect(f"/education/aid/{a.pk}/")
+    items = aid.applications_for(request.user).select_related("person", "school")
+    state = request.GET.get("state", "")
+    if state in AidState.values:
+        items = items.filter(state=state)
+    if request.GET.get("school", "").isdigit():
+        items = items.filter(school_id=int(request.GET["school"]))
+    items = items.order_by("-year", "school__code", "person__name", "pk")
+    return render(request, "education/aid.html", {
+        "page": Paginator(items, 50).get_page(request.GET.get("page")), "states": AidState.choices, "state": state,
+        "schools": _schools(request), "school": request.GET.get("school", ""), "year": timezone.localdate().year})
+
+
+@fupin_view
+def application(request, pk):
+    a = aid.access_application(request.user, pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "decide":
+                aid.aid_decide(actor=request.user, application=a,
+                               on=form_date(request.POST, "date", "决定日期", timezone.localdate()))
+            else:
+                aid.aid_review(actor=request.user, application=a, approved=request.POST.get("action") == "approve",
+                               note=request.POST.get("note", ""))
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已办理")
+        return redirect(f"/education/aid/{a.pk}/")
+    proc = aid.procedure(a)
+    step = proc["steps"][a.step] if a.state == AidState.REVIEWING else None
+    return render(request, "education/aid_application.html", {"a": a, "steps": proc["steps"], "step": step,
+                                                              "today": timezone.localdate().isoformat()})
+
+
+@fupin_view
+def notice(request):
+    school = _school(request, request.GET)
+    year = form_year(request.GET, "year", "学年")
+    return render(request, "education/aid_notice.html", {"school": school, "year": year,
+                                                         "rows": aid.notice(request.user, school, year)})
+
+
+@fupin_view
+def payments(request):
+    from fupin.exchange.views import _xlsx
+
+    school = _school(request, request.GET)
+    year = form_year(request.GET, "year", "学年")
+    data, _ = aid.payment_list(request.user, school, year)
+    return _xlsx(data, f"学生资助发放名单_{school.code}_{year}.xlsx")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import aid_views, college_views
+
+# The college-student database; the semester runs' pages are listed in fupin/urls.py.
+urlpatterns = [
+    path("college/", college_views.students),
+    path("college/<int:pk>/", college_views.student),
+    path("aid/", aid_views.applications),
+    path("aid/<int:pk>/", aid_views.application),
+    path("aid/notice/", aid_views.notice),
+    path("aid/payments.xlsx", aid_views.payments),
+]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class LabourConfig(AppConfig):
+    name = "fupin.labour"
+    label = "labour"
+    verbose_name = "劳动力、就业与培训"
+
+    def ready(self):
+        from fupin.registry.views import HOUSEHOLD_SECTIONS
+
+        from .selectors import household_section
+
+        HOUSEHOLD_SECTIONS.append(("labour/partials/household.html", household_section))
