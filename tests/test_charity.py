@@ -9,7 +9,7 @@ from django.db.models import Sum
 from fupin.charity import selectors, services
 from fupin.charity.models import Donation, Grant
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput
-from fupin.education.models import Enrolment, School
+from fupin.education.models import CollegeStudent, Enrolment, School
 from fupin.funds.models import Account, Entry, Transaction
 from fupin.registry.models import Person
 
@@ -27,8 +27,8 @@ def students(world):
     zhao = Person.objects.get(name="赵七")
     li = Person.objects.create(household=world.h2, name="李新", id_number=pid("2008-03-03", 81), sex="M",
                                birth_date=dt.date(2008, 3, 3), relation="child", labour="ordinary")
-    for person, grade in ((zhang, 1), (zhao, 2), (li, 1)):
-        Enrolment.objects.create(person=person, school=school, semester="2026-autumn", stage="college", grade=grade)
+    for person, entry, level in ((zhang, 2026, "bachelor"), (zhao, 2025, "bachelor"), (li, 2026, "higher_voc")):
+        CollegeStudent.objects.create(person=person, college="西昌学院", level=level, entry_year=entry)
     return {"zhang": zhang, "zhao": zhao, "li": li}
 
 
@@ -83,9 +83,13 @@ def test_eligibility_per_case_equals_the_batch(world, students):
     rule = services.programmes(V1, dt.date(2026, 9, 1))["yuanmeng"]
     assert rule["amount"] == 500_000
     ok, reasons = services.eligibility(students["zhang"], rule, 2026)
-    assert (ok, reasons) == (True, ["√ 户的状态为“贫困户”，属于资助对象", "√ 2026年秋季新录取高校（西昌学院）"])
+    assert (ok, reasons) == (True, ["√ 户的状态为“贫困户”，属于资助对象", "√ 2026年考入西昌学院（本科）"])
     ok, reasons = services.eligibility(students["zhao"], rule, 2026)
-    assert (ok, reasons[1]) == (False, "× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生")
+    assert (ok, reasons[1]) == (False, "× 2025年入学（西昌学院），本项目只资助2026年新录取的学生")
+    shiliu = services.programmes(V1, dt.date(2026, 9, 1))["shiliuzhu"]   # 十六助: bachelor's degrees only
+    assert services.eligibility(students["li"], shiliu, 2026) == (
+        False, ["√ 户的状态为“贫困户”，属于资助对象", "× 大学生库中没有2026年在读的本科记录"])
+    assert set(Person.objects.filter(services.eligible_q(shiliu, 2026)).values_list("name", flat=True)) == {"张小"}
     batch = set(Person.objects.filter(services.eligible_q(rule, 2026)).values_list("name", flat=True))
     case = {p.name for p in Person.objects.all() if services.eligibility(p, rule, 2026)[0]}
     assert batch == case == {"张小", "李新"}
@@ -102,7 +106,7 @@ def test_yuanmeng_from_a_campaign_to_a_student_once(world, students):
     assert exc.value.message == "张小 已获得过“圆梦助学”资助（2026年），同一资助不能重复享受"
     with pytest.raises(FupinError) as exc:
         services.grant_apply(actor=officer, person_id=students["zhao"].pk, programme="yuanmeng", year=2026)
-    assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生"
+    assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2025年入学（西昌学院），本项目只资助2026年新录取的学生"
     with pytest.raises(FupinError) as exc:     # paying before the decision
         services.grant_pay(actor=officer, grant=g, date=D)
     assert exc.value.message == "该申请状态为“已申请”，审定通过后才能拨款"

@@ -180,12 +180,17 @@ def access_donation(user: User, pk) -> Donation:
 def eligible_q(rule: dict, year: int) -> Q:
     """The programme's rule over persons: alive, household in a qualifying status, enrolled this
     autumn at the programme's stage (in the first year when the programme says so)."""
-    from fupin.education.models import Enrolment
+    from fupin.education.models import CollegeStudent, Enrolment
 
-    enrolled = Enrolment.objects.filter(person=OuterRef("pk"), semester=f"{year}-autumn", stage=rule["stage"],
-                                        status="enrolled")
-    if rule.get("first_year"):
-        enrolled = enrolled.filter(grade=1)
+    if rule.get("college_levels"):   # beyond the county's schools: the college-student database
+        enrolled = CollegeStudent.objects.filter(person=OuterRef("pk"), level__in=rule["college_levels"],
+                                                 outcome="studying")
+        enrolled = enrolled.filter(entry_year=year) if rule.get("first_year") else enrolled.filter(entry_year__lte=year)
+    else:
+        enrolled = Enrolment.objects.filter(person=OuterRef("pk"), semester=f"{year}-autumn", stage=rule["stage"],
+                                            status="enrolled")
+        if rule.get("first_year"):
+            enrolled = enrolled.filter(grade=1)
     return Q(alive=True, household__status__in=rule["statuses"]) & Q(Exists(enrolled))
 
 
@@ -208,6 +213,8 @@ def eligibility(person, rule: dict, year: int) -> tuple[bool, list[str]]:
         ok = False
         reasons.append(f"× 户的状态为“{Status(status).label if status in Status.values else '无'}”，"
                        f"资助对象限于{'、'.join(Status(s).label for s in rule['statuses'])}")
+    if rule.get("college_levels"):
+        return _college_eligibility(person, rule, year, ok, reasons)
     e = Enrolment.objects.filter(person=person, semester=f"{year}-autumn", status="enrolled").first()
     stage = Stage_label(rule["stage"])
     if e is None:
@@ -222,6 +229,23 @@ def eligibility(person, rule: dict, year: int) -> tuple[bool, list[str]]:
     else:
         reasons.append(f"√ {year}年秋季{'新录取' if rule.get('first_year') else '在读'}{stage}（{e.school.name}）")
     return ok, reasons
+
+
+def _college_eligibility(person, rule: dict, year: int, ok: bool, reasons: list[str]) -> tuple[bool, list[str]]:
+    """The college half of `eligibility`: a record in the college-student database at one of the
+    programme's levels, still studying, entered this year when the programme says so."""
+    from fupin.education.models import CollegeLevel, CollegeStudent
+
+    levels = "、".join(CollegeLevel(x).label for x in rule["college_levels"])
+    records = list(CollegeStudent.objects.filter(person=person, outcome="studying", entry_year__lte=year)
+                   .order_by("-entry_year"))
+    fit = [r for r in records if r.level in rule["college_levels"]]
+    if not fit:
+        return False, reasons + [f"× 大学生库中没有{year}年在读的{levels}记录"]
+    r = fit[0]
+    if rule.get("first_year") and r.entry_year != year:
+        return False, reasons + [f"× {r.entry_year}年入学（{r.college}），本项目只资助{year}年新录取的学生"]
+    return ok, reasons + [f"√ {r.entry_year}年考入{r.college}（{r.get_level_display()}）"]
 
 
 def grant_apply(*, actor: User, person_id: int, programme: str, year: int,

@@ -27,17 +27,14 @@ def seed(county, *, year: int) -> None:
                              campaign=c)
     services.donation_record(actor=officer, donor=public, date=c.day, kind="in_kind", amount=300_000, items="棉被100床",
                              designation=village, campaign=c)
-    # this autumn's college admissions as the county's school aid office records them (the
-    # roster holds schools in the county; the freshmen's colleges are outside it)
-    from fupin.education.models import Enrolment, School
+    # this year's college admissions as the county records them in the college-student database
+    from fupin.education.models import CollegeStudent
 
-    college = School.objects.get_or_create(code="U5134001", defaults={"name": "西昌学院", "region_id": county.regions[1][0],
-                                                                      "principal": "（演示）"})[0]
     freshmen = Person.objects.filter(alive=True, schooling__in=["higher_voc", "bachelor"],
                                      household__status__in=["registered", "monitored", "returned"],
-                                     birth_date__year__gte=year - 19).order_by("id")[:6]
-    Enrolment.objects.bulk_create([Enrolment(person=p, school=college, semester=f"{year}-autumn", stage="college", grade=1)
-                                   for p in freshmen], ignore_conflicts=True)
+                                     birth_date__year__gte=year - 19).exclude(college_records__entry_year=year).order_by("id")[:6]
+    CollegeStudent.objects.bulk_create([CollegeStudent(person=p, college="西昌学院", level=p.schooling, entry_year=year)
+                                        for p in freshmen], ignore_conflicts=True)
     rule = services.programmes(village, dt.date(year, 9, 1))["yuanmeng"]
     students = list(Person.objects.filter(services.eligible_q(rule, year)).order_by("id")[:4])
     for k, student in enumerate(students):
