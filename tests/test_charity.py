@@ -9,7 +9,7 @@ from django.db.models import Sum
 from fupin.charity import selectors, services
 from fupin.charity.models import Donation, Grant
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput
-from fupin.education.models import Enrolment, School
+from fupin.education.models import CollegeStudent, Enrolment, School
 from fupin.funds.models import Account, Entry, Transaction
 from fupin.registry.models import Person
 
@@ -27,8 +27,8 @@ def students(world):
     zhao = Person.objects.get(name="赵七")
     li = Person.objects.create(household=world.h2, name="李新", id_number=pid("2008-03-03", 81), sex="M",
                                birth_date=dt.date(2008, 3, 3), relation="child", labour="ordinary")
-    for person, grade in ((zhang, 1), (zhao, 2), (li, 1)):
-        Enrolment.objects.create(person=person, school=school, semester="2026-autumn", stage="college", grade=grade)
+    for person, entry, level in ((zhang, 2026, "bachelor"), (zhao, 2025, "bachelor"), (li, 2026, "higher_voc")):
+        CollegeStudent.objects.create(person=person, college="西昌学院", level=level, entry_year=entry)
     return {"zhang": zhang, "zhao": zhao, "li": li}
 
 
@@ -83,9 +83,13 @@ def test_eligibility_per_case_equals_the_batch(world, students):
     rule = services.programmes(V1, dt.date(2026, 9, 1))["yuanmeng"]
     assert rule["amount"] == 500_000
     ok, reasons = services.eligibility(students["zhang"], rule, 2026)
-    assert (ok, reasons) == (True, ["√ 户的状态为“贫困户”，属于资助对象", "√ 2026年秋季新录取高校（西昌学院）"])
+    assert (ok, reasons) == (True, ["√ 户的状态为“贫困户”，属于资助对象", "√ 2026年考入西昌学院（本科）"])
     ok, reasons = services.eligibility(students["zhao"], rule, 2026)
-    assert (ok, reasons[1]) == (False, "× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生")
+    assert (ok, reasons[1]) == (False, "× 2025年入学（西昌学院），本项目只资助2026年新录取的学生")
+    shiliu = services.programmes(V1, dt.date(2026, 9, 1))["shiliuzhu"]   # 十六助: bachelor's degrees only
+    assert services.eligibility(students["li"], shiliu, 2026) == (
+        False, ["√ 户的状态为“贫困户”，属于资助对象", "× 大学生库中没有2026年在读的本科记录"])
+    assert set(Person.objects.filter(services.eligible_q(shiliu, 2026)).values_list("name", flat=True)) == {"张小"}
     batch = set(Person.objects.filter(services.eligible_q(rule, 2026)).values_list("name", flat=True))
     case = {p.name for p in Person.objects.all() if services.eligibility(p, rule, 2026)[0]}
     assert batch == case == {"张小", "李新"}
@@ -102,7 +106,7 @@ def test_yuanmeng_from_a_campaign_to_a_student_once(world, students):
     assert exc.value.message == "张小 已获得过“圆梦助学”资助（2026年），同一资助不能重复享受"
     with pytest.raises(FupinError) as exc:
         services.grant_apply(actor=officer, person_id=students["zhao"].pk, programme="yuanmeng", year=2026)
-    assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生"
+    assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2025年入学（西昌学院），本项目只资助2026年新录取的学生"
     with pytest.raises(FupinError) as exc:     # paying before the decision
         services.grant_pay(actor=officer, grant=g, date=D)
     assert exc.value.message == "该申请状态为“已申请”，审定通过后才能拨款"
@@ -136,7 +140,10 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
                                    birth_date=dt.date(2011, 1, 1), relation="child", labour="ordinary")
     school = School.objects.get(code="U1")
     Enrolment.objects.create(person=senior, school=school, semester="2026-autumn", stage="senior", grade=1)
-    _cash(world, "冠名企业", 1_200_000)
+    _cash(world, "县内企业", 600_000)
+    from fupin.funds import services as funds
+    funds.allocation_post(actor=officer, budget=services.province_fund(V1), amount=600_000, date=D, decision_type="donation",
+                          decision_id="省慈善总会拨付1号")
     for year in (2026, 2027, 2028):
         g = services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=year)
         services.grant_decide(actor=officer, grant=g, approve=True)
@@ -146,4 +153,60 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     assert exc.value.message == "张高 已获得过“慈善阳光班”资助（2026年、2027年、2028年），同一资助不能重复享受"
     assert list(Grant.objects.filter(person=senior).order_by("year").values_list("instalment", "amount")) == [
         (1, 400_000), (2, 400_000), (3, 400_000)]
+    # half from the provincial charity, half from the county's: both funds spent to the fen
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
+    assert Account.objects.get(code="charity:510000000000").entries.aggregate(s=Sum("amount"))["s"] == 0
+    assert Account.objects.get(code=f"person:{senior.id_number}").entries.aggregate(s=Sum("amount"))["s"] == 1_200_000
+
+
+def test_pages_receipt_and_public_account(world, students, client, tmp_path):
+    import subprocess
+    officer = world.users["county_officer"]
+    client.force_login(officer)
+    r = client.post("/charity/campaign/", {"year": "2026"})
+    c = services.Campaign.objects.get()
+    assert r["Location"] == f"/charity/campaigns/{c.pk}/"
+    client.post("/charity/pledge/", {"campaign": c.pk, "donor": "县教育局", "donor_kind": "unit", "amount": "10000"})
+    r = client.post("/charity/donate/", {"donor": "县教育局", "donor_kind": "unit", "kind": "cash", "amount": "8000.50",
+                                         "campaign": c.pk, "date": "2026-10-17"})
+    assert r.status_code == 302
+    d = Donation.objects.get()
+    assert (d.amount, d.designation_id) == (800_050, COUNTY)
+    page = client.get(f"/charity/campaigns/{c.pk}/").content.decode()
+    assert "县教育局" in page and "8,000.50" in page and "800‰" in page
+    home = client.get("/charity/?programme=yuanmeng&year=2026").content.decode()
+    assert "符合条件的学生（2 人）" in home and "张小" in home and "赵七" not in home
+    client.post("/charity/apply/", {"programme": "yuanmeng", "year": "2026", "person": students["zhang"].pk, "campaign": c.pk})
+    g = Grant.objects.get()
+    client.post(f"/charity/grants/{g.pk}/approve/")
+    client.post(f"/charity/grants/{g.pk}/pay/", {"date": "2026-10-20"})
+    assert Grant.objects.get().state == "paid"
+    pdf = client.get(f"/charity/donations/{d.pk}/receipt.pdf")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("公益事业捐赠收据", "JZ513435202600001", "县教育局", "8000.50", "捌仟元伍角", "甘洛县慈善扶贫统筹资金"):
+        assert expected in text, expected
+    from openpyxl import load_workbook
+    import io
+    wb = load_workbook(io.BytesIO(client.get("/charity/export.xlsx").content), read_only=True)
+    assert [list(r) for r in wb["捐赠"].iter_rows(min_row=2, values_only=True)] == [
+        ["JZ513435202600001", "县教育局", "机关事业单位", "2026-10-17", "资金", None, 8000.5, "甘洛县", c.name]]
+    assert [list(r) for r in wb["资助"].iter_rows(min_row=2, values_only=True)] == [
+        ["圆梦助学", 1, "张小", "桃源村", "H1", 2026, 5000, "已拨款"]]
+    client.logout()
+    public = client.get(f"/charity/public/{c.token}/").content.decode()
+    assert "张*" in public and "张小" not in public and "5,000.00" in public and "3,000.50" in public
+    client.force_login(world.users["inspector"])
+    assert client.get("/charity/").status_code == 403
+
+
+def test_a_township_designates_only_its_own_villages(world):
+    actor = world.users["township_officer"]
+    donor = services.donor_get_or_create(actor=actor, name="乡镇企业", kind="enterprise")
+    d = services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation=V1)
+    assert d.designation_id == V1
+    with pytest.raises(AccessDenied) as exc:   # 团结村 lies in another township
+        services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation="513435101200")
+    assert exc.value.message == "定向区划 513435101200 不是您管辖范围内的村，也不是本县统筹"
+    assert Donation.objects.count() == 1

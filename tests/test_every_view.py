@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # the self-declaration page is public by design (SPEC §3.5): it shows village names only and is throttled
 PUBLIC = {"login/", "i18n/", "public/notices/<str:token>/", "api/v1/docs", "api/v1/openapi.json",
-          "monitoring/declare/"}
+          "monitoring/declare/", "projects/public/", "charity/public/"}
 SAMPLE = {"int": "1", "str": "513435000000", "path": "x"}
 
 

@@ -13,6 +13,7 @@ from fupin.projects import selectors, services
 from fupin.projects.models import Asset, Progress, Project, Step
 
 from .conftest import COUNTY, V1, V3
+from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 D = dt.date(2026, 3, 1)
 
@@ -20,7 +21,7 @@ D = dt.date(2026, 3, 1)
 def _propose(world, who="village_cadre", region=V1, **kw):
     args = dict(actor=world.users[who], region_code=region, name="桃源村自来水工程", year=2026, category="infrastructure",
                 content="新打自来水井1眼，主管道3000米", implementer="甘洛县水利建筑公司", start=D, end=dt.date(2026, 10, 31),
-                budget={"central": 30_000_000, "social": 5_000_050}, household_ids=[world.h1.pk])
+                budget={"central": 30_000_000, "social": 5_000_050}, household_numbers=["H1"])
     args.update(kw)
     return services.project_create(**args)
 
@@ -53,8 +54,8 @@ def test_bad_proposals_say_what_is_wrong_and_write_nothing(world):
     assert exc.value.errors == {"项目名称": "必须填写", "类别": "应为 产业发展、基础设施、住房保障、教育扶贫、健康扶贫、易地扶贫搬迁、技能培训、其他 之一",
                                 "计划完工": "不能早于计划开工日期 2026-03-01", "计划投资": "各来源金额不能为负，合计须大于0"}
     with pytest.raises(InvalidInput) as exc:   # a household of another county
-        _propose(world, household_ids=[world.h3.pk])
-    assert exc.value.errors == {"受益户": "有受益户找不到或不在您的管辖范围内"}
+        _propose(world, household_numbers=["H3", "H1"])
+    assert exc.value.errors == {"受益户": "户编号 H3 找不到或不在您的管辖范围内"}
     with pytest.raises(AccessDenied):          # the village cadre of V1 proposes in V3
         _propose(world, region=V3)
     with pytest.raises(AccessDenied):          # the inspector has no project capability
@@ -110,7 +111,7 @@ def _photo():
     return buf.getvalue()
 
 
-def test_progress_with_photos_only_while_implementing(world, settings, tmp_path):
+def test_progress_with_photos_only_while_implementing(world, settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     p = _propose(world)
     with pytest.raises(FupinError) as exc:
@@ -122,6 +123,14 @@ def test_progress_with_photos_only_while_implementing(world, settings, tmp_path)
     assert (r.percent, r.photos.count()) == (40, 1)
     from PIL import Image
     assert Image.open(tmp_path / r.photos.get().file).size == (1600, 800)
+    client.force_login(world.users["township_officer"])
+    shown = client.get(f"/projects/photos/{r.photos.get().pk}/")
+    assert (shown.status_code, shown["Content-Type"], shown.content[:2]) == (200, "image/jpeg", b"\xff\xd8")
+    from fupin.core.models import User
+    from django.utils import timezone
+    client.force_login(User.objects.create(username="v3", role="village_cadre", region_id=V3,
+                                           password_changed_at=timezone.now()))
+    assert client.get(f"/projects/photos/{r.photos.get().pk}/").status_code == 404
     with pytest.raises(InvalidInput) as exc:
         services.progress_record(actor=world.users["village_cadre"], project=p, date=D, percent=30, note="x")
     assert exc.value.errors == {"完成进度": "不能低于上次报告的 40%"}
@@ -175,3 +184,262 @@ def test_money_from_plan_to_contractor_and_household_to_the_fen(world):
     by_source = selectors.progress_by_source(("513435000000", "513435999999"), 2026)
     assert [(r["source"], r["plan"], r["allocated"], r["paid"], r["paid_permille"]) for r in by_source] == [
         ("central", 30_000_000, 20_000_000, 15_000_001, 500), ("social", 5_000_050, 5_000_050, 1_000_050, 200)]
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    import subprocess
+    path = tmp_path / "x.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_pages_the_notice_pdf_and_the_public_page_without_personal_data(world, client, tmp_path):
+    officer = world.users["county_officer"]
+    client.force_login(officer)
+    r = client.post("/projects/new/", {"name": "红星村核桃产业园", "region": V1, "year": "2026", "category": "industry",
+                                       "content": "核桃种植200亩", "implementer": "甘洛县核桃合作社", "start": "2026-03-01",
+                                       "end": "2026-12-31", "budget_central": "1000.50", "budget_donation": "200",
+                                       "households": "H1，H4"})
+    p = Project.objects.get()
+    assert (r.status_code, r["Location"]) == (302, f"/projects/{p.pk}/")
+    assert sorted(p.budget.values_list("source", "amount")) == [("central", 100_050), ("donation", 20_000)]
+    r = client.post("/projects/new/", {"name": "x", "region": V1, "year": "2026", "category": "industry", "content": "x",
+                                       "implementer": "x", "start": "2026-03-01", "end": "2026-12-31",
+                                       "budget_central": "1.234"})
+    assert r.status_code == 400 and "中央财政计划金额" in r.content.decode()
+    page = client.get(f"/projects/{p.pk}/").content.decode()
+    assert "红星村核桃产业园" in page and "已申报" in page and "1,200.50" in page
+    listing = client.get("/projects/?category=industry&year=2026").content.decode()
+    assert "XM513435-2026-001" in listing and "1,200.50" in listing
+    assert client.get("/projects/?state=nonsense").status_code == 400
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(client.get("/projects/export.xlsx?category=industry").content), read_only=True)
+    assert [list(r) for r in wb["项目库"].iter_rows(min_row=2, values_only=True)] == [
+        ["XM513435-2026-001", "红星村核桃产业园", "桃源村", 2026, "产业发展", "甘洛县核桃合作社", "2026-03-01", "2026-12-31",
+         "已申报", 1200.5]]
+    pdf = client.get(f"/projects/{p.pk}/notice.pdf")
+    text = _pdf_text(pdf.content, tmp_path)
+    assert pdf["Content-Type"] == "application/pdf"
+    for expected in ("扶贫项目公示：红星村核桃产业园", "甘洛县新市坝镇桃源村", "甘洛县核桃合作社", "受益户数：2 户",
+                     "中央财政", "1000.50", "合计", "1200.50"):
+        assert expected in text, expected
+    for private in ("张三", "赵七", "H1", world.h1.persons.first().id_number[:6] + "19"):
+        assert private not in text
+    client.logout()
+    public = client.get(f"/projects/public/{p.token}/").content.decode()
+    assert "红星村核桃产业园" in public and "2 户" in public and "张三" not in public and "H1" not in public
+    assert client.get("/projects/public/nope/").status_code == 404
+    client.force_login(world.users["support_staff"])
+    assert client.get(f"/projects/{p.pk}/").status_code == 403
+
+
+def test_buttons_walk_the_project_and_pay(world, client):
+    p = _propose(world)
+    _through(world, p, "start")
+    client.force_login(world.users["county_officer"])
+    r = client.post(f"/projects/{p.pk}/allocate/", {"source": "central", "amount": "100000.01", "decision_id": "甘财1号",
+                                                    "date": "2026-03-02"})
+    assert r.status_code == 302
+    client.post(f"/projects/{p.pk}/step/", {"key": "start", "date": "2026-03-03"})
+    client.post(f"/projects/{p.pk}/pay/", {"source": "central", "amount": "0.01", "decision_id": "付1", "date": "2026-03-04",
+                                           "household": str(world.h1.pk)})
+    assert selectors.money(Project.objects.get(pk=p.pk))["total"]["paid"] == 1
+    r = client.post(f"/projects/{p.pk}/step/", {"key": "accept", "note": " ", "date": "2026-03-05"})
+    assert r.status_code == 400 and "竣工验收必须填写验收记录" in r.content.decode()
+
+
+def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_students(db, settings, tmp_path):
+    from fupin.charity.models import Campaign, Donation, Grant
+    from fupin.demo import generator
+    from fupin.projects.models import State
+
+    settings.MEDIA_ROOT = tmp_path
+    county = generator.generate(1500, min_villages=8)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
+    assert sorted(Project.objects.values_list("state", flat=True)) == sorted(State.values)
+    assert Asset.objects.count() == 2
+    c = Campaign.objects.get()
+    assert c.day == dt.date(generator.TODAY.year, 10, 17)
+    from fupin.charity import selectors as charity
+    acct = charity.public_account(c)
+    paid = Grant.objects.filter(state__in=["paid", "visited"]).count()
+    assert (acct["cash_in"], acct["goods_in"], acct["paid_out"]) == (7_550_000, 300_000, paid * 500_000)
+    assert (paid, Grant.objects.count(), Donation.objects.count()) == (3, 4, 5)
+    from fupin.projects.models import Dividend, HousingInstalment, InterestSubsidy
+    assert HousingInstalment.objects.count() == 2 and Dividend.objects.get().total == 1_000_000
+    assert InterestSubsidy.objects.get().amount == 102_493   # 50000 yuan × 172 days × 4.35% / 365
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+    for t in Transaction.objects.filter(decision_type__in=["project_allocation", "project_payment", "donation", "charity_grant",
+                                                           "housing_subsidy", "dividend", "interest_subsidy"]):
+        assert t.entries.aggregate(s=Sum("amount"))["s"] == 0
+
+
+# ---- housing in instalments, cooperatives and dividends ---------------------------------------------
+
+def _housing_budget(world, amount):
+    from fupin.funds import services as funds
+    budget = funds.programme_budget_account(programme="housing", region_code=COUNTY, year=2026, source="central",
+                                            name="2026年住房保障补助资金")
+    funds.allocation_post(actor=world.users["county_officer"], budget=budget, amount=amount, date=D,
+                          decision_type="allocation", decision_id="甘财建〔2026〕1号")
+    return budget
+
+
+def test_housing_subsidy_by_grade_and_size_paid_in_two_instalments(world):
+    from fupin.projects.models import HousingInstalment
+    from fupin.registry.models import Household
+    officer = world.users["county_officer"]
+    Household.objects.filter(pk=world.h1.pk).update(housing_grade="D")
+    budget = _housing_budget(world, 10_000_001)
+    with pytest.raises(FupinError) as exc:   # H2's house is not graded: no 危房改造
+        services.housing_grant(actor=officer, household_id=world.h2.pk, kind="dangerous_house", before="土坯房", date=D)
+    assert exc.value.message == "户 H2 的住房安全等级为“未鉴定”，农村危房改造只补助 C级、D级 危房；请先鉴定住房等级"
+    s = services.housing_grant(actor=officer, household_id=world.h1.pk, kind="dangerous_house", before="D级土坯房，照片3张",
+                               date=D)
+    assert (s.amount, s.persons, s.explanation) == (2_500_000, 3, ["D级危房定额 25000.00 元"])
+    with pytest.raises(FupinError) as exc:   # never both for the same house
+        services.housing_grant(actor=officer, household_id=world.h1.pk, kind="relocation", before="x", date=D)
+    assert exc.value.message == "户 H1 已核定农村危房改造补助，危房改造和易地扶贫搬迁不能重复享受"
+    r = services.housing_grant(actor=officer, household_id=world.h4.pk, kind="relocation", before="地质灾害点", date=D)
+    assert (r.amount, r.explanation) == (2_500_000, ["按人口 1 人 × 25000.00 元 = 25000.00 元"])
+    assert services.instalment_amounts(2_500_001, s.rule) == [1_250_000, 1_250_001]
+    services.housing_pay(actor=officer, subsidy=s, date=D, evidence="已开工，地基完成", decision_id="")
+    with pytest.raises(InvalidInput) as exc:
+        services.housing_pay(actor=officer, subsidy=s, date=D, evidence=" ", decision_id="")
+    assert exc.value.errors == {"拨付依据": "竣工验收情况必须填写"}
+    with pytest.raises(AccessDenied):
+        services.housing_pay(actor=world.users["township_officer"], subsidy=s, date=D, evidence="验收合格", decision_id="")
+    services.housing_pay(actor=officer, subsidy=s, date=D, evidence="竣工验收合格（乡镇、住建）", decision_id="")
+    with pytest.raises(FupinError) as exc:
+        services.housing_pay(actor=officer, subsidy=s, date=D, evidence="x", decision_id="")
+    assert exc.value.message == "户 H1 的农村危房改造补助已全部拨付"
+    assert list(HousingInstalment.objects.filter(subsidy=s).values_list("number", "amount")) == [(1, 1_250_000), (2, 1_250_000)]
+    assert Account.objects.get(code="household:H1").entries.aggregate(s=Sum("amount"))["s"] == 2_500_000
+    assert budget.entries.aggregate(s=Sum("amount"))["s"] == 7_500_001
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+def test_dividends_split_by_shares_to_the_fen_once_a_year(world):
+    from fupin.projects.models import Dividend
+    officer = world.users["county_officer"]
+    coop = services.cooperative_create(actor=officer, name="桃源村核桃专业合作社", region_code=V1,
+                                       members={"H1": 3, "H4": 2, "H2": 2})
+    assert services.dividend_shares(100, [3, 2, 2]) == [43, 29, 28]
+    with pytest.raises(InvalidInput) as exc:
+        services.cooperative_create(actor=officer, name="x", region_code=V1, members={"H3": 1})
+    assert exc.value.errors == {"成员户": "户编号 H3 找不到或不在您的管辖范围内"}
+    services.dividend_pay(actor=officer, cooperative=coop, year=2026, total=1_000_000, date=D, decision_id="")
+    with pytest.raises(FupinError) as exc:
+        services.dividend_pay(actor=officer, cooperative=coop, year=2026, total=1, date=D, decision_id="")
+    assert exc.value.message == "桃源村核桃专业合作社 2026年的分红已发放"
+    got = {n: Account.objects.get(code=f"household:{n}").entries.aggregate(s=Sum("amount"))["s"] for n in ("H1", "H2", "H4")}
+    assert got == {"H1": 428_572, "H2": 285_714, "H4": 285_714}
+    assert sum(got.values()) == Dividend.objects.get().total == 1_000_000
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+# ---- micro-credit ----------------------------------------------------------------------------------
+
+def test_loan_interest_subsidy_repayments_overdue_and_renewal(world):
+    from fupin.funds import services as funds
+    from fupin.projects.models import Loan
+    officer = world.users["county_officer"]
+    budget = funds.programme_budget_account(programme="credit_subsidy", region_code=COUNTY, year=2026,
+                                            source="city_county", name="2026年小额信贷贴息资金")
+    funds.allocation_post(actor=officer, budget=budget, amount=1_000_000, date=D, decision_type="allocation",
+                          decision_id="甘财金〔2026〕1号")
+    with pytest.raises(InvalidInput) as exc:
+        services.loan_record(actor=officer, household_id=world.h1.pk, bank="农商银行", amount=5_000_001, term_months=37,
+                             purpose="养牛", start=dt.date(2026, 1, 1))
+    assert exc.value.errors == {"贷款金额": "应大于0且不超过 50000.00 元", "期限": "应为1到36个月"}
+    loan = services.loan_record(actor=officer, household_id=world.h1.pk, bank="农商银行", amount=5_000_000, term_months=12,
+                                purpose="养牛", start=dt.date(2026, 1, 1))
+    assert loan.due == dt.date(2027, 1, 1)
+    services.loan_repay(actor=officer, loan=loan, amount=2_000_000, date=dt.date(2026, 3, 1))
+    # January and February on 50000 yuan (59 days), March on 30000 yuan (31 days) at 4.35% / 365:
+    # (5_000_000 × 59 + 3_000_000 × 31) × 0.0435 / 365 = 46_241.09… fen → 46_241
+    s = services.interest_subsidy_pay(actor=officer, loan=loan, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31), date=D)
+    assert s.amount == 46_241
+    with pytest.raises(FupinError) as exc:
+        services.interest_subsidy_pay(actor=officer, loan=loan, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30), date=D)
+    assert exc.value.message == "这一期间已经贴息，不能重复贴息"
+    assert Account.objects.get(code="household:H1").entries.aggregate(s=Sum("amount"))["s"] == 46_241
+    assert budget.entries.aggregate(s=Sum("amount"))["s"] == 1_000_000 - 46_241
+    with pytest.raises(InvalidInput) as exc:
+        services.loan_repay(actor=officer, loan=loan, amount=3_000_001, date=dt.date(2026, 4, 1))
+    assert exc.value.errors == {"还款金额": "应大于0且不超过未还本金 30000.00 元"}
+    scope = ("513435000000", "513435999999")
+    overdue = list(selectors.overdue_loans(scope, dt.date(2027, 1, 2)))
+    assert [(x.pk, x.left) for x in overdue] == [(loan.pk, 3_000_000)]
+    assert list(selectors.overdue_loans(scope, dt.date(2027, 1, 1))) == []
+    new = services.loan_renew(actor=officer, loan=loan, months=6, date=dt.date(2027, 1, 1))
+    assert (new.amount, new.due, new.renewed_from_id) == (3_000_000, dt.date(2027, 7, 1), loan.pk)
+    assert list(selectors.overdue_loans(scope, dt.date(2027, 1, 2))) == []
+    with pytest.raises(FupinError):
+        services.loan_renew(actor=officer, loan=Loan.objects.get(pk=loan.pk), months=6, date=dt.date(2027, 1, 1))
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+
+
+def test_support_page_buttons_housing_dividend_and_loan(world, client):
+    from fupin.registry.models import Household
+    officer = world.users["county_officer"]
+    Household.objects.filter(pk=world.h1.pk).update(housing_grade="C")
+    _housing_budget(world, 5_000_000)
+    client.force_login(officer)
+    assert client.post("/projects/support/housing/", {"household": "H1", "kind": "dangerous_house", "before": "C级",
+                                                      "date": "2026-03-01"}).status_code == 302
+    from fupin.projects.models import Cooperative, HousingSubsidy, Loan
+    s = HousingSubsidy.objects.get()
+    assert s.amount == 1_500_000
+    client.post("/projects/support/housing-pay/", {"pk": s.pk, "evidence": "已开工", "date": "2026-04-01"})
+    page = client.get("/projects/support/").content.decode()
+    assert "第1期 7,500.00 元" in page and "竣工验收后拨付 7,500.00 元" in page
+    client.post("/projects/support/coop/", {"name": "红星合作社", "region": V1, "members": "H1：1，H4:1"})
+    coop = Cooperative.objects.get()
+    client.post("/projects/support/dividend/", {"pk": coop.pk, "year": "2026", "total": "0.03", "date": "2026-10-01"})
+    assert Account.objects.get(code="household:H4").entries.aggregate(s=Sum("amount"))["s"] == 1
+    r = client.post("/projects/support/loan/", {"household": "H9", "bank": "x", "amount": "1", "months": "1", "purpose": "x"})
+    assert r.status_code == 400 and "“H9”找不到或不在您的管辖范围内" in r.content.decode()
+    client.post("/projects/support/loan/", {"household": "H4", "bank": "农商行", "amount": "10000", "months": "12",
+                                            "purpose": "养殖", "date": "2026-01-01"})
+    assert Loan.objects.get().amount == 1_000_000
+    client.force_login(world.users["inspector"])
+    assert client.get("/projects/support/").status_code == 403
+
+
+def test_yearly_allocation_notice_pdf(world, client, tmp_path):
+    p = _propose(world)
+    _through(world, p, "start")
+    services.project_allocate(actor=world.users["county_officer"], project=p, source="central", amount=12_345_678, date=D,
+                              decision_id="甘财1号")
+    client.force_login(world.users["county_officer"])
+    r = client.get("/projects/allocations.pdf?year=2026")
+    text = _pdf_text(r.content, tmp_path)
+    for expected in ("甘洛县2026年扶贫项目资金安排公告", "桃源村自来水工程", "桃源村", "中央财政", "300000.00", "123456.78",
+                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元"):
+        assert expected in text, expected
+    assert "张三" not in text and "H1" not in text
+
+
+@pytest.mark.browser
+def test_project_pages_fit_a_phone(live_server, world, browser):
+    from .test_browser import sign_in
+    p = _propose(world)
+    _through(world, p, "accept")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    sign_in(page, live_server.url, "county_officer")
+    for url in (f"/projects/{p.pk}/", "/projects/", "/projects/support/", "/charity/", f"/projects/public/{p.token}/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    page.goto(f"{live_server.url}/projects/{p.pk}/")
+    assert page.inner_text("#state") == "实施中"
+    page.fill("#progress-form input[name=percent]", "60")
+    page.fill("#progress-form textarea[name=note]", "管网铺设完成六成")
+    page.click("#progress-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "完成 60%：管网铺设完成六成" in page.inner_text("#progress")
+    ctx.close()

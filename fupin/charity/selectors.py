@@ -60,5 +60,5 @@ def grants_in(scope: tuple[str, str], *, state: str = "", programme: str = ""):
 
 
 def donations_in(county: str):
-    return Donation.objects.filter(Q(designation_id=county) | Q(designation_id__startswith=county[:6])) \
+    return Donation.objects.filter(Q(designation_id=county) | Q(designation__code__startswith=county[:6])) \
         .select_related("donor", "designation", "campaign").order_by("-date", "-id")

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Exists, OuterRef, Q
 
 from fupin.core import access, audit
@@ -56,6 +57,12 @@ def county_fund(region_code: str):
     county = funds.county_of(region_code)
     name = Region.objects.filter(code=county).values_list("name", flat=True).first() or county
     return funds.charity_fund_account(region_code=county, name=f"{name}慈善扶贫统筹资金")
+
+
+def province_fund(region_code: str):
+    province = region_code[:2] + "0" * 10
+    name = Region.objects.filter(code=province).values_list("name", flat=True).first() or province
+    return funds.charity_fund_account(region_code=province, name=f"{name}慈善总会扶贫资金")
 
 
 def village_fund(village: Region):
@@ -130,8 +137,8 @@ def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amou
     access.require(actor, Cap.CHARITY_RECORD, what=f"登记 {donor.name} 的捐赠")
     county = _county(actor)
     target = Region.objects.filter(code=designation or county).first()
-    if target is None or not (target.code == county or (target.level == 5 and target.code.startswith(county[:6]))):
-        _refuse(actor, Cap.CHARITY_RECORD, f"定向区划 {designation} 不是本县的村，也不是本县统筹")
+    if target is None or not (target.code == county or (target.level == 5 and access.in_scope(actor, target.code))):
+        _refuse(actor, Cap.CHARITY_RECORD, f"定向区划 {designation} 不是您管辖范围内的村，也不是本县统筹")
     errors = {}
     if kind not in DonationKind.values:
         errors["捐赠形式"] = "应为 资金 或 物资"
@@ -139,7 +146,7 @@ def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amou
         errors["金额" if kind == DonationKind.CASH else "物资估价"] = "须大于0"
     if kind == DonationKind.IN_KIND and not items.strip():
         errors["物资名称及数量"] = "捐赠物资须写明名称和数量"
-    if date > dt.date.today():
+    if date > timezone.localdate():
         errors["捐赠日期"] = "不能晚于今天"
     if errors:
         raise InvalidInput(errors)
@@ -173,12 +180,17 @@ def access_donation(user: User, pk) -> Donation:
 def eligible_q(rule: dict, year: int) -> Q:
     """The programme's rule over persons: alive, household in a qualifying status, enrolled this
     autumn at the programme's stage (in the first year when the programme says so)."""
-    from fupin.education.models import Enrolment
+    from fupin.education.models import CollegeStudent, Enrolment
 
-    enrolled = Enrolment.objects.filter(person=OuterRef("pk"), semester=f"{year}-autumn", stage=rule["stage"],
-                                        status="enrolled")
-    if rule.get("first_year"):
-        enrolled = enrolled.filter(grade=1)
+    if rule.get("college_levels"):   # beyond the county's schools: the college-student database
+        enrolled = CollegeStudent.objects.filter(person=OuterRef("pk"), level__in=rule["college_levels"],
+                                                 outcome="studying")
+        enrolled = enrolled.filter(entry_year=year) if rule.get("first_year") else enrolled.filter(entry_year__lte=year)
+    else:
+        enrolled = Enrolment.objects.filter(person=OuterRef("pk"), semester=f"{year}-autumn", stage=rule["stage"],
+                                            status="enrolled")
+        if rule.get("first_year"):
+            enrolled = enrolled.filter(grade=1)
     return Q(alive=True, household__status__in=rule["statuses"]) & Q(Exists(enrolled))
 
 
@@ -201,6 +213,8 @@ def eligibility(person, rule: dict, year: int) -> tuple[bool, list[str]]:
         ok = False
         reasons.append(f"× 户的状态为“{Status(status).label if status in Status.values else '无'}”，"
                        f"资助对象限于{'、'.join(Status(s).label for s in rule['statuses'])}")
+    if rule.get("college_levels"):
+        return _college_eligibility(person, rule, year, ok, reasons)
     e = Enrolment.objects.filter(person=person, semester=f"{year}-autumn", status="enrolled").first()
     stage = Stage_label(rule["stage"])
     if e is None:
@@ -215,6 +229,23 @@ def eligibility(person, rule: dict, year: int) -> tuple[bool, list[str]]:
     else:
         reasons.append(f"√ {year}年秋季{'新录取' if rule.get('first_year') else '在读'}{stage}（{e.school.name}）")
     return ok, reasons
+
+
+def _college_eligibility(person, rule: dict, year: int, ok: bool, reasons: list[str]) -> tuple[bool, list[str]]:
+    """The college half of `eligibility`: a record in the college-student database at one of the
+    programme's levels, still studying, entered this year when the programme says so."""
+    from fupin.education.models import CollegeLevel, CollegeStudent
+
+    levels = "、".join(CollegeLevel(x).label for x in rule["college_levels"])
+    records = list(CollegeStudent.objects.filter(person=person, outcome="studying", entry_year__lte=year)
+                   .order_by("-entry_year"))
+    fit = [r for r in records if r.level in rule["college_levels"]]
+    if not fit:
+        return False, reasons + [f"× 大学生库中没有{year}年在读的{levels}记录"]
+    r = fit[0]
+    if rule.get("first_year") and r.entry_year != year:
+        return False, reasons + [f"× {r.entry_year}年入学（{r.college}），本项目只资助{year}年新录取的学生"]
+    return ok, reasons + [f"√ {r.entry_year}年考入{r.college}（{r.get_level_display()}）"]
 
 
 def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
@@ -281,10 +312,21 @@ def grant_pay(*, actor: User, grant: Grant, date: dt.date) -> Grant:
     if grant.state != GrantState.APPROVED:
         raise FupinError(f"该申请状态为“{grant.get_state_display()}”，审定通过后才能拨款")
     person = grant.person
+    rule = programmes(person.household.village_id, dt.date(grant.year, 9, 1)).get(grant.programme, {})
+    # a programme funded jointly (慈善阳光班: province and county charities 50/50) pays its
+    # provincial share from the province's charity fund; the county pays the rest
+    province_part = grant.amount * int(rule.get("province_percent", 0)) // 100
+    payee = funds.payee_for_person(person)
     with transaction.atomic():
+        if province_part:
+            funds.payments_post(actor=actor, budget=province_fund(person.household.village_id), date=date,
+                                decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
+                                payments=[funds.Payment(payee=payee, amount=province_part,
+                                                        entitlement=f"charity.{grant.programme}.province",
+                                                        period=str(grant.instalment))])
         txn = funds.payments_post(actor=actor, budget=county_fund(person.household.village_id), date=date,
                                   decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
-                                  payments=[funds.Payment(payee=funds.payee_for_person(person), amount=grant.amount,
+                                  payments=[funds.Payment(payee=payee, amount=grant.amount - province_part,
                                                           entitlement=f"charity.{grant.programme}",
                                                           period=str(grant.instalment))])
         if Grant.objects.filter(pk=grant.pk, state=GrantState.APPROVED).update(state=GrantState.PAID, transaction=txn) != 1:

@@ -162,6 +162,8 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("社会救助"), "/welfare/", frozenset({C.WELFARE_MANAGE, C.WRITE})),          # welfare room
     (_("村级档案"), "/villages/", frozenset({C.VILLAGE_MANAGE})),  # villages room (issue #22)
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
+    (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
+    (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
     (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
     # jobs room (issue 13 §3): the user's own background imports, exports and runs

@@ -456,3 +456,9 @@ def allocation_post(*, actor: User, budget: Account, amount: int, date: dt.date,
     audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
                  summary=f"向“{budget.name}”拨入 {fen_to_yuan_str(amount)} 元（{decision_id}）")
     return txn
+
+
+def programme_budget_account(*, programme: str, region_code: str, year: int, source: str, name: str) -> Account:
+    """A county's budget line of one programme and year (housing subsidies, a cooperative's dividends)."""
+    return account_for(code=f"{programme}:{region_code}:{year}", name=name, kind=AccountKind.BUDGET, source=source,
+                       programme=programme.split(":")[0], year=year, region_id=region_code)

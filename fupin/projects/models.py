@@ -115,3 +115,93 @@ class Asset(models.Model):
     value = models.BigIntegerField("资产价值（分）")
     beneficiaries = models.PositiveIntegerField("受益户数")
     handed_over = models.DateField("移交日期")
+
+
+# ---- housing (危房改造, 易地扶贫搬迁) and industry support (合作社分红) ------------------------------
+
+class HousingKind(models.TextChoices):
+    DANGEROUS_HOUSE = "dangerous_house", "农村危房改造"
+    RELOCATION = "relocation", "易地扶贫搬迁"
+
+
+class HousingSubsidy(models.Model):
+    """One household's housing subsidy, computed from the pack when granted and paid in instalments.
+    One per household: a house is rebuilt or the household relocates, never both."""
+    household = models.OneToOneField("registry.Household", on_delete=models.PROTECT, related_name="housing_subsidy")
+    kind = models.CharField("类型", max_length=16, choices=HousingKind.choices)
+    grade = models.CharField("危房等级", max_length=1, blank=True)
+    persons = models.PositiveSmallIntegerField("人口")
+    amount = models.BigIntegerField("补助总额（分）")
+    rule = models.JSONField("政策（核定时）")          # the pack's map, copied (ADR 0007)
+    explanation = models.JSONField("核定说明", default=list)
+    before = models.CharField("改造前情况", max_length=300)
+    granted_on = models.DateField("核定日期")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+
+class HousingInstalment(models.Model):
+    subsidy = models.ForeignKey(HousingSubsidy, on_delete=models.PROTECT, related_name="instalments")
+    number = models.PositiveSmallIntegerField("期次")
+    amount = models.BigIntegerField("金额（分）")
+    date = models.DateField("拨付日期")
+    evidence = models.CharField("拨付依据（进度或验收情况）", max_length=300)
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subsidy", "number"], name="housing_instalment_once")]
+
+
+class Cooperative(models.Model):
+    name = models.CharField("合作社或企业", max_length=120)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="所在地")
+
+
+class Membership(models.Model):
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="members")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cooperatives")
+    shares = models.PositiveIntegerField("股份（份）")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cooperative", "household"], name="membership_once")]
+
+
+class Dividend(models.Model):
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="dividends")
+    year = models.PositiveSmallIntegerField("年度")
+    total = models.BigIntegerField("分红总额（分）")
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cooperative", "year"], name="dividend_once_a_year")]
+
+
+# ---- micro-credit (扶贫小额信贷) ------------------------------------------------------------------------
+
+class Loan(models.Model):
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="loans")
+    bank = models.CharField("贷款银行", max_length=80)
+    amount = models.BigIntegerField("贷款金额（分）")
+    term_months = models.PositiveSmallIntegerField("期限（月）")
+    purpose = models.CharField("用途", max_length=200)
+    start = models.DateField("放款日期")
+    due = models.DateField("到期日期")
+    rule = models.JSONField("政策（放款时）")
+    renewed_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+
+class Repayment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    date = models.DateField("还款日期")
+    amount = models.BigIntegerField("还款金额（分）")
+
+
+class InterestSubsidy(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="subsidies")
+    start = models.DateField("计息起日")
+    end = models.DateField("计息止日")
+    amount = models.BigIntegerField("贴息金额（分）")
+    transaction = models.ForeignKey("funds.Transaction", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["loan", "start"], name="interest_subsidy_once_per_period")]

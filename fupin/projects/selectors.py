@@ -2,7 +2,7 @@
 ledger records it (allocated and paid per funding source against the plan)."""
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Subquery, Sum
 
 from fupin.funds.models import Entry, FundingSource, TxnKind
 
@@ -24,7 +24,7 @@ def projects_in(scope: tuple[str, str], *, year: int | None = None, state: str =
     if category:
         qs = qs.filter(category=category)
     if region:
-        qs = qs.filter(region_id__startswith=region.rstrip("0")) if region.rstrip("0") else qs
+        qs = qs.filter(region__code__startswith=region.rstrip("0")) if region.rstrip("0") else qs
     return qs.order_by(SORTS.get(sort, "-year"), "number")
 
 
@@ -94,3 +94,35 @@ def public_view(project: Project) -> dict:
     return {"project": project, "place": "".join(reversed(names)), "money": money(project),
             "households": project.beneficiaries.count(), "steps": list(project.steps.all()),
             "asset": getattr(project, "asset", None)}
+
+
+def overdue_loans(scope: tuple[str, str], today):
+    """Loans past their due date with principal outstanding and not renewed (逾期清单)."""
+    from django.db.models import Exists, OuterRef, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import Loan, Repayment
+
+    repaid = Repayment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount")).values("s")
+    lo, hi = scope
+    return (Loan.objects.filter(household__village_id__gte=lo, household__village_id__lte=hi, due__lt=today)
+            .exclude(Exists(Loan.objects.filter(renewed_from=OuterRef("pk"))))
+            .annotate(left=F("amount") - Coalesce(Subquery(repaid), Value(0))).filter(left__gt=0)
+            .select_related("household__village").order_by("due", "id"))
+
+
+def access_photo(user, pk):
+    """A progress photo of a project the user may read (else not found)."""
+    from fupin.core import access
+    from fupin.core.errors import NotFound
+    from fupin.core.roles import Cap
+
+    from .models import ProgressPhoto
+
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    ph = ProgressPhoto.objects.filter(pk=pk, progress__project__region_id__gte=lo,
+                                      progress__project__region_id__lte=hi).first()
+    if ph is None:
+        raise NotFound(f"找不到照片（编号 {pk}），或不在您的管辖范围内")
+    return ph
