@@ -17,6 +17,7 @@ from fupin.exchange.views import _xlsx
 
 from . import cards, services
 from .models import Helper, Pair
+from .selectors import pairable_helpers
 
 
 @fupin_view
@@ -153,7 +154,9 @@ def pairing(request):
         return redirect("/pairing/pairs/")
     if request.method == "POST":
         try:
-            helper = Helper.objects.get(pk=request.POST.get("helper"))
+            helper = pairable_helpers(request.user).filter(pk=form_int(request.POST, "helper", "帮扶责任人")).first()
+            if helper is None:
+                raise NotFound("找不到该帮扶责任人，或其单位不在您的管辖范围内；请从列表中选择")
             household = access.access_household(request.user, form_int(request.POST, "household", "户的系统编号"))
             services.pair(actor=request.user, helper=helper, household=household,
                           start=form_date(request.POST, "start", "开始日期", timezone.localdate()))
@@ -168,7 +171,7 @@ def pairing(request):
     for pr in pairs:
         coverage.setdefault(pr.helper.unit.name, 0)
         coverage[pr.helper.unit.name] += 1
-    return render(request, "pairing/pairs.html", {"pairs": pairs[:300], "helpers": Helper.objects.filter(active=True),
+    return render(request, "pairing/pairs.html", {"pairs": pairs[:300], "helpers": pairable_helpers(request.user),
                                                        "coverage": sorted(coverage.items())})
 
 
