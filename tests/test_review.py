@@ -19,3 +19,28 @@ def test_pairing_page_offers_and_accepts_only_helpers_of_ones_own_county(world, 
     r = c.post("/pairing/pairs/", {"helper": str(theirs.pk), "household": str(world.h4.pk)}, follow=True)
     assert Pair.objects.count() == 0
     assert "找不到该帮扶责任人，或其单位不在您的管辖范围内；请从列表中选择" in r.content.decode()
+
+
+def test_an_administrator_cannot_unlock_or_reset_the_second_factor_of_a_peer_administrator(world, login):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from fupin.core.models import User
+
+    peer = User(username="admin2", role="county_admin", region_id=COUNTY, password_changed_at=timezone.now(),
+                locked_until=timezone.now() + dt.timedelta(minutes=30), failed_logins=0)
+    peer.set_password("Test#Passw0rd-2026")
+    peer.save()
+    TOTPDevice.objects.create(user=peer, name="手机", confirmed=True)
+    c = login("county_admin")
+    r = c.post(f"/account/users/{peer.pk}/otp-reset/")
+    assert r.status_code == 403 and "同级管理员的账户由上级管理员管理" in r.content.decode()
+    r = c.post(f"/account/users/{peer.pk}/unlock/")
+    assert r.status_code == 403 and "同级管理员的账户由上级管理员管理" in r.content.decode()
+    assert TOTPDevice.objects.filter(user=peer).count() == 1
+    peer.refresh_from_db()
+    assert peer.locked_until is not None
+    assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id").values_list("summary", flat=True)) == [
+        "重置第二因素：同级管理员 admin2", "解锁账户：同级管理员 admin2"]

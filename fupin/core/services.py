@@ -151,11 +151,7 @@ def users_for(actor: User):
 
 def user_unlock(*, actor: User, user: User) -> None:
     """An administrator lifts a lockout at once (the user asked by phone, say)."""
-    from . import access
-
-    access.require(actor, Cap.MANAGE_USERS, what="解锁账户")  # before the transaction: the refusal's row stays
-    if user.region_id is None or not access.in_scope(actor, user.region_id):
-        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    _managed(actor, user, "解锁账户")  # before the transaction: the refusal's row stays; no peer administrator
     with transaction.atomic():
         if not User.objects.filter(pk=user.pk, locked_until__gt=timezone.now()).update(
                 locked_until=None, failed_logins=0):
