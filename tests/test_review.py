@@ -44,3 +44,23 @@ def test_an_administrator_cannot_unlock_or_reset_the_second_factor_of_a_peer_adm
     assert peer.locked_until is not None
     assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id").values_list("summary", flat=True)) == [
         "重置第二因素：同级管理员 admin2", "解锁账户：同级管理员 admin2"]
+
+
+def test_a_refused_report_step_leaves_its_audit_row(world):
+    from fupin.core.errors import AccessDenied
+    from fupin.core.models import Region
+    from fupin.oversight import reports, services
+    from fupin.oversight.policy import report_forms
+
+    form = report_forms()["poverty_monthly"]
+    period = reports.parse_period(form, "2026-11")
+    county = Region.objects.get(code=COUNTY)
+    with pytest.raises(AccessDenied):
+        services.report_generate(actor=world.users["township_officer"], form=form, region=county, period=period)
+    filing = services.report_generate(actor=world.users["county_officer"], form=form, region=county, period=period)
+    with pytest.raises(AccessDenied):   # the county returns only what its townships submitted, not its own
+        services.report_return(actor=world.users["county_officer"], form=form, filing=filing, reason="数字有误")
+    rows = AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id")
+    assert [(r.actor.username, r.summary) for r in rows] == [
+        ("township_officer", "填报甘洛县《扶贫对象动态管理月报表》：不是本单位"),
+        ("county_officer", "退回甘洛县《扶贫对象动态管理月报表》：不是直属下级")]
