@@ -64,3 +64,9 @@ def test_a_refused_report_step_leaves_its_audit_row(world):
     assert [(r.actor.username, r.summary) for r in rows] == [
         ("township_officer", "填报甘洛县《扶贫对象动态管理月报表》：不是本单位"),
         ("county_officer", "退回甘洛县《扶贫对象动态管理月报表》：不是直属下级")]
+
+
+def test_a_year_before_the_health_indicators_took_effect_is_a_chinese_message_not_a_server_error(world, login):
+    r = login("health_officer").get("/health/indicators/?year=1990")
+    assert r.status_code == 400
+    assert "1990 年还没有施行健康扶贫结算考核指标，请从列表中选择年度" in r.content.decode()
