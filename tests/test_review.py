@@ -70,3 +70,23 @@ def test_a_year_before_the_health_indicators_took_effect_is_a_chinese_message_no
     r = login("health_officer").get("/health/indicators/?year=1990")
     assert r.status_code == 400
     assert "1990 年还没有施行健康扶贫结算考核指标，请从列表中选择年度" in r.content.decode()
+
+
+def test_the_pair_import_does_not_pair_a_helper_of_another_county(world):
+    import datetime as dt
+    import io
+
+    from openpyxl import Workbook
+
+    from fupin.pairing import services
+
+    Helper.objects.create(unit=Unit.objects.create(name="美姑县财政局", region_id=OTHER_COUNTY), name="吉克阿依", kind="staff")
+    wb = Workbook()
+    wb.active.append(["单位", "帮扶责任人", "户编号"])
+    wb.active.append(["美姑县财政局", "吉克阿依", "H4"])
+    out = io.BytesIO()
+    wb.save(out)
+    n, problems, _ = services.import_pairs(world.users["county_officer"], out.getvalue(), "结对.xlsx",
+                                           start=dt.date(2026, 1, 5))
+    assert n == 0 and [str(p) for p in problems] == ["第2行B列（帮扶责任人）：单位“美姑县财政局”没有此帮扶责任人"]
+    assert Pair.objects.count() == 0
