@@ -90,3 +90,19 @@ def test_the_pair_import_does_not_pair_a_helper_of_another_county(world):
                                            start=dt.date(2026, 1, 5))
     assert n == 0 and [str(p) for p in problems] == ["第2行B列（帮扶责任人）：单位“美姑县财政局”没有此帮扶责任人"]
     assert Pair.objects.count() == 0
+
+
+def test_refusals_name_roles_and_batches_in_chinese_on_the_audit_log(world, login):
+    import datetime as dt
+
+    from fupin.core.errors import AccessDenied
+    from fupin.health import programmes
+
+    r = login("county_admin").post("/account/users/new/", {"username": "wang01", "full_name": "王一",
+                                                            "role": "county_admin", "region": COUNTY})
+    assert r.status_code == 403
+    with pytest.raises(AccessDenied):
+        programmes.treatment_case_open(actor=world.users["pairing_helper"], condition_id="1", batch="concentrated",
+                                       year=2026, hospital_id="1", on=dt.date(2026, 6, 1))
+    assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id").values_list("summary", flat=True)) == [
+        "越权授予角色 县级管理员", "纳入大病集中救治一批"]

@@ -251,7 +251,7 @@ def _grantable(actor: User, role: str, region) -> None:
     if not access.in_scope(actor, region.code):
         _refuse(actor, f"越权授予区划 {region.code}", f"区划“{region.name}”不在您的管辖范围内，不能把账户绑定到那里")
     if can(role, Cap.MANAGE_USERS) and region.code == actor.region_id:
-        _refuse(actor, f"越权授予角色 {role}",
+        _refuse(actor, f"越权授予角色 {Role(role).label}",
                 f"不能授予与您同级的“{Role(role).label}”角色；如需新增本级管理员，请联系上级管理员")
 
 
