@@ -106,3 +106,15 @@ def test_refusals_name_roles_and_batches_in_chinese_on_the_audit_log(world, logi
                                        year=2026, hospital_id="1", on=dt.date(2026, 6, 1))
     assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id").values_list("summary", flat=True)) == [
         "越权授予角色 县级管理员", "纳入大病集中救治一批"]
+
+
+def test_an_administrator_refused_a_token_for_someone_else_leaves_an_audit_row(world, login):
+    from fupin.core.models import ApiToken
+
+    cadre = world.users["village_cadre"]
+    r = login("county_admin").post(f"/account/tokens/?user={cadre.pk}", {"name": "乡镇对接程序"})
+    assert r.status_code == 403
+    assert "接口令牌只能由账户本人创建" in r.content.decode()
+    assert ApiToken.objects.count() == 0
+    assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).values_list("actor__username", "summary")) == [
+        ("county_admin", "为账户 village_cadre 创建接口令牌")]

@@ -183,7 +183,7 @@ def token_create(*, actor: User, user: User, name: str) -> str:
     if not name or len(name) > 80:
         raise InvalidInput({"令牌名称": "请填写 1 到 80 个字的名称，如“乡镇对接程序”"})
     if actor.pk != user.pk:  # an administrator may list and revoke, but never act as someone else
-        raise AccessDenied("接口令牌只能由账户本人创建（或在服务器上用 fupin token create 创建）")
+        _refuse(actor, f"为账户 {user.username} 创建接口令牌", "接口令牌只能由账户本人创建（或在服务器上用 fupin token create 创建）")
     raw = "fp_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, name=name, digest=ApiToken.hash(raw))
