@@ -151,12 +151,14 @@ def test_roster_import_all_or_nothing_and_idempotent(edu):
     county = User.objects.get(username="school_aid")
     good = roster_xlsx([["S2", "2024年秋季", edu["teen"].id_number, "赵少", "初中", 2, "是", "在读", "0"]])
     bad = roster_xlsx([["S2", "2024-autumn", edu["teen"].id_number, "赵少", "初中", 2, "是", "在读", 0],
-                       ["S9", "2024-autumn", "513435198001010112", "某", "博士", 2, "是", "在读", 0]])
+                       ["S9", "2024-autumn", "513435198001010112", "某", "博士", 2, "是", "在读", 0],
+                       ["S2", "2025年春季", edu["teen"].id_number, "赵少", "小学", 9, "是", "在读", 0]])
     r = import_roster(county, bad, "bad.xlsx")
     assert [str(p) for p in r.problems] == [
         "第3行A列（学校代码）：学校代码 S9 不存在",
         "第3行C列（身份证号）：校验码错误：最后一位应为 4，实际为 2",
-        "第3行E列（学段）：“博士”不是可选值；可选：学前、小学、初中、普通高中、中职、高校"]
+        "第3行E列（学段）：“博士”不是可选值；可选：学前、小学、初中、普通高中、中职、高校",
+        "第4行F列（年级）：小学只有1–6年级"]
     assert Enrolment.objects.filter(person=edu["teen"]).count() == 0
     r = import_roster(county, good, "good.xlsx")
     assert (r.ok, r.created) == (True, 1)

@@ -70,7 +70,11 @@ def county(db, settings):
     registry.person_register(actor=cadre, household=home, kind="birth", date=LATE_BIRTH, data={
         "name": "补登记", "id_number": idcard.make_id("513435", LATE_BIRTH, 123), "relation": "child",
         "labour": "none", "sex": "", "birth_date": None})
-    applicant = Household.objects.filter(village_id=village, status="applied").order_by("number").first()
+    # a household of its own that has just applied (the demo's applicants are already on their way)
+    applicant = Household.objects.create(number=village + "9001", village_id=village, attribute="general",
+                                         main_cause="illness", status="applied")
+    Person(household=applicant, name="新申请", id_number=pid("1981-03-04", 71), birth_date=dt.date(1981, 3, 4),
+           sex="M", relation="head", labour="ordinary").save()
     inst = wf.start(actor=cadre, household=applicant, kind="identification")
     for key in ("application", "appraisal", "village_verification"):
         inst = wf.act(actor=cadre, instance_id=inst.pk, step_key=key, decision="approve", verifiers=["甲", "乙"])

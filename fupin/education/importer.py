@@ -12,7 +12,7 @@ from fupin.core.roles import Cap
 from fupin.exchange import excel
 from fupin.exchange.excel import CellError, Column, FileRejected, Problem
 
-from .models import Enrolment, EnrolmentStatus, School, Stage
+from .models import MAX_GRADE, Enrolment, EnrolmentStatus, School, Stage
 from .services import parse_semester
 
 
@@ -106,6 +106,9 @@ def import_roster(user: User, data: bytes, filename: str = "", *, dry_run: bool 
             bad(row, "id_number", pid, "此人不在户籍库中（或不在您的管辖范围内），请先登记人员")
         elif person is not None and v.get("name") and v["name"] != person.name:
             bad(row, "name", v["name"], f"与户籍库中的姓名“{person.name}”不一致")
+        top = MAX_GRADE.get(v.get("stage"))
+        if top and v.get("grade") and v["grade"] > top:
+            bad(row, "grade", v["grade"], f"{Stage(v['stage']).label}只有1–{top}年级")
         key = (pid, v.get("semester"))
         if pid and key in seen:
             bad(row, "id_number", pid, f"与第{seen[key]}行是同一学生同一学期")

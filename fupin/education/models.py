@@ -15,6 +15,12 @@ class Stage(models.TextChoices):
     COLLEGE = "college", "高校"
 
 
+# The highest grade each stage has anywhere in China (junior 4 and primary 5 under 五四制; a 5-year
+# medical degree): a roster row beyond it is a typing error ("小学 9年级").
+MAX_GRADE = {Stage.PRESCHOOL: 3, Stage.PRIMARY: 6, Stage.JUNIOR: 4, Stage.SENIOR: 3, Stage.SEC_VOC: 3,
+             Stage.COLLEGE: 5}
+
+
 class School(models.Model):
     code = models.CharField("学校代码", max_length=20, unique=True)
     name = models.CharField("学校名称", max_length=80)
