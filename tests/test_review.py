@@ -6,6 +6,7 @@ from fupin.core.models import AuditEvent, AuditResult
 from fupin.pairing.models import Helper, Pair, Unit
 
 from .conftest import COUNTY, OTHER_COUNTY
+from .test_education import SEM, edu  # noqa: F401  (the school-aid world of a posted semester run)
 
 
 def test_pairing_page_offers_and_accepts_only_helpers_of_ones_own_county(world, login):
@@ -118,3 +119,28 @@ def test_an_administrator_refused_a_token_for_someone_else_leaves_an_audit_row(w
     assert ApiToken.objects.count() == 0
     assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).values_list("actor__username", "summary")) == [
         ("county_admin", "为账户 village_cadre 创建接口令牌")]
+
+
+def test_the_board_list_of_aid_paid_names_semester_and_item_in_chinese(world, login, edu):
+    import io
+
+    from openpyxl import load_workbook
+
+    from fupin.education import services as edu_services
+    from fupin.education.selectors import LABELS
+
+    from .conftest import T1
+
+    data = edu
+    run = edu_services.run_compute(actor=data["township"], semester=SEM, region_code=T1, budget=data["budget"])
+    edu_services.run_approve(actor=data["county"], run_id=run.pk)
+    edu_services.run_post(actor=data["county"], run_id=run.pk)
+    c = login("county_officer")
+    page = c.get(f"/oversight/{COUNTY}/list/edu_aid_lines/?year=2024").content.decode()
+    meals = LABELS["education.nutrition_meals"]
+    assert page.count("2024年秋季学期") == 3 and page.count(meals) == 2
+    assert "2024-autumn" not in page and "education.nutrition_meals" not in page
+    ws = load_workbook(io.BytesIO(c.get(f"/oversight/{COUNTY}/list/edu_aid_lines.xlsx?year=2024").content)).active
+    assert sorted((r[0], r[2], r[4]) for r in list(ws.values)[2:]) == [
+        ("2024年秋季学期", "张妹", meals), ("2024年秋季学期", "张小", LABELS["education.compulsory_living"]),
+        ("2024年秋季学期", "张小", meals)]
