@@ -105,8 +105,11 @@ def test_refusals_name_roles_and_batches_in_chinese_on_the_audit_log(world, logi
     with pytest.raises(AccessDenied):
         programmes.treatment_case_open(actor=world.users["pairing_helper"], condition_id="1", batch="concentrated",
                                        year=2026, hospital_id="1", on=dt.date(2026, 6, 1))
+    with pytest.raises(AccessDenied):
+        programmes.service_record(actor=world.users["pairing_helper"], person=world.h1.persons.get(relation="head"),
+                                  kind="followup", on=dt.date(2026, 6, 1))
     assert list(AuditEvent.objects.filter(result=AuditResult.DENIED).order_by("id").values_list("summary", flat=True)) == [
-        "越权授予角色 县级管理员", "纳入大病集中救治一批"]
+        "越权授予角色 县级管理员", "纳入大病集中救治一批", "登记面对面随访"]
 
 
 def test_an_administrator_refused_a_token_for_someone_else_leaves_an_audit_row(world, login):

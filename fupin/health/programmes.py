@@ -536,8 +536,8 @@ def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team:
                    finding: str = "") -> Service:
     """One follow-up or check recorded by hand (the same record an import makes). A check-up
     that finds a chronic disease records the diagnosis, which opens its follow-up schedule."""
-    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记随访 {kind}")
     kinds = dict(Service.KINDS)
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记{kinds.get(kind, '随访')}")   # no code on the audit log
     if kind not in kinds:
         raise InvalidInput({"服务类型": f"请从列表中选择：{'、'.join(kinds.values())}"})
     if finding and (kind != "check" or finding not in disease_lists()["chronic"]):
