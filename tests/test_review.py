@@ -147,3 +147,19 @@ def test_the_board_list_of_aid_paid_names_semester_and_item_in_chinese(world, lo
     assert sorted((r[0], r[2], r[4]) for r in list(ws.values)[2:]) == [
         ("2024年秋季学期", "张妹", meals), ("2024年秋季学期", "张小", LABELS["education.compulsory_living"]),
         ("2024年秋季学期", "张小", meals)]
+
+
+def test_a_township_officer_opens_a_course_of_its_county_as_the_courses_page_offers(world, login):
+    from fupin.labour.models import Course
+
+    c = login("township_officer")
+    page = c.get("/labour/courses/").content.decode()
+    assert f'<option value="{COUNTY}">甘洛县</option>' in page       # the only county offered
+    r = c.post("/labour/courses/", {"name": "2026年新市坝镇厨师班", "kind": "short", "county": COUNTY, "provider": "县职校",
+                                    "start": "2026-03-01", "end": "2026-03-03", "sessions": "3"})
+    course = Course.objects.get()
+    assert r["Location"] == f"/labour/courses/{course.pk}/"
+    assert (course.name, course.county_id) == ("2026年新市坝镇厨师班", COUNTY)
+    r = c.post("/labour/courses/", {"name": "美姑班", "kind": "short", "county": OTHER_COUNTY, "provider": "美姑职校",
+                                    "start": "2026-03-01", "end": "2026-03-03", "sessions": "3"}, follow=True)
+    assert Course.objects.count() == 1 and "不在您的管辖范围内" in r.content.decode()
