@@ -23,7 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
-from .errors import FupinError, NotFound
+from .errors import FupinError
 from .models import AuditAction, AuditResult, User
 from .roles import Cap, needs_second_factor
 
@@ -164,11 +164,10 @@ def reset(*, actor: User, user: User) -> None:
     user sets up a new one at the next sign-in, and sessions verified before stop counting."""
     from django.db.models import F
 
-    from . import access
+    from .services import _managed
 
-    access.require(actor, Cap.MANAGE_USERS, what="重置第二因素")  # before the transaction: the refusal's row stays
-    if user.region_id is None or not access.in_scope(actor, user.region_id):
-        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    # Before the transaction, so the refusal's row stays; never one's own or a peer administrator's.
+    _managed(actor, user, "重置第二因素")
     with transaction.atomic():
         if not (TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()):
             raise FupinError(f"账户 {user.username} 还没有设置验证器，无需重置")

@@ -151,11 +151,7 @@ def users_for(actor: User):
 
 def user_unlock(*, actor: User, user: User) -> None:
     """An administrator lifts a lockout at once (the user asked by phone, say)."""
-    from . import access
-
-    access.require(actor, Cap.MANAGE_USERS, what="解锁账户")  # before the transaction: the refusal's row stays
-    if user.region_id is None or not access.in_scope(actor, user.region_id):
-        raise NotFound(f"找不到账户 {user.username}，或该账户不在您的管辖范围内")
+    _managed(actor, user, "解锁账户")  # before the transaction: the refusal's row stays; no peer administrator
     with transaction.atomic():
         if not User.objects.filter(pk=user.pk, locked_until__gt=timezone.now()).update(
                 locked_until=None, failed_logins=0):
@@ -187,7 +183,7 @@ def token_create(*, actor: User, user: User, name: str) -> str:
     if not name or len(name) > 80:
         raise InvalidInput({"令牌名称": "请填写 1 到 80 个字的名称，如“乡镇对接程序”"})
     if actor.pk != user.pk:  # an administrator may list and revoke, but never act as someone else
-        raise AccessDenied("接口令牌只能由账户本人创建（或在服务器上用 fupin token create 创建）")
+        _refuse(actor, f"为账户 {user.username} 创建接口令牌", "接口令牌只能由账户本人创建（或在服务器上用 fupin token create 创建）")
     raw = "fp_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, name=name, digest=ApiToken.hash(raw))
@@ -255,7 +251,7 @@ def _grantable(actor: User, role: str, region) -> None:
     if not access.in_scope(actor, region.code):
         _refuse(actor, f"越权授予区划 {region.code}", f"区划“{region.name}”不在您的管辖范围内，不能把账户绑定到那里")
     if can(role, Cap.MANAGE_USERS) and region.code == actor.region_id:
-        _refuse(actor, f"越权授予角色 {role}",
+        _refuse(actor, f"越权授予角色 {Role(role).label}",
                 f"不能授予与您同级的“{Role(role).label}”角色；如需新增本级管理员，请联系上级管理员")
 
 

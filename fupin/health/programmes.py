@@ -392,13 +392,14 @@ def treatment_case_open(*, actor: User, condition_id, batch: str, year: int, hos
     from .models import Batch, Hospital, TreatmentCase
     from .selectors import batch_diseases
 
-    access.require(actor, Cap.RECORD_CONDITION, what=f"纳入救治批次 {batch}")
+    what = f"纳入{Batch(batch).label}" if batch in Batch.values else "纳入救治批次"   # the audit log is a screen
+    access.require(actor, Cap.RECORD_CONDITION, what=what)
     condition = Condition.objects.select_related("person__household").filter(pk=condition_id).first() \
         if str(condition_id).isdigit() else None
     if condition is None:
         raise NotFound("找不到该病情记录，或不在您的管辖范围内")
     person = condition.person
-    _access_patient(actor, person, Cap.RECORD_CONDITION, f"纳入救治批次 {batch}")
+    _access_patient(actor, person, Cap.RECORD_CONDITION, what)
     if batch not in Batch.values:
         raise InvalidInput({"批次": "请从列表中选择"})
     diseases = batch_diseases(batch)
@@ -568,8 +569,8 @@ def service_record(*, actor: User, person: Person, kind: str, on: dt.date, team:
                    finding: str = "") -> Service:
     """One follow-up or check recorded by hand (the same record an import makes). A check-up
     that finds a chronic disease records the diagnosis, which opens its follow-up schedule."""
-    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记随访 {kind}")
     kinds = dict(Service.KINDS)
+    _access_patient(actor, person, Cap.RECORD_CONDITION, f"登记{kinds.get(kind, '随访')}")   # no code on the audit log
     if kind not in kinds:
         raise InvalidInput({"服务类型": f"请从列表中选择：{'、'.join(kinds.values())}"})
     if finding and (kind != "check" or finding not in disease_lists()["chronic"]):

@@ -112,8 +112,14 @@ def settlement_indicators(user: User, region_code: str, year: int) -> dict:
     lo, hi = region.code_range()
     chain = packs().for_region(region.code)
     year_end = dt.date(year, 12, 31)
-    in_county_target = chain.lookup("health.indicator.in_county_rate", year_end).value    # millionths
-    share_target = chain.lookup("health.indicator.self_pay_share", year_end).value
+    from fupin.core.errors import FupinError
+    from fupin.policy.errors import PolicyError
+
+    try:
+        in_county_target = chain.lookup("health.indicator.in_county_rate", year_end).value    # millionths
+        share_target = chain.lookup("health.indicator.self_pay_share", year_end).value
+    except PolicyError:   # a year before the indicators took effect: say so, not a server error
+        raise FupinError(f"{year} 年还没有施行健康扶贫结算考核指标，请从列表中选择年度") from None
     claims = Claim.objects.filter(person__in=access.persons_for(user), status=ClaimStatus.SETTLED,
                                   discharge_date__year=year, person__household__village_id__gte=lo,
                                   person__household__village_id__lte=hi)

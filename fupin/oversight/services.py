@@ -11,7 +11,7 @@ from django.db import transaction
 
 from fupin.core import access, audit
 from fupin.core.errors import AccessDenied, InvalidInput, NotFound
-from fupin.core.models import AuditAction, Region, User
+from fupin.core.models import AuditAction, AuditResult, Region, User
 from fupin.core.roles import Cap
 
 from . import policy
@@ -372,10 +372,16 @@ def rectification_campaign_create(*, actor: User, name: str, region_code: str, d
 
 # ---- reports upward (报表): generate → review (a second person) → submit; the level above may return ----
 
+def _report_denied(actor: User, what: str, message: str):
+    """A refused report step, with its audit row (written outside any transaction, so it stays)."""
+    audit.record(actor, AuditAction.DENIED, object_type="report", result=AuditResult.DENIED, summary=what)
+    raise AccessDenied(message)
+
+
 def _may_file(actor: User, form: policy.ReportForm, region: Region) -> None:
     access.require(actor, Cap.REPORT_FILE, what=f"填报《{form.title}》")
     if region.code != actor.region_id:
-        raise AccessDenied(f"只能填报本单位（{actor.region.name}）的报表")
+        _report_denied(actor, f"填报{region.name}《{form.title}》：不是本单位", f"只能填报本单位（{actor.region.name}）的报表")
     if region.level not in form.files:
         raise InvalidInput({"报表": f"《{form.title}》不由{region.get_level_display()}一级填报"})
 
@@ -452,7 +458,7 @@ def report_return(*, actor: User, form: policy.ReportForm, filing, reason: str):
 
     access.require(actor, Cap.REPORT_FILE, what=f"退回《{form.title}》")
     if filing.region.parent_id != actor.region_id:
-        raise AccessDenied("只能退回直属下级上报的报表")
+        _report_denied(actor, f"退回{filing.region.name}《{form.title}》：不是直属下级", "只能退回直属下级上报的报表")
     if not reason.strip():
         raise InvalidInput({"退回原因": "必须填写"})
     if filing.state != FilingState.SUBMITTED:

@@ -116,6 +116,8 @@ def indicator_list(request, code: str, key: str):
     # the board's number, from the same rows (a count is the paginator's own count: one query, not two)
     total = page.paginator.count if selectors.QUERIES[ind.query].measure == "count" else selectors.measure(ind, rows)
     kind = selectors.QUERIES[ind.query].kind
+    if kind == "aid_lines":
+        page.object_list = [_aid_labelled(line) for line in page.object_list]
     return render(request, "oversight/list.html", {
         "region": region, "ind": ind, "year": year, "kind": kind, "page": page, "total": total,
         "total_text": selectors.show(ind, total),
@@ -124,6 +126,14 @@ def indicator_list(request, code: str, key: str):
 
 
 # ---- Excel: every list exports, formula-safe, logged with the number of persons ----------------------
+
+def _aid_labelled(line):
+    """An aid line with its semester and item as officials say them (2024年秋季学期, not 2024-autumn)."""
+    from fupin.education.selectors import LABELS, _semester_label
+
+    line.semester_label, line.item_label = _semester_label(line.run.semester), LABELS.get(line.item, line.item)
+    return line
+
 
 def _sheet_rows(kind: str, rows):
     """(headers, row values, persons named) of one list."""
@@ -159,8 +169,8 @@ def _sheet_rows(kind: str, rows):
                 rows.values("person_id").distinct().count())
     if kind == "aid_lines":
         return (["学期", "学校", "学生", "户编号", "资助项目", "金额（元）"],
-                ([l.run.semester, l.school.name, l.person.name, l.person.household.number, l.item,
-                  fen_to_yuan_str(l.amount)] for l in rows.iterator(chunk_size=2000)),
+                ([l.semester_label, l.school.name, l.person.name, l.person.household.number, l.item_label,
+                  fen_to_yuan_str(l.amount)] for l in map(_aid_labelled, rows.iterator(chunk_size=2000))),
                 rows.values("person_id").distinct().count())
     types = policy.problem_types()
     return (["问题类型", "问题描述", "区划", "涉及户", "责任单位", "责任人", "整改期限", "状态", "来源"],

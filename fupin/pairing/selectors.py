@@ -63,6 +63,19 @@ def access_helper(user: User, pk: int) -> Helper:
     return helper
 
 
+def pairable_helpers(user: User):
+    """Active helpers a user may pair with households of its region: those of units inside its
+    region or above it (a county department pairs in its townships); never another county's."""
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    above, region = [], user.region
+    while region is not None:
+        above.append(region.code)
+        region = region.parent
+    return Helper.objects.filter(Q(unit__region_id__gte=lo, unit__region_id__lte=hi) | Q(unit__region_id__in=above),
+                                 active=True).select_related("unit")
+
+
 def teams_for(user: User):
     access.require(user, Cap.READ)
     lo, hi = access.scope_range(user)

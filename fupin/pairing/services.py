@@ -233,7 +233,9 @@ def import_pairs(user: User, data: bytes, filename: str = "", *, start: dt.date)
     except FileRejected as exc:
         return 0, [Problem(None, None, None, None, exc.message)], None
     problems = list(table.problems)
-    helpers = {(h.unit.name, h.name): h for h in Helper.objects.select_related("unit")}
+    from .selectors import pairable_helpers   # never another county's helpers
+
+    helpers = {(h.unit.name, h.name): h for h in pairable_helpers(user)}
     households = {h.number: h for h in access.households_for(user).filter(number__in={v.get("number") for _, v in table.rows})}
     wanted = []
     for row, v in table.rows:

@@ -20,6 +20,7 @@ from fupin.exchange.views import _xlsx
 
 from . import cards, services
 from .models import Helper, MeasureKind, Pair
+from .selectors import pairable_helpers
 
 
 @fupin_view
@@ -157,7 +158,9 @@ def pairing(request):
         return redirect("/pairing/pairs/")
     if request.method == "POST":
         try:
-            helper = Helper.objects.get(pk=request.POST.get("helper"))
+            helper = pairable_helpers(request.user).filter(pk=form_int(request.POST, "helper", "帮扶责任人")).first()
+            if helper is None:
+                raise NotFound("找不到该帮扶责任人，或其单位不在您的管辖范围内；请从列表中选择")
             household = access.access_household(request.user, form_int(request.POST, "household", "户的系统编号"))
             services.pair(actor=request.user, helper=helper, household=household,
                           start=form_date(request.POST, "start", "开始日期", timezone.localdate()))
@@ -174,7 +177,7 @@ def pairing(request):
                    filters=[Filter("unit", "单位", units, lambda qs, v: qs.filter(helper__unit__name=v))])
     if rows.wants_export:
         return xlsx_response(request.user, rows, what="结对帮扶名单", object_type="pairs", object_id=request.user.region_id)
-    return render(request, "pairing/pairs.html", {"listing": rows, "helpers": Helper.objects.filter(active=True),
+    return render(request, "pairing/pairs.html", {"listing": rows, "helpers": pairable_helpers(request.user),
                                                    "coverage": coverage})
 
 
