@@ -121,7 +121,7 @@ def test_the_semester_run_is_a_job_whose_result_links_the_run(edu, login):  # no
 
     run = SubsidyRun.objects.get()
     assert (job.message, job.link) == (f"已计算（编号 {run.pk}）：3 项，请审核", f"/education/runs/{run.pk}/")
-    r = c.post("/education/", {"semester": "2024秋", "region": "513435100000", "budget": edu["budget"].pk})
+    r = c.post("/education/", {"semester": "2024年冬季", "region": "513435100000", "budget": edu["budget"].pk})
     assert r.status_code == 200 and Job.objects.count() == 1   # a typing slip is answered at once
 
 

@@ -146,7 +146,7 @@ def act(action: str, world, client):
         return lambda: client.post(url, form)
     if action == "reverse_settlement":
         claim = settled_claim(world)
-        return lambda: client.post(f"/health/claims/{claim.pk}/reverse/", {"reason": "录入错误"})
+        return lambda: client.post(f"/health/claims/{claim.pk}/reverse/", {"reason": "录入错误", "confirm": "1"})
     if action == "pay_fixed_subsidy":
         fixed_subsidy_budget(world)
         mother = world.h1.persons.get(relation="spouse")
@@ -228,7 +228,7 @@ def test_the_officer_who_settled_cannot_reverse_and_the_refusal_is_audited(world
     claim = settled_claim(world)
     client.force_login(second_window(world))
     before, n = snapshot(tmp_path), denied()
-    client.post(f"/health/claims/{claim.pk}/reverse/", {"reason": "录入错误"})
+    client.post(f"/health/claims/{claim.pk}/reverse/", {"reason": "录入错误", "confirm": "1"})
     assert (snapshot(tmp_path), denied()) == (before, n + 1)
     assert AuditEvent.objects.filter(result="denied").latest("id").summary == \
         "结算 Z0 由您本人办理，不能由您冲销；请由另一位窗口工作人员复核后冲销"

@@ -141,6 +141,8 @@ def slip(request, pk):
 @require_POST
 @fupin_view
 def reverse(request, pk):
+    # who may reverse at all is answered first (and a refusal audited), the missing tick after
+    access.require(request.user, Cap.REVERSE_SETTLEMENT, what=f"冲销医疗结算（结算单 {pk}）")
     try:
         if not request.POST.get("confirm"):
             raise InvalidInput({"确认冲销": "请勾选“我已核对”后再冲销"})

@@ -133,7 +133,7 @@ def paid_person_ids(entitlement: str, period: str, person_ids) -> set[int]:
 
 def household_section(user: User, household) -> dict:
     """The household page's labour figures: this year's (or the latest) records, training and posts."""
-    people = list(household.persons.filter(alive=True).only("pk", "name"))
+    people = list(household.persons.filter(alive=True).only("pk", "name", "household_id"))
     members = [x.pk for x in people]
     records = list(LabourRecord.objects.filter(person_id__in=members).select_related("person")
                    .order_by("-year", "person_id"))
