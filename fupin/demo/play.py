@@ -217,6 +217,28 @@ def _support(today: dt.date) -> int:
     return n
 
 
+def _education_run(county_code: str) -> int:
+    """The school aid office has computed this autumn's run: the county office's to-do is to review
+    and approve it (the roster and the run are the school's home page)."""
+    from fupin.education import services
+    from fupin.education.models import SubsidyRun
+    from fupin.funds.models import Account, AccountKind
+
+    school = _user("school", "school_aid")
+    budget = Account.objects.filter(kind=AccountKind.BUDGET, programme="education", region_id=county_code).first()
+    if school is None or budget is None or SubsidyRun.objects.exists():
+        return SubsidyRun.objects.count()
+    from fupin.core.errors import FupinError
+
+    from .generator import TODAY   # the roster's semesters are those of the generated county's year
+    try:
+        run = services.run_compute(actor=school, semester=f"{TODAY.year}-autumn", region_code=county_code,
+                                   budget=budget)
+    except FupinError:
+        return 0
+    return run.lines_count
+
+
 def _locked_account(county_code: str) -> None:
     """An account locked by failed logins: the administrator's to-do (unlock it)."""
     from django.conf import settings
@@ -245,4 +267,5 @@ def seed(county) -> dict:
         c2 for c2, _, lv2, _ in county.regions if lv2 == 4))
     return {"workflows": _workflows(village, today), "visits": _pairing(today),
             "family_doctor": _family_doctors(today), "support": _support(today),
+            "education": _education_run(COUNTY[0]),
             "locked": _locked_account(COUNTY[0])}
