@@ -418,3 +418,14 @@ def test_the_demo_puts_something_in_every_roles_todo(db, settings, tmp_path):
             users["admin"].pk != users["cadre2"].pk, Contract.objects.count() > 0,
             Activity.objects.filter(member__staff__user=users["doctor"]).count() > 0) == (3, "computed", True, True, True)
     assert User.objects.get(username="cadre2").account_problem() == "账户已锁定"
+
+
+def test_the_users_page_filters_and_sorts(world, login):
+    from fupin.core.models import User
+
+    User.objects.filter(username="inspector").update(locked_until=timezone.now() + dt.timedelta(minutes=5))
+    c = login("county_admin")
+    html = c.get("/account/users/?sort=locked").content.decode()
+    assert re.findall(r'<tr data-user="([^"]+)"', html)[0] == "inspector"
+    html = c.get("/account/users/?role=village_cadre&q=village").content.decode()
+    assert re.findall(r'<tr data-user="([^"]+)"', html) == ["village_cadre"]

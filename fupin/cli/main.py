@@ -161,6 +161,8 @@ def cmd_demo(args) -> int:
     for username, full, role, region in generator.demo_users(county):
         star = "*" if needs_second_factor(role) else " "
         print(f"  {username:<20} {full:<10} {role:<18}{star} {region}  TOTP {secrets.get(username, '')}")
+    print("\n演示村里有停在各级的流程，其中一户正在公示 7 天；用 fupin demo clock +7d 把演示时钟拨快 7 天，"
+          "乡镇即可审核（fupin demo clock reset 恢复真实日期）。")
     if args.no_serve:
         return 0
     _serve(args.bind)
