@@ -47,18 +47,14 @@ def train(args) -> None:
     from fupin.monitoring import linkage, synthetic
 
     logging.getLogger("splink").setLevel(logging.WARNING)
+    import polars as pl
+
     truth = synthetic.benchmark(args.left, args.right, seed=args.seed + 1000)
-    right_truth = {r: left_key for left_key, r in truth.pairs}
-
-    def frame(records, label):
-        feats = [r.features() for r in records]
-        df = linkage._frame(feats)
-        df["truth"] = [label(r.key) for r in records]
-        return df
-
-    left = frame(truth.left, lambda k: k)
-    right = frame(truth.right, lambda k: right_truth.get(k, "none-" + k))
-    settings = linkage.settings_dict(_blank_model(), len(truth.left), len(truth.right))
+    cols = linkage.FRAME_COLUMNS
+    left = truth.left.select(cols).with_columns(pl.col("key").alias("truth")).to_pandas()
+    right = (truth.right.select(cols).join(truth.pairs.rename({"left": "truth", "right": "key"}), on="key", how="left")
+             .with_columns(pl.col("truth").fill_null(pl.lit("none-") + pl.col("key"))).to_pandas())
+    settings = linkage.settings_dict(_blank_model(), truth.left.height, truth.right.height)
     for comp in settings["comparisons"]:
         for level in comp["comparison_levels"]:
             level.pop("m_probability", None)
@@ -107,39 +103,47 @@ def bench(args) -> None:
 
     from fupin.monitoring import linkage, synthetic
 
+    import polars as pl
+
     t0 = time.perf_counter()
     truth = synthetic.benchmark(args.left, args.right, seed=args.seed)
     t1 = time.perf_counter()
     gen_peak = peak_mb()
-    print(f"generated {len(truth.left)} × {len(truth.right)} in {t1 - t0:.1f} s, peak RSS {gen_peak:,.0f} MB", flush=True)
-    pairs = linkage.link(truth.left, truth.right, auto=settings.MONITORING_LINK_AUTO,
-                         review=settings.MONITORING_LINK_REVIEW, floor=0.01)
+    print(f"generated {truth.left.height} × {truth.right.height} in {t1 - t0:.1f} s, peak RSS {gen_peak:,.0f} MB",
+          flush=True)
+    pairs = linkage.link_frames(truth.left, truth.right, auto=settings.MONITORING_LINK_AUTO,
+                                review=settings.MONITORING_LINK_REVIEW, floor=0.01)
     t2 = time.perf_counter()
     true = truth.pairs
-    bands = {b: {(p.left, p.right) for p in pairs if p.band == b} for b in (linkage.AUTO, linkage.REVIEW, linkage.REJECT)}
-    print(f"registry {len(truth.left)} persons, list {len(truth.right)} rows, true pairs {len(true)}; "
+    n_true = true.height
+    print(f"registry {truth.left.height} persons, list {truth.right.height} rows, true pairs {n_true}; "
           f"thresholds auto ≥ {settings.MONITORING_LINK_AUTO}, review ≥ {settings.MONITORING_LINK_REVIEW}")
-    print(f"generate {t1 - t0:.1f} s, link {t2 - t1:.1f} s ({len(pairs)} candidate pairs ≥ 0.01); "
+    print(f"generate {t1 - t0:.1f} s, link {t2 - t1:.1f} s ({pairs.height} candidate pairs ≥ 0.01); "
           f"peak RSS after generating {gen_peak:,.0f} MB, after linking {peak_mb():,.0f} MB"
           + (" (target link ≤ 15 min, ≤ 12 GB)" if args.left >= PROVINCE else ""))
+
+    def hits(found) -> int:
+        return found.join(true, on=["left", "right"], how="semi").height
+
+    bands = {b: pairs.filter(pl.col("band") == b).select("left", "right")
+             for b in (linkage.AUTO, linkage.REVIEW, linkage.REJECT)}
     for b, found in bands.items():
-        tp = len(found & true)
-        prec = tp / len(found) if found else 1.0
-        print(f"  {linkage.BAND_LABEL[b]:<6} pairs {len(found):>6}  true {tp:>6}  precision {prec:.4f}")
-    accepted = bands[linkage.AUTO] | bands[linkage.REVIEW]
-    print(f"recall auto-accept           {len(bands[linkage.AUTO] & true) / len(true):.4f}")
-    print(f"recall auto-accept + review  {len(accepted & true) / len(true):.4f}")
-    print(f"precision auto-accept        {len(bands[linkage.AUTO] & true) / max(1, len(bands[linkage.AUTO])):.4f}")
-    missed = true - accepted
-    kinds = Counter(k for _, r in missed for k in truth.errors.get(r, []) or ["none"])
-    if missed:
+        tp = hits(found)
+        prec = tp / found.height if found.height else 1.0
+        print(f"  {linkage.BAND_LABEL[b]:<6} pairs {found.height:>6}  true {tp:>6}  precision {prec:.4f}")
+    accepted = pl.concat([bands[linkage.AUTO], bands[linkage.REVIEW]])
+    print(f"recall auto-accept           {hits(bands[linkage.AUTO]) / n_true:.4f}")
+    print(f"recall auto-accept + review  {hits(accepted) / n_true:.4f}")
+    print(f"precision auto-accept        {hits(bands[linkage.AUTO]) / max(1, bands[linkage.AUTO].height):.4f}")
+    missed = true.join(accepted, on=["left", "right"], how="anti").join(truth.errors, on="right", how="left")
+    if missed.height:
+        kinds = Counter(k for ks in missed["kinds"].to_list() for k in (ks.split(",") if ks else ["none"]))
         print("missed pairs by error kind:", dict(kinds.most_common()))
-    wrong = bands[linkage.AUTO] - true
-    if wrong and args.verbose:
-        lk = {r.key: r for r in truth.left}
-        rk = {r.key: r for r in truth.right}
-        for a, b in sorted(wrong)[:20]:
-            print("  false auto:", lk[a], rk[b])
+    wrong = bands[linkage.AUTO].join(true, on=["left", "right"], how="anti").sort("left", "right")
+    if wrong.height and args.verbose:
+        for a, b in wrong.head(20).iter_rows():
+            print("  false auto:", truth.left_raw.filter(pl.col("key") == a).row(0),
+                  truth.right_raw.filter(pl.col("key") == b).row(0))
 
 
 def main() -> None:

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "fupin.pairing",
     "fupin.monitoring",
     "fupin.oversight",
+    "fupin.projects",
+    "fupin.charity",
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
     "csp",
 ]

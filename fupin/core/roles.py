@@ -53,6 +53,12 @@ class Cap(models.TextChoices):
     INSPECT = "inspect", "组织检查抽样与记录核查结果"  # county/township offices: campaigns, findings
     PAIRING_VISIT = "pairing_visit", "记录帮扶走访与措施"  # a pairing helper: visits and measures of its households
     REPORT_FILE = "report_file", "生成、审核与上报统计报表"  # oversight reports upward (报表)
+    # Projects and charity (fupin/projects, fupin/charity): who may do which lifecycle step is
+    # pack data (projects.lifecycle); these say who may touch the room at all, and who moves money.
+    PROJECT_MANAGE = "project_manage", "申报与推进扶贫项目"
+    PROJECT_FUNDS = "project_funds", "项目资金拨付与支付"
+    CHARITY_RECORD = "charity_record", "登记捐赠、认捐与资助申请"
+    CHARITY_GRANT = "charity_grant", "审批并发放慈善资助"
 
 
 R, C = Role, Cap
@@ -85,6 +91,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 SECOND_FACTOR_CAPS = frozenset({C.MANAGE_USERS, C.REVEAL_ID, C.REVEAL_BANK, C.SETTLE, C.REVERSE_SETTLEMENT,
                                 C.PAY_SUBSIDY, C.POST_RUN, C.BUDGET_MANAGE, C.APPROVE_ALLOWANCE,
                                 C.REVERSE_PAYMENT})
+
+
+# Projects and charity (fupin/projects, fupin/charity): one block, so merges stay easy.
+for _role, _caps in {R.COUNTY_OFFICER: {C.PROJECT_MANAGE, C.PROJECT_FUNDS, C.CHARITY_RECORD, C.CHARITY_GRANT},
+                     R.TOWNSHIP_OFFICER: {C.PROJECT_MANAGE, C.CHARITY_RECORD},
+                     R.VILLAGE_CADRE: {C.PROJECT_MANAGE},
+                     R.CIVIL_AFFAIRS: {C.CHARITY_RECORD}}.items():
+    CAPABILITIES[_role] = CAPABILITIES[_role] | frozenset(_caps)
+SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PROJECT_FUNDS, C.CHARITY_GRANT}
 
 
 def needs_second_factor(role: str) -> bool:

@@ -392,3 +392,52 @@ def ledger_reverse(*, actor: User, txn: Transaction, reason: str, date: dt.date,
     audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=rev.pk,
                  summary=f"冲销凭证 {txn.pk}{'' if entries is None else f' 的 {len(chosen)} 笔'}：{reason}")
     return rev
+
+
+# ---- project and charity money (fupin/projects, fupin/charity) ------------------------------------
+# The accounts these rooms pay from and into, and one allocation path for money coming in from a
+# source (a planned allocation to a project, a donation to a charity fund). Callers check their
+# own capability and region before calling, like `payments_post`.
+
+def project_budget_account(*, project_number: str, source: str, year: int, region_code: str, name: str) -> Account:
+    """One budget line per project and funding source (专账管理: each project's money apart)."""
+    return account_for(code=f"project:{project_number}:{source}", name=name, kind=AccountKind.BUDGET, source=source,
+                       programme="project", year=year, region_id=region_code)
+
+
+def charity_fund_account(*, region_code: str, name: str) -> Account:
+    """A charity fund: a village's collective account (region = the village) or the county fund."""
+    return account_for(code=f"charity:{region_code}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.DONATION, programme="charity", region_id=region_code)
+
+
+def contractor_payee(*, name: str, region_code: str) -> Account:
+    """A project's implementer (a contractor, a cooperative) as a payee of its county."""
+    county = county_of(region_code)
+    return account_for(code=f"contractor:{county}:{name}"[:80], name=name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.INSTITUTION, payee_name=name, region_id=county)
+
+
+def payee_for_household(household) -> Account:
+    head = household.persons.filter(relation="head").first()
+    name = head.name if head is not None else household.number
+    return account_for(code=f"household:{household.number}", name=name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.HOUSEHOLD, household=household, payee_name=name)
+
+
+@transaction.atomic
+def allocation_post(*, actor: User, budget: Account, amount: int, date: dt.date, decision_type: str,
+                    decision_id: str, memo: str = "") -> Transaction:
+    """Money into a budget line from its funding source (source account of the date's year)."""
+    if budget.kind != AccountKind.BUDGET:
+        raise FupinError(f"“{budget.name}”不是预算科目")
+    if amount <= 0:
+        raise InvalidInput({"金额": "金额须大于0"})
+    if not decision_id.strip():
+        raise InvalidInput({"文号": "必须填写"})
+    source = source_account(source=budget.source or FundingSource.CITY_COUNTY, year=budget.year or date.year)
+    txn = transaction_post(actor=actor, kind=TxnKind.ALLOCATION, date=date, decision_type=decision_type,
+                           decision_id=decision_id, memo=memo[:200], lines=[Line(source, -amount), Line(budget, amount)])
+    audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
+                 summary=f"向“{budget.name}”拨入 {fen_to_yuan_str(amount)} 元（{decision_id}）")
+    return txn

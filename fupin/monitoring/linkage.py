@@ -237,14 +237,6 @@ def load_model(path: str | None = None) -> dict:
     return json.loads(Path(path or MODEL_PATH).read_text(encoding="utf-8"))
 
 
-def _frame(features: list[dict]):
-    import pandas as pd
-
-    cols = ["key", "name", "name_py", "surname_py", "id_norm", "birth", "birth_year", "sex", "address"]
-    # typed as text: a column that is empty on one side must not be guessed as a number
-    return pd.DataFrame([{c: f[c] for c in cols} for f in features], columns=cols).astype("string")
-
-
 FRAME_COLUMNS = ["key", "name", "name_py", "surname_py", "id_norm", "birth", "birth_year", "sex", "address"]
 
 
@@ -284,64 +276,120 @@ def _db_api(engine: str):
     return DuckDBAPI()
 
 
-def _inputs(engine: str, left: list[dict], right: list[dict]):
-    frames = [_frame(left), _frame(right)]
-    if engine != "spark":
-        return frames
+FEATURE_SCHEMA = {"key": "Utf8", "name": "Utf8", "name_py": "Utf8", "surname_py": "Utf8", "id_norm": "Utf8",
+                  "id_valid": "Boolean", "birth": "Utf8", "birth_year": "Utf8", "sex": "Utf8", "address": "Utf8"}
+
+
+def feature_frame(records: Iterable[Record], chunk: int = 100_000):
+    """The records' features as one columnar (polars) frame, built a chunk at a time: a province's
+    5,000,000 persons never exist as 5,000,000 Python dicts at once."""
+    import polars as pl
+
+    schema = {k: getattr(pl, v) for k, v in FEATURE_SCHEMA.items()}
+    parts, buf = [], []
+    for r in records:
+        buf.append(r.features())
+        if len(buf) >= chunk:
+            parts.append(pl.DataFrame(buf, schema=schema))
+            buf = []
+    if buf or not parts:
+        parts.append(pl.DataFrame(buf, schema=schema))
+    return pl.concat(parts, rechunk=True)
+
+
+def _spark_inputs(left, right):
     from pyspark.sql.types import StringType, StructField, StructType
 
     spark = spark_session()
     schema = StructType([StructField(c, StringType(), True) for c in FRAME_COLUMNS])
-    return [spark.createDataFrame([tuple(None if v is None else str(v) for v in (f[c] for c in FRAME_COLUMNS))
-                                   for f in side], schema) for side in (left, right)]
+    return [spark.createDataFrame(side.select(FRAME_COLUMNS).rows(), schema) for side in (left, right)]
 
 
-def _splink(left: list[dict], right: list[dict], model: dict, floor: float,
-            engine: str = "duckdb") -> list[tuple[str, str, float]]:
-    if not left or not right:
-        return []
+def _splink(left, right, model: dict, floor: float, engine: str = "duckdb"):
+    """Splink's predictions over two feature frames, as a frame (left, right, probability). On DuckDB
+    the frames go over as Parquet files and the result comes back as one: DuckDB streams them from
+    disk and can spill, and neither side is ever copied through pandas."""
+    import polars as pl
+
+    empty = pl.DataFrame(schema={"left": pl.Utf8, "right": pl.Utf8, "probability": pl.Float64})
+    if left.height == 0 or right.height == 0:
+        return empty
     import logging
+    import tempfile
 
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    linker = Linker(_inputs(engine, left, right), settings_dict(model, len(left), len(right), engine),
-                    db_api=_db_api(engine), input_table_aliases=["left_file", "right_file"],
-                    set_up_basic_logging=False)
-    df = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
-    out = []
-    for row in df[["source_dataset_l", "key_l", "key_r", "match_probability"]].itertuples(index=False):
-        a, b = (row.key_l, row.key_r) if row.source_dataset_l == "left_file" else (row.key_r, row.key_l)
-        out.append((str(a), str(b), float(row.match_probability)))
-    return out
+    settings = settings_dict(model, left.height, right.height, engine)
+    cols = ["source_dataset_l", "key_l", "key_r", "match_probability"]
+    with tempfile.TemporaryDirectory(prefix="fupin-link-") as tmp:
+        if engine == "spark":
+            inputs, db_api = _spark_inputs(left, right), _db_api(engine)
+        else:
+            import duckdb
+            from splink import DuckDBAPI
+
+            con = duckdb.connect()
+            con.execute(f"SET temp_directory = '{tmp}'")
+            for name, side in (("left_rows", left), ("right_rows", right)):
+                side.select(FRAME_COLUMNS).write_parquet(f"{tmp}/{name}.parquet")
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{tmp}/{name}.parquet')")
+            inputs, db_api = ["left_rows", "right_rows"], DuckDBAPI(connection=con)
+        linker = Linker(inputs, settings, db_api=db_api, input_table_aliases=["left_file", "right_file"],
+                        set_up_basic_logging=False)
+        predictions = linker.inference.predict(threshold_match_probability=floor)
+        if engine == "spark":
+            df = predictions.as_pandas_dataframe()
+            out = pl.DataFrame({c: df[c].astype(object).tolist() for c in cols},
+                               schema={"source_dataset_l": pl.Utf8, "key_l": pl.Utf8, "key_r": pl.Utf8,
+                                       "match_probability": pl.Float64})
+        else:
+            con.execute(f"COPY (SELECT {', '.join(cols)} FROM {predictions.physical_name}) "
+                        f"TO '{tmp}/pairs.parquet' (FORMAT parquet)")
+            out = pl.read_parquet(f"{tmp}/pairs.parquet")
+            con.close()
+    if out.height == 0:
+        return empty
+    swap = pl.col("source_dataset_l") != "left_file"
+    return out.select(pl.when(swap).then(pl.col("key_r")).otherwise(pl.col("key_l")).cast(pl.Utf8).alias("left"),
+                      pl.when(swap).then(pl.col("key_l")).otherwise(pl.col("key_r")).cast(pl.Utf8).alias("right"),
+                      pl.col("match_probability").cast(pl.Float64).alias("probability"))
+
+
+def link_frames(lf, rf, *, auto: float, review: float, floor: float | None = None, model: dict | None = None,
+                engine: str = "duckdb"):
+    """Every candidate pair of two feature frames (`feature_frame`) with probability ≥ floor (default:
+    the review threshold), as a frame (left, right, probability, band, method) sorted by the left
+    frame's order, then descending probability. Records linked exactly do not go to the model."""
+    import polars as pl
+
+    model = model or load_model()
+    floor = review if floor is None else floor
+    ids = ["key", "id_norm", "name", "name_py"]
+    exact = (lf.filter(pl.col("id_valid")).select(ids)
+             .join(rf.filter(pl.col("id_valid")).select(ids), on="id_norm", suffix="_r")
+             .filter(pl.col("name").is_not_null()
+                     & ((pl.col("name") == pl.col("name_r")) | (pl.col("name_py") == pl.col("name_py_r"))))
+             .select(pl.col("key").alias("left"), pl.col("key_r").alias("right"),
+                     pl.lit(1.0).alias("probability")))
+    rest_l = lf.join(exact.select(pl.col("left").alias("key")).unique(), on="key", how="anti")
+    rest_r = rf.join(exact.select(pl.col("right").alias("key")).unique(), on="key", how="anti")
+    model_pairs = _splink(rest_l, rest_r, model, floor, engine).with_columns(pl.col("probability").round(6))
+    pairs = pl.concat([exact.with_columns(pl.lit(AUTO).alias("band"), pl.lit("id").alias("method")),
+                       model_pairs.with_columns(
+                           pl.when(pl.col("probability") >= auto).then(pl.lit(AUTO))
+                           .when(pl.col("probability") >= review).then(pl.lit(REVIEW))
+                           .otherwise(pl.lit(REJECT)).alias("band"),
+                           pl.lit("model").alias("method"))])
+    order = lf.select(pl.col("key").alias("left"), pl.int_range(pl.len()).alias("_order"))
+    return (pairs.join(order, on="left", how="left").sort(["_order", "probability", "right"],
+                                                            descending=[False, True, False])
+            .drop("_order"))
 
 
 def link(left: Iterable[Record], right: Iterable[Record], *, auto: float, review: float,
          floor: float | None = None, model: dict | None = None, engine: str = "duckdb") -> list[Pair]:
-    """Every candidate pair with probability ≥ floor (default: the review threshold), sorted by
-    left key, then descending probability. Records linked exactly do not go to the model."""
-    model = model or load_model()
-    floor = review if floor is None else floor
-    lf = [r.features() for r in left]
-    rf = [r.features() for r in right]
-    by_id: dict[str, list[dict]] = {}
-    for f in rf:
-        if f["id_valid"]:
-            by_id.setdefault(f["id_norm"], []).append(f)
-    pairs: list[Pair] = []
-    done_l, done_r = set(), set()
-    for f in lf:
-        if not f["id_valid"]:
-            continue
-        for g in by_id.get(f["id_norm"], []):
-            if _names_agree(f, g):
-                pairs.append(Pair(f["key"], g["key"], 1.0, AUTO, "id"))
-                done_l.add(f["key"])
-                done_r.add(g["key"])
-    rest_l = [f for f in lf if f["key"] not in done_l]
-    rest_r = [f for f in rf if f["key"] not in done_r]
-    for a, b, p in _splink(rest_l, rest_r, model, floor, engine):
-        pairs.append(Pair(a, b, round(p, 6), band(p, auto, review), "model"))
-    order = {f["key"]: i for i, f in enumerate(lf)}
-    pairs.sort(key=lambda p: (order.get(p.left, 0), -p.probability, p.right))
-    return pairs
+    """`link_frames` for records in memory (a department batch, two files): the pairs as a list."""
+    pairs = link_frames(feature_frame(left), feature_frame(right), auto=auto, review=review, floor=floor,
+                        model=model, engine=engine)
+    return [Pair(*row) for row in pairs.iter_rows()]

@@ -77,14 +77,22 @@ def make_name(rng: random.Random, sex: str) -> str:
 
 @dataclass
 class Truth:
-    left: list[Record]
-    right: list[Record]
-    pairs: set[tuple[str, str]]       # (left key, right key) of the same person
-    errors: dict[str, list[str]]      # right key → the kinds of error put in
+    """A labelled benchmark, columnar: each side's features (fupin.monitoring.linkage.feature_frame) and
+    raw fields, the true pairs (left, right) and the kinds of error put into each list row (right, kinds)."""
+    left: "pl.DataFrame"
+    right: "pl.DataFrame"
+    left_raw: "pl.DataFrame"
+    right_raw: "pl.DataFrame"
+    pairs: "pl.DataFrame"
+    errors: "pl.DataFrame"
 
 
-def population(n: int, rng: random.Random) -> list[Record]:
-    out, used = [], set()
+RAW = ("key", "name", "id_number", "sex", "birth", "address")
+
+
+def people(n: int, rng: random.Random):
+    """n persons, one at a time (a province's registry is never a list in memory)."""
+    used = set()
     for i in range(n):
         sex = rng.choice("MF")
         birth = dt.date(1935, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 85))
@@ -96,9 +104,12 @@ def population(n: int, rng: random.Random) -> list[Record]:
                 used.add(idn)
                 break
         address = f"{rng.choice(TOWNSHIPS)}{rng.choice(VILLAGES)}{rng.randrange(1, 9)}组"
-        out.append(Record(key=f"L{i}", name=make_name(rng, sex), id_number=idn, sex="男" if sex == "M" else "女",
-                          birth=birth.isoformat(), address=address))
-    return out
+        yield Record(key=f"L{i}", name=make_name(rng, sex), id_number=idn, sex="男" if sex == "M" else "女",
+                     birth=birth.isoformat(), address=address)
+
+
+def population(n: int, rng: random.Random) -> list[Record]:
+    return list(people(n, rng))
 
 
 def _swap_char(name: str, table: dict, rng: random.Random) -> str | None:
@@ -164,37 +175,70 @@ def corrupt(rec: Record, key: str, rng: random.Random, n_errors: int) -> tuple[R
     return Record(key=key, name=name, id_number=idn, sex=sex, birth=birth, address=address), kinds
 
 
-def benchmark(n_left: int = 20000, n_right: int = 4000, overlap: float = 0.6, seed: int = 2026) -> Truth:
+def benchmark(n_left: int = 20000, n_right: int = 4000, overlap: float = 0.6, seed: int = 2026,
+              chunk: int = 100_000) -> Truth:
     """Registry of n_left persons; a department list of n_right rows, `overlap` of them registry
     persons (40 % written cleanly, the rest with one or two errors), the others new people —
     a quarter of whom are namesakes of a registry person (same name, another person; a third of
-    those also born the same day)."""
+    those also born the same day). Built a chunk at a time into columns, so 5,000,000 × 5,000,000
+    fits in memory; the same seed gives the same data at every size and chunk."""
+    import polars as pl
+
+    from .linkage import feature_frame
+
+    def raw(records) -> pl.DataFrame:
+        return pl.DataFrame([[getattr(r, c) for r in records] for c in RAW], schema=list(RAW), orient="col")
+
+    def chunks(records):
+        buf = []
+        for r in records:
+            buf.append(r)
+            if len(buf) >= chunk:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+
     rng = random.Random(seed)
-    left = population(n_left, rng)
-    right: list[Record] = []
-    pairs, errors = set(), {}
+    left_parts, left_feats = [], []
+    for part in chunks(people(n_left, rng)):
+        left_parts.append(raw(part))
+        left_feats.append(feature_frame(part))
+    left_raw = pl.concat(left_parts, rechunk=True)
     n_match = int(n_right * overlap)
-    for j, src in enumerate(rng.sample(left, n_match)):
-        key = f"R{j}"
-        n_err = rng.choices([0, 1, 2], weights=[0.4, 0.4, 0.2])[0]
-        rec, kinds = corrupt(src, key, rng, n_err)
-        right.append(rec)
-        pairs.add((src.key, key))
-        errors[key] = kinds
-    others = population(n_right - n_match, random.Random(seed + 1))
-    for j, rec in enumerate(others, start=n_match):
-        if rng.random() < 0.25:  # a namesake: 王伟 who is another 王伟, a third of them born the same day
-            twin = rng.choice(left)
-            rec.name = twin.name
-            if rng.random() < 1 / 3:
-                rec.birth = twin.birth
-                rec.id_number = idcard.make_id(rec.id_number[:6], dt.date.fromisoformat(twin.birth),
-                                               int(rec.id_number[14:17]))
-        rec.key = f"R{j}"
-        right.append(rec)
-        errors[rec.key] = ["new"]
-    rng.shuffle(right)
-    return Truth(left, right, pairs, errors)
+    right_parts, pair_rows, error_rows = [], [], []
+
+    def list_rows():
+        for j, li in enumerate(rng.sample(range(n_left), n_match)):
+            key = f"R{j}"
+            n_err = rng.choices([0, 1, 2], weights=[0.4, 0.4, 0.2])[0]
+            rec, kinds = corrupt(Record(*left_raw.row(li)), key, rng, n_err)
+            pair_rows.append((f"L{li}", key))
+            error_rows.append((key, ",".join(kinds)))
+            yield rec
+        for j, rec in enumerate(people(n_right - n_match, random.Random(seed + 1)), start=n_match):
+            if rng.random() < 0.25:  # a namesake: 王伟 who is another 王伟, a third of them born the same day
+                twin = Record(*left_raw.row(rng.choice(range(n_left))))
+                rec.name = twin.name
+                if rng.random() < 1 / 3:
+                    rec.birth = twin.birth
+                    rec.id_number = idcard.make_id(rec.id_number[:6], dt.date.fromisoformat(twin.birth),
+                                                   int(rec.id_number[14:17]))
+            rec.key = f"R{j}"
+            error_rows.append((rec.key, "new"))
+            yield rec
+
+    for part in chunks(list_rows()):
+        right_parts.append(raw(part))
+    order = list(range(n_right))
+    rng.shuffle(order)   # the list in no particular order, as a department sends it
+    right_raw = pl.concat(right_parts, rechunk=True)[order]
+    right_feats = [feature_frame(Record(*row) for row in right_raw.slice(i, chunk).iter_rows())
+                   for i in range(0, n_right, chunk)]
+    return Truth(pl.concat(left_feats, rechunk=True), pl.concat(right_feats, rechunk=True) if right_feats
+                 else feature_frame([]), left_raw, right_raw,
+                 pl.DataFrame(pair_rows, schema=["left", "right"], orient="row"),
+                 pl.DataFrame(error_rows, schema=["right", "kinds"], orient="row"))
 
 
 # ---- department batches for a demo county ------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""Donations and charity programmes (SPEC §11, seed 004): donors, donations with receipts,
+Poverty Alleviation Day campaigns with pledges, and grants of the charity programmes (whose
+rules are pack data, `charity.programmes`). Cash moves only on the ledger."""
+from __future__ import annotations
+
+from django.db import models
+
+from fupin.core.models import Region, User
+
+
+class DonorKind(models.TextChoices):
+    UNIT = "unit", "机关事业单位"
+    STAFF = "staff", "干部职工"
+    ENTERPRISE = "enterprise", "企业"
+    PUBLIC = "public", "社会公众"
+
+
+class Donor(models.Model):
+    name = models.CharField("捐赠人", max_length=120)
+    kind = models.CharField("类型", max_length=12, choices=DonorKind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="登记县")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="donor_once_per_county")]
+
+
+class Campaign(models.Model):
+    """A Poverty Alleviation Day (扶贫日) campaign of one county and year."""
+    name = models.CharField("活动名称", max_length=120)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="县")
+    year = models.PositiveSmallIntegerField("年度")
+    day = models.DateField("扶贫日")
+    token = models.CharField(max_length=32, unique=True)    # the public account's address
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "year"], name="campaign_one_per_county_year")]
+
+
+class Pledge(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="pledges")
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="pledges")
+    amount = models.BigIntegerField("认捐金额（分）")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "donor"], name="pledge_once_per_donor")]
+
+
+class DonationKind(models.TextChoices):
+    CASH = "cash", "资金"
+    IN_KIND = "in_kind", "物资"
+
+
+class Donation(models.Model):
+    number = models.CharField("票据号", max_length=32, unique=True)
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="donations")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="donations")
+    date = models.DateField("捐赠日期")
+    kind = models.CharField("形式", max_length=8, choices=DonationKind.choices)
+    amount = models.BigIntegerField("金额或估价（分）")
+    items = models.CharField("物资名称及数量", max_length=200, blank=True)
+    designation = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name="定向（村集体账户或县级统筹）")
+    transaction = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+
+
+class GrantState(models.TextChoices):
+    APPLIED = "applied", "已申请"       # eligibility checked when applying
+    APPROVED = "approved", "已审定"     # reviewed and decided (after the public notice)
+    PAID = "paid", "已拨款"             # paid through the ledger
+    VISITED = "visited", "已回访"       # follow-up visit recorded
+    REJECTED = "rejected", "未通过"
+
+
+class Grant(models.Model):
+    programme = models.CharField("项目", max_length=30)
+    label = models.CharField("项目名称", max_length=40)
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="charity_grants")
+    year = models.PositiveSmallIntegerField("年度")
+    instalment = models.PositiveSmallIntegerField("第几年", default=1)
+    amount = models.BigIntegerField("金额（分）")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="grants")
+    state = models.CharField("状态", max_length=10, choices=GrantState.choices, default=GrantState.APPLIED)
+    explanation = models.JSONField("资格审查说明", default=list)
+    transaction = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField("审定意见或回访记录", max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "id"]
+        # one grant of a programme per student and instalment: never the same grant twice
+        constraints = [models.UniqueConstraint(fields=["programme", "person", "instalment"],
+                                               name="grant_once_per_instalment")]

@@ -1,0 +1,311 @@
+"""Writes of the charity room. Access (capability, region) is checked before a transaction
+opens; every change writes its audit event in the same transaction; cash goes through the
+ledger (`funds.allocation_post` for money in, `funds.payments_post` for grants out).
+
+Programme rules are pack data (`charity.programmes`): the stage of schooling, whether the
+student must be in the first year, which household statuses qualify, the amount and for how
+many years. `eligibility` explains one case; `eligible_q` is the same rule for a whole county."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from fupin.core import access, audit
+from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
+from fupin.core.models import AuditAction, AuditResult, Region, User
+from fupin.core.money import fen_to_yuan_str
+from fupin.core.roles import Cap
+from fupin.funds import services as funds
+from fupin.policy.errors import PolicyError
+from fupin.policy.money import parse_yuan
+from fupin.policy.packs import shipped_packs
+
+from .models import Campaign, Donation, DonationKind, Donor, DonorKind, Grant, GrantState, Pledge
+
+
+def _pack(region_code: str, name: str, when: dt.date):
+    try:
+        return shipped_packs().for_region(region_code).lookup(name, when).value
+    except PolicyError as exc:
+        raise FupinError(exc.message) from None
+
+
+def programmes(region_code: str, when: dt.date) -> dict[str, dict]:
+    """The programmes in force, each with its amount in fen (parsed by the one money parser)."""
+    out = {}
+    for key, rule in _pack(region_code, "charity.programmes", when).items():
+        out[key] = dict(rule, amount=parse_yuan(str(rule["amount_yuan"]), f"charity.programmes.{key}"))
+    return out
+
+
+def _refuse(actor: User, cap: str, message: str):
+    audit.record(actor, AuditAction.DENIED, object_type="capability", object_id=cap, result=AuditResult.DENIED,
+                 summary=message)
+    raise AccessDenied(message)
+
+
+def _county(actor: User) -> str:
+    code = actor.region_id or ""
+    return funds.county_of(code) if code else code
+
+
+def county_fund(region_code: str):
+    county = funds.county_of(region_code)
+    name = Region.objects.filter(code=county).values_list("name", flat=True).first() or county
+    return funds.charity_fund_account(region_code=county, name=f"{name}慈善扶贫统筹资金")
+
+
+def village_fund(village: Region):
+    return funds.charity_fund_account(region_code=village.code, name=f"{village.name}村集体帮扶资金")
+
+
+# ---- donors, campaigns, pledges, donations --------------------------------------------------------
+
+def donor_get_or_create(*, actor: User, name: str, kind: str) -> Donor:
+    access.require(actor, Cap.CHARITY_RECORD, what=f"登记捐赠人 {name}")
+    if not name.strip():
+        raise InvalidInput({"捐赠人": "必须填写"})
+    if kind not in DonorKind.values:
+        raise InvalidInput({"捐赠人类型": f"应为 {'、'.join(DonorKind.labels)} 之一"})
+    county = _county(actor)
+    with transaction.atomic():
+        donor, created = Donor.objects.get_or_create(region_id=county, name=name.strip()[:120], defaults={"kind": kind})
+        if created:
+            audit.record(actor, AuditAction.CREATE, object_type="donor", object_id=donor.pk, summary=f"登记捐赠人 {donor.name}")
+    return donor
+
+
+def campaign_create(*, actor: User, year: int, name: str = "") -> Campaign:
+    """This county's 扶贫日 campaign of a year; its day comes from the pack (17 October)."""
+    access.require(actor, Cap.CHARITY_GRANT, what=f"建立{year}年扶贫日活动")
+    county = _county(actor)
+    first = _pack(county, "charity.poverty_day", dt.date(year, 12, 31))
+    day = first.replace(year=year)
+    if Campaign.objects.filter(region_id=county, year=year).exists():
+        raise FupinError(f"{year}年扶贫日活动已建立")
+    with transaction.atomic():
+        c = Campaign.objects.create(name=name.strip() or f"{year}年“扶贫日”募捐活动", region_id=county, year=year, day=day,
+                                    token=secrets.token_urlsafe(16))
+        audit.record(actor, AuditAction.CREATE, object_type="campaign", object_id=c.pk, summary=f"建立 {c.name}（{day}）")
+    return c
+
+
+def access_campaign(user: User, pk, cap: str = Cap.CHARITY_RECORD) -> Campaign:
+    access.require(user, cap)
+    c = Campaign.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if c is None or c.region_id != _county(user):
+        raise NotFound(f"找不到扶贫日活动（编号 {pk}），或不在您的管辖范围内")
+    return c
+
+
+def pledge_record(*, actor: User, campaign: Campaign, donor: Donor, amount: int) -> Pledge:
+    access.require(actor, Cap.CHARITY_RECORD, what="登记认捐")
+    if amount <= 0:
+        raise InvalidInput({"认捐金额": "须大于0"})
+    with transaction.atomic():
+        pledge, created = Pledge.objects.get_or_create(campaign=campaign, donor=donor, defaults={"amount": amount})
+        if not created:
+            raise FupinError(f"{donor.name} 已认捐 {fen_to_yuan_str(pledge.amount)} 元；认捐只登记一次")
+        audit.record(actor, AuditAction.CREATE, object_type="pledge", object_id=pledge.pk,
+                     summary=f"{donor.name} 认捐 {fen_to_yuan_str(amount)} 元（{campaign.name}）")
+    return pledge
+
+
+def _receipt_number(county: str, date: dt.date) -> str:
+    prefix = f"JZ{county[:6]}{date.year}"
+    n = Donation.objects.filter(number__startswith=prefix).count() + 1
+    while Donation.objects.filter(number=f"{prefix}{n:05d}").exists():
+        n += 1
+    return f"{prefix}{n:05d}"
+
+
+def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amount: int, designation: str = "",
+                    items: str = "", campaign: Campaign | None = None) -> Donation:
+    """A donation with its receipt number. Cash designated to a village goes to that village's
+    collective account, otherwise to the county fund, through the ledger; goods are recorded
+    at their valuation (not cash: no ledger entry)."""
+    access.require(actor, Cap.CHARITY_RECORD, what=f"登记 {donor.name} 的捐赠")
+    county = _county(actor)
+    target = Region.objects.filter(code=designation or county).first()
+    if target is None or not (target.code == county or (target.level == 5 and target.code.startswith(county[:6]))):
+        _refuse(actor, Cap.CHARITY_RECORD, f"定向区划 {designation} 不是本县的村，也不是本县统筹")
+    errors = {}
+    if kind not in DonationKind.values:
+        errors["捐赠形式"] = "应为 资金 或 物资"
+    if amount <= 0:
+        errors["金额" if kind == DonationKind.CASH else "物资估价"] = "须大于0"
+    if kind == DonationKind.IN_KIND and not items.strip():
+        errors["物资名称及数量"] = "捐赠物资须写明名称和数量"
+    if date > dt.date.today():
+        errors["捐赠日期"] = "不能晚于今天"
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        d = Donation.objects.create(number=_receipt_number(county, date), donor=donor, campaign=campaign, date=date,
+                                    kind=kind, amount=amount, items=items.strip()[:200], designation=target,
+                                    recorded_by=actor)
+        if kind == DonationKind.CASH:
+            fund = village_fund(target) if target.level == 5 else county_fund(county)
+            txn = funds.allocation_post(actor=actor, budget=fund, amount=amount, date=date, decision_type="donation",
+                                        decision_id=d.number, memo=f"{donor.name} 捐赠")
+            Donation.objects.filter(pk=d.pk).update(transaction=txn)
+            d.transaction = txn
+        audit.record(actor, AuditAction.CREATE, object_type="donation", object_id=d.pk,
+                     summary=f"{donor.name} 捐赠{d.get_kind_display()} {fen_to_yuan_str(amount)} 元"
+                             f"（{target.name}，票据 {d.number}）")
+    return d
+
+
+def access_donation(user: User, pk) -> Donation:
+    access.require(user, Cap.CHARITY_RECORD)
+    d = Donation.objects.select_related("donor", "designation", "campaign").filter(pk=pk).first() \
+        if str(pk).isdigit() else None
+    if d is None or funds.county_of(d.designation_id) != _county(user):
+        raise NotFound(f"找不到捐赠（编号 {pk}），或不在您的管辖范围内")
+    return d
+
+
+# ---- programme grants -----------------------------------------------------------------------------
+
+def eligible_q(rule: dict, year: int) -> Q:
+    """The programme's rule over persons: alive, household in a qualifying status, enrolled this
+    autumn at the programme's stage (in the first year when the programme says so)."""
+    from fupin.education.models import Enrolment
+
+    enrolled = Enrolment.objects.filter(person=OuterRef("pk"), semester=f"{year}-autumn", stage=rule["stage"],
+                                        status="enrolled")
+    if rule.get("first_year"):
+        enrolled = enrolled.filter(grade=1)
+    return Q(alive=True, household__status__in=rule["statuses"]) & Q(Exists(enrolled))
+
+
+def eligibility(person, rule: dict, year: int) -> tuple[bool, list[str]]:
+    """One student against one programme, with a plain-Chinese reason per condition."""
+    from fupin.education.models import Enrolment, Stage
+    from fupin.registry.choices import Status
+
+    def Stage_label(code):  # noqa: N802
+        return Stage(code).label if code in Stage.values else code
+
+    reasons, ok = [], True
+    if not person.alive:
+        ok = False
+        reasons.append("× 已死亡")
+    status = person.household.status if person.household_id else ""
+    if status in rule["statuses"]:
+        reasons.append(f"√ 户的状态为“{Status(status).label}”，属于资助对象")
+    else:
+        ok = False
+        reasons.append(f"× 户的状态为“{Status(status).label if status in Status.values else '无'}”，"
+                       f"资助对象限于{'、'.join(Status(s).label for s in rule['statuses'])}")
+    e = Enrolment.objects.filter(person=person, semester=f"{year}-autumn", status="enrolled").first()
+    stage = Stage_label(rule["stage"])
+    if e is None:
+        ok = False
+        reasons.append(f"× {year}年秋季学期没有在读学籍（{stage}）")
+    elif e.stage != rule["stage"]:
+        ok = False
+        reasons.append(f"× {year}年秋季在读{Stage_label(e.stage)}，本项目资助{stage}学生")
+    elif rule.get("first_year") and e.grade != 1:
+        ok = False
+        reasons.append(f"× {year}年秋季在读{stage}{e.grade}年级，本项目只资助当年新录取（一年级）的学生")
+    else:
+        reasons.append(f"√ {year}年秋季{'新录取' if rule.get('first_year') else '在读'}{stage}（{e.school.name}）")
+    return ok, reasons
+
+
+def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
+                campaign: Campaign | None = None) -> Grant:
+    """An application (申报): the eligibility is checked now and kept with its reasons; a
+    student who already has this programme's grant (or all its years) is refused."""
+    access.require(actor, Cap.CHARITY_RECORD, what=f"申报慈善资助 {programme}")
+    person = access.access_person(actor, person_id)
+    rules = programmes(person.household.village_id, dt.date(year, 9, 1))
+    rule = rules.get(programme)
+    if rule is None:
+        raise InvalidInput({"资助项目": f"应为 {'、'.join(r['label'] for r in rules.values())} 之一"})
+    earlier = list(Grant.objects.filter(programme=programme, person=person).exclude(state=GrantState.REJECTED)
+                   .order_by("year"))
+    if any(g.year == year for g in earlier) or len(earlier) >= int(rule["years"]):
+        raise FupinError(f"{person.name} 已获得过“{rule['label']}”资助"
+                         f"（{'、'.join(f'{g.year}年' for g in earlier)}），同一资助不能重复享受")
+    first = rule.get("first_year") and not earlier
+    ok, reasons = eligibility(person, rule, year) if (first or not rule.get("first_year")) else (True, [
+        f"√ 连续资助第{len(earlier) + 1}年（首年 {earlier[0].year} 年已审查）"])
+    if not ok:
+        raise FupinError(f"{person.name} 不符合“{rule['label']}”资助条件：" + "；".join(r for r in reasons if r.startswith("×")))
+    with transaction.atomic():
+        g = Grant.objects.create(programme=programme, label=rule["label"], person=person, year=year,
+                                 instalment=len(earlier) + 1, amount=rule["amount"], campaign=campaign,
+                                 explanation=reasons)
+        audit.record(actor, AuditAction.CREATE, object_type="charity_grant", object_id=g.pk,
+                     household_id=person.household_id,
+                     summary=f"申报{rule['label']}：{person.name}（{year}年，{fen_to_yuan_str(g.amount)} 元）")
+    return g
+
+
+def access_grant(user: User, pk, cap: str) -> Grant:
+    access.require(user, cap)
+    lo, hi = access.scope_range(user)
+    g = Grant.objects.select_related("person__household").filter(
+        pk=pk, person__household__village_id__gte=lo, person__household__village_id__lte=hi).first() \
+        if str(pk).isdigit() else None
+    if g is None:
+        raise NotFound(f"找不到资助申请（编号 {pk}），或不在您的管辖范围内")
+    return g
+
+
+def grant_decide(*, actor: User, grant: Grant, approve: bool, note: str = "") -> Grant:
+    """Review and decision (审核、公示后确定资助对象)."""
+    grant = access_grant(actor, grant.pk, Cap.CHARITY_GRANT)
+    if grant.state != GrantState.APPLIED:
+        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，不能再审定")
+    if not approve and not note.strip():
+        raise InvalidInput({"意见": "不通过时必须写明理由"})
+    with transaction.atomic():
+        state = GrantState.APPROVED if approve else GrantState.REJECTED
+        Grant.objects.filter(pk=grant.pk, state=GrantState.APPLIED).update(state=state, note=note.strip()[:500])
+        audit.record(actor, AuditAction.UPDATE, object_type="charity_grant", object_id=grant.pk,
+                     household_id=grant.person.household_id,
+                     summary=f"{grant.label}：{grant.person.name} {'审定通过' if approve else '未通过'}" + (f"（{note}）" if note else ""))
+    grant.state = state
+    return grant
+
+
+def grant_pay(*, actor: User, grant: Grant, date: dt.date) -> Grant:
+    """Pay an approved grant from the county's charity fund to the student (拨款)."""
+    grant = access_grant(actor, grant.pk, Cap.CHARITY_GRANT)
+    if grant.state != GrantState.APPROVED:
+        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，审定通过后才能拨款")
+    person = grant.person
+    with transaction.atomic():
+        txn = funds.payments_post(actor=actor, budget=county_fund(person.household.village_id), date=date,
+                                  decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
+                                  payments=[funds.Payment(payee=funds.payee_for_person(person), amount=grant.amount,
+                                                          entitlement=f"charity.{grant.programme}",
+                                                          period=str(grant.instalment))])
+        if Grant.objects.filter(pk=grant.pk, state=GrantState.APPROVED).update(state=GrantState.PAID, transaction=txn) != 1:
+            raise FupinError("该申请刚被他人处理过；请刷新页面")
+        audit.record(actor, AuditAction.UPDATE, object_type="charity_grant", object_id=grant.pk,
+                     household_id=person.household_id,
+                     summary=f"{grant.label}拨款 {fen_to_yuan_str(grant.amount)} 元给 {person.name}")
+    grant.state, grant.transaction = GrantState.PAID, txn
+    return grant
+
+
+def grant_visit(*, actor: User, grant: Grant, note: str) -> Grant:
+    """The follow-up visit (回访) after payment."""
+    grant = access_grant(actor, grant.pk, Cap.CHARITY_RECORD)
+    if grant.state != GrantState.PAID:
+        raise FupinError("拨款后才能登记回访")
+    if not note.strip():
+        raise InvalidInput({"回访记录": "必须填写"})
+    with transaction.atomic():
+        Grant.objects.filter(pk=grant.pk).update(state=GrantState.VISITED, note=note.strip()[:500])
+        audit.record(actor, AuditAction.UPDATE, object_type="charity_grant", object_id=grant.pk,
+                     household_id=grant.person.household_id, summary=f"{grant.label}回访：{grant.person.name}")
+    grant.state = GrantState.VISITED
+    return grant

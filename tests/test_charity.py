@@ -1,0 +1,149 @@
+"""Donations (cash to a village or the county fund through the ledger, goods at their valuation,
+receipts), the 扶贫日 campaign with pledges, and programme grants: eligibility from the registry
+and the school roster (per case = in batch), never the same grant twice, every fen on the ledger."""
+import datetime as dt
+
+import pytest
+from django.db.models import Sum
+
+from fupin.charity import selectors, services
+from fupin.charity.models import Donation, Grant
+from fupin.core.errors import AccessDenied, FupinError, InvalidInput
+from fupin.education.models import Enrolment, School
+from fupin.funds.models import Account, Entry, Transaction
+from fupin.registry.models import Person
+
+from .conftest import COUNTY, V1, V2, pid
+
+D = dt.date(2026, 10, 17)
+
+
+@pytest.fixture
+def students(world):
+    """张小 (H1, registered) admitted to college this autumn; 赵七 (H4) in his second year;
+    李新 of H2 admitted too."""
+    school = School.objects.create(code="U1", name="西昌学院", region_id=V1)
+    zhang = Person.objects.get(name="张小")
+    zhao = Person.objects.get(name="赵七")
+    li = Person.objects.create(household=world.h2, name="李新", id_number=pid("2008-03-03", 81), sex="M",
+                               birth_date=dt.date(2008, 3, 3), relation="child", labour="ordinary")
+    for person, grade in ((zhang, 1), (zhao, 2), (li, 1)):
+        Enrolment.objects.create(person=person, school=school, semester="2026-autumn", stage="college", grade=grade)
+    return {"zhang": zhang, "zhao": zhao, "li": li}
+
+
+def _cash(world, donor_name, amount, designation="", campaign=None, who="county_officer"):
+    actor = world.users[who]
+    donor = services.donor_get_or_create(actor=actor, name=donor_name, kind="enterprise")
+    return services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=amount,
+                                    designation=designation, campaign=campaign)
+
+
+def test_cash_goes_to_the_village_or_county_fund_on_the_ledger(world):
+    to_village = _cash(world, "甘洛县电力公司", 1_234_567, designation=V1)
+    to_county = _cash(world, "凉山农商银行", 50_000_001)
+    assert (to_village.number, to_county.number) == ("JZ513435202600001", "JZ513435202600002")
+    assert Account.objects.get(code=f"charity:{V1}").entries.aggregate(s=Sum("amount"))["s"] == 1_234_567
+    assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 50_000_001
+    assert Account.objects.get(code="source:donation:2026").entries.aggregate(s=Sum("amount"))["s"] == -51_234_568
+    assert to_village.transaction.decision_id == "JZ513435202600001"
+
+
+def test_goods_are_valued_not_posted_and_bad_input_is_refused(world):
+    actor = world.users["county_officer"]
+    donor = services.donor_get_or_create(actor=actor, name="爱心人士甲", kind="public")
+    goods = services.donation_record(actor=actor, donor=donor, date=D, kind="in_kind", amount=300_000,
+                                     items="棉被100床", designation=V2)
+    assert (goods.transaction_id, goods.amount, Transaction.objects.count()) == (None, 300_000, 0)
+    with pytest.raises(InvalidInput) as exc:
+        services.donation_record(actor=actor, donor=donor, date=D, kind="in_kind", amount=0, items=" ")
+    assert exc.value.errors == {"物资估价": "须大于0", "物资名称及数量": "捐赠物资须写明名称和数量"}
+    with pytest.raises(AccessDenied):   # a village of another county
+        services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation="513436100200")
+    with pytest.raises(AccessDenied):   # the inspector records nothing
+        services.donor_get_or_create(actor=world.users["inspector"], name="某单位", kind="unit")
+    assert Donation.objects.count() == 1
+
+
+def test_campaign_day_from_the_pack_pledges_and_collections(world):
+    officer = world.users["county_officer"]
+    c = services.campaign_create(actor=officer, year=2026)
+    assert (c.name, c.day) == ("2026年“扶贫日”募捐活动", dt.date(2026, 10, 17))
+    unit = services.donor_get_or_create(actor=officer, name="县教育局", kind="unit")
+    services.pledge_record(actor=officer, campaign=c, donor=unit, amount=2_000_000)
+    with pytest.raises(FupinError) as exc:
+        services.pledge_record(actor=officer, campaign=c, donor=unit, amount=1)
+    assert exc.value.message == "县教育局 已认捐 20000.00 元；认捐只登记一次"
+    services.donation_record(actor=officer, donor=unit, date=D, kind="cash", amount=1_500_050, campaign=c)
+    assert [(r["donor"], r["pledged"], r["collected"], r["permille"]) for r in selectors.pledge_progress(c)] == [
+        ("县教育局", 2_000_000, 1_500_050, 750)]
+
+
+def test_eligibility_per_case_equals_the_batch(world, students):
+    rule = services.programmes(V1, dt.date(2026, 9, 1))["yuanmeng"]
+    assert rule["amount"] == 500_000
+    ok, reasons = services.eligibility(students["zhang"], rule, 2026)
+    assert (ok, reasons) == (True, ["√ 户的状态为“贫困户”，属于资助对象", "√ 2026年秋季新录取高校（西昌学院）"])
+    ok, reasons = services.eligibility(students["zhao"], rule, 2026)
+    assert (ok, reasons[1]) == (False, "× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生")
+    batch = set(Person.objects.filter(services.eligible_q(rule, 2026)).values_list("name", flat=True))
+    case = {p.name for p in Person.objects.all() if services.eligibility(p, rule, 2026)[0]}
+    assert batch == case == {"张小", "李新"}
+
+
+def test_yuanmeng_from_a_campaign_to_a_student_once(world, students):
+    officer = world.users["county_officer"]
+    c = services.campaign_create(actor=officer, year=2026)
+    _cash(world, "凉山农商银行", 800_000, campaign=c)
+    g = services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2026, campaign=c)
+    assert (g.amount, g.state, g.label) == (500_000, "applied", "圆梦助学")
+    with pytest.raises(FupinError) as exc:     # applying twice
+        services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2026)
+    assert exc.value.message == "张小 已获得过“圆梦助学”资助（2026年），同一资助不能重复享受"
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=students["zhao"].pk, programme="yuanmeng", year=2026)
+    assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2026年秋季在读高校2年级，本项目只资助当年新录取（一年级）的学生"
+    with pytest.raises(FupinError) as exc:     # paying before the decision
+        services.grant_pay(actor=officer, grant=g, date=D)
+    assert exc.value.message == "该申请状态为“已申请”，审定通过后才能拨款"
+    with pytest.raises(AccessDenied):          # the township records, the county decides
+        services.grant_decide(actor=world.users["township_officer"], grant=g, approve=True)
+    services.grant_decide(actor=officer, grant=g, approve=True, note="公示无异议")
+    services.grant_pay(actor=officer, grant=g, date=D)
+    with pytest.raises(FupinError):
+        services.grant_pay(actor=officer, grant=g, date=D)
+    services.grant_visit(actor=world.users["township_officer"], grant=g, note="已入学，学习生活正常")
+    assert Grant.objects.get(pk=g.pk).state == "visited"
+    payee = Account.objects.get(code=f"person:{students['zhang'].id_number}")
+    assert payee.entries.aggregate(s=Sum("amount"))["s"] == 500_000
+    assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 300_000
+    # a second grant of 5000 from a fund holding 3000 is refused by the ledger, nothing written
+    g2 = services.grant_apply(actor=officer, person_id=students["li"].pk, programme="yuanmeng", year=2026, campaign=c)
+    services.grant_decide(actor=officer, grant=g2, approve=True)
+    with pytest.raises(FupinError) as exc:
+        services.grant_pay(actor=officer, grant=g2, date=D)
+    assert exc.value.message.startswith("预算科目“甘洛县慈善扶贫统筹资金”余额 3000.00 元，不足以支付 5000.00 元")
+    assert Grant.objects.get(pk=g2.pk).state == "approved"
+    assert Entry.objects.aggregate(s=Sum("amount"))["s"] == 0
+    acct = selectors.public_account(c)
+    assert (acct["cash_in"], acct["paid_out"], acct["balance"]) == (800_000, 500_000, 300_000)
+    assert [(r["name"], r["programme"], r["amount"]) for r in acct["out"]] == [("张*", "圆梦助学", 500_000)]
+
+
+def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
+    officer = world.users["county_officer"]
+    senior = Person.objects.create(household=world.h1, name="张高", id_number=pid("2011-01-01", 91), sex="M",
+                                   birth_date=dt.date(2011, 1, 1), relation="child", labour="ordinary")
+    school = School.objects.get(code="U1")
+    Enrolment.objects.create(person=senior, school=school, semester="2026-autumn", stage="senior", grade=1)
+    _cash(world, "冠名企业", 1_200_000)
+    for year in (2026, 2027, 2028):
+        g = services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=year)
+        services.grant_decide(actor=officer, grant=g, approve=True)
+        services.grant_pay(actor=officer, grant=g, date=D)
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=2029)
+    assert exc.value.message == "张高 已获得过“慈善阳光班”资助（2026年、2027年、2028年），同一资助不能重复享受"
+    assert list(Grant.objects.filter(person=senior).order_by("year").values_list("instalment", "amount")) == [
+        (1, 400_000), (2, 400_000), (3, 400_000)]
+    assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
