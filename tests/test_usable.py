@@ -429,3 +429,16 @@ def test_the_users_page_filters_and_sorts(world, login):
     assert re.findall(r'<tr data-user="([^"]+)"', html)[0] == "inspector"
     html = c.get("/account/users/?role=village_cadre&q=village").content.decode()
     assert re.findall(r'<tr data-user="([^"]+)"', html) == ["village_cadre"]
+
+
+def test_fupin_demo_clock_command(settings, clock_file, capsys, monkeypatch):
+    from fupin.cli.main import main
+
+    monkeypatch.setenv("FUPIN_DEMO", "1")
+    settings.DEMO = True
+    real = timezone.localdate()
+    assert main(["demo", "clock", "+7d"]) == 0
+    assert capsys.readouterr().out.startswith(f"演示时钟：{real + dt.timedelta(days=7):%Y-%m-%d}（比真实日期快 7 天）；")
+    assert clock_file.read_text() == "7"
+    assert main(["demo", "clock", "reset"]) == 0
+    assert clock_file.read_text() == "0"
