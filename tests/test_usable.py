@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from fupin.core.models import AuditAction, AuditEvent, AuditResult, Region, User
+from fupin.core.models import AuditAction, AuditEvent, AuditResult, User
 
 from .conftest import COUNTY, OTHER_COUNTY, PASSWORD, T1, V1, pass_second_factor
-from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
+from .test_browser import browser  # noqa: F401,F811  (the headless Chromium fixture)
 
 
 def _denied(user) -> list[str]:
@@ -320,7 +320,7 @@ def test_demo_grades_fit_the_stage_and_the_age(stage, birth, semester, grade):
 # ---- every demo role in a real browser -----------------------------------------------------------
 
 @pytest.mark.browser
-def test_every_demo_role_lands_on_its_home_and_does_its_main_task(live_server, browser, settings, tmp_path):
+def test_every_demo_role_lands_on_its_home_and_does_its_main_task(live_server, browser, settings, tmp_path):  # noqa: F811
     """A small demo county; each demo account signs in, lands on its home page (HTTP 200, no
     refusal anywhere), and the helper records a visit, the window settles a claim, the school
     reads its roster, the administrator unlocks an account."""
