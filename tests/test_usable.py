@@ -442,3 +442,16 @@ def test_fupin_demo_clock_command(settings, clock_file, capsys, monkeypatch):
     assert clock_file.read_text() == "7"
     assert main(["demo", "clock", "reset"]) == 0
     assert clock_file.read_text() == "0"
+
+
+def test_the_readme_first_command_documents_bind_and_the_demo_command_takes_it():
+    from pathlib import Path
+
+    from fupin.cli.main import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    first = readme.split("```sh\n", 1)[1].splitlines()[0]
+    assert first.startswith("python3 dev.py demo [--bind 0.0.0.0:8000]")
+    args = build_parser().parse_args(["demo", "--bind", "0.0.0.0:8000", "--no-serve"])
+    assert (args.bind, args.what, args.no_serve) == ("0.0.0.0:8000", None, True)
+    assert build_parser().parse_args(["demo", "clock", "+7d"]).shift == "+7d"
