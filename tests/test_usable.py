@@ -409,10 +409,11 @@ def test_the_demo_puts_something_in_every_roles_todo(db, settings, tmp_path):
             for name in ("village", "township", "county")}
     # (this small county's demo village has two applied households: the identification scenarios
     # beyond the second step need more, as the full demo county has)
-    assert todo == {"village": ["identification:application", "identification:appraisal", "monitoring:application",
-                                "monitoring:home_verification", "return:application", "risk_elimination:home_verification"],
+    assert todo == {"village": ["exit:verification", "identification:application", "identification:appraisal",
+                                "monitoring:application", "monitoring:home_verification", "return:application",
+                                "risk_elimination:home_verification"],
                     "township": ["identification:township_review", "monitoring:township_review"],
-                    "county": ["remark:county_decision"]}
+                    "county": ["exit:announcement", "remark:county_decision"]}
     assert len(wf.todo(users["village"])["objections"]) == 1
     assert (Visit.objects.filter(helper__user=users["helper"]).count(), SubsidyRun.objects.get().status,
             users["admin"].pk != users["cadre2"].pk, Contract.objects.count() > 0,

@@ -101,6 +101,8 @@ def _workflows(village: str, today: dt.date) -> int:
     run("monitoring", monitored, approve=0, days_ago=30, channel="cadre", monitored_type="unstable")  # overdue
     run("monitoring", monitored, approve=1, days_ago=2, channel="self", monitored_type="sudden")
     run("monitoring", monitored, approve=4, days_ago=15, gap=1, channel="department", monitored_type="marginal")
+    run("exit", ["registered", "returned"], approve=1, days_ago=4)    # village: 核实 by two people
+    run("exit", ["registered", "returned"], approve=4, days_ago=20, gap=1)   # county: 公告并销号
     run("risk_elimination", ["monitored"], approve=1, days_ago=3)
     run("return", ["exited"], approve=0, days_ago=2)
     run("remark", ["eliminated"], approve=1, days_ago=2)                  # county: 县级确定
