@@ -427,6 +427,7 @@ def test_the_users_page_filters_and_sorts(world, login):
     User.objects.filter(username="inspector").update(locked_until=timezone.now() + dt.timedelta(minutes=5))
     c = login("county_admin")
     html = c.get("/account/users/?sort=locked").content.decode()
+    assert '<a href="?sort=locked">1 个账户因登录失败被锁定</a>' in html
     assert re.findall(r'<tr data-user="([^"]+)"', html)[0] == "inspector"
     html = c.get("/account/users/?role=village_cadre&q=village").content.decode()
     assert re.findall(r'<tr data-user="([^"]+)"', html) == ["village_cadre"]

@@ -144,6 +144,7 @@ def _users_page(request, *, created=None, password=None, errors=None, status=200
 
     now = timezone.now()
     qs = services.users_for(request.user)
+    todo = {"locked": qs.filter(locked_until__gt=now).count(), "first": qs.filter(password_changed_at=None).count()}
     role = request.GET.get("role", "")
     if role in Role.values:
         qs = qs.filter(role=role)
@@ -158,7 +159,7 @@ def _users_page(request, *, created=None, password=None, errors=None, status=200
             for u in accounts]
     return render(request, "core/users.html", {
         "rows": rows, "page": page, "roles": Role.choices, "regions": _region_choices(request.user),
-        "role": role, "q": request.GET.get("q", ""), "sort": sort, "created": created,
+        "role": role, "q": request.GET.get("q", ""), "sort": sort, "todo": todo, "created": created,
         "sorts": [("", "按账号"), ("role", "按角色"), ("region", "按区划"), ("locked", "锁定的在前"), ("disabled", "停用的在前")], "password": password,
         "errors": errors, "me": request.user.pk}, status=status)
 
