@@ -315,6 +315,7 @@ def _splink(left, right, model: dict, floor: float, engine: str = "duckdb"):
     if left.height == 0 or right.height == 0:
         return empty
     import logging
+    import os
     import tempfile
 
     from splink import Linker
@@ -330,7 +331,9 @@ def _splink(left, right, model: dict, floor: float, engine: str = "duckdb"):
             from splink import DuckDBAPI
 
             con = duckdb.connect()
+            # DuckDB's own default takes 80 % of the machine; capped, it spills to disk instead
             con.execute(f"SET temp_directory = '{tmp}'")
+            con.execute(f"SET memory_limit = '{os.environ.get('FUPIN_LINK_MEMORY', '6GB')}'")
             for name, side in (("left_rows", left), ("right_rows", right)):
                 side.select(FRAME_COLUMNS).write_parquet(f"{tmp}/{name}.parquet")
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{tmp}/{name}.parquet')")
