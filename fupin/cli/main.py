@@ -164,10 +164,12 @@ def cmd_demo(args) -> int:
 
         from fupin.core import democlock
 
+        democlock.install()   # (django.setup() already did, when this process started in demo mode)
         if args.shift:
             democlock.move(args.shift)
         days = democlock.offset_days()
-        print(f"演示时钟：{timezone.localdate():%Y-%m-%d}" + (f"（比真实日期快 {days} 天）" if days else "（真实日期）"))
+        print(f"演示时钟：{timezone.localdate():%Y-%m-%d}" + (f"（比真实日期快 {days} 天）" if days else "（真实日期）")
+              + ("；网站一秒内生效，已登录的会话按新时间计算可能已过期，请重新登录" if args.shift else ""))
         return 0
     if args.what:
         print(f"“{args.what}”不是 fupin demo 的子命令；可用：fupin demo clock +7d", file=sys.stderr)
@@ -192,6 +194,8 @@ def cmd_demo(args) -> int:
     for username, full, role, region in generator.demo_users(county):
         star = "*" if needs_second_factor(role) else " "
         print(f"  {username:<20} {full:<10} {role:<18}{star} {region}  TOTP {secrets.get(username, '')}")
+    print("\n演示村里有停在各级的流程，其中一户正在公示 7 天；用 fupin demo clock +7d 把演示时钟拨快 7 天，"
+          "乡镇即可审核（fupin demo clock reset 恢复真实日期）。")
     if args.no_serve:
         return 0
     _serve(args.bind)

@@ -131,6 +131,11 @@ def _region_choices(user):
     return [(r.code, f"{r.parent.name} {r.name}" if r.level == 5 and r.parent_id else r.name) for r in regions]
 
 
+# The orders the users page offers (a whitelist: the value is never passed to the database as typed).
+USER_SORTS = {"": ("username",), "role": ("role", "username"), "region": ("region_id", "username"),
+              "locked": ("-locked_until", "username"), "disabled": ("is_active", "username")}
+
+
 def _users_page(request, *, created=None, password=None, errors=None, status=200):
     from django.core.paginator import Paginator
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -139,11 +144,14 @@ def _users_page(request, *, created=None, password=None, errors=None, status=200
 
     now = timezone.now()
     qs = services.users_for(request.user)
+    todo = {"locked": qs.filter(locked_until__gt=now).count(), "first": qs.filter(password_changed_at=None).count()}
     role = request.GET.get("role", "")
     if role in Role.values:
         qs = qs.filter(role=role)
     if request.GET.get("q"):
         qs = qs.filter(username__icontains=request.GET["q"][:40]) | qs.filter(first_name__icontains=request.GET["q"][:40])
+    sort = request.GET.get("sort", "")
+    qs = qs.order_by(*USER_SORTS.get(sort, ("username",)))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     accounts = list(page.object_list)
     with_device = set(TOTPDevice.objects.filter(user__in=accounts, confirmed=True).values_list("user_id", flat=True))
@@ -151,7 +159,8 @@ def _users_page(request, *, created=None, password=None, errors=None, status=200
             for u in accounts]
     return render(request, "core/users.html", {
         "rows": rows, "page": page, "roles": Role.choices, "regions": _region_choices(request.user),
-        "role": role, "q": request.GET.get("q", ""), "created": created, "password": password,
+        "role": role, "q": request.GET.get("q", ""), "sort": sort, "todo": todo, "created": created,
+        "sorts": [("", "按账号"), ("role", "按角色"), ("region", "按区划"), ("locked", "锁定的在前"), ("disabled", "停用的在前")], "password": password,
         "errors": errors, "me": request.user.pk}, status=status)
 
 

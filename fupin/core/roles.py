@@ -193,4 +193,4 @@ def nav_for(role: str, region_code: str | None) -> list[tuple[object, str]]:
 
 
 def home_for(role: str, region_code: str | None) -> str:
-    return HOME.get(role) or (f"/regions/{region_code}/" if region_code else "/password/")
+    return HOME.get(role) or (f"/regions/{region_code}/" if region_code else "/account/tokens/")

@@ -101,6 +101,8 @@ def _workflows(village: str, today: dt.date) -> int:
     run("monitoring", monitored, approve=0, days_ago=30, channel="cadre", monitored_type="unstable")  # overdue
     run("monitoring", monitored, approve=1, days_ago=2, channel="self", monitored_type="sudden")
     run("monitoring", monitored, approve=4, days_ago=15, gap=1, channel="department", monitored_type="marginal")
+    run("exit", ["registered", "returned"], approve=1, days_ago=4)    # village: 核实 by two people
+    run("exit", ["registered", "returned"], approve=4, days_ago=20, gap=1)   # county: 公告并销号
     run("risk_elimination", ["monitored"], approve=1, days_ago=3)
     run("return", ["exited"], approve=0, days_ago=2)
     run("remark", ["eliminated"], approve=1, days_ago=2)                  # county: 县级确定
@@ -217,6 +219,28 @@ def _support(today: dt.date) -> int:
     return n
 
 
+def _education_run(county_code: str) -> int:
+    """The school aid office has computed this autumn's run: the county office's to-do is to review
+    and approve it (the roster and the run are the school's home page)."""
+    from fupin.education import services
+    from fupin.education.models import SubsidyRun
+    from fupin.funds.models import Account, AccountKind
+
+    school = _user("school", "school_aid")
+    budget = Account.objects.filter(kind=AccountKind.BUDGET, programme="education", region_id=county_code).first()
+    if school is None or budget is None or SubsidyRun.objects.exists():
+        return SubsidyRun.objects.count()
+    from fupin.core.errors import FupinError
+
+    from .generator import TODAY   # the roster's semesters are those of the generated county's year
+    try:
+        run = services.run_compute(actor=school, semester=f"{TODAY.year}-autumn", region_code=county_code,
+                                   budget=budget)
+    except FupinError:
+        return 0
+    return run.lines_count
+
+
 def _locked_account(county_code: str) -> None:
     """An account locked by failed logins: the administrator's to-do (unlock it)."""
     from django.conf import settings
@@ -245,4 +269,5 @@ def seed(county) -> dict:
         c2 for c2, _, lv2, _ in county.regions if lv2 == 4))
     return {"workflows": _workflows(village, today), "visits": _pairing(today),
             "family_doctor": _family_doctors(today), "support": _support(today),
+            "education": _education_run(COUNTY[0]),
             "locked": _locked_account(COUNTY[0])}
