@@ -348,7 +348,7 @@ def housing_pay(*, actor: User, subsidy, date: dt.date, evidence: str, decision_
         budget = funds.programme_budget_account(programme="housing", region_code=county, year=subsidy.granted_on.year,
                                                 source=FundingSource.CENTRAL, name=f"{subsidy.granted_on.year}年住房保障补助资金")
         txn = funds.payments_post(actor=actor, budget=budget, date=date, decision_type="housing_subsidy",
-                                  decision_id=decision_id.strip() or f"housing-{subsidy.pk}-{done + 1}",
+                                  decision_id=decision_id.strip() or f"住房补助{subsidy.pk}号第{done + 1}期",
                                   payments=[funds.Payment(payee=funds.payee_for_household(household), amount=amount,
                                                           entitlement=f"housing.{subsidy.kind}", period=str(done + 1))])
         HousingInstalment.objects.create(subsidy=subsidy, number=done + 1, amount=amount, date=date,
