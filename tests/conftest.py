@@ -37,6 +37,15 @@ def pid(birth: str, seq: int, prefix: str = "513435") -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a database rebuilt per test reuses ids, so a result kept
+    by core.memo under one test's ids must not answer another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -173,7 +173,7 @@ def test_pages_receipt_and_public_account(world, students, client, tmp_path):
     d = Donation.objects.get()
     assert (d.amount, d.designation_id) == (800_050, COUNTY)
     page = client.get(f"/charity/campaigns/{c.pk}/").content.decode()
-    assert "县教育局" in page and "8,000.50" in page and "800‰" in page
+    assert "县教育局" in page and "8,000.50" in page and "80%" in page
     home = client.get("/charity/?programme=yuanmeng&year=2026").content.decode()
     assert "符合条件的学生（2 人）" in home and "张小" in home and "赵七" not in home
     client.post("/charity/apply/", {"programme": "yuanmeng", "year": "2026", "person": students["zhang"].pk, "campaign": c.pk})

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.db.models import F
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -133,7 +134,8 @@ def _region_choices(user):
 
 # The orders the users page offers (a whitelist: the value is never passed to the database as typed).
 USER_SORTS = {"": ("username",), "role": ("role", "username"), "region": ("region_id", "username"),
-              "locked": ("-locked_until", "username"), "disabled": ("is_active", "username")}
+              # never-locked accounts last on every database (PostgreSQL puts NULL first when descending)
+              "locked": (F("locked_until").desc(nulls_last=True), "username"), "disabled": ("is_active", "username")}
 
 
 def _users_page(request, *, created=None, password=None, errors=None, status=200):

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.utils import timezone
 
-from fupin.core import access, idcard
+from fupin.core import access, idcard, memo
 from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.listing import Column, Filter, listing
 from fupin.core.money import amount_in_words
@@ -232,10 +232,13 @@ def programmes(request):
         except (FupinError, ValueError, KeyError) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
     try:
-        ctx["s"] = prog.followup_status(user, region, on)
-        ctx["rates"] = selectors.contract_rates(user, region, on)
-        ctx["checkups"] = selectors.checkup_status(user, region, on.year)
-        ctx["certificates"] = selectors.certificate_status(user, region, on)
+        # the county's lists are computed once per change of the data, not on every page of them
+        ctx["s"] = memo.remembered(user, "followup", (region, on), lambda: prog.followup_status(user, region, on))
+        ctx["rates"] = memo.remembered(user, "contracts", (region, on), lambda: selectors.contract_rates(user, region, on))
+        ctx["checkups"] = memo.remembered(user, "checkups", (region, on.year),
+                                          lambda: selectors.checkup_status(user, region, on.year))
+        ctx["certificates"] = memo.remembered(user, "certificates", (region, on),
+                                              lambda: selectors.certificate_status(user, region, on))
         ctx["chronic"] = sorted((c, prog.disease_lists()["names"][c]) for c in prog.disease_lists()["chronic"])
         if request.GET.get("format") == "checkups":
             return _checkups_workbook(user, ctx["checkups"])

@@ -62,7 +62,8 @@ def recheck_due(user: User, on: dt.date | None = None):
 
     on = on or timezone.localdate()
     rules = list(_p(user.region_id, "welfare.recheck.finding_rules", on))
-    last = Recheck.objects.filter(enrolment=OuterRef("pk")).order_by("-checked_on").values("checked_on")[:1]
+    # used inside `findings` (a query over warnings), so the enrolment is two queries out
+    last = Recheck.objects.filter(enrolment=OuterRef(OuterRef("pk"))).order_by("-checked_on").values("checked_on")[:1]
     findings = (Warning.objects.filter(rule__in=rules)
                 .filter(Q(household=OuterRef("household")) | Q(person=OuterRef("person")))
                 .filter(created_on__gte=OuterRef("start"), created_on__lte=on,
