@@ -49,3 +49,13 @@ def test_closed_problems_do_not_go_up_and_the_level_above_sees_its_list(world, l
     assert "未整改的问题" in page and "已销号的问题" not in page and "已上提至新市坝镇督办" in page
     page = login("county_officer").get("/oversight/problems/?escalated=1").content.decode()
     assert "未整改的问题" not in page
+
+
+def test_a_problem_registered_after_16_00_utc_counts_from_the_beijing_date(world, monkeypatch):
+    """The default deadline counts from today in Beijing (settings.TIME_ZONE), not the server's UTC date."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 12, 2, 17, 30, tzinfo=dt.timezone.utc))
+    p = services.problem_create(actor=world.users["county_officer"], type="recheck", title="夜里登记", region_code=V1,
+                                household_pk=None, owner_unit="桃源村委会")
+    assert p.deadline == dt.date(2027, 1, 2)   # 2026-12-03 in Beijing + 30 days (policies/problems.yaml)

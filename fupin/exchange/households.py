@@ -362,7 +362,7 @@ def _apply(user: User, plan: _Plan, report: ImportReport) -> None:
     from fupin.core.bulk import insert_rows
     from fupin.core.models import AuditEvent
 
-    today = dt.date.today()
+    today = timezone.localdate()
     insert_rows(Household, plan.new_households)
     for h, diff in plan.changed_households:
         for k, v in diff.items():

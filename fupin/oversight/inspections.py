@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import InvalidInput, NotFound
@@ -128,7 +129,7 @@ def finding_record(*, actor: User, campaign: Campaign, sample_pk: int, identific
         exit_correct = None
     if errors:
         raise InvalidInput(errors)
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     with transaction.atomic():
         finding, created = Finding.objects.update_or_create(sample=sample, defaults={
             "identification": identification, "exit_correct": exit_correct, "satisfaction": satisfaction,

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from fupin.core import access, audit
 from fupin.core.errors import AccessDenied, InvalidInput, NotFound
@@ -145,7 +146,7 @@ def problem_create(*, actor: User, type: str, title: str, region_code: str, hous
         errors["问题描述"] = "必须填写"
     if not owner_unit.strip():
         errors["责任单位"] = "必须填写"
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     deadline = deadline or today + dt.timedelta(days=policy.problems()["rectify_days"])
     if deadline < today:
         errors["整改期限"] = "不能早于今天"
@@ -209,7 +210,7 @@ def problem_transition(*, actor: User, problem: Problem, action: str, note: str 
             locked.evidence, locked.submitted_by = note[:1000], actor
             fields += ["evidence", "submitted_by"]
         elif action == "verify":
-            locked.verified_by, locked.closed_on = actor, today or dt.date.today()
+            locked.verified_by, locked.closed_on = actor, today or timezone.localdate()
             fields += ["verified_by", "closed_on"]
         elif action == "reopen":
             locked.verified_by, locked.closed_on = None, None
@@ -230,7 +231,7 @@ def problems_from_audit(*, actor: User, today: dt.date | None = None) -> list[Pr
     access.require(actor, Cap.PROBLEM_MANAGE, what="把资金审计检查结果转为问题")
     scope = access.scope_range(actor)
     rules = policy.problems()["audit_checks"]
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     findings = []   # (check, source_key, region code, household id, fields)
 
     def place(entry_id: int | None = None, account_id: int | None = None):
