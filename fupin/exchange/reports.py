@@ -32,7 +32,7 @@ def _number(form, i: int, value):
     return value, "#,##0"
 
 
-def report_workbook(form, region_name: str, period_label: str, shown: dict, filing) -> bytes:
+def report_workbook(form, region_name: str, period_label: str, filing) -> bytes:
     table = filing.table
     n = len(form.columns) + 1
     wb = Workbook()

@@ -56,7 +56,7 @@ def report(request, key: str, period: str):
     filing = reports.filing_of(user, form, region, period)
     own = region.code == user.region_id
     return render(request, "oversight/report.html", {
-        "form": form, "period": period, "region": region, "filing": filing, "own": own,
+        "form": form, "period": period, "region": region, "filing": filing,
         "table": _rows(form, filing.table) if filing else None, "due": reports.due_date(form, period),
         "files_here": region.level in form.files, "children": reports.children_status(user, form, region, period, today),
         "can_file": access.may(user, Cap.REPORT_FILE) and own and region.level in form.files,
@@ -112,7 +112,7 @@ def report_xlsx(request, key: str, period: str):
 
     form, period, region, filing = _filing_for_export(request, key, period)
     name = f"{region.name}{period.label}{form.title}"
-    data = report_workbook(form, region.name, period.label, _rows(form, filing.table), filing)
+    data = report_workbook(form, region.name, period.label, filing)
     audit.export(request.user, what=f"报表：{name}", object_type="report", object_id=filing.pk, persons=0)
     return _download(data, f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
