@@ -19,6 +19,7 @@ aggregates (`figures`). What counts as due is the same as before, all from the p
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import (Case, CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet,
                               Subquery, Value, When)
@@ -34,7 +35,7 @@ UNSIGNED = "（未签约）"   # the team column of a person without a live cont
 # the kinds of service a row can miss, in the order the row names them
 KINDS = ("check", "followup", "child_check", "assessment", "prenatal", "postnatal")
 DEFAULT_ORDER = ("team", "vid", "pname", "pid")   # by team, village and name, as the teams work
-COLUMNS = ("pid", "pname", "vid", "vname", "team", "grp") + tuple(f"m_{k}" for k in KINDS) + ("missing",)
+COLUMNS = ("pid", "pname", "vid", "team", "grp") + tuple(f"m_{k}" for k in KINDS) + ("missing", "short")
 
 
 def _plan(region, on: dt.date) -> dict:
@@ -92,12 +93,12 @@ def _main_rows(user: User, region, on: dt.date, plan) -> list[QuerySet]:
     child_need = p("health.fd.child_checks_per_year")
     chronic = _chronic_conditions(plan).values("person_id")   # few: the chronic part is read by them
     persons = _persons(user, region).annotate(
-        pid=F("pk"), pname=F("name"), vid=F("household__village_id"), vname=F("household__village__name"),
-        team=_team(on, "pk"))
+        pid=F("pk"), pname=F("name"), vid=F("household__village_id"), team=_team(on, "pk"))
 
     def part(qs, grp, m: dict):
         m = {f"m_{k}": Value(0) for k in KINDS} | m
-        return qs.annotate(grp=grp, **m).annotate(missing=sum((F(k) for k in m), Value(0))).order_by().values(*COLUMNS)
+        return qs.annotate(grp=grp, **m).annotate(missing=sum((F(k) for k in m), Value(0))) \
+            .annotate(short=Value(0) - F("missing")).order_by().values(*COLUMNS)
 
     def behind(n, need: int, due_: int):
         return Case(When(Q(**{f"{n}__lt": due_}), then=Value(need) - F(n)), default=Value(0), output_field=IntegerField())
@@ -130,7 +131,8 @@ def _pregnancies_behind(user: User, region, on: dt.date, plan) -> dict[int, tupl
     p = plan["p"]
     prenatal, postnatal, days = p("health.fd.prenatal_checks"), p("health.fd.postnatal_visits"), p("health.fd.postnatal_days")
     open_ = []
-    for g in Pregnancy.objects.filter(person__in=_persons(user, region), registered_on__lte=on):
+    # driven by the few pregnancies (an IN over the county's persons would read them all)
+    for g in Pregnancy.objects.filter(Exists(_persons(user, region).filter(pk=OuterRef("person_id"))), registered_on__lte=on):
         if g.delivered_on is None:
             span, elapsed, kind, need, since = (g.expected_on - g.registered_on).days, (on - g.registered_on).days, \
                 "prenatal", prenatal, g.registered_on
@@ -154,15 +156,52 @@ def _pregnancies_behind(user: User, region, on: dt.date, plan) -> dict[int, tupl
     return out
 
 
-def rows(user: User, region_code: str, on: dt.date) -> QuerySet:
-    """Everyone behind on `on`, one row (a dict of COLUMNS) per person and group, unsorted."""
+@dataclass(frozen=True)
+class Found:
+    """The list's groups, each a QuerySet of rows: `rows` joins them (UNION ALL) to sort and page;
+    `count()` adds their counts, which need neither the teams nor the sort of the union."""
+    parts: tuple[QuerySet, ...]
+
+    @property
+    def rows(self) -> QuerySet:
+        return self.parts[0].union(*self.parts[1:], all=True) if len(self.parts) > 1 else self.parts[0]
+
+    def count(self) -> int:
+        return sum(q.count() for q in self.parts)
+
+
+def rows(user: User, region_code: str, on: dt.date, **chosen: str) -> QuerySet:
+    """Everyone behind on `on` (see `find`), as one QuerySet."""
+    return find(user, region_code, on, **chosen).rows
+
+
+def find(user: User, region_code: str, on: dt.date, *, team: str = "", village: str = "", group: str = "") -> Found:
+    """Everyone behind on `on`, one row (a dict of COLUMNS; `missing` the services missing, `short`
+    its negative, to sort the most behind first) per person and group, unsorted; only one team,
+    village or group if asked (filtered before the UNION, which cannot be filtered after)."""
     region = access.access_region(user, region_code)
     plan = _plan(region, on)
     parts = _main_rows(user, region, on, plan)
     behind = _pregnancies_behind(user, region, on, plan)
     if behind:
         parts.append(_mother_rows(on, behind))
-    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    chosen = {k: v for k, v in (("team", team), ("vid", village), ("grp", group)) if v}
+    return Found(tuple(q.filter(**chosen) for q in parts))
+
+
+def choices(user: User, region_code: str, on: dt.date) -> dict:
+    """What the list can be filtered by: the teams with a live contract in the region (and
+    "unsigned"), the region's villages, the groups."""
+    from fupin.core.models import Region
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    plan = _plan(region, on)
+    mine = Exists(_persons(user, region).filter(pk=OuterRef("person_id")))
+    teams = sorted(set(live_contracts(on).filter(mine).values_list("team", flat=True).distinct()) | {UNSIGNED})
+    villages = tuple(Region.objects.filter(code__gte=lo, code__lte=hi, level=5).order_by("code").values_list("code", "name"))
+    return {"teams": teams, "villages": villages,
+            "groups": ["慢病", plan["child_group"], plan["elderly_group"], "孕产妇"]}
 
 
 def _mother_rows(on: dt.date, behind: dict) -> QuerySet:
@@ -171,10 +210,10 @@ def _mother_rows(on: dt.date, behind: dict) -> QuerySet:
         return Case(*whens, default=Value(0), output_field=IntegerField()) if whens else Value(0)
     m = {f"m_{k}": Value(0) for k in KINDS[:4]} | {"m_prenatal": by_pregnancy("prenatal"), "m_postnatal": by_pregnancy("postnatal")}
     mothers = Pregnancy.objects.filter(pk__in=list(behind)).annotate(
-        pid=F("person_id"), pname=F("person__name"), vid=F("person__household__village_id"),
-        vname=F("person__household__village__name"), team=_team(on, "person_id"),
+        pid=F("person_id"), pname=F("person__name"), vid=F("person__household__village_id"), team=_team(on, "person_id"),
         grp=Value("孕产妇", output_field=CharField()), **m) \
-        .annotate(missing=sum((F(k) for k in m), Value(0))).order_by().values(*COLUMNS)
+        .annotate(missing=sum((F(k) for k in m), Value(0))).annotate(short=Value(0) - F("missing")) \
+        .order_by().values(*COLUMNS)
     return mothers
 
 
@@ -184,15 +223,15 @@ def missing(row: dict) -> list[tuple[str, int]]:
 
 
 def figures(user: User, region_code: str, on: dt.date) -> dict:
-    """The contract rate of registered-poor persons and the management rate of chronic patients
-    (against the pack's targets), each from one aggregate."""
+    """The contract rate of registered-poor persons (with the rates by village and the teams'
+    counts, `rates`) and the management rate of chronic patients, against the pack's targets."""
     region = access.access_region(user, region_code)
     plan = _plan(region, on)
     p, due = plan["p"], plan["due"]
-    poor = _persons(user, region).filter(household__status__in=p("health.registered_poor_statuses"))
-    rate = poor.order_by().aggregate(total=Count("pk"), contracted=Count(
-        "pk", filter=Q(Exists(live_contracts(on).filter(person_id=OuterRef("pk"))))))
-    poor_total, poor_contracted = rate["total"], rate["contracted"]
+    from .selectors import contract_rates
+
+    rates = contract_rates(user, region_code, on)   # the rate is the sum of its villages'
+    poor_total, poor_contracted = sum(v["persons"] for v in rates["villages"]), sum(v["signed"] for v in rates["villages"])
     need_followup = p("health.fd.followups.chronic")
     chronic = _persons(user, region).filter(Exists(_chronic_conditions(plan).filter(person_id=OuterRef("pk")))) \
         .annotate(n=Count("fd_services", filter=Q(fd_services__kind="followup", fd_services__date__gte=dt.date(on.year, 1, 1),
@@ -203,7 +242,7 @@ def figures(user: User, region_code: str, on: dt.date) -> dict:
         n_chronic += 1
         managed += row["n"] >= due(need_followup)
     ppm = 1_000_000
-    return {"region": region, "on": on,
+    return {"region": region, "on": on, "rates": rates,
             "contract_rate_permille": poor_contracted * 1000 // poor_total if poor_total else 0,
             "contract_target_permille": p("health.fd.contract_target") * 1000 // ppm,
             "contract_meets": poor_contracted * ppm >= p("health.fd.contract_target") * poor_total,

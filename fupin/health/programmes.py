@@ -12,7 +12,7 @@ from django.db.models import Q, Sum
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
-from fupin.core.models import AuditAction, User
+from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.policy.errors import PolicyError
 from fupin.policy.money import yuan
@@ -187,7 +187,9 @@ def followup_status(user: User, region_code: str, on: dt.date) -> dict:
     from . import followup
 
     s = followup.figures(user, region_code, on)
-    s["overdue"] = [(DuePerson(r["pid"], r["pname"], r["vid"], r["vname"]),
+    lo, hi = s["region"].code_range()
+    villages = dict(Region.objects.filter(code__gte=lo, code__lte=hi, level=5).values_list("code", "name"))
+    s["overdue"] = [(DuePerson(r["pid"], r["pname"], r["vid"], villages.get(r["vid"], r["vid"])),
                      None if r["team"] == followup.UNSIGNED else DueContract(r["team"]), r["grp"], followup.missing(r))
                     for r in followup.rows(user, region_code, on).order_by(*followup.DEFAULT_ORDER)]
     return s
