@@ -39,7 +39,7 @@ def pid(birth: str, seq: int, prefix: str = "513435") -> str:
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: a database rebuilt per test reuses ids, so a result kept
-    by core.memo under one test's ids must not answer another's."""
+    under one test's ids must not answer another's."""
     from django.core.cache import cache
 
     cache.clear()
