@@ -3,7 +3,7 @@
 The county's list names thousands (5,176 in the demo county), and `/health/` took 1.1–2.2 s when
 every person of the groups was read into Python, checked there and sorted there. Here the
 database does it: one row per person who is behind, with how many of each service are missing,
-as a QuerySet the page counts, pages, sorts and filters (`rows`), and the rates as a few
+as QuerySets the page counts, pages, sorts and filters (`find`), and the rates as a few
 aggregates (`figures`). What counts as due is the same as before, all from the pack:
 
 - chronic patients (an open diagnosis on the chronic-outpatient list; hypertension from the
@@ -29,6 +29,7 @@ from fupin.core import access
 from fupin.core.models import User
 
 from .models import Condition, Pregnancy, Service
+from .programmes import disease_lists, live_contracts
 from .services import packs
 
 UNSIGNED = "（未签约）"   # the team column of a person without a live contract
@@ -60,15 +61,7 @@ def _persons(user: User, region):
     return access.persons_for(user).filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi)
 
 
-def live_contracts(on: dt.date):
-    from .programmes import live_contracts
-
-    return live_contracts(on)
-
-
 def _chronic_conditions(plan):
-    from .programmes import disease_lists
-
     return Condition.objects.filter(code__in=disease_lists()["chronic"], resolved_on__isnull=True) \
         .exclude(code="hypertension", person__birth_date__gt=plan["young"])
 
