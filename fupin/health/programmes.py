@@ -183,7 +183,7 @@ class DueContract:
 def followup_status(user: User, region_code: str, on: dt.date) -> dict:
     """The contract and management rates, and the whole follow-up list sorted by team, village and
     name: [(person, contract or None, group, [(service, missing)])]. The page does not read the
-    whole list: it counts and pages `followup.rows` in the database."""
+    whole list: it counts and pages `followup.find` in the database."""
     from . import followup
 
     s = followup.figures(user, region_code, on)
