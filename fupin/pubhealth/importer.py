@@ -71,7 +71,10 @@ def import_figures(user: User, data: bytes, filename: str = "") -> ImportReport:
 
     regions = {r.code: r for r in Region.objects.filter(code__in={v.get("code") for _, v in table.rows})}
     seen, wanted = {}, []
+    unreadable = {p.row for p in problems}     # a cell that did not parse is reported once, by the reader
     for row, v in table.rows:
+        if row in unreadable:
+            continue
         region = regions.get(v.get("code"))
         if region is None or not access.in_scope(user, region.code) or region.level < Level.COUNTY:
             bad(row, "code", v.get("code"), f"区划代码 {v.get('code')} 不存在、不是县乡村级或不在您的管辖范围内")

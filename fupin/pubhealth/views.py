@@ -51,6 +51,7 @@ def home(request):
     today = timezone.localdate()
     year = form_int(request.GET, "year", "年度", today.year, lo=2000, hi=today.year + 1)
     if request.method == "POST":
+        access.require(user, Cap.PUBHEALTH_MANAGE, what="登记公共卫生项目活动")  # refused: 403, audited
         p = request.POST
         try:
             services.activity_record(actor=user, region_code=p.get("region", "")[:12],

@@ -65,7 +65,10 @@ def months_served(start: dt.date, end: dt.date) -> int:
 def term_check(t: Teacher, today: dt.date) -> dict | None:
     """For kinds with a minimum term in the pack (挂职校长, 支教, 顶岗实习): months served so far or
     in all, and whether the minimum is met (None while still serving and not yet reached)."""
-    minimums = _lookup(t.school.region_id, "schools.exchange.min_months", t.start).value
+    try:  # the terms in force when the person arrived; none then: nothing to check
+        minimums = shipped_packs().for_region(t.school.region_id).lookup("schools.exchange.min_months", t.start).value
+    except PolicyError:
+        return None
     need = minimums.get(t.kind)
     if need is None:
         return None
@@ -75,7 +78,7 @@ def term_check(t: Teacher, today: dt.date) -> dict | None:
     if t.end is None:
         return {"met": None, "months": served, "need": need, "text": f"在岗 {served} 个月，须满 {need} 个月"}
     return {"met": False, "months": served, "need": need,
-            "text": f"只在岗 {served} 个月即离岗，不足 {TeacherKind(t.kind).label}最短 {need} 个月"}
+            "text": f"只在岗 {served} 个月即离岗，不足{TeacherKind(t.kind).label}最短 {need} 个月"}
 
 
 def teachers_for(user: User) -> QuerySet:
