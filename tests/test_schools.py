@@ -220,3 +220,56 @@ def test_the_screens(roster, login, world):
     assert t.get("/schools/S1/").status_code == 200
     assert t.post("/schools/S1/", {"action": "profile", "kind": "junior"}).status_code == 403
     assert Profile.objects.get(school__code="S1").kind == "primary"
+
+
+def test_the_demo_county_has_schools_teachers_lianghou_public_health_and_reminders(db):
+    from fupin.demo import generator
+    from fupin.notify.models import Notice
+    from fupin.pubhealth import catalogue
+    from fupin.pubhealth.models import Activity, Figure
+    from fupin.schools.models import Teacher
+
+    county = generator.generate(300, min_villages=4)
+    generator.seed_database(county)
+    generator.seed_demo_users(county)
+    generator.seed_demo_extras(county)
+    townships = sum(1 for _, _, lv, _ in county.regions if lv == 4)
+    assert Profile.objects.count() == School.objects.count() > 0
+    assert GradeCount.objects.exists()
+    assert Teacher.objects.filter(kind="principal").count() == 2
+    short = [t for t in Teacher.objects.filter(kind="principal")
+             if (selectors.term_check(t, generator.TODAY) or {}).get("met") is False]
+    assert [t.name for t in short] == ["挂职校长甲"]
+    aid = __import__("fupin.core.models", fromlist=["User"]).User.objects.filter(role="school_aid").first()
+    rows = selectors.lianghou(aid, year=generator.TODAY.year)
+    assert len(rows) > 0 and sum(1 for r in rows if r["followup"]) == min(3, len(rows))
+    assert Activity.objects.count() == townships * len(catalogue.programmes())
+    assert Figure.objects.filter(year=generator.TODAY.year - 1).count() == townships * len(catalogue.indicators())
+    assert Notice.objects.filter(channel="app", day=generator.TODAY).exists()
+
+
+# ---- on a phone ----------------------------------------------------------------------------------
+
+from .test_browser import browser, phone, sign_in  # noqa: E402,F401  (the browser fixtures)
+
+
+@pytest.mark.browser
+def test_the_school_health_and_reminder_pages_fit_a_phone(live_server, phone, roster, world):
+    officer = world.users["county_officer"]
+    services.profile_save(actor=officer, code="S1", values={"kind": "primary", "village": V1, "boarding": True})
+    services.teacher_add(actor=officer, code="S1", name="李支教", kind="volunteer", home_unit="成都市实验小学",
+                         start=dt.date(2025, 9, 1))
+    from fupin.notify import services as notify
+    from fupin.pubhealth import services as pubhealth
+
+    pubhealth.activity_record(actor=officer, region_code=V1, programme="checkup", date=dt.date(2026, 3, 2),
+                              place="桃源村卫生室", participants=48)
+    notify.notices_send(day=dt.date.today())
+    sign_in(phone, live_server.url, "county_officer")
+    for path, heading in (("/schools/", "学校名录"), ("/schools/S1/", "桃源小学"), ("/schools/teachers/", "教师与支教、挂职人员"),
+                          ("/schools/rates/?semester=2026-autumn", "入学率（2026年秋季）"), ("/schools/lianghou/?year=2026", "2026年两后生"),
+                          ("/pubhealth/?year=2026", "公共卫生项目活动"), ("/pubhealth/rates/?year=2025", "2025年公共卫生指标"),
+                          ("/notify/", "我的提醒")):
+        phone.goto(f"{live_server.url}{path}")
+        assert phone.inner_text("h1") == heading, path
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
