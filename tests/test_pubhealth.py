@@ -137,3 +137,27 @@ def test_the_screens(world, login):
     r = c.post("/pubhealth/rates/import/", {"file": io.BytesIO(_xlsx([importer.HEADERS, [V1, "", 2025, "x", 1, 2, ""]]))})
     assert r.status_code == 400 and "导入未完成" in r.content.decode()
     assert login("township_officer").post("/pubhealth/", {"programme": "medicine"}).status_code == 403
+
+
+def test_activities_import_once_and_refuse_a_bad_file_whole(world, login):
+    officer = world.users["health_officer"]
+    rows = [importer.ACTIVITY_HEADERS,
+            [V1, "免费健康体检", "2026-03-02", "桃源村卫生室", "新市坝镇卫生院", 48, ""],
+            [V3, "lecture", "2026-05-01", "团结村村委会", None, 60, "讲慢病管理"]]
+    r = importer.import_activities(officer, _xlsx(rows), "活动.xlsx")
+    assert (r.ok, r.created, r.updated, r.unchanged) == (True, 2, 0, 0)
+    rows[2][5] = 65
+    r = importer.import_activities(officer, _xlsx(rows), "活动.xlsx")
+    assert (r.created, r.updated, r.unchanged) == (0, 1, 1)
+    assert list(Activity.objects.order_by("date").values_list("programme", "participants")) == [("checkup", 48), ("lecture", 65)]
+    r = importer.import_activities(officer, _xlsx([importer.ACTIVITY_HEADERS,
+                                                   [OTHER_VILLAGE, "免费健康体检", "2026-03-02", "x", None, 1, None],
+                                                   [V1, "义诊", "2026-03-02", "x", None, 1, None],
+                                                   [V2, "免费健康体检", "2026-03-02", "红星村", None, 5, None]]), "x.xlsx")
+    assert [str(p) for p in r.problems][:2] == [
+        "第2行A列（乡镇或村代码）：区划代码 513436100200 不存在、不是乡镇或村，或不在您的管辖范围内",
+        "第3行B列（项目）：“义诊”不是可选的项目；可选：免费健康体检、健康教育讲座、送医送药、农村妇女“两癌”检查、免费孕前优生健康检查、"
+        "健康扶贫政策宣讲、包虫病筛查、犬只登记与驱虫"]
+    assert Activity.objects.count() == 2
+    r = login("health_officer").post("/pubhealth/import/", {"file": io.BytesIO(_xlsx(rows))}, follow=True)
+    assert "导入完成：新增 0 次活动，更新 0 次，无变化 2 次" in r.content.decode()

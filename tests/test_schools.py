@@ -273,3 +273,30 @@ def test_the_school_health_and_reminder_pages_fit_a_phone(live_server, phone, ro
         phone.goto(f"{live_server.url}{path}")
         assert phone.inner_text("h1") == heading, path
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_teachers_import_all_or_nothing_and_update_by_school_name_kind_and_arrival(schools, world, login):
+    aid = world.users["school_aid"]
+    from fupin.schools.models import Teacher
+
+    rows = [importer.TEACHER_HEADERS,
+            ["S1", "李支教", "城市支教教师", "成都市实验小学", "数学", "2025-09-01", "2026-08-31", "否"],
+            ["S2", "王老师", "本校教师", None, "语文", "2010-09-01", None, "是"]]
+    r = importer.import_teachers(aid, _xlsx(rows), "教师.xlsx")
+    assert (r.ok, r.created, r.updated, r.unchanged) == (True, 2, 0, 0)
+    rows[2][4] = "数学"
+    r = importer.import_teachers(aid, _xlsx(rows), "教师.xlsx")
+    assert (r.created, r.updated, r.unchanged) == (0, 1, 1)
+    assert Teacher.objects.get(name="王老师").subject == "数学" and Teacher.objects.get(name="王老师").living_allowance
+    r = importer.import_teachers(aid, _xlsx([importer.TEACHER_HEADERS,
+                                             ["S3", "甲", "本校教师", None, None, "2020-09-01", None, None],
+                                             ["S1", "乙", "挂职校长", None, None, "2026-03-01", "2026-02-01", None]]), "x.xlsx")
+    assert [str(p) for p in r.problems] == [
+        "第2行A列（学校代码）：学校代码 S3 不存在或不在您的管辖范围内",
+        "第3行D列（派出单位）：支教、挂职、交流和实习人员须填写派出单位",
+        "第3行G列（离岗日期）：不能早于到岗日期 2026-03-01"]
+    assert Teacher.objects.count() == 2
+    c = login("school_aid")
+    r = c.post("/schools/teachers/import/", {"file": io.BytesIO(_xlsx([importer.TEACHER_HEADERS,
+                                                                       ["S9", "甲", "本校教师", None, None, "2020-09-01"]]))})
+    assert r.status_code == 400 and "导入未完成" in r.content.decode()

@@ -57,9 +57,11 @@ def seed(county, *, officer, today: dt.date) -> None:
     services.teacher_add(actor=officer, code=schools[-1].code, name="实习生丙", kind="special_post",
                          start=dt.date(year, 9, 1), subject="英语")
     # ---- 两后生: a few who finished junior or senior high in spring and are not in school this autumn ----
-    finals = list(Enrolment.objects.filter(semester=f"{year}-spring", stage__in=["junior", "senior"], grade__gte=3)
-                  .order_by("person_id")[:8].values_list("person_id", flat=True))
-    Enrolment.objects.filter(semester=f"{year}-spring", person_id__in=finals).update(status="graduated")
+    # (the demo county is small: its oldest junior and senior pupils are taken as this year's leavers)
+    finals = list(Enrolment.objects.filter(semester=f"{year}-spring", stage__in=["junior", "senior"],
+                                           person__household__status__in=["registered", "exited", "returned"])
+                  .order_by("-grade", "person_id")[:8].values_list("person_id", flat=True))
+    Enrolment.objects.filter(semester=f"{year}-spring", person_id__in=finals).update(status="graduated", grade=3)
     Enrolment.objects.filter(semester=f"{year}-autumn", person_id__in=finals).update(status="graduated")
     rows = selectors.lianghou(aid if aid.role == "school_aid" else officer, year=year)
     outcomes = [("vocational", "甘洛县职业技术学校"), ("training", "县就业局电工培训班"), ("persuading", "")]

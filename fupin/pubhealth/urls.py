@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("", views.home),
+    path("import/", views.activity_import),
+    path("template.xlsx", views.activity_template),
     path("rates/", views.rates),
     path("rates/export.xlsx", views.figures_export),
     path("rates/template.xlsx", views.figures_template),

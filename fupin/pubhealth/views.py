@@ -75,6 +75,31 @@ def home(request):
         "can_manage": access.may(user, Cap.PUBHEALTH_MANAGE)})
 
 
+@fupin_view
+def activity_template(request):
+    access.require(request.user, Cap.PUBHEALTH_MANAGE)
+    response = HttpResponse(importer.activity_template_bytes(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E9%A1%B9%E7%9B%AE%E6%B4%BB%E5%8A%A8%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
+
+
+@fupin_view
+@require_POST
+def activity_import(request):
+    user = request.user
+    access.require(user, Cap.PUBHEALTH_MANAGE, what="导入公共卫生项目活动")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要导入的 Excel 文件")
+        return redirect("/pubhealth/")
+    report = importer.import_activities(user, upload.read(), upload.name)
+    if report.ok:
+        messages.success(request, f"导入完成：新增 {report.created} 次活动，更新 {report.updated} 次，无变化 {report.unchanged} 次")
+    else:
+        messages.error(request, "导入未完成，没有任何数据被写入：" + "；".join(str(p) for p in report.problems[:10]))
+    return redirect("/pubhealth/")
+
+
 def _rates_page(request, report=None, token=None, status=200):
     user = request.user
     today = timezone.localdate()

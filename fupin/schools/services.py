@@ -120,9 +120,8 @@ def grade_save(*, actor: User, code: str, year: int, stage: str, grade: int, cla
         _grade(actor, school, year, stage, grade, classes, pupils, boarders)
 
 
-def teacher_add(*, actor: User, code: str, name: str, kind: str, start: dt.date, home_unit: str = "",
-                subject: str = "", end: dt.date | None = None, living_allowance: bool = False) -> Teacher:
-    school = access_school(actor, code, Cap.SCHOOL_MANAGE)
+def validate_teacher(name: str, kind: str, home_unit: str, subject: str, start: dt.date, end: dt.date | None) -> None:
+    """The one validation of a teacher (form and import)."""
     errors = {}
     if not name.strip() or len(name) > 40:
         errors["姓名"] = "必须填写，最多 40 字"
@@ -136,6 +135,12 @@ def teacher_add(*, actor: User, code: str, name: str, kind: str, start: dt.date,
         errors["离岗日期"] = f"不能早于到岗日期 {start}"
     if errors:
         raise InvalidInput(errors)
+
+
+def teacher_add(*, actor: User, code: str, name: str, kind: str, start: dt.date, home_unit: str = "",
+                subject: str = "", end: dt.date | None = None, living_allowance: bool = False) -> Teacher:
+    school = access_school(actor, code, Cap.SCHOOL_MANAGE)
+    validate_teacher(name, kind, home_unit, subject, start, end)
     with transaction.atomic():
         t = Teacher.objects.create(school=school, name=name.strip(), kind=kind, home_unit=home_unit.strip(),
                                    subject=subject.strip(), start=start, end=end, living_allowance=living_allowance,

@@ -9,6 +9,8 @@ urlpatterns = [
     path("import/", views.register_import),
     path("errors/<str:token>/", views.error_workbook),
     path("teachers/", views.teachers),
+    path("teachers/import/", views.teacher_import),
+    path("teachers/template.xlsx", views.teacher_template),
     path("rates/", views.rates),
     path("lianghou/", views.lianghou),
     path("<str:code>/", views.school_page),

@@ -186,16 +186,50 @@ TEACHER_FILTERS = [
 
 
 @fupin_view
+def teacher_template(request):
+    access.require(request.user, Cap.SCHOOL_MANAGE)
+    response = HttpResponse(importer.teacher_template_bytes(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E6%95%99%E5%B8%88%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
+
+
+@fupin_view
+@require_POST
+def teacher_import(request):
+    user = request.user
+    access.require(user, Cap.SCHOOL_MANAGE, what="导入教师")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要导入的 Excel 文件")
+        return redirect("/schools/teachers/")
+    report = importer.import_teachers(user, upload.read(), upload.name)
+    if report.ok:
+        messages.success(request, f"导入完成：新增 {report.created} 人，更新 {report.updated} 人，无变化 {report.unchanged} 人")
+        return redirect("/schools/teachers/")
+    token = None
+    if report.error_workbook:
+        uploads.sweep()
+        token = f"{user.pk}-{secrets.token_hex(8)}"
+        uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
+    return _teachers_page(request, report, token, status=400)
+
+
+@fupin_view
 def teachers(request):
+    return _teachers_page(request)
+
+
+def _teachers_page(request, report=None, token=None, status=200):
     user = request.user
     today = timezone.localdate()
     rows = list(selectors.teachers_for(user).order_by("school__code", "kind", "-start"))
     for t in rows:
         t.term = selectors.term_check(t, today)
     lst = listing(request, rows, TEACHER_COLUMNS, filters=TEACHER_FILTERS, default_sort="school")
-    if lst.wants_export:
+    if lst.wants_export and report is None:
         return xlsx_response(user, lst, what="教师与支教挂职人员", object_type="school_teacher", object_id=user.region_id)
-    return render(request, "schools/teachers.html", {"listing": lst})
+    return render(request, "schools/teachers.html", {"listing": lst, "report": report, "token": token,
+                                                     "can_manage": access.may(user, Cap.SCHOOL_MANAGE)}, status=status)
 
 
 @fupin_view
