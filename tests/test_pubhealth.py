@@ -161,3 +161,30 @@ def test_activities_import_once_and_refuse_a_bad_file_whole(world, login):
     assert Activity.objects.count() == 2
     r = login("health_officer").post("/pubhealth/import/", {"file": io.BytesIO(_xlsx(rows))}, follow=True)
     assert "导入完成：新增 0 次活动，更新 0 次，无变化 2 次" in r.content.decode()
+
+
+# Every indicator with 1 of 4 (hand-computed): 25 %, 250 ‰, 25000/10万, 250 per 1000; its Sichuan target
+# for 2025 (None where the plan sets none) and whether 1 of 4 meets it.
+EVERY_RATE = {
+    "immunisation": (25.0, "%", 98.0, False), "vaccination_certificate": (25.0, "%", None, None),
+    "pmtct_hiv_test": (25.0, "%", None, None), "pmtct_syphilis_test": (25.0, "%", None, None),
+    "pmtct_hepb_test": (25.0, "%", None, None), "pmtct_treatment": (25.0, "%", None, None),
+    "hiv_followup": (25.0, "%", 85.0, False), "hiv_art": (25.0, "%", 85.0, False), "tb_cure": (25.0, "%", None, None),
+    "echinococcosis_screening": (25.0, "%", None, None), "dog_register": (25.0, "%", None, None),
+    "maternal_mortality": (25000.0, "/10万", 30.0, False), "infant_mortality": (250.0, "‰", 12.0, False),
+    "village_doctors": (250.0, "名/千人", 0.5, True), "township_clinics_standard": (25.0, "%", 100.0, False),
+    "village_clinics_standard": (25.0, "%", 100.0, False),
+}
+
+
+def test_every_indicator_is_rated_against_its_target(world):
+    from fupin.pubhealth import catalogue
+
+    officer = world.users["health_officer"]
+    assert set(EVERY_RATE) == set(catalogue.indicators())
+    rows = [importer.HEADERS] + [[V1, "桃源村", 2025, code, 1, 4, ""] for code in EVERY_RATE]
+    assert importer.import_figures(officer, _xlsx(rows), "x.xlsx").created == 16
+    r = selectors.rates(officer, Region.objects.get(code=T1), year=2025)
+    got = {row["indicator"]["code"]: (row["total"]["rate"], row["total"]["unit"], row["total"]["target"], row["total"]["met"])
+           for row in r["rows"]}
+    assert got == EVERY_RATE

@@ -99,7 +99,7 @@ def rates(user: User, region: Region, *, year: int) -> dict:
         row = {"indicator": ind, "cells": [], "total": None}
         for t in townships:
             n, d = sums.get((t.code, code), [0, 0])
-            row["cells"].append(rate_cell(t.code, ind, year, n, d))
+            row["cells"].append({**rate_cell(t.code, ind, year, n, d), "where": t.name})
         n, d = sums.get(("", code), [0, 0])
         row["total"] = rate_cell(region.code, ind, year, n, d)
         out.append(row)

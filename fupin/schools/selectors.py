@@ -117,13 +117,13 @@ def rates(user: User, region: Region, *, semester: str) -> dict:
     from fupin.registry.models import Person
 
     access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)          # a user bound to no region is refused here
     sem = semesters.code(semester)
     start = school_year(sem)
     ages = _lookup(region.code, "schools.rates.ages", dt.date(start, 9, 1)).value
     month, day = (int(x) for x in str(ages["as_of"]).split("-"))
     as_of = dt.date(start, month, day)
     statuses = list(_lookup(region.code, "education.registered_poor_statuses", as_of).value)
-    lo, hi = access.scope_range(user)
     rlo, rhi = region.code_range()
     lo, hi = max(lo, rlo), min(hi, rhi)
     persons = Person.objects.filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi,
@@ -182,8 +182,8 @@ def lianghou(user: User, *, year: int) -> list[dict]:
     from fupin.registry.models import Person
 
     access.require(user, Cap.READ)
-    statuses = list(_lookup(user.region_id, "education.registered_poor_statuses", dt.date(year, 9, 1)).value)
     lo, hi = access.scope_range(user)
+    statuses = list(_lookup(user.region_id, "education.registered_poor_statuses", dt.date(year, 9, 1)).value)
     final = (Q(stage=Stage.JUNIOR, grade__gte=FINAL_JUNIOR_GRADE) | Q(stage=Stage.SENIOR, grade__gte=3))
     last = Enrolment.objects.filter(final, semester=f"{year}-spring",
                                     status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.GRADUATED])
