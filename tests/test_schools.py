@@ -300,3 +300,33 @@ def test_teachers_import_all_or_nothing_and_update_by_school_name_kind_and_arriv
     r = c.post("/schools/teachers/import/", {"file": io.BytesIO(_xlsx([importer.TEACHER_HEADERS,
                                                                        ["S9", "甲", "本校教师", None, None, "2020-09-01"]]))})
     assert r.status_code == 400 and "导入未完成" in r.content.decode()
+
+
+def test_a_teachers_monthly_talks_and_three_home_visits_a_semester(roster, world, login):
+    from fupin.core.errors import FupinError
+
+    aid = world.users["school_aid"]
+    t = services.teacher_add(actor=aid, code="S2", name="刘老师", kind="resident", start=dt.date(2015, 9, 1))
+    with pytest.raises(InvalidInput) as e:
+        services.mentor_assign(actor=aid, teacher_id=t.pk, person_id=roster["张幼"].pk, semester="2026年秋季")
+    assert e.value.errors == {"学生": "张幼 不在红星中学2026年秋季的学生名册中"}
+    m = services.mentor_assign(actor=aid, teacher_id=t.pk, person_id=roster["张小"].pk, semester="2026年秋季")
+    with pytest.raises(FupinError):
+        services.mentor_assign(actor=aid, teacher_id=t.pk, person_id=roster["张小"].pk, semester="2026-autumn")
+    for kind, day in (("talk", dt.date(2026, 9, 10)), ("visit", dt.date(2026, 10, 1)), ("talk", dt.date(2026, 10, 12))):
+        services.contact_record(actor=aid, mentor_id=m.pk, kind=kind, date=day)
+
+    def state(on):
+        r = selectors.duties(aid, semester="2026-autumn", on=on)[0]
+        return r["talks"], r["talks_due"], r["visits"], r["visits_due"], r["behind"]
+
+    # the semester began on 1 September: two whole months by 15 November, three by 2 December
+    assert state(dt.date(2026, 11, 15)) == (2, 2, 1, 3, False)
+    assert state(dt.date(2026, 12, 2)) == (2, 3, 1, 3, True)
+    # after the semester (the spring one begins 1 March): six months of talks, and the visits are overdue
+    assert state(dt.date(2027, 3, 5)) == (2, 6, 1, 3, True)
+    c = login("school_aid")
+    html = c.get("/schools/duties/?semester=2026-autumn").content.decode()
+    assert "刘老师" in html and "张小" in html
+    with pytest.raises(AccessDenied):
+        services.contact_record(actor=world.users["township_officer"], mentor_id=m.pk, kind="talk", date=dt.date(2026, 11, 1))

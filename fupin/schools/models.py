@@ -98,3 +98,33 @@ class Followup(models.Model):
 
     class Meta:
         ordering = ["person", "-date", "-id"]
+
+
+class Mentor(models.Model):
+    """A teacher's duty to one poor student for a semester (seed 000: “教师帮扶学生”, a talk every month
+    and three home visits a semester); the contacts record what was done."""
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="mentees")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    semester = models.CharField("学期", max_length=12)
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["semester", "teacher", "id"]
+        constraints = [models.UniqueConstraint(fields=["person", "semester"], name="mentor_one_per_student_semester")]
+
+
+class ContactKind(models.TextChoices):
+    TALK = "talk", "谈心谈话"
+    VISIT = "visit", "家访"
+
+
+class Contact(models.Model):
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="contacts")
+    kind = models.CharField("方式", max_length=6, choices=ContactKind.choices)
+    date = models.DateField("日期")
+    note = models.CharField("内容", max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["mentor", "date", "id"]

@@ -200,3 +200,46 @@ def lianghou(user: User, *, year: int) -> list[dict]:
     for f in Followup.objects.filter(person_id__in=ids).order_by("person_id", "-date", "-id"):
         latest.setdefault(f.person_id, f)
     return [{"person": p, "left": left.get(p.pk), "followup": latest.get(p.pk)} for p in persons]
+
+
+# ---- teachers' duties to poor students ---------------------------------------------------------------
+
+def duties(user: User, *, semester: str, on: dt.date) -> list[dict]:
+    """Each teacher–student pair of the semester in the user's region: talks and home visits done
+    against what the region's pack asks by `on` (a talk for every whole month since the semester began;
+    the visits by the start of the next semester). `behind` says whether anything is overdue."""
+    from fupin.education.services import semester_start
+
+    from .models import Contact, Mentor
+
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    sem = semesters.code(semester)
+    year, term = semesters.parse(sem)
+    following = f"{year}-autumn" if term == "spring" else f"{year + 1}-spring"
+    mentors = list(Mentor.objects.filter(semester=sem, teacher__school__region_id__gte=lo,
+                                         teacher__school__region_id__lte=hi)
+                   .select_related("teacher__school", "person__household__village").order_by("teacher__school__code", "teacher__name", "id"))
+    done: dict[tuple[int, str], int] = {}
+    for mid, kind, n in Contact.objects.filter(mentor__in=mentors).values_list("mentor_id", "kind").annotate(n=Count("pk")):
+        done[(mid, kind)] = n
+    rows, rules = [], {}
+    for m in mentors:
+        code = m.teacher.school.region_id
+        if code not in rules:
+            try:
+                start = semester_start(sem, code)
+                rule = shipped_packs().for_region(code).lookup("schools.duties.per_poor_student", start).value
+                rules[code] = (start, semester_start(following, code), rule)
+            except (PolicyError, FupinError):
+                rules[code] = None
+        talks, visits = done.get((m.pk, "talk"), 0), done.get((m.pk, "visit"), 0)
+        row = {"mentor": m, "talks": talks, "visits": visits, "talks_due": None, "visits_due": None, "behind": False}
+        if rules[code] is not None:
+            start, end, rule = rules[code]
+            months = max(0, months_served(start, min(on, end - dt.timedelta(days=1)))) if on >= start else 0
+            row["talks_due"] = months * int(rule["talks_per_month"])
+            row["visits_due"] = int(rule["visits_per_semester"])
+            row["behind"] = talks < row["talks_due"] or (on >= end and visits < row["visits_due"])
+        rows.append(row)
+    return rows

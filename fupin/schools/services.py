@@ -187,3 +187,58 @@ def followup_record(*, actor: User, person_id: int, date: dt.date, outcome: str,
                      household_id=person.household_id,
                      summary=f"两后生跟踪：{person.name} {Outcome(outcome).label}{f'（{f.place}）' if f.place else ''}")
     return f
+
+
+# ---- teachers' duties to poor students (seed 000: 每月一次谈心谈话、每学期三次家访) --------------------
+
+def mentor_assign(*, actor: User, teacher_id: int, person_id: int, semester: str):
+    """A teacher of a school takes on one of its roster's students for the semester."""
+    from fupin.education.models import Enrolment
+    from fupin.policy import semester as semesters
+    from fupin.policy.semester import SemesterError
+
+    from .models import Mentor
+
+    access.require(actor, Cap.SCHOOL_MANAGE)
+    lo, hi = access.scope_range(actor)
+    teacher = Teacher.objects.select_related("school").filter(pk=teacher_id, school__region_id__gte=lo,
+                                                                school__region_id__lte=hi).first()
+    if teacher is None:
+        raise NotFound("找不到这位教师，或不在您的管辖范围内")
+    try:
+        sem = semesters.code(semester)
+    except SemesterError as exc:
+        raise InvalidInput({"学期": exc.message}) from None
+    person = access.access_person(actor, person_id)
+    if not Enrolment.objects.filter(person=person, school=teacher.school, semester=sem).exists():
+        raise InvalidInput({"学生": f"{person.name} 不在{teacher.school.name}{semesters.label(sem)}的学生名册中"})
+    with transaction.atomic():
+        if Mentor.objects.select_for_update().filter(person=person, semester=sem).exists():
+            raise FupinError(f"{person.name} {semesters.label(sem)}已有帮扶教师")
+        m = Mentor.objects.create(teacher=teacher, person=person, semester=sem, assigned_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="school_mentor", object_id=m.pk, household_id=person.household_id,
+                     summary=f"{teacher.school.name} {teacher.name} 帮扶学生 {person.name}（{semesters.label(sem)}）")
+    return m
+
+
+def contact_record(*, actor: User, mentor_id: int, kind: str, date: dt.date, note: str = ""):
+    from fupin.policy import semester as semesters
+
+    from .models import Contact, ContactKind, Mentor
+
+    access.require(actor, Cap.SCHOOL_MANAGE)
+    lo, hi = access.scope_range(actor)
+    m = Mentor.objects.select_related("teacher", "person").filter(
+        pk=mentor_id, teacher__school__region_id__gte=lo, teacher__school__region_id__lte=hi).first()
+    if m is None:
+        raise NotFound("找不到这条帮扶记录，或不在您的管辖范围内")
+    if kind not in ContactKind.values:
+        raise InvalidInput({"方式": "应为谈心谈话或家访"})
+    if len(note) > 300:
+        raise InvalidInput({"内容": "最多 300 字"})
+    with transaction.atomic():
+        c = Contact.objects.create(mentor=m, kind=kind, date=date, note=note.strip(), recorded_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="school_mentor", object_id=m.pk,
+                     household_id=m.person.household_id,
+                     summary=f"{m.teacher.name} 对 {m.person.name} {ContactKind(kind).label}（{date}，{semesters.label(m.semester)}）")
+    return c

@@ -13,5 +13,6 @@ urlpatterns = [
     path("teachers/template.xlsx", views.teacher_template),
     path("rates/", views.rates),
     path("lianghou/", views.lianghou),
+    path("duties/", views.duties),
     path("<str:code>/", views.school_page),
 ]

@@ -157,11 +157,16 @@ def school_page(request, code):
         return redirect(f"/schools/{code}/")
     today = timezone.localdate()
     villages = access.regions_for(user).filter(level=5, code__startswith=school.region_id[:6]).order_by("code")
+    sem = semesters.recent(today)[1][0]
+    from fupin.education.models import Enrolment
+
+    students = list(Enrolment.objects.filter(school=school, semester=sem).select_related("person")
+                    .order_by("grade", "person__name")[:500])
     return render(request, "schools/school.html", {
         "school": school, **selectors.school_detail(user, school, today=today), "today": today,
         "kinds": SchoolKind.choices, "teacher_kinds": TeacherKind.choices, "villages": villages,
-        "stages": [(v, l) for v, l in Stage.choices if v != Stage.COLLEGE],
-        "can_manage": access.may(user, Cap.SCHOOL_MANAGE)})
+        "stages": [(v, l) for v, l in Stage.choices if v != Stage.COLLEGE], "students": students,
+        "semester": sem, "semester_label": semesters.label(sem), "can_manage": access.may(user, Cap.SCHOOL_MANAGE)})
 
 
 def _term(t):
@@ -298,3 +303,56 @@ def lianghou(request):
     return render(request, "schools/lianghou.html", {
         "listing": lst, "year": year, "years": list(range(today.year, today.year - 6, -1)), "today": today,
         "outcomes": Outcome.choices, "can_manage": access.may(user, Cap.SCHOOL_MANAGE)})
+
+
+def _duty_state(r) -> str:
+    if r["talks_due"] is None:
+        return "本地政策未规定"
+    return "滞后" if r["behind"] else "按要求"
+
+
+DUTY_COLUMNS = [
+    Column("school", "学校", lambda r: r["mentor"].teacher.school.name, order=lambda r: r["mentor"].teacher.school.code),
+    Column("teacher", "帮扶教师", lambda r: r["mentor"].teacher.name, order=lambda r: r["mentor"].teacher.name),
+    Column("student", "学生", lambda r: r["mentor"].person.name, order=lambda r: r["mentor"].person.name),
+    Column("village", "村", lambda r: r["mentor"].person.household.village.name if r["mentor"].person.household else ""),
+    Column("talks", "谈心谈话（已做/应做）", lambda r: f"{r['talks']}/{r['talks_due'] if r['talks_due'] is not None else '—'}",
+           order=lambda r: r["talks"] - (r["talks_due"] or 0)),
+    Column("visits", "家访（已做/每学期）", lambda r: f"{r['visits']}/{r['visits_due'] if r['visits_due'] is not None else '—'}",
+           order=lambda r: r["visits"]),
+    Column("state", "情况", _duty_state, order=lambda r: not r["behind"]),
+]
+DUTY_FILTERS = [Filter("behind", "情况", (("1", "滞后"),), lambda rows, v: [r for r in rows if r["behind"]])]
+
+
+@fupin_view
+def duties(request):
+    user = request.user
+    today = timezone.localdate()
+    choices = semesters.recent(today)
+    chosen = request.GET.get("semester", "")
+    sem = chosen if chosen in {c for c, _ in choices} else choices[1][0]
+    if request.method == "POST":
+        access.require(user, Cap.SCHOOL_MANAGE, what="登记教师帮扶学生")
+        p = request.POST
+        try:
+            if p.get("action") == "assign":
+                services.mentor_assign(actor=user, teacher_id=form_int(p, "teacher", "教师", lo=1),
+                                       person_id=form_int(p, "person", "学生", lo=1), semester=p.get("semester", "")[:20])
+                messages.success(request, "已安排帮扶教师")
+            else:
+                services.contact_record(actor=user, mentor_id=form_int(p, "mentor", "帮扶记录", lo=1),
+                                        kind=p.get("kind", ""), date=form_date(p, "date", "日期"),
+                                        note=p.get("note", "")[:600])
+                messages.success(request, "已登记")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"/schools/duties/?semester={sem}")
+    lst = listing(request, selectors.duties(user, semester=sem, on=today), DUTY_COLUMNS, filters=DUTY_FILTERS,
+                  default_sort="school")
+    if lst.wants_export:
+        return xlsx_response(user, lst, what=f"{semesters.label(sem)}教师帮扶学生", object_type="school_mentor",
+                             object_id=sem)
+    return render(request, "schools/duties.html", {"listing": lst, "semesters": choices, "chosen": sem,
+                                                   "label": semesters.label(sem), "today": today,
+                                                   "can_manage": access.may(user, Cap.SCHOOL_MANAGE)})
