@@ -246,6 +246,8 @@ def test_the_demo_county_has_schools_teachers_lianghou_public_health_and_reminde
     assert Activity.objects.count() == townships * len(catalogue.programmes())
     assert Figure.objects.filter(year=generator.TODAY.year - 1).count() == townships * len(catalogue.indicators())
     assert Notice.objects.filter(channel="app", day=generator.TODAY).exists()
+    duties = selectors.duties(aid, semester=f"{generator.TODAY.year}-autumn", on=generator.TODAY)
+    assert duties and {(d["talks"], d["talks_due"], d["behind"]) for d in duties} <= {(1, 2, True), (2, 2, False)}
 
 
 # ---- on a phone ----------------------------------------------------------------------------------

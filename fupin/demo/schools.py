@@ -56,6 +56,18 @@ def seed(county, *, officer, today: dt.date) -> None:
                          home_unit="凉山州民族中学", start=dt.date(year, 2, 20))
     services.teacher_add(actor=officer, code=schools[-1].code, name="实习生丙", kind="special_post",
                          start=dt.date(year, 9, 1), subject="英语")
+    # ---- teachers' duties: each resident teacher takes two roster students of its school this autumn ----
+    from fupin.schools.models import Teacher
+
+    for t in Teacher.objects.filter(kind="resident").select_related("school").order_by("pk"):
+        pupils = list(Enrolment.objects.filter(school=t.school, semester=f"{year}-autumn", status="enrolled")
+                      .order_by("person_id")
+                      .values_list("person_id", flat=True)[:2])
+        for k, person_id in enumerate(pupils):
+            m = services.mentor_assign(actor=officer, teacher_id=t.pk, person_id=person_id, semester=f"{year}-autumn")
+            for month in range(9, 9 + (2 if k else 1)):   # the second pupil is on time, the first a talk behind
+                services.contact_record(actor=officer, mentor_id=m.pk, kind="talk", date=dt.date(year, month, 12))
+            services.contact_record(actor=officer, mentor_id=m.pk, kind="visit", date=dt.date(year, 9, 20))
     # ---- 两后生: a few who finished junior or senior high in spring and are not in school this autumn ----
     # (the demo county is small: its oldest junior and senior pupils are taken as this year's leavers)
     finals = list(Enrolment.objects.filter(semester=f"{year}-spring", stage__in=["junior", "senior"],
