@@ -13,7 +13,7 @@ from fupin.core.listing import Column, Filter, listing
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_year, fupin_view
 from fupin.exchange.lists import xlsx_response
-from fupin.policy.money import yuan
+from fupin.core.money import fen_to_yuan_str
 
 from . import consults, insurance, keygroups, teams
 from .models import Hospital, Scheme, TBCase
@@ -35,7 +35,7 @@ UNINSURED_COLUMNS = [
     Column("village", "村", lambda r: r.village_name, order=lambda r: r.village_id),
     Column("name", "姓名", lambda r: r.name, order=lambda r: r.name),
     Column("category", "资助类别", lambda r: r.category_label or "—", order=lambda r: r.category),
-    Column("subsidy", "财政代缴（元）", lambda r: yuan(r.subsidy), order=lambda r: r.subsidy),
+    Column("subsidy", "财政代缴（元）", lambda r: fen_to_yuan_str(r.subsidy), order=lambda r: r.subsidy),
 ]
 
 
@@ -50,7 +50,7 @@ def coverage(request):
             if request.POST.get("action") == "run":
                 run = insurance.premium_run(actor=user, region_code=region, year=year,
                                             on=form_date(request.POST, "date", "代缴日期", timezone.localdate()))
-                messages.success(request, f"已代缴 {run.persons} 人 {year} 年医保个人缴费，共 {yuan(run.total)} 元")
+                messages.success(request, f"已代缴 {run.persons} 人 {year} 年医保个人缴费，共 {fen_to_yuan_str(run.total, grouping=True)} 元")
             else:
                 person = find_patient(user, request.POST.get("id_number", ""))
                 insurance.coverage_record(actor=user, person=person, year=year, scheme=request.POST.get("scheme", ""))
