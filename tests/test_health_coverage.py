@@ -271,3 +271,4 @@ def test_the_contract_rate_per_team_and_its_unsigned_list(world, login):
     wb = load_workbook(io.BytesIO(client.get(
         f"/health/teams/?region={COUNTY}&date=2024-06-01&team=新市坝镇卫生院一组&format=xlsx").content))
     assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [["村", "姓名"], ["桃源村", "张小"]]
+
