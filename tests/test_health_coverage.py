@@ -148,9 +148,22 @@ def test_the_insurance_page_runs_lists_the_uninsured_exports_and_the_indicator_l
     wb = load_workbook(io.BytesIO(client.get(f"/health/insurance/?region={COUNTY}&year=2024&format=xlsx").content))
     assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [["村", "姓名", "资助类别", "财政代缴（元）"],
                                                                        ["红星村", "赵七", "防止返贫监测对象", "0.00"]]
+    # who is covered: the run's roster (代缴花名册), and the recorded ones apart
+    client.post("/health/insurance/", {"action": "record", "region": COUNTY, "year": "2024",
+                                       "id_number": world.h4.persons.get().id_number, "scheme": "employee"})
+    wb = load_workbook(io.BytesIO(client.get(f"/health/insurance/covered/?region={COUNTY}&year=2024&format=xlsx").content))
+    assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [
+        ["村", "姓名", "险种", "参保方式", "资助类别", "个人缴费标准（元）", "财政代缴（元）"],
+        ["桃源村", "张三", "城乡居民基本医疗保险", "财政代缴（2024-01-05）", "建档立卡贫困人口", "400.00", "400.00"],
+        ["桃源村", "张小", "城乡居民基本医疗保险", "财政代缴（2024-01-05）", "建档立卡贫困人口", "400.00", "400.00"],
+        ["桃源村", "李四", "城乡居民基本医疗保险", "财政代缴（2024-01-05）", "建档立卡贫困人口", "400.00", "400.00"],
+        ["红星村", "赵七", "职工基本医疗保险", "本人缴费或单位参保", "—", "—", "—"],
+        ["团结村", "王五", "城乡居民基本医疗保险", "财政代缴（2024-01-05）", "特困人员", "400.00", "400.00"]]
+    page = client.get(f"/health/insurance/covered/?region={COUNTY}&year=2024&how=own").content.decode()
+    assert "赵七" in page and "张三" not in page
     page = client.get(f"/health/indicators/?region={COUNTY}&year=2024").content.decode()
-    assert "贫困人口 5 人，已参保 4 人，参保率 80%（目标 100%，未达标）" in page
-    assert f'href="/health/insurance/?region={COUNTY}&amp;year=2024">未参保 1 人名单与代缴' in page
+    assert "贫困人口 5 人，已参保 5 人，参保率 100%（目标 100%，达标）" in page
+    assert f'href="/health/insurance/?region={COUNTY}&amp;year=2024">未参保 0 人名单与代缴' in page
 
 
 # ---- TB patients --------------------------------------------------------------------------------------

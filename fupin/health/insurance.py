@@ -202,3 +202,13 @@ def access_run(user: User, pk) -> PremiumRun:
     if run is None or not access.in_scope(user, run.region_id):
         raise NotFound("找不到该次代缴，或不在您的管辖范围内")
     return run
+
+
+def covered(user: User, region_code: str, year: int):
+    """Who is insured for the year in the region (the run's roster, 代缴花名册, and the recorded ones)."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    return region, Coverage.objects.filter(person__in=access.persons_for(user), year=year,
+                                           person__household__village_id__gte=lo,
+                                           person__household__village_id__lte=hi) \
+        .select_related("person__household__village", "run").order_by("person__household__village_id", "person__name", "pk")

@@ -72,6 +72,32 @@ def coverage(request):
                                                      "schemes": Scheme.choices})
 
 
+COVERED_COLUMNS = [
+    Column("village", "村", lambda c: c.person.household.village.name, order=("person__household__village_id",)),
+    Column("name", "姓名", lambda c: c.person.name, order=("person__name",)),
+    Column("scheme", "险种", lambda c: c.get_scheme_display(), order=("scheme",)),
+    Column("how", "参保方式", lambda c: f"财政代缴（{c.run.date.isoformat()}）" if c.run_id else "本人缴费或单位参保",
+           order=("run_id",)),
+    Column("category", "资助类别", lambda c: insurance.CATEGORY_LABELS.get(c.category, "—")),
+    Column("premium", "个人缴费标准（元）", lambda c: fen_to_yuan_str(c.premium) if c.run_id else "—"),
+    Column("subsidy", "财政代缴（元）", lambda c: fen_to_yuan_str(c.subsidy) if c.run_id else "—", order=("subsidy",)),
+]
+
+
+@fupin_view
+def covered(request):
+    """The insured of a year: the premium runs' roster (代缴花名册) and those recorded as insured."""
+    user = request.user
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    region, qs = insurance.covered(user, _region(request), year)
+    lst = listing(request, qs, COVERED_COLUMNS, filters=[
+        Filter("how", "参保方式", (("run", "财政代缴"), ("own", "本人缴费或单位参保")),
+               lambda rs, v: rs.filter(run__isnull=(v == "own")))])
+    if lst.wants_export:
+        return xlsx_response(user, lst, what=f"{region.name}{year}年参保名单", object_type="coverage", object_id=region.code)
+    return render(request, "health/covered.html", {"listing": lst, "region": region, "year": year})
+
+
 # ---- TB patients ------------------------------------------------------------------------------------
 
 TB_COLUMNS = [

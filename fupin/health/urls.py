@@ -5,6 +5,7 @@ from . import pages
 
 urlpatterns = [
     path("insurance/", pages.coverage),                       # 资助参保 and the insured rate
+    path("insurance/covered/", pages.covered),                # who is insured (the run's roster)
     path("tb/", pages.tb),                                    # 肺结核患者随访
     path("consults/", pages.consultations),                   # 远程会诊
     path("consults/person/<int:pk>/", pages.patient_consultations),
