@@ -285,3 +285,39 @@ def test_the_contract_rate_per_team_and_its_unsigned_list(world, login):
         f"/health/teams/?region={COUNTY}&date=2024-06-01&team=新市坝镇卫生院一组&format=xlsx").content))
     assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [["村", "姓名"], ["桃源村", "张小"]]
 
+
+
+# ---- mobile clinics ---------------------------------------------------------------------------------
+
+def test_mobile_clinics_against_the_pack_numbers_and_the_townships_reached(world, login):
+    from fupin.core.errors import FupinError, InvalidInput
+    from fupin.health import consults
+    from fupin.health.models import Hospital
+
+    officer = world.users["health_officer"]
+    county = Hospital.objects.create(code="HC", name="甘洛县人民医院", region_id=COUNTY, level="county")
+    township = Hospital.objects.create(code="HT1", name="新市坝镇卫生院", region_id=T1, level="township")
+    other = Hospital.objects.create(code="HO", name="美姑县人民医院", region_id=OTHER_COUNTY, level="county")
+    consults.mobile_clinic_record(actor=officer, hospital_id=township.pk, township_code=T1, on=D(2024, 1, 10), persons=12)
+    consults.mobile_clinic_record(actor=officer, hospital_id=township.pk, township_code=T1, on=D(2024, 2, 10), persons="8")
+    with pytest.raises(FupinError) as exc:
+        consults.mobile_clinic_record(actor=officer, hospital_id=township.pk, township_code=T1, on=D(2024, 2, 10), persons=1)
+    assert exc.value.message == "新市坝镇卫生院 2024-02-10 到新市坝镇的巡回医疗已登记"
+    with pytest.raises(InvalidInput) as exc:
+        consults.mobile_clinic_record(actor=officer, hospital_id=other.pk, township_code="513436100000", on=D(2024, 3, 1),
+                                      persons="-1")
+    assert exc.value.errors == {"医疗机构": "请从您辖区的县级医院、乡镇卫生院中选择", "巡诊乡镇": "请从您辖区的乡镇中选择",
+                                "诊疗人次": "应为不小于0的整数"}
+    s = consults.mobile_clinic_status(officer, COUNTY, 2024, D(2024, 3, 31))
+    # the county hospital: 4 a year; the township hospital: 1 a month, three months begun by 31 March
+    assert [(h["hospital"], h["done"], h["need"], h["persons"], h["meets"]) for h in s["hospitals"]] == [
+        ("甘洛县人民医院", 0, 4, 0, False), ("新市坝镇卫生院", 2, 3, 20, False)]
+    assert (s["outings"], s["persons"], s["unreached"]) == (2, 20, ["田坝镇"])
+    client = login("health_officer")
+    r = client.post("/health/mobile/", {"region": COUNTY, "hospital": county.pk, "township": "513435101000",
+                                        "date": "2024-03-05", "persons": "30"}, follow=True)
+    assert "巡回医疗已登记" in r.content.decode()
+    page = client.get(f"/health/indicators/?region={COUNTY}&year=2024").content.decode()
+    assert "巡回医疗 3 次，诊疗 50 人次；甘洛县人民医院 1/4 次、新市坝镇卫生院 2/12 次" in page
+    page = client.get(f"/health/mobile/?region={COUNTY}&year=2024").content.decode()
+    assert "已覆盖全部 2 个乡镇" in page

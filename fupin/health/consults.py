@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
@@ -90,3 +90,72 @@ def consultation_counts(user: User, region_code: str, year: int) -> dict:
     levels = dict(Hospital._meta.get_field("level").choices)
     return {"total": c["total"], "answered": c["answered"], "pending": c["total"] - c["answered"],
             "by_level": [(levels[k], by_level[k]) for k in ("county", "city", "province") if by_level.get(k)]}
+
+
+# ---- 巡回医疗: mobile clinics (seed 004: 区级每年至少4次，乡（镇）级每月至少1次，覆盖所有乡镇) ----------------
+
+def mobile_clinic_record(*, actor: User, hospital_id, township_code: str, on: dt.date, persons):
+    from django.db import IntegrityError
+
+    from fupin.core.models import Region
+
+    from .models import MobileClinic
+
+    access.require(actor, Cap.RECORD_CONDITION, what="登记巡回医疗")
+    hospital = _hospital(hospital_id, "医疗机构")
+    township = Region.objects.filter(code=township_code, level=4).first()
+    errors = {}
+    if not access.in_scope(actor, hospital.region_id) or hospital.level not in ("township", "county"):
+        errors["医疗机构"] = "请从您辖区的县级医院、乡镇卫生院中选择"
+    if township is None or not access.in_scope(actor, township.code):
+        errors["巡诊乡镇"] = "请从您辖区的乡镇中选择"
+    if not str(persons).isdigit():
+        errors["诊疗人次"] = "应为不小于0的整数"
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        with transaction.atomic():
+            m = MobileClinic.objects.create(hospital=hospital, township=township, date=on, persons=int(persons),
+                                            recorded_by=actor)
+            audit.record(actor, AuditAction.CREATE, object_type="mobile_clinic", object_id=m.pk,
+                         summary=f"{hospital.name} 到{township.name}巡回医疗（{on}，{int(persons)} 人次）")
+    except IntegrityError:
+        raise FupinError(f"{hospital.name} {on} 到{township.name}的巡回医疗已登记") from None
+    return m
+
+
+def mobile_clinic_status(user: User, region_code: str, year: int, on: dt.date) -> dict:
+    """Each county and township hospital of the region: outings this year up to `on` against what
+    the pack asks by then (county hospitals: the year's number by year end; township hospitals:
+    so many a month, for the months begun); and the townships no outing reached."""
+    from fupin.core.models import Region
+    from fupin.policy.errors import PolicyError
+
+    from . import services
+    from .models import MobileClinic
+
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    chain = services.packs().for_region(region.code)
+    try:
+        per_year = chain.lookup("health.mobile.county_per_year", on).value
+        per_month = chain.lookup("health.mobile.township_per_month", on).value
+    except PolicyError:
+        raise FupinError(f"{year} 年还没有施行巡回医疗的次数要求") from None
+    months = on.month if on.year == year else 12
+    clinics = MobileClinic.objects.filter(date__year=year, date__lte=on, township__code__gte=lo, township__code__lte=hi)
+    counts = dict(clinics.values_list("hospital_id").annotate(n=Count("pk")))
+    persons = dict(clinics.values_list("hospital_id").annotate(n=Sum("persons")))
+    rows = []
+    for h in Hospital.objects.filter(region_id__gte=lo, region_id__lte=hi, level__in=("county", "township")) \
+            .order_by("level", "code"):
+        need = per_year if h.level == "county" else per_month * months
+        done = counts.get(h.pk, 0)
+        rows.append({"hospital": h.name, "level": h.get_level_display(), "done": done, "persons": persons.get(h.pk, 0),
+                     "need": need, "meets": done >= need})
+    reached = set(clinics.values_list("township_id", flat=True))
+    townships = list(Region.objects.filter(code__gte=lo, code__lte=hi, level=4).order_by("code"))
+    return {"region": region, "year": year, "on": on, "hospitals": rows, "outings": sum(counts.values()),
+            "persons": sum(persons.values()), "townships": len(townships),
+            "unreached": [t.name for t in townships if t.code not in reached]}
+

@@ -248,3 +248,16 @@ class Consultation(models.Model):
     answered_on = models.DateField("会诊日期", null=True, blank=True)
     opinion = models.CharField("会诊意见", max_length=500, blank=True)
     answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+
+class MobileClinic(models.Model):
+    """巡回医疗: one outing of a hospital's team to a township (free for the poor, seed 004)."""
+
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+", verbose_name="医疗机构")
+    township = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="巡诊乡镇")
+    date = models.DateField("日期")
+    persons = models.PositiveIntegerField("诊疗人次")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hospital", "township", "date"], name="mobile_clinic_once")]

@@ -215,6 +215,50 @@ def patient_consultations(request, pk):
     return render(request, "health/patient_consults.html", {"person": person, "rows": rows})
 
 
+MOBILE_COLUMNS = [
+    Column("date", "日期", lambda m: m.date.isoformat(), order=("date",)),
+    Column("hospital", "医疗机构", lambda m: m.hospital.name, order=("hospital__code",)),
+    Column("township", "巡诊乡镇", lambda m: m.township.name, order=("township_id",)),
+    Column("persons", "诊疗人次", lambda m: m.persons, order=("persons",)),
+]
+
+
+@fupin_view
+def mobile(request):
+    """巡回医疗: outings recorded, each hospital against the pack's numbers, townships not reached."""
+    from .models import MobileClinic
+
+    user = request.user
+    access.require(user, Cap.READ)
+    region = _region(request)
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    if request.method == "POST":
+        try:
+            consults.mobile_clinic_record(actor=user, hospital_id=request.POST.get("hospital", ""),
+                                          township_code=request.POST.get("township", ""),
+                                          on=form_date(request.POST, "date", "日期", timezone.localdate()),
+                                          persons=request.POST.get("persons", "").strip())
+            messages.success(request, "巡回医疗已登记")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"/health/mobile/?region={region}&year={year}")
+    import datetime as dt
+
+    s = consults.mobile_clinic_status(user, region, year, min(timezone.localdate(), dt.date(year, 12, 31)))
+    lo, hi = s["region"].code_range()
+    lst = listing(request, MobileClinic.objects.filter(date__year=year, township__code__gte=lo, township__code__lte=hi)
+                  .select_related("hospital", "township").order_by("-date", "-pk"), MOBILE_COLUMNS)
+    if lst.wants_export:
+        return xlsx_response(user, lst, what=f"{s['region'].name}{year}年巡回医疗记录", object_type="mobile_clinics",
+                             object_id=s["region"].code)
+    ulo, uhi = access.scope_range(user)
+    return render(request, "health/mobile.html", {
+        "s": s, "listing": lst, "region": s["region"].code, "year": year, "years": range(timezone.localdate().year, 2015, -1),
+        "hospitals": Hospital.objects.filter(region_id__gte=ulo, region_id__lte=uhi, level__in=("county", "township"))
+        .order_by("level", "code"),
+        "townships": access.regions_for(user).filter(level=4).order_by("code")})
+
+
 # ---- contract rate per team ---------------------------------------------------------------------------------
 
 UNSIGNED_COLUMNS = [Column("village", "村", lambda r: r.village_name, order=lambda r: r.village_id),
@@ -248,7 +292,8 @@ def indicator_extras(user, region_code: str, year: int) -> dict:
     for key, read in (("coverage", lambda: insurance.coverage_status(user, region_code, year)),
                       ("tb", lambda: keygroups.tb_status(user, region_code, on)),
                       ("teams", lambda: teams.team_rates(user, region_code, on)),
-                      ("consults", lambda: consults.consultation_counts(user, region_code, year))):
+                      ("consults", lambda: consults.consultation_counts(user, region_code, year)),
+                      ("mobile", lambda: consults.mobile_clinic_status(user, region_code, year, on))):
         try:
             out[key] = read()
         except FupinError as exc:   # a year before a policy took effect: say so in its place

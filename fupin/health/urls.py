@@ -9,5 +9,6 @@ urlpatterns = [
     path("tb/", pages.tb),                                    # 肺结核患者随访
     path("consults/", pages.consultations),                   # 远程会诊
     path("consults/person/<int:pk>/", pages.patient_consultations),
+    path("mobile/", pages.mobile),                            # 巡回医疗
     path("teams/", pages.team_rates),                         # 签约率 by team
 ]
