@@ -489,6 +489,8 @@ def test_the_demo_county_has_patients_in_every_batch_at_every_stage(db):
     tb = keygroups.tb_status(officer, officer.region_id, generator.TODAY)
     assert (tb["patients"], len(tb["overdue"])) == (3, 2)
     assert consults.consultation_counts(officer, officer.region_id, year)["pending"] == 1
+    mobile = consults.mobile_clinic_status(officer, officer.region_id, year, generator.TODAY)
+    assert (mobile["outings"], [h["meets"] for h in mobile["hospitals"] if h["level"] == "乡镇"]) == (3, [False])
 
 
 # ---- family-doctor contracts: sign a person or a household, renew, end; rates by village and team --

@@ -49,8 +49,8 @@ def seed(*, actor: User, year: int) -> int:
 
 def seed_coverage(*, actor: User, year: int, poor, hospitals) -> None:
     """Issue 17's second part: the premium run for every township but the last (whose poor stay
-    on the uninsured list), three TB patients (one up to date, two behind), and tele-consultations
-    from the township hospital (one still waiting for its answer)."""
+    on the uninsured list), three TB patients (one up to date, two behind), mobile clinics (behind
+    the monthly number) and tele-consultations from the township hospital (one still waiting)."""
     from fupin.core.models import Region
     from fupin.funds import services as funds
 
@@ -83,6 +83,9 @@ def seed_coverage(*, actor: User, year: int, poor, hospitals) -> None:
     township_hospital = Hospital.objects.filter(level="township").order_by("code").first()
     if township_hospital is None or not hospitals:
         return
+    for month in (3, 5, 8):   # fewer outings than one a month: behind the pack's number
+        consults.mobile_clinic_record(actor=actor, hospital_id=township_hospital.pk, township_code=townships[0].code,
+                                      on=dt.date(year, month, 12), persons=20 + month)
     for i, person in enumerate(patients[3:]):
         c = consults.consultation_request(actor=actor, person=person, requester_id=township_hospital.pk,
                                           consultant_id=hospitals[i % len(hospitals)].pk,
