@@ -146,8 +146,8 @@ def test_the_insurance_page_runs_lists_the_uninsured_exports_and_the_indicator_l
     page = client.get(f"/health/insurance/?region={V2}&year=2024").content.decode()
     assert "贫困人口 1 人，已参保 0 人" in page and "赵七" in page and "张三" not in page
     wb = load_workbook(io.BytesIO(client.get(f"/health/insurance/?region={COUNTY}&year=2024&format=xlsx").content))
-    assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [["村", "姓名", "资助类别", "财政代缴（元）"],
-                                                                       ["红星村", "赵七", "防止返贫监测对象", "0.00"]]
+    assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [
+        ["村", "姓名", "资助类别", "财政代缴（元）", "户籍卡登记参保"], ["红星村", "赵七", "防止返贫监测对象", "0.00", "是"]]
     # who is covered: the run's roster (代缴花名册), and the recorded ones apart
     client.post("/health/insurance/", {"action": "record", "region": COUNTY, "year": "2024",
                                        "id_number": world.h4.persons.get().id_number, "scheme": "employee"})

@@ -43,6 +43,7 @@ class Insuree:
     category: str          # the category that gives the highest share ("" if none is paid)
     share: int             # millionths
     subsidy: int           # fen the run pays for them
+    card_insured: bool     # what the household card (the registry's 参加城乡居民基本医疗保险) says
 
     @property
     def category_label(self) -> str:
@@ -87,16 +88,16 @@ def _poor(user: User, region: Region, year: int, terms: dict) -> list[Insuree]:
     rows = access.persons_for(user).filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi) \
         .filter(Q(household__status__in=statuses) | Q(assistance__in=("tekun", "dibao"))) \
         .order_by("household__village_id", "name", "pk") \
-        .values_list("pk", "name", "household__village_id", "assistance", "household__status")
+        .values_list("pk", "name", "household__village_id", "assistance", "household__status", "medical_insurance")
     out = []
-    for pk, name, village, assistance, status in rows:
+    for pk, name, village, assistance, status, card in rows:
         cats = _categories(assistance or "", status, terms)
         if not cats:
             continue
         best = max(cats, key=lambda c: (terms["shares"][c], -len(c)))   # the highest share
         share = terms["shares"][best]
         out.append(Insuree(pk, name, village, names.get(village, village), best if share else cats[0], share,
-                           terms["premium"] * share // RATIO_SCALE))
+                           terms["premium"] * share // RATIO_SCALE, card))
     return out
 
 

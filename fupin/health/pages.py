@@ -36,6 +36,8 @@ UNINSURED_COLUMNS = [
     Column("name", "姓名", lambda r: r.name, order=lambda r: r.name),
     Column("category", "资助类别", lambda r: r.category_label or "—", order=lambda r: r.category),
     Column("subsidy", "财政代缴（元）", lambda r: fen_to_yuan_str(r.subsidy), order=lambda r: r.subsidy),
+    # the household card may say insured while no enrolment of the year is known: a record to check
+    Column("card", "户籍卡登记参保", lambda r: "是" if r.card_insured else "否", order=lambda r: r.card_insured),
 ]
 
 
