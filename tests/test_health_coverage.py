@@ -9,7 +9,8 @@ import io
 import pytest
 from django.db import IntegrityError, transaction
 
-from .conftest import COUNTY, OTHER_COUNTY, T1, V1, V2, V3
+from .conftest import COUNTY, OTHER_COUNTY, T1, V2
+from .test_browser import browser, phone  # noqa: F401  (browser fixtures)
 
 D = dt.date
 
@@ -321,3 +322,32 @@ def test_mobile_clinics_against_the_pack_numbers_and_the_townships_reached(world
     assert "巡回医疗 3 次，诊疗 50 人次；甘洛县人民医院 1/4 次、新市坝镇卫生院 2/12 次" in page
     page = client.get(f"/health/mobile/?region={COUNTY}&year=2024").content.decode()
     assert "已覆盖全部 2 个乡镇" in page
+
+
+@pytest.mark.browser
+def test_health_officer_on_a_phone_opens_a_tb_patient_and_records_a_visit(live_server, world, phone):
+    from fupin.health.models import Service, TBCase
+
+    from .test_browser import sign_in
+
+    wang = world.h2.persons.get()
+    sign_in(phone, live_server.url, "health_officer")
+    phone.goto(f"{live_server.url}/health/tb/?region={COUNTY}&date=2024-04-01")
+    form = phone.locator("form#tb-open")
+    form.locator("input[name=id_number]").fill(wang.id_number)
+    form.locator("input[name=date]").fill("2024-03-01")
+    form.locator("button").click()
+    phone.wait_for_load_state()
+    assert "王五 已纳入肺结核患者管理" in phone.inner_text("body")
+    form = phone.locator("form#tb-visit")
+    form.locator("input[name=id_number]").fill(wang.id_number)
+    form.locator("input[name=date]").fill("2024-03-11")
+    form.locator("button").click()
+    phone.wait_for_load_state()
+    assert "已登记 王五 的随访" in phone.inner_text("body")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390   # fits the phone
+    phone.goto(f"{live_server.url}/health/insurance/?region={COUNTY}&year=2024")
+    assert "贫困人口 5 人，已参保 0 人" in phone.inner_text("body")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert list(TBCase.objects.values_list("person__name", "started_on")) == [("王五", D(2024, 3, 1))]
+    assert list(Service.objects.values_list("person__name", "kind", "date")) == [("王五", "tb_visit", D(2024, 3, 11))]
