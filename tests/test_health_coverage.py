@@ -325,7 +325,7 @@ def test_mobile_clinics_against_the_pack_numbers_and_the_townships_reached(world
 
 
 @pytest.mark.browser
-def test_health_officer_on_a_phone_opens_a_tb_patient_and_records_a_visit(live_server, world, phone):
+def test_health_officer_on_a_phone_opens_a_tb_patient_and_records_a_visit(live_server, world, phone):  # noqa: F811
     from fupin.health.models import Service, TBCase
 
     from .test_browser import sign_in
