@@ -351,3 +351,38 @@ def test_health_officer_on_a_phone_opens_a_tb_patient_and_records_a_visit(live_s
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert list(TBCase.objects.values_list("person__name", "started_on")) == [("王五", D(2024, 3, 1))]
     assert list(Service.objects.values_list("person__name", "kind", "date")) == [("王五", "tb_visit", D(2024, 3, 11))]
+
+
+def _insured_workbook(rows):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["身份证号", "险种"])
+    for r in rows:
+        wb.active.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_the_insurance_offices_list_is_imported_all_or_nothing_and_again_unchanged(world, login):
+    from fupin.health import insurance
+    from fupin.health.models import Coverage
+
+    officer = _premium_world(world)
+    zhang, zhao, ma = world.h1.persons.get(relation="head"), world.h4.persons.get(), world.h3.persons.get()
+    bad = _insured_workbook([[zhang.id_number, "职工"], [ma.id_number, ""], [zhao.id_number, "商业保险"]])
+    created, unchanged, problems = insurance.coverage_import(officer, bad, "参保.xlsx", 2024)
+    assert (created, unchanged, [str(p) for p in problems]) == (0, 0, [
+        "第4行B列（险种）：“商业保险”不是险种；可填：城乡居民、职工", "第3行A列（身份证号）：此人不在本辖区户籍库中"])
+    assert Coverage.objects.count() == 0
+    good = _insured_workbook([[zhang.id_number, "职工"], [zhao.id_number, None], [zhang.id_number, "职工"]])
+    assert insurance.coverage_import(officer, good, "参保.xlsx", 2024) == (2, 1, [])
+    assert insurance.coverage_import(officer, good, "参保.xlsx", 2024) == (0, 3, [])
+    assert sorted(Coverage.objects.values_list("person__name", "year", "scheme", "subsidy", "run")) == [
+        ("张三", 2024, "employee", 0, None), ("赵七", 2024, "resident", 0, None)]
+    # the run then pays for the other three only
+    assert [r.name for r in insurance.coverage_status(officer, COUNTY, 2024)["due"]] == ["张小", "李四", "王五"]
+    page = login("health_officer").post("/health/insurance/", {"action": "import", "region": COUNTY, "year": "2024",
+                                                              "file": io.BytesIO(bad)}, follow=True).content.decode()
+    assert "第3行A列（身份证号）：此人不在本辖区户籍库中" in page

@@ -213,3 +213,57 @@ def covered(user: User, region_code: str, year: int):
                                            person__household__village_id__gte=lo,
                                            person__household__village_id__lte=hi) \
         .select_related("person__household__village", "run").order_by("person__household__village_id", "person__name", "pk")
+
+
+def coverage_import(user: User, data: bytes, filename: str, year: int):
+    """The insurance office's list of the insured of a year (身份证号, optional 险种: 城乡居民/职工):
+    persons of the user's region are recorded as insured (nothing paid); who is already insured
+    that year is left as is; one bad row and nothing is saved. Returns (created, unchanged, problems)."""
+    from fupin.core import idcard
+    from fupin.exchange import excel
+    from fupin.exchange.excel import CellError, Column, FileRejected, Problem
+
+    access.require(user, Cap.RECORD_CONDITION, what=f"导入{year}年参保名单")
+    labels = {label: value for value, label in Scheme.choices} | {"城乡居民": Scheme.RESIDENT, "职工": Scheme.EMPLOYEE}
+
+    def pid(v):
+        r = idcard.check(v)
+        if not r.valid:
+            raise CellError(r.error)
+        return r.id
+
+    def scheme(v):
+        if excel.is_blank(v):
+            return Scheme.RESIDENT
+        if str(v).strip() not in labels:
+            raise CellError(f"“{v}”不是险种；可填：城乡居民、职工")
+        return labels[str(v).strip()]
+    try:
+        table = excel.read_table(data, [Column("id_number", "身份证号", pid, required=True, aliases=("证件号码", "公民身份号码")),
+                                        Column("scheme", "险种", scheme)], filename=filename)
+    except FileRejected as exc:
+        return 0, 0, [Problem(None, None, None, None, exc.message)]
+    ids = {v["id_number"] for _, v in table.rows if v.get("id_number")}
+    people = {p.id_number: p for p in access.persons_for(user).filter(id_number__in=ids)}
+    problems = list(table.problems)
+    for row, v in table.rows:
+        if v.get("id_number") and v["id_number"] not in people:
+            problems.append(Problem(row, "A", "身份证号", idcard.mask(v["id_number"]), "此人不在本辖区户籍库中"))
+    if problems:
+        return 0, 0, problems
+    have = set(Coverage.objects.filter(year=year, person__in=people.values()).values_list("person_id", flat=True))
+    new, seen = [], set()
+    for _, v in table.rows:
+        person = people[v["id_number"]]
+        if person.pk in have or person.pk in seen:
+            continue
+        seen.add(person.pk)
+        new.append(Coverage(person=person, year=year, scheme=v.get("scheme", Scheme.RESIDENT), recorded_by=user))
+    try:
+        with transaction.atomic():
+            Coverage.objects.bulk_create(new, batch_size=2000)
+            audit.record(user, AuditAction.IMPORT, object_type="coverage", object_id=filename[:60],
+                         summary=f"导入{year}年参保名单：新增 {len(new)}、已有 {len(table.rows) - len(new)}")
+    except IntegrityError:
+        raise FupinError("其中有人刚刚被登记为已参保，本次未导入；请重新导入") from None
+    return len(new), len(table.rows) - len(new), []

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from fupin.core import access
-from fupin.core.errors import FupinError
+from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.listing import Column, Filter, listing
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_year, fupin_view
@@ -49,7 +49,16 @@ def coverage(request):
     year = form_year(request.GET if request.method == "GET" else request.POST, "year", "年度", timezone.localdate().year)
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "run":
+            if request.POST.get("action") == "import":
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise InvalidInput({"文件": "请选择参保名单 Excel 文件"})
+                created, unchanged, problems = insurance.coverage_import(user, upload.read(), upload.name, year)
+                for p in problems[:20]:
+                    messages.error(request, str(p))
+                if not problems:
+                    messages.success(request, f"导入{year}年参保名单：新增 {created}，已有 {unchanged}")
+            elif request.POST.get("action") == "run":
                 run = insurance.premium_run(actor=user, region_code=region, year=year,
                                             on=form_date(request.POST, "date", "代缴日期", timezone.localdate()))
                 messages.success(request, f"已代缴 {run.persons} 人 {year} 年医保个人缴费，共 {fen_to_yuan_str(run.total, grouping=True)} 元")
