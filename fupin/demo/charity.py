@@ -41,7 +41,10 @@ def seed(county, *, year: int) -> None:
         g = services.grant_apply(actor=officer, person_id=student.pk, programme="yuanmeng", year=year, campaign=c)
         if k == 3:
             continue   # one application still waiting for review
-        services.grant_decide(actor=officer, grant=g, approve=True, note="公示无异议")
-        services.grant_pay(actor=officer, grant=g, date=c.day + dt.timedelta(days=3))
+        g = services.grant_review(actor=officer, grant=g, approve=True, on=c.day)   # then the notice runs its days
+        if k == 2:
+            continue   # one still in its public notice
+        services.grant_decide(actor=officer, grant=g, on=g.notice_until + dt.timedelta(days=1))
+        services.grant_pay(actor=officer, grant=g, date=g.notice_until + dt.timedelta(days=2))
         if k == 0:
             services.grant_visit(actor=officer, grant=g, note="已入学报到，学习生活正常")

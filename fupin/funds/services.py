@@ -426,6 +426,12 @@ def charity_fund_account(*, region_code: str, name: str) -> Account:
                        source=FundingSource.DONATION, programme="charity", region_id=region_code)
 
 
+def sponsored_fund_account(*, key: str, region_code: str, name: str) -> Account:
+    """A named sponsor's earmarked fund (单一捐赠方冠名): its donations and the grants they pay, apart."""
+    return account_for(code=f"charity:sponsor:{key}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.DONATION, programme="charity", region_id=region_code)
+
+
 def contractor_payee(*, name: str, region_code: str) -> Account:
     """A project's implementer (a contractor, a cooperative) as a payee of its county."""
     county = county_of(region_code)
