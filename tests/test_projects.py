@@ -415,12 +415,31 @@ def test_yearly_allocation_notice_pdf(world, client, tmp_path):
     services.project_allocate(actor=world.users["county_officer"], project=p, source="central", amount=12_345_678, date=D,
                               decision_id="甘财1号")
     client.force_login(world.users["county_officer"])
+    r = client.get("/projects/allocations.pdf?year=2026")      # not yet published: says what to do
+    assert r.status_code == 400 and "甘洛县2026年资金公告尚未公布；请在项目库页面点“公布并打印年度资金公告”" in r.content.decode()
+    r = client.post("/projects/allocations/publish/", {"year": "2026"})
+    assert r["Location"] == "/projects/allocations.pdf?year=2026"
+    client.post("/projects/allocations/publish/", {"year": "2026"})   # publishing again: the same notice
+    from fupin.core.models import AuditEvent
+    from fupin.projects.models import AllocationNotice
+    notice = AllocationNotice.objects.get()
+    assert (notice.region_id, notice.year) == (COUNTY, 2026)
+    assert AuditEvent.objects.filter(object_type="allocation_notice").count() == 1
     r = client.get("/projects/allocations.pdf?year=2026")
     text = _pdf_text(r.content, tmp_path)
     for expected in ("甘洛县2026年扶贫项目资金安排公告", "桃源村自来水工程", "桃源村", "中央财政", "300000.00", "123456.78",
-                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元"):
+                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元", "扫描右侧二维码可随时查看本公告"):
         assert expected in text, expected
     assert "张三" not in text and "H1" not in text
+    # the public page: no login, the same money, nothing personal
+    client.logout()
+    page = client.get(f"/projects/allocations/public/{notice.token}/").content.decode()
+    assert "甘洛县2026年扶贫项目资金安排公告" in page and "桃源村自来水工程" in page and "123,456.78" in page
+    assert "张三" not in page and "H1" not in page
+    assert client.get("/projects/allocations/public/nothing/").status_code == 404
+    client.force_login(world.users["inspector"])    # reads, but does not publish
+    assert client.post("/projects/allocations/publish/", {"year": "2027"}).status_code == 403
+    assert AllocationNotice.objects.count() == 1
 
 
 @pytest.mark.browser
