@@ -264,9 +264,17 @@ def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_student
     assert c.day == dt.date(generator.TODAY.year, 10, 17)
     from fupin.charity import selectors as charity
     acct = charity.public_account(c)
-    paid = Grant.objects.filter(state__in=["paid", "visited"]).count()
+    paid = Grant.objects.filter(state__in=["paid", "visited"], programme="yuanmeng").count()
     assert (acct["cash_in"], acct["goods_in"], acct["paid_out"]) == (7_550_000, 300_000, paid * 500_000)
-    assert (paid, Grant.objects.count(), Donation.objects.count()) == (3, 4, 5)
+    # 圆梦助学: two paid, one in its public notice, one under review; a sponsored 慈善阳光班 paid two
+    assert sorted(Grant.objects.filter(programme="yuanmeng").values_list("state", flat=True)) == [
+        "applied", "notice", "paid", "visited"]
+    assert (paid, Grant.objects.count(), Donation.objects.count()) == (2, 6, 6)
+    from fupin.charity.models import SunshineClass
+    from fupin.charity.services import class_fund
+    from fupin.funds import services as funds
+    cls = SunshineClass.objects.get()
+    assert (cls.sponsor.name, funds.balance(class_fund(cls))) == ("四川某药业有限公司", 2_400_000 - 2 * 400_000)
     from fupin.projects.models import Dividend, HousingInstalment, InterestSubsidy
     assert HousingInstalment.objects.count() == 2 and Dividend.objects.get().total == 1_000_000
     assert InterestSubsidy.objects.get().amount == 102_493   # 50000 yuan × 172 days × 4.35% / 365

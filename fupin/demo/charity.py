@@ -65,7 +65,7 @@ def _sponsored_class(officer, campaign, year: int) -> None:
     sponsor = services.donor_get_or_create(actor=officer, name="四川某药业有限公司", kind="enterprise")
     cls = services.sunshine_class_create(actor=officer, school=first.school, year=year, sponsor=sponsor)
     services.donation_record(actor=officer, donor=sponsor, date=campaign.day, kind="cash", amount=2_400_000,
-                             campaign=campaign, sunshine_class=cls)
+                             sunshine_class=cls)   # the sponsor's own account, not the campaign's
     students = Enrolment.objects.filter(school=first.school, semester=f"{year}-autumn", stage="senior", grade=1,
                                         status="enrolled", person__alive=True,
                                         person__household__status__in=["registered", "monitored", "returned"]) \
