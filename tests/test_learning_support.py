@@ -16,6 +16,7 @@ from fupin.education.models import LearningPair, School, TermResult
 from fupin.registry.models import Household, Person
 
 from .conftest import V1, pid
+from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 START = dt.date(2026, 3, 2)
 SCORES = {  # name: (2026 spring, 2026 autumn)
@@ -118,3 +119,41 @@ def test_screens_list_export_and_the_household_page(world, school, client):
     assert client.post("/education/learning/", {"school": school.pk, "id_number": child.id_number,
                                                 "teacher": "x"}).status_code in (302, 403)
     assert LearningPair.objects.count() == 1
+
+
+@pytest.mark.browser
+def test_the_new_pages_fit_a_phone(live_server, world, school, browser):
+    """Learning support, the sponsored class and its sponsor's page, the charity page with a grant
+    in its notice, and the published allocation notice's public page, at 390 px."""
+    from fupin.charity import services as charity
+    from fupin.education.models import Enrolment
+    from fupin.projects import services as projects
+
+    from .test_browser import sign_in
+
+    aid, officer = world.users["school_aid"], world.users["county_officer"]
+    child = _student(world, "张明", 201)
+    pair = learning.pair_create(actor=aid, school=school, person=child, teacher="李老师", subject="数学", start=START)
+    learning.result_record(actor=aid, pair=pair, semester="2026-spring", score="255")
+    Enrolment.objects.create(person=child, school=school, semester="2026-autumn", stage="senior", grade=1)
+    sponsor = charity.donor_get_or_create(actor=officer, name="四川某药业公司", kind="enterprise")
+    cls = charity.sunshine_class_create(actor=officer, school=school, year=2026, sponsor=sponsor)
+    g = charity.grant_apply(actor=officer, person_id=child.pk, programme="sunshine_class", year=2026, sunshine_class=cls)
+    charity.grant_review(actor=officer, grant=g, approve=True, on=dt.date(2026, 10, 17))
+    notice = projects.allocation_notice_publish(actor=officer, year=2026)
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    sign_in(page, live_server.url, "school_aid")
+    for url in ("/education/learning/", f"/education/learning/{pair.pk}/",
+                f"/education/learning/ranking/?school={school.pk}&semester=2026-spring"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    sign_in(page, live_server.url, "county_officer")
+    for url in ("/charity/?state=notice", f"/charity/classes/{cls.pk}/", f"/charity/sponsor/{cls.token}/",
+                f"/projects/allocations/public/{notice.token}/"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    page.goto(f"{live_server.url}/charity/?state=notice")
+    assert "公示期 2026-10-17 至 2026-10-23" in page.inner_text("#grants")
+    ctx.close()
