@@ -157,3 +157,32 @@ def test_the_new_pages_fit_a_phone(live_server, world, school, browser):
     page.goto(f"{live_server.url}/charity/?state=notice")
     assert "公示期 2026-10-17 至 2026-10-23" in page.inner_text("#grants")
     ctx.close()
+
+
+def test_school_level_aid_measures_recorded_listed_and_exported(world, school, client):
+    from fupin.education import aid
+    from fupin.education.models import SchoolMeasure
+
+    client.force_login(world.users["school_aid"])
+    r = client.post("/education/aid/measures/", {"school": school.pk, "year": "2026", "kind": "fee_waiver",
+                                                 "description": "减免住宿费", "students": "12", "value": "3600.50",
+                                                 "date": "2026-09-10"})
+    assert r.status_code == 302
+    m = SchoolMeasure.objects.get()
+    assert (m.kind, m.students, m.value, m.year) == ("fee_waiver", 12, 360_050, 2026)
+    with pytest.raises(InvalidInput) as exc:
+        aid.measure_record(actor=world.users["school_aid"], school=school, year=2026, kind="x", description=" ",
+                           students=0, value=-1, date=dt.date(2026, 9, 1))
+    assert exc.value.errors == {"措施": "应为 师生自愿捐款、减免学杂费、赠送衣物书本等实物、爱心午餐、其他 之一",
+                                "内容": "必须填写", "受助学生": "须大于0", "金额或价值": "不能为负"}
+    with pytest.raises(AccessDenied):
+        aid.measure_record(actor=world.users["village_cadre"], school=school, year=2026, kind="meals",
+                           description="午餐", students=3, value=0, date=dt.date(2026, 9, 1))
+    page = client.get("/education/aid/measures/?kind=fee_waiver").content.decode()
+    assert "减免住宿费" in page and "3,600.50" in page
+    client.force_login(world.users["county_officer"])
+    wb = load_workbook(io.BytesIO(client.get("/education/aid/measures/?format=xlsx").content), read_only=True)
+    assert [list(r) for r in wb.active.iter_rows(values_only=True)] == [
+        ["学年", "学校", "措施", "内容", "受助学生（人）", "金额或价值（元）", "日期"],
+        [2026, "新市坝中心小学", "减免学杂费", "减免住宿费", 12, "3600.50", "2026-09-10"]]
+    assert SchoolMeasure.objects.count() == 1

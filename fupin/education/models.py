@@ -260,3 +260,28 @@ class TermResult(models.Model):
         ordering = ["pair_id", "semester"]
         constraints = [models.UniqueConstraint(fields=["pair", "semester"], name="one_result_per_pair_semester"),
                        models.CheckConstraint(condition=models.Q(score__gte=0), name="term_score_not_negative")]
+
+
+class SchoolMeasureKind(models.TextChoices):
+    DONATION_DRIVE = "donation_drive", "师生自愿捐款"     # seed 000: 组织全校教师和同学自愿捐款活动
+    FEE_WAIVER = "fee_waiver", "减免学杂费"               # seed 004: 协调学校减免学费等费用
+    IN_KIND = "in_kind", "赠送衣物书本等实物"
+    MEALS = "meals", "爱心午餐"
+    OTHER = "other", "其他"
+
+
+class SchoolMeasure(models.Model):
+    """A school's own aid measure for its poor students (学校层面的资助措施) in a school year:
+    what was done, for how many students, and its value (cash raised, fees waived, goods valued)."""
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="measures")
+    year = models.PositiveSmallIntegerField("学年（起始年份）")
+    kind = models.CharField("措施", max_length=16, choices=SchoolMeasureKind.choices)
+    description = models.CharField("内容", max_length=300)
+    students = models.PositiveIntegerField("受助学生（人）")
+    value = models.BigIntegerField("金额或价值（分）")
+    date = models.DateField("日期")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-year", "school_id", "date", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="school_measure_value_not_negative")]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("aid/<int:pk>/", aid_views.application),
     path("aid/notice/", aid_views.notice),
     path("aid/payments.xlsx", aid_views.payments),
+    path("aid/measures/", aid_views.measures),
     path("learning/", learning_views.pairs),
     path("learning/ranking/", learning_views.ranking),
     path("learning/<int:pk>/", learning_views.pair_page),
