@@ -101,6 +101,30 @@ def payee_for_staff(staff) -> Account:
                        payee_type=PayeeType.PERSON, payee_name=staff.name)
 
 
+def department_payee(department) -> Account:
+    """A hospital department (counterpart support): paid its reward, pays its fines."""
+    name = f"{department.hospital.name}{department.name}"
+    return account_for(code=f"department:{department.pk}", name=name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.INSTITUTION, payee_name=name, region_id=department.hospital.region_id)
+
+
+@transaction.atomic
+def fine_post(*, actor: User, budget: Account, payer: Account, amount: int, date: dt.date, decision_type: str,
+              decision_id: str, entitlement: str, period: str = "") -> Transaction:
+    """A fine collected into a budget line from the one who pays it (a person or a department):
+    the payer's account goes down by the amount, the budget line up. Callers check capability."""
+    if budget.kind != AccountKind.BUDGET:
+        raise FupinError(f"“{budget.name}”不是预算科目")
+    if amount <= 0:
+        raise InvalidInput({"金额": "金额须大于0"})
+    txn = transaction_post(actor=actor, kind=TxnKind.ALLOCATION, date=date, decision_type=decision_type,
+                           decision_id=decision_id, entitlement=entitlement, period=period,
+                           lines=[Line(payer, -amount, entitlement, period), Line(budget, amount)])
+    audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
+                 summary=f"收取 {payer.name} 罚款 {fen_to_yuan_str(amount)} 元，入“{budget.name}”（{decision_id}）")
+    return txn
+
+
 def payee_accounts_for_persons(people):
     """Bulk form of `payee_for_person` for a semester run: a Polars frame (person_id, id_number,
     name) → (person_id, payee_id, name), creating the missing accounts with one insert."""
@@ -423,6 +447,12 @@ def project_budget_account(*, project_number: str, source: str, year: int, regio
 def charity_fund_account(*, region_code: str, name: str) -> Account:
     """A charity fund: a village's collective account (region = the village) or the county fund."""
     return account_for(code=f"charity:{region_code}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.DONATION, programme="charity", region_id=region_code)
+
+
+def sponsored_fund_account(*, key: str, region_code: str, name: str) -> Account:
+    """A named sponsor's earmarked fund (单一捐赠方冠名): its donations and the grants they pay, apart."""
+    return account_for(code=f"charity:sponsor:{key}", name=name, kind=AccountKind.BUDGET,
                        source=FundingSource.DONATION, programme="charity", region_id=region_code)
 
 
