@@ -57,7 +57,7 @@ def make_roster(n: int, seed: int = 1) -> pl.DataFrame:
 medical_base = Var("medical_base", "int", "医疗费用合规部分（分）")
 TIERED = Rule("bench.ci", "分档报销（按出院日期）",
               Tiered(Max(medical_base - P("bench.ci.threshold"), 0), P("bench.ci.tiers")), education.date)
-MODEL = Model("bench", education.RULES + [TIERED], education.region)
+MODEL = Model("bench", education.RULES + [TIERED], education.region, extra=(education.semester,))
 
 
 def hand_written(df: pl.DataFrame) -> pl.DataFrame:
