@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db.models import Sum
+from django.test import Client
 
 from fupin.charity import selectors, services
 from fupin.charity.models import Donation, Grant
@@ -163,6 +164,15 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
     assert Account.objects.get(code="charity:510000000000").entries.aggregate(s=Sum("amount"))["s"] == 0
     assert Account.objects.get(code=f"person:{senior.id_number}").entries.aggregate(s=Sum("amount"))["s"] == 1_200_000
+    # grants paid outside any campaign appear on the county's public account of that year, masked,
+    # beside (not inside) the campaign's own money in and out
+    c = services.campaign_create(actor=officer, year=2027)
+    acct = selectors.public_account(c)
+    assert (acct["cash_in"], acct["paid_out"], acct["balance"], acct["other_paid"]) == (0, 0, 0, 400_000)
+    assert [(r["name"], r["village"], r["programme"], r["year"], r["amount"]) for r in acct["other"]] == [
+        ("张*", "桃源村", "慈善阳光班", 2027, 400_000)]
+    page = Client().get(f"/charity/public/{c.token}/").content.decode()
+    assert "活动以外的资助（县慈善资金或冠名捐赠方拨付）：4,000.00 元" in page and "张高" not in page
 
 
 def test_pages_receipt_and_public_account(world, students, client, tmp_path):
@@ -266,6 +276,22 @@ def test_public_notice_step_objections_and_the_printed_notice(world, students, c
         assert expected in text, expected
     for p in (students["zhang"], students["li"]):
         assert p.id_number not in text and p.id_number[6:14] not in text and str(p.birth_date) not in text
+    # the QR code (and its link) leads to the notice's public page: no login, the same rows, nothing personal
+    import re
+    url = re.search(rb"/URI \((http[^)]*)\)", r.content).group(1).decode()
+    assert url.startswith("http://testserver/charity/public/notice/")
+    anonymous = Client()
+    page = anonymous.get(url[len("http://testserver"):])
+    assert page.status_code == 200
+    html = page.content.decode()
+    for expected in ("甘洛县2026年“圆梦助学”资助对象公示", "张小", "新市坝镇桃源村", "2026年考入西昌学院（本科）",
+                     "李新", "田坝镇团结村", "5,000.00", "2026-10-17 至 2026-10-23", "向甘洛县慈善会反映"):
+        assert expected in html, expected
+    for p in (students["zhang"], students["li"]):
+        assert p.id_number not in html and p.id_number[6:14] not in html and str(p.birth_date) not in html
+        assert p.id_number[:6] + "*" not in html
+    forged = url[len("http://testserver"):].replace("/notice/", "/notice/x")
+    assert anonymous.get(forged).status_code == 404
 
     # on screen: an objection found groundless, the other upheld (the grant is cancelled)
     r = client.post(f"/charity/objections/{o1.pk}/dismiss/", {"finding": "经入户核查，新房为易地扶贫搬迁安置房"})
