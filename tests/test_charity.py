@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.db.models import Sum
 from django.test import Client
+from django.utils import timezone
 
 from fupin.charity import selectors, services
 from fupin.charity.models import Donation, Grant
@@ -30,7 +31,49 @@ def students(world):
                                birth_date=dt.date(2008, 3, 3), relation="child", labour="ordinary")
     for person, entry, level in ((zhang, 2026, "bachelor"), (zhao, 2025, "bachelor"), (li, 2026, "higher_voc")):
         CollegeStudent.objects.create(person=person, college="西昌学院", level=level, entry_year=entry)
+    # the opening step of each programme (下发通知、发布公告), open around today (the default application date)
+    today = timezone.localdate()
+    for programme in ("yuanmeng", "sunshine_class", "shiliuzhu"):
+        services.call_publish(actor=world.users["county_officer"], programme=programme, year=2026,
+                              published=today - dt.timedelta(days=30), apply_until=today + dt.timedelta(days=30))
     return {"zhang": zhang, "zhao": zhao, "li": li}
+
+
+def test_applications_follow_the_published_call(world, students, client):
+    officer = world.users["county_officer"]
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027)
+    assert exc.value.message == "尚未发布2027年“圆梦助学”的申报公告（下发通知、发布公告），发布后才能接受申报"
+    with pytest.raises(AccessDenied):           # the county publishes, not the township
+        services.call_publish(actor=world.users["township_officer"], programme="yuanmeng", year=2027,
+                              published=dt.date(2027, 7, 1), apply_until=dt.date(2027, 8, 31))
+    with pytest.raises(InvalidInput) as exc:
+        services.call_publish(actor=officer, programme="yuanmeng", year=2027, published=dt.date(2027, 7, 1),
+                              apply_until=dt.date(2027, 6, 30))
+    assert exc.value.errors == {"申报截止日期": "应不早于发布日期 2027-07-01"}
+    client.force_login(officer)
+    r = client.post("/charity/call/", {"programme": "yuanmeng", "year": "2027", "published": "2027-07-01",
+                                       "apply_until": "2027-08-31", "content": "录取通知书复印件交乡镇教育办"})
+    assert r.status_code == 302
+    call = services.GrantCall.objects.get(year=2027)
+    assert (call.title, call.published, call.apply_until, call.region_id) == (
+        "关于申报2027年“圆梦助学”资助的通知", dt.date(2027, 7, 1), dt.date(2027, 8, 31), COUNTY)
+    home = client.get("/charity/").content.decode()
+    assert "关于申报2027年“圆梦助学”资助的通知：2027-07-01 发布，2027-08-31 截止申报。录取通知书复印件交乡镇教育办" in home
+    with pytest.raises(FupinError) as exc:
+        services.call_publish(actor=officer, programme="yuanmeng", year=2027, published=dt.date(2027, 7, 1),
+                              apply_until=dt.date(2027, 8, 31))
+    assert exc.value.message == "2027年“圆梦助学”的申报公告已发布"
+    for on in (dt.date(2027, 6, 30), dt.date(2027, 9, 1)):
+        with pytest.raises(FupinError) as exc:
+            services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027, on=on)
+        assert exc.value.message == f"2027年“圆梦助学”的申报期为 2027-07-01 至 2027-08-31，{on} 不在申报期内"
+    # within the window the call no longer stops it: the eligibility check answers (张小 entered in 2026)
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027,
+                             on=dt.date(2027, 8, 31))
+    assert exc.value.message.startswith("张小 不符合“圆梦助学”资助条件")
+    assert Grant.objects.count() == 0
 
 
 def _through_notice(officer, g):

@@ -22,7 +22,7 @@ from fupin.policy.money import parse_yuan
 from fupin.registry.models import Person
 
 from . import selectors, services
-from .models import Campaign, DonationKind, DonorKind, GrantState, SunshineClass
+from .models import Campaign, DonationKind, DonorKind, GrantCall, GrantState, SunshineClass
 
 
 def _yuan(data, key: str, label: str) -> int:
@@ -68,6 +68,7 @@ def home(request):
         if county else School.objects.none(),
         "notice_programmes": [(k, r["label"]) for k, r in rules.items()],
         "campaigns": Campaign.objects.filter(region_id=county).order_by("-year"),
+        "calls": GrantCall.objects.filter(region_id=county)[:20],
         "donations": selectors.donations_in(county)[:50], "grants": grants, "rules": rules, "programme": programme,
         "state": state, "states": GrantState.choices, "year": year, "candidates": candidates, "villages": villages,
         "donor_kinds": DonorKind.choices, "donation_kinds": DonationKind.choices, "today": today.isoformat(),
@@ -93,6 +94,13 @@ def action(request, action: str):
         c = services.campaign_create(actor=user, year=form_int(post, "year", "年度", lo=2000, hi=2100),
                                      name=post.get("name", "")[:120])
         return redirect(f"/charity/campaigns/{c.pk}/")
+    elif action == "call":
+        call = services.call_publish(actor=user, programme=post.get("programme", ""),
+                                     year=form_int(post, "year", "年度", lo=2000, hi=2100),
+                                     published=form_date(post, "published", "发布日期", today),
+                                     apply_until=form_date(post, "apply_until", "申报截止日期"),
+                                     title=post.get("title", "")[:120], content=post.get("content", "")[:1000])
+        messages.success(request, f"已发布申报公告：{call.title}")
     elif action == "pledge":
         if campaign is None:
             raise InvalidInput({"扶贫日活动": "请选择"})
