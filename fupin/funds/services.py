@@ -236,8 +236,10 @@ class Line:
     entitlement: str = ""
     period: str = ""
     reverses: Entry | None = None
-    # a budget line whose balance bounded the computation (a top-up fund that capped a claim): the
-    # posting stands only if the balance is still exactly this, else BalanceMoved
+    # an amount computed from the budget line's balance (a settlement's top-up fund): if the balance
+    # no longer allows it, BalanceMoved (compute again) rather than a refusal; `expect_balance`: the
+    # balance bounded the amount (the claim drew it all), so it stands only on exactly that balance
+    computed: bool = False
     expect_balance: int | None = None
 
 
@@ -261,13 +263,14 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         _refuse_dead_person(beneficiary, date)
         _refuse_dead_payees([x.account.pk for x in lines if x.amount > 0 and x.account.kind == AccountKind.PAYEE
                              and x.account.person_id], date)
-    moves: dict[int, list] = {}   # budget account id → [account, net amount, expected balance]
+    moves: dict[int, list] = {}   # budget account id → [account, net amount, expected balance, computed]
     for x in lines:
         if x.account.kind == AccountKind.BUDGET:
-            move = moves.setdefault(x.account.pk, [x.account, 0, None])
+            move = moves.setdefault(x.account.pk, [x.account, 0, None, False])
             move[1] += x.amount
             if x.expect_balance is not None:
                 move[2] = x.expect_balance
+            move[3] |= x.computed or x.expect_balance is not None
     txn = Transaction.objects.create(kind=kind, date=date, actor=actor, decision_type=decision_type,
                                      decision_id=decision_id, entitlement=entitlement, period=period, memo=memo,
                                      reverses=reverses)
@@ -281,7 +284,7 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         insert_frame(Entry, frame.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"), "account_id",
                                          "amount", "entitlement", "period"))
     for pk in sorted(moves):      # one order for every posting: two postings never wait on each other in a cycle
-        account, amount, expect = moves[pk]
+        account, amount, expect, computed = moves[pk]
         if not amount and expect is None:
             continue
         rows = Account.objects.filter(pk=pk)
@@ -290,9 +293,7 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         elif amount < 0:
             rows = rows.filter(balance__gte=-amount)
         if not rows.update(balance=F("balance") + amount):
-            if expect is not None and not (amount < 0 and balance(account) < -amount):
-                raise BalanceMoved(account)
-            raise _overdraw(account, -amount)
+            raise BalanceMoved(account) if computed else _overdraw(account, -amount)
     return txn
 
 

@@ -221,7 +221,7 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
         if rule.startswith("health.topup."):
             fund = rule.removeprefix("health.topup.")
             # the fund's whole balance was drawn (it capped the claim): stands only on that same balance
-            lines.append(funds.Line(accounts[fund], -amount,
+            lines.append(funds.Line(accounts[fund], -amount, computed=True,
                                     expect_balance=balances[fund] if amount == balances[fund] else None))
         elif rule.startswith("health.payer."):   # a payer the pack's chain adds: its own source account
             lines.append(funds.Line(funds.insurer_account(
