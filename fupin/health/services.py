@@ -90,7 +90,7 @@ def hospital_account(h: Hospital) -> Account:
 
 
 def _ytd(person: Person, year: int) -> dict:
-    return dict(Accumulator.objects.filter(person=person, year=year).values_list("key", "amount"))
+    return dict(Accumulator.objects.filter(person=person, year=year).order_by().values_list("key", "amount"))
 
 
 def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple,
@@ -209,7 +209,7 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
     year = bill["discharge_date"].year
     # One patient at a time: a second window settling for the same patient waits here, then finds
     # the figures changed and computes again. No update is lost; other patients never wait.
-    list(Person.objects.select_for_update(no_key=True).filter(pk=person.pk).values_list("pk"))
+    list(Person.objects.select_for_update(no_key=True).filter(pk=person.pk).order_by().values_list("pk"))
     if _ytd(person, year) != ytd:
         raise _Moved
     amounts, changes = result["_fen"], result["_changes"]
