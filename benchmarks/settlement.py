@@ -119,7 +119,8 @@ def part_1_and_2(n: int):
 
 
 def _cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and its living children (gunicorn's workers, PostgreSQL's backends)."""
+    """User + system CPU of a process, its living children (gunicorn's workers, PostgreSQL's backends)
+    and its children that have ended (a backend whose connection was recycled)."""
     tick, total = os.sysconf("SC_CLK_TCK"), 0.0
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -128,7 +129,9 @@ def _cpu_seconds(root: int) -> float:
             f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(d) == root or int(f[1]) == root:
+        if int(d) == root:
+            total += sum(int(x) for x in f[11:15]) / tick   # utime stime cutime cstime
+        elif int(f[1]) == root:
             total += (int(f[11]) + int(f[12])) / tick
     return total
 
