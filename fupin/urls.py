@@ -99,6 +99,8 @@ urlpatterns = [
     path("pairing/", include("fupin.pairing.urls")),
     path("education/", include("fupin.education.urls")),
     path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
+    path("schools/", include("fupin.schools.urls")), path("pubhealth/", include("fupin.pubhealth.urls")),  # issue #22
+    path("notify/", include("fupin.notify.urls")),  # issue #22: reminders
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
     path("api/v1/", api.urls),
