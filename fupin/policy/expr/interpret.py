@@ -57,14 +57,18 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
     def merge(frag):
         if stack is not None and frag is not None:
             top = stack[-1]
-            top.params.update(frag.params)
-            top.inputs.update(frag.inputs)
-            top.branches.extend(frag.branches)
+            if frag.params:
+                top.params.update(frag.params)
+            if frag.inputs:
+                top.inputs.update(frag.inputs)
+            if frag.branches:
+                top.branches.extend(frag.branches)
 
     def ev(e):
         key = id(e)
-        if key in memo:
-            value, frag = memo[key]
+        hit = memo.get(key)
+        if hit is not None:
+            value, frag = hit
             merge(frag)
             return value
         if isinstance(e, (Const, Var, P)):
