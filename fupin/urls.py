@@ -69,6 +69,7 @@ urlpatterns = [
     path("health/claims/<int:pk>/", health.claim_page),
     path("health/claims/<int:pk>/slip.pdf", health.slip),
     path("health/claims/<int:pk>/reverse/", health.reverse),
+    path("health/", include("fupin.health.urls")),   # coverage, TB, tele-consultation, team rates (issue 17)
     path("support/", support.plan_page),
     path("support/bulletin/<str:month>/", support.bulletin),
     path("support/members/<int:pk>/", support.member_page),
