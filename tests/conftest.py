@@ -42,7 +42,10 @@ def _fresh_cache():
     under one test's ids must not answer another's."""
     from django.core.cache import cache
 
+    from fupin.funds.services import reference_accounts_forget
+
     cache.clear()
+    reference_accounts_forget()   # and no ledger account kept from another test's database
 
 
 @pytest.fixture(autouse=True)
