@@ -3,6 +3,7 @@
 
     python3 dev.py demo   set up .venv, seed a demo county into SQLite, serve on :8000
     python3 dev.py test   set up .venv, PostgreSQL and Chromium, run the suite on SQLite and PostgreSQL
+    python3 dev.py test-spark   the optional Spark extra: install it and Java 17, run its tests (CI does)
 
 Standard library only: it runs before the virtual environment exists.
 """
@@ -136,6 +137,28 @@ def cmd_test(extra: list[str]) -> int:
     return rc_sqlite or rc_pg
 
 
+SPARK_TESTS = ["tests/test_nation.py", "tests/test_monitoring.py::test_spark_engine_gives_the_same_pairs_as_duckdb"]
+
+
+def cmd_test_spark(extra: list[str]) -> int:
+    """The nation tier's tests: Spark in local mode against the single-machine engine. Installs the
+    optional extra (requirements-spark.txt) and Debian's Java 17 only here, never for `test`."""
+    ensure_venv("requirements-test.txt")
+    ensure_venv("requirements-spark.txt")
+    if not shutil.which("java"):
+        prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        say("安装 Java 17（Spark 需要）")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(prefix + ["apt-get", "update", "-qq"], env=env)
+        run(prefix + ["apt-get", "install", "-y", "-qq", "openjdk-17-jre-headless"], env=env, stdout=subprocess.DEVNULL)
+    started = time.monotonic()
+    env = dict(os.environ, FUPIN_TESTING="1", PYTHONHASHSEED="0", FUPIN_TEST_SPARK="1")
+    env.pop("FUPIN_DATABASE_URL", None)
+    rc = subprocess.run([str(PY), "-m", "pytest", "-q", "-n", "0", *(extra or SPARK_TESTS)], cwd=ROOT, env=env).returncode
+    say(f"Spark {'通过' if rc == 0 else '失败'}；用时 {time.monotonic() - started:.0f} 秒")
+    return rc
+
+
 def cmd_demo(extra: list[str]) -> int:
     ensure_venv("requirements.txt")
     env = dict(os.environ, FUPIN_DEMO="1")
@@ -143,10 +166,11 @@ def cmd_demo(extra: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("demo", "test"):
+    commands = {"demo": cmd_demo, "test": cmd_test, "test-spark": cmd_test_spark}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    return {"demo": cmd_demo, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":
