@@ -86,3 +86,21 @@ def test_spark_equals_the_single_machine_engine_row_for_row(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("education 名册无法计算，未输出结果：人员编号 777777：") and "学段" in err
     assert not (tmp_path / "out2" / "education" / "_SUCCESS").exists()
+
+
+def test_batch_over_every_pack_equals_one_case_per_row():
+    """The engine maps a region to its pack by the county prefix (one look-up per prefix, not per
+    village): every sampled row's amounts equal `run_case` on that row, in each of the 7 packs."""
+    from fupin.policy.engine import run_case
+
+    for name, make in roster.MAKERS.items():
+        model = nation.MODELS[name]
+        frame = make(4000, seed=11, n_counties=14)
+        out = run_batch(model, frame, shipped_packs())
+        sample = out.gather(list(range(0, 4000, 40)))
+        assert {shipped_packs().for_region(c).head.name for c in sample["region"].to_list()} >= {
+            "cn-national", "gs-province", "hb-province", "hn-433127", "sc-513435", "sc-province", "shili-2024"}
+        for row in sample.iter_rows(named=True):
+            case = {k: row[k] for k in model.inputs}
+            assert {r.rule: r.amount for r in run_case(model, case, shipped_packs())} == \
+                {r: row[r] for r in nation.rule_names(model)}
