@@ -99,9 +99,15 @@ class Postgres:
         data = self.dir / "data"
         run(self.as_user + [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                             "-E", "UTF8", "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)
+        # throwaway: no durability (fsync, full pages); what the project needs of the server
+        # (docs/deploy-province.md has production's): buffers for a province's indexes, sorts and
+        # hashes of a semester run in memory, bulk loads without a checkpoint every few seconds,
+        # and no JIT (it compiled every large query for longer than the query ran)
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off " \
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 " \
-               + os.environ.get("FUPIN_PG_OPTIONS", "")  # e.g. memory settings for benchmarks
+               "-c shared_buffers=512MB -c work_mem=32MB -c maintenance_work_mem=256MB " \
+               "-c max_wal_size=4GB -c checkpoint_timeout=15min -c jit=off " \
+               + os.environ.get("FUPIN_PG_OPTIONS", "")  # later settings win, e.g. more memory for a benchmark
         run(self.as_user + [str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                             str(self.dir / "log"), "-w", "start"], stdout=subprocess.DEVNULL)
         run(self.as_user + [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
