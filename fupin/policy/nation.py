@@ -130,11 +130,12 @@ def refusal(exc: Exception) -> str | None:
 
 def run(roster: str, out: str, models: list[str] | None = None, master: str | None = None) -> dict[str, int]:
     """`fupin nation`: each model whose roster is present, on Spark; returns rows per model."""
-    names = models or [n for n in MODELS if os.path.isdir(os.path.join(roster, n))]
+    local_dir = "://" not in roster   # an hdfs:// or s3a:// roster is not looked at from here
+    names = models or [n for n in MODELS if not local_dir or os.path.isdir(os.path.join(roster, n))]
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise PolicyError(f"没有这些计算模型：{'、'.join(unknown)}；可选：{'、'.join(MODELS)}")
-    absent = [n for n in names if not os.path.isdir(os.path.join(roster, n))]
+    absent = [n for n in names if local_dir and not os.path.isdir(os.path.join(roster, n))]
     if absent or not names:
         raise PolicyError(f"名册目录 {roster} 中没有{'、'.join(absent) or '任何模型'}的名册（应为 <名册目录>/<模型>/county=<区县代码>/*.parquet）")
     spark = session(master)
