@@ -2,8 +2,9 @@
 """The two commands of README.md. Needs nothing but the machine's Python 3.11.
 
     python3 dev.py demo   set up .venv, seed a demo county into SQLite, serve on :8000
-    python3 dev.py test   set up .venv, PostgreSQL and Chromium, run the suite on SQLite and PostgreSQL
-    python3 dev.py test-spark   the optional Spark extra: install it and Java 17, run its tests (CI does)
+    python3 dev.py test   set up .venv, PostgreSQL and Chromium, run the suite on SQLite and PostgreSQL,
+                          then (whole suite only) the Spark tests with the optional extra and Java 17
+    python3 dev.py test-spark   only the Spark pass
 
 Standard library only: it runs before the virtual environment exists.
 """
@@ -140,7 +141,9 @@ def cmd_test(extra: list[str]) -> int:
         rc_pg = pytest(extra, dict(base, FUPIN_DATABASE_URL=url))
     say(f"SQLite {'通过' if rc_sqlite == 0 else '失败'}；PostgreSQL {'通过' if rc_pg == 0 else '失败'}；"
         f"用时 {time.monotonic() - started:.0f} 秒")
-    return rc_sqlite or rc_pg
+    # The whole suite includes the nation tier: Spark in local mode (skipped when pytest arguments pick tests)
+    rc_spark = 0 if extra else cmd_test_spark([])
+    return rc_sqlite or rc_pg or rc_spark
 
 
 SPARK_TESTS = ["tests/test_nation.py", "tests/test_monitoring.py::test_spark_engine_gives_the_same_pairs_as_duckdb"]
@@ -148,7 +151,7 @@ SPARK_TESTS = ["tests/test_nation.py", "tests/test_monitoring.py::test_spark_eng
 
 def cmd_test_spark(extra: list[str]) -> int:
     """The nation tier's tests: Spark in local mode against the single-machine engine. Installs the
-    optional extra (requirements-spark.txt) and Debian's Java 17 only here, never for `test`."""
+    optional extra (requirements-spark.txt) and Debian's Java 17 only for this pass, so `demo` never needs them."""
     ensure_venv("requirements-test.txt")
     ensure_venv("requirements-spark.txt")
     if not shutil.which("java"):
