@@ -42,9 +42,16 @@ def test_entrant_aid_is_paid_once_at_the_pack_amount_and_loans_are_capped(world)
     assert (aid.amount, aid.year) == (200000, 2025)
     aid2 = college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2026, 3, 10), decision_id="甘教〔2026〕2号")
     assert (aid2.amount, aid2.year) == (200000, 2026)
-    assert list(Entry.objects.filter(entitlement="education.college.entrant_aid").order_by("id")
+    assert list(Entry.objects.filter(entitlement="education.college_entrant").order_by("id")
                 .values_list("account__name", "amount", "period")) == [
         ("张小", 200000, "2025-autumn"), ("张小", 200000, "2026-spring")]
+    # the semester run pays the same item under the same key: the ledger refuses the second path
+    with pytest.raises(FupinError) as exc:
+        funds.payments_post(actor=officer, budget=college.college_budget(region_code=COUNTY), date=dt.date(2025, 9, 20),
+                            payments=[funds.Payment(payee=funds.payee_for_person(child), amount=200000,
+                                                    entitlement="education.college_entrant", period="2025-autumn")],
+                            decision_type="subsidy_run", decision_id="1")
+    assert exc.value.message == "重复支付：张小 的“大学新生入学资助”（2025年秋季）已支付过，共 1 笔重复，本批未支付"
     with pytest.raises(FupinError) as exc:
         college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2026, 3, 11), decision_id="再发")
     assert exc.value.message == "张小 已领取过大学新生入学资助（入学学年的秋季、春季两个学期），不能重复发放"

@@ -125,6 +125,11 @@ def college_budget(*, region_code: str):
                              source=FundingSource.CITY_COUNTY, programme="education.college", region_id=county)
 
 
+# The semester run's rule item: paid here or by a run, the ledger's (payee, item, semester) key is the same,
+# so the second path is refused as a repeated payment.
+ENTRANT_ITEM = "education.college_entrant"
+
+
 def entrant_aid_pay(*, actor: User, student: CollegeStudent, date: dt.date, decision_id: str) -> CollegeAid:
     """The aid to a registered-poor college entrant (the pack's amount per 学年 of entry), paid from
     the county's college-aid budget line in two halves: the autumn of entry, then the spring."""
@@ -148,7 +153,7 @@ def entrant_aid_pay(*, actor: User, student: CollegeStudent, date: dt.date, deci
     year, term = (student.entry_year, "autumn") if paid == 0 else (student.entry_year + 1, "spring")
     budget = college_budget(region_code=region)
     payment = funds.Payment(payee=funds.payee_for_person(student.person), amount=amount,
-                            entitlement="education.college.entrant_aid", period=f"{year}-{term}")
+                            entitlement=ENTRANT_ITEM, period=f"{year}-{term}")
     with transaction.atomic():
         txn = funds.payments_post(actor=actor, budget=budget, payments=[payment], date=date,
                                   decision_type="college_entrant_aid", decision_id=decision_id.strip())
