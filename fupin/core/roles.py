@@ -74,6 +74,7 @@ class Cap(models.TextChoices):
     # responsible units; yearly plans, leading groups and meeting decisions.
     VILLAGE_MANAGE = "village_manage", "维护村级档案与帮扶责任"
     PLAN_MANAGE = "plan_manage", "编制年度计划、领导小组与会议议定事项"
+    WHATIF = "whatif", "政策测算与政策包修订"  # policy what-if (fupin/whatif, issue 20)
 
 
 R, C = Role, Cap
@@ -128,6 +129,11 @@ for _role, _caps in {R.COUNTY_OFFICER: {C.PROJECT_MANAGE, C.PROJECT_FUNDS, C.CHA
     CAPABILITIES[_role] = CAPABILITIES[_role] | frozenset(_caps)
 SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PROJECT_FUNDS, C.CHARITY_GRANT}
 
+# Policy what-if (fupin/whatif, issue 20): the offices that own a pack's parameters simulate a
+# change and propose it; who approves each step of a pack change is pack data (workflow.pack_change).
+for _role in (R.COUNTY_OFFICER, R.TOWNSHIP_OFFICER, R.CIVIL_AFFAIRS, R.HEALTH_OFFICER, R.COUNTY_ADMIN):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | {C.WHATIF}
+
 
 def needs_second_factor(role: str) -> bool:
     return bool(CAPABILITIES.get(role, frozenset()) & SECOND_FACTOR_CAPS)
@@ -164,10 +170,11 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
     (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
     (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
+    (_("政策测算"), "/whatif/", frozenset({C.WHATIF})),                                # fupin/whatif (issue 20)
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
     (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
     # jobs room (issue 13 §3): the user's own background imports, exports and runs
-    (_("我的任务"), "/jobs/", frozenset({C.IMPORT, C.EXPORT, C.EDU_MANAGE, C.MONITOR_IMPORT})),
+    (_("我的任务"), "/jobs/", frozenset({C.IMPORT, C.EXPORT, C.EDU_MANAGE, C.MONITOR_IMPORT, C.WHATIF})),
 ]
 
 # Where a role lands after signing in: its own to-do, a page of the menu above. A role not listed

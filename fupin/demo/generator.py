@@ -552,3 +552,5 @@ def seed_demo_extras(county: County) -> None:
     demo_projects.seed(county, year=year)
     demo_projects.seed_support(county, year=year)
     demo_charity.seed(county, year=year)
+    from fupin.demo import whatif as demo_whatif   # policy what-if (issue 20): claims and three scenarios
+    demo_whatif.seed(county, year=year)

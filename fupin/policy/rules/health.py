@@ -378,7 +378,7 @@ RULE_OF = {"basic": "health.basic", "critical_illness": "health.critical_illness
 ACC_KEY = {"basic": "basic", "critical_illness": "ci", "assistance": "assistance"}
 
 
-def settle_batch(chain: Chain, claims, opening=None):
+def settle_batch(chain: Chain, claims, opening=None, packs=None):
     """Settle many claims at once (Polars), carrying each patient's accumulators in claim order.
 
     `claims`: one row per claim with `patient`, `seq` (order within the patient) and the model's
@@ -389,6 +389,8 @@ def settle_batch(chain: Chain, claims, opening=None):
     accumulators: a cumulative yearly scale depends on the claims before it, so a patient's
     claims cannot all be computed at once, but all patients' k-th claims can.
     Returns the claims in their input order with one column per payer (fen).
+    `packs`: a PackSet to choose each claim's chain by its region (every chain must build the
+    same model as `chain`: the same visit types and levels, top-up funds and payer chain).
     """
     import polars as pl
 
@@ -413,7 +415,7 @@ def settle_batch(chain: Chain, claims, opening=None):
         if joined.height != batch.height:
             raise PolicyError(f"第{k}轮结算连接累计额时行数不符")
         joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
-        result = run_batch(model, joined, chain)
+        result = run_batch(model, joined, chain if packs is None else packs)
         # the same accumulator_changes as one claim, on columns instead of numbers
         changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds, order)
         column = {**YTD_COLUMN, **{f"topup.{c}": f"topup_ytd.{c}" for c in funds},
