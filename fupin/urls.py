@@ -101,6 +101,7 @@ urlpatterns = [
     path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
+    path("whatif/", include("fupin.whatif.urls")),   # policy what-if (issue 20)
     path("api/v1/", api.urls),
 ]
 

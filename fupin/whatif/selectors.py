@@ -164,3 +164,41 @@ def scenarios_for(user):
 
     lo, hi = access.scope_range(user)
     return Scenario.objects.filter(region_id__gte=lo, region_id__lte=hi).select_related("region", "created_by")
+
+
+def result_households(result) -> pl.DataFrame:
+    """The result's table of households: _household, _village, current, scenario, change (fen)."""
+    import io
+
+    return pl.read_parquet(io.BytesIO(bytes(result.households)))
+
+
+def household_rows(user, table: pl.DataFrame) -> list[dict]:
+    """Rows of `table` with the household's number, village and head as the user may see them:
+    the head's name and masked ID number (never the birth date beside it); a household outside
+    the user's region is left out."""
+    from fupin.core import access, idcard
+    from fupin.registry.models import Household, Person
+
+    ids = table["_household"].to_list()
+    lo, hi = access.scope_range(user)
+    households = {h.pk: h for h in Household.objects.filter(pk__in=ids, village_id__gte=lo, village_id__lte=hi)
+                  .select_related("village")}
+    heads = {p.household_id: p for p in Person.objects.filter(household_id__in=list(households), relation="head")}
+    out = []
+    for row in table.iter_rows(named=True):
+        h = households.get(row["_household"])
+        if h is None:
+            continue
+        head = heads.get(h.pk)
+        out.append({"pk": h.pk, "number": h.number, "village": h.village.name if h.village else "",
+                    "head": head.name if head else "", "id_masked": idcard.mask(head.id_number) if head else "",
+                    "current": row["current"], "scenario": row["scenario"], "change": row["change"]})
+    return out
+
+
+def most_affected(user, result, n: int = 20) -> list[dict]:
+    table = result_households(result)
+    top = table.filter(pl.col("change") != 0).sort([pl.col("change").abs(), pl.col("_household")],
+                                                     descending=[True, False]).head(n)
+    return household_rows(user, top)

@@ -231,14 +231,27 @@ def scenario_run(*, actor: User, scenario_id: int) -> Result:
 STAGES = {"education": "计算教育资助", "welfare": "计算社会救助", "health": "重新结算医疗费用"}
 
 
-def person_explanations(*, actor: User, scenario: Scenario, person_id: int) -> dict:
-    """One person's cases with both explanations side by side (current, scenario)."""
-    person = access.access_person(actor, person_id)
-    rosters = selectors.rosters(scenario.region, scenario.year, person_ids=[person.pk])
-    current = explain_person(rosters, person.pk, shipped_packs())
-    changed = explain_person(rosters, person.pk, scenario_packs(scenario))
-    return {"person": person, "current": current, "scenario": changed,
-            "rows": _pair(current, changed)}
+def household_explanations(*, actor: User, scenario: Scenario, household_id: int) -> dict:
+    """Each member's cases of the year with both explanations side by side (current | scenario)."""
+    from fupin.policy.explain import sentence
+
+    household = access.access_household(actor, household_id)
+    members = list(household.persons.order_by("pk"))
+    rosters = selectors.rosters(scenario.region, scenario.year, person_ids=[p.pk for p in members])
+    base, changed_packs = shipped_packs(), scenario_packs(scenario)
+    people = []
+    for person in members:
+        current = explain_person(rosters, person.pk, base)
+        changed = explain_person(rosters, person.pk, changed_packs)
+        for item in current:
+            item["sentence"] = sentence(item["explanation"], base)
+        for item in changed:
+            item["sentence"] = sentence(item["explanation"], changed_packs)
+        if current or changed:
+            people.append({"person": person, "rows": _pair(current, changed),
+                           "current": sum(i["amount"] for i in current if i["rule"] != "health.patient"),
+                           "scenario": sum(i["amount"] for i in changed if i["rule"] != "health.patient")})
+    return {"household": household, "people": people}
 
 
 def _pair(current: list[dict], changed: list[dict]) -> list[dict]:
@@ -287,6 +300,11 @@ def proposal_start(*, actor: User, scenario_id: int, effective, source: str) -> 
         audit.record(actor, AuditAction.CREATE, object_type="whatif_proposal", object_id=proposal.pk,
                      summary=f"提出政策包修订：情景“{scenario.name}”自 {effective} 起生效（{source[:60]}）")
     return proposal
+
+
+def pack_title(name: str) -> str:
+    pack = shipped_packs().packs.get(name)
+    return pack.title if pack else name
 
 
 def _role_label(code: str) -> str:
