@@ -409,13 +409,15 @@ def settle_batch(chain: Chain, claims, opening=None, packs=None):
     acc = (opening if opening is not None else frame.select("patient").unique()
            .with_columns([pl.lit(0, dtype=pl.Int64).alias(c) for c in acc_cols]))
     out = []
+    plan: dict = {}   # the model compiled once, for the dates of every round
+    span = (when, claims["discharge_date"].max())
     for k in range(1, int(frame["_round"].max() or 0) + 1):
         batch = frame.filter(pl.col("_round") == k)
         joined = batch.join(acc, on="patient", how="left", maintain_order="left")
         if joined.height != batch.height:
             raise PolicyError(f"第{k}轮结算连接累计额时行数不符")
         joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
-        result = run_batch(model, joined, chain if packs is None else packs)
+        result = run_batch(model, joined, chain if packs is None else packs, plan=plan, span=span)
         # the same accumulator_changes as one claim, on columns instead of numbers
         changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds, order)
         column = {**YTD_COLUMN, **{f"topup.{c}": f"topup_ytd.{c}" for c in funds},
