@@ -19,8 +19,28 @@ from fupin.policy.whatif import Rosters, compare, histogram, one_by_one, overlay
 YEAR = 2026
 
 
+@pytest.fixture(scope="module")
+def county_data(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at its end; each test
+    runs in a savepoint inside it (its changes are undone after it, as usual)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_county()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.fixture
-def county(db):
+def county(county_data, db):
+    return county_data
+
+
+def build_county():
     """A small demo county: the generator's households, a roster, assistance recipients, two
     stays in hospital for some poor patients, and the three demo scenarios, each run once."""
     import random
@@ -121,3 +141,227 @@ def test_the_three_demo_scenarios_equal_one_by_one_computation(county):
 def household_of(r: Rosters) -> dict[int, int]:
     rows = pl.concat([f.select("_person", "_household") for f in (r.education, r.welfare, r.health) if f is not None])
     return dict(rows.unique().iter_rows())
+
+
+def _ledger_and_registry():
+    from fupin.education.models import RunLine, SubsidyRun
+    from fupin.funds.models import Account, Entry, Transaction
+    from fupin.health.models import Accumulator, Claim
+    from fupin.registry.models import Household, Person
+    from fupin.welfare.models import Enrolment, PaymentRun
+
+    return {"entries": Entry.objects.count(), "transactions": Transaction.objects.count(),
+            "accounts": Account.objects.count(), "claims": Claim.objects.count(),
+            "accumulators": sorted(Accumulator.objects.values_list("person_id", "key", "amount")),
+            "households": sorted(Household.objects.values_list("pk", "status", "updated_at")),
+            "persons": sorted(Person.objects.values_list("pk", "assistance", "updated_at")),
+            "runs": SubsidyRun.objects.count() + PaymentRun.objects.count() + RunLine.objects.count(),
+            "enrolments": sorted(Enrolment.objects.values_list("pk", "monthly_amount")),
+            "registry_audit": AuditEvent.objects.exclude(household_id=None).count()}
+
+
+def test_a_run_through_the_screen_writes_nothing_to_the_ledger_or_the_registry(county, client):
+    from fupin.whatif.models import Result
+
+    s = scenario("个人自付")
+    client.force_login(User.objects.get(username="county"))
+    before = _ledger_and_registry()
+    audit_before = set(AuditEvent.objects.values_list("pk", flat=True))
+    r = client.post(f"/whatif/{s.pk}/run/")
+    assert r.status_code == 302 and r["Location"].startswith("/jobs/")
+    job_page = client.get(r["Location"]).content.decode()
+    assert f"/whatif/{s.pk}/" in job_page and "已测算" in job_page
+    assert _ledger_and_registry() == before
+    new = AuditEvent.objects.exclude(pk__in=audit_before)
+    assert sorted(new.values_list("object_type", flat=True)) == ["job", "whatif_result"]
+    assert s.results.count() == 2
+    first, second = s.results.order_by("id")
+    assert first.summary == second.summary   # the same registry gives the same answer
+    assert Result.objects.count() == 4
+
+
+def test_the_scenario_page_shows_costs_chart_and_the_most_affected_households_masked(county, client):
+    from fupin.core import idcard
+    from fupin.registry.models import Person
+
+    s = scenario("寄宿生")
+    client.force_login(User.objects.get(username="county"))
+    page = client.get(f"/whatif/{s.pk}/").content.decode()
+    summary = s.results.get().summary
+    assert f'<b id="total-scenario">{summary["total_scenario"] // 100:,}.{summary["total_scenario"] % 100:02d}</b>' in page
+    assert 'id="chart-data"' in page and "whatif.js" in page
+    assert "education." not in page and "sc-513435" not in page   # no internal codes on screen
+    heads = Person.objects.filter(relation="head")
+    shown = [p for p in heads if idcard.mask(p.id_number) in page]
+    assert shown and not any(p.id_number in page for p in heads)
+    assert not any(p.birth_date.isoformat() in page for p in shown)
+
+
+def test_the_household_page_puts_both_explanations_side_by_side(county, client):
+    from fupin.whatif import selectors
+
+    s = scenario("寄宿生")
+    top = selectors.result_households(s.results.get()).filter(pl.col("change") > 0).sort("_household").row(0, named=True)
+    client.force_login(User.objects.get(username="county"))
+    page = client.get(f"/whatif/{s.pk}/households/{top['_household']}/").content.decode()
+    assert "义务教育生活补助" in page
+    assert "寄宿生生活补助" in page and "测算情景“寄宿生生活补助每年提高200元”（尚未生效）" in page
+    # the junior boarding subsidy reads 1250 now and 1450 in the scenario (or primary 1000 → 1200)
+    assert ("1250.00 元" in page and "1450.00 元" in page) or ("1000.00 元" in page and "1200.00 元" in page)
+
+
+def test_the_form_saves_only_changed_values_and_refuses_bad_ones_in_chinese(county, client):
+    from fupin.whatif.models import Scenario
+
+    client.force_login(User.objects.get(username="county"))
+    base = {"region": "513435000000", "year": str(YEAR), "name": "自付封顶12%", "note": ""}
+    r = client.post("/whatif/", {**base, "p:health.topup.cap_share": "1.2", "p:welfare.dibao.standard_per_month": "480"})
+    page = r.content.decode()
+    assert r.status_code == 200 and "比例“1.2”应在 0 到 1 之间" in page
+    r = client.post("/whatif/", {**base, "p:welfare.dibao.standard_per_month": "480.00"})
+    assert "没有改动任何参数" in r.content.decode()
+    r = client.post("/whatif/", {**base, "p:health.topup.cap_share": "12%", "p:welfare.dibao.standard_per_month": "480"})
+    made = Scenario.objects.get(name="自付封顶12%")
+    assert r.status_code == 302 and made.changes == {"health.topup.cap_share": "0.12"}
+    r = client.post("/whatif/", {**base, "p:health.topup.cap_share": "0.2"})
+    assert "本区划已有同名情景" in r.content.decode()
+
+
+def test_a_yaml_overlay_upload_makes_a_scenario_and_a_wrong_one_is_refused(county, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.whatif.models import Scenario
+
+    client.force_login(User.objects.get(username="civil"))
+    text = "name: 特困分散供养提高\nyear: 2026\nparameters:\n  welfare.tekun.dispersed_per_month: 800\n"
+    r = client.post("/whatif/", {"region": "513435000000", "year": "2026",
+                                 "file": SimpleUploadedFile("s.yaml", text.encode(), "text/yaml")})
+    assert r.status_code == 302
+    assert Scenario.objects.get(name="特困分散供养提高").changes == {"welfare.tekun.dispersed_per_month": "800.00"}
+    bad = "name: 错\nyear: 2026\nparameters:\n  welfare.no_such: 1\n"
+    r = client.post("/whatif/", {"region": "513435000000", "year": "2026",
+                                 "file": SimpleUploadedFile("b.yaml", bad.encode(), "text/yaml")})
+    assert "welfare.no_such：没有这个可测算的参数" in r.content.decode()
+
+
+def test_access_other_regions_scenarios_are_not_found_and_roles_without_the_right_are_refused(county, client):
+    from fupin.core.models import AuditResult, Region
+    from fupin.whatif.models import Scenario
+
+    s = scenario("低保")
+    Region.objects.create(code="513436000000", name="美姑县", level=3, parent_id=s.region.parent_id)
+    other = User.objects.create(username="other", role="county_officer", region_id="513436000000",
+                                password_changed_at=s.created_at)
+    client.force_login(other)
+    assert client.get(f"/whatif/{s.pk}/").status_code == 404
+    assert client.get(f"/whatif/{s.pk}/result.xlsx").status_code == 404
+    client.force_login(User.objects.get(username="school"))
+    assert client.get("/whatif/").status_code == 403
+    assert client.post(f"/whatif/{s.pk}/run/").status_code == 403
+    assert AuditEvent.objects.filter(result=AuditResult.DENIED, actor__username="school").count() == 2
+    assert Scenario.objects.count() == 3 and s.results.count() == 1
+
+
+def test_a_scenario_becomes_a_dated_pack_version_through_the_pack_change_procedure(county, client):
+    from fupin.whatif import selectors, services
+    from fupin.whatif.models import ProposalState
+
+    s = scenario("低保")
+    civil, county_officer, admin = (User.objects.get(username=u) for u in ("civil", "county", "admin"))
+    client.force_login(civil)
+    r = client.post(f"/whatif/{s.pk}/propose/", {"effective": "2025-01-01", "source": "甘府发〔2026〕1号"})
+    assert s.proposals.count() == 0   # the pack already has a value from 2025-01-01: a new line must be later
+    r = client.post(f"/whatif/{s.pk}/propose/", {"effective": "2026-01-01", "source": "甘府发〔2026〕1号"})
+    proposal = s.proposals.get()
+    assert r["Location"] == f"/whatif/proposals/{proposal.pk}/"
+    assert [st["key"] for st in proposal.steps] == ["office_review", "group_decision"]
+    # the proposer cannot approve; the county office reviews, then someone else decides
+    r = client.post(f"/whatif/proposals/{proposal.pk}/", {"decision": "approve"})
+    proposal.refresh_from_db()
+    assert proposal.step == 0 and proposal.decisions == []
+    client.force_login(county_officer)
+    client.post(f"/whatif/proposals/{proposal.pk}/", {"decision": "approve", "comment": "同意"})
+    client.post(f"/whatif/proposals/{proposal.pk}/", {"decision": "approve"})   # not twice by one person
+    proposal.refresh_from_db()
+    assert proposal.step == 1 and len(proposal.decisions) == 1
+    assert client.get(f"/whatif/proposals/{proposal.pk}/pack.yaml").status_code == 400
+    client.force_login(admin)
+    client.post(f"/whatif/proposals/{proposal.pk}/", {"decision": "approve"})
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.APPROVED
+    text = client.get(f"/whatif/proposals/{proposal.pk}/pack.yaml").content.decode()
+    doc = yaml.safe_load(text)
+    assert doc["parameters"]["welfare.dibao.standard_per_month"]["values"][-1] == {
+        "from": dt.date(2026, 1, 1), "value": 450, "source": "甘府发〔2026〕1号"}
+    assert len(doc["parameters"]["welfare.dibao.standard_per_month"]["values"]) == 3   # old lines kept
+    # what was simulated is what becomes law: the new pack computes what the scenario did
+    new = parse_pack(doc, "sc-513435.yaml")
+    law = PackSet([p for p in shipped_packs().packs.values() if p.name != new.name] + [new])
+    rosters = selectors.rosters(s.region, YEAR)
+    as_law = compare(rosters, law, services.scenario_packs(s), region_digits=9)
+    assert as_law.total_current == as_law.total_scenario == s.results.get().summary["total_scenario"]
+
+
+def test_the_excel_export_lists_the_totals_funds_and_every_changed_household(county, client):
+    from openpyxl import load_workbook
+
+    from fupin.whatif import selectors
+
+    s = scenario("低保")
+    result = s.results.get()
+    client.force_login(User.objects.get(username="county"))
+    r = client.get(f"/whatif/{s.pk}/result.xlsx")
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["汇总", "分区划", "各户变化"]
+    total = next(row for row in wb["汇总"].iter_rows(values_only=True) if row[0] == "年度费用合计（不含个人自付）")
+    assert [int(v * 100) for v in total[1:]] == [result.summary["total_current"], result.summary["total_scenario"],
+                                                 result.summary["total_scenario"] - result.summary["total_current"]]
+    changed = selectors.result_households(result).filter(pl.col("change") != 0)
+    rows = list(wb["各户变化"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == changed.height == result.summary["changed_households"]
+    assert sum(int(row[6] * 100) for row in rows) == int(changed["change"].sum())
+    assert all("*" in row[3] for row in rows)
+    assert AuditEvent.objects.filter(action="export", object_type="whatif_result",
+                                     detail__persons=changed.height).count() == 1
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="Debian poppler-utils is not installed")
+def test_the_brief_is_one_page_and_renders(county, client, tmp_path):
+    from PIL import Image
+
+    s = scenario("个人自付")
+    client.force_login(User.objects.get(username="health"))
+    r = client.get(f"/whatif/{s.pk}/brief.pdf")
+    assert r["Content-Type"] == "application/pdf"
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(r.content)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert [line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")] == ["1"]
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    summary = s.results.get().summary
+    assert "政策测算简报：个人自付封顶比例由10%降至8%" in text
+    assert f"{summary['total_current'] // 100:,}.{summary['total_current'] % 100:02d}" in text
+    assert "健康扶贫救助基金" in text and "☒" not in text
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True)
+    img = Image.open(tmp_path / "page.png").convert("L")
+    px = img.load()
+    dark = sum(1 for x in range(0, img.width, 2) for y in range(0, img.height, 2) if px[x, y] < 128)
+    assert dark > 2000   # text, tables and the chart's bars are on the page
+
+
+def test_overlay_refuses_what_a_pack_refuses_and_the_histogram_counts_exactly():
+    from fupin.policy.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="比例 1.5 应为0到1之间"):
+        overlay(shipped_packs(), "513435", {"health.topup.cap_share": "1.5"}, "错")
+    with pytest.raises(PolicyError, match="没有可测算的参数 workflow.exit"):
+        overlay(shipped_packs(), "513435", {"workflow.exit": "x"}, "错")
+    packs = overlay(shipped_packs(), "513435", {"welfare.dibao.standard_per_month": "450"}, "低保450")
+    assert packs.for_region("513435100200").lookup("welfare.dibao.standard_per_month", dt.date(2026, 5, 1)).value == 45000
+    assert packs.for_region("513436100200").lookup("welfare.dibao.standard_per_month", dt.date(2026, 5, 1)).value == \
+        shipped_packs().for_region("513436100200").lookup("welfare.dibao.standard_per_month", dt.date(2026, 5, 1)).value
+    counts = histogram(pl.Series([0, 0, -10000, -50001, 1, 10000, 10001, 600000, -600000]))
+    assert counts == [{"label": "不变", "count": 2}, {"label": "减少5000元以上", "count": 1},
+                      {"label": "减少500～1000元", "count": 1}, {"label": "减少100～500元", "count": 1},
+                      {"label": "增加100元以内", "count": 2}, {"label": "增加100～500元", "count": 1},
+                      {"label": "增加5000元以上", "count": 1}]
