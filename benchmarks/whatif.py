@@ -17,6 +17,7 @@ year, 低保 standard 450 a month, self-pay cap 8%). Both sides run vectorised
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import resource
 import sys
@@ -165,7 +166,8 @@ def main():
     run("2. county 513435", county, "513435", 3, 9)
     bad = sample_check(rosters, result, scenario)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"peak RSS {peak:.2f} GB")
+    print(f"peak RSS {peak:.2f} GB | load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          f"(the machine is shared: timings are pessimistic)")
     sys.exit(1 if bad else 0)
 
 

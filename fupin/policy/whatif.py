@@ -41,7 +41,9 @@ class ScenarioPacks(PackSet):
             return chain
         if chain.key not in self._chains:
             wrapped = Chain([self.overlay, *chain.packs])
-            wrapped.key = chain.key   # explanations name the region's pack, never the overlay
+            # the region's pack stays first in the key (explanations name it, never the overlay);
+            # the suffix keeps the two sides apart where both are computed together
+            wrapped.key = f"{chain.key}/{OVERLAY}"
             self._chains[chain.key] = wrapped
         return self._chains[chain.key]
 
@@ -51,6 +53,30 @@ class ScenarioPacks(PackSet):
 
     def chain(self, name: str) -> Chain:
         return self._wrap(self.base.chain(name))
+
+
+class TwoSides(PackSet):
+    """Both sides in one batch: a region code marked with SCENARIO_MARK takes the scenario's
+    chain, any other the current one. Halves the batches a comparison runs (a settlement is
+    one batch per round of claims), and each code's chain is looked up once."""
+
+    def __init__(self, base: PackSet, scenario: PackSet):
+        self.base, self.scenario = base, scenario
+        self.packs = base.packs
+        self._memo: dict[str, Chain] = {}
+
+    def for_region(self, code: str, *, family: str | None = None) -> Chain:
+        chain = self._memo.get(code)
+        if chain is None:
+            chain = self.scenario.for_region(code[1:]) if code.startswith(SCENARIO_MARK) else self.base.for_region(code)
+            self._memo[code] = chain
+        return chain
+
+    def chain(self, name: str) -> Chain:
+        return self.base.chain(name)
+
+
+SCENARIO_MARK = "S"
 
 
 def unit_of(packs: PackSet, name: str) -> Parameter | None:
@@ -118,7 +144,7 @@ def _side(model, frame, packs, funds: dict[str, str]):
     for rule, fund in funds.items():
         by_fund.setdefault(fund, []).append(rule)
     cols = [pl.sum_horizontal(rules).alias(fund) for fund, rules in by_fund.items()]
-    wide = out.select(*KEYS, *cols)
+    wide = out.select(*KEYS, "_side", *cols)
     return wide.with_columns(pl.sum_horizontal([f for f in by_fund if f != PATIENT]).alias("cost"))
 
 
@@ -148,7 +174,7 @@ def _health_side(frame, packs: PackSet):
         by_fund: dict[str, list] = {}
         for rule, fund in f.items():
             by_fund.setdefault(fund, []).append(rule)
-        wide = settled.select(*KEYS, *(pl.sum_horizontal(rules).alias(fund) for fund, rules in by_fund.items()))
+        wide = settled.select(*KEYS, "_side", *(pl.sum_horizontal(rules).alias(fund) for fund, rules in by_fund.items()))
         parts.append(wide.with_columns(pl.sum_horizontal([x for x in by_fund if x != PATIENT]).alias("cost")))
     return pl.concat(parts, how="diagonal_relaxed").fill_null(0)
 
@@ -175,7 +201,22 @@ class Comparison:
     cases: int = 0
 
 
-def _sides(rosters: Rosters, packs: PackSet, progress=None):
+def _stack(frame, claims: bool):
+    """The roster twice: side 0 as it is, side 1 with its region codes marked for the scenario
+    (and, for claims, each patient's accumulators kept apart per side)."""
+    import polars as pl
+
+    scenario = [pl.lit(1, dtype=pl.Int8).alias("_side"), (pl.lit(SCENARIO_MARK) + pl.col("region")).alias("region")]
+    if claims:
+        scenario.append(-pl.col("patient") - 1)   # ids ≥ 0 on side 0, < 0 on side 1
+    return pl.concat([frame.with_columns(pl.lit(0, dtype=pl.Int8).alias("_side"), pl.col("region").cast(pl.String)),
+                      frame.with_columns(*scenario)], how="vertical_relaxed")
+
+
+def _sides(rosters: Rosters, packs: TwoSides, progress=None):
+    """[(roster, current side, scenario side)], the two sides' rows in the same order."""
+    import polars as pl
+
     from .rules.education import MODEL as EDU
     from .rules.welfare import MODEL as WEL
 
@@ -185,12 +226,15 @@ def _sides(rosters: Rosters, packs: PackSet, progress=None):
     for i, (name, frame) in enumerate(steps):
         if progress:
             progress(i, len(steps), name)
+        stacked = _stack(frame, name == "health")
         if name == "education":
-            out.append((name, _side(EDU, frame, packs, education_funds())))
+            wide = _side(EDU, stacked, packs, education_funds())
         elif name == "welfare":
-            out.append((name, _side(WEL, frame, packs, welfare_funds())))
+            wide = _side(WEL, stacked, packs, welfare_funds())
         else:
-            out.append((name, _health_side(frame, packs)))
+            wide = _health_side(stacked, packs)
+        side = pl.col("_side")
+        out.append((name, wide.filter(side == 0).drop("_side"), wide.filter(side == 1).drop("_side")))
     return out
 
 
@@ -200,15 +244,10 @@ def compare(rosters: Rosters, base: PackSet, scenario: ScenarioPacks, *, region_
     the village code name the regions the cost is broken down by (the level below the user's)."""
     import polars as pl
 
-    def report(stage):
-        return (lambda i, n, name: progress(i + stage * n, 2 * n, name)) if progress else None
-
-    current = _sides(rosters, base, report(0))
-    changed = _sides(rosters, scenario, report(1))
     result = Comparison()
     fund_totals: dict[str, list[int]] = {}
     persons = []
-    for (name, cur), (_, new) in zip(current, changed):
+    for name, cur, new in _sides(rosters, TwoSides(base, scenario), progress):
         result.cases += cur.height
         for fund in cur.columns[3:]:
             if fund == "cost":
