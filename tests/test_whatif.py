@@ -368,3 +368,18 @@ def test_overlay_refuses_what_a_pack_refuses_and_the_histogram_counts_exactly():
                       {"label": "减少500～1000元", "count": 1}, {"label": "减少100～500元", "count": 1},
                       {"label": "增加100元以内", "count": 2}, {"label": "增加100～500元", "count": 1},
                       {"label": "增加5000元以上", "count": 1}]
+
+
+def test_the_list_of_changed_households_pages_sorts_and_filters(county, client):
+    from fupin.whatif import selectors
+
+    s = scenario("低保")
+    table = selectors.result_households(s.results.get())
+    down = table.filter(pl.col("change") < 0)
+    client.force_login(User.objects.get(username="civil"))
+    page = client.get(f"/whatif/{s.pk}/households/?direction=down&sort=change").content.decode()
+    assert f'<small id="total">{down.height}</small>' in page
+    assert page.count("两种计算对照") == min(50, down.height)
+    first = down.sort("change", "_household").row(0, named=True)
+    assert page.index(f"/households/{first['_household']}/") < page.index("</tbody>")
+    assert client.get(f"/whatif/{s.pk}/households/?direction=up").content.decode().count("两种计算对照") == 0

@@ -158,10 +158,12 @@ def _health_side(frame, packs: PackSet):
 
     when = frame["discharge_date"].min()
     groups: dict[tuple, tuple[Chain, list[str]]] = {}
+    models: dict[str, tuple] = {}   # by chain: what its settlement model is built from
     for code in frame["region"].unique().to_list():
         chain = packs.for_region(code)
-        key = (health.pairs_of(chain, when), health.funds_of(chain, when), health.chain_of(chain, when))
-        groups.setdefault(key, (chain, []))[1].append(code)
+        if chain.key not in models:
+            models[chain.key] = (health.pairs_of(chain, when), health.funds_of(chain, when), health.chain_of(chain, when))
+        groups.setdefault(models[chain.key], (chain, []))[1].append(code)
     parts, funds = [], {}
     for (pairs, fund_codes, order), (chain, codes) in groups.items():
         model = health.build(pairs, fund_codes, order)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/run/", views.scenario_run),
     path("<int:pk>/result.xlsx", views.result_workbook),
     path("<int:pk>/brief.pdf", views.result_brief),
+    path("<int:pk>/households/", views.household_list),
     path("<int:pk>/households/<int:household_pk>/", views.household_page),
     path("<int:pk>/propose/", views.propose),
     path("proposals/<int:pk>/", views.proposal_page),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput
+from fupin.core.listing import Column, Filter, listing
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 from fupin.jobs.services import job_submit
@@ -159,6 +160,34 @@ def result_brief(request, pk):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = "inline; filename*=UTF-8''brief.pdf"
     return response
+
+
+def _money(key: str, label: str) -> Column:
+    return Column(key, label, lambda r: r[key], order=lambda r: r[key])
+
+
+CHANGE_COLUMNS = [Column("household", "户", lambda r: r["_household"], order=lambda r: r["_household"]),
+                  _money("current", "现行（元）"), _money("scenario", "情景（元）"), _money("change", "变化（元）")]
+
+
+@fupin_view
+def household_list(request, pk):
+    """Every household whose yearly amount changes: paged, sorted, filtered by direction and
+    region; the page's households are then read with their head (masked)."""
+    import polars as pl
+
+    user = request.user
+    scenario, result = _result(user, pk)
+    table = selectors.result_households(result).filter(pl.col("change") != 0)
+    regions = [(r["code"], r["name"]) for r in result.summary["regions"]]
+    filters = [Filter("direction", "变化", (("up", "增加"), ("down", "减少")),
+                      lambda rows, v: [r for r in rows if (r["change"] > 0) == (v == "up")]),
+               Filter("region", "区划", tuple(regions),
+                      lambda rows, v: [r for r in rows if r["_village"].startswith(v)])]
+    rows = listing(request, table.to_dicts(), CHANGE_COLUMNS, filters=filters, default_sort="-change", page_size=50)
+    page = selectors.household_rows(user, pl.DataFrame(list(rows.page), schema=table.schema)) if len(rows.page) else []
+    return render(request, "whatif/households.html", {"scenario": scenario, "listing": rows, "rows": page,
+                                                       "can_export": access.may(user, Cap.EXPORT)})
 
 
 @fupin_view

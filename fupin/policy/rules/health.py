@@ -423,10 +423,11 @@ def settle_batch(chain: Chain, claims, opening=None, packs=None):
         column = {**YTD_COLUMN, **{f"topup.{c}": f"topup_ytd.{c}" for c in funds},
                   **{f"payer.{c}": f"payer_ytd.{c}" for c in payers}}
         given = {column[key]: expr for key, expr in changes.items()}
-        delta = result.select("patient", *((given[c] if c in given else pl.lit(0, dtype=pl.Int64)).alias(c)
-                                           for c in acc_cols))
-        acc = (pl.concat([acc, delta], how="vertical_relaxed").group_by("patient", maintain_order=True)
-               .agg([pl.col(c).sum() for c in acc_cols]))
+        # after this round: each of its patients' accumulators plus what its claim added. Only
+        # they can have a next claim (round k+1 holds the patients with more than k), so the
+        # carried frame shrinks round by round instead of being summed over every patient again
+        acc = result.select("patient", *((pl.col(c) + given[c]).cast(pl.Int64).alias(c) if c in given
+                                         else pl.col(c) for c in acc_cols))
         out.append(result.select("_row", *(r.name for r in model.rules)))
     settled = pl.concat(out).sort("_row")
     if settled.height != n:
