@@ -3,6 +3,7 @@ scenarios visible to a user, and the parameters a scenario may change."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
@@ -133,11 +134,25 @@ def parameters(region_code: str, when: dt.date) -> list[dict]:
             continue
         described = next((pk.parameters[name].description for pk in reversed(chain.packs)
                           if name in pk.parameters and pk.parameters[name].description), "")
-        if not described:
-            continue   # a parameter without words is not offered on a screen
-        out.append({"name": name, "description": described, "unit": param.unit, "current": written(param.unit, value.value),
-                    "source": value.source})
+        # a note for pack writers in brackets ("（fee_waiver_mode 为 capped 时使用）") is not for the screen
+        described = re.sub(r"[（(][^（）()]*[A-Za-z][^（）()]*[）)]", "", described).strip()
+        if not described or re.search(r"[A-Za-z]", described):
+            continue   # a parameter without plain words is not offered on a screen
+        current = written(param.unit, value.value)
+        out.append({"name": name, "description": described, "unit": param.unit, "current": current,
+                    "current_shown": shown(param.unit, current), "source": value.source})
     return out
+
+
+def shown(unit: str, value) -> str:
+    """A value as a pack writes it, as the screen shows it (是/否 for a yes-or-no)."""
+    if unit == "bool" or isinstance(value, bool):
+        return "是" if str(value).lower() == "true" else "否"
+    if unit == "ratio":
+        from decimal import Decimal
+
+        return f"{(Decimal(str(value)) * 100).normalize():f}%"
+    return str(value)
 
 
 def written(unit: str, value) -> str:

@@ -37,7 +37,7 @@ def _changes_from(post, params: list[dict]) -> dict:
     out = {}
     for p in params:
         raw = (post.get(f"p:{p['name']}") or "").strip()
-        if raw and raw != p["current"]:
+        if raw and raw not in (p["current"], p["current_shown"]):
             out[p["name"]] = raw
     return out
 
@@ -100,7 +100,7 @@ def scenario_page(request, pk):
     result = scenario.results.order_by("-id").first()
     for p in params:
         p["scenario"] = scenario.changes.get(p["name"])
-        p["shown"] = p["scenario"] if p["scenario"] is not None else ""
+        p["shown"] = selectors.shown(p["unit"], p["scenario"]) if p["scenario"] is not None else ""
     changed = [p for p in params if p["scenario"] is not None]
     chart = None
     if result:
@@ -151,8 +151,10 @@ def result_brief(request, pk):
     user = request.user
     scenario, result = _result(user, pk)
     params = {p["name"]: p for p in selectors.parameters(scenario.region_id, dt.date(scenario.year, 1, 1))}
-    rows = [{"label": params[n]["description"] if n in params else n, "current": params[n]["current"] if n in params else "",
-             "scenario": v, "unit": params[n]["unit"] if n in params else ""} for n, v in result.changes.items()]
+    rows = [{"label": params[n]["description"] if n in params else n,
+             "current": params[n]["current_shown"] if n in params else "",
+             "scenario": selectors.shown(params[n]["unit"], v) if n in params else str(v),
+             "unit": params[n]["unit"] if n in params else ""} for n, v in result.changes.items()]
     top = selectors.most_affected(user, result, n=8)
     data = brief(scenario, result, rows, top)
     audit.export(user, what=f"打印政策测算“{scenario.name}”简报", object_type="whatif_result", object_id=result.pk,
@@ -229,8 +231,9 @@ def proposal_page(request, pk):
             messages.error(request, exc.message)
         return redirect(f"/whatif/proposals/{proposal.pk}/")
     params = {p["name"]: p for p in selectors.parameters(proposal.scenario.region_id, proposal.effective)}
-    rows = [{"label": params[n]["description"] if n in params else n, "current": params[n]["current"] if n in params else "",
-             "value": v} for n, v in proposal.changes.items()]
+    rows = [{"label": params[n]["description"] if n in params else n,
+             "current": params[n]["current_shown"] if n in params else "",
+             "value": selectors.shown(params[n]["unit"], v) if n in params else str(v)} for n, v in proposal.changes.items()]
     return render(request, "whatif/proposal.html", {
         "proposal": proposal, "rows": rows, "may_act": services.may_act(user, proposal),
         "step": proposal.steps[proposal.step] if proposal.state == "in_progress" else None,
