@@ -74,6 +74,10 @@ class Cap(models.TextChoices):
     # responsible units; yearly plans, leading groups and meeting decisions.
     VILLAGE_MANAGE = "village_manage", "维护村级档案与帮扶责任"
     PLAN_MANAGE = "plan_manage", "编制年度计划、领导小组与会议议定事项"
+    # Schools and public-health programmes (schools and pubhealth rooms, issue #22): the school
+    # register, teachers and 两后生 follow-up; programme activities and the health systems' figures.
+    SCHOOL_MANAGE = "school_manage", "维护学校档案、教师与两后生跟踪"
+    PUBHEALTH_MANAGE = "pubhealth_manage", "登记公共卫生项目活动与导入指标数据"
     WHATIF = "whatif", "政策测算与政策包修订"  # policy what-if (fupin/whatif, issue 20)
 
 
@@ -111,6 +115,12 @@ CAPABILITIES[R.TOWNSHIP_OFFICER] |= {C.TRAINING_MANAGE, C.PUBLIC_JOB_MANAGE}
 for _role, _caps in ((R.COUNTY_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
                      (R.TOWNSHIP_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
                      (R.COUNTY_ADMIN, {C.VILLAGE_MANAGE})):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
+
+# Schools and public-health programmes (schools and pubhealth rooms, issue #22): the education side
+# (school aid office, county office) keeps schools, teachers and 两后生; the health bureau the programmes.
+for _role, _caps in ((R.SCHOOL_AID, {C.SCHOOL_MANAGE}), (R.COUNTY_OFFICER, {C.SCHOOL_MANAGE, C.PUBHEALTH_MANAGE}),
+                     (R.HEALTH_OFFICER, {C.PUBHEALTH_MANAGE})):
     CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
 
 
@@ -160,6 +170,7 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("劳动力与培训"), "/labour/", frozenset({C.TRAINING_MANAGE, C.EXPORT})),      # labour room
     (_("大学生"), "/education/college/", frozenset({C.EDU_MANAGE, C.WRITE})),      # college-student database
     (_("资助评审"), "/education/aid/", frozenset({C.EDU_MANAGE, C.POST_RUN})),     # student aid procedure
+    (_("学困生帮扶"), "/education/learning/", frozenset({C.EDU_MANAGE})),                # learning support pairs (a19)
     (_("对口支援"), "/support/", frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD})),
     (_("结算窗口"), "/health/window/", frozenset({C.SETTLE})),
     (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),
@@ -168,6 +179,9 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("社会救助"), "/welfare/", frozenset({C.WELFARE_MANAGE, C.WRITE})),          # welfare room
     (_("村级档案"), "/villages/", frozenset({C.VILLAGE_MANAGE})),  # villages room (issue #22)
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
+    (_("学校与教师"), "/schools/", frozenset({C.SCHOOL_MANAGE})),    # schools room (issue #22)
+    (_("公共卫生"), "/pubhealth/", frozenset({C.PUBHEALTH_MANAGE})),  # pubhealth room (issue #22)
+    (_("我的提醒"), "/notify/", frozenset({C.PLAN_MANAGE, C.MONITOR, C.PROBLEM_RECTIFY})),  # notify room (issue #22)
     (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
     (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
     (_("政策测算"), "/whatif/", frozenset({C.WHATIF})),                                # fupin/whatif (issue 20)

@@ -2,7 +2,11 @@
 
 Sign convention: an entry's amount is money *into* its account. An allocation moves money
 from a funding-source account into a budget line; a payment from a budget line to a payee.
-Every transaction's entries sum to zero. Balances are sums of entries, never stored.
+Every transaction's entries sum to zero. A budget line's balance is also stored on its account
+(`Account.balance`, changed only by `services.transaction_post` with one conditional UPDATE that
+refuses to go below zero: no lock is held while anything is computed); `manage.py funds_check_balances`
+compares every stored balance with its entries' sum, nightly. Other accounts' balances are their
+entries' sum (they are read in reports, never checked when posting, so they are not hot rows).
 """
 from __future__ import annotations
 
@@ -66,7 +70,7 @@ class Programme(models.TextChoices):
 # What each room's decision_type (the kind of document a payment rests on) reads as in summaries.
 DECISION_LABELS = {
     "allocation": "拨款文件", "charity_grant": "慈善资助", "college_entrant_aid": "大学新生资助", "donation": "捐赠",
-    "fixed_subsidy": "定额补助", "project_allocation": "项目资金拨付", "project_payment": "项目支付",
+    "fixed_subsidy": "定额补助", "premium_run": "资助参保", "project_allocation": "项目资金拨付", "project_payment": "项目支付",
     "public_job_pay": "公益岗位补贴", "settlement": "医疗结算", "subsidy_run": "教育资助计算",
     "support_assessment": "对口支援考核", "training_subsidy": "培训补助",
 }
@@ -85,9 +89,14 @@ class Account(models.Model):
     household = models.ForeignKey("registry.Household", null=True, blank=True, on_delete=models.PROTECT)
     payee_id_number = models.CharField("收款人证件号码", max_length=20, blank=True)
     payee_name = models.CharField("收款人", max_length=120, blank=True)
+    # budget lines only (null for the others): the sum of its entries, kept by transaction_post
+    balance = models.BigIntegerField("余额（分）", null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(kind="budget", balance__gte=0) | (~models.Q(kind="budget") & models.Q(balance__isnull=True)),
+            name="account_budget_balance")]
 
 
 class TxnKind(models.TextChoices):
