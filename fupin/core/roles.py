@@ -78,6 +78,8 @@ class Cap(models.TextChoices):
     # register, teachers and 两后生 follow-up; programme activities and the health systems' figures.
     SCHOOL_MANAGE = "school_manage", "维护学校档案、教师与两后生跟踪"
     PUBHEALTH_MANAGE = "pubhealth_manage", "登记公共卫生项目活动与导入指标数据"
+    # Premium subsidy (资助参保, issue #17): the yearly run and its reversal, see the block below.
+    PAY_PREMIUM = "pay_premium", "资助参保代缴与冲销"
 
 
 R, C = Role, Cap
@@ -137,6 +139,12 @@ for _role, _caps in {R.COUNTY_OFFICER: {C.PROJECT_MANAGE, C.PROJECT_FUNDS, C.CHA
                      R.CIVIL_AFFAIRS: {C.CHARITY_RECORD}}.items():
     CAPABILITIES[_role] = CAPABILITIES[_role] | frozenset(_caps)
 SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PROJECT_FUNDS, C.CHARITY_GRANT}
+
+# Premium subsidy (资助参保, fupin/health/insurance.py, issue #17): the yearly run that pays the poor's
+# individual contribution, and its reversal, are the health/medical-insurance office's own action,
+# apart from the fixed health subsidies (PAY_SUBSIDY). Money moves: second factor.
+CAPABILITIES[R.HEALTH_OFFICER] = CAPABILITIES[R.HEALTH_OFFICER] | {C.PAY_PREMIUM}
+SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PAY_PREMIUM}
 
 
 def needs_second_factor(role: str) -> bool:
