@@ -1,15 +1,21 @@
 #!/usr/bin/env python
 """Settlement benchmark (issue 5). Not a test: prints numbers and ratios measured in one run.
 
-    .venv/bin/python benchmarks/settlement.py [--claims 1000000] [--http-claims 2000] [--no-http]
+    .venv/bin/python benchmarks/settlement.py [--claims 1000000] [--http-claims 3000] [--open-seconds 30]
+                                              [--history 500000] [--no-http] [--no-batch]
 
 1. Single-claim computation p50 (target ≤ 0.5 ms), against the same claim through the
    JSON layer the window and CLI use.
 2. Re-settling N claims in batch (vectorised, each patient's accumulators carried in claim
    order), target ≤ 5 s, and a sample of patients settled one by one must give identical results.
-3. The REST settle endpoint on PostgreSQL under 8 concurrent clients: throughput and p95
-   (target ≤ 50 ms), then a check that the accumulators and the ledger match the claims exactly.
-   Starts a throwaway PostgreSQL cluster (as `dev.py test` does) and a threaded server.
+3. The REST settle endpoint on PostgreSQL, gunicorn with --preload as `fupin serve` runs it,
+   starting from a ledger that already holds 1,000,000 entries (copied in with COPY): 8 clients
+   back to back (target ≥ 160 claims/s, p95 ≤ 50 ms), then 64 windows with arrivals at
+   100 claims/s, open loop (latency from each arrival; target p95 ≤ 50 ms); CPU per claim of the
+   server and of PostgreSQL; then an exact check: every accumulator and the ledger equal the sum
+   of the settled claims, and every stored budget balance its entries' sum.
+   Starts a throwaway PostgreSQL cluster (as `dev.py test` does).
+   Run it alone (it is a big run): flock /tmp/bigbench.lock .venv/bin/python benchmarks/settlement.py
 """
 from __future__ import annotations
 
@@ -112,126 +118,262 @@ def part_1_and_2(n: int):
           f"one by one {one * 1000:.3f} ms/claim vs batch {batch / n * 1e6:.2f} µs/claim: batch is {one / (batch / n):.0f}× faster")
 
 
-def part_3(http_claims: int, clients: int = 8):
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU of a process, its living children (gunicorn's workers, PostgreSQL's backends)
+    and its children that have ended (a backend whose connection was recycled)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(d) == root:
+            total += sum(int(x) for x in f[11:15]) / tick   # utime stime cutime cstime
+        elif int(f[1]) == root:
+            total += (int(f[11]) + int(f[12])) / tick
+    return total
+
+
+def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
+    """The county (as the window tests build it), `patients` patients, a token for the window, and a
+    ledger that already holds `history` × 2 entries of earlier settlements on the county's top-up
+    fund, copied in with COPY (the fund's stored balance set to match; checked at the end)."""
+    import io
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from fupin.core import idcard
+    from fupin.core import services as cs
+    from fupin.core.models import Region, User
+    from fupin.funds import services as funds
+    from fupin.health.models import Hospital
+    from fupin.health.services import fund_account, hospital_account
+    from fupin.registry.models import Household, Person
+
+    for code, name, level, parent in [("990000000000", "示例省", 1, None), ("990100000000", "示例市", 2, "990000000000"),
+                                      ("990101000000", "示例县", 3, "990100000000"),
+                                      ("990101100000", "示例镇", 4, "990101000000"),
+                                      ("990101100200", "示例村", 5, "990101100000")]:
+        Region.objects.create(code=code, name=name, level=level, parent_id=parent)
+    hospital = Hospital.objects.create(code="H990101", name="示例县人民医院", region_id="990101000000", level="county")
+    u = User.objects.create(username="his", role="hospital_window", region_id="990101000000",
+                            password_changed_at=timezone.now())
+    o = User.objects.create(username="o", role="county_officer", region_id="990101000000",
+                            password_changed_at=timezone.now())
+    fund = fund_account("990101000000", "wsfp", dt.date(2024, 1, 1))
+    funds.budget_allocate(actor=o, budget=fund, amount=max_fen(), date=dt.date(2024, 1, 1), decision_id="A")
+    token = cs.token_create(actor=u, user=u, name="bench")
+    households = Household.objects.bulk_create([
+        Household(number=f"P{i}", village_id="990101100200", attribute="general", main_cause="illness",
+                  status="registered") for i in range(patients)])
+    people = Person.objects.bulk_create([
+        Person(household=h, name=f"患者{i}", id_number=idcard.make_id("513435", dt.date(1940, 1, 1) + dt.timedelta(days=i), 11),
+               birth_date=dt.date(1940, 1, 1) + dt.timedelta(days=i), sex="M", relation="head", labour="lost")
+        for i, h in enumerate(households)])
+    # earlier settlements: history transactions, each (fund −x, hospital +x)
+    rng = np.random.default_rng(7)
+    draws = rng.integers(1, 10_000, history)
+    with connection.cursor() as cur:
+        cur.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM funds_transaction")
+        first = cur.fetchone()[0]
+    ids = np.arange(first, first + history)
+    now = timezone.now().isoformat()
+    txns = pl.DataFrame({"id": ids, "kind": "payment", "at": now, "date": "2023-06-01", "actor_id": u.pk,
+                         "decision_type": "settlement", "decision_id": [f"H0:{i}" for i in range(history)],
+                         "entitlement": "health.settlement", "period": "2023", "memo": "历史结算"})
+    hosp = hospital_account(hospital)
+    entries = pl.concat([pl.DataFrame({"transaction_id": ids, "account_id": fund.pk, "amount": -draws}),
+                         pl.DataFrame({"transaction_id": ids, "account_id": hosp.pk, "amount": draws})])
+    entries = entries.with_columns(entitlement=pl.lit(""), period=pl.lit(""))
+    with connection.cursor() as cur:
+        for table, frame in (("funds_transaction", txns), ("funds_entry", entries)):
+            buf = io.BytesIO()
+            frame.write_csv(buf, include_header=False)
+            with cur.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buf.getvalue())
+        cur.execute("SELECT setval(pg_get_serial_sequence('funds_transaction', 'id'), %s)", [int(ids[-1])])
+        cur.execute("UPDATE funds_account SET balance = balance - %s WHERE id = %s", [int(draws.sum()), fund.pk])
+        cur.execute("ANALYZE")
+    return token, [p.id_number for p in people], int(draws.sum())
+
+
+def _check(prefixes: tuple[str, ...]) -> str:
+    """Every accumulator and the ledger equal the sum of the settled claims, exactly."""
+    from collections import defaultdict
+
+    from django.db import connection
+    from django.db.models import Sum
+
+    from fupin.funds import services as funds
+    from fupin.funds.models import Entry
+    from fupin.health.models import Accumulator, Claim, Hospital
+    from fupin.health.services import fund_account, hospital_account
+
+    changes, paid, to_hospital, n = defaultdict(int), 0, 0, 0
+    for c in Claim.objects.filter(status="settled").only("accumulator_changes", "breakdown", "total").iterator():
+        n += 1
+        for k, v in c.accumulator_changes.items():
+            changes[k] += v
+        paid += c.breakdown["health.topup.wsfp"]
+        to_hospital += c.total - c.breakdown["health.waived"] - c.breakdown["health.absorbed"]
+    acc = dict(Accumulator.objects.values_list("key").annotate(s=Sum("amount")).values_list("key", "s"))
+    fund = fund_account("990101000000", "wsfp", dt.date(2024, 6, 1))
+    hosp = hospital_account(Hospital.objects.get(code="H990101"))
+    window = Entry.objects.filter(transaction__decision_type="settlement", transaction__date__year=2024)
+    fund_paid = -(window.filter(account=fund).aggregate(s=Sum("amount"))["s"] or 0)
+    hospital_got = window.filter(account=hosp).aggregate(s=Sum("amount"))["s"] or 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM (SELECT transaction_id FROM funds_entry GROUP BY transaction_id "
+                    "HAVING SUM(amount) <> 0) x")
+        unbalanced = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM funds_entry")
+        entries = cur.fetchone()[0]
+    stored_ok = funds.balances_check() == []
+    ok = ({k: v for k, v in acc.items() if v} == {k: v for k, v in changes.items() if v} and fund_paid == paid
+          and hospital_got == to_hospital and unbalanced == 0 and stored_ok)
+    return (f"{n:,} claims, ledger {entries:,} entries: accumulators = Σ claims' changes, fund paid = Σ top-ups "
+            f"({paid / 100:,.2f} yuan), hospital received = Σ claims, every transaction balanced, stored balances "
+            f"= ledger sums: {ok}")
+
+
+def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: int = 64, rate: float = 100.0,
+           patients: int = 2000, history: int = 500_000):
+    """The REST settle endpoint on PostgreSQL under gunicorn (--preload, as `fupin serve`), starting
+    from a ledger of 2 × `history` entries."""
     sys.path.insert(0, str(ROOT))
     from dev import Postgres  # the same throwaway cluster as the test command
 
-    with Postgres() as url:
-        env = dict(os.environ, FUPIN_DATABASE_URL=url, FUPIN_SECRET_KEY="benchmark-only", DJANGO_SETTINGS_MODULE="fupin.settings",
-                   FUPIN_ALLOWED_HOSTS="127.0.0.1")
-        py = str(ROOT / ".venv" / "bin" / "python")
-        subprocess.run([py, "-c", "import django; django.setup(); from django.core.management import call_command; "
-                                  "call_command('migrate', verbosity=0)"], env=env, check=True, cwd=ROOT)
-        setup = subprocess.run([py, "-c", SETUP.format(n=http_claims)], env=env, check=True, cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip().splitlines()
-        token, ids = setup[0], setup[1:]
-        port = 18765
-        # the production server, as `fupin serve` runs it (several worker processes)
-        server = subprocess.Popen([py, "-m", "gunicorn", "fupin.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                                   "--workers", os.environ.get("FUPIN_WORKERS", "4"), "--threads", "2"],
-                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pg = Postgres()
+    url = pg.__enter__()
+    try:
+        os.environ.update(FUPIN_DATABASE_URL=url, FUPIN_SECRET_KEY="benchmark-only", DJANGO_SETTINGS_MODULE="fupin.settings",
+                          FUPIN_ALLOWED_HOSTS="127.0.0.1")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        call_command("migrate", verbosity=0)
+        t = time.perf_counter()
+        token, ids, drawn = _seed(patients, history)
+        print(f"3. seeded {patients:,} patients and {2 * history:,} ledger entries (COPY) in {time.perf_counter() - t:.1f} s")
+        connections.close_all()
+        postmaster = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+        port = 18765 + os.getpid() % 1000
+        workers = os.environ.get("FUPIN_WORKERS", "4")
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                                   "--workers", workers, "--threads", "2", "--preload", "--backlog", "256"],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(100):
+            for _ in range(200):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
                     break
                 except Exception:
                     time.sleep(0.2)
-            work = [(i, ids[i % len(ids)]) for i in range(http_claims)]
-            lat, errors, lock = [], [], threading.Lock()
 
-            def client(chunk):
-                for i, pid in chunk:
-                    body = json.dumps({"hospital": "H990101", "id_number": pid, "number": f"B{i}", "visit_type": "inpatient",
-                                       "discharge_date": "2024-06-01", "in_county": True, "total": f"{20000 + i % 900}.00",
-                                       "in_policy": "18000.00", "waivable": "100.00"}).encode()
-                    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/settlements", data=body, method="POST",
-                                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-                    t = time.perf_counter()
-                    try:
-                        urllib.request.urlopen(req, timeout=30).read()
-                    except Exception as exc:
+            def post(n: int, prefix: str):
+                body = json.dumps({"hospital": "H990101", "id_number": ids[(n * 7919) % len(ids)], "number": f"{prefix}{n}",
+                                   "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
+                                   "total": f"{20000 + n % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/settlements", data=body, method="POST",
+                                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    r.read()
+
+            for n in range(16):  # each worker's first requests (connections, caches), not measured
+                post(n, "W")
+
+            def measured(label, run):
+                lat, errors, lock = [], [], threading.Lock()
+                cpu0 = (_cpu_seconds(server.pid), _cpu_seconds(postmaster), time.process_time())
+                t0 = time.perf_counter()
+                count = run(lat, errors, lock)
+                wall = time.perf_counter() - t0
+                app, db, cl = (_cpu_seconds(server.pid) - cpu0[0], _cpu_seconds(postmaster) - cpu0[1],
+                               time.process_time() - cpu0[2])
+                lat.sort()
+                print(f"   {label}: {count:,} claims in {wall:.1f} s = {count / wall:.0f} claims/s, "
+                      f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p95 {lat[int(len(lat) * .95)] * 1000:.1f} ms, "
+                      f"p99 {lat[int(len(lat) * .99)] * 1000:.1f} ms, errors {len(errors)}"
+                      + (f" (first: {errors[0]})" if errors else ""))
+                print(f"      CPU per claim: server {app / count * 1000:.1f} ms + PostgreSQL {db / count * 1000:.1f} ms "
+                      f"= {(app + db) / count * 1000:.1f} ms (the load-generating client: {cl / count * 1000:.1f} ms)")
+
+            def closed(lat, errors, lock):
+                work = list(range(closed_claims))
+
+                def client(chunk):
+                    for n in chunk:
+                        t = time.perf_counter()
+                        try:
+                            post(n, "C")
+                        except Exception as exc:
+                            with lock:
+                                errors.append(str(exc))
                         with lock:
-                            errors.append(str(exc))
-                    with lock:
-                        lat.append(time.perf_counter() - t)
-            threads = [threading.Thread(target=client, args=(work[k::clients],)) for k in range(clients)]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - t0
+                            lat.append(time.perf_counter() - t)
+                threads = [threading.Thread(target=client, args=(work[k::clients],)) for k in range(clients)]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                return closed_claims
+
+            def open_loop(lat, errors, lock):
+                total = int(open_seconds * rate)
+                start = time.perf_counter() + 0.2
+                counter = iter(range(total))
+
+                def window_():
+                    while True:
+                        with lock:
+                            n = next(counter, None)
+                        if n is None:
+                            return
+                        due = start + n / rate   # arrivals on a fixed schedule: a late answer delays no arrival
+                        time.sleep(max(0.0, due - time.perf_counter()))
+                        try:
+                            post(n, "O")
+                        except Exception as exc:
+                            with lock:
+                                errors.append(str(exc))
+                        with lock:
+                            lat.append(time.perf_counter() - due)   # from its arrival, queueing included
+                threads = [threading.Thread(target=window_) for _ in range(windows)]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                return total
+
+            measured(f"{clients} clients back to back", closed)
+            measured(f"{windows} windows, open loop at {rate:.0f} claims/s", open_loop)
         finally:
             server.terminate()
             server.wait()
-        check = subprocess.run([py, "-c", CHECK], env=env, check=True, cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        print(f"3. settle endpoint, PostgreSQL, {clients} concurrent clients, {http_claims} claims over {len(ids)} patients: "
-              f"{http_claims / wall:.0f} claims/s, p50 {statistics.median(lat) * 1000:.1f} ms, "
-              f"p95 {sorted(lat)[int(len(lat) * .95)] * 1000:.1f} ms (target ≤ 50 ms), errors {len(errors)}")
-        print(f"   {check}")
-
-
-SETUP = """
-import django; django.setup()
-import datetime as dt
-from django.utils import timezone
-from fupin.core import idcard, services as cs
-from fupin.core.models import Region, User
-from fupin.funds import services as funds
-from fupin.health.models import Hospital
-from fupin.health.services import fund_account
-from fupin.policy.money import max_fen
-from fupin.registry.models import Household, Person
-for code, name, level, parent in [("990000000000", "示例省", 1, None), ("990100000000", "示例市", 2, "990000000000"),
-                                  ("990101000000", "示例县", 3, "990100000000"), ("990101100000", "示例镇", 4, "990101000000"),
-                                  ("990101100200", "示例村", 5, "990101100000")]:
-    Region.objects.create(code=code, name=name, level=level, parent_id=parent)
-Hospital.objects.create(code="H990101", name="示例县人民医院", region_id="990101000000", level="county")
-u = User.objects.create(username="his", role="hospital_window", region_id="990101000000", password_changed_at=timezone.now())
-o = User.objects.create(username="o", role="county_officer", region_id="990101000000", password_changed_at=timezone.now())
-# as much as a claim's fund balance may hold (policies/limits.yaml max_fen): more is refused at settlement
-funds.budget_allocate(actor=o, budget=fund_account("990101000000", "wsfp", dt.date(2024, 1, 1)), amount=max_fen(), date=dt.date(2024, 1, 1), decision_id="A")
-print(cs.token_create(actor=u, user=u, name="bench"))
-for i in range(max(8, {n} // 10)):
-    h = Household.objects.create(number=f"P{{i}}", village_id="990101100200", attribute="general", main_cause="illness", status="registered")
-    p = Person(household=h, name=f"患者{{i}}", id_number=idcard.make_id("513435", dt.date(1950, 1, 1) + dt.timedelta(days=i), 11),
-               birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=i), sex="M", relation="head", labour="lost")
-    p.save()
-    print(p.id_number)
-"""
-
-CHECK = """
-import django; django.setup()
-import datetime as dt
-from collections import defaultdict
-from django.db.models import Sum
-from fupin.funds.models import Entry
-from fupin.health.models import Accumulator, Claim
-from fupin.health.services import fund_account
-sums = defaultdict(int)
-for c in Claim.objects.all():
-    for k, v in c.breakdown.items():
-        sums[k] += v
-acc = dict(Accumulator.objects.values_list("key").annotate(s=Sum("amount")).values_list("key", "s"))
-fund = fund_account("990101000000", "wsfp", dt.date(2024, 6, 1))  # the county's own fund (set up above)
-paid = -(Entry.objects.filter(account=fund).exclude(transaction__kind="allocation").aggregate(s=Sum("amount"))["s"] or 0)
-ok = (acc.get("basic", 0) == sums["health.basic"] and acc.get("ci", 0) == sums["health.critical_illness"]
-      and acc.get("assistance", 0) == sums["health.assistance"] and acc.get("topup.wsfp", 0) == sums["health.topup.wsfp"] == paid
-      and all(sum(e.amount for e in c.transaction.entries.all()) == 0 for c in Claim.objects.all()[:200]))
-print(f"{Claim.objects.count()} claims; accumulators and ledger match the claims exactly: {ok}")
-"""
+        print(f"   check: {_check(('C', 'O', 'W'))}")
+    finally:
+        pg.__exit__(None, None, None)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--claims", type=int, default=1_000_000)
-    ap.add_argument("--http-claims", type=int, default=2000)
+    ap.add_argument("--http-claims", type=int, default=3000, help="claims sent by the back-to-back clients")
+    ap.add_argument("--open-seconds", type=float, default=30.0, help="how long the open-loop arrivals last")
+    ap.add_argument("--history", type=int, default=500_000, help="earlier settlements in the ledger (2 entries each)")
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--no-batch", action="store_true")
     args = ap.parse_args()
-    part_1_and_2(args.claims)
+    if not args.no_batch:
+        part_1_and_2(args.claims)
     if not args.no_http:
-        part_3(args.http_claims)
+        part_3(args.http_claims, args.open_seconds, history=args.history)
 
 
 if __name__ == "__main__":

@@ -39,10 +39,13 @@ def pid(birth: str, seq: int, prefix: str = "513435") -> str:
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: a database rebuilt per test reuses ids, so a result kept
-    by core.memo under one test's ids must not answer another's."""
+    under one test's ids must not answer another's."""
     from django.core.cache import cache
 
+    from fupin.funds.services import reference_accounts_forget
+
     cache.clear()
+    reference_accounts_forget()   # and no ledger account kept from another test's database
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,12 @@ def students(world):
     return {"zhang": zhang, "zhao": zhao, "li": li}
 
 
+def _through_notice(officer, g):
+    """Review on the campaign day, the 7-day notice (pack) without objection, decided the day after."""
+    g = services.grant_review(actor=officer, grant=g, approve=True, on=D)
+    return services.grant_decide(actor=officer, grant=g, on=g.notice_until + dt.timedelta(days=1))
+
+
 def _cash(world, donor_name, amount, designation="", campaign=None, who="county_officer"):
     actor = world.users[who]
     donor = services.donor_get_or_create(actor=actor, name=donor_name, kind="enterprise")
@@ -109,10 +115,10 @@ def test_yuanmeng_from_a_campaign_to_a_student_once(world, students):
     assert exc.value.message == "赵七 不符合“圆梦助学”资助条件：× 2025年入学（西昌学院），本项目只资助2026年新录取的学生"
     with pytest.raises(FupinError) as exc:     # paying before the decision
         services.grant_pay(actor=officer, grant=g, date=D)
-    assert exc.value.message == "该申请状态为“已申请”，审定通过后才能拨款"
+    assert exc.value.message == "该申请状态为“评审中”，审定通过后才能拨款"
     with pytest.raises(AccessDenied):          # the township records, the county decides
-        services.grant_decide(actor=world.users["township_officer"], grant=g, approve=True)
-    services.grant_decide(actor=officer, grant=g, approve=True, note="公示无异议")
+        services.grant_review(actor=world.users["township_officer"], grant=g, approve=True)
+    _through_notice(officer, g)
     services.grant_pay(actor=officer, grant=g, date=D)
     with pytest.raises(FupinError):
         services.grant_pay(actor=officer, grant=g, date=D)
@@ -123,7 +129,7 @@ def test_yuanmeng_from_a_campaign_to_a_student_once(world, students):
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 300_000
     # a second grant of 5000 from a fund holding 3000 is refused by the ledger, nothing written
     g2 = services.grant_apply(actor=officer, person_id=students["li"].pk, programme="yuanmeng", year=2026, campaign=c)
-    services.grant_decide(actor=officer, grant=g2, approve=True)
+    _through_notice(officer, g2)
     with pytest.raises(FupinError) as exc:
         services.grant_pay(actor=officer, grant=g2, date=D)
     assert exc.value.message.startswith("预算科目“甘洛县慈善扶贫统筹资金”余额 3000.00 元，不足以支付 5000.00 元")
@@ -146,7 +152,7 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
                           decision_id="省慈善总会拨付1号")
     for year in (2026, 2027, 2028):
         g = services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=year)
-        services.grant_decide(actor=officer, grant=g, approve=True)
+        _through_notice(officer, g)
         services.grant_pay(actor=officer, grant=g, date=D)
     with pytest.raises(FupinError) as exc:
         services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=2029)
@@ -179,6 +185,8 @@ def test_pages_receipt_and_public_account(world, students, client, tmp_path):
     client.post("/charity/apply/", {"programme": "yuanmeng", "year": "2026", "person": students["zhang"].pk, "campaign": c.pk})
     g = Grant.objects.get()
     client.post(f"/charity/grants/{g.pk}/approve/")
+    g.refresh_from_db()
+    client.post(f"/charity/grants/{g.pk}/decide/", {"date": (g.notice_until + dt.timedelta(days=1)).isoformat()})
     client.post(f"/charity/grants/{g.pk}/pay/", {"date": "2026-10-20"})
     assert Grant.objects.get().state == "paid"
     pdf = client.get(f"/charity/donations/{d.pk}/receipt.pdf")
@@ -210,3 +218,129 @@ def test_a_township_designates_only_its_own_villages(world):
         services.donation_record(actor=actor, donor=donor, date=D, kind="cash", amount=100, designation="513435101200")
     assert exc.value.message == "定向区划 513435101200 不是您管辖范围内的村，也不是本县统筹"
     assert Donation.objects.count() == 1
+
+
+def test_public_notice_step_objections_and_the_printed_notice(world, students, client, tmp_path):
+    """Review → public notice for the pack's 7 days → objections (one dismissed, one upheld) →
+    decision only after the notice and with no objection open; the notice shows name, village and
+    reason, never an ID number or a birth date."""
+    import subprocess
+
+    from fupin.charity.models import GrantObjection
+
+    officer, township = world.users["county_officer"], world.users["township_officer"]
+    _cash(world, "凉山农商银行", 1_000_000)
+    g = services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2026)
+    g2 = services.grant_apply(actor=officer, person_id=students["li"].pk, programme="yuanmeng", year=2026)
+    with pytest.raises(FupinError) as exc:
+        services.grant_decide(actor=officer, grant=g, on=D)
+    assert exc.value.message == "该申请状态为“评审中”，公示期满后才能确定资助对象"
+    g = services.grant_review(actor=officer, grant=g, approve=True, on=D)
+    g2 = services.grant_review(actor=officer, grant=g2, approve=True, on=D)
+    assert (g.state, g.notice_from, g.notice_until) == ("notice", D, dt.date(2026, 10, 23))
+    with pytest.raises(InvalidInput) as exc:
+        services.objection_record(actor=township, grant=g, received=dt.date(2026, 10, 24), content="家里新盖了楼房")
+    assert exc.value.errors == {"收到日期": "公示期为 2026-10-17 至 2026-10-23，收到日期应在公示期内"}
+    o1 = services.objection_record(actor=township, grant=g, received=dt.date(2026, 10, 20), content="家里新盖了楼房",
+                                   objector="村民")
+    o2 = services.objection_record(actor=officer, grant=g2, received=dt.date(2026, 10, 21), content="并未被录取")
+    with pytest.raises(FupinError) as exc:      # the notice has not run its days
+        services.grant_decide(actor=officer, grant=g, on=dt.date(2026, 10, 23))
+    assert exc.value.message == "公示期至 2026-10-23，期满后（2026-10-24 起）才能确定资助对象"
+    with pytest.raises(FupinError) as exc:      # an objection is still open
+        services.grant_decide(actor=officer, grant=g, on=dt.date(2026, 10, 24))
+    assert exc.value.message == "公示期内收到的异议还有 1 件未处理，处理后才能确定资助对象"
+    with pytest.raises(AccessDenied):           # the township records objections, the county decides them
+        services.objection_handle(actor=township, objection=o1, upheld=False, finding="核实")
+
+    # the printed notice while both are in notice
+    client.force_login(officer)
+    r = client.get("/charity/notice.pdf?programme=yuanmeng&year=2026")
+    assert r.status_code == 200
+    path = tmp_path / "n.pdf"
+    path.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("甘洛县2026年“圆梦助学”资助对象公示", "张小", "新市坝镇桃源村", "2026年考入西昌学院（本科）",
+                     "李新", "田坝镇团结村", "2026年考入西昌学院（高职", "5000.00", "公示期：2026-10-17 至 2026-10-23",
+                     "甘洛县慈善会（盖章）"):
+        assert expected in text, expected
+    for p in (students["zhang"], students["li"]):
+        assert p.id_number not in text and p.id_number[6:14] not in text and str(p.birth_date) not in text
+
+    # on screen: an objection found groundless, the other upheld (the grant is cancelled)
+    r = client.post(f"/charity/objections/{o1.pk}/dismiss/", {"finding": "经入户核查，新房为易地扶贫搬迁安置房"})
+    assert r.status_code == 302
+    services.objection_handle(actor=officer, objection=o2, upheld=True, finding="经向学校核实，该生未被录取",
+                              on=dt.date(2026, 10, 22))
+    assert list(GrantObjection.objects.order_by("pk").values_list("result", "finding")) == [
+        ("dismissed", "经入户核查，新房为易地扶贫搬迁安置房"), ("upheld", "经向学校核实，该生未被录取")]
+    g2.refresh_from_db()
+    assert (g2.state, g2.note) == ("rejected", "公示期内异议成立：经向学校核实，该生未被录取")
+    r = client.post(f"/charity/grants/{g.pk}/decide/", {"date": "2026-10-24"})
+    g.refresh_from_db()
+    assert (g.state, g.decided_on, g.note) == ("approved", dt.date(2026, 10, 24), "公示无异议")
+    services.grant_pay(actor=officer, grant=g, date=dt.date(2026, 10, 25))
+    assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 500_000
+    # the page shows the objections with their results
+    home = client.get("/charity/").content.decode()
+    assert "异议不成立，维持" in home and "异议成立，取消资助" in home
+
+
+def test_a_sponsored_sunshine_class_pays_from_its_sponsors_earmarked_money(world, students, client, tmp_path):
+    """One named sponsor (冠名): its donation is earmarked to the class's own fund, the class's
+    grants are paid from it in full (no provincial share), and the sponsor's statement shows it."""
+    import subprocess
+
+    from fupin.funds import services as funds
+
+    officer = world.users["county_officer"]
+    school = School.objects.create(code="G1", name="甘洛中学", region_id=V1)
+    senior = Person.objects.create(household=world.h1, name="张高", id_number=pid("2011-01-01", 91), sex="M",
+                                   birth_date=dt.date(2011, 1, 1), relation="child", labour="ordinary")
+    Enrolment.objects.create(person=senior, school=school, semester="2026-autumn", stage="senior", grade=1)
+    other = Person.objects.create(household=world.h4, name="赵高", id_number=pid("2011-02-02", 93), sex="M",
+                                  birth_date=dt.date(2011, 2, 2), relation="child", labour="ordinary")
+    Enrolment.objects.create(person=other, school=School.objects.get(code="U1"), semester="2026-autumn",
+                             stage="senior", grade=1)
+    sponsor = services.donor_get_or_create(actor=officer, name="四川某药业公司", kind="enterprise")
+    cls = services.sunshine_class_create(actor=officer, school=school, year=2026, sponsor=sponsor)
+    assert cls.name == "甘洛中学2026级“四川某药业公司”慈善阳光班"
+    stranger = services.donor_get_or_create(actor=officer, name="别的公司", kind="enterprise")
+    with pytest.raises(InvalidInput) as exc:
+        services.donation_record(actor=officer, donor=stranger, date=D, kind="cash", amount=100, sunshine_class=cls)
+    assert exc.value.errors == {"定向冠名阳光班": "“甘洛中学2026级“四川某药业公司”慈善阳光班”的冠名捐赠方是四川某药业公司，不是 别的公司"}
+    d = services.donation_record(actor=officer, donor=sponsor, date=D, kind="cash", amount=1_000_000, sunshine_class=cls)
+    fund = services.class_fund(cls)
+    assert (fund.code, funds.balance(fund)) == (f"charity:sponsor:class-{cls.pk}", 1_000_000)
+    assert d.transaction.entries.get(account=fund).amount == 1_000_000
+    with pytest.raises(FupinError) as exc:       # not a student of the class's school
+        services.grant_apply(actor=officer, person_id=other.pk, programme="sunshine_class", year=2026, sunshine_class=cls)
+    assert exc.value.message == "赵高 2026年秋季不在 甘洛中学 就读，不能编入甘洛中学2026级“四川某药业公司”慈善阳光班"
+    for year in (2026, 2027):
+        g = services.grant_apply(actor=officer, person_id=senior.pk, programme="sunshine_class", year=year,
+                                 sunshine_class=cls if year == 2026 else None)
+        assert g.sunshine_class_id == cls.pk        # later years stay in the class
+        _through_notice(officer, g)
+        services.grant_pay(actor=officer, grant=g, date=dt.date(2026, 10, 30))
+    # the whole 4000 a year from the sponsor's fund; the county and provincial funds untouched
+    assert funds.balance(fund) == 200_000
+    assert not Account.objects.filter(code__in=[f"charity:{COUNTY}", "charity:510000000000"]).exists()
+    st = selectors.class_statement(cls)
+    assert (st["given"], st["spent"], st["balance"], st["students"]) == (1_000_000, 800_000, 200_000, 1)
+    assert [(r["name"], r["year"], r["instalment"], r["amount"]) for r in st["out"]] == [
+        ("张*", 2026, 1, 400_000), ("张*", 2027, 2, 400_000)]
+    client.force_login(officer)
+    page = client.get(f"/charity/classes/{cls.pk}/").content.decode()
+    assert '<th id="class-spent">8,000.00</th>' in page and '<strong id="class-balance">2,000.00</strong>' in page
+    pdf = client.get(f"/charity/classes/{cls.pk}/statement.pdf")
+    path = tmp_path / "s.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("资金使用情况", "冠名捐赠方：四川某药业公司", "定向捐赠合计 10000.00 元，已拨付资助 8000.00 元，结余 2000.00 元",
+                     "张*", "桃源村", "4000.00"):
+        assert expected in text, expected
+    assert "张高" not in text and senior.id_number not in text
+    client.logout()
+    public = client.get(f"/charity/sponsor/{cls.token}/").content.decode()
+    assert "张*" in public and "张高" not in public and "2,000.00" in public
+    assert client.get("/charity/sponsor/nothing/").status_code == 404

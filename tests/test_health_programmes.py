@@ -135,7 +135,7 @@ def test_service_import_all_or_nothing_and_idempotent(world):
     bad = book([[head.id_number, "面对面随访", "2024-03-01", "团队", "王"], ["513435198001010112", "体检", "2024.3.1", "", ""]])
     created, unchanged, problems, wb = prog.import_services(officer, bad, "x.xlsx")
     assert [str(p) for p in problems] == ["第3行A列（身份证号）：校验码错误：最后一位应为 4，实际为 2",
-                                         "第3行B列（服务类型）：“体检”不是服务类型；可选：健康体检、面对面随访、老年人健康评估、孕期保健、产后访视、儿童健康检查"]
+                                         "第3行B列（服务类型）：“体检”不是服务类型；可选：健康体检、面对面随访、老年人健康评估、孕期保健、产后访视、儿童健康检查、肺结核患者随访"]
     assert Service.objects.count() == 0 and wb[:2] == b"PK"
     good = book([[head.id_number, "面对面随访", "2024年3月1日", "团队", "王"], [head.id_number, "健康体检", 20240201, "", ""]])
     assert prog.import_services(officer, good, "g.xlsx")[:3] == (2, 0, [])

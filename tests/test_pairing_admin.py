@@ -172,3 +172,48 @@ def test_satisfaction_with_the_helper_against_the_packs_100_percent(world, offic
     assert (s["paired"], s["surveyed"], s["satisfied"], s["percent"], s["target_percent"], s["met"]) == (
         3, 2, 1, 50, 100, False)
     assert [(r["pair"].household.number, r["label"]) for r in s["rows"]] == [("H2", "基本满意"), ("H4", "未调查")]
+
+
+def test_a_helper_account_is_linked_on_screen_and_its_home_shows_my_households(world, officer, client):
+    from fupin.core.models import User
+    from fupin.core.roles import Role
+
+    unit = services.unit_save(actor=officer, name="县交通局", region_code=COUNTY)
+    helper = services.helper_save(actor=officer, unit=unit, name="刘帮扶", kind="staff")
+    services.pair(actor=officer, helper=helper, household=world.h1, start=START)
+    account = world.users["pairing_helper"]
+    client.force_login(officer)
+    page = client.get("/pairing/admin/").content.decode()
+    assert f'<option value="{account.pk}">pairing_helper</option>' in page
+    r = client.post("/pairing/admin/", {"action": "helper_user", "helper": helper.pk, "user": account.pk})
+    assert r.status_code == 302
+    helper.refresh_from_db()
+    assert helper.user_id == account.pk
+    assert AuditEvent.objects.filter(object_type="helper", object_id=str(helper.pk)).order_by("pk").last().summary == \
+        "帮扶责任人 刘帮扶 关联登录账户 pairing_helper"
+    # the helper signs in: home is 我的帮扶户 with the paired household
+    client.force_login(account)
+    r = client.get("/", follow=True)
+    body = r.content.decode()
+    assert r.redirect_chain[-1][0] == "/pairing/"
+    assert "<title>我的帮扶户" in body and "H1" in body
+    # one account, one helper
+    other = services.helper_save(actor=officer, unit=unit, name="陈帮扶", kind="staff")
+    with pytest.raises(FupinError) as exc:
+        services.helper_link_user(actor=officer, helper=other, user=account)
+    assert exc.value.message == ("账户“pairing_helper”已关联帮扶责任人 县交通局 刘帮扶；一个账户只能关联一人，"
+                                 "请先解除原关联")
+    # only 帮扶责任人 accounts of the officer's county
+    from fupin.core.errors import NotFound
+    outside = User.objects.create(username="helper_other", role=Role.PAIRING_HELPER, region_id="513436100200")
+    with pytest.raises(NotFound):
+        services.helper_link_user(actor=officer, helper=other, user=outside)
+    with pytest.raises(NotFound):
+        services.helper_link_user(actor=officer, helper=other, user=world.users["village_cadre"])
+    with pytest.raises(AccessDenied):
+        services.helper_link_user(actor=world.users["township_officer"], helper=helper, user=None)
+    assert Helper.objects.get(pk=helper.pk).user_id == account.pk
+    # unlinking: the home says so in Chinese
+    client.force_login(officer)
+    client.post("/pairing/admin/", {"action": "helper_user", "helper": helper.pk, "user": ""})
+    assert Helper.objects.get(pk=helper.pk).user_id is None

@@ -124,6 +124,19 @@ def test_batch_keeps_row_order_and_count():
     assert out["stage"].to_list() == [c["stage"] for c in cases]
 
 
+def test_a_roster_arriving_in_chunks_gives_the_same_amounts_and_refusals():
+    cases = [student(region=r, stage=s, boarding=b) for r in ("513435100200", "420100000000") for s in STAGES
+             for b in (True, False)]
+    whole = frame(cases)
+    chunked = pl.concat([whole.slice(i, 5) for i in range(0, whole.height, 5)], rechunk=False)
+    assert chunked.n_chunks() == 5
+    assert run_batch(MODEL, chunked, PACKS).equals(run_batch(MODEL, whole, PACKS))
+    bad = pl.concat([whole.head(3), frame([student(stage="phd")])], rechunk=False)
+    with pytest.raises(PolicyError) as exc:
+        run_batch(MODEL, bad, PACKS)
+    assert exc.value.message.startswith("第4条：输入“学段”（stage）的值 'phd' 不在可选值")
+
+
 REGIONS = ["513435100200", "513435101200", "510100000000", "420100000000", "433127100200", "620100000000",
            "110000000000"]
 case_strategy = st.fixed_dictionaries({

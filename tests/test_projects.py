@@ -264,9 +264,17 @@ def test_demo_county_has_projects_in_every_state_and_a_campaign_reaching_student
     assert c.day == dt.date(generator.TODAY.year, 10, 17)
     from fupin.charity import selectors as charity
     acct = charity.public_account(c)
-    paid = Grant.objects.filter(state__in=["paid", "visited"]).count()
+    paid = Grant.objects.filter(state__in=["paid", "visited"], programme="yuanmeng").count()
     assert (acct["cash_in"], acct["goods_in"], acct["paid_out"]) == (7_550_000, 300_000, paid * 500_000)
-    assert (paid, Grant.objects.count(), Donation.objects.count()) == (3, 4, 5)
+    # 圆梦助学: two paid, one in its public notice, one under review; a sponsored 慈善阳光班 paid two
+    assert sorted(Grant.objects.filter(programme="yuanmeng").values_list("state", flat=True)) == [
+        "applied", "notice", "paid", "visited"]
+    assert (paid, Grant.objects.count(), Donation.objects.count()) == (2, 6, 6)
+    from fupin.charity.models import SunshineClass
+    from fupin.charity.services import class_fund
+    from fupin.funds import services as funds
+    cls = SunshineClass.objects.get()
+    assert (cls.sponsor.name, funds.balance(class_fund(cls))) == ("四川某药业有限公司", 2_400_000 - 2 * 400_000)
     from fupin.projects.models import Dividend, HousingInstalment, InterestSubsidy
     assert HousingInstalment.objects.count() == 2 and Dividend.objects.get().total == 1_000_000
     assert InterestSubsidy.objects.get().amount == 102_493   # 50000 yuan × 172 days × 4.35% / 365
@@ -415,12 +423,31 @@ def test_yearly_allocation_notice_pdf(world, client, tmp_path):
     services.project_allocate(actor=world.users["county_officer"], project=p, source="central", amount=12_345_678, date=D,
                               decision_id="甘财1号")
     client.force_login(world.users["county_officer"])
+    r = client.get("/projects/allocations.pdf?year=2026")      # not yet published: says what to do
+    assert r.status_code == 400 and "甘洛县2026年资金公告尚未公布；请在项目库页面点“公布并打印年度资金公告”" in r.content.decode()
+    r = client.post("/projects/allocations/publish/", {"year": "2026"})
+    assert r["Location"] == "/projects/allocations.pdf?year=2026"
+    client.post("/projects/allocations/publish/", {"year": "2026"})   # publishing again: the same notice
+    from fupin.core.models import AuditEvent
+    from fupin.projects.models import AllocationNotice
+    notice = AllocationNotice.objects.get()
+    assert (notice.region_id, notice.year) == (COUNTY, 2026)
+    assert AuditEvent.objects.filter(object_type="allocation_notice").count() == 1
     r = client.get("/projects/allocations.pdf?year=2026")
     text = _pdf_text(r.content, tmp_path)
     for expected in ("甘洛县2026年扶贫项目资金安排公告", "桃源村自来水工程", "桃源村", "中央财政", "300000.00", "123456.78",
-                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元"):
+                     "社会帮扶：计划 50000.50 元，已拨付 0.00 元，已支付 0.00 元", "扫描右侧二维码可随时查看本公告"):
         assert expected in text, expected
     assert "张三" not in text and "H1" not in text
+    # the public page: no login, the same money, nothing personal
+    client.logout()
+    page = client.get(f"/projects/allocations/public/{notice.token}/").content.decode()
+    assert "甘洛县2026年扶贫项目资金安排公告" in page and "桃源村自来水工程" in page and "123,456.78" in page
+    assert "张三" not in page and "H1" not in page
+    assert client.get("/projects/allocations/public/nothing/").status_code == 404
+    client.force_login(world.users["inspector"])    # reads, but does not publish
+    assert client.post("/projects/allocations/publish/", {"year": "2027"}).status_code == 403
+    assert AllocationNotice.objects.count() == 1
 
 
 @pytest.mark.browser

@@ -119,7 +119,7 @@ def test_assessment_from_records_approval_pays_and_certificate(sup, login, tmp_p
     assert exc.value.message == "您的角色没有“审批派驻补助”权限，如需办理请联系县级管理员"
     assert not Entry.objects.filter(entitlement="support.allowance").exists()
     services.approve(actor=medical, assessment=Assessment.objects.get(pk=a.pk), budget=budget)
-    assert funds.balance(budget) == 1_000_000 - 132_000
+    assert funds.balance(budget) == 1_000_000 - 132_000 - 100_000   # the allowance, and 1000 to the department
     line = Entry.objects.get(entitlement="support.allowance")
     assert (line.amount, line.period, line.account.payee_name) == (132_000, "2024Q1", "内科0")
     c = login("support_staff")
@@ -152,3 +152,64 @@ def test_staff_phone_page_records_and_others_cannot_see_it(sup, login):
     other = User.objects.create(username="x", role="support_staff", region_id=COUNTY, password_changed_at=timezone.now())
     c.force_login(other)
     assert c.get(f"/support/members/{member.pk}/").status_code == 404
+
+
+def test_fines_and_rewards_recorded_per_staff_member_with_reason_and_on_the_ledger(sup, login):
+    """Seed 003: recalled 2 working days → 40 yuan a day each to the person and the department;
+    all three items failed → two months' allowance kept back and 500 to the department; 1000 to
+    the department per person sent; a refusal without reason is fined (the pack's example value)."""
+    from fupin.core.errors import InvalidInput
+    from fupin.support.models import Sanction
+
+    member = _member(sup)
+    medical = sup["medical"]
+    with pytest.raises(InvalidInput) as exc:
+        services.unauthorised_record(actor=medical, member=member, kind="recall", start=dt.date(2024, 4, 2), days=2)
+    assert exc.value.errors == {"开始日期": "应在派驻期内（2024-01-02 至 2024-03-31）"}
+    with pytest.raises(FupinError):     # only medical affairs records it
+        services.unauthorised_record(actor=sup["doctor"], member=member, kind="recall", start=dt.date(2024, 2, 1), days=2)
+    c = login("medical_affairs")
+    r = c.post(f"/support/members/{member.pk}/", {"action": "unauthorised", "kind": "recall", "start": "2024-02-01",
+                                                  "days": "2", "note": "科室手术排班调回"})
+    assert r.status_code == 302 and member.unauthorised.get().days == 2
+    a = services.assess(actor=medical, member=member)       # nothing else recorded: all three items fail
+    assert (a.result["failed_items"], a.result["allowance_payable"]) == (3, "440.00")
+    officer = User.objects.get(username="county_officer")
+    budget = funds.budget_create(actor=officer, code="support", name="对口支援补助", source="city_county",
+                                 programme="support", year=2024, region=COUNTY)
+    funds.budget_allocate(actor=officer, budget=budget, amount=1_000_000, date=dt.date(2024, 1, 1), decision_id="A")
+    Assessment.objects.filter(pk=a.pk).update(report_received=True)
+    services.approve(actor=medical, assessment=Assessment.objects.get(pk=a.pk), budget=budget)
+    rows = list(Sanction.objects.order_by("pk").values_list("kind", "staff__name", "department__name", "amount", "reason"))
+    assert rows == [
+        ("deduction", "内科0", "内科", 88_000, "授课、查房、考勤 3 项不合格，扣发 2 个月下乡补助"),
+        ("person_fine", "内科0", "内科", 8_000, "内科0派驻期间科室擅自召回 2 个工作日，对个人每工作日罚 40.00 元"),
+        ("dept_fine", None, "内科", 8_000, "内科0派驻期间科室擅自召回 2 个工作日，对科室每工作日罚 40.00 元"),
+        ("dept_fine", None, "内科", 50_000, "内科0考核 3 项均不合格，对所在科室罚款，本人重新下乡"),
+        ("dept_reward", "内科0", "内科", 100_000, "派出 内科0 下乡（2024年第1季度），奖励科室，与年终绩效挂钩")]
+    assert all("城乡医院对口支援工作要求" in x for x in Sanction.objects.values_list("source", flat=True))
+    # the ledger: allowance out, fines in, reward out, to the fen
+    assert funds.balance(budget) == 1_000_000 - 44_000 + 8_000 + 8_000 + 50_000 - 100_000
+    assert funds.balance(funds.payee_for_staff(member.staff)) == 44_000 - 8_000
+    dept = member.dispatch.department
+    assert funds.balance(funds.department_payee(dept)) == 100_000 - 8_000 - 50_000
+    assert Sanction.objects.get(kind="deduction").transaction_id is None   # kept back, not paid
+    # shown on the staff member's record (the doctor sees it too)
+    page = login("support_staff").get(f"/support/members/{member.pk}/").content.decode()
+    assert "扣发下乡补助" in page and "880.00" in page and "对个人每工作日罚 40.00 元" in page and "1,000.00" in page
+    # a department refusing without reason: recorded with what it said, fined from the pack
+    later = services.plan_generate(actor=medical, hospital=sup["city"], supported=sup["township"], year=2024, quarter=2,
+                                   quarters=1)[0]
+    c = login("medical_affairs")
+    r = c.post("/support/", {"action": "refuse", "hospital": sup["city"].pk, "dispatch": later.pk,
+                             "reason": "科室称人手不足，未提出延期申请", "budget": budget.pk}, follow=True)
+    body = r.content.decode()
+    assert f"已登记 {later.department.name} 拒派，罚款 2000.00 元" in body, body[body.find("<main>"):body.find("<main>") + 800]
+    s = Sanction.objects.get(kind="refusal_fine")
+    assert (s.department.name, s.amount, s.reason) == (
+        later.department.name, 200_000, "2024年第2季度无特殊原因拒不派遣下乡人员：科室称人手不足，未提出延期申请")
+    assert s.source.startswith("示例值：")
+    with pytest.raises(FupinError) as exc:
+        services.refusal_record(actor=medical, dispatch=later, reason="再次", budget=budget)
+    assert exc.value.message == f"{later.department.name} 这一批的拒派已登记"
+    assert funds.balance(budget) == 922_000 + 200_000

@@ -96,8 +96,8 @@ def test_detail_page_query_count_does_not_grow_with_household_size(login, world)
         r = c.get(f"/households/{world.h2.pk}/")
     assert r.content.decode().count("成员") >= 30
     # +1: monitoring warnings; +3: pairing (helper, visits with photos, measures); +6: labour (members, records,
-    # enrolments, posts) and social assistance (enrolments, payments) sections
-    assert len(big) == len(small) == 22
+    # enrolments, posts) and social assistance (enrolments, payments) sections; +1: learning-support pairs
+    assert len(big) == len(small) == 23
 
 
 def test_search_page_and_live_partial(login, world):

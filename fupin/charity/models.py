@@ -54,6 +54,8 @@ class Donation(models.Model):
     number = models.CharField("票据号", max_length=32, unique=True)
     donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="donations")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="donations")
+    sunshine_class = models.ForeignKey("SunshineClass", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="donations", verbose_name="定向冠名阳光班")
     date = models.DateField("捐赠日期")
     kind = models.CharField("形式", max_length=8, choices=DonationKind.choices)
     amount = models.BigIntegerField("金额或估价（分）")
@@ -68,9 +70,26 @@ class Donation(models.Model):
         ordering = ["-date", "-id"]
 
 
+class SunshineClass(models.Model):
+    """A 慈善阳光班 of one school and entry year. Funded jointly (province and county charities,
+    the pack's split) or by one named sponsor (冠名): then the sponsor's donations are earmarked
+    to the class's own fund and its students' grants are paid from it in full."""
+    name = models.CharField("班级名称", max_length=80)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="县")
+    school = models.ForeignKey("education.School", on_delete=models.PROTECT, related_name="+", verbose_name="学校")
+    year = models.PositiveSmallIntegerField("入学年度")
+    sponsor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="classes",
+                                verbose_name="冠名捐赠方")
+    token = models.CharField(max_length=32, unique=True)    # the sponsor's statement page
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="sunshine_class_per_school_year")]
+
+
 class GrantState(models.TextChoices):
-    APPLIED = "applied", "已申请"       # eligibility checked when applying
-    APPROVED = "approved", "已审定"     # reviewed and decided (after the public notice)
+    APPLIED = "applied", "评审中"       # eligibility checked when applying; the pack's review steps follow
+    NOTICE = "notice", "公示中"         # every review passed; the public notice runs its days
+    APPROVED = "approved", "已确定"     # decided after the notice, no objection upheld
     PAID = "paid", "已拨款"             # paid through the ledger
     VISITED = "visited", "已回访"       # follow-up visit recorded
     REJECTED = "rejected", "未通过"
@@ -85,6 +104,12 @@ class Grant(models.Model):
     amount = models.BigIntegerField("金额（分）")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="grants")
     state = models.CharField("状态", max_length=10, choices=GrantState.choices, default=GrantState.APPLIED)
+    step = models.PositiveSmallIntegerField("下一评审步骤", default=0)
+    notice_from = models.DateField("公示开始", null=True, blank=True)
+    notice_until = models.DateField("公示截止", null=True, blank=True)
+    decided_on = models.DateField("确定日期", null=True, blank=True)
+    sunshine_class = models.ForeignKey(SunshineClass, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="grants", verbose_name="阳光班")
     explanation = models.JSONField("资格审查说明", default=list)
     transaction = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     note = models.CharField("审定意见或回访记录", max_length=500, blank=True)
@@ -95,3 +120,25 @@ class Grant(models.Model):
         # one grant of a programme per student and instalment: never the same grant twice
         constraints = [models.UniqueConstraint(fields=["programme", "person", "instalment"],
                                                name="grant_once_per_instalment")]
+
+
+class ObjectionResult(models.TextChoices):
+    OPEN = "", "待处理"
+    UPHELD = "upheld", "异议成立，取消资助"
+    DISMISSED = "dismissed", "异议不成立，维持"
+
+
+class GrantObjection(models.Model):
+    """An objection raised while a grant's public notice runs (公示期内的异议)."""
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="objections")
+    received = models.DateField("收到日期")
+    objector = models.CharField("反映人（可匿名）", max_length=60, blank=True)
+    content = models.CharField("异议内容", max_length=500)
+    result = models.CharField("处理结果", max_length=10, choices=ObjectionResult.choices, blank=True, default="")
+    finding = models.CharField("核查情况", max_length=500, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    handled_on = models.DateField("处理日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["grant_id", "received", "id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, Sum
 
-from .models import Campaign, Donation, DonationKind, DonorKind, Grant, GrantState, Pledge
+from .models import Campaign, Donation, DonationKind, DonorKind, Grant, GrantState, Pledge, SunshineClass
 
 PAID = (GrantState.PAID, GrantState.VISITED)
 
@@ -62,3 +62,35 @@ def grants_in(scope: tuple[str, str], *, state: str = "", programme: str = ""):
 def donations_in(county: str):
     return Donation.objects.filter(Q(designation_id=county) | Q(designation__code__startswith=county[:6])) \
         .select_related("donor", "designation", "campaign").order_by("-date", "-id")
+
+
+def notice_reason(grant: Grant) -> str:
+    """Why the student is on the notice, as a public notice may say it: the checked conditions
+    (household status, school or college), never an ID number or a birth date."""
+    return "；".join(r[2:] for r in grant.explanation if r.startswith("√ "))
+
+
+def notice_rows(scope: tuple[str, str], *, programme: str, year: int) -> list[dict]:
+    """The public notice of a programme and year (公示资助对象): name, village, reason, amount."""
+    lo, hi = scope
+    grants = Grant.objects.filter(person__household__village_id__gte=lo, person__household__village_id__lte=hi,
+                                  programme=programme, year=year, state=GrantState.NOTICE) \
+        .select_related("person__household__village__parent").order_by("person__household__village_id", "person__name", "id")
+    return [{"name": g.person.name, "village": f"{g.person.household.village.parent.name}{g.person.household.village.name}",
+             "reason": notice_reason(g), "amount": g.amount, "from": g.notice_from, "until": g.notice_until,
+             "label": g.label, "instalment": g.instalment} for g in grants]
+
+
+def class_statement(cls: SunshineClass) -> dict:
+    """What a sponsor's money paid: its earmarked donations, each grant paid to the class's
+    students (names masked: surname only), and what is left in the class's fund."""
+    gifts = [{"number": d.number, "date": d.date, "amount": d.amount}
+             for d in cls.donations.filter(kind=DonationKind.CASH).order_by("date", "id")]
+    paid = [{"name": mask_name(g.person.name), "village": g.person.household.village.name, "year": g.year,
+             "instalment": g.instalment, "amount": g.amount, "date": g.transaction.date if g.transaction_id else None}
+            for g in cls.grants.filter(state__in=PAID).select_related("person__household__village", "transaction")
+            .order_by("year", "person__name", "id")]
+    students = cls.grants.exclude(state=GrantState.REJECTED).values("person_id").distinct().count()
+    given, spent = sum(r["amount"] for r in gifts), sum(r["amount"] for r in paid)
+    return {"cls": cls, "in": gifts, "out": paid, "given": given, "spent": spent, "balance": given - spent,
+            "students": students}

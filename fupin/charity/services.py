@@ -24,7 +24,8 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 
-from .models import Campaign, Donation, DonationKind, Donor, DonorKind, Grant, GrantState, Pledge
+from .models import (Campaign, Donation, DonationKind, Donor, DonorKind, Grant, GrantObjection, GrantState,
+                     ObjectionResult, Pledge, SunshineClass)
 
 
 def _pack(region_code: str, name: str, when: dt.date):
@@ -130,7 +131,8 @@ def _receipt_number(county: str, date: dt.date) -> str:
 
 
 def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amount: int, designation: str = "",
-                    items: str = "", campaign: Campaign | None = None) -> Donation:
+                    items: str = "", campaign: Campaign | None = None,
+                    sunshine_class: SunshineClass | None = None) -> Donation:
     """A donation with its receipt number. Cash designated to a village goes to that village's
     collective account, otherwise to the county fund, through the ledger; goods are recorded
     at their valuation (not cash: no ledger entry)."""
@@ -148,14 +150,23 @@ def donation_record(*, actor: User, donor: Donor, date: dt.date, kind: str, amou
         errors["物资名称及数量"] = "捐赠物资须写明名称和数量"
     if date > timezone.localdate():
         errors["捐赠日期"] = "不能晚于今天"
+    if sunshine_class is not None and sunshine_class.sponsor_id != donor.pk:
+        errors["定向冠名阳光班"] = (f"“{sunshine_class.name}”的冠名捐赠方是"
+                                f"{sunshine_class.sponsor.name if sunshine_class.sponsor_id else '省、县慈善组织联合资助'}，"
+                                f"不是 {donor.name}")
+    if sunshine_class is not None and kind != DonationKind.CASH:
+        errors["捐赠形式"] = "定向阳光班的捐赠须为资金"
     if errors:
         raise InvalidInput(errors)
     with transaction.atomic():
         d = Donation.objects.create(number=_receipt_number(county, date), donor=donor, campaign=campaign, date=date,
                                     kind=kind, amount=amount, items=items.strip()[:200], designation=target,
-                                    recorded_by=actor)
+                                    recorded_by=actor, sunshine_class=sunshine_class)
         if kind == DonationKind.CASH:
-            fund = village_fund(target) if target.level == 5 else county_fund(county)
+            if sunshine_class is not None:   # earmarked: the sponsor's money stays apart for its class
+                fund = class_fund(sunshine_class)
+            else:
+                fund = village_fund(target) if target.level == 5 else county_fund(county)
             txn = funds.allocation_post(actor=actor, budget=fund, amount=amount, date=date, decision_type="donation",
                                         decision_id=d.number, memo=f"{donor.name} 捐赠")
             Donation.objects.filter(pk=d.pk).update(transaction=txn)
@@ -249,7 +260,7 @@ def _college_eligibility(person, rule: dict, year: int, ok: bool, reasons: list[
 
 
 def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
-                campaign: Campaign | None = None) -> Grant:
+                campaign: Campaign | None = None, sunshine_class: SunshineClass | None = None) -> Grant:
     """An application (申报): the eligibility is checked now and kept with its reasons; a
     student who already has this programme's grant (or all its years) is refused."""
     access.require(actor, Cap.CHARITY_RECORD, what=f"申报慈善资助 {programme}")
@@ -268,10 +279,14 @@ def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
         f"√ 连续资助第{len(earlier) + 1}年（首年 {earlier[0].year} 年已审查）"])
     if not ok:
         raise FupinError(f"{person.name} 不符合“{rule['label']}”资助条件：" + "；".join(r for r in reasons if r.startswith("×")))
+    if earlier and earlier[0].sunshine_class_id:   # later years stay in the class of the first
+        sunshine_class = earlier[0].sunshine_class
+    if sunshine_class is not None:
+        _check_class_member(person, programme, sunshine_class, earlier)
     with transaction.atomic():
         g = Grant.objects.create(programme=programme, label=rule["label"], person=person, year=year,
                                  instalment=len(earlier) + 1, amount=rule["amount"], campaign=campaign,
-                                 explanation=reasons)
+                                 explanation=reasons, sunshine_class=sunshine_class)
         audit.record(actor, AuditAction.CREATE, object_type="charity_grant", object_id=g.pk,
                      household_id=person.household_id,
                      summary=f"申报{rule['label']}：{person.name}（{year}年，{fen_to_yuan_str(g.amount)} 元）")
@@ -289,20 +304,108 @@ def access_grant(user: User, pk, cap: str) -> Grant:
     return g
 
 
-def grant_decide(*, actor: User, grant: Grant, approve: bool, note: str = "") -> Grant:
-    """Review and decision (审核、公示后确定资助对象)."""
+def procedure(grant: Grant) -> dict:
+    """The grant procedure in force (pack `charity.grant_procedure`): review steps and notice days."""
+    return _pack(grant.person.household.village_id, "charity.grant_procedure", dt.date(grant.year, 9, 1))
+
+
+def grant_review(*, actor: User, grant: Grant, approve: bool, note: str = "", on: dt.date | None = None) -> Grant:
+    """One review step of the pack's procedure (组织评审). A refusal needs its reason and ends the
+    application; the last approval opens the public notice (公示资助对象) for the pack's days."""
     grant = access_grant(actor, grant.pk, Cap.CHARITY_GRANT)
     if grant.state != GrantState.APPLIED:
-        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，不能再审定")
+        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，不在评审中")
     if not approve and not note.strip():
         raise InvalidInput({"意见": "不通过时必须写明理由"})
+    proc = procedure(grant)
+    step = proc["steps"][grant.step]
+    on = on or timezone.localdate()
+    fields = {"step": grant.step + 1, "note": note.strip()[:500]}
+    if not approve:
+        fields["state"] = GrantState.REJECTED
+    elif grant.step + 1 == len(proc["steps"]):
+        fields.update(state=GrantState.NOTICE, notice_from=on, notice_until=on + dt.timedelta(days=int(proc["notice_days"]) - 1))
     with transaction.atomic():
-        state = GrantState.APPROVED if approve else GrantState.REJECTED
-        Grant.objects.filter(pk=grant.pk, state=GrantState.APPLIED).update(state=state, note=note.strip()[:500])
+        if Grant.objects.filter(pk=grant.pk, state=GrantState.APPLIED, step=grant.step).update(**fields) != 1:
+            raise FupinError("该申请刚被他人处理过；请刷新页面")
         audit.record(actor, AuditAction.UPDATE, object_type="charity_grant", object_id=grant.pk,
                      household_id=grant.person.household_id,
-                     summary=f"{grant.label}：{grant.person.name} {'审定通过' if approve else '未通过'}" + (f"（{note}）" if note else ""))
-    grant.state = state
+                     summary=f"{grant.label}{step['label']}：{grant.person.name} {'通过' if approve else '不通过'}"
+                             + (f"（{note.strip()}）" if note.strip() else "")
+                             + (f"；{proc['notice_label']} {on} 至 {fields['notice_until']}" if "notice_until" in fields else ""))
+    grant.refresh_from_db()
+    return grant
+
+
+def objection_record(*, actor: User, grant: Grant, received: dt.date, content: str, objector: str = "") -> GrantObjection:
+    """An objection received while the notice runs (by letter, phone or in person)."""
+    grant = access_grant(actor, grant.pk, Cap.CHARITY_RECORD)
+    if grant.state != GrantState.NOTICE:
+        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，只有公示中的资助对象可以登记异议")
+    if not (grant.notice_from <= received <= grant.notice_until):
+        raise InvalidInput({"收到日期": f"公示期为 {grant.notice_from} 至 {grant.notice_until}，收到日期应在公示期内"})
+    if not content.strip():
+        raise InvalidInput({"异议内容": "必须填写"})
+    with transaction.atomic():
+        o = GrantObjection.objects.create(grant=grant, received=received, objector=objector.strip()[:60],
+                                          content=content.strip()[:500], recorded_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="charity_objection", object_id=o.pk,
+                     household_id=grant.person.household_id,
+                     summary=f"{grant.label}公示异议：{grant.person.name}（{received} 收到）")
+    return o
+
+
+def access_objection(user: User, pk) -> GrantObjection:
+    o = GrantObjection.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if o is None:
+        raise NotFound(f"找不到异议（编号 {pk}）")
+    access_grant(user, o.grant_id, Cap.CHARITY_GRANT)
+    return o
+
+
+def objection_handle(*, actor: User, objection: GrantObjection, upheld: bool, finding: str,
+                     on: dt.date | None = None) -> GrantObjection:
+    """The county checks the objection and decides: upheld cancels the grant; dismissed keeps it."""
+    grant = access_grant(actor, objection.grant_id, Cap.CHARITY_GRANT)
+    if objection.result:
+        raise FupinError("该异议已处理")
+    if not finding.strip():
+        raise InvalidInput({"核查情况": "必须写明核查情况"})
+    on = on or timezone.localdate()
+    result = ObjectionResult.UPHELD if upheld else ObjectionResult.DISMISSED
+    with transaction.atomic():
+        if GrantObjection.objects.filter(pk=objection.pk, result="").update(
+                result=result, finding=finding.strip()[:500], handled_by=actor, handled_on=on) != 1:
+            raise FupinError("该异议刚被他人处理过；请刷新页面")
+        if upheld:
+            Grant.objects.filter(pk=grant.pk, state=GrantState.NOTICE).update(
+                state=GrantState.REJECTED, note=f"公示期内异议成立：{finding.strip()}"[:500])
+        audit.record(actor, AuditAction.UPDATE, object_type="charity_objection", object_id=objection.pk,
+                     household_id=grant.person.household_id,
+                     summary=f"{grant.label}公示异议处理：{grant.person.name}，{result.label}（{finding.strip()}）")
+    objection.refresh_from_db()
+    return objection
+
+
+def grant_decide(*, actor: User, grant: Grant, on: dt.date, note: str = "") -> Grant:
+    """After the notice has run its days with no objection left open, the county decides
+    (确定资助对象); then the grant may be paid."""
+    grant = access_grant(actor, grant.pk, Cap.CHARITY_GRANT)
+    if grant.state != GrantState.NOTICE:
+        raise FupinError(f"该申请状态为“{grant.get_state_display()}”，公示期满后才能确定资助对象")
+    if on <= grant.notice_until:
+        raise FupinError(f"公示期至 {grant.notice_until}，期满后（{grant.notice_until + dt.timedelta(days=1)} 起）才能确定资助对象")
+    open_ = grant.objections.filter(result="").count()
+    if open_:
+        raise FupinError(f"公示期内收到的异议还有 {open_} 件未处理，处理后才能确定资助对象")
+    with transaction.atomic():
+        if Grant.objects.filter(pk=grant.pk, state=GrantState.NOTICE).update(
+                state=GrantState.APPROVED, decided_on=on, note=note.strip()[:500] or "公示无异议") != 1:
+            raise FupinError("该申请刚被他人处理过；请刷新页面")
+        audit.record(actor, AuditAction.UPDATE, object_type="charity_grant", object_id=grant.pk,
+                     household_id=grant.person.household_id,
+                     summary=f"{grant.label}确定资助对象：{grant.person.name}（{on}）")
+    grant.refresh_from_db()
     return grant
 
 
@@ -316,6 +419,11 @@ def grant_pay(*, actor: User, grant: Grant, date: dt.date) -> Grant:
     # a programme funded jointly (慈善阳光班: province and county charities 50/50) pays its
     # provincial share from the province's charity fund; the county pays the rest
     province_part = grant.amount * int(rule.get("province_percent", 0)) // 100
+    cls = grant.sunshine_class
+    if cls is not None and cls.sponsor_id:   # a named sponsor pays the whole grant from its earmarked fund
+        province_part, county_budget = 0, class_fund(cls)
+    else:
+        county_budget = county_fund(person.household.village_id)
     payee = funds.payee_for_person(person)
     with transaction.atomic():
         if province_part:
@@ -324,7 +432,7 @@ def grant_pay(*, actor: User, grant: Grant, date: dt.date) -> Grant:
                                 payments=[funds.Payment(payee=payee, amount=province_part,
                                                         entitlement=f"charity.{grant.programme}.province",
                                                         period=str(grant.instalment))])
-        txn = funds.payments_post(actor=actor, budget=county_fund(person.household.village_id), date=date,
+        txn = funds.payments_post(actor=actor, budget=county_budget, date=date,
                                   decision_type="charity_grant", decision_id=f"grant-{grant.pk}",
                                   payments=[funds.Payment(payee=payee, amount=grant.amount - province_part,
                                                           entitlement=f"charity.{grant.programme}",
@@ -351,3 +459,56 @@ def grant_visit(*, actor: User, grant: Grant, note: str) -> Grant:
                      household_id=grant.person.household_id, summary=f"{grant.label}回访：{grant.person.name}")
     grant.state = GrantState.VISITED
     return grant
+
+
+# ---- 慈善阳光班: classes, joint or by one named sponsor --------------------------------------------
+
+def class_fund(cls: SunshineClass):
+    """The earmarked fund of a sponsored class (its sponsor's donations in, its grants out)."""
+    return funds.sponsored_fund_account(key=f"class-{cls.pk}", region_code=cls.region_id,
+                                        name=f"{cls.name}（{cls.sponsor.name}冠名）定向资金")
+
+
+def sunshine_class_create(*, actor: User, school, year: int, sponsor: Donor | None = None,
+                          name: str = "") -> SunshineClass:
+    """A class of a school's entry year; with a sponsor, its money is kept apart (冠名全额资助)."""
+    access.require(actor, Cap.CHARITY_GRANT, what=f"建立慈善阳光班（{year}年）")
+    county = _county(actor)
+    if funds.county_of(school.region_id) != county:
+        raise NotFound(f"找不到学校 {school.name}，或不在您的管辖范围内")
+    if sponsor is not None and sponsor.region_id != county:
+        raise NotFound(f"找不到捐赠人 {sponsor.name}，或不是本县登记的捐赠人")
+    if SunshineClass.objects.filter(school=school, year=year).exists():
+        raise FupinError(f"{school.name} {year}年已建立慈善阳光班")
+    label = name.strip() or (f"{school.name}{year}级“{sponsor.name}”慈善阳光班" if sponsor else
+                             f"{school.name}{year}级慈善阳光班")
+    with transaction.atomic():
+        cls = SunshineClass.objects.create(name=label[:80], region_id=county, school=school, year=year, sponsor=sponsor,
+                                           token=secrets.token_urlsafe(16))
+        audit.record(actor, AuditAction.CREATE, object_type="sunshine_class", object_id=cls.pk,
+                     summary=f"建立{cls.name}（{'由 ' + sponsor.name + ' 冠名全额资助' if sponsor else '省、县慈善组织联合资助'}）")
+    return cls
+
+
+def access_class(user: User, pk) -> SunshineClass:
+    if not (access.may(user, Cap.CHARITY_RECORD) or access.may(user, Cap.CHARITY_GRANT)):
+        access.require(user, Cap.CHARITY_RECORD, what="查看慈善阳光班")
+    cls = SunshineClass.objects.select_related("school", "sponsor").filter(pk=pk).first() \
+        if str(pk).isdigit() else None
+    if cls is None or cls.region_id != _county(user):
+        raise NotFound(f"找不到慈善阳光班（编号 {pk}），或不在您的管辖范围内")
+    return cls
+
+
+def _check_class_member(person, programme: str, cls: SunshineClass, earlier: list[Grant]) -> None:
+    """A class's students are 慈善阳光班 grantees enrolled at its school in its entry year."""
+    from fupin.education.models import Enrolment
+
+    if programme != "sunshine_class":
+        raise InvalidInput({"阳光班": "只有“慈善阳光班”资助可以选择阳光班"})
+    if earlier:
+        return
+    at = Enrolment.objects.filter(person=person, semester=f"{cls.year}-autumn", school=cls.school,
+                                  status="enrolled").exists()
+    if not at:
+        raise FupinError(f"{person.name} {cls.year}年秋季不在 {cls.school.name} 就读，不能编入{cls.name}")

@@ -18,7 +18,7 @@ from fupin.policy.money import parse_yuan
 from fupin.registry.models import Person
 
 from . import selectors, services
-from .models import Campaign, DonationKind, DonorKind, GrantState
+from .models import Campaign, DonationKind, DonorKind, GrantState, SunshineClass
 
 
 def _yuan(data, key: str, label: str) -> int:
@@ -48,7 +48,8 @@ def home(request):
     if state and state not in GrantState.values:
         raise InvalidInput({"状态": "请从列表中选择"})
     scope = access.scope_range(user)
-    grants = Paginator(selectors.grants_in(scope, state=state, programme=programme), 50).get_page(request.GET.get("page"))
+    grants = Paginator(selectors.grants_in(scope, state=state, programme=programme)
+                       .prefetch_related("objections").select_related("sunshine_class"), 50).get_page(request.GET.get("page"))
     candidates = []
     if programme and access.may(user, Cap.CHARITY_RECORD):   # the same rule as each application, for the whole scope
         lo, hi = scope
@@ -56,7 +57,12 @@ def home(request):
                                                 household__village_id__gte=lo, household__village_id__lte=hi)
                           .select_related("household__village").order_by("household__number", "name")[:200])
     villages = access.regions_for(user).filter(level=5).order_by("code")
+    from fupin.education.models import School
     return render(request, "charity/home.html", {
+        "classes": SunshineClass.objects.filter(region_id=county).select_related("school", "sponsor").order_by("-year", "name"),
+        "schools": School.objects.filter(region__code__startswith=county[:6]).order_by("code")
+        if county else School.objects.none(),
+        "notice_programmes": [(k, r["label"]) for k, r in rules.items()],
         "campaigns": Campaign.objects.filter(region_id=county).order_by("-year"),
         "donations": selectors.donations_in(county)[:50], "grants": grants, "rules": rules, "programme": programme,
         "state": state, "states": GrantState.choices, "year": year, "candidates": candidates, "villages": villages,
@@ -70,13 +76,14 @@ def action(request, action: str):
     user, post = request.user, request.POST
     today = timezone.localdate()
     campaign = services.access_campaign(user, post["campaign"]) if post.get("campaign") else None
+    cls = services.access_class(user, post["sunshine_class"]) if post.get("sunshine_class") else None
     if action == "donate":
         kind = post.get("kind", "")
         donor = services.donor_get_or_create(actor=user, name=post.get("donor", "")[:120], kind=post.get("donor_kind", ""))
         d = services.donation_record(actor=user, donor=donor, date=form_date(post, "date", "捐赠日期", today), kind=kind,
                                      amount=_yuan(post, "amount", "金额" if kind == DonationKind.CASH else "物资估价"),
                                      designation=post.get("designation", ""), items=post.get("items", "")[:200],
-                                     campaign=campaign)
+                                     campaign=campaign, sunshine_class=cls)
         messages.success(request, f"已登记捐赠，票据号 {d.number}")
     elif action == "campaign":
         c = services.campaign_create(actor=user, year=form_int(post, "year", "年度", lo=2000, hi=2100),
@@ -92,8 +99,20 @@ def action(request, action: str):
     elif action == "apply":
         g = services.grant_apply(actor=user, person_id=form_int(post, "person", "学生", lo=1),
                                  programme=post.get("programme", ""), year=form_int(post, "year", "年度", lo=2000, hi=2100),
-                                 campaign=campaign)
+                                 campaign=campaign, sunshine_class=cls)
         messages.success(request, f"已申报{g.label}：{g.person.name}")
+    elif action == "class":
+        from fupin.education.models import School
+
+        school = School.objects.filter(pk=form_int(post, "school", "学校", lo=1)).first()
+        if school is None:
+            raise InvalidInput({"学校": "请从列表中选择"})
+        sponsor = None
+        if post.get("sponsor", "").strip():
+            sponsor = services.donor_get_or_create(actor=user, name=post["sponsor"][:120], kind=post.get("donor_kind", ""))
+        c = services.sunshine_class_create(actor=user, school=school, sponsor=sponsor, name=post.get("name", "")[:80],
+                                           year=form_int(post, "year", "入学年度", lo=2000, hi=2100))
+        return redirect(f"/charity/classes/{c.pk}/")
     else:
         raise InvalidInput({"操作": "不是社会捐赠的操作"})
     return redirect("/charity/")
@@ -103,9 +122,15 @@ def action(request, action: str):
 @fupin_view
 def grant_action(request, pk: int, action: str):
     user, post = request.user, request.POST
-    g = services.access_grant(user, pk, Cap.CHARITY_RECORD if action == "visit" else Cap.CHARITY_GRANT)
+    g = services.access_grant(user, pk, Cap.CHARITY_RECORD if action in ("visit", "object") else Cap.CHARITY_GRANT)
     if action in ("approve", "reject"):
-        services.grant_decide(actor=user, grant=g, approve=action == "approve", note=post.get("note", "")[:500])
+        services.grant_review(actor=user, grant=g, approve=action == "approve", note=post.get("note", "")[:500])
+    elif action == "decide":
+        services.grant_decide(actor=user, grant=g, on=form_date(post, "date", "确定日期", timezone.localdate()),
+                              note=post.get("note", "")[:500])
+    elif action == "object":
+        services.objection_record(actor=user, grant=g, received=form_date(post, "date", "收到日期", timezone.localdate()),
+                                  content=post.get("content", "")[:500], objector=post.get("objector", "")[:60])
     elif action == "pay":
         services.grant_pay(actor=user, grant=g, date=form_date(post, "date", "拨款日期", timezone.localdate()))
     elif action == "visit":
@@ -114,6 +139,71 @@ def grant_action(request, pk: int, action: str):
         raise InvalidInput({"操作": "不是资助申请的操作"})
     messages.success(request, f"{g.label}：{g.person.name} 已办理")
     return redirect("/charity/")
+
+
+@require_POST
+@fupin_view
+def objection_action(request, pk: int, action: str):
+    user, post = request.user, request.POST
+    o = services.access_objection(user, pk)
+    if action not in ("uphold", "dismiss"):
+        raise InvalidInput({"操作": "不是异议处理的操作"})
+    services.objection_handle(actor=user, objection=o, upheld=action == "uphold", finding=post.get("finding", "")[:500])
+    messages.success(request, f"异议已处理：{o.get_result_display()}")
+    return redirect("/charity/?state=notice")
+
+
+@fupin_view
+def grant_notice(request):
+    """The printable public notice of a programme and year (公示资助对象): name, village and
+    reason of each student in the notice period, never an ID number or a birth date."""
+    from fupin.printing.charity import grant_notice as render_pdf
+
+    user = request.user
+    _may_see(user)
+    county = services._county(user)
+    rules = services.programmes(county, timezone.localdate())
+    programme = request.GET.get("programme", "")
+    if programme not in rules:
+        raise InvalidInput({"资助项目": "请从列表中选择"})
+    year = form_int(request.GET, "year", "年度", timezone.localdate().year, lo=2000, hi=2100)
+    rows = selectors.notice_rows(access.scope_range(user), programme=programme, year=year)
+    region = user.region.name
+    pdf = render_pdf(f"{region}{year}年“{rules[programme]['label']}”资助对象公示", rows, issuer=f"{region}慈善会")
+    audit.export(user, what=f"打印{year}年{rules[programme]['label']}资助对象公示", object_type="charity_notice",
+                 object_id=programme, persons=len(rows))
+    r = HttpResponse(pdf, content_type="application/pdf")
+    r["Content-Disposition"] = f"inline; filename=charity-notice-{year}.pdf"
+    return r
+
+
+@fupin_view
+def class_page(request, pk: int):
+    cls = services.access_class(request.user, pk)
+    return render(request, "charity/class.html", {
+        "st": selectors.class_statement(cls), "public_url": request.build_absolute_uri(f"/charity/sponsor/{cls.token}/")})
+
+
+@fupin_view
+def class_statement_pdf(request, pk: int):
+    from fupin.printing.charity import class_statement as render_pdf
+
+    cls = services.access_class(request.user, pk)
+    st = selectors.class_statement(cls)
+    pdf = render_pdf(st, request.build_absolute_uri(f"/charity/sponsor/{cls.token}/"))
+    audit.export(request.user, what=f"打印{cls.name}资金使用情况", object_type="sunshine_class", object_id=cls.pk,
+                 persons=len(st["out"]))
+    r = HttpResponse(pdf, content_type="application/pdf")
+    r["Content-Disposition"] = f"inline; filename=sunshine-class-{cls.pk}.pdf"
+    return r
+
+
+def sponsor_page(request, token: str):
+    """The sponsor's own view of what its money paid (no login; students' names masked)."""
+    cls = SunshineClass.objects.select_related("school", "sponsor").filter(token=token).first()
+    if cls is None or not cls.sponsor_id:
+        return render(request, "core/error.html", {"message": "找不到该阳光班的资金使用情况"}, status=404)
+    return render(request, "charity/sponsor.html", {"st": selectors.class_statement(cls)})
 
 
 @fupin_view

@@ -154,7 +154,7 @@ def _serve(bind: str) -> None:
     workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1) + 1)
     print(f"fupin 已启动：http://{host}:{port}/  （{workers} 个工作进程，Ctrl+C 停止）", flush=True)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind,
-                               "--workers", workers, "--threads", "2", "--access-logfile", "-"])
+                               "--workers", workers, "--threads", "2", "--preload", "--access-logfile", "-"])
 
 
 def cmd_demo(args) -> int:

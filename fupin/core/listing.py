@@ -56,6 +56,8 @@ class Listing:
     filters: list[Filter] = field(default_factory=list)
     default_sort: str = ""
     page_size: int = PAGE_SIZE
+    tiebreak: str = "pk"                       # the QuerySet's last sort key (a UNION sorts by its own columns)
+    total: int | None = None                   # the filtered rows' count when the caller has a cheaper one
 
     def __post_init__(self):
         self.chosen = {}
@@ -73,6 +75,8 @@ class Listing:
         self._sortable = sortable
         self.filtered = self._sorted(self._filtered(self.rows))
         self.paginator = Paginator(self.filtered, self.page_size)
+        if self.total is not None:
+            self.paginator.count = self.total  # a cached property: set, it is not asked of the rows
         self.page = self.paginator.get_page(self.params.get("page"))
 
     # ---- what the rows become ------------------------------------------------------------
@@ -89,7 +93,7 @@ class Listing:
         order = self._sortable[self.sort.removeprefix("-")].order
         if isinstance(rows, QuerySet):
             fields = (order,) if isinstance(order, str) else tuple(order)
-            return rows.order_by(*[("-" + f if desc else f) for f in fields], ("-pk" if desc else "pk"))
+            return rows.order_by(*[("-" + f if desc else f) for f in fields], ("-" if desc else "") + self.tiebreak)
         return sorted(rows, key=order, reverse=desc)  # stable: ties keep the selector's order
 
     @property
@@ -161,8 +165,9 @@ class Listing:
                 "start": p.start_index(), "end": p.end_index()}
 
 
-def listing(request, rows, columns, *, filters=(), default_sort="", page_size=PAGE_SIZE) -> Listing:
+def listing(request, rows, columns, *, filters=(), default_sort="", page_size=PAGE_SIZE, tiebreak="pk",
+            total: int | None = None) -> Listing:
     """A listing of `rows` as the request's query string asks (only GET parameters are read)."""
     params = {k: request.GET.get(k, "") for k in request.GET}
     return Listing(params=params, rows=rows, columns=list(columns), filters=list(filters),
-                   default_sort=default_sort, page_size=page_size)
+                   default_sort=default_sort, page_size=page_size, tiebreak=tiebreak, total=total)

@@ -172,6 +172,7 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("劳动力与培训"), "/labour/", frozenset({C.TRAINING_MANAGE, C.EXPORT})),      # labour room
     (_("大学生"), "/education/college/", frozenset({C.EDU_MANAGE, C.WRITE})),      # college-student database
     (_("资助评审"), "/education/aid/", frozenset({C.EDU_MANAGE, C.POST_RUN})),     # student aid procedure
+    (_("学困生帮扶"), "/education/learning/", frozenset({C.EDU_MANAGE})),                # learning support pairs (a19)
     (_("对口支援"), "/support/", frozenset({C.SUPPORT_MANAGE, C.SUPPORT_RECORD})),
     (_("结算窗口"), "/health/window/", frozenset({C.SETTLE})),
     (_("健康扶贫"), "/health/", frozenset({C.PAY_SUBSIDY, C.RECORD_CONDITION})),

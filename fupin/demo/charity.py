@@ -41,7 +41,37 @@ def seed(county, *, year: int) -> None:
         g = services.grant_apply(actor=officer, person_id=student.pk, programme="yuanmeng", year=year, campaign=c)
         if k == 3:
             continue   # one application still waiting for review
-        services.grant_decide(actor=officer, grant=g, approve=True, note="公示无异议")
-        services.grant_pay(actor=officer, grant=g, date=c.day + dt.timedelta(days=3))
+        g = services.grant_review(actor=officer, grant=g, approve=True, on=c.day)   # then the notice runs its days
+        if k == 2:
+            continue   # one still in its public notice
+        services.grant_decide(actor=officer, grant=g, on=g.notice_until + dt.timedelta(days=1))
+        services.grant_pay(actor=officer, grant=g, date=g.notice_until + dt.timedelta(days=2))
         if k == 0:
             services.grant_visit(actor=officer, grant=g, note="已入学报到，学习生活正常")
+    _sponsored_class(officer, c, year)
+
+
+def _sponsored_class(officer, campaign, year: int) -> None:
+    """A 慈善阳光班 named after one sponsor: its donation earmarked to the class, two students paid."""
+    from fupin.charity import services
+    from fupin.education.models import Enrolment
+
+    first = Enrolment.objects.filter(semester=f"{year}-autumn", stage="senior", grade=1, status="enrolled",
+                                     person__alive=True,
+                                     person__household__status__in=["registered", "monitored", "returned"]) \
+        .select_related("school").order_by("school_id", "person_id").first()
+    if first is None:
+        return
+    sponsor = services.donor_get_or_create(actor=officer, name="四川某药业有限公司", kind="enterprise")
+    cls = services.sunshine_class_create(actor=officer, school=first.school, year=year, sponsor=sponsor)
+    services.donation_record(actor=officer, donor=sponsor, date=campaign.day, kind="cash", amount=2_400_000,
+                             sunshine_class=cls)   # the sponsor's own account, not the campaign's
+    students = Enrolment.objects.filter(school=first.school, semester=f"{year}-autumn", stage="senior", grade=1,
+                                        status="enrolled", person__alive=True,
+                                        person__household__status__in=["registered", "monitored", "returned"]) \
+        .order_by("person_id").values_list("person_id", flat=True)[:2]
+    for pid in students:
+        g = services.grant_apply(actor=officer, person_id=pid, programme="sunshine_class", year=year, sunshine_class=cls)
+        g = services.grant_review(actor=officer, grant=g, approve=True, on=campaign.day)
+        g = services.grant_decide(actor=officer, grant=g, on=g.notice_until + dt.timedelta(days=1))
+        services.grant_pay(actor=officer, grant=g, date=g.notice_until + dt.timedelta(days=2))

@@ -554,3 +554,5 @@ def seed_demo_extras(county: County) -> None:
     demo_projects.seed(county, year=year)
     demo_projects.seed_support(county, year=year)
     demo_charity.seed(county, year=year)
+    from fupin.demo import learning as demo_learning   # learning support pairs (学困生帮扶)
+    demo_learning.seed(county, today=TODAY)

@@ -18,7 +18,7 @@ from fupin.core.roles import Cap
 from fupin.registry.models import Person
 
 from .college import _p
-from .models import AidApplication, AidReview, AidState, School
+from .models import AidApplication, AidReview, AidState, School, SchoolMeasure, SchoolMeasureKind
 
 # who may do a step of each tier: the school aid office, a township office, the county office
 TIER_CAP = {"school": Cap.EDU_MANAGE, "township": Cap.WRITE, "county": Cap.POST_RUN}
@@ -157,3 +157,36 @@ def payment_list(user: User, school: School, year: int) -> tuple[bytes, int]:
     audit.export(user, what=f"导出 {school.name} {year} 学年学生资助发放名单", object_type="aid_payment_list",
                  object_id=school.pk, persons=len(rows), full_ids=full)
     return out.getvalue(), len(rows)
+
+
+# ---- school-level aid measures (学校层面的资助措施) ---------------------------------------------------
+
+def measure_record(*, actor: User, school: School, year: int, kind: str, description: str, students: int,
+                   value: int, date: dt.date) -> SchoolMeasure:
+    """A school's own measure for its poor students: a donation drive, fees waived, goods, meals."""
+    access.require(actor, Cap.EDU_MANAGE, what="登记学校资助措施")
+    if not access.in_scope(actor, school.region_id) and not access.in_scope(actor, school.region_id[:6] + "000000"):
+        raise NotFound(f"找不到学校 {school.name}，或不在您的管辖范围内")
+    errors = {}
+    if kind not in SchoolMeasureKind.values:
+        errors["措施"] = f"应为 {'、'.join(SchoolMeasureKind.labels)} 之一"
+    if not description.strip():
+        errors["内容"] = "必须填写"
+    if students <= 0:
+        errors["受助学生"] = "须大于0"
+    if value < 0:
+        errors["金额或价值"] = "不能为负"
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        m = SchoolMeasure.objects.create(school=school, year=year, kind=kind, description=description.strip()[:300],
+                                         students=students, value=value, date=date, recorded_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="school_measure", object_id=m.pk,
+                     summary=f"{school.name} {year} 学年{m.get_kind_display()}：{students} 人，{fen_to_yuan_str(value)} 元")
+    return m
+
+
+def measures_for(user: User):
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return SchoolMeasure.objects.filter(school__region_id__gte=lo[:6] + "000000", school__region_id__lte=hi)

@@ -11,7 +11,7 @@ from fupin.core.errors import FupinError, NotFound
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
 
 from . import aid
-from .models import AidState, School
+from .models import AidState, School, SchoolMeasureKind
 
 
 def _school(request, data):
@@ -94,3 +94,42 @@ def payments(request):
     year = form_year(request.GET, "year", "学年")
     data, _ = aid.payment_list(request.user, school, year)
     return _xlsx(data, f"学生资助发放名单_{school.code}_{year}.xlsx")
+
+
+@fupin_view
+def measures(request):
+    """School-level aid measures: list, filter, sort, Excel; the school aid office records them."""
+    from fupin.core.listing import Column, Filter, listing
+    from fupin.core.money import fen_to_yuan_str
+    from fupin.exchange.lists import xlsx_response
+
+    user = request.user
+    if request.method == "POST":
+        try:
+            aid.measure_record(actor=user, school=_school(request, request.POST), year=form_year(request.POST, "year", "学年"),
+                               kind=request.POST.get("kind", ""), description=request.POST.get("description", ""),
+                               students=form_int(request.POST, "students", "受助学生", lo=0),
+                               value=form_yuan(request.POST, "value", "金额或价值"),
+                               date=form_date(request.POST, "date", "日期", timezone.localdate()))
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已登记")
+        return redirect("/education/aid/measures/")
+    schools = list(_schools(request))
+    years = sorted(set(aid.measures_for(user).values_list("year", flat=True)), reverse=True)
+    columns = [Column("year", "学年", lambda m: m.year, "year"), Column("school", "学校", lambda m: m.school.name, "school__code"),
+               Column("kind", "措施", lambda m: m.get_kind_display(), "kind"),
+               Column("description", "内容", lambda m: m.description),
+               Column("students", "受助学生（人）", lambda m: m.students, "students"),
+               Column("value", "金额或价值（元）", lambda m: fen_to_yuan_str(m.value), "value"),
+               Column("date", "日期", lambda m: m.date.isoformat(), "date")]
+    filters = [Filter("school", "学校", tuple((str(x.pk), x.name) for x in schools), lambda qs, v: qs.filter(school_id=int(v))),
+               Filter("kind", "措施", tuple(SchoolMeasureKind.choices), lambda qs, v: qs.filter(kind=v)),
+               Filter("year", "学年", tuple((str(y), str(y)) for y in years), lambda qs, v: qs.filter(year=int(v)))]
+    lst = listing(request, aid.measures_for(user).select_related("school"), columns, filters=filters, default_sort="-year")
+    if lst.wants_export:
+        return xlsx_response(user, lst, what="学校资助措施", object_type="school_measures", object_id=user.region_id)
+    return render(request, "education/aid_measures.html", {
+        "listing": lst, "schools": schools, "kinds": SchoolMeasureKind.choices, "year": timezone.localdate().year,
+        "today": timezone.localdate().isoformat()})

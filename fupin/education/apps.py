@@ -16,3 +16,6 @@ class EducationConfig(AppConfig):
         from .college import household_section as college_section   # the college-student database
 
         HOUSEHOLD_SECTIONS.append(("education/partials/college.html", college_section))
+        from .learning import household_section as learning_section   # learning support (学困生帮扶)
+
+        HOUSEHOLD_SECTIONS.append(("education/partials/learning.html", learning_section))

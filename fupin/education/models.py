@@ -212,3 +212,76 @@ class AidReview(models.Model):
 
     class Meta:
         ordering = ["application_id", "at", "pk"]
+
+
+class LearningPair(models.Model):
+    """A teacher responsible for one learning-difficulty student (学困生) of a poor family
+    (教师帮扶学生, seed 000): the teacher's talks and home visits are its records, the term-end
+    results rank the school's learning-support students by progress."""
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="learning_pairs")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="learning_pairs")
+    teacher = models.CharField("帮扶教师", max_length=40)
+    subject = models.CharField("帮扶学科", max_length=20, blank=True)
+    start = models.DateField("结对日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["school_id", "person_id"]
+        constraints = [models.UniqueConstraint(fields=["person"], condition=models.Q(ended_on__isnull=True),
+                                               name="one_open_learning_pair_per_student")]
+
+
+class LearningRecordKind(models.TextChoices):
+    TALK = "talk", "谈心谈话"
+    HOME_VISIT = "home_visit", "家访"
+    TUTORING = "tutoring", "个别辅导"
+
+
+class LearningRecord(models.Model):
+    pair = models.ForeignKey(LearningPair, on_delete=models.CASCADE, related_name="records")
+    date = models.DateField("日期")
+    kind = models.CharField("形式", max_length=12, choices=LearningRecordKind.choices)
+    content = models.CharField("帮扶内容", max_length=300)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["pair_id", "date", "id"]
+
+
+class TermResult(models.Model):
+    """A learning-support student's term-end result (期末成绩, total score)."""
+    pair = models.ForeignKey(LearningPair, on_delete=models.CASCADE, related_name="results")
+    semester = models.CharField("学期", max_length=12)
+    score = models.DecimalField("期末总分", max_digits=6, decimal_places=1)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["pair_id", "semester"]
+        constraints = [models.UniqueConstraint(fields=["pair", "semester"], name="one_result_per_pair_semester"),
+                       models.CheckConstraint(condition=models.Q(score__gte=0), name="term_score_not_negative")]
+
+
+class SchoolMeasureKind(models.TextChoices):
+    DONATION_DRIVE = "donation_drive", "师生自愿捐款"     # seed 000: 组织全校教师和同学自愿捐款活动
+    FEE_WAIVER = "fee_waiver", "减免学杂费"               # seed 004: 协调学校减免学费等费用
+    IN_KIND = "in_kind", "赠送衣物书本等实物"
+    MEALS = "meals", "爱心午餐"
+    OTHER = "other", "其他"
+
+
+class SchoolMeasure(models.Model):
+    """A school's own aid measure for its poor students (学校层面的资助措施) in a school year:
+    what was done, for how many students, and its value (cash raised, fees waived, goods valued)."""
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="measures")
+    year = models.PositiveSmallIntegerField("学年（起始年份）")
+    kind = models.CharField("措施", max_length=16, choices=SchoolMeasureKind.choices)
+    description = models.CharField("内容", max_length=300)
+    students = models.PositiveIntegerField("受助学生（人）")
+    value = models.BigIntegerField("金额或价值（分）")
+    date = models.DateField("日期")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-year", "school_id", "date", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="school_measure_value_not_negative")]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aid_views, college_views
+from . import aid_views, college_views, learning_views
 
 # The college-student database; the semester runs' pages are listed in fupin/urls.py.
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("aid/<int:pk>/", aid_views.application),
     path("aid/notice/", aid_views.notice),
     path("aid/payments.xlsx", aid_views.payments),
+    path("aid/measures/", aid_views.measures),
+    path("learning/", learning_views.pairs),
+    path("learning/ranking/", learning_views.ranking),
+    path("learning/<int:pk>/", learning_views.pair_page),
 ]

@@ -2,7 +2,11 @@
 
 Sign convention: an entry's amount is money *into* its account. An allocation moves money
 from a funding-source account into a budget line; a payment from a budget line to a payee.
-Every transaction's entries sum to zero. Balances are sums of entries, never stored.
+Every transaction's entries sum to zero. A budget line's balance is also stored on its account
+(`Account.balance`, changed only by `services.transaction_post` with one conditional UPDATE that
+refuses to go below zero: no lock is held while anything is computed); `manage.py funds_check_balances`
+compares every stored balance with its entries' sum, nightly. Other accounts' balances are their
+entries' sum (they are read in reports, never checked when posting, so they are not hot rows).
 """
 from __future__ import annotations
 
@@ -85,9 +89,14 @@ class Account(models.Model):
     household = models.ForeignKey("registry.Household", null=True, blank=True, on_delete=models.PROTECT)
     payee_id_number = models.CharField("收款人证件号码", max_length=20, blank=True)
     payee_name = models.CharField("收款人", max_length=120, blank=True)
+    # budget lines only (null for the others): the sum of its entries, kept by transaction_post
+    balance = models.BigIntegerField("余额（分）", null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(kind="budget", balance__gte=0) | (~models.Q(kind="budget") & models.Q(balance__isnull=True)),
+            name="account_budget_balance")]
 
 
 class TxnKind(models.TextChoices):

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from fupin.core import access, audit
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
@@ -30,7 +30,26 @@ from .models import DECISION_LABELS, Account, AccountKind, Entry, FundingSource,
 
 
 def balance(account: Account) -> int:
+    """A budget line's stored balance (kept by transaction_post, checked nightly against its
+    entries by `funds_check_balances`); any other account's is the sum of its entries."""
+    if account.kind == AccountKind.BUDGET:
+        return Account.objects.filter(pk=account.pk).values_list("balance", flat=True).first() or 0
+    return ledger_sum(account)
+
+
+def ledger_sum(account: Account) -> int:
     return Entry.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def balances_check() -> list[tuple[Account, int, int]]:
+    """Budget lines whose stored balance differs from the sum of their entries: (account, stored,
+    sum). One grouped read, no lock (the nightly job; a posting commits both or neither)."""
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    total = Entry.objects.filter(account=OuterRef("pk")).values("account").annotate(s=Sum("amount")).values("s")
+    rows = Account.objects.filter(kind=AccountKind.BUDGET).annotate(ledger=Coalesce(Subquery(total), Value(0)))
+    return [(a, a.balance, a.ledger) for a in rows if a.balance != a.ledger]
 
 
 # ---- accounts: one creator ------------------------------------------------------------------------
@@ -41,11 +60,32 @@ def account_for(*, code: str, **defaults) -> Account:
     account = Account.objects.filter(code=code).first()
     if account is not None:
         return account
+    if defaults.get("kind") == AccountKind.BUDGET:
+        defaults.setdefault("balance", 0)
     try:
         with transaction.atomic():
             return Account.objects.create(code=code, **defaults)
     except IntegrityError:
         return Account.objects.get(code=code)
+
+
+# Reference accounts (funding sources, insurers, top-up funds, hospitals): a few per county, looked
+# up on every settlement. Kept per process once committed (an account is never deleted, and an id
+# kept from a transaction that rolled back would point nowhere).
+_REFERENCE: dict[str, Account] = {}
+
+
+def reference_account(*, code: str, **defaults) -> Account:
+    account = _REFERENCE.get(code)
+    if account is None:
+        account = account_for(code=code, **defaults)
+        transaction.on_commit(lambda: _REFERENCE.setdefault(code, account))
+    return account
+
+
+def reference_accounts_forget() -> None:
+    """Tests rebuild the database between cases: they start with nothing kept."""
+    _REFERENCE.clear()
 
 
 def county_of(region_code: str) -> str:
@@ -54,38 +94,43 @@ def county_of(region_code: str) -> str:
 
 
 def source_account(*, source: str, year: int) -> Account:
-    return account_for(code=f"source:{source}:{year}", name=f"{FundingSource(source).label}{year}年",
+    return reference_account(code=f"source:{source}:{year}", name=f"{FundingSource(source).label}{year}年",
                        kind=AccountKind.SOURCE, source=source, year=year)
 
 
 def topup_fund_account(*, region_code: str, fund: str, name: str) -> Account:
     """A top-up fund (兜底资金) of one county: the hospital's county pays from its own fund."""
     county = county_of(region_code)
-    return account_for(code=f"topup:{county}:{fund}", name=name, kind=AccountKind.BUDGET,
+    return reference_account(code=f"topup:{county}:{fund}", name=name, kind=AccountKind.BUDGET,
                        source=FundingSource.SOCIAL, programme=f"health_topup.{fund}", region_id=county)
 
 
 def topup_fund_balance(*, region_code: str, fund: str) -> int:
     """A county's top-up fund balance without creating its account (a preview writes nothing)."""
-    account = Account.objects.filter(code=f"topup:{county_of(region_code)}:{fund}").first()
-    return 0 if account is None else balance(account)
+    return Account.objects.filter(code=f"topup:{county_of(region_code)}:{fund}").values_list(
+        "balance", flat=True).first() or 0
+
+
+def budget_balances(accounts) -> dict[int, int]:
+    """Stored balances of some budget lines, by id: one read, no lock."""
+    return dict(Account.objects.filter(pk__in=[a.pk for a in accounts]).values_list("pk", "balance"))
 
 
 def fixed_subsidy_account(*, region_code: str, kind: str, name: str) -> Account:
     """The budget line of one fixed health subsidy in the person's county."""
     county = county_of(region_code)
-    return account_for(code=f"fixed:{county}:{kind}", name=name, kind=AccountKind.BUDGET,
+    return reference_account(code=f"fixed:{county}:{kind}", name=name, kind=AccountKind.BUDGET,
                        source=FundingSource.CENTRAL, programme=f"health_fixed.{kind}", region_id=county)
 
 
 def insurer_account(*, region_code: str, key: str, name: str) -> Account:
     """Where an insurer's or the assistance fund's payment comes from, per county."""
     county = county_of(region_code)
-    return account_for(code=f"{key}:{county}", name=name, kind=AccountKind.SOURCE, programme=key, region_id=county)
+    return reference_account(code=f"{key}:{county}", name=name, kind=AccountKind.SOURCE, programme=key, region_id=county)
 
 
 def institution_payee(*, code: str, name: str, region_code: str | None = None) -> Account:
-    return account_for(code=f"hospital:{code}", name=name, kind=AccountKind.PAYEE,
+    return reference_account(code=f"hospital:{code}", name=name, kind=AccountKind.PAYEE,
                        payee_type=PayeeType.INSTITUTION, payee_name=name, region_id=region_code)
 
 
@@ -99,6 +144,30 @@ def payee_for_staff(staff) -> Account:
     """A counterpart-support doctor (not in the poverty registry) paid an allowance."""
     return account_for(code=f"staff:{staff.pk}", name=staff.name, kind=AccountKind.PAYEE,
                        payee_type=PayeeType.PERSON, payee_name=staff.name)
+
+
+def department_payee(department) -> Account:
+    """A hospital department (counterpart support): paid its reward, pays its fines."""
+    name = f"{department.hospital.name}{department.name}"
+    return account_for(code=f"department:{department.pk}", name=name, kind=AccountKind.PAYEE,
+                       payee_type=PayeeType.INSTITUTION, payee_name=name, region_id=department.hospital.region_id)
+
+
+@transaction.atomic
+def fine_post(*, actor: User, budget: Account, payer: Account, amount: int, date: dt.date, decision_type: str,
+              decision_id: str, entitlement: str, period: str = "") -> Transaction:
+    """A fine collected into a budget line from the one who pays it (a person or a department):
+    the payer's account goes down by the amount, the budget line up. Callers check capability."""
+    if budget.kind != AccountKind.BUDGET:
+        raise FupinError(f"“{budget.name}”不是预算科目")
+    if amount <= 0:
+        raise InvalidInput({"金额": "金额须大于0"})
+    txn = transaction_post(actor=actor, kind=TxnKind.ALLOCATION, date=date, decision_type=decision_type,
+                           decision_id=decision_id, entitlement=entitlement, period=period,
+                           lines=[Line(payer, -amount, entitlement, period), Line(budget, amount)])
+    audit.record(actor, AuditAction.CREATE, object_type="transaction", object_id=txn.pk,
+                 summary=f"收取 {payer.name} 罚款 {fen_to_yuan_str(amount)} 元，入“{budget.name}”（{decision_id}）")
+    return txn
 
 
 def payee_accounts_for_persons(people):
@@ -141,11 +210,18 @@ def _require_region(actor: User, cap: str, region_id: str | None, what: str) -> 
         _deny(actor, cap, f"{what}不属于您的管辖区划，不能办理；请由该区划的工作人员办理")
 
 
-def _refuse_overdraw(budget: Account, amount: int) -> None:
+def _overdraw(budget: Account, amount: int) -> FupinError:
     have = balance(budget)
-    if amount > have:
-        raise FupinError(f"预算科目“{budget.name}”余额 {fen_to_yuan_str(have)} 元，不足以支付 "
-                         f"{fen_to_yuan_str(amount)} 元；请先拨入资金或调整支付")
+    return FupinError(f"预算科目“{budget.name}”余额 {fen_to_yuan_str(have)} 元，不足以支付 "
+                      f"{fen_to_yuan_str(amount)} 元；请先拨入资金或调整支付")
+
+
+class BalanceMoved(FupinError):
+    """A budget line's balance is no longer the one a computation was bounded by (a settlement
+    that a top-up fund capped): nothing was written; compute again with the new balance."""
+
+    def __init__(self, budget: Account):
+        super().__init__(f"“{budget.name}”的余额在计算后已变动，未记账；请重新结算")
 
 
 def dead_message(name: str, death_date, what: str = "") -> str:
@@ -184,16 +260,26 @@ class Line:
     entitlement: str = ""
     period: str = ""
     reverses: Entry | None = None
+    # an amount computed from the budget line's balance (a settlement's top-up fund): if the balance
+    # no longer allows it, BalanceMoved (compute again) rather than a refusal; `expect_balance`: the
+    # balance bounded the amount (the claim drew it all), so it stands only on exactly that balance
+    computed: bool = False
+    expect_balance: int | None = None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_type: str, decision_id: str,
                      lines: list[Line], frame=None, entitlement: str = "", period: str = "", memo: str = "",
                      reverses: Transaction | None = None, beneficiary=None) -> Transaction:
     """Write one balanced transaction: `lines`, plus (for a large run) `frame`, a Polars frame of
     payee lines (account_id, amount, entitlement, period) inserted in bulk.
     Refused, with nothing written: unbalanced lines, a budget line taken below zero, a payment
-    to a person (or for a `beneficiary`) recorded as dead before `date`."""
+    to a person (or for a `beneficiary`) recorded as dead before `date`.
+
+    No row is locked while anything is computed: each budget line's stored balance moves by one
+    conditional UPDATE (`balance = balance + x WHERE balance + x >= 0`), issued last, in account
+    order, so the row is held only until the caller commits. No savepoint: a refusal here rolls
+    back the caller's whole transaction."""
     total = sum(x.amount for x in lines) + (int(frame["amount"].sum()) if frame is not None and frame.height else 0)
     if total != 0:
         raise FupinError(f"凭证借贷不平（相差 {fen_to_yuan_str(total)} 元），未记账")
@@ -201,10 +287,14 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         _refuse_dead_person(beneficiary, date)
         _refuse_dead_payees([x.account.pk for x in lines if x.amount > 0 and x.account.kind == AccountKind.PAYEE
                              and x.account.person_id], date)
+    moves: dict[int, list] = {}   # budget account id → [account, net amount, expected balance, computed]
     for x in lines:
-        if x.amount < 0 and x.account.kind == AccountKind.BUDGET:
-            locked = Account.objects.select_for_update().get(pk=x.account.pk)
-            _refuse_overdraw(locked, -x.amount)
+        if x.account.kind == AccountKind.BUDGET:
+            move = moves.setdefault(x.account.pk, [x.account, 0, None, False])
+            move[1] += x.amount
+            if x.expect_balance is not None:
+                move[2] = x.expect_balance
+            move[3] |= x.computed or x.expect_balance is not None
     txn = Transaction.objects.create(kind=kind, date=date, actor=actor, decision_type=decision_type,
                                      decision_id=decision_id, entitlement=entitlement, period=period, memo=memo,
                                      reverses=reverses)
@@ -217,6 +307,17 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
 
         insert_frame(Entry, frame.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"), "account_id",
                                          "amount", "entitlement", "period"))
+    for pk in sorted(moves):      # one order for every posting: two postings never wait on each other in a cycle
+        account, amount, expect, computed = moves[pk]
+        if not amount and expect is None:
+            continue
+        rows = Account.objects.filter(pk=pk)
+        if expect is not None:
+            rows = rows.filter(balance=expect)
+        elif amount < 0:
+            rows = rows.filter(balance__gte=-amount)
+        if not rows.update(balance=F("balance") + amount):
+            raise BalanceMoved(account) if computed else _overdraw(account, -amount)
     return txn
 
 
@@ -423,6 +524,12 @@ def project_budget_account(*, project_number: str, source: str, year: int, regio
 def charity_fund_account(*, region_code: str, name: str) -> Account:
     """A charity fund: a village's collective account (region = the village) or the county fund."""
     return account_for(code=f"charity:{region_code}", name=name, kind=AccountKind.BUDGET,
+                       source=FundingSource.DONATION, programme="charity", region_id=region_code)
+
+
+def sponsored_fund_account(*, key: str, region_code: str, name: str) -> Account:
+    """A named sponsor's earmarked fund (单一捐赠方冠名): its donations and the grants they pay, apart."""
+    return account_for(code=f"charity:sponsor:{key}", name=name, kind=AccountKind.BUDGET,
                        source=FundingSource.DONATION, programme="charity", region_id=region_code)
 
 

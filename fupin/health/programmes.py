@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
 from fupin.core import access, audit
 from fupin.core.errors import FupinError, InvalidInput, NotFound
@@ -181,113 +181,18 @@ class DueContract:
 
 
 def followup_status(user: User, region_code: str, on: dt.date) -> dict:
-    """Who is overdue (by team and village), and the contract and management rates."""
-    region = access.access_region(user, region_code)
-    lo, hi = region.code_range()
-    chain = packs().for_region(region.code)
-    p = lambda name: chain.lookup(name, on).value  # noqa: E731
-    persons = access.persons_for(user).filter(alive=True, household__village_id__gte=lo, household__village_id__lte=hi)
-    year_start = dt.date(on.year, 1, 1)
-    elapsed = ((on - year_start).days + 1) / 366
-    due = lambda n: -(-int(n * elapsed * 1000) // 1000)  # noqa: E731  (whole services due by now, rounded up)
-    # Age groups by year of birth, as the year's service plan counts them (who turns 65 this year
-    # is elderly all year). By exact birth date, moving `on` a day at a time would show on which
-    # day each person enters a group: their birth date, next to a masked ID.
-    elderly_born = dt.date(on.year - p("health.fd.elderly_age"), 12, 31)   # born in or before that year
-    child_max = p("health.fd.child_max_age")
-    child_born = dt.date(on.year - child_max - 1, 12, 31)                  # born after that year
-    # The page took 2.7–7 s (issue 13) when each of the services, contracts and conditions was
-    # asked "of these persons?" as a subquery over the whole county, and each listed person was
-    # built as three model objects. Now only the persons the list can name are fetched, as plain
-    # values; the small tables are read for the id range those persons span (an indexed range;
-    # only the persons fetched are looked up in them); the contract rate is one count in SQL.
-    valid = live_contracts(on)
-    # hypertension patients are a key group from the pack's age on (seed 004: 35岁以上原发性高血压患者),
-    # counted by year of birth like the other age groups
-    young = dt.date(on.year - p("health.fd.hypertension_min_age"), 12, 31)
-    conditions = Condition.objects.filter(code__in=disease_lists()["chronic"], resolved_on__isnull=True) \
-        .exclude(code="hypertension", person__birth_date__gt=young)
+    """The contract and management rates, and the whole follow-up list sorted by team, village and
+    name: [(person, contract or None, group, [(service, missing)])]. The page does not read the
+    whole list: it counts and pages `followup.find` in the database."""
+    from . import followup
+
+    s = followup.figures(user, region_code, on)
+    lo, hi = s["region"].code_range()
     villages = dict(Region.objects.filter(code__gte=lo, code__lte=hi, level=5).values_list("code", "name"))
-    people, born = {}, {}
-    for pk, name, birth, village in persons.filter(
-            Q(pk__in=conditions.values("person_id")) | Q(birth_date__lte=elderly_born) | Q(birth_date__gt=child_born)
-    ).order_by().values_list("pk", "name", "birth_date", "household__village_id"):
-        people[pk] = DuePerson(pk, name, village, villages.get(village, village))
-        born[pk] = birth
-    span = {"person_id__gte": min(people, default=0), "person_id__lte": max(people, default=-1)}
-    done = {}
-    for pid, kind, n in Service.objects.filter(**span, date__gte=year_start, date__lte=on) \
-            .values_list("person_id", "kind").annotate(n=Count("id")):
-        done[(pid, kind)] = n
-    chronic = {pid for pid in conditions.filter(**span).values_list("person_id", flat=True) if pid in people}
-    contracts = {pid: DueContract(team) for pid, team in valid.filter(**span).values_list("person_id", "team")
-                 if pid in people}
-    poor = persons.filter(household__status__in=chain.lookup("health.registered_poor_statuses", on).value)
-    rate = poor.order_by().aggregate(total=Count("pk"), contracted=Count("pk", filter=Q(pk__in=valid.values("person_id"))))
-    poor_total, poor_contracted = rate["total"], rate["contracted"]
-    overdue = []
-    needs = {"followup": p("health.fd.followups.chronic"), "check": p("health.fd.checks.chronic")}
-    managed = 0
-    for pid in chronic:
-        person = people[pid]
-        missing = [(k, needs[k] - done.get((pid, k), 0)) for k in ("check", "followup")
-                   if done.get((pid, k), 0) < (needs[k] if k == "check" else due(needs[k]))]
-        if done.get((pid, "followup"), 0) >= due(needs["followup"]):
-            managed += 1
-        if missing:
-            overdue.append((person, contracts.get(pid), "慢病", missing))
-    child_need, assess_from = p("health.fd.child_checks_per_year"), p("health.fd.assessment_overdue_from_month")
-    child_group, elderly_group = f"0–{child_max}岁儿童", f"{p('health.fd.elderly_age')}岁以上"
-    for pid, person in people.items():
-        if pid in chronic:
-            continue
-        if born[pid] > child_born:  # young children: their yearly checks
-            if done.get((pid, "child_check"), 0) < due(child_need):
-                overdue.append((person, contracts.get(pid), child_group,
-                                [("child_check", child_need - done.get((pid, "child_check"), 0))]))
-            continue
-        # due within the year; listed as overdue from the pack's month on
-        if done.get((pid, "assessment"), 0) < 1 and on.month >= assess_from:
-            overdue.append((person, contracts.get(pid), elderly_group, [("assessment", 1)]))
-    overdue += _pregnancy_overdue(persons, valid, villages, on, p)
-    ppm = 1_000_000
-    overdue.sort(key=lambda r: ((r[1].team if r[1] else "（未签约）"), r[0].village_id, r[0].name))
-    return {"region": region, "on": on, "overdue": overdue,
-            "contract_rate_permille": poor_contracted * 1000 // poor_total if poor_total else 0,
-            "contract_target_permille": p("health.fd.contract_target") * 1000 // ppm,
-            "contract_meets": poor_contracted * ppm >= p("health.fd.contract_target") * poor_total,
-            "chronic": len(chronic), "managed": managed,
-            "management_rate_permille": managed * 1000 // len(chronic) if chronic else 0,
-            "management_target_permille": p("health.fd.management_target") * 1000 // ppm,
-            "management_meets": managed * ppm >= p("health.fd.management_target") * len(chronic)}
-
-
-def _pregnancy_overdue(persons, valid, villages: dict, on: dt.date, p) -> list:
-    """Pregnant women behind their prenatal checks (due in proportion to the time from registration
-    to the expected date), and mothers behind their postnatal visits (due in proportion to the
-    postnatal period). Counts only services since the pregnancy was registered, or since delivery."""
-    from .models import Pregnancy
-
-    prenatal, postnatal, days = p("health.fd.prenatal_checks"), p("health.fd.postnatal_visits"), p("health.fd.postnatal_days")
-    out = []
-    pregnancies = list(Pregnancy.objects.filter(person__in=persons, registered_on__lte=on).select_related("person__household"))
-    contracts = {pid: DueContract(team) for pid, team in
-                 valid.filter(person_id__in=[g.person_id for g in pregnancies]).values_list("person_id", "team")}
-    for g in pregnancies:
-        if g.delivered_on is None:
-            span, elapsed, kind, need, since = (g.expected_on - g.registered_on).days, (on - g.registered_on).days, \
-                "prenatal", prenatal, g.registered_on
-        elif g.delivered_on <= on <= g.delivered_on + dt.timedelta(days=days):
-            span, elapsed, kind, need, since = days, (on - g.delivered_on).days, "postnatal", postnatal, g.delivered_on
-        else:
-            continue
-        due = need if span <= 0 or elapsed >= span else -(-need * elapsed // span)
-        done = Service.objects.filter(person=g.person, kind=kind, date__gte=since, date__lte=on).count()
-        if done < due:
-            village = g.person.household.village_id
-            out.append((DuePerson(g.person_id, g.person.name, village, villages.get(village, village)),
-                        contracts.get(g.person_id), "孕产妇", [(kind, need - done)]))
-    return out
+    s["overdue"] = [(DuePerson(r["pid"], r["pname"], r["vid"], villages.get(r["vid"], r["vid"])),
+                     None if r["team"] == followup.UNSIGNED else DueContract(r["team"]), r["grp"], followup.missing(r))
+                    for r in followup.rows(user, region_code, on).order_by(*followup.DEFAULT_ORDER)]
+    return s
 
 
 def pregnancy_register(*, actor: User, person: Person, registered_on: dt.date, expected_on: dt.date):

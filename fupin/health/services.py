@@ -1,6 +1,6 @@
-"""Settling a claim at the window: one transaction that computes with the policy rules,
-posts the ledger entries (through funds, the ledger's only writer) and moves the patient's
-accumulators — or does nothing at all.
+"""Settling a claim at the window: read, compute with the policy rules (no transaction open),
+then one short transaction that posts the ledger entries (through funds, the ledger's only
+writer), moves the patient's accumulators and stores the claim — or does nothing at all.
 
 Each action checks access first (the hospital window of the hospital's and the patient's
 region; a reversal by a second person), then opens its transaction: a refusal's DENIED audit
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fupin.core import access, audit, idcard
@@ -91,7 +90,7 @@ def hospital_account(h: Hospital) -> Account:
 
 
 def _ytd(person: Person, year: int) -> dict:
-    return dict(Accumulator.objects.filter(person=person, year=year).values_list("key", "amount"))
+    return dict(Accumulator.objects.filter(person=person, year=year).order_by().values_list("key", "amount"))
 
 
 def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple,
@@ -111,25 +110,26 @@ def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balan
             "fund_balances": {c: rules.yuan(min(balances[c], max_fen())) for c in funds_}}
 
 
-def _compute(person: Person, hospital: Hospital, bill: dict, *, lock_funds: bool) -> tuple[dict, dict, dict]:
-    """The claim as the rules see it and their result, with the top-up funds' accounts.
-    Settling locks the fund rows first, so the balances it reads cannot change under it."""
+def _compute(person: Person, hospital: Hospital, bill: dict, *, settling: bool) -> tuple[dict, dict, dict, dict, dict]:
+    """The claim as the rules see it and their result, from a plain read (no lock, no transaction):
+    (claim, result, the top-up funds' accounts, their balances, the patient's year-to-date figures).
+    A preview creates no account; settling finds (or creates) the funds' accounts, kept per process."""
     from .programmes import require_certificate_for
 
     when = bill["discharge_date"]
     require_certificate_for(person, bill["visit_type"], when)
     chain = packs().for_region(hospital.region_id)
     funds_ = rules.funds_of(chain, when)
-    if lock_funds:
+    if settling:
         accounts = {c: fund_account(hospital.region_id, c, when) for c in funds_}
-        accounts = {c: Account.objects.select_for_update().get(pk=a.pk) for c, a in accounts.items()}
-        balances = {c: funds.balance(a) for c, a in accounts.items()}
-    else:  # a preview reads the balances and creates nothing
+        stored = funds.budget_balances(accounts.values())
+        balances = {c: stored[a.pk] for c, a in accounts.items()}
+    else:
         accounts = {}
         balances = {c: funds.topup_fund_balance(region_code=hospital.region_id, fund=c) for c in funds_}
-    claim = build_claim(person, hospital, bill, _ytd(person, when.year), balances, funds_,
-                        rules.payers_of(chain, when))
-    return claim, rules.settle(chain, claim), accounts
+    ytd = _ytd(person, when.year)
+    claim = build_claim(person, hospital, bill, ytd, balances, funds_, rules.payers_of(chain, when))
+    return claim, rules.settle(chain, claim), accounts, balances, ytd
 
 
 # ---- access: checked before any transaction opens -------------------------------------------------
@@ -154,7 +154,7 @@ def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> di
     """The breakdown as the officer types: nothing is written."""
     _check_window(user, Cap.SETTLE, hospital, person, "试算医疗费用")
     try:
-        claim, result, _ = _compute(person, hospital, bill, lock_funds=False)
+        claim, result, *_ = _compute(person, hospital, bill, settling=False)
     except PolicyError as exc:
         raise FupinError(exc.message) from None
     return result | {"claim": claim}
@@ -176,16 +176,42 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
         raise FupinError(exc.message) from None
 
 
-@transaction.atomic
+# How often a settlement is computed again when, between its read and its write, another window
+# settled for the same patient or the top-up fund that capped it moved (a handful of times at most
+# in practice: one patient is at one window).
+SETTLE_TRIES = 8
+
+
+class _Moved(Exception):
+    """The patient's year-to-date figures changed after they were read: compute again."""
+
+
 def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: dict) -> Claim:
-    # One patient at a time: a second window settling for the same patient waits here,
-    # then reads the accumulators the first one wrote. No update is lost.
-    Person.objects.select_for_update().filter(pk=person.pk).first()
-    live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
-    if live is not None:
-        raise _duplicate(number, live)
+    """Read (no transaction), compute (no transaction), then one short write transaction. The
+    write checks that what the computation read still holds (the patient's figures, under the
+    patient's own row lock; a capping fund's exact balance) and otherwise the claim is computed
+    again. Nothing else is locked; the fund's balance moves by one conditional UPDATE."""
+    for _ in range(SETTLE_TRIES):
+        claim_json, result, accounts, balances, ytd = _compute(person, hospital, bill, settling=True)
+        try:
+            return _write(user, hospital, person, number, bill, claim_json, result, accounts, balances, ytd)
+        except (_Moved, funds.BalanceMoved):
+            continue
+        except IntegrityError:   # only the claim's uniqueness: this number was settled already
+            live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
+            raise _duplicate(number, live) if live else FupinError(f"流水号 {number} 结算失败，请重试") from None
+    raise FupinError(f"{person.name} 的结算正由其他窗口同时办理，本笔未记账；请稍后重试")
+
+
+@transaction.atomic
+def _write(user: User, hospital: Hospital, person: Person, number: str, bill: dict, claim_json: dict, result: dict,
+           accounts: dict, balances: dict, ytd: dict) -> Claim:
     year = bill["discharge_date"].year
-    claim_json, result, locked = _compute(person, hospital, bill, lock_funds=True)
+    # One patient at a time: a second window settling for the same patient waits here, then finds
+    # the figures changed and computes again. No update is lost; other patients never wait.
+    list(Person.objects.select_for_update(no_key=True).filter(pk=person.pk).order_by().values_list("pk"))
+    if _ytd(person, year) != ytd:
+        raise _Moved
     amounts, changes = result["_fen"], result["_changes"]
     labels = {p["rule"]: p["label"] for p in result["payers"]}
     lines, to_hospital = [], 0
@@ -193,37 +219,34 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
         if amount == 0 or rule in ("health.waived", "health.absorbed", "health.shortfall"):
             continue
         if rule.startswith("health.topup."):
-            account = locked[rule.removeprefix("health.topup.")]
+            fund = rule.removeprefix("health.topup.")
+            # the fund's whole balance was drawn (it capped the claim): stands only on that same balance
+            lines.append(funds.Line(accounts[fund], -amount, computed=True,
+                                    expect_balance=balances[fund] if amount == balances[fund] else None))
         elif rule.startswith("health.payer."):   # a payer the pack's chain adds: its own source account
-            account = funds.insurer_account(region_code=hospital.region_id, key=f"payer:{rule.removeprefix('health.payer.')}",
-                                            name=labels[rule])
+            lines.append(funds.Line(funds.insurer_account(
+                region_code=hospital.region_id, key=f"payer:{rule.removeprefix('health.payer.')}", name=labels[rule]),
+                -amount))
         else:
             key, name = INSURERS[rule]
-            account = funds.insurer_account(region_code=hospital.region_id, key=key, name=name)
-        lines.append(funds.Line(account, -amount))
+            lines.append(funds.Line(funds.insurer_account(region_code=hospital.region_id, key=key, name=name), -amount))
         to_hospital += amount
     lines.append(funds.Line(hospital_account(hospital), to_hospital))
     txn = funds.transaction_post(actor=user, kind=TxnKind.PAYMENT, date=bill["discharge_date"],
                                  decision_type="settlement", decision_id=f"{hospital.code}:{number}",
                                  entitlement="health.settlement", period=str(year),
                                  memo=f"{person.name} {hospital.name} 结算", lines=lines, beneficiary=person)
-    for key, add in changes.items():
-        _add(person, year, key, add)
-    try:
-        with transaction.atomic():  # only this insert's uniqueness means "settled already"
-            claim = Claim.objects.create(
-                hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
-                level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
-                discharge_date=bill["discharge_date"], categories=claim_json["categories"],
-                total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
-                patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
-                accumulator_changes=changes,
-                explanation={p["rule"]: p["explanation"] for p in result["payers"]}
-                | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
-                pack=result["pack"], settled_by=user, transaction=txn)
-    except IntegrityError:
-        live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
-        raise _duplicate(number, live) if live else FupinError(f"流水号 {number} 结算失败，请重试") from None
+    _add(person, year, changes)
+    claim = Claim.objects.create(
+        hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
+        level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
+        discharge_date=bill["discharge_date"], categories=claim_json["categories"],
+        total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
+        patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
+        accumulator_changes=changes,
+        explanation={p["rule"]: p["explanation"] for p in result["payers"]}
+        | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
+        pack=result["pack"], settled_by=user, transaction=txn)
     audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
                  household_id=person.household_id,
                  summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
@@ -232,12 +255,17 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
     return claim
 
 
-def _add(person: Person, year: int, key: str, amount: int) -> None:
-    if amount == 0:
+def _add(person: Person, year: int, changes: dict) -> None:
+    """Add each change to the patient's figure of the year, creating the missing ones: one statement."""
+    rows = [(person.pk, year, key, amount) for key, amount in changes.items() if amount]
+    if not rows:
         return
-    updated = Accumulator.objects.filter(person=person, year=year, key=key).update(amount=F("amount") + amount)
-    if not updated:
-        Accumulator.objects.create(person=person, year=year, key=key, amount=amount)
+    table = connection.ops.quote_name(Accumulator._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {table} (person_id, year, key, amount) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+                    + f" ON CONFLICT (person_id, year, key) DO UPDATE SET amount = {table}.amount + excluded.amount",
+                    [v for row in rows for v in row])
 
 
 def access_claim(user: User, claim_id, cap: str = Cap.SETTLE) -> Claim:
@@ -283,8 +311,7 @@ def _reverse(user: User, claim_id: int, reason: str) -> Claim:
         raise FupinError(f"该患者在本笔之后还有未冲销的结算：{names}{more}。按“后结先退”，请先冲销这些结算，"
                          "再冲销本笔；之后按顺序重新结算")
     funds.ledger_reverse(actor=user, txn=claim.transaction, reason=reason, date=timezone.localdate())
-    for key, amount in claim.accumulator_changes.items():
-        _add(person, claim.discharge_date.year, key, -amount)
+    _add(person, claim.discharge_date.year, {key: -amount for key, amount in claim.accumulator_changes.items()})
     claim.status, claim.reversed_by, claim.reversal_reason = ClaimStatus.REVERSED, user, reason
     claim.save(update_fields=["status", "reversed_by", "reversal_reason"])
     audit.record(user, AuditAction.UPDATE, object_type="claim", object_id=claim.pk,

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.utils import timezone
 
-from fupin.core import access, idcard, memo
+from fupin.core import access, idcard
 from fupin.core.errors import FupinError, InvalidInput, NotFound
 from fupin.core.listing import Column, Filter, listing
 from fupin.core.money import amount_in_words
@@ -155,7 +155,7 @@ def reverse(request, pk):
 
 @fupin_view
 def programmes(request):
-    from . import programmes as prog, selectors
+    from . import followup, programmes as prog, selectors
     from .models import Service
 
     user = request.user
@@ -232,58 +232,67 @@ def programmes(request):
         except (FupinError, ValueError, KeyError) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
     try:
-        # the county's lists are computed once per change of the data, not on every page of them
-        ctx["s"] = memo.remembered(user, "followup", (region, on), lambda: prog.followup_status(user, region, on))
-        ctx["rates"] = memo.remembered(user, "contracts", (region, on), lambda: selectors.contract_rates(user, region, on))
-        ctx["checkups"] = memo.remembered(user, "checkups", (region, on.year),
-                                          lambda: selectors.checkup_status(user, region, on.year))
-        ctx["certificates"] = memo.remembered(user, "certificates", (region, on),
-                                              lambda: selectors.certificate_status(user, region, on))
+        # counted, sorted and paged by the database: the page reads one page of the follow-up
+        # list and the figures, never the county's thousands of rows (issue 13 §3)
+        ctx["s"] = followup.figures(user, region, on)
+        ctx["rates"] = ctx["s"]["rates"]
+        ctx["checkups"] = selectors.checkup_status(user, region, on.year)
+        ctx["certificates"] = selectors.certificate_status(user, region, on)
         ctx["chronic"] = sorted((c, prog.disease_lists()["names"][c]) for c in prog.disease_lists()["chronic"])
         if request.GET.get("format") == "checkups":
             return _checkups_workbook(user, ctx["checkups"])
         ctx["packages"] = services.packs().for_region(ctx["s"]["region"].code).lookup("health.fd.packages", on).value
         ctx["service_kinds"] = Service.KINDS
+        ctx["listing"] = _followup_listing(request, user, region, on)
     except FupinError as exc:
         ctx["error"] = exc.message
     else:
-        ctx["listing"] = listing(request, ctx["s"]["overdue"], FOLLOWUP_COLUMNS,
-                                 filters=_followup_filters(ctx["s"]["overdue"]))
         if ctx["listing"].wants_export:
             return xlsx_response(user, ctx["listing"], what="逾期未随访名单", object_type="followup", object_id=region)
     return render(request, "health/programmes.html", ctx)
 
 
-# The follow-up list (one row per person overdue): (person, contract, group, [(service, missing)]).
+# The follow-up list: one row (a dict of followup.COLUMNS) per person and group that is behind.
 SERVICE_LABELS = {"followup": "随访", "check": "体检", "child_check": "儿童健康检查", "assessment": "健康评估",
                   "prenatal": "孕期保健", "postnatal": "产后访视"}
 
 
-def _team(row) -> str:
-    return row[1].team if row[1] else "（未签约）"
-
-
 def _missing(row) -> str:
-    return "、".join(f"{SERVICE_LABELS.get(k, k)} {n} 次" for k, n in row[3])
+    from .followup import missing
+
+    return "、".join(f"{SERVICE_LABELS[k]} {n} 次" for k, n in missing(row))
 
 
-FOLLOWUP_COLUMNS = [
-    Column("team", "签约团队", _team, order=_team),
-    Column("village", "村", lambda r: r[0].village_name, order=lambda r: r[0].village_id),
-    Column("name", "姓名", lambda r: r[0].name, order=lambda r: r[0].name),
-    Column("group", "类别", lambda r: r[2], order=lambda r: r[2]),
-    Column("missing", "欠缺", _missing, order=lambda r: -sum(n for _, n in r[3])),
-]
+def _followup_columns(villages: dict) -> list[Column]:
+    """Each sort keeps the list's own order (team, village, name) among equals; the village's name
+    comes from the region's villages (`villages`: code → name), not from every row's join."""
+    return [Column("team", "签约团队", lambda r: r["team"], order=("team", "vid", "pname")),
+            Column("village", "村", lambda r: villages.get(r["vid"], r["vid"]), order=("vid", "team", "pname")),
+            Column("name", "姓名", lambda r: r["pname"], order=("pname", "team", "vid")),
+            Column("group", "类别", lambda r: r["grp"], order=("grp", "team", "vid", "pname")),
+            Column("missing", "欠缺", _missing, order=("short", "team", "vid", "pname"))]
 
 
-def _followup_filters(rows) -> list[Filter]:
-    """Choices from the rows themselves: the teams, villages and groups there are."""
-    teams = sorted({_team(r) for r in rows})
-    villages = sorted({(r[0].village_id, r[0].village_name) for r in rows})
-    groups = sorted({r[2] for r in rows})
-    return [Filter("team", "签约团队", tuple((t, t) for t in teams), lambda rs, v: [r for r in rs if _team(r) == v]),
-            Filter("village", "村", tuple(villages), lambda rs, v: [r for r in rs if r[0].village_id == v]),
-            Filter("group", "类别", tuple((g, g) for g in groups), lambda rs, v: [r for r in rs if r[2] == v])]
+def _filtered_already(rows, value):
+    return rows   # followup.rows filtered in the database, before its UNION (which cannot be filtered after)
+
+
+def _followup_listing(request, user, region: str, on: dt.date):
+    """The follow-up list as the page's query string asks: filtered, sorted and paged in SQL, a
+    first page of 20 on the page, every row of the filter in the export."""
+    from . import followup
+
+    c = followup.choices(user, region, on)
+    filters = [Filter("team", "签约团队", tuple((t, t) for t in c["teams"]), _filtered_already),
+               Filter("village", "村", c["villages"], _filtered_already),
+               Filter("group", "类别", tuple((g, g) for g in c["groups"]), _filtered_already)]
+    chosen = {f.key: request.GET[f.key] for f in filters if request.GET.get(f.key) in {v for v, _ in f.choices}}
+    names = dict(c["villages"])
+    rows = followup.find(user, region, on, **chosen)
+    found = listing(request, rows.rows, _followup_columns(names), filters=filters, default_sort="team", page_size=20,
+                    tiebreak="pid", total=rows.count())
+    found.page.object_list = [dict(r, vname=names.get(r["vid"], r["vid"])) for r in found.page.object_list]
+    return found
 
 
 TREATMENT_SORTS = {"village": ("person__household__village_id", "person__name"), "hospital": ("hospital__name", "person__name"),

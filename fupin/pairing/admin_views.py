@@ -46,6 +46,16 @@ def admin(request):
                 services.helper_set_active(actor=request.user, active=action == "helper_on",
                                            helper=selectors.access_helper(request.user,
                                                                           form_int(request.POST, "helper", "帮扶责任人")))
+            elif action == "helper_user":
+                account = None
+                if request.POST.get("user"):
+                    account = selectors.helper_accounts(request.user).filter(
+                        pk=form_int(request.POST, "user", "登录账户")).first()
+                    if account is None:
+                        raise NotFound("找不到该帮扶责任人账户，或不在您的管辖范围内")
+                services.helper_link_user(actor=request.user, user=account,
+                                          helper=selectors.access_helper(request.user,
+                                                                         form_int(request.POST, "helper", "帮扶责任人")))
             elif action == "import":
                 upload = request.FILES.get("file")
                 if upload is None:
@@ -63,7 +73,7 @@ def admin(request):
             messages.success(request, "已保存")
         return redirect(request.get_full_path())
     units = selectors.units_for(request.user).order_by("-active", "name")
-    helpers = selectors.helpers_for(request.user).select_related("unit")
+    helpers = selectors.helpers_for(request.user).select_related("unit", "user")
     unit_filter = request.GET.get("unit", "")
     if unit_filter.isdigit():
         helpers = helpers.filter(unit_id=int(unit_filter))
@@ -75,7 +85,7 @@ def admin(request):
     page = Paginator(helpers, 50).get_page(request.GET.get("page"))
     return render(request, "pairing/admin.html", {
         "units": units, "page": page, "kinds": HelperKind.choices, "reasons": ExemptReason.choices,
-        "unit_filter": unit_filter, "kind": kind, "sort": sort,
+        "unit_filter": unit_filter, "kind": kind, "sort": sort, "accounts": selectors.helper_accounts(request.user),
         "regions": access.regions_for(request.user).filter(level__lte=4).order_by("code")[:200]})
 
 

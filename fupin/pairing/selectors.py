@@ -150,3 +150,12 @@ def satisfaction(user: User, region_code: str, year: int) -> dict:
             "satisfied": satisfied, "percent": None if share is None else share * 100 // RATIO_SCALE,
             "target_percent": target * 100 // RATIO_SCALE, "met": share is not None and share >= target
             and len(surveyed) == len(rows)}
+
+
+def helper_accounts(actor: User):
+    """The 帮扶责任人 login accounts of the actor's area (to pick one for a helper record)."""
+    from fupin.core.roles import Role
+
+    lo, hi = access.scope_range(actor)
+    return User.objects.filter(role=Role.PAIRING_HELPER, is_active=True, region_id__gte=lo, region_id__lte=hi) \
+        .order_by("username")

@@ -398,6 +398,30 @@ def helper_set_active(*, actor: User, helper: Helper, active: bool) -> Helper:
     return helper
 
 
+def helper_link_user(*, actor: User, helper: Helper, user: User | None) -> Helper:
+    """Link a helper record to a login account (or unlink with None), so that account's home
+    shows 我的帮扶户. Only a 帮扶责任人 account of the actor's area, not linked to another helper."""
+    from fupin.core.roles import Role
+
+    access.require(actor, Cap.PAIRING_MANAGE)
+    if user is not None:
+        if user.role != Role.PAIRING_HELPER or not user.region_id or not access.in_scope(actor, user.region_id):
+            raise NotFound(f"找不到帮扶责任人账户“{user.username}”，或不在您的管辖范围内")
+        other = Helper.objects.filter(user=user).exclude(pk=helper.pk).select_related("unit").first()
+        if other is not None:
+            raise FupinError(f"账户“{user.username}”已关联帮扶责任人 {other.unit.name} {other.name}；一个账户只能关联一人，"
+                             "请先解除原关联")
+    before = helper.user.username if helper.user_id else ""
+    with transaction.atomic():
+        Helper.objects.filter(pk=helper.pk).update(user=user)
+        audit.record(actor, AuditAction.UPDATE, object_type="helper", object_id=helper.pk,
+                     summary=f"帮扶责任人 {helper.name} " + (f"关联登录账户 {user.username}" if user else
+                                                            f"解除登录账户 {before} 的关联"),
+                     detail={"fields": audit.changes({"user": before}, {"user": user.username if user else ""})})
+    helper.refresh_from_db()
+    return helper
+
+
 def team_save(*, actor: User, name: str, village_code: str, team: Team | None = None) -> Team:
     access.require(actor, Cap.PAIRING_MANAGE)
     if not name.strip():

@@ -223,6 +223,10 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     message `run_case` gives for the first such row."""
     import polars as pl
 
+    if any(c > 1 for c in df.n_chunks("all")):
+        # input in many chunks (a reader's batches): one contiguous copy costs less than the
+        # several passes below over scattered chunks (2.5× slower on 100 chunks)
+        df = df.rechunk()
     n = df.height
     for name, var in model.inputs.items():
         if name not in df.columns:

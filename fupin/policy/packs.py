@@ -236,6 +236,9 @@ class Chain:
     def __init__(self, packs: list[Pack]):
         self.packs = packs
         self.key = "/".join(p.name for p in packs)
+        # (parameter, date) → (value, its explanation entry): filled by the interpreter, as the
+        # packs of a chain never change once loaded
+        self.noted: dict = {}
 
     @property
     def head(self) -> Pack:
@@ -296,6 +299,7 @@ class PackSet:
         for p in packs:
             if p.extends and p.extends not in self.packs:
                 raise PolicyError(f"政策包 {p.name} 扩展的 {p.extends} 不存在")
+        self._chains: dict[str, Chain] = {}   # each chain built once (a settlement asks several times)
 
     @classmethod
     def shipped(cls, extra: list[Path] | None = None) -> "PackSet":
@@ -303,6 +307,8 @@ class PackSet:
         return cls([load_pack(p) for p in paths])
 
     def chain(self, name: str) -> Chain:
+        if name in self._chains:
+            return self._chains[name]
         if name not in self.packs:
             raise PolicyError(f"没有名为 {name} 的政策包；可用：{', '.join(sorted(self.packs))}")
         chain, seen = [], set()
@@ -313,7 +319,7 @@ class PackSet:
             seen.add(pack.name)
             chain.append(pack)
             pack = self.packs.get(pack.extends) if pack.extends else None
-        return Chain(chain)
+        return self._chains.setdefault(name, Chain(chain))
 
     def for_region(self, code: str, *, family: str | None = None) -> Chain:
         """The most specific pack whose region is a prefix of `code`."""

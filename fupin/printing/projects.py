@@ -75,9 +75,9 @@ def project_notice(view: dict, url: str) -> bytes:
     return buf.getvalue()
 
 
-def allocation_notice(title: str, rows: list[dict], totals: list[dict]) -> bytes:
+def allocation_notice(title: str, rows: list[dict], totals: list[dict], url: str = "") -> bytes:
     """资金公告公示: each project of the year with its place and the money allocated to it by
-    source, then the totals per source (no personal data)."""
+    source, then the totals per source (no personal data), and a QR code to the public page."""
     from fupin.policy.money import yuan
 
     buf = io.BytesIO()
@@ -117,6 +117,13 @@ def allocation_notice(title: str, rows: list[dict], totals: list[dict]) -> bytes
             c.setFont(FONT, 11)
         c.drawString(15 * mm, y, f"{t['label']}：计划 {yuan(t['plan'])} 元，已拨付 {yuan(t['allocated'])} 元，已支付 {yuan(t['paid'])} 元")
         y -= 7 * mm
+    if url:
+        if y < 60 * mm:
+            c.showPage()
+        c.setFont(FONT, 10)
+        c.drawString(15 * mm, 40 * mm, "对资金安排如有异议，请向县扶贫开发领导小组办公室反映；")
+        c.drawString(15 * mm, 34 * mm, "扫描右侧二维码可随时查看本公告及项目资金拨付进度。")
+        _qr(c, url, w - 50 * mm, 15 * mm, 35 * mm)
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -205,3 +205,16 @@ class InterestSubsidy(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["loan", "start"], name="interest_subsidy_once_per_period")]
+
+
+class AllocationNotice(models.Model):
+    """A county's (or township's) published yearly fund-allocation notice (资金公告公示): its public
+    page (no login, no personal data) is at the token the printed notice's QR code carries."""
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="区划")
+    year = models.PositiveSmallIntegerField("年度")
+    token = models.CharField(max_length=32, unique=True)
+    published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "year"], name="allocation_notice_once")]

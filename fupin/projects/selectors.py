@@ -126,3 +126,13 @@ def access_photo(user, pk):
     if ph is None:
         raise NotFound(f"找不到照片（编号 {pk}），或不在您的管辖范围内")
     return ph
+
+
+def allocation_view(region, year: int) -> dict:
+    """What the yearly fund-allocation notice shows, for the region's projects of the year: each
+    project's place and money by source, and the totals per source (no names, no households)."""
+    scope = region.code_range()
+    projects = list(projects_in(scope, year=year).order_by("region_id", "number"))
+    rows = [{"name": p.name, "place": p.region.name, "money": money(p)["rows"]} for p in projects]
+    return {"title": f"{region.name}{year}年扶贫项目资金安排公告", "rows": rows,
+            "totals": progress_by_source(scope, year), "year": year, "region": region}

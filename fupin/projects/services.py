@@ -24,7 +24,7 @@ from fupin.funds.models import FundingSource
 from fupin.policy.errors import PolicyError
 from fupin.policy.packs import shipped_packs
 
-from .models import Asset, Beneficiary, BudgetLine, Category, Progress, ProgressPhoto, Project, State, Step
+from .models import AllocationNotice, Asset, Beneficiary, BudgetLine, Category, Progress, ProgressPhoto, Project, State, Step
 
 
 def lifecycle(region_code: str, when: dt.date) -> dict:
@@ -559,3 +559,19 @@ def next_instalment(subsidy) -> dict | None:
     if done >= len(plan):
         return None
     return dict(plan[done], number=done + 1, amount=instalment_amounts(subsidy.amount, subsidy.rule)[done])
+
+
+def allocation_notice_publish(*, actor: User, year: int) -> AllocationNotice:
+    """Publish the yearly fund-allocation notice of the actor's region (once per year; publishing
+    again returns the same notice): from now on its public page answers at the notice's token."""
+    access.require(actor, Cap.PROJECT_MANAGE, what=f"公布{year}年资金公告")
+    region = actor.region
+    existing = AllocationNotice.objects.filter(region=region, year=year).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        notice = AllocationNotice.objects.create(region=region, year=year, token=secrets.token_urlsafe(16),
+                                                 published_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="allocation_notice", object_id=notice.pk,
+                     summary=f"公布{region.name}{year}年扶贫项目资金安排公告")
+    return notice

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", views.library),
     path("export.xlsx", views.library_export),
     path("allocations.pdf", views.allocation_notice),
+    path("allocations/publish/", views.allocation_publish),
+    path("allocations/public/<str:token>/", views.allocation_public),
     path("new/", views.project_new),
     path("public/<str:token>/", views.public_page),
     path("photos/<int:pk>/", views.photo),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.core import access, audit
-from fupin.core.errors import InvalidInput
+from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
 from fupin.funds.models import FundingSource
@@ -20,7 +20,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.money import parse_yuan
 
 from . import selectors, services
-from .models import Category, Project, State
+from .models import AllocationNotice, Category, Project, State
 
 PAGE_SIZE = 50
 
@@ -56,7 +56,7 @@ def library(request):
     return render(request, "projects/library.html", {
         "page": page, "f": f, "states": State.choices, "categories": Category.choices,
         "by_source": selectors.progress_by_source(scope, f["year"]), "counts": selectors.state_counts(scope, f["year"]),
-        "can_propose": access.may(user, Cap.PROJECT_MANAGE)})
+        "can_propose": access.may(user, Cap.PROJECT_MANAGE), "this_year": timezone.localdate().year})
 
 
 @fupin_view
@@ -270,22 +270,45 @@ def support_action(request, action: str):
     return redirect("/projects/support/")
 
 
+@require_POST
+@fupin_view
+def allocation_publish(request):
+    """Publish (or find) this year's fund-allocation notice, then print it."""
+    year = form_int(request.POST, "year", "年度", timezone.localdate().year, lo=2000, hi=2100)
+    services.allocation_notice_publish(actor=request.user, year=year)
+    return redirect(f"/projects/allocations.pdf?year={year}")
+
+
 @fupin_view
 def allocation_notice(request):
-    """资金公告公示 of a year: every project in the user's scope with its money by source."""
+    """资金公告公示 of a year: every project in the user's scope with its money by source, and a
+    QR code to the notice's public page (published first)."""
     from fupin.printing.projects import allocation_notice as render_pdf
 
     user = request.user
     access.require(user, Cap.READ, what="打印年度资金公告")
-    scope = access.scope_range(user)
     year = form_int(request.GET, "year", "年度", timezone.localdate().year, lo=2000, hi=2100)
-    projects = list(selectors.projects_in(scope, year=year).order_by("region_id", "number"))
-    rows = [{"name": p.name, "place": p.region.name, "money": selectors.money(p)["rows"]} for p in projects]
-    pdf = render_pdf(f"{user.region.name}{year}年扶贫项目资金安排公告", rows, selectors.progress_by_source(scope, year))
-    audit.export(user, what=f"打印{year}年资金公告（{len(rows)} 个项目）", object_type="projects", object_id=year, persons=0)
+    notice = AllocationNotice.objects.filter(region=user.region, year=year).first()
+    if notice is None:
+        raise FupinError(f"{user.region.name}{year}年资金公告尚未公布；请在项目库页面点“公布并打印年度资金公告”")
+    view = selectors.allocation_view(user.region, year)
+    url = request.build_absolute_uri(f"/projects/allocations/public/{notice.token}/")
+    pdf = render_pdf(view["title"], view["rows"], view["totals"], url=url)
+    audit.export(user, what=f"打印{year}年资金公告（{len(view['rows'])} 个项目）", object_type="projects", object_id=year,
+                 persons=0)
     r = HttpResponse(pdf, content_type="application/pdf")
     r["Content-Disposition"] = f"inline; filename=allocations-{year}.pdf"
     return r
+
+
+def allocation_public(request, token: str):
+    """The public page of a published fund-allocation notice (the QR code points here): no login,
+    nothing personal."""
+    notice = AllocationNotice.objects.select_related("region").filter(token=token).first()
+    if notice is None:
+        return render(request, "core/error.html", {"message": "找不到该资金公告"}, status=404)
+    return render(request, "projects/allocations_public.html",
+                  dict(selectors.allocation_view(notice.region, notice.year), notice=notice))
 
 
 @fupin_view

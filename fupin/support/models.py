@@ -114,6 +114,8 @@ class UnauthorisedReturn(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="unauthorised")
     kind = models.CharField(max_length=10, choices=[("recall", "科室擅自召回"), ("return", "本人无故返回")])
     days = models.PositiveSmallIntegerField("工作日数")
+    start = models.DateField("开始日期", null=True)
+    note = models.CharField("情况", max_length=200, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT)
 
 
@@ -123,3 +125,30 @@ class Assessment(models.Model):
     report_received = models.BooleanField("已交个人总结", default=False)
     approved_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True)
+
+
+class SanctionKind(models.TextChoices):
+    PERSON_FINE = "person_fine", "个人罚款"          # per working day away without leave (pack)
+    DEDUCTION = "deduction", "扣发下乡补助"          # failed assessment items (kept out of the allowance)
+    DEPT_FINE = "dept_fine", "科室罚款"              # recall without leave, or three items failed
+    DEPT_REWARD = "dept_reward", "科室奖励"          # per person dispatched
+    REFUSAL_FINE = "refusal_fine", "科室拒派罚款"    # a department refusing without reason
+
+
+class Sanction(models.Model):
+    """A fine or reward of counterpart support (下乡考核及奖惩), with its reason and the pack value's
+    source; money ones are on the ledger (`transaction`), a deduction is what the allowance kept back."""
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="sanctions")
+    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions")
+    dispatch = models.ForeignKey(Dispatch, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions")
+    kind = models.CharField("类别", max_length=14, choices=SanctionKind.choices)
+    amount = models.BigIntegerField("金额（分）")
+    reason = models.CharField("事由", max_length=300)
+    source = models.CharField("依据", max_length=300)
+    date = models.DateField("日期")
+    transaction = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["date", "id"]

@@ -16,7 +16,8 @@ from fupin.policy.money import parse_yuan, yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import support as rules
 
-from .models import Activity, Assessment, Deferral, Department, Dispatch, Leave, Member, PlanChange, Staff
+from .models import (Activity, Assessment, Deferral, Department, Dispatch, Leave, Member, PlanChange, Sanction,
+                     SanctionKind, Staff, UnauthorisedReturn)
 
 def chain_for(hospital):
     return shipped_packs().for_region(hospital.region_id)
@@ -223,8 +224,122 @@ def _approve(actor: User, assessment_id: int, budget, funds) -> Assessment:
         funds.payments_post(actor=actor, budget=budget, date=timezone.localdate(), decision_type="support_assessment",
                             decision_id=str(a.pk), payments=[funds.Payment(funds.payee_for_staff(staff), amount,
                                                                            "support.allowance", f"{d.year}Q{d.quarter}")])
+    _sanctions_from(actor, a, budget, funds)
     a.approved_by, a.approved_at = actor, timezone.now()
     a.save(update_fields=["approved_by", "approved_at"])
     audit.record(actor, AuditAction.UPDATE, object_type="assessment", object_id=a.pk,
                  summary=f"审核通过 {staff.name} 的考核，发放补助 {yuan(amount)} 元")
     return a
+
+
+# ---- fines and rewards (下乡考核及奖惩) -------------------------------------------------------------
+# Amounts come from the assessment (pack `support.*`, each with its source); each is one Sanction
+# row with its reason, and money ones are posted to the ledger against the allowance's budget line.
+
+def _source(result: dict, *names: str) -> str:
+    params = result.get("parameters", {})
+    return "；".join(dict.fromkeys(params[n]["source"] for n in names if n in params))[:300]
+
+
+def _sanction(actor: User, *, department, kind: str, amount: int, reason: str, source: str, date: dt.date,
+              staff=None, member=None, dispatch=None, txn=None) -> Sanction:
+    s = Sanction.objects.create(department=department, staff=staff, member=member, dispatch=dispatch, kind=kind,
+                                amount=amount, reason=reason[:300], source=source[:300], date=date, transaction=txn,
+                                recorded_by=actor)
+    who = staff.name if staff else department.name
+    audit.record(actor, AuditAction.CREATE, object_type="support_sanction", object_id=s.pk,
+                 summary=f"{SanctionKind(kind).label}：{who} {yuan(amount)} 元（{reason}）")
+    return s
+
+
+def _sanctions_from(actor: User, a: Assessment, budget, funds) -> list[Sanction]:
+    """The fines and the reward an approved assessment carries (inside the approval's transaction)."""
+    r, member = a.result, a.member
+    staff, d = member.staff, member.dispatch
+    dept, period, today = d.department, f"{d.year}Q{d.quarter}", timezone.localdate()
+    decision = f"assessment-{a.pk}"
+    money = lambda key: _policy(lambda: parse_yuan(key, "金额"))  # noqa: E731  the one money parser
+    out = []
+    if money(r["deduction"]):
+        failed = "、".join(i["label"] for i in r["items"] if not i["passed"])
+        out.append(_sanction(actor, department=dept, staff=staff, member=member, kind=SanctionKind.DEDUCTION,
+                             amount=money(r["deduction"]), date=today,
+                             reason=f"{failed} {r['failed_items']} 项不合格，扣发 {r['deduction_months']} 个月下乡补助",
+                             source=_source(r, f"support.deduct_months.{r['failed_items']}")))
+    days = r["fines"]["unauthorised_days"]
+    if days:
+        rate = r["parameters"]["support.unauthorised_fine_per_day"]["value"]
+        kinds = "、".join(sorted({u.get_kind_display() for u in member.unauthorised.all()}))
+        for payer, who_staff, kind, whom in ((funds.payee_for_staff(staff), staff, SanctionKind.PERSON_FINE, "个人"),
+                                             (funds.department_payee(dept), None, SanctionKind.DEPT_FINE, "科室")):
+            amount = days * money(rate)
+            txn = funds.fine_post(actor=actor, budget=budget, payer=payer, amount=amount, date=today,
+                                  decision_type="support_sanction", decision_id=decision,
+                                  entitlement=f"support.fine.{kind}", period=period)
+            out.append(_sanction(actor, department=dept, staff=who_staff, member=member, kind=kind, amount=amount,
+                                 date=today, txn=txn, source=_source(r, "support.unauthorised_fine_per_day"),
+                                 reason=f"{staff.name}派驻期间{kinds} {days} 个工作日，对{whom}每工作日罚 {rate} 元"))
+    dept_fine = money(r["fines"]["department_assessment_fine"])
+    if dept_fine:
+        txn = funds.fine_post(actor=actor, budget=budget, payer=funds.department_payee(dept), amount=dept_fine, date=today,
+                              decision_type="support_sanction", decision_id=decision,
+                              entitlement="support.fine.dept_assessment", period=period)
+        out.append(_sanction(actor, department=dept, member=member, kind=SanctionKind.DEPT_FINE, amount=dept_fine,
+                             date=today, txn=txn, source=_source(r, "support.department_fine", "support.department_fine_from"),
+                             reason=f"{staff.name}考核 {r['failed_items']} 项均不合格，对所在科室罚款，本人重新下乡"))
+    reward = money(r["department_reward"])
+    if reward:
+        txn = funds.payments_post(actor=actor, budget=budget, date=today, decision_type="support_sanction",
+                                  decision_id=decision, payments=[funds.Payment(funds.department_payee(dept), reward,
+                                                                                "support.department_reward", period)])
+        out.append(_sanction(actor, department=dept, staff=staff, member=member, kind=SanctionKind.DEPT_REWARD,
+                             amount=reward, date=today, txn=txn, source=_source(r, "support.department_reward_per_person"),
+                             reason=f"派出 {staff.name} 下乡（{d.year}年第{d.quarter}季度），奖励科室，与年终绩效挂钩"))
+    return out
+
+
+def unauthorised_record(*, actor: User, member: Member, kind: str, start: dt.date, days: int, note: str = "") -> UnauthorisedReturn:
+    """A recall by the department or a return without leave (擅自调回、无故回科), in working days:
+    the assessment fines the person and the department per day."""
+    access.require(actor, Cap.SUPPORT_MANAGE, what="登记擅自召回或无故返回")
+    if kind not in ("recall", "return"):
+        raise InvalidInput({"类别": "应为 科室擅自召回 或 本人无故返回"})
+    if days <= 0:
+        raise InvalidInput({"工作日数": "须大于0"})
+    if not (member.dispatch.handover <= start <= member.dispatch.end):
+        raise InvalidInput({"开始日期": f"应在派驻期内（{member.dispatch.handover} 至 {member.dispatch.end}）"})
+    if Assessment.objects.filter(member=member, approved_by__isnull=False).exists():
+        raise FupinError("考核已审核，不能再登记")
+    with transaction.atomic():
+        u = UnauthorisedReturn.objects.create(member=member, kind=kind, start=start, days=days, note=note.strip()[:200],
+                                              recorded_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="unauthorised_return", object_id=u.pk,
+                     summary=f"{member.staff.name} {u.get_kind_display()} {days} 个工作日（{start} 起）")
+    return u
+
+
+def refusal_record(*, actor: User, dispatch: Dispatch, reason: str, budget, date: dt.date | None = None) -> Sanction:
+    """A department refusing to send its people for a batch without a valid reason (无特殊原因拒不派遣):
+    recorded with the reason given, fined by the pack's amount into the chosen budget line."""
+    from fupin.funds import services as funds
+
+    access.require(actor, Cap.APPROVE_ALLOWANCE, what="登记科室拒派及罚款")
+    dept = dispatch.department
+    if not access.in_scope(actor, dept.hospital.region_id):
+        raise NotFound("找不到该派驻批次，或不在您的管辖范围内")
+    if budget is None or budget.kind != "budget" or budget.region_id is None or not access.in_scope(actor, budget.region_id):
+        raise NotFound("找不到所选预算科目，或该科目不属于您的管辖区划")
+    if not reason.strip():
+        raise InvalidInput({"拒派情况": "须写明科室拒派的情况和所称理由"})
+    date = date or timezone.localdate()
+    value = _policy(lambda: chain_for(dept.hospital).lookup("support.refusal_fine", dispatch.handover))
+    amount = int(value.value)   # a `yuan` pack value is held in fen
+    with transaction.atomic():
+        if Sanction.objects.filter(dispatch=dispatch, kind=SanctionKind.REFUSAL_FINE).exists():
+            raise FupinError(f"{dept.name} 这一批的拒派已登记")
+        txn = funds.fine_post(actor=actor, budget=budget, payer=funds.department_payee(dept), amount=amount, date=date,
+                              decision_type="support_sanction", decision_id=f"refusal-{dispatch.pk}",
+                              entitlement="support.fine.refusal", period=f"{dispatch.year}Q{dispatch.quarter}")
+        return _sanction(actor, department=dept, dispatch=dispatch, kind=SanctionKind.REFUSAL_FINE, amount=amount,
+                         date=date, txn=txn, source=value.source,
+                         reason=f"{dispatch.year}年第{dispatch.quarter}季度无特殊原因拒不派遣下乡人员：{reason.strip()}")

@@ -10,6 +10,7 @@ from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
+from fupin.policy.money import yuan
 from fupin.health.models import Hospital
 
 from . import services
@@ -35,7 +36,15 @@ def plan_page(request):
     if request.method == "POST":
         try:
             hospital = hospitals.get(pk=request.POST.get("hospital"))
-            if request.POST.get("action") == "defer":
+            if request.POST.get("action") == "refuse":
+                from fupin.funds.models import Account, AccountKind
+
+                dispatch = Dispatch.objects.get(department__hospital=hospital, pk=form_int(request.POST, "dispatch", "批次"))
+                budget = Account.objects.filter(pk=form_int(request.POST, "budget", "预算科目"), kind=AccountKind.BUDGET).first()
+                s = services.refusal_record(actor=user, dispatch=dispatch, reason=request.POST.get("reason", ""),
+                                            budget=budget)
+                messages.success(request, f"已登记 {dispatch.department.name} 拒派，罚款 {yuan(s.amount)} 元")
+            elif request.POST.get("action") == "defer":
                 dept = Department.objects.get(hospital=hospital, pk=request.POST.get("department"))
                 services.deferral_decide(actor=user, department=dept, cycle=form_int(request.POST, "cycle", "轮次", 0),
                                          decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
@@ -46,13 +55,16 @@ def plan_page(request):
                                                  year=form_int(request.POST, "year", "年"), quarter=form_int(request.POST, "quarter", "季度"),
                                                  quarters=form_int(request.POST, "quarters", "批数", 4))
                 messages.success(request, f"已生成 {len(created)} 批")
-        except (FupinError, ValueError, KeyError, Hospital.DoesNotExist, Department.DoesNotExist) as exc:
+        except (FupinError, ValueError, KeyError, Hospital.DoesNotExist, Department.DoesNotExist,
+                Dispatch.DoesNotExist) as exc:
             messages.error(request, getattr(exc, "message", "请检查填写的内容"))
         return redirect("/support/")
     dispatches = Dispatch.objects.filter(department__hospital__in=hospitals).select_related(
         "department", "supported").prefetch_related("members__staff", "members__assessment").order_by("handover")
     return render(request, "support/plan.html", {"hospitals": hospitals, "dispatches": dispatches,
-                                                 "supported": _hospitals(user), "today": timezone.localdate()})
+                                                 "supported": _hospitals(user), "today": timezone.localdate(),
+                                                 "can_approve": access.may(user, Cap.APPROVE_ALLOWANCE),
+                                                 "budgets": _budgets(user)})
 
 
 @fupin_view
@@ -83,6 +95,11 @@ def member_page(request, pk):
                                        days=form_int(request.POST, "days", "请假天数"), head_approved=bool(request.POST.get("head_approved")),
                                        explanation=request.POST.get("explanation", ""), informed=bool(request.POST.get("informed")))
                 messages.success(request, "请假已登记")
+            elif action == "unauthorised":
+                services.unauthorised_record(actor=request.user, member=member, kind=request.POST.get("kind", ""),
+                                             start=form_date(request.POST, "start", "开始日期"),
+                                             days=form_int(request.POST, "days", "工作日数"), note=request.POST.get("note", ""))
+                messages.success(request, "已登记")
             elif action == "assess":
                 services.assess(actor=request.user, member=member)
                 messages.success(request, "考核已计算")
@@ -91,7 +108,13 @@ def member_page(request, pk):
         return redirect(f"/support/members/{pk}/")
     acts = {k: [a for a in member.activities.all() if a.kind == k] for k in ("teaching", "round", "attendance")}
     assessment = Assessment.objects.filter(member=member).first()
-    return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment,
+    from .models import Sanction
+    from django.db.models import Q
+
+    sanctions = Sanction.objects.filter(Q(staff=member.staff) | Q(member=member)).select_related("department", "staff") \
+        .order_by("date", "id")
+    return render(request, "support/member.html", {"m": member, "acts": acts, "a": assessment, "sanctions": sanctions,
+                                                   "unauthorised": member.unauthorised.order_by("start", "id"),
                                                    "today": timezone.localdate().isoformat(),
                                                    "can_manage": access.may(request.user, Cap.SUPPORT_MANAGE),
                                                    "can_approve": access.may(request.user, Cap.APPROVE_ALLOWANCE),

@@ -43,6 +43,8 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
     explanation is complete."""
     memo = {} if memo is None else memo
     stack = [trace] if trace is not None else None
+    noted = getattr(chain, "noted", None)   # a Chain keeps its looked-up parameters; a stand-in may not
+    noted = {} if noted is None else noted
 
     def note(kind, key, value):
         if stack is not None:
@@ -55,14 +57,18 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
     def merge(frag):
         if stack is not None and frag is not None:
             top = stack[-1]
-            top.params.update(frag.params)
-            top.inputs.update(frag.inputs)
-            top.branches.extend(frag.branches)
+            if frag.params:
+                top.params.update(frag.params)
+            if frag.inputs:
+                top.inputs.update(frag.inputs)
+            if frag.branches:
+                top.branches.extend(frag.branches)
 
     def ev(e):
         key = id(e)
-        if key in memo:
-            value, frag = memo[key]
+        hit = memo.get(key)
+        if hit is not None:
+            value, frag = hit
             merge(frag)
             return value
         if isinstance(e, (Const, Var, P)):
@@ -83,12 +89,15 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             note("inputs", e.name, value.isoformat() if isinstance(value, dt.date) else value)
             return value
         if isinstance(e, P):
-            v = chain.lookup(e.name, date)
+            hit = noted.get((e.name, date))
+            if hit is None:   # each parameter of a chain is looked up and described once per date
+                v = chain.lookup(e.name, date)
+                hit = noted[e.name, date] = (v.value, {
+                    "value": show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
+                    "until": v.end.isoformat() if v.end else None, "source": v.source, "pack": v.pack})
             if stack is not None:
-                note("params", e.name, {"value": show(chain.unit(e.name), v.value), "from": v.start.isoformat(),
-                                        "until": v.end.isoformat() if v.end else None,
-                                        "source": v.source, "pack": v.pack})
-            return v.value
+                note("params", e.name, dict(hit[1]))
+            return hit[0]
         if isinstance(e, Op):
             a, b = ev(e.a), ev(e.b)
             return apply_op(e.op, a, b)

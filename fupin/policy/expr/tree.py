@@ -6,7 +6,7 @@ package docstring). This module only builds and walks trees; it computes nothing
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 class E:
     def __post_init__(self):
@@ -141,11 +141,23 @@ class Rule:
     description: str = ""
 
 
-@dataclass
 class Trace:
-    params: dict = field(default_factory=dict)
-    inputs: dict = field(default_factory=dict)
-    branches: list = field(default_factory=list)
+    """What one evaluation used: parameters, inputs, branches taken. A plain class with slots: the
+    interpreter makes one per node of a case (a dataclass's __init__ was a tenth of a settlement)."""
+
+    __slots__ = ("params", "inputs", "branches")
+
+    def __init__(self, params: dict | None = None, inputs: dict | None = None, branches: list | None = None):
+        self.params = {} if params is None else params
+        self.inputs = {} if inputs is None else inputs
+        self.branches = [] if branches is None else branches
+
+    def __eq__(self, other):
+        return isinstance(other, Trace) and (self.params, self.inputs, self.branches) == (
+            other.params, other.inputs, other.branches)
+
+    def __repr__(self):
+        return f"Trace(params={self.params!r}, inputs={self.inputs!r}, branches={self.branches!r})"
 
 
 
