@@ -2,7 +2,9 @@
 """The two commands of README.md. Needs nothing but the machine's Python 3.11.
 
     python3 dev.py demo   set up .venv, seed a demo county into SQLite, serve on :8000
-    python3 dev.py test   set up .venv, PostgreSQL and Chromium, run the suite on SQLite and PostgreSQL
+    python3 dev.py test   set up .venv, PostgreSQL and Chromium, run the suite on SQLite and PostgreSQL,
+                          then (whole suite only) the Spark tests with the optional extra and Java 17
+    python3 dev.py test-spark   only the Spark pass
 
 Standard library only: it runs before the virtual environment exists.
 """
@@ -98,9 +100,15 @@ class Postgres:
         data = self.dir / "data"
         run(self.as_user + [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                             "-E", "UTF8", "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)
+        # throwaway: no durability (fsync, full pages); what the project needs of the server
+        # (docs/deploy-province.md has production's): buffers for a province's indexes, sorts and
+        # hashes of a semester run in memory, bulk loads without a checkpoint every few seconds,
+        # and no JIT (it compiled every large query for longer than the query ran)
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off " \
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 " \
-               + os.environ.get("FUPIN_PG_OPTIONS", "")  # e.g. memory settings for benchmarks
+               "-c shared_buffers=512MB -c work_mem=32MB -c maintenance_work_mem=256MB " \
+               "-c max_wal_size=4GB -c checkpoint_timeout=15min -c jit=off " \
+               + os.environ.get("FUPIN_PG_OPTIONS", "")  # later settings win, e.g. more memory for a benchmark
         run(self.as_user + [str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                             str(self.dir / "log"), "-w", "start"], stdout=subprocess.DEVNULL)
         run(self.as_user + [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
@@ -133,7 +141,31 @@ def cmd_test(extra: list[str]) -> int:
         rc_pg = pytest(extra, dict(base, FUPIN_DATABASE_URL=url))
     say(f"SQLite {'通过' if rc_sqlite == 0 else '失败'}；PostgreSQL {'通过' if rc_pg == 0 else '失败'}；"
         f"用时 {time.monotonic() - started:.0f} 秒")
-    return rc_sqlite or rc_pg
+    # The whole suite includes the nation tier: Spark in local mode (skipped when pytest arguments pick tests)
+    rc_spark = 0 if extra else cmd_test_spark([])
+    return rc_sqlite or rc_pg or rc_spark
+
+
+SPARK_TESTS = ["tests/test_nation.py", "tests/test_monitoring.py::test_spark_engine_gives_the_same_pairs_as_duckdb"]
+
+
+def cmd_test_spark(extra: list[str]) -> int:
+    """The nation tier's tests: Spark in local mode against the single-machine engine. Installs the
+    optional extra (requirements-spark.txt) and Debian's Java 17 only for this pass, so `demo` never needs them."""
+    ensure_venv("requirements-test.txt")
+    ensure_venv("requirements-spark.txt")
+    if not shutil.which("java"):
+        prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        say("安装 Java 17（Spark 需要）")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(prefix + ["apt-get", "update", "-qq"], env=env)
+        run(prefix + ["apt-get", "install", "-y", "-qq", "openjdk-17-jre-headless"], env=env, stdout=subprocess.DEVNULL)
+    started = time.monotonic()
+    env = dict(os.environ, FUPIN_TESTING="1", PYTHONHASHSEED="0", FUPIN_TEST_SPARK="1")
+    env.pop("FUPIN_DATABASE_URL", None)
+    rc = subprocess.run([str(PY), "-m", "pytest", "-q", "-n", "0", *(extra or SPARK_TESTS)], cwd=ROOT, env=env).returncode
+    say(f"Spark {'通过' if rc == 0 else '失败'}；用时 {time.monotonic() - started:.0f} 秒")
+    return rc
 
 
 def cmd_demo(extra: list[str]) -> int:
@@ -143,10 +175,11 @@ def cmd_demo(extra: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("demo", "test"):
+    commands = {"demo": cmd_demo, "test": cmd_test, "test-spark": cmd_test_spark}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    return {"demo": cmd_demo, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -62,6 +62,26 @@ def cmd_link(args) -> int:
     return filelink.run(Path(args.left), Path(args.right), Path(args.out), args.min_probability, engine=args.engine)
 
 
+def cmd_nation(args) -> int:
+    """The national batch on Spark (docs/nation.md); no database."""
+    try:
+        import pyspark  # noqa: F401 - an optional extra
+    except ImportError:
+        print("未安装 Spark 组件：请先运行 pip install -r requirements-spark.txt（并安装 Java 17）", file=sys.stderr)
+        return 2
+    from fupin.policy import nation
+    from fupin.policy.errors import PolicyError
+
+    try:
+        counts = nation.run(args.roster, args.out, args.model or None, args.master)
+    except PolicyError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    for name, n in counts.items():
+        print(f"{name}\t{n} 人\t{Path(args.out) / name}")
+    return 0
+
+
 def cmd_import(args) -> int:
     _django()
     from fupin.exchange import households
@@ -391,6 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
                     help="比对引擎：duckdb（本机）或 spark（需另装 pyspark；本机 local 模式，集群用 spark-submit，见 docs/linkage.md）")
     lk.set_defaults(func=cmd_link)
+
+    na = sub.add_parser("nation", help="全国批量计算：每个模型的全部规则，按区县分区的名册，在 Spark 上运行（不用数据库；docs/nation.md）")
+    na.add_argument("roster", metavar="ROSTER", help="名册目录：<模型>/county=<区县代码>/*.parquet")
+    na.add_argument("out", metavar="OUT", help="输出目录：<模型>/county=<区县代码>/*.parquet")
+    na.add_argument("--model", action="append", help="只算这个模型（education、welfare；可重复；默认名册中有的全部）")
+    na.add_argument("--master", help="Spark master（默认 local[2]；spark-submit 下由它决定）")
+    na.set_defaults(func=cmd_nation)
 
     imp = sub.add_parser("import", help="导入").add_subparsers(dest="sub", required=True)
     ih = imp.add_parser("households", help="从 Excel 导入户和人员（全部成功或全部不导入）")

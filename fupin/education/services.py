@@ -101,12 +101,17 @@ def _enrolments_in(region: Region, semester: str):
                                     school__region_id__gte=lo, school__region_id__lte=hi)
 
 
-def _already_paid(region: Region, semester: str) -> dict[tuple[int, str], int]:
+def _already_paid(region: Region, semester: str) -> pl.DataFrame:
+    """(_person, item, already_paid) of the region's posted runs of the semester: a columnar frame
+    read with COPY (5,000,000 students' pairs in a few hundred MB, not a dict of Python tuples)."""
+    from fupin.core.bulk import frame_from_query
+
     lo, hi = region.code_range()
     rows = RunLine.objects.filter(run__semester=semester, run__status=RunStatus.POSTED,
                                   school__region_id__gte=lo, school__region_id__lte=hi) \
-        .values_list("person_id", "item").annotate(s=Sum("amount"))
-    return {(p, item): s for p, item, s in rows}
+        .values("person_id", "item").annotate(already_paid=Sum("amount"))
+    return frame_from_query(rows, [("person_id", pl.Int64), ("item", pl.Utf8), ("already_paid", pl.Int64)]) \
+        .rename({"person_id": "_person"})
 
 
 def run_compute(*, actor: User, semester: str, region_code: str, budget: Account) -> SubsidyRun:
@@ -142,14 +147,8 @@ def _run_compute(actor: User, semester: str, region: Region, budget: Account) ->
     rules = [r.name for r in MODEL.rules]
     lines = (out.select("_id", "_person", "_school", *rules)
              .unpivot(index=["_id", "_person", "_school"], on=rules, variable_name="item", value_name="amount"))
-    paid = _already_paid(region, semester)
-    if paid:
-        before = pl.DataFrame([(p, i, a) for (p, i), a in paid.items()], orient="row",
-                              schema=[("_person", pl.Int64), ("item", pl.Utf8), ("already_paid", pl.Int64)])
-        lines = lines.join(before, on=["_person", "item"], how="left", maintain_order="left") \
-            .with_columns(pl.col("already_paid").fill_null(0))
-    else:
-        lines = lines.with_columns(pl.lit(0, dtype=pl.Int64).alias("already_paid"))
+    lines = lines.join(_already_paid(region, semester), on=["_person", "item"], how="left", maintain_order="left") \
+        .with_columns(pl.col("already_paid").fill_null(0))
     lines = (lines.with_columns((pl.col("amount") - pl.col("already_paid")).alias("amount"))
              .filter(pl.col("amount") > 0)
              .select(pl.lit(run.pk, dtype=pl.Int64).alias("run_id"), pl.col("_id").alias("enrolment_id"),

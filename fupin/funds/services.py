@@ -175,12 +175,12 @@ def payee_accounts_for_persons(people):
     name) → (person_id, payee_id, name), creating the missing accounts with one insert."""
     import polars as pl
 
-    from fupin.core.bulk import frame_from_query, insert_frame, rows_where_in
+    from fupin.core.bulk import frame_from_query, frame_where_in, insert_frame
 
     people = people.unique("person_id", maintain_order=True)
-    found = dict(rows_where_in(Account.objects.filter(kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
-                               "person", people["person_id"].to_list(), "person_id", "pk"))
-    missing = people.filter(~pl.col("person_id").is_in(list(found)))
+    found = frame_where_in(Account.objects.filter(kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+                           "person", people["person_id"].to_list(), [("person_id", pl.Int64), ("id", pl.Int64)])
+    missing = people.join(found, on="person_id", how="anti")
     if missing.height:
         last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
         insert_frame(Account, missing.select(
@@ -191,8 +191,9 @@ def payee_accounts_for_persons(people):
         # the rows just copied in are the only payee accounts above `last` for these persons
         new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
                                [("person_id", pl.Int64), ("id", pl.Int64)])
-        found.update(zip(new["person_id"].to_list(), new["id"].to_list()))
-    return people.with_columns(pl.col("person_id").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
+        found = pl.concat([found, new])
+    found = found.unique("person_id", keep="last", maintain_order=True)   # one payee account per person
+    return people.join(found.rename({"id": "payee_id"}), on="person_id", how="left", maintain_order="left") \
         .select("person_id", "payee_id", "name")
 
 
@@ -417,7 +418,7 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
     recorded as dead."""
     import polars as pl
 
-    from fupin.core.bulk import rows_where_in
+    from fupin.core.bulk import frame_where_in
 
     n = payments.height
     if budget.kind != AccountKind.BUDGET:
@@ -428,11 +429,11 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
         raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
     budget = Account.objects.select_for_update().get(pk=budget.pk)
     payee_ids = payments["payee_id"].unique().to_list()
-    existing = rows_where_in(live_payment_lines(), "account", payee_ids,
-                             "account_id", "entitlement", "period")
-    if existing:
-        prior = pl.DataFrame(existing, orient="row", schema=[("payee_id", pl.Int64), ("entitlement", pl.Utf8),
-                                                              ("period", pl.Utf8)])
+    # the payees' earlier live payment lines, as a frame (a run may name a million payees)
+    prior = frame_where_in(live_payment_lines(), "account", payee_ids,
+                           [("account_id", pl.Int64), ("entitlement", pl.Utf8), ("period", pl.Utf8)]) \
+        .rename({"account_id": "payee_id"})
+    if prior.height:
         dup = payments.join(prior, on=["payee_id", "entitlement", "period"], how="semi")
         if dup.height:
             first = dup.row(0, named=True)

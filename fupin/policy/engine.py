@@ -239,9 +239,9 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
             i = _first(df, pl.col(name).is_not_null())
             _raise_for_row(model, df, 0 if i is None else i, packs)
     region = model.region.name
-    codes = df[region].drop_nulls().unique().to_list()
     unmapped = False   # a region code without a pack: its rows are refused below
     if isinstance(packs, Chain):
+        codes = df[region].drop_nulls().unique().to_list()
         chains = {0: packs}
         unmapped = not all(covers(packs, code) for code in codes)
         chain_col = (pl.when(pl.col(region).cast(pl.String).str.starts_with(packs.head.region))
@@ -249,6 +249,10 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
     else:
         by_key: dict[str, int] = {}
         chains, mapping = {}, {}
+        # a code's pack depends only on its first `width` characters (no pack region is longer):
+        # one look-up per county prefix, not per village (a national roster has ~700,000 villages)
+        width = max((len(p.region) for p in packs.packs.values()), default=0)
+        codes = df.select(pl.col(region).cast(pl.String).str.slice(0, width).unique().drop_nulls()).to_series().to_list()
         for code in codes:
             try:
                 chain = packs.for_region(code)
@@ -258,7 +262,8 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
             k = by_key.setdefault(chain.key, len(by_key))
             chains[k] = chain
             mapping[code] = k
-        chain_col = pl.col(region).cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.Int32)
+        chain_col = pl.col(region).cast(pl.String).str.slice(0, width).replace_strict(mapping, default=None,
+                                                                                      return_dtype=pl.Int32)
     frame = df.with_columns(chain_col.alias("_chain"))
     inputs_bad = _input_problems(model, df.schema)
     # every parameter must be in force on every row's date (strict, as in single mode): the
