@@ -120,6 +120,9 @@ def board_world(world):
     return w
 
 
+# policies/indicators/health.yaml (insured this year, public-health figures, counterpart support)
+HEALTH_ZEROS = {k: 0 for k in policy.indicators() if k == "insured_year" or k.startswith(("ph_", "support_"))}
+
 # For the county: every indicator's exact value (money in fen).
 COUNTY_EXPECTED = {
     "hh_registered": 2, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 1,
@@ -131,6 +134,7 @@ COUNTY_EXPECTED = {
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
+    **HEALTH_ZEROS,  # health.yaml: no coverage, figures or support in this world (tests/test_board_health.py)
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -142,6 +146,7 @@ T1_EXPECTED = {
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
+    **HEALTH_ZEROS,  # health.yaml: no coverage, figures or support in this world (tests/test_board_health.py)
 }
 
 

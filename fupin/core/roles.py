@@ -79,6 +79,8 @@ class Cap(models.TextChoices):
     SCHOOL_MANAGE = "school_manage", "维护学校档案、教师与两后生跟踪"
     PUBHEALTH_MANAGE = "pubhealth_manage", "登记公共卫生项目活动与导入指标数据"
     WHATIF = "whatif", "政策测算与政策包修订"  # policy what-if (fupin/whatif, issue 20)
+    # Premium subsidy (资助参保, issue #17): the yearly run and its reversal, see the block below.
+    PAY_PREMIUM = "pay_premium", "资助参保代缴与冲销"
 
 
 R, C = Role, Cap
@@ -143,6 +145,12 @@ SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PROJECT_FUNDS, C.CHARITY_GRANT}
 # change and propose it; who approves each step of a pack change is pack data (workflow.pack_change).
 for _role in (R.COUNTY_OFFICER, R.TOWNSHIP_OFFICER, R.CIVIL_AFFAIRS, R.HEALTH_OFFICER, R.COUNTY_ADMIN):
     CAPABILITIES[_role] = CAPABILITIES[_role] | {C.WHATIF}
+
+# Premium subsidy (资助参保, fupin/health/insurance.py, issue #17): the yearly run that pays the poor's
+# individual contribution, and its reversal, are the health/medical-insurance office's own action,
+# apart from the fixed health subsidies (PAY_SUBSIDY). Money moves: second factor.
+CAPABILITIES[R.HEALTH_OFFICER] = CAPABILITIES[R.HEALTH_OFFICER] | {C.PAY_PREMIUM}
+SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PAY_PREMIUM}
 
 
 def needs_second_factor(role: str) -> bool:
