@@ -120,7 +120,8 @@ def payee_accounts_for_persons(people):
             pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
             pl.lit("").alias("source"), pl.lit("").alias("programme")))
         # the rows just copied in are the only payee accounts above `last` for these persons
-        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON)
+                               .order_by(),
                                [("person_id", pl.Int64), ("id", pl.Int64)])
         found.update(zip(new["person_id"].to_list(), new["id"].to_list()))
     return people.with_columns(pl.col("person_id").replace_strict(found, return_dtype=pl.Int64).alias("payee_id")) \
@@ -327,8 +328,11 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
         raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
     budget = Account.objects.select_for_update().get(pk=budget.pk)
     payee_ids = payments["payee_id"].unique().to_list()
-    existing = rows_where_in(live_payment_lines(), "account", payee_ids,
-                             "account_id", "entitlement", "period")
+    # only earlier lines of the same items and periods can be duplicates: asked for in SQL, so a
+    # county's monthly run does not fetch every earlier month's lines to compare them here
+    existing = rows_where_in(live_payment_lines().filter(entitlement__in=payments["entitlement"].unique().to_list(),
+                                                         period__in=payments["period"].unique().to_list()),
+                             "account", payee_ids, "account_id", "entitlement", "period")
     if existing:
         prior = pl.DataFrame(existing, orient="row", schema=[("payee_id", pl.Int64), ("entitlement", pl.Utf8),
                                                               ("period", pl.Utf8)])
