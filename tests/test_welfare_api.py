@@ -6,6 +6,7 @@ import pytest
 
 from fupin.cli.main import main
 from fupin.core import services as core_services
+from fupin.welfare import services
 from fupin.welfare.models import Enrolment, PaymentRun, RunStatus
 
 from .conftest import COUNTY
@@ -115,3 +116,61 @@ def test_cli_compute_approve_post_with_the_same_rules(world, wel, clock, capsys)
     assert capsys.readouterr().err.strip() == f"计算 {run.pk} 已发放入账，不能重复发放"
     assert main(["welfare", "runs", "--month", "2026-12", "--user", "county_officer"]) == 0
     assert capsys.readouterr().out == f"{run.pk}\t甘洛县\t2026-12\t最低生活保障（低保）\t已发放入账\t1 人\t840.00 元\n"
+
+
+# ---- property: whatever officers do, nobody is paid twice for a month -------------------------------
+
+from django.db import transaction  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MONTHS = [dt.date(2026, 11, 1), dt.date(2026, 12, 1)]
+OPS = st.lists(st.tuples(st.sampled_from(["compute", "approve", "post", "back_pay", "recover"]),
+                         st.sampled_from([0, 1]), st.sampled_from([0, 1])), min_size=1, max_size=10)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_no_one_is_paid_twice_in_a_month_whatever_the_order_of_runs_back_pay_and_recovery(world, wel, clock, ops):
+    """Runs computed, approved and posted in any order, back-pay and recovery of either month for
+    either recipient: after every step each recipient has at most one live payment per month."""
+    from fupin.core.errors import FupinError
+    from fupin.funds.services import live_payment_lines
+
+    with transaction.atomic():
+        clock["today"] = dt.date(2026, 11, 2)
+        heads = [h.persons.get(relation="head") for h in (world.h1, world.h4)]
+        enrolments = [services_grant(wel, p) for p in heads]
+        clock["today"] = dt.date(2026, 12, 20)
+        for op, month, who in ops:
+            m = MONTHS[month]
+            try:
+                if op == "compute":
+                    services.run_compute(actor=wel["civil"], programme="dibao", county_code=COUNTY, month=m)
+                elif op in ("approve", "post"):
+                    status = RunStatus.COMPUTED if op == "approve" else RunStatus.APPROVED
+                    run = PaymentRun.objects.filter(month=m, status=status).first()
+                    if run is not None and op == "approve":
+                        services.run_approve(actor=wel["civil2"], run_id=run.pk)
+                    elif run is not None:
+                        services.run_post(actor=wel["civil2"], run_id=run.pk)
+                elif op == "back_pay":
+                    services.back_pay(actor=wel["civil2"], enrolment_id=enrolments[who].pk, month=m, reason="补发")
+                else:
+                    services.overpayment_recover(actor=wel["civil2"], enrolment_id=enrolments[who].pk, month=m,
+                                                 reason="核减")
+            except FupinError:
+                pass
+            for e in enrolments:
+                for mm in MONTHS:
+                    live = list(live_payment_lines().filter(account__person_id=e.person_id, entitlement="welfare.dibao",
+                                                            period=f"{mm:%Y-%m}").values_list("amount", flat=True))
+                    assert live in ([], [e.monthly_amount]), (ops, e.person_id, mm, live)
+        transaction.set_rollback(True)
+
+
+def services_grant(wel, person):
+    from fupin.welfare import services as s
+
+    return s.enrolment_grant(actor=wel["civil"], household_id=person.household_id, person_id=person.pk,
+                             programme="dibao", category="ordinary", start=dt.date(2026, 11, 1))
