@@ -187,12 +187,22 @@ def main():
     queries = []
 
     def count_query(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append((time.perf_counter() - t, sql))
 
-    with connection.execute_wrapper(count_query):
-        r = c.get(county_url)
-    assert r.status_code == 200, r.status_code
+    for label, url, client in (("province", province_url, pc), ("county", county_url, c)):
+        queries.clear()
+        with connection.execute_wrapper(count_query):
+            t = time.perf_counter()
+            r = client.get(url)
+            whole = time.perf_counter() - t
+        assert r.status_code == 200, r.status_code
+        slow = sorted(queries, reverse=True)[:3]
+        print(f"{label} board once: {ms(whole)}, {len(queries)} queries taking {ms(sum(q[0] for q in queries))}; "
+              "slowest: " + " | ".join(f"{ms(d)} {sql[:90]}" for d, sql in slow), flush=True)
     r = pc.get(province_url)
     assert r.status_code == 200 and r.context["counted_at"] is not None, "the province board is not pre-counted"
     for label, url, n, target, client in (
