@@ -190,5 +190,5 @@ def _frame_by_copy(sql: str, params, schema: list[tuple]):
     if b'"\\N"' in data:   # PostgreSQL quotes a real value that reads like its NULL
         return None
     frame = pl.read_csv(data, has_header=False, schema={n: pl.Utf8 if d == pl.Boolean else d for n, d in schema},
-                        null_values="\\N")
+                        null_values="\\N", empty_string_is_null=False)   # PostgreSQL writes '' unquoted
     return frame.with_columns([(pl.col(n) == "t").alias(n) for n, d in schema if d == pl.Boolean])
