@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "fupin.labour",
     "fupin.projects",
     "fupin.charity",
+    "fupin.schools", "fupin.pubhealth", "fupin.notify",  # issue #22: schools, public-health programmes, reminders
     "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
     "fupin.jobs", "django_tasks", "django_tasks_db",  # background jobs (ADR 0012)
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN
@@ -278,3 +279,21 @@ TASKS = {"default": {
 # rejected. Measured with benchmarks/linkage.py (20000 × 4000, seed 2026): see docs/linkage.md.
 MONITORING_LINK_AUTO = float(os.environ.get("FUPIN_LINK_AUTO", "0.99"))
 MONITORING_LINK_REVIEW = float(os.environ.get("FUPIN_LINK_REVIEW", "0.3"))
+
+# Reminders of due and overdue work (fupin/notify, issue #22 §4). E-mail goes through Django's e-mail
+# backend (SMTP: EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS); SMS through
+# FUPIN_SMS_BACKEND: FileSms (one JSON line per message, the default), ConsoleSms, or HttpSms (POST to
+# FUPIN_SMS_URL with FUPIN_SMS_TOKEN). See fupin/notify/senders.py.
+EMAIL_BACKEND = os.environ.get("FUPIN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("FUPIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("FUPIN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("FUPIN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FUPIN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("FUPIN_EMAIL_TLS", "") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("FUPIN_EMAIL_FROM", "fupin@localhost")
+FUPIN_SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "fupin.notify.senders.FileSms")
+FUPIN_SMS_FILE = os.environ.get("FUPIN_SMS_FILE", str(VAR_DIR / "sms.jsonl"))
+FUPIN_SMS_URL = os.environ.get("FUPIN_SMS_URL", "")
+FUPIN_SMS_TOKEN = os.environ.get("FUPIN_SMS_TOKEN", "")
+FUPIN_SMS_SIGN = os.environ.get("FUPIN_SMS_SIGN", "扶贫")

@@ -69,6 +69,7 @@ urlpatterns = [
     path("health/claims/<int:pk>/", health.claim_page),
     path("health/claims/<int:pk>/slip.pdf", health.slip),
     path("health/claims/<int:pk>/reverse/", health.reverse),
+    path("health/", include("fupin.health.urls")),   # coverage, TB, tele-consultation, team rates (issue 17)
     path("support/", support.plan_page),
     path("support/bulletin/<str:month>/", support.bulletin),
     path("support/members/<int:pk>/", support.member_page),
@@ -99,6 +100,8 @@ urlpatterns = [
     path("pairing/", include("fupin.pairing.urls")),
     path("education/", include("fupin.education.urls")),
     path("villages/", include("fupin.villages.urls")), path("plans/", include("fupin.plans.urls")),  # issue #22
+    path("schools/", include("fupin.schools.urls")), path("pubhealth/", include("fupin.pubhealth.urls")),  # issue #22
+    path("notify/", include("fupin.notify.urls")),  # issue #22: reminders
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
     path("api/v1/", api.urls),

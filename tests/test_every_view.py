@@ -51,7 +51,8 @@ def test_anonymous_gets_no_data(route, client, world):
 # What a role with no registry rights may open (its own work, its account, the home page).
 OPEN_TO_SUPPORT_STAFF = {"", "account/", "password/", "logout/", "support/", "support/members/<int:pk>/",
                          "support/bulletin/<str:month>/",
-                         "jobs/"}  # 我的任务: the user's own background jobs only (another's job is a 404)
+                         "jobs/",  # 我的任务: the user's own background jobs only (another's job is a 404)
+                         "notify/"}  # 我的提醒: the user's own reminders and opt-in only (issue #22)
 
 
 @pytest.mark.parametrize("route", ROUTES)

@@ -482,6 +482,15 @@ def test_the_demo_county_has_patients_in_every_batch_at_every_stage(db):
     officer = User.objects.get(role="health_officer")
     for batch in ("concentrated", "chronic", "critical"):   # one patient found and not yet placed in each
         assert len(selectors.treatment_candidates(officer, officer.region_id, year, batch)) == 1, batch
+    # issue 17's second part: a township left uninsured, TB patients behind, a consultation waiting
+    from fupin.health import consults, insurance, keygroups
+    s = insurance.coverage_status(officer, officer.region_id, year)
+    assert 0 < s["insured"] < s["persons"] and len(s["uninsured"]) == s["persons"] - s["insured"]
+    tb = keygroups.tb_status(officer, officer.region_id, generator.TODAY)
+    assert (tb["patients"], len(tb["overdue"])) == (3, 2)
+    assert consults.consultation_counts(officer, officer.region_id, year)["pending"] == 1
+    mobile = consults.mobile_clinic_status(officer, officer.region_id, year, generator.TODAY)
+    assert (mobile["outings"], [h["meets"] for h in mobile["hospitals"] if h["level"] == "乡镇"]) == (3, [False])
 
 
 # ---- family-doctor contracts: sign a person or a household, renew, end; rates by village and team --

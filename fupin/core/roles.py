@@ -74,6 +74,10 @@ class Cap(models.TextChoices):
     # responsible units; yearly plans, leading groups and meeting decisions.
     VILLAGE_MANAGE = "village_manage", "维护村级档案与帮扶责任"
     PLAN_MANAGE = "plan_manage", "编制年度计划、领导小组与会议议定事项"
+    # Schools and public-health programmes (schools and pubhealth rooms, issue #22): the school
+    # register, teachers and 两后生 follow-up; programme activities and the health systems' figures.
+    SCHOOL_MANAGE = "school_manage", "维护学校档案、教师与两后生跟踪"
+    PUBHEALTH_MANAGE = "pubhealth_manage", "登记公共卫生项目活动与导入指标数据"
 
 
 R, C = Role, Cap
@@ -110,6 +114,12 @@ CAPABILITIES[R.TOWNSHIP_OFFICER] |= {C.TRAINING_MANAGE, C.PUBLIC_JOB_MANAGE}
 for _role, _caps in ((R.COUNTY_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
                      (R.TOWNSHIP_OFFICER, {C.VILLAGE_MANAGE, C.PLAN_MANAGE}),
                      (R.COUNTY_ADMIN, {C.VILLAGE_MANAGE})):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
+
+# Schools and public-health programmes (schools and pubhealth rooms, issue #22): the education side
+# (school aid office, county office) keeps schools, teachers and 两后生; the health bureau the programmes.
+for _role, _caps in ((R.SCHOOL_AID, {C.SCHOOL_MANAGE}), (R.COUNTY_OFFICER, {C.SCHOOL_MANAGE, C.PUBHEALTH_MANAGE}),
+                     (R.HEALTH_OFFICER, {C.PUBHEALTH_MANAGE})):
     CAPABILITIES[_role] = CAPABILITIES[_role] | _caps
 
 
@@ -162,6 +172,9 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("社会救助"), "/welfare/", frozenset({C.WELFARE_MANAGE, C.WRITE})),          # welfare room
     (_("村级档案"), "/villages/", frozenset({C.VILLAGE_MANAGE})),  # villages room (issue #22)
     (_("年度计划"), "/plans/", frozenset({C.PLAN_MANAGE})),         # plans room (issue #22)
+    (_("学校与教师"), "/schools/", frozenset({C.SCHOOL_MANAGE})),    # schools room (issue #22)
+    (_("公共卫生"), "/pubhealth/", frozenset({C.PUBHEALTH_MANAGE})),  # pubhealth room (issue #22)
+    (_("我的提醒"), "/notify/", frozenset({C.PLAN_MANAGE, C.MONITOR, C.PROBLEM_RECTIFY})),  # notify room (issue #22)
     (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
     (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),

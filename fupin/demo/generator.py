@@ -547,6 +547,8 @@ def seed_demo_extras(county: County) -> None:
     from fupin.demo import villages as demo_villages  # villages room: register, duties, plan, leading group
 
     demo_villages.seed(county, officer=officer, today=TODAY)
+    from fupin.demo import schools as demo_schools  # issue #22: schools, teachers, 两后生, public health, reminders
+    demo_schools.seed(county, officer=officer, today=TODAY)
     # projects and charity (issue 19): each room's demo lives in its own module
     from fupin.demo import charity as demo_charity, projects as demo_projects
     demo_projects.seed(county, year=year)

@@ -66,7 +66,7 @@ class Programme(models.TextChoices):
 # What each room's decision_type (the kind of document a payment rests on) reads as in summaries.
 DECISION_LABELS = {
     "allocation": "拨款文件", "charity_grant": "慈善资助", "college_entrant_aid": "大学新生资助", "donation": "捐赠",
-    "fixed_subsidy": "定额补助", "project_allocation": "项目资金拨付", "project_payment": "项目支付",
+    "fixed_subsidy": "定额补助", "premium_run": "资助参保", "project_allocation": "项目资金拨付", "project_payment": "项目支付",
     "public_job_pay": "公益岗位补贴", "settlement": "医疗结算", "subsidy_run": "教育资助计算",
     "support_assessment": "对口支援考核", "training_subsidy": "培训补助",
 }

@@ -116,7 +116,8 @@ class Contract(models.Model):
 
 class Service(models.Model):
     KINDS = [("check", "健康体检"), ("followup", "面对面随访"), ("assessment", "老年人健康评估"),
-             ("prenatal", "孕期保健"), ("postnatal", "产后访视"), ("child_check", "儿童健康检查")]
+             ("prenatal", "孕期保健"), ("postnatal", "产后访视"), ("child_check", "儿童健康检查"),
+             ("tb_visit", "肺结核患者随访")]
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="fd_services")
     kind = models.CharField(max_length=12, choices=KINDS)
     date = models.DateField()
@@ -176,3 +177,87 @@ class Pregnancy(models.Model):
     registered_on = models.DateField("建册日期")
     expected_on = models.DateField("预产期")
     delivered_on = models.DateField("分娩日期", null=True, blank=True)
+
+
+# ---- issue 17: insurance premiums, TB patients, tele-consultation ---------------------------------
+
+class Scheme(models.TextChoices):
+    RESIDENT = "resident", "城乡居民基本医疗保险"
+    EMPLOYEE = "employee", "职工基本医疗保险"
+
+
+class PremiumRun(models.Model):
+    """One run of the yearly premium subsidy (资助参保) for a region: one ledger transaction from the
+    county's premium budget line to the basic insurance fund, and one Coverage row per person."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="区划")
+    year = models.PositiveSmallIntegerField("参保年度")
+    date = models.DateField("代缴日期")
+    persons = models.PositiveIntegerField("人数")
+    total = models.BigIntegerField("资助金额（分）")
+    transaction = models.ForeignKey("funds.Transaction", null=True, on_delete=models.PROTECT, related_name="+")
+    run_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Coverage(models.Model):
+    """A person insured for a year: by the premium run (the subsidy paid through the ledger) or
+    recorded from the insurance office's list (paid by the person or insured elsewhere)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="coverages")
+    year = models.PositiveSmallIntegerField("参保年度")
+    scheme = models.CharField("险种", max_length=10, choices=Scheme.choices, default=Scheme.RESIDENT)
+    premium = models.BigIntegerField("个人缴费标准（分）", default=0)
+    subsidy = models.BigIntegerField("财政资助（分）", default=0)
+    category = models.CharField("资助类别", max_length=20, blank=True)
+    run = models.ForeignKey(PremiumRun, null=True, blank=True, on_delete=models.PROTECT, related_name="coverages")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        # never twice for a person and year: the premium run and a recorded coverage both stop here
+        constraints = [models.UniqueConstraint(fields=["person", "year"], name="coverage_once_a_year")]
+
+
+class TBCase(models.Model):
+    """A pulmonary TB patient under treatment management (肺结核患者健康管理): visits are due from
+    the start of treatment at the pack's intervals until the course ends."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="tb_cases")
+    started_on = models.DateField("开始治疗日期")
+    ended_on = models.DateField("停止治疗日期", null=True, blank=True)
+    outcome = models.CharField("治疗结果", max_length=10, blank=True,
+                               choices=[("cured", "治愈"), ("completed", "完成疗程"), ("failed", "失败"),
+                                        ("died", "死亡"), ("lost", "失访")])
+    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person"], condition=models.Q(ended_on__isnull=True),
+                                               name="tb_case_one_open")]
+
+
+class Consultation(models.Model):
+    """远程会诊: a township (or county) hospital asks a higher-level hospital about a patient;
+    the consultant hospital's opinion is recorded as its answer."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="consultations")
+    requester = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+", verbose_name="申请医院")
+    consultant = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+", verbose_name="会诊医院")
+    requested_on = models.DateField("申请日期")
+    question = models.CharField("会诊目的", max_length=200)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    answered_on = models.DateField("会诊日期", null=True, blank=True)
+    opinion = models.CharField("会诊意见", max_length=500, blank=True)
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+
+class MobileClinic(models.Model):
+    """巡回医疗: one outing of a hospital's team to a township (free for the poor, seed 004)."""
+
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+", verbose_name="医疗机构")
+    township = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="巡诊乡镇")
+    date = models.DateField("日期")
+    persons = models.PositiveIntegerField("诊疗人次")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hospital", "township", "date"], name="mobile_clinic_once")]

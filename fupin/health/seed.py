@@ -43,4 +43,53 @@ def seed(*, actor: User, year: int) -> int:
                 prog.treatment_case_advance(actor=actor, case_id=case.pk, on=dt.date(year, 2, 15))
             if i < finished:
                 prog.treatment_case_advance(actor=actor, case_id=case.pk, on=dt.date(year, 4, 1), outcome="improved")
+    seed_coverage(actor=actor, year=year, poor=poor.exclude(pk__in=used), hospitals=hospitals)
     return opened
+
+
+def seed_coverage(*, actor: User, year: int, poor, hospitals) -> None:
+    """Issue 17's second part: the premium run for every township but the last (whose poor stay
+    on the uninsured list), three TB patients (one up to date, two behind), mobile clinics (behind
+    the monthly number) and tele-consultations from the township hospital (one still waiting)."""
+    from fupin.core.models import Region
+    from fupin.funds import services as funds
+
+    from fupin.core.errors import FupinError
+
+    from . import consults, insurance, keygroups, programmes as prog
+    from .models import Hospital
+
+    county = Region.objects.filter(code=actor.region_id).first()
+    officer = User.objects.filter(role="county_officer", region_id=actor.region_id).order_by("pk").first()
+    if county is None or officer is None:
+        return
+    townships = list(Region.objects.filter(parent=county, level=4).order_by("code"))
+    status = insurance.coverage_status(actor, county.code, year)
+    funds.budget_allocate(actor=officer, budget=insurance._budget(county, year), amount=max(status["due_total"], 1),
+                          date=dt.date(year, 1, 3), decision_id=f"演示拨款-资助参保{year}")
+    for township in townships[:-1] if len(townships) > 1 else townships:
+        try:
+            insurance.premium_run(actor=actor, region_code=township.code, year=year, on=dt.date(year, 1, 5))
+        except FupinError:   # a township without poor persons: nothing to pay
+            continue
+    patients = list(poor.filter(birth_date__year__lt=year - 18)[:6])
+    for i, person in enumerate(patients[:3]):
+        start = dt.date(year, 9, 1) + dt.timedelta(days=10 * i)
+        keygroups.tb_case_open(actor=actor, person=person, started_on=start)
+        dates = keygroups.schedule(person.household.village_id, start)
+        for d in dates[: (len(dates) if i == 0 else 2)]:   # the first keeps every visit; the others stop early
+            if d <= dt.date(year, 11, 1):
+                prog.service_record(actor=actor, person=person, kind="tb_visit", on=d)
+    township_hospital = Hospital.objects.filter(level="township").order_by("code").first()
+    if township_hospital is None or not hospitals:
+        return
+    for month in (3, 5, 8):   # fewer outings than one a month: behind the pack's number
+        consults.mobile_clinic_record(actor=actor, hospital_id=township_hospital.pk, township_code=townships[0].code,
+                                      on=dt.date(year, month, 12), persons=20 + month)
+    for i, person in enumerate(patients[3:]):
+        c = consults.consultation_request(actor=actor, person=person, requester_id=township_hospital.pk,
+                                          consultant_id=hospitals[i % len(hospitals)].pk,
+                                          on=dt.date(year, 10, 8 + i), question="疑难病例，请上级医院会诊")
+        if i < 2:
+            consults.consultation_answer(actor=actor, consultation_id=c.pk, on=dt.date(year, 10, 9 + i),
+                                         opinion="建议转上级医院进一步检查")

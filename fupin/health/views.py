@@ -383,9 +383,11 @@ def indicators(request):
     regions = access.regions_for(user).filter(level__lte=4).order_by("code")
     region = request.GET.get("region") if regions.filter(code=request.GET.get("region", "")).exists() else user.region_id
     year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    from .pages import indicator_extras   # coverage, TB, teams, tele-consultation (issue 17)
+
     return render(request, "health/indicators.html", {
         "i": selectors.settlement_indicators(user, region, year), "regions": regions, "region": region, "year": year,
-        "years": range(timezone.localdate().year, 2015, -1)})
+        "years": range(timezone.localdate().year, 2015, -1), "x": indicator_extras(user, region, year)})
 
 
 def _checkups_workbook(user, status):
