@@ -561,6 +561,21 @@ def test_pre_aggregated_numbers_equal_the_live_ones_and_say_when_they_were_count
     call_command("oversight_refresh", year=YEAR, stdout=io.StringIO())   # the nightly job, every county
     assert _cards(client.get(f"/oversight/{COUNTY}/", {"year": YEAR}))["hh_registered"].value == 3
     assert Snapshot.objects.filter(region_id=OTHER_VILLAGE, indicator="hh_registered").get().value == 1
+    # the nightly job counts every level: a province board reads stored numbers, equal to its live count
+    from django.utils import timezone as tz
+
+    from fupin.core.models import User
+
+    province = User.objects.create(username="province", role="inspector", region_id="510000000000",
+                                   password_changed_at=tz.now())
+    client.force_login(province)
+    stored = client.get("/oversight/510000000000/", {"year": YEAR})
+    live = client.get("/oversight/510000000000/", {"year": YEAR, "live": "1"})
+    assert stored.context["counted_at"] is not None and live.context["counted_at"] is None
+    assert {k: c.value for k, c in _cards(stored).items()} == {k: c.value for k, c in _cards(live).items()}
+    assert _cards(stored)["hh_registered"].value == 4    # 3 in the county, 1 in the other county
+    assert [[c["value"] for c in row["cells"]] for row in stored.context["children"]["rows"]] == \
+        [[c["value"] for c in row["cells"]] for row in live.context["children"]["rows"]]
     # a reader may refresh only inside its scope
     assert login("township_officer").post(f"/oversight/{COUNTY}/refresh/").status_code == 404
 
