@@ -254,9 +254,9 @@ def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = N
     else:
         by_key: dict[str, int] = {}
         chains, mapping = {}, {}
-        # a code's pack depends only on its first `width` characters (no pack region is longer):
-        # one look-up per county prefix, not per village (a national roster has ~700,000 villages)
-        width = max((len(p.region) for p in packs.packs.values()), default=0)
+        # a code's pack depends only on its first `width` characters: one look-up per county
+        # prefix, not per village (a national roster has ~700,000 villages)
+        width = packs.key_width()
         # sorted: the same chains get the same numbers, so a kept plan (`plan`) is found again
         codes = (df.select(pl.col(region).cast(pl.String).str.slice(0, width).unique().drop_nulls().sort())
                  .to_series().to_list())

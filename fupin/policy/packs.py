@@ -321,6 +321,11 @@ class PackSet:
             pack = self.packs.get(pack.extends) if pack.extends else None
         return self._chains.setdefault(name, Chain(chain))
 
+    def key_width(self) -> int:
+        """How many leading characters of a region code decide its chain (no pack region is
+        longer): a batch looks up one chain per such prefix, not per village."""
+        return max((len(p.region) for p in self.packs.values()), default=0)
+
     def for_region(self, code: str, *, family: str | None = None) -> Chain:
         """The most specific pack whose region is a prefix of `code`."""
         matching = [p for p in self.packs.values() if code.startswith(p.region)]

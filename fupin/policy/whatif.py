@@ -47,6 +47,9 @@ class ScenarioPacks(PackSet):
             self._chains[chain.key] = wrapped
         return self._chains[chain.key]
 
+    def key_width(self) -> int:
+        return max(self.base.key_width(), len(self.overlay.region))
+
     def for_region(self, code: str, *, family: str | None = None) -> Chain:
         chain = self.base.for_region(code)
         return self._wrap(chain) if code.startswith(self.overlay.region) else chain
@@ -64,6 +67,9 @@ class TwoSides(PackSet):
         self.base, self.scenario = base, scenario
         self.packs = base.packs
         self._memo: dict[str, Chain] = {}
+
+    def key_width(self) -> int:   # the mark, then the longer of the two sides' prefixes
+        return len(SCENARIO_MARK) + max(self.base.key_width(), self.scenario.key_width())
 
     def for_region(self, code: str, *, family: str | None = None) -> Chain:
         chain = self._memo.get(code)
