@@ -190,3 +190,23 @@ def test_search_text_that_is_a_household_number_and_id_digits_finds_both(world, 
     assert (r.total, r.more, [h.number for h in r.rows]) == (2, False, [head.id_number[-6:], "H1"])
     r = selectors.search_households(officer, selectors.SearchQuery(q=head.id_number[-5:]))
     assert (r.total, [h.number for h in r.rows]) == (1, ["H1"])
+
+
+def test_region_picker_drops_a_level_when_the_list_would_be_long_and_keeps_the_chosen(world, login, monkeypatch):
+    import re
+
+    from fupin.core.templatetags import fupin as tags
+
+    c = login("county_officer")
+
+    def options(**q):
+        page = c.get("/households/", q).content.decode()
+        select = re.search(r'<select name="region"[^>]*>(.*?)</select>', page).group(1)
+        return re.findall(r'<option value="(\d*)"( selected)?>', select)
+
+    assert [v for v, _ in options()] == ["", "513435000000", "513435100000", "513435100200", "513435100201",
+                                        "513435101000", "513435101200"]
+    monkeypatch.setattr(tags, "PICKER_MAX_OPTIONS", 5)
+    assert options() == [("", ""), ("513435000000", ""), ("513435100000", ""), ("513435101000", "")]
+    assert options(region=V1) == [("", ""), ("513435000000", ""), ("513435100000", ""), (V1, " selected"),
+                                  ("513435101000", "")]
