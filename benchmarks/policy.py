@@ -60,7 +60,7 @@ def make_roster(n: int, seed: int = 1) -> pl.DataFrame:
 medical_base = Var("medical_base", "int", "医疗费用合规部分（分）")
 TIERED = Rule("bench.ci", "分档报销（按出院日期）",
               Tiered(Max(medical_base - P("bench.ci.threshold"), 0), P("bench.ci.tiers")), education.date)
-MODEL = Model("bench", education.RULES + [TIERED], education.region)
+MODEL = Model("bench", education.RULES + [TIERED], education.region, extra=(education.semester,))
 
 
 def hand_written(df: pl.DataFrame) -> pl.DataFrame:
@@ -68,8 +68,8 @@ def hand_written(df: pl.DataFrame) -> pl.DataFrame:
     d, st, elig = pl.col("date"), pl.col("stage"), pl.col("registered_poor") | pl.col("dibao") | pl.col("tekun")
     comp = st.is_in(["primary", "junior"])
     rate = pl.when(d >= dt.date(2021, 9, 1)).then(500).when(d >= dt.date(2014, 11, 1)).then(400).otherwise(300)
-    entrant = pl.when(d >= dt.date(2017, 9, 1)).then(400000).otherwise(0)
-    extra = pl.when(d >= dt.date(2017, 1, 1)).then(50000).otherwise(0)
+    entrant = pl.when(d >= dt.date(2017, 9, 1)).then(200000).otherwise(0)
+    extra = pl.when(d >= dt.date(2017, 9, 1)).then(50000).otherwise(0)
     fee_mode_actual = d >= dt.date(2017, 1, 1)
     thr = pl.when(d >= dt.date(2024, 1, 1)).then(1_200_000).otherwise(1_000_000)
     base = pl.max_horizontal(pl.col("medical_base") - thr, pl.lit(0))
@@ -92,7 +92,8 @@ def hand_written(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(st == "sec_voc").then(pl.col("fee")).otherwise(0).alias("education.secvoc_tuition_waiver"),
         pl.when((st == "sec_voc") & elig).then(pl.when(pl.col("registered_poor")).then(100000 + extra).otherwise(100000))
         .otherwise(0).alias("education.secvoc_grant"),
-        pl.when((st == "college") & pl.col("new_entrant") & pl.col("registered_poor") & (pl.col("semester") == "autumn"))
+        pl.lit(0).alias("education.vocational_poor"),
+        pl.when((st == "college") & pl.col("new_entrant") & pl.col("registered_poor"))
         .then(entrant).otherwise(0).alias("education.college_entrant"),
         pl.lit(0).alias("education.tekun_extra"),
         ((total + 500000) // 1000000).alias("bench.ci"),
@@ -114,7 +115,7 @@ def openfisca_model():
         "nutrition_rate": {"values": {"2011-11-01": 300, "2014-11-01": 400, "2021-09-01": 500}},
         "boarding_primary": {"values": {"2017-01-01": 50000}}, "boarding_junior": {"values": {"2017-01-01": 62500}},
         "senior_grant": {"values": {"2017-01-01": 100000}}, "secvoc_grant": {"values": {"2017-01-01": 100000}},
-        "secvoc_extra": {"values": {"2017-01-01": 50000}}, "entrant": {"values": {"2017-09-01": 400000}},
+        "secvoc_extra": {"values": {"2017-09-01": 50000}}, "entrant": {"values": {"2017-09-01": 200000}},
         "threshold": {"values": {"2016-01-01": 1_000_000, "2024-01-01": 1_200_000}},
         "tiers": {"brackets": [{"threshold": {"2024-01-01": 0}, "rate": {"2024-01-01": 0.65}},
                                {"threshold": {"2024-01-01": 5_000_000}, "rate": {"2024-01-01": 0.75}},
@@ -147,7 +148,7 @@ def openfisca_model():
     out("secvoc_grant", lambda p, period, params: np.where((p("stage", period) == 4) & eligible(p, period),
                                                            params(period).secvoc_grant + np.where(p("registered_poor", period), params(period).secvoc_extra, 0), 0))
     out("college_entrant", lambda p, period, params: np.where((p("stage", period) == 5) & p("new_entrant", period)
-                                                              & p("registered_poor", period) & p("autumn", period), params(period).entrant, 0))
+                                                              & p("registered_poor", period), params(period).entrant, 0))
     out("ci", lambda p, period, params: np.round(params(period).tiers.calc(
         np.maximum(p("medical_base", period) - params(period).threshold, 0))).astype(int))
     return tbs

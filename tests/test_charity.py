@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 from django.db.models import Sum
+from django.test import Client
+from django.utils import timezone
 
 from fupin.charity import selectors, services
 from fupin.charity.models import Donation, Grant
@@ -29,7 +31,49 @@ def students(world):
                                birth_date=dt.date(2008, 3, 3), relation="child", labour="ordinary")
     for person, entry, level in ((zhang, 2026, "bachelor"), (zhao, 2025, "bachelor"), (li, 2026, "higher_voc")):
         CollegeStudent.objects.create(person=person, college="西昌学院", level=level, entry_year=entry)
+    # the opening step of each programme (下发通知、发布公告), open around today (the default application date)
+    today = timezone.localdate()
+    for programme in ("yuanmeng", "sunshine_class", "shiliuzhu"):
+        services.call_publish(actor=world.users["county_officer"], programme=programme, year=2026,
+                              published=today - dt.timedelta(days=30), apply_until=today + dt.timedelta(days=30))
     return {"zhang": zhang, "zhao": zhao, "li": li}
+
+
+def test_applications_follow_the_published_call(world, students, client):
+    officer = world.users["county_officer"]
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027)
+    assert exc.value.message == "尚未发布2027年“圆梦助学”的申报公告（下发通知、发布公告），发布后才能接受申报"
+    with pytest.raises(AccessDenied):           # the county publishes, not the township
+        services.call_publish(actor=world.users["township_officer"], programme="yuanmeng", year=2027,
+                              published=dt.date(2027, 7, 1), apply_until=dt.date(2027, 8, 31))
+    with pytest.raises(InvalidInput) as exc:
+        services.call_publish(actor=officer, programme="yuanmeng", year=2027, published=dt.date(2027, 7, 1),
+                              apply_until=dt.date(2027, 6, 30))
+    assert exc.value.errors == {"申报截止日期": "应不早于发布日期 2027-07-01"}
+    client.force_login(officer)
+    r = client.post("/charity/call/", {"programme": "yuanmeng", "year": "2027", "published": "2027-07-01",
+                                       "apply_until": "2027-08-31", "content": "录取通知书复印件交乡镇教育办"})
+    assert r.status_code == 302
+    call = services.GrantCall.objects.get(year=2027)
+    assert (call.title, call.published, call.apply_until, call.region_id) == (
+        "关于申报2027年“圆梦助学”资助的通知", dt.date(2027, 7, 1), dt.date(2027, 8, 31), COUNTY)
+    home = client.get("/charity/").content.decode()
+    assert "关于申报2027年“圆梦助学”资助的通知：2027-07-01 发布，2027-08-31 截止申报。录取通知书复印件交乡镇教育办" in home
+    with pytest.raises(FupinError) as exc:
+        services.call_publish(actor=officer, programme="yuanmeng", year=2027, published=dt.date(2027, 7, 1),
+                              apply_until=dt.date(2027, 8, 31))
+    assert exc.value.message == "2027年“圆梦助学”的申报公告已发布"
+    for on in (dt.date(2027, 6, 30), dt.date(2027, 9, 1)):
+        with pytest.raises(FupinError) as exc:
+            services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027, on=on)
+        assert exc.value.message == f"2027年“圆梦助学”的申报期为 2027-07-01 至 2027-08-31，{on} 不在申报期内"
+    # within the window the call no longer stops it: the eligibility check answers (张小 entered in 2026)
+    with pytest.raises(FupinError) as exc:
+        services.grant_apply(actor=officer, person_id=students["zhang"].pk, programme="yuanmeng", year=2027,
+                             on=dt.date(2027, 8, 31))
+    assert exc.value.message.startswith("张小 不符合“圆梦助学”资助条件")
+    assert Grant.objects.count() == 0
 
 
 def _through_notice(officer, g):
@@ -163,6 +207,15 @@ def test_sunshine_class_pays_three_years_never_a_fourth(world, students):
     assert Account.objects.get(code=f"charity:{COUNTY}").entries.aggregate(s=Sum("amount"))["s"] == 0
     assert Account.objects.get(code="charity:510000000000").entries.aggregate(s=Sum("amount"))["s"] == 0
     assert Account.objects.get(code=f"person:{senior.id_number}").entries.aggregate(s=Sum("amount"))["s"] == 1_200_000
+    # grants paid outside any campaign appear on the county's public account of that year, masked,
+    # beside (not inside) the campaign's own money in and out
+    c = services.campaign_create(actor=officer, year=2027)
+    acct = selectors.public_account(c)
+    assert (acct["cash_in"], acct["paid_out"], acct["balance"], acct["other_paid"]) == (0, 0, 0, 400_000)
+    assert [(r["name"], r["village"], r["programme"], r["year"], r["amount"]) for r in acct["other"]] == [
+        ("张*", "桃源村", "慈善阳光班", 2027, 400_000)]
+    page = Client().get(f"/charity/public/{c.token}/").content.decode()
+    assert "活动以外的资助（县慈善资金或冠名捐赠方拨付）：4,000.00 元" in page and "张高" not in page
 
 
 def test_pages_receipt_and_public_account(world, students, client, tmp_path):
@@ -266,6 +319,22 @@ def test_public_notice_step_objections_and_the_printed_notice(world, students, c
         assert expected in text, expected
     for p in (students["zhang"], students["li"]):
         assert p.id_number not in text and p.id_number[6:14] not in text and str(p.birth_date) not in text
+    # the QR code (and its link) leads to the notice's public page: no login, the same rows, nothing personal
+    import re
+    url = re.search(rb"/URI \((http[^)]*)\)", r.content).group(1).decode()
+    assert url.startswith("http://testserver/charity/public/notice/")
+    anonymous = Client()
+    page = anonymous.get(url[len("http://testserver"):])
+    assert page.status_code == 200
+    html = page.content.decode()
+    for expected in ("甘洛县2026年“圆梦助学”资助对象公示", "张小", "新市坝镇桃源村", "2026年考入西昌学院（本科）",
+                     "李新", "田坝镇团结村", "5,000.00", "2026-10-17 至 2026-10-23", "向甘洛县慈善会反映"):
+        assert expected in html, expected
+    for p in (students["zhang"], students["li"]):
+        assert p.id_number not in html and p.id_number[6:14] not in html and str(p.birth_date) not in html
+        assert p.id_number[:6] + "*" not in html
+    forged = url[len("http://testserver"):].replace("/notice/", "/notice/x")
+    assert anonymous.get(forged).status_code == 404
 
     # on screen: an objection found groundless, the other upheld (the grant is cancelled)
     r = client.post(f"/charity/objections/{o1.pk}/dismiss/", {"finding": "经入户核查，新房为易地扶贫搬迁安置房"})

@@ -67,4 +67,5 @@ def test_packs_list_and_show(capsys):
     assert main(["packs", "show", "sc-513435", "--date", "2024-09-01"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["parameters"]["education.college.entrant_aid"] == {
-        "value": "4000.00", "from": "2017-09-01", "source": "《扶贫工作计划》（乡镇）：201X年秋季学期起", "pack": "sc-513435"}
+        "value": "4000.00", "from": "2017-09-01", "source": "《扶贫工作计划》（乡镇）：从201X年秋季学期起开始实施，对建档立卡贫困家庭新入学的全日制本专科学生，"
+                  "按照每生每学年4000元的标准给予学费和生活费补助（学费资助2000元、生活费补助2000元）", "pack": "sc-513435"}

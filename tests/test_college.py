@@ -38,19 +38,29 @@ def test_entrant_aid_is_paid_once_at_the_pack_amount_and_loans_are_capped(world)
     with pytest.raises(AccessDenied):     # the school records; the county office pays
         college.entrant_aid_pay(actor=world.users["school_aid"], student=s, date=dt.date(2025, 9, 10), decision_id="x")
     aid = college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2025, 9, 10), decision_id="甘教〔2025〕5号")
-    assert (aid.amount, aid.year) == (400000, 2025)   # 四川某县 pack: 4000 yuan from the 2017 autumn semester
-    assert list(Entry.objects.filter(entitlement="education.college.entrant_aid").values_list("account__name", "amount",
-                                                                                               "period")) == [
-        ("张小", 400000, "2025")]
+    # 四川某县 pack: 4000 yuan per 学年 from the 2017 autumn semester, paid half per semester
+    assert (aid.amount, aid.year) == (200000, 2025)
+    aid2 = college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2026, 3, 10), decision_id="甘教〔2026〕2号")
+    assert (aid2.amount, aid2.year) == (200000, 2026)
+    assert list(Entry.objects.filter(entitlement="education.college_entrant").order_by("id")
+                .values_list("account__name", "amount", "period")) == [
+        ("张小", 200000, "2025-autumn"), ("张小", 200000, "2026-spring")]
+    # the semester run pays the same item under the same key: the ledger refuses the second path
     with pytest.raises(FupinError) as exc:
-        college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2025, 9, 11), decision_id="再发")
-    assert exc.value.message == "张小 已领取过大学新生入学资助（一次性），不能重复发放"
+        funds.payments_post(actor=officer, budget=college.college_budget(region_code=COUNTY), date=dt.date(2025, 9, 20),
+                            payments=[funds.Payment(payee=funds.payee_for_person(child), amount=200000,
+                                                    entitlement="education.college_entrant", period="2025-autumn")],
+                            decision_type="subsidy_run", decision_id="1")
+    assert exc.value.message == "重复支付：张小 的“大学新生入学资助”（2025年秋季）已支付过，共 1 笔重复，本批未支付"
+    with pytest.raises(FupinError) as exc:
+        college.entrant_aid_pay(actor=officer, student=s, date=dt.date(2026, 3, 11), decision_id="再发")
+    assert exc.value.message == "张小 已领取过大学新生入学资助（入学学年的秋季、春季两个学期），不能重复发放"
     with pytest.raises(InvalidInput) as exc:
         college.college_aid_record(actor=officer, student=s, kind="credit_loan", year=2025, amount=800001)
     assert exc.value.errors == {"金额": "生源地信用助学贷款每学年不超过 8000.00 元"}
     college.college_aid_record(actor=officer, student=s, kind="credit_loan", year=2025, amount=800000, note="县农信社")
     assert sorted(CollegeAid.objects.values_list("kind", "year", "amount")) == [
-        ("credit_loan", 2025, 800000), ("entrant", 2025, 400000)]
+        ("credit_loan", 2025, 800000), ("entrant", 2025, 200000), ("entrant", 2026, 200000)]
 
 
 def test_screens_list_filter_export_and_household_page(world, login):

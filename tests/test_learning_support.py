@@ -138,7 +138,10 @@ def test_the_new_pages_fit_a_phone(live_server, world, school, browser):
     Enrolment.objects.create(person=child, school=school, semester="2026-autumn", stage="senior", grade=1)
     sponsor = charity.donor_get_or_create(actor=officer, name="四川某药业公司", kind="enterprise")
     cls = charity.sunshine_class_create(actor=officer, school=school, year=2026, sponsor=sponsor)
-    g = charity.grant_apply(actor=officer, person_id=child.pk, programme="sunshine_class", year=2026, sunshine_class=cls)
+    charity.call_publish(actor=officer, programme="sunshine_class", year=2026, published=dt.date(2026, 7, 1),
+                         apply_until=dt.date(2026, 10, 31))
+    g = charity.grant_apply(actor=officer, person_id=child.pk, programme="sunshine_class", year=2026, sunshine_class=cls,
+                            on=dt.date(2026, 9, 1))
     charity.grant_review(actor=officer, grant=g, approve=True, on=dt.date(2026, 10, 17))
     notice = projects.allocation_notice_publish(actor=officer, year=2026)
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")

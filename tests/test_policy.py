@@ -44,7 +44,8 @@ def test_regional_packs_disagree_as_in_the_spec_table():
 
     assert row("513435100200") == ({"education.preschool_fee_waiver": 100000}, 50000, 100000)
     assert row("420100000000") == ({"education.preschool_living": 50000}, 50000, 125000)
-    assert row("620100000000") == ({"education.preschool_fee_waiver": 50000}, 40000, 100000)
+    # Gansu: the seed's 4 yuan a day held until the national 5 yuan of 2021 autumn (the case is 2024 autumn)
+    assert row("620100000000") == ({"education.preschool_fee_waiver": 50000}, 50000, 100000)
     assert row("110000000000") == ({}, 50000, 100000)
     hunan_pre = amounts(run_case(MODEL, student(region="433127100200", stage="preschool"), PACKS))
     hunan_meals = amounts(run_case(MODEL, student(region="433127100200"), PACKS))["education.nutrition_meals"]

@@ -86,6 +86,24 @@ class SunshineClass(models.Model):
         constraints = [models.UniqueConstraint(fields=["school", "year"], name="sunshine_class_per_school_year")]
 
 
+class GrantCall(models.Model):
+    """The opening step of a programme in a county and year (下发通知、发布公告): the call for
+    applications with its dates. Applications are taken from `published` to `apply_until`."""
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="县")
+    programme = models.CharField("项目", max_length=30)
+    label = models.CharField("项目名称", max_length=40)
+    year = models.PositiveSmallIntegerField("年度")
+    title = models.CharField("通知标题", max_length=120)
+    content = models.CharField("公告内容（申报条件、材料、地点）", max_length=1000, blank=True)
+    published = models.DateField("发布日期")
+    apply_until = models.DateField("申报截止日期")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-year", "programme"]
+        constraints = [models.UniqueConstraint(fields=["region", "programme", "year"], name="grant_call_once_a_year")]
+
+
 class GrantState(models.TextChoices):
     APPLIED = "applied", "评审中"       # eligibility checked when applying; the pack's review steps follow
     NOTICE = "notice", "公示中"         # every review passed; the public notice runs its days

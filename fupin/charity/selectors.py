@@ -44,8 +44,17 @@ def public_account(campaign: Campaign) -> dict:
     by_programme = {}
     for r in out:
         by_programme[r["programme"]] = by_programme.get(r["programme"], 0) + r["amount"]
+    # the county's grants of the same year paid outside any campaign (from the county charity fund or
+    # a sponsor): public too, but not counted against the campaign's balance
+    lo, hi = campaign.region.code_range()
+    other = [{"name": mask_name(g.person.name), "village": g.person.household.village.name, "programme": g.label,
+              "amount": g.amount, "year": g.year}
+             for g in Grant.objects.filter(campaign__isnull=True, state__in=PAID, year=campaign.year,
+                                           person__household__village_id__gte=lo, person__household__village_id__lte=hi)
+             .select_related("person__household__village").order_by("id")]
     return {"campaign": campaign, "in": incoming, "cash_in": cash, "goods_in": goods, "out": out, "paid_out": paid,
-            "balance": cash - paid, "by_programme": sorted(by_programme.items())}
+            "balance": cash - paid, "by_programme": sorted(by_programme.items()),
+            "other": other, "other_paid": sum(r["amount"] for r in other)}
 
 
 def grants_in(scope: tuple[str, str], *, state: str = "", programme: str = ""):
@@ -68,6 +77,12 @@ def notice_reason(grant: Grant) -> str:
     """Why the student is on the notice, as a public notice may say it: the checked conditions
     (household status, school or college), never an ID number or a birth date."""
     return "；".join(r[2:] for r in grant.explanation if r.startswith("√ "))
+
+
+def public_notice_rows(scope: tuple[str, str], *, programme: str, year: int) -> list[dict]:
+    """The notice's public page (no login): name, village, reason, amount and period only."""
+    keep = ("name", "village", "reason", "amount", "from", "until", "instalment")
+    return [{k: r[k] for k in keep} for r in notice_rows(scope, programme=programme, year=year)]
 
 
 def notice_rows(scope: tuple[str, str], *, programme: str, year: int) -> list[dict]:

@@ -24,7 +24,7 @@ from fupin.policy.errors import PolicyError
 from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 
-from .models import (Campaign, Donation, DonationKind, Donor, DonorKind, Grant, GrantObjection, GrantState,
+from .models import (Campaign, Donation, DonationKind, Donor, DonorKind, Grant, GrantCall, GrantObjection, GrantState,
                      ObjectionResult, Pledge, SunshineClass)
 
 
@@ -99,6 +99,44 @@ def campaign_create(*, actor: User, year: int, name: str = "") -> Campaign:
                                     token=secrets.token_urlsafe(16))
         audit.record(actor, AuditAction.CREATE, object_type="campaign", object_id=c.pk, summary=f"建立 {c.name}（{day}）")
     return c
+
+
+def call_publish(*, actor: User, programme: str, year: int, published: dt.date, apply_until: dt.date,
+                 title: str = "", content: str = "") -> GrantCall:
+    """The opening step of a programme's year (下发通知、发布公告): the county's call for
+    applications with its dates. Once a year per programme; applications follow in its window."""
+    access.require(actor, Cap.CHARITY_GRANT, what=f"发布{year}年慈善资助申报公告")
+    county = _county(actor)
+    rules = programmes(county, dt.date(year, 9, 1))
+    rule = rules.get(programme)
+    if rule is None:
+        raise InvalidInput({"资助项目": f"应为 {'、'.join(r['label'] for r in rules.values())} 之一"})
+    if apply_until < published:
+        raise InvalidInput({"申报截止日期": f"应不早于发布日期 {published}"})
+    if GrantCall.objects.filter(region_id=county, programme=programme, year=year).exists():
+        raise FupinError(f"{year}年“{rule['label']}”的申报公告已发布")
+    with transaction.atomic():
+        call = GrantCall.objects.create(region_id=county, programme=programme, label=rule["label"], year=year,
+                                        title=title.strip() or f"关于申报{year}年“{rule['label']}”资助的通知",
+                                        content=content.strip(), published=published, apply_until=apply_until,
+                                        created_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="charity_call", object_id=call.pk,
+                     summary=f"发布申报公告：{call.title}（{published} 至 {apply_until} 接受申报）")
+    return call
+
+
+def _check_call(village: str, rule: dict, programme: str, year: int, on: dt.date) -> None:
+    """The pack's opening step: when it is required, an application needs the county's published
+    call of that programme and year, and comes within the call's dates."""
+    call_rule = _pack(village, "charity.grant_procedure", dt.date(year, 9, 1)).get("call") or {}
+    if not call_rule.get("required"):
+        return
+    call = GrantCall.objects.filter(region_id=funds.county_of(village), programme=programme, year=year).first()
+    if call is None:
+        raise FupinError(f"尚未发布{year}年“{rule['label']}”的申报公告（{call_rule['label']}），发布后才能接受申报")
+    if not call.published <= on <= call.apply_until:
+        raise FupinError(f"{year}年“{rule['label']}”的申报期为 {call.published} 至 {call.apply_until}，"
+                         f"{on} 不在申报期内")
 
 
 def access_campaign(user: User, pk, cap: str = Cap.CHARITY_RECORD) -> Campaign:
@@ -260,7 +298,8 @@ def _college_eligibility(person, rule: dict, year: int, ok: bool, reasons: list[
 
 
 def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
-                campaign: Campaign | None = None, sunshine_class: SunshineClass | None = None) -> Grant:
+                campaign: Campaign | None = None, sunshine_class: SunshineClass | None = None,
+                on: dt.date | None = None) -> Grant:
     """An application (申报): the eligibility is checked now and kept with its reasons; a
     student who already has this programme's grant (or all its years) is refused."""
     access.require(actor, Cap.CHARITY_RECORD, what=f"申报慈善资助 {programme}")
@@ -274,6 +313,8 @@ def grant_apply(*, actor: User, person_id: int, programme: str, year: int,
     if any(g.year == year for g in earlier) or len(earlier) >= int(rule["years"]):
         raise FupinError(f"{person.name} 已获得过“{rule['label']}”资助"
                          f"（{'、'.join(f'{g.year}年' for g in earlier)}），同一资助不能重复享受")
+    if not earlier:      # a later year of a multi-year grant continues the first application
+        _check_call(person.household.village_id, rule, programme, year, on or timezone.localdate())
     first = rule.get("first_year") and not earlier
     ok, reasons = eligibility(person, rule, year) if (first or not rule.get("first_year")) else (True, [
         f"√ 连续资助第{len(earlier) + 1}年（首年 {earlier[0].year} 年已审查）"])

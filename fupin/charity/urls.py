@@ -11,6 +11,7 @@ urlpatterns = [
     path("grants/<int:pk>/<str:action>/", views.grant_action),
     path("objections/<int:pk>/<str:action>/", views.objection_action),
     path("notice.pdf", views.grant_notice),
+    path("public/notice/<str:token>/", views.notice_public),
     path("classes/<int:pk>/", views.class_page),
     path("classes/<int:pk>/statement.pdf", views.class_statement_pdf),
     path("sponsor/<str:token>/", views.sponsor_page),

@@ -1,7 +1,10 @@
 """Pages of the charity room: parse, call one service or selector, render."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.core import access, audit
 from fupin.core.errors import InvalidInput
+from fupin.core.models import Region
 from fupin.core.money import amount_in_words
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
@@ -18,7 +22,7 @@ from fupin.policy.money import parse_yuan
 from fupin.registry.models import Person
 
 from . import selectors, services
-from .models import Campaign, DonationKind, DonorKind, GrantState, SunshineClass
+from .models import Campaign, DonationKind, DonorKind, GrantCall, GrantState, SunshineClass
 
 
 def _yuan(data, key: str, label: str) -> int:
@@ -64,6 +68,7 @@ def home(request):
         if county else School.objects.none(),
         "notice_programmes": [(k, r["label"]) for k, r in rules.items()],
         "campaigns": Campaign.objects.filter(region_id=county).order_by("-year"),
+        "calls": GrantCall.objects.filter(region_id=county)[:20],
         "donations": selectors.donations_in(county)[:50], "grants": grants, "rules": rules, "programme": programme,
         "state": state, "states": GrantState.choices, "year": year, "candidates": candidates, "villages": villages,
         "donor_kinds": DonorKind.choices, "donation_kinds": DonationKind.choices, "today": today.isoformat(),
@@ -89,6 +94,13 @@ def action(request, action: str):
         c = services.campaign_create(actor=user, year=form_int(post, "year", "年度", lo=2000, hi=2100),
                                      name=post.get("name", "")[:120])
         return redirect(f"/charity/campaigns/{c.pk}/")
+    elif action == "call":
+        call = services.call_publish(actor=user, programme=post.get("programme", ""),
+                                     year=form_int(post, "year", "年度", lo=2000, hi=2100),
+                                     published=form_date(post, "published", "发布日期", today),
+                                     apply_until=form_date(post, "apply_until", "申报截止日期"),
+                                     title=post.get("title", "")[:120], content=post.get("content", "")[:1000])
+        messages.success(request, f"已发布申报公告：{call.title}")
     elif action == "pledge":
         if campaign is None:
             raise InvalidInput({"扶贫日活动": "请选择"})
@@ -169,12 +181,32 @@ def grant_notice(request):
     year = form_int(request.GET, "year", "年度", timezone.localdate().year, lo=2000, hi=2100)
     rows = selectors.notice_rows(access.scope_range(user), programme=programme, year=year)
     region = user.region.name
-    pdf = render_pdf(f"{region}{year}年“{rules[programme]['label']}”资助对象公示", rows, issuer=f"{region}慈善会")
+    token = signing.dumps({"r": user.region_id, "p": programme, "y": year}, salt=NOTICE_SALT, compress=True)
+    pdf = render_pdf(f"{region}{year}年“{rules[programme]['label']}”资助对象公示", rows, issuer=f"{region}慈善会",
+                     url=request.build_absolute_uri(f"/charity/public/notice/{token}/"))
     audit.export(user, what=f"打印{year}年{rules[programme]['label']}资助对象公示", object_type="charity_notice",
                  object_id=programme, persons=len(rows))
     r = HttpResponse(pdf, content_type="application/pdf")
     r["Content-Disposition"] = f"inline; filename=charity-notice-{year}.pdf"
     return r
+
+
+NOTICE_SALT = "fupin.charity.notice"
+
+
+def notice_public(request, token: str):
+    """The public page of a grant notice (the QR code on the printed notice points here): no login;
+    name, village, reason and amount only, never an ID number or a birth date."""
+    try:
+        key = signing.loads(token, salt=NOTICE_SALT)
+        region = Region.objects.get(code=key["r"])
+        programme, year = str(key["p"]), int(key["y"])
+    except (signing.BadSignature, Region.DoesNotExist, KeyError, TypeError, ValueError):
+        return render(request, "core/error.html", {"message": "找不到该公示"}, status=404)
+    label = services.programmes(region.code, dt.date(year, 12, 31)).get(programme, {}).get("label", "")
+    rows = selectors.public_notice_rows(region.code_range(), programme=programme, year=year)
+    return render(request, "charity/notice_public.html", {
+        "title": f"{region.name}{year}年“{label}”资助对象公示", "rows": rows, "issuer": f"{region.name}慈善会"})
 
 
 @fupin_view

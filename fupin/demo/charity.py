@@ -16,6 +16,10 @@ def seed(county, *, year: int) -> None:
     officer = User.objects.filter(role="county_officer", region_id=county.regions[2][0]).first() \
         or User.objects.filter(role="county_officer").first()
     c = services.campaign_create(actor=officer, year=year)
+    # the opening step of each programme (下发通知、发布公告): applications from July to the campaign day
+    for programme in ("yuanmeng", "sunshine_class"):
+        services.call_publish(actor=officer, programme=programme, year=year, published=dt.date(year, 7, 1),
+                              apply_until=c.day)
     village = next(code for code, _, lv, _ in county.regions if lv == 5)
     for name, kind, pledged, given in (("甘洛县教育局", "unit", 2_000_000, 1_500_000), ("甘洛县农商银行", "enterprise", 5_000_000, 5_000_000),
                                        ("甘洛县电力公司", "enterprise", 3_000_000, 1_000_000)):
@@ -38,7 +42,8 @@ def seed(county, *, year: int) -> None:
     rule = services.programmes(village, dt.date(year, 9, 1))["yuanmeng"]
     students = list(Person.objects.filter(services.eligible_q(rule, year)).order_by("id")[:4])
     for k, student in enumerate(students):
-        g = services.grant_apply(actor=officer, person_id=student.pk, programme="yuanmeng", year=year, campaign=c)
+        g = services.grant_apply(actor=officer, person_id=student.pk, programme="yuanmeng", year=year, campaign=c,
+                                 on=c.day)
         if k == 3:
             continue   # one application still waiting for review
         g = services.grant_review(actor=officer, grant=g, approve=True, on=c.day)   # then the notice runs its days
@@ -71,7 +76,8 @@ def _sponsored_class(officer, campaign, year: int) -> None:
                                         person__household__status__in=["registered", "monitored", "returned"]) \
         .order_by("person_id").values_list("person_id", flat=True)[:2]
     for pid in students:
-        g = services.grant_apply(actor=officer, person_id=pid, programme="sunshine_class", year=year, sunshine_class=cls)
+        g = services.grant_apply(actor=officer, person_id=pid, programme="sunshine_class", year=year, sunshine_class=cls,
+                                 on=campaign.day)
         g = services.grant_review(actor=officer, grant=g, approve=True, on=campaign.day)
         g = services.grant_decide(actor=officer, grant=g, on=g.notice_until + dt.timedelta(days=1))
         services.grant_pay(actor=officer, grant=g, date=g.notice_until + dt.timedelta(days=2))

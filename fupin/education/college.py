@@ -125,9 +125,14 @@ def college_budget(*, region_code: str):
                              source=FundingSource.CITY_COUNTY, programme="education.college", region_id=county)
 
 
+# The semester run's rule item: paid here or by a run, the ledger's (payee, item, semester) key is the same,
+# so the second path is refused as a repeated payment.
+ENTRANT_ITEM = "education.college_entrant"
+
+
 def entrant_aid_pay(*, actor: User, student: CollegeStudent, date: dt.date, decision_id: str) -> CollegeAid:
-    """The one-off aid to a registered-poor college entrant, at the pack's amount for the autumn
-    of entry, paid from the county's college-aid budget line (once: the ledger refuses a second)."""
+    """The aid to a registered-poor college entrant (the pack's amount per 学年 of entry), paid from
+    the county's college-aid budget line in two halves: the autumn of entry, then the spring."""
     access.require(actor, Cap.POST_RUN, what=f"发放大学新生入学资助：{student.person.name}")
     if not decision_id.strip():
         raise InvalidInput({"文号": "必须填写"})
@@ -136,22 +141,28 @@ def entrant_aid_pay(*, actor: User, student: CollegeStudent, date: dt.date, deci
         raise NotFound(f"找不到大学生记录（编号 {student.pk}），或不在您的管辖范围内")
     if student.level == CollegeLevel.SEC_VOC:
         raise FupinError("大学新生入学资助只发给考入高职（专科）及以上院校的新生")
-    if CollegeAid.objects.filter(student__person=student.person, kind=CollegeAidKind.ENTRANT).exists():
-        raise FupinError(f"{student.person.name} 已领取过大学新生入学资助（一次性），不能重复发放")
-    amount = _p(region, "education.college.entrant_aid", dt.date(student.entry_year, 9, 1))
-    if amount <= 0:
+    # the pack's amount is per 学年 and is paid per semester as the other yearly amounts are: half in the
+    # autumn of entry (counted in the entry year), half in the following spring (the next calendar year)
+    paid = CollegeAid.objects.filter(student__person=student.person, kind=CollegeAidKind.ENTRANT).count()
+    if paid >= 2:
+        raise FupinError(f"{student.person.name} 已领取过大学新生入学资助（入学学年的秋季、春季两个学期），不能重复发放")
+    per_year = _p(region, "education.college.entrant_aid", dt.date(student.entry_year, 9, 1))
+    if per_year <= 0:
         raise FupinError("本地区政策包没有大学新生入学资助标准（为0元），不发放")
+    amount = per_year // 2
+    year, term = (student.entry_year, "autumn") if paid == 0 else (student.entry_year + 1, "spring")
     budget = college_budget(region_code=region)
     payment = funds.Payment(payee=funds.payee_for_person(student.person), amount=amount,
-                            entitlement="education.college.entrant_aid", period=str(student.entry_year))
+                            entitlement=ENTRANT_ITEM, period=f"{year}-{term}")
     with transaction.atomic():
         txn = funds.payments_post(actor=actor, budget=budget, payments=[payment], date=date,
                                   decision_type="college_entrant_aid", decision_id=decision_id.strip())
-        aid = CollegeAid.objects.create(student=student, kind=CollegeAidKind.ENTRANT, year=student.entry_year,
+        aid = CollegeAid.objects.create(student=student, kind=CollegeAidKind.ENTRANT, year=year,
                                         amount=amount, transaction=txn)
         audit.record(actor, AuditAction.CREATE, object_type="college_student", object_id=student.pk,
                      household_id=student.person.household_id,
-                     summary=f"发放大学新生入学资助：{student.person.name} {fen_to_yuan_str(amount)} 元")
+                     summary=f"发放大学新生入学资助（{year}年{'秋季' if term == 'autumn' else '春季'}学期）："
+                                                  f"{student.person.name} {fen_to_yuan_str(amount)} 元")
     return aid
 
 

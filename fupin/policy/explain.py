@@ -2,7 +2,7 @@
 
 The engine's explanation (rule, pack chain, parameters with sources, inputs, branches) stays the
 raw trace, shown one click away; this module only words it. Pack chains are named by the
-region their first pack is for ("四川省甘洛县"), never by the pack's file name."""
+region their first pack is for ("四川某县"), never by the pack's file name."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ from .packs import PackSet, shipped_packs
 
 
 def pack_title(chain: str, packs: PackSet | None = None) -> str:
-    """'sc-513435/sc-province/cn-national' → '四川省甘洛县'; several chains ('a/b, c/d') → each,
+    """'sc-513435/sc-province/cn-national' → '四川某县'; several chains ('a/b, c/d') → each,
     joined by '、'. A name no pack has is shown as it is."""
     packs = packs or shipped_packs()
     titles = []
@@ -47,7 +47,7 @@ def _value(unit: str, value) -> str:
 
 
 def sentence(explanation: dict, packs: PackSet | None = None) -> str:
-    """E.g. '按四川省甘洛县的政策，义务教育生活补助 500.00 元。条件：义务教育且家庭经济困难、
+    """E.g. '按四川某县的政策，义务教育生活补助 500.00 元。条件：义务教育且家庭经济困难、
     寄宿生、小学。标准：小学寄宿生每年生活补助 1000.00 元（《扶贫工作计划》（乡镇）：小学每生每学期500元）。'"""
     packs = packs or shipped_packs()
     chain_name = str(explanation.get("pack", ""))

@@ -40,10 +40,13 @@ def donation_receipt(donation, amount_in_words: str, issuer: str) -> bytes:
     return buf.getvalue()
 
 
-def grant_notice(title: str, rows: list[dict], issuer: str) -> bytes:
+def grant_notice(title: str, rows: list[dict], issuer: str, url: str = "") -> bytes:
     """公示资助对象 for the notice board: name, village, reason and amount of each student, the
-    notice period and where to object. Never an ID number or a birth date."""
+    notice period and where to object; a QR code to the notice's public page. Never an ID
+    number or a birth date."""
     from fupin.policy.money import yuan
+
+    from .projects import _qr
 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
@@ -87,6 +90,12 @@ def grant_notice(title: str, rows: list[dict], issuer: str) -> bytes:
                  "反映人可不署名；我们将逐件核查并答复。公示期满无异议的，确定为资助对象。"):
         c.drawString(15 * mm, y, line)
         y -= 6 * mm
+    if url:
+        _qr(c, url, 15 * mm, 12 * mm, 28 * mm)
+        c.linkURL(url, (15 * mm, 12 * mm, 43 * mm, 40 * mm), relative=0)
+        c.setFont(FONT, 8)
+        c.drawString(46 * mm, 14 * mm, "扫码查看网上公示")
+    c.setFont(FONT, 10)
     c.drawRightString(w - 15 * mm, 18 * mm, f"{issuer}（盖章）")
     c.showPage()
     c.save()

@@ -118,7 +118,7 @@ def semester_picker(context, name="semester", value="", blank=""):
 
 @register.filter
 def pack_title(chain):
-    """'sc-513435/sc-province/cn-national' → '四川省甘洛县': the policy's region, not the pack's file name."""
+    """'sc-513435/sc-province/cn-national' → '四川某县': the policy's region, not the pack's file name."""
     from fupin.policy import explain
 
     return explain.pack_title(chain)

@@ -6,7 +6,7 @@ boarding living subsidy, a day pupil the day-pupil subsidy, never both.
 """
 from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
-from fupin.policy.expr import If, Max, Min, P, Rule, Var
+from fupin.policy.expr import If, Min, P, Rule, Var
 
 STAGES = ("preschool", "primary", "junior", "senior", "sec_voc", "college")
 region = Var("region", "str", "区划代码")
@@ -65,19 +65,26 @@ RULES = [
     Rule("education.secvoc_grant", "中职国家助学金", If(
         stage.eq("sec_voc") & eligible,
         If(registered_poor,
-           Max(half(P("education.secvoc.grant_per_year")) + P("education.secvoc.poor_extra_per_semester"),
-               half(P("education.secvoc.poor_minimum_per_year"))),
+           half(P("education.secvoc.grant_per_year")) + P("education.secvoc.poor_extra_per_semester"),
            half(P("education.secvoc.grant_per_year")), "建档立卡"),
         0, "中职且家庭经济困难"), date),
-    Rule("education.college_entrant", "大学新生入学资助（一次性）", If(
-        stage.eq("college") & new_entrant & registered_poor & semester.eq("autumn"),
-        P("education.college.entrant_aid"), 0, "建档立卡大学新生秋季学期"), date),
+    # A subsidy of its own for registered-poor vocational students, beside the grant (湖北: 中、高等职业教育
+    # 每人每年不低于3000元). The engine's `college` stage does not tell 高职 from 本科, so here it is paid to
+    # 中职 students; higher-vocational students get it through the college room.
+    Rule("education.vocational_poor", "职业教育建档立卡补助", If(
+        stage.eq("sec_voc") & registered_poor, half(P("education.vocational.poor_subsidy_per_year")), 0,
+        "中职且建档立卡"), date),
+    # 每学年4000元: half in each semester of the entry year, as the other yearly amounts are paid.
+    Rule("education.college_entrant", "大学新生入学资助", If(
+        stage.eq("college") & new_entrant & registered_poor,
+        half(P("education.college.entrant_aid")), 0, "建档立卡大学新生（入学当年两个学期）"), date),
     Rule("education.tekun_extra", "特困学生叠加补助", If(
         tekun & stage.isin(["preschool", "primary", "junior", "senior", "sec_voc"]),
         half(P("education.tekun.extra_living_per_year")), 0, "特困供养学生"), date),
 ]
 
-MODEL = Model("education", RULES, region)
+# the semester is read by check_case (the date must lie in it), though no rule needs it any more
+MODEL = Model("education", RULES, region, extra=(semester,))
 
 
 def check_case(chain, values: dict, where: str = "") -> None:
