@@ -15,8 +15,8 @@ from .models import Household, Person
 
 PAGE_SIZE = 50
 # counted exactly up to here; a province-wide search (“王”) matches ~100,000 households, and
-# counting all of them on every page costs more than the page: “more than 1000” is shown instead
-COUNT_LIMIT = 1000
+# counting all of them on every page costs more than the page: “more than 500” is shown instead
+COUNT_LIMIT = 500
 _TAIL = re.compile(r"^[0-9X]{4,17}$")
 
 
