@@ -170,3 +170,43 @@ def test_search_by_name_id_tail_full_id_and_filters(world, officer):
     assert numbers(status="exited") == []
     assert numbers(cause="illness", attribute="general") == ["H1", "H2", "H4"]
     assert numbers(q="H2") == ["H2"]
+
+
+def test_search_counts_only_up_to_the_limit_and_says_more(world, officer, monkeypatch, login):
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 2)
+    r = selectors.search_households(officer, selectors.SearchQuery(cause="illness"))
+    assert (r.total, r.more, r.pages, [h.number for h in r.rows]) == (2, True, 1, ["H1", "H2", "H4"])
+    r = selectors.search_households(officer, selectors.SearchQuery(q="王五"))
+    assert (r.total, r.more, [h.number for h in r.rows]) == (1, False, ["H2"])
+    page = login("county_officer").get("/households/", {"cause": "illness"}).content.decode()
+    assert '超过 <b id="total">2</b> 户，只列出前 2 户，请加查询条件缩小范围' in page
+
+
+def test_search_text_that_is_a_household_number_and_id_digits_finds_both(world, officer):
+    head = world.h1.persons.get(relation="head")
+    Household.objects.create(number=head.id_number[-6:], village_id=V1, attribute="general",
+                             main_cause="illness", status="registered")
+    r = selectors.search_households(officer, selectors.SearchQuery(q=head.id_number[-6:]))
+    assert (r.total, r.more, [h.number for h in r.rows]) == (2, False, [head.id_number[-6:], "H1"])
+    r = selectors.search_households(officer, selectors.SearchQuery(q=head.id_number[-5:]))
+    assert (r.total, [h.number for h in r.rows]) == (1, ["H1"])
+
+
+def test_region_picker_drops_a_level_when_the_list_would_be_long_and_keeps_the_chosen(world, login, monkeypatch):
+    import re
+
+    from fupin.core.templatetags import fupin as tags
+
+    c = login("county_officer")
+
+    def options(**q):
+        page = c.get("/households/", q).content.decode()
+        select = re.search(r'<select name="region"[^>]*>(.*?)</select>', page).group(1)
+        return re.findall(r'<option value="(\d*)"( selected)?>', select)
+
+    assert [v for v, _ in options()] == ["", "513435000000", "513435100000", "513435100200", "513435100201",
+                                        "513435101000", "513435101200"]
+    monkeypatch.setattr(tags, "PICKER_MAX_OPTIONS", 5)
+    assert options() == [("", ""), ("513435000000", ""), ("513435100000", ""), ("513435101000", "")]
+    assert options(region=V1) == [("", ""), ("513435000000", ""), ("513435100000", ""), (V1, " selected"),
+                                  ("513435101000", "")]

@@ -92,6 +92,7 @@ class HouseholdDetailOut(HouseholdOut):
 
 class HouseholdPage(Schema):
     total: int
+    more: bool = False   # true: more than `total` households match (the count stops there)
     page: int
     pages: int
     items: list[HouseholdOut]
@@ -231,7 +232,7 @@ def _search(request, query: selectors.SearchQuery) -> dict:
     result = selectors.search_households(request.auth, query)
     if result.errors:
         raise FupinError("；".join(result.errors))
-    return {"total": result.total, "page": result.page, "pages": result.pages,
+    return {"total": result.total, "more": result.more, "page": result.page, "pages": result.pages,
             "items": [_household(h, h.size) for h in result.rows]}
 
 

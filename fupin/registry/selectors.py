@@ -14,6 +14,9 @@ from .choices import GuaranteeItem, Relation
 from .models import Household, Person
 
 PAGE_SIZE = 50
+# counted exactly up to here; a province-wide search (“王”) matches ~100,000 households, and
+# counting all of them on every page costs more than the page: “more than 500” is shown instead
+COUNT_LIMIT = 500
 _TAIL = re.compile(r"^[0-9X]{4,17}$")
 
 
@@ -36,6 +39,7 @@ class SearchResult:
     pages: int
     query: SearchQuery
     errors: list[str] = field(default_factory=list)
+    more: bool = False   # more than `total` (= COUNT_LIMIT) households match: the count stopped there
 
 
 def _persons_matching(user: User, text: str, from_url: bool, refusals: list[str]):
@@ -88,9 +92,18 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
     if text:
         persons = _persons_matching(user, text, query.from_url, refusals)
         by_number = Q(number=text)
-        qs = qs.filter(by_number if persons is None else
-                       Q(pk__in=Person.objects.filter(persons).values("household_id")) | by_number)
-    total = qs.count()
+        if persons is None:
+            qs = qs.filter(by_number)
+        elif Household.objects.filter(by_number).exists():
+            # the text is a household number and maybe ID digits too: few households either way
+            qs = qs.filter(Q(pk__in=Person.objects.filter(persons).values("household_id")) | by_number)
+        else:
+            # no `OR number = …` here: with it PostgreSQL tests every household of the scope row by
+            # row; a plain IN lets it walk households in number order and stop at the page's end
+            qs = qs.filter(pk__in=Person.objects.filter(persons).values("household_id"))
+    total = qs.order_by()[:COUNT_LIMIT + 1].count()
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
     if refusals and not total:  # digits that were not a household number either: say why
         errors += refusals
     pages = max(1, -(-total // PAGE_SIZE))
@@ -105,7 +118,7 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
     for h in rows:
         h.head = heads.get(h.pk)
         h.size = sizes.get(h.pk, 0)
-    return SearchResult(rows=rows, total=total, page=page, pages=pages, query=query, errors=errors)
+    return SearchResult(rows=rows, total=total, page=page, pages=pages, query=query, errors=errors, more=more)
 
 
 @dataclass

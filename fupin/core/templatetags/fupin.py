@@ -1,4 +1,5 @@
 from django import template
+from django.db.models import Q
 
 from fupin.core import idcard
 from fupin.core.money import fen_to_yuan_str
@@ -69,6 +70,9 @@ def period(value):
     return labels.period(value)
 
 
+PICKER_MAX_OPTIONS = 1000
+
+
 @register.simple_tag(takes_context=True)
 def region_picker(context, name="region", value="", deepest=4, label="区划", blank=""):
     """A <select> of the regions in the signed-in user's scope down to level `deepest`
@@ -79,8 +83,14 @@ def region_picker(context, name="region", value="", deepest=4, label="区划", b
     from fupin.core import access
 
     user = context["request"].user
-    regions = access.regions_for(user).filter(level__lte=deepest).select_related("parent").order_by("code")
+    scope = access.regions_for(user)
+    # a province officer's villages are ~10,000 options: nobody scrolls those on a phone, and
+    # building them took most of each page. One level less until the list is short; the chosen
+    # region stays listed.
+    while deepest > 1 and scope.filter(level__lte=deepest).count() > PICKER_MAX_OPTIONS:
+        deepest -= 1
     value = str(value or "")
+    regions = scope.filter(Q(level__lte=deepest) | Q(code=value)).select_related("parent").order_by("code")
     options = [(r.code, " selected" if r.code == value else "",
                 f"{r.parent.name} {r.name}" if r.level == 5 and r.parent_id else r.name) for r in regions]
     first = format_html('<option value="">{}</option>', blank) if blank else ""
