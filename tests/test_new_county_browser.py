@@ -140,23 +140,24 @@ def test_a_new_county_is_set_up_from_empty_through_screens_and_imports(live_serv
     page.goto(f"{base}/schools/")
     assert "桃源村小学" in page.inner_text("main")
 
-    # 6. A course: opened, the husband enrolled, present once, completed with a certificate.
-    start, end = today - dt.timedelta(days=20), today - dt.timedelta(days=16)
+    # 6. A course: opened, the husband enrolled, present at all three sessions, completed with a certificate.
+    start, end = today - dt.timedelta(days=20), today - dt.timedelta(days=18)
     page.goto(f"{base}/labour/courses/")
     page.fill("input[name=name]", "雨露计划电工班")
     page.fill("input[name=provider]", "县职教中心")
     page.fill("input[name=start]", f"{start:%Y-%m-%d}")
     page.fill("input[name=end]", f"{end:%Y-%m-%d}")
-    page.fill("input[name=sessions]", "5")
+    page.fill("input[name=sessions]", "3")
     page.click("button:has-text('开设')")
     page.wait_for_selector("h1:has-text('雨露计划电工班')")
     page.fill("input[name=id_number]", head_id)
     page.click("button:has-text('报名')")
-    page.wait_for_selector("#enrolments >> text=0 / 5")
-    page.check("input[name=present]")
-    page.fill("form:has(input[name=present]) >> input[name=date]", f"{start:%Y-%m-%d}")
-    page.click("button:has-text('登记当天出勤')")
-    page.wait_for_selector("#enrolments >> text=1 / 5")
+    page.wait_for_selector("#enrolments >> text=0 / 3")
+    for day in range(3):   # the pack pays and certifies only a trainee present at every session
+        page.check("input[name=present]")
+        page.fill("form:has(input[name=present]) >> input[name=date]", f"{start + dt.timedelta(days=day):%Y-%m-%d}")
+        page.click("button:has-text('登记当天出勤')")
+        page.wait_for_selector(f"#enrolments >> text={day + 1} / 3")
     page.fill("input[name=certificate]", "DG-2026-01")
     page.click("button:has-text('结业')")
     page.wait_for_load_state()
@@ -177,7 +178,8 @@ def test_a_new_county_is_set_up_from_empty_through_screens_and_imports(live_serv
     page.fill("input[name=college]", "四川职业技术学院")
     page.select_option("form[method=post] >> select[name=level]", "higher_voc")
     page.fill("input[name=entry_year]", str(year))
-    page.click("form[method=post] >> button")
+    page.click("button:has-text('登记')")
+    page.wait_for_load_state()
     page.wait_for_url("**/education/college/*/")
     page.select_option("select[name=kind]", "credit_loan")
     page.fill("input[name=year]", str(year))
@@ -189,7 +191,7 @@ def test_a_new_county_is_set_up_from_empty_through_screens_and_imports(live_serv
     # The household page: labour, training and college figures.
     page.goto(f"{base}/households/{h.pk}/")
     assert page.inner_text("#labour p >> nth=0") == f"{year} 年劳动力：2 人登记，2 人就业，全年务工收入 57,000.00 元"
-    assert page.inner_text("#labour li") == "吉克阿木 · 雨露计划电工班：出勤 1 / 5 · 已结业（证书 DG-2026-01）"
+    assert page.inner_text("#labour li") == "吉克阿木 · 雨露计划电工班：出勤 3 / 3 · 已结业（证书 DG-2026-01）"
     assert " ".join(page.inner_text("#college li").split()) == (
         f"吉克小明 · 四川职业技术学院 高职（专科） {year} 级 · 在读 · {year} 学年生源地信用助学贷款 8,000.00 元")
     _fits(page)
@@ -199,7 +201,7 @@ def test_a_new_county_is_set_up_from_empty_through_screens_and_imports(live_serv
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "帮扶责任人：林局长（县林业局）" in text
     assert f"{year}年劳动力 2 人，就业 2 人，务工收入 57000.00 元" in text
-    assert "培训：吉克阿木 雨露计划电工班 出勤 1/5，已结业（证书 DG-2026-01）" in text
+    assert "培训：吉克阿木 雨露计划电工班 出勤 3/3，已结业（证书 DG-2026-01）" in text
     assert f"大学生：吉克小明 四川职业技术学院 高职（专科） {year}级 在读" in text
     assert f"{year}学年生源地信用助学贷款 8000.00 元" in text
     ctx.close()
