@@ -66,10 +66,14 @@ def main():
         civil, civil2, officer = (User.objects.create(username=u, role=r, region_id=county, password_changed_at=now)
                                   for u, r in (("civil", "civil_affairs"), ("civil2", "civil_affairs"),
                                                ("county", "county_officer")))
+        if connection.vendor == "postgresql":
+            # generated data, consistent by construction: the loading session skips the per-row
+            # foreign-key triggers (the benchmark's own throwaway server; the timed runs keep them)
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL session_replication_role = replica")
         idx = pl.int_range(0, n, eager=True)
-        insert_frame(Household, pl.DataFrame({"number": idx.cast(pl.Utf8).str.zfill(10).map_elements(
-            lambda s: f"H{s}", return_dtype=pl.Utf8)}).with_columns(
-            pl.Series("village_id", [villages[i % len(villages)] for i in range(n)]),
+        insert_frame(Household, pl.DataFrame({"number": "H" + idx.cast(pl.Utf8).str.zfill(10)}).with_columns(
+            pl.Series("village_id", villages).gather(idx % len(villages)),
             pl.lit("dibao").alias("attribute"), pl.lit("illness").alias("main_cause"),
             pl.lit("registered").alias("status"), pl.lit("农村信用社").alias("bank_name"),
             pl.lit("6217000011112222333").alias("bank_account")))
@@ -86,11 +90,17 @@ def main():
             (pl.col("id") % 40000).alias("income"), (pl.col("id") % 4 + 1).alias("members"),
             pl.lit(0).alias("used_before"), pl.lit(100).alias("monthly_amount"),
             pl.lit(dt.date(2026, 1, 1)).alias("start"), pl.lit(civil.pk).alias("created_by_id")))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL session_replication_role = origin")
         budget = services.budget_for(Region.objects.get(code=county), "dibao", 2026)
         funds.budget_allocate(actor=officer, budget=budget, amount=10**15, date=dt.date(2026, 1, 5), decision_id="bench")
     from fupin.policy.packs import shipped_packs
     shipped_packs()   # a server process has read the packs once already; not part of a run
-    print(f"setup {time.perf_counter() - t0:.1f} s", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")   # as autovacuum would after a load
+    print(f"setup (data generation, not timed as a run) {time.perf_counter() - t0:.1f} s", flush=True)
 
     # -- baseline: read the enrolments into a frame and write N rows of a run line once -------------
     t = time.perf_counter()

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "fupin.projects",
     "fupin.charity",
     "fupin.schools", "fupin.pubhealth", "fupin.notify",  # issue #22: schools, public-health programmes, reminders
+    "fupin.whatif",  # policy what-if (issue 20)
     "fupin.villages", "fupin.plans",  # villages room (issue #22): village register; work plans and leading groups
     "fupin.jobs", "django_tasks", "django_tasks_db",  # background jobs (ADR 0012)
     "ninja",  # so the API docs page uses ninja's own copies of Swagger UI, not a CDN

@@ -104,6 +104,7 @@ urlpatterns = [
     path("notify/", include("fupin.notify.urls")),  # issue #22: reminders
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
+    path("whatif/", include("fupin.whatif.urls")),   # policy what-if (issue 20)
     path("api/v1/", api.urls),
 ]
 

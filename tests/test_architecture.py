@@ -21,7 +21,7 @@ LEDGER_MODELS = {"Transaction", "Entry", "Account"}
 WRITES = {"create", "get_or_create", "update_or_create", "bulk_create"}
 OUTER = ("fupin.api", "fupin.cli", "fupin.demo")
 DOMAIN = ("core", "registry", "workflows", "funds", "education", "health", "pairing", "support", "exchange",
-          "printing", "policy", "monitoring", "oversight", "labour", "welfare", "villages", "plans", "projects", "charity")
+          "printing", "policy", "monitoring", "oversight", "labour", "welfare", "villages", "plans", "projects", "charity", "whatif")
 
 
 def modules(under: Path):

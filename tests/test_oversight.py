@@ -120,6 +120,9 @@ def board_world(world):
     return w
 
 
+# policies/indicators/health.yaml (insured this year, public-health figures, counterpart support)
+HEALTH_ZEROS = {k: 0 for k in policy.indicators() if k == "insured_year" or k.startswith(("ph_", "support_"))}
+
 # For the county: every indicator's exact value (money in fen).
 COUNTY_EXPECTED = {
     "hh_registered": 2, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 1,
@@ -131,6 +134,7 @@ COUNTY_EXPECTED = {
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
+    **HEALTH_ZEROS,  # health.yaml: no coverage, figures or support in this world (tests/test_board_health.py)
 }
 T1_EXPECTED = {
     "hh_registered": 1, "hh_monitored": 1, "hh_returned": 0, "hh_exited": 1, "hh_eliminated": 0, "hh_applied": 0,
@@ -142,6 +146,7 @@ T1_EXPECTED = {
     "claims_total": 0, "claims_patient": 0, "claims_inpatient": 0, "claims_inpatient_in_county": 0,
     "claims_in_county_total": 0, "claims_in_county_patient": 0,
     "vil_hh_poor_villages": 0, "vil_hh_exited_villages": 0,  # villages room: no village register in this world
+    **HEALTH_ZEROS,  # health.yaml: no coverage, figures or support in this world (tests/test_board_health.py)
 }
 
 
@@ -556,6 +561,21 @@ def test_pre_aggregated_numbers_equal_the_live_ones_and_say_when_they_were_count
     call_command("oversight_refresh", year=YEAR, stdout=io.StringIO())   # the nightly job, every county
     assert _cards(client.get(f"/oversight/{COUNTY}/", {"year": YEAR}))["hh_registered"].value == 3
     assert Snapshot.objects.filter(region_id=OTHER_VILLAGE, indicator="hh_registered").get().value == 1
+    # the nightly job counts every level: a province board reads stored numbers, equal to its live count
+    from django.utils import timezone as tz
+
+    from fupin.core.models import User
+
+    province = User.objects.create(username="province", role="inspector", region_id="510000000000",
+                                   password_changed_at=tz.now())
+    client.force_login(province)
+    stored = client.get("/oversight/510000000000/", {"year": YEAR})
+    live = client.get("/oversight/510000000000/", {"year": YEAR, "live": "1"})
+    assert stored.context["counted_at"] is not None and live.context["counted_at"] is None
+    assert {k: c.value for k, c in _cards(stored).items()} == {k: c.value for k, c in _cards(live).items()}
+    assert _cards(stored)["hh_registered"].value == 4    # 3 in the county, 1 in the other county
+    assert [[c["value"] for c in row["cells"]] for row in stored.context["children"]["rows"]] == \
+        [[c["value"] for c in row["cells"]] for row in live.context["children"]["rows"]]
     # a reader may refresh only inside its scope
     assert login("township_officer").post(f"/oversight/{COUNTY}/refresh/").status_code == 404
 

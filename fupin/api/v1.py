@@ -562,3 +562,246 @@ def measure_create(request, payload: MeasureIn):
     m = assist.measure_record(actor=request.auth, household=h, kind=payload.kind, money=money, date=payload.date,
                               description=payload.description)
     return Status(201, {"id": m.pk})
+
+
+# ---- social assistance (fupin/welfare): applications, re-checks, monthly runs -------------------------
+# The same services, capabilities and scope as the screens and `fupin welfare`; amounts are yuan text.
+
+class BenefitOut(Schema):
+    id: int
+    person_id: int
+    person: str
+    programme: str
+    programme_label: str
+    category_label: str
+    monthly_amount: str
+    start: dt.date
+    stop: Optional[dt.date]
+    stop_reason: str
+    next_recheck: Optional[dt.date]
+
+
+class ApplicationIn(Schema):
+    household_id: int
+    person_id: int
+    programme: str
+    category: str
+    care_level: str = "none"
+    consent_assets: bool
+    on_behalf: bool = False
+    comment: str = ""
+
+
+class ApplicationActIn(Schema):
+    step: str                       # the current step's key (a stale client is refused)
+    approve: bool
+    comment: str = ""
+    verifiers: list[str] = []       # home verification: the two people who went
+    evidence: list[str] = []
+
+
+class ApplicationOut(Schema):
+    id: int
+    household_id: int
+    person_id: int
+    programme: str
+    state: str
+    state_label: str
+    step: Optional[str]             # the current step's key, none when finished
+    step_label: Optional[str]
+    step_due: Optional[dt.date]
+
+
+class RecheckIn(Schema):
+    stop: bool = False
+    reason: str = ""
+
+
+class RecheckOut(Schema):
+    id: int
+    enrolment_id: int
+    result: str
+    result_label: str
+    old_amount: str
+    new_amount: str
+    effective: dt.date
+
+
+class RunIn(Schema):
+    programme: str
+    county: str                     # county region code
+    month: str                      # e.g. "2026-12"
+
+
+class StoppedOut(Schema):
+    name: str
+    reason: str
+
+
+class RunOut(Schema):
+    id: int
+    programme: str
+    programme_label: str
+    county: str
+    month: str
+    status: str
+    status_label: str
+    recipients: int
+    total: str
+    computed_by: str
+    approved_by: Optional[str]
+    stopped: list[StoppedOut]
+
+
+class RunLineOut(Schema):
+    person_id: int
+    name: str
+    id_number_masked: str
+    amount: str
+    previous: Optional[str]
+    flag: str
+    flag_label: str
+
+
+class RunLinePage(Schema):
+    count: int
+    lines: list[RunLineOut]
+
+
+def _benefit(e) -> dict:
+    from fupin.policy.money import yuan
+
+    return {"id": e.pk, "person_id": e.person_id, "person": e.person.name, "programme": e.programme,
+            "programme_label": e.get_programme_display(), "category_label": e.category_label,
+            "monthly_amount": yuan(e.monthly_amount), "start": e.start, "stop": e.stop, "stop_reason": e.stop_reason,
+            "next_recheck": e.next_recheck}
+
+
+def _application(a) -> dict:
+    step = a.current
+    return {"id": a.pk, "household_id": a.household_id, "person_id": a.person_id, "programme": a.programme,
+            "state": a.state, "state_label": a.get_state_display(), "step": step["key"] if step else None,
+            "step_label": step["label"] if step else None, "step_due": a.step_due if step else None}
+
+
+def _run(r) -> dict:
+    from fupin.policy.money import yuan
+
+    return {"id": r.pk, "programme": r.programme, "programme_label": r.get_programme_display(),
+            "county": r.county_id, "month": f"{r.month:%Y-%m}", "status": r.status,
+            "status_label": r.get_status_display(), "recipients": r.lines_count, "total": yuan(r.total),
+            "computed_by": r.computed_by.username, "approved_by": r.approved_by.username if r.approved_by else None,
+            "stopped": [{"name": s["name"], "reason": s["reason"]} for s in r.stopped]}
+
+
+@api.get("/households/{household_id}/benefits", response=list[BenefitOut], tags=["社会救助"],
+         summary="户内成员各救助项目的待遇（本月在享及本年已停、一次性的）")
+def household_benefits(request, household_id: int):
+    from fupin.welfare import selectors as welfare
+
+    h = access.access_household(request.auth, household_id)
+    return [_benefit(e) for e in welfare.household_benefits(request.auth, h)]
+
+
+@api.post("/welfare/applications", response={201: ApplicationOut}, tags=["社会救助"],
+          summary="受理救助申请（本人申请或干部代为申请；须授权核查家庭经济状况）")
+def welfare_application_start(request, payload: ApplicationIn):
+    from fupin.welfare import services as welfare
+
+    app = welfare.application_start(actor=request.auth, household_id=payload.household_id,
+                                    person_id=payload.person_id, programme=payload.programme,
+                                    category=payload.category, care_level=payload.care_level,
+                                    consent_assets=payload.consent_assets, on_behalf=payload.on_behalf,
+                                    comment=payload.comment)
+    return Status(201, _application(app))
+
+
+@api.get("/welfare/applications/{application_id}", response=ApplicationOut, tags=["社会救助"])
+def welfare_application_get(request, application_id: int):
+    from fupin.welfare import services as welfare
+
+    return _application(welfare.access_application(request.auth, application_id))
+
+
+@api.post("/welfare/applications/{application_id}/act", response=ApplicationOut, tags=["社会救助"],
+          summary="办理申请的当前步骤（通过或不予通过，不通过须写明原因）")
+def welfare_application_act(request, application_id: int, payload: ApplicationActIn):
+    from fupin.welfare import services as welfare
+
+    app = welfare.application_act(actor=request.auth, application_id=application_id, step_key=payload.step,
+                                  approve=payload.approve, comment=payload.comment, verifiers=payload.verifiers,
+                                  evidence=payload.evidence)
+    return _application(app)
+
+
+@api.post("/welfare/enrolments/{enrolment_id}/recheck", response={201: RecheckOut}, tags=["社会救助"],
+          summary="记录复核结果（自下月起维持、提高、降低或停发；停发须写明原因）")
+def welfare_recheck(request, enrolment_id: int, payload: RecheckIn):
+    from fupin.policy.money import yuan
+    from fupin.welfare import services as welfare
+
+    r = welfare.recheck_record(actor=request.auth, enrolment_id=enrolment_id, stop=payload.stop,
+                               reason=payload.reason)
+    return Status(201, {"id": r.pk, "enrolment_id": r.enrolment_id, "result": r.result,
+                        "result_label": r.get_result_display(), "old_amount": yuan(r.old_amount),
+                        "new_amount": yuan(r.new_amount), "effective": r.effective})
+
+
+@api.get("/welfare/runs", response=list[RunOut], tags=["社会救助"], summary="辖区内的按月发放计算（最近 200 次）")
+def welfare_runs(request, month: str = ""):
+    from fupin.welfare import selectors as welfare
+    from fupin.welfare.services import parse_month
+
+    runs = welfare.runs_for(request.auth).select_related("county", "computed_by", "approved_by")
+    if month:
+        runs = runs.filter(month=parse_month(month))
+    return [_run(r) for r in runs[:200]]
+
+
+@api.post("/welfare/runs", response={201: RunOut}, tags=["社会救助"],
+          summary="计算一个县一个月一个救助项目的发放（已发放的人不再计入）")
+def welfare_run_compute(request, payload: RunIn):
+    from fupin.welfare import services as welfare
+
+    run = welfare.run_compute(actor=request.auth, programme=payload.programme, county_code=payload.county,
+                              month=welfare.parse_month(payload.month))
+    return Status(201, _run(run))
+
+
+@api.get("/welfare/runs/{run_id}", response=RunOut, tags=["社会救助"])
+def welfare_run_get(request, run_id: int):
+    from fupin.welfare import services as welfare
+
+    return _run(welfare.access_run(request.auth, run_id))
+
+
+@api.get("/welfare/runs/{run_id}/lines", response=RunLinePage, tags=["社会救助"],
+         summary="发放明细（例外在前：新增、金额变化、金额跳变；身份证号已遮蔽；每页 500 条）")
+def welfare_run_lines(request, run_id: int, page: int = 1):
+    from fupin.policy.money import yuan
+    from fupin.welfare import selectors as welfare
+
+    if page < 1 or page > 100_000:
+        raise InvalidInput({"page": "页码应在 1 到 100000 之间"})
+    _, lines = welfare.review(request.auth, run_id)
+    chunk = lines[(page - 1) * 500:page * 500]
+    return {"count": lines.count(),
+            "lines": [{"person_id": x.person_id, "name": x.person.name,
+                       "id_number_masked": idcard.mask(x.person.id_number), "amount": yuan(x.amount),
+                       "previous": yuan(x.previous) if x.previous is not None else None, "flag": x.flag,
+                       "flag_label": x.get_flag_display()} for x in chunk]}
+
+
+@api.post("/welfare/runs/{run_id}/approve", response=RunOut, tags=["社会救助"], summary="审批计算（不能由计算人审批）")
+def welfare_run_approve(request, run_id: int):
+    from fupin.welfare import services as welfare
+
+    return _run(welfare.run_approve(actor=request.auth, run_id=run_id))
+
+
+@api.post("/welfare/runs/{run_id}/post", response=RunOut, tags=["社会救助"],
+          summary="发放入账（每人每月一笔，账簿拒绝同月重复支付）")
+def welfare_run_post(request, run_id: int):
+    from fupin.welfare import services as welfare
+
+    return _run(welfare.run_post(actor=request.auth, run_id=run_id))

@@ -321,6 +321,57 @@ def cmd_user_otp_reset(args) -> int:
     return 0
 
 
+def _run_line(run) -> str:
+    from fupin.policy.money import yuan
+
+    return (f"{run.pk}\t{run.county.name}\t{run.month:%Y-%m}\t{run.get_programme_display()}\t"
+            f"{run.get_status_display()}\t{run.lines_count} 人\t{yuan(run.total)} 元")
+
+
+def cmd_welfare_compute(args) -> int:
+    """A monthly payment run of one programme in one county: the same service and capability as
+    the screen (WELFARE_MANAGE); the run then waits for another person's approval."""
+    _django()
+    from fupin.welfare import services
+
+    run = services.run_compute(actor=_actor(args.user), programme=args.programme, county_code=args.county,
+                               month=services.parse_month(args.month))
+    print(_run_line(run))
+    for s in run.stopped:
+        print(f"  本月停发：{s['name']}（{s['reason']}）")
+    return 0
+
+
+def cmd_welfare_approve(args) -> int:
+    _django()
+    from fupin.welfare import services
+
+    print(_run_line(services.run_approve(actor=_actor(args.user), run_id=args.run)))
+    return 0
+
+
+def cmd_welfare_post(args) -> int:
+    _django()
+    from fupin.welfare import services
+
+    print(_run_line(services.run_post(actor=_actor(args.user), run_id=args.run)))
+    return 0
+
+
+def cmd_welfare_runs(args) -> int:
+    _django()
+    from fupin.welfare import selectors
+
+    runs = selectors.runs_for(_actor(args.user)).select_related("county")
+    if args.month:
+        from fupin.welfare.services import parse_month
+
+        runs = runs.filter(month=parse_month(args.month))
+    for run in runs[:200]:
+        print(_run_line(run))
+    return 0
+
+
 def cmd_packs(args) -> int:
     import datetime as dt
 
@@ -497,6 +548,30 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--region", help="按区划代码选择最具体的政策包")
     show.add_argument("--date", help="YYYY-MM-DD，默认今天")
     show.set_defaults(func=cmd_packs)
+
+    wf = sub.add_parser("welfare", help="社会救助按月发放：计算、审批（须另一人）、发放入账").add_subparsers(
+        dest="sub", required=True)
+    wc = wf.add_parser("compute", help="计算一个县一个月的一个救助项目的发放")
+    wc.add_argument("--programme", required=True, choices=["dibao", "tekun", "disability_nursing",
+                                                           "disability_living", "fp_reward", "fp_special"],
+                    help="救助项目：dibao 低保、tekun 特困、disability_nursing 重度残疾人护理补贴、"
+                         "disability_living 困难残疾人生活补贴、fp_reward 计生奖励扶助、fp_special 计生特别扶助")
+    wc.add_argument("--county", required=True, help="县级区划代码")
+    wc.add_argument("--month", required=True, help="发放月份，如 2026-12")
+    wc.add_argument("--user", help="以哪个账户的身份计算")
+    wc.set_defaults(func=cmd_welfare_compute)
+    wa = wf.add_parser("approve", help="审批一次计算（不能由计算人审批）")
+    wa.add_argument("run", type=int, help="计算编号")
+    wa.add_argument("--user", help="以哪个账户的身份审批")
+    wa.set_defaults(func=cmd_welfare_approve)
+    wpo = wf.add_parser("post", help="把已审批的计算发放入账（同一人同一月不会重复发放）")
+    wpo.add_argument("run", type=int, help="计算编号")
+    wpo.add_argument("--user", help="以哪个账户的身份发放")
+    wpo.set_defaults(func=cmd_welfare_post)
+    wr = wf.add_parser("runs", help="列出管辖范围内的发放计算")
+    wr.add_argument("--month", help="只列这个月，如 2026-12")
+    wr.add_argument("--user", help="以哪个账户的身份查看")
+    wr.set_defaults(func=cmd_welfare_runs)
 
     calc = sub.add_parser("calc", help="按政策计算（从标准输入读 JSON，不访问数据库）")
     calc.add_argument("model", choices=sorted(CALCULATIONS))

@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db import connection, models
 
 _SIMPLE = (str, int, bool, type(None))
+LONG_LIST = 20_000      # rows_where_in: from here on a temporary table instead of an array parameter
+_temp_tables = 0
 
 
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch: int = 5000) -> int:
@@ -68,14 +70,30 @@ def rows_where_in(queryset, field: str, values: list, *columns: str) -> list[tup
     if not values:
         return []
     if connection.vendor == "postgresql":
+        from django.db import transaction
         from django.db.models.expressions import RawSQL
 
         f = queryset.model._meta.get_field(field)
-        cast = "bigint[]" if isinstance(f, (models.AutoField, models.BigIntegerField, models.IntegerField,
-                                            models.ForeignKey)) else "text[]"
+        numeric = isinstance(f, (models.AutoField, models.BigIntegerField, models.IntegerField, models.ForeignKey))
         lookup = f"{f.attname}__in"
-        return list(queryset.filter(**{lookup: RawSQL(f"SELECT unnest(%s::{cast})", [list(values)])})
-                    .values_list(*columns))
+        if len(values) <= LONG_LIST:
+            cast = "bigint[]" if numeric else "text[]"
+            return list(queryset.filter(**{lookup: RawSQL(f"SELECT unnest(%s::{cast})", [list(values)])})
+                        .values_list(*columns))
+        # a long list: copied into a temporary table with statistics, so the planner joins it by
+        # hash instead of probing an index once per value of an array it estimates at ten rows
+        global _temp_tables
+        _temp_tables += 1
+        name = f"_fupin_in_{_temp_tables}"
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE {name} (v {'bigint' if numeric else 'text'}) ON COMMIT DROP")
+            with cur.cursor.copy(f"COPY {name} (v) FROM STDIN") as copy:
+                for v in values:
+                    copy.write_row((v,))
+            cur.execute(f"ANALYZE {name}")
+            out = list(queryset.filter(**{lookup: RawSQL(f"SELECT v FROM {name}", [])}).values_list(*columns))
+            cur.execute(f"DROP TABLE {name}")
+        return out
     out = []
     for i in range(0, len(values), 5000):
         out += list(queryset.filter(**{f"{field}__in": values[i:i + 5000]}).values_list(*columns))
@@ -156,8 +174,10 @@ def frame_from_query(queryset, schema: list[tuple]):
 
     names = [n for n, _ in schema]
     sql, params = queryset.values_list(*names).query.sql_with_params()
-    if connection.vendor == "postgresql":
-        return frame_from_sql(sql, params, [(n.replace("__", "_"), d) for n, d in schema])
+    if connection.vendor == "postgresql" and all(d in (pl.Int64, pl.Utf8, pl.Date, pl.Boolean) for _, d in schema):
+        frame = _frame_by_copy(sql, params, [(n.replace("__", "_"), d) for n, d in schema])
+        if frame is not None:
+            return frame
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
@@ -169,21 +189,26 @@ def frame_from_query(queryset, schema: list[tuple]):
     return raw
 
 
-def frame_from_sql(sql: str, params, schema: list[tuple]):
-    """PostgreSQL: the rows of a SELECT as a Polars frame through `COPY (…) TO STDOUT` in CSV, parsed
-    by Polars (no Python object per value: a million-row read in about a second). `schema` is
-    [(column name, polars dtype)] in the SELECT's order (Int64, String, Boolean, Date)."""
+def _frame_by_copy(sql: str, params, schema: list[tuple]):
+    """PostgreSQL: the query's rows as CSV through COPY … TO STDOUT, parsed by Polars (a million
+    rows without a Python object per value); None if a text value reads \\N (Polars would take it
+    for NULL; the caller then fetches rows). The parameters are bound by the driver on the client
+    side (psycopg's own quoting), since COPY takes none. Booleans come as t/f."""
     import polars as pl
+    from psycopg import ClientCursor
 
+    connection.ensure_connection()
+    query = ClientCursor(connection.connection).mogrify(sql, params)
     buf = io.BytesIO()
     with connection.cursor() as cur:
-        # psycopg binds COPY's parameters on the client (COPY takes none on the server)
-        with cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", params or None) as copy:
+        with cur.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, NULL '\\N')") as copy:
             for block in copy:
                 buf.write(block)
-    text = {n: pl.String for n, d in schema if d in (pl.Boolean, pl.Date)}
-    raw = pl.read_csv(buf.getvalue(), has_header=False, schema={n: text.get(n, d) for n, d in schema},
-                      null_values=["\\N"], empty_string_is_null=False) if buf.tell() else \
-        pl.DataFrame(schema=schema)
-    return raw.with_columns([(pl.col(n) == "t") if d == pl.Boolean else pl.col(n).str.to_date("%Y-%m-%d")
-                             for n, d in schema if n in text]) if raw.height else raw
+    data = buf.getvalue()
+    if not data:
+        return pl.DataFrame(schema=schema)
+    if b'"\\N"' in data:   # PostgreSQL quotes a real value that reads like its NULL
+        return None
+    frame = pl.read_csv(data, has_header=False, schema={n: pl.Utf8 if d == pl.Boolean else d for n, d in schema},
+                        null_values="\\N", empty_string_is_null=False)   # PostgreSQL writes '' unquoted
+    return frame.with_columns([(pl.col(n) == "t").alias(n) for n, d in schema if d == pl.Boolean])

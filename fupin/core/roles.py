@@ -78,6 +78,9 @@ class Cap(models.TextChoices):
     # register, teachers and 两后生 follow-up; programme activities and the health systems' figures.
     SCHOOL_MANAGE = "school_manage", "维护学校档案、教师与两后生跟踪"
     PUBHEALTH_MANAGE = "pubhealth_manage", "登记公共卫生项目活动与导入指标数据"
+    WHATIF = "whatif", "政策测算与政策包修订"  # policy what-if (fupin/whatif, issue 20)
+    # Premium subsidy (资助参保, issue #17): the yearly run and its reversal, see the block below.
+    PAY_PREMIUM = "pay_premium", "资助参保代缴与冲销"
 
 
 R, C = Role, Cap
@@ -138,6 +141,17 @@ for _role, _caps in {R.COUNTY_OFFICER: {C.PROJECT_MANAGE, C.PROJECT_FUNDS, C.CHA
     CAPABILITIES[_role] = CAPABILITIES[_role] | frozenset(_caps)
 SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PROJECT_FUNDS, C.CHARITY_GRANT}
 
+# Policy what-if (fupin/whatif, issue 20): the offices that own a pack's parameters simulate a
+# change and propose it; who approves each step of a pack change is pack data (workflow.pack_change).
+for _role in (R.COUNTY_OFFICER, R.TOWNSHIP_OFFICER, R.CIVIL_AFFAIRS, R.HEALTH_OFFICER, R.COUNTY_ADMIN):
+    CAPABILITIES[_role] = CAPABILITIES[_role] | {C.WHATIF}
+
+# Premium subsidy (资助参保, fupin/health/insurance.py, issue #17): the yearly run that pays the poor's
+# individual contribution, and its reversal, are the health/medical-insurance office's own action,
+# apart from the fixed health subsidies (PAY_SUBSIDY). Money moves: second factor.
+CAPABILITIES[R.HEALTH_OFFICER] = CAPABILITIES[R.HEALTH_OFFICER] | {C.PAY_PREMIUM}
+SECOND_FACTOR_CAPS = SECOND_FACTOR_CAPS | {C.PAY_PREMIUM}
+
 
 def needs_second_factor(role: str) -> bool:
     return bool(CAPABILITIES.get(role, frozenset()) & SECOND_FACTOR_CAPS)
@@ -178,10 +192,11 @@ NAV: list[tuple[object, str, frozenset[str]]] = [
     (_("我的提醒"), "/notify/", frozenset({C.PLAN_MANAGE, C.MONITOR, C.PROBLEM_RECTIFY})),  # notify room (issue #22)
     (_("项目库"), "/projects/", frozenset({C.PROJECT_MANAGE, C.PROJECT_FUNDS})),        # fupin/projects
     (_("社会捐赠"), "/charity/", frozenset({C.CHARITY_RECORD, C.CHARITY_GRANT})),      # fupin/charity
+    (_("政策测算"), "/whatif/", frozenset({C.WHATIF})),                                # fupin/whatif (issue 20)
     (_("用户管理"), "/account/users/", frozenset({C.MANAGE_USERS})),
     (_("审计日志"), "/audit/", frozenset({C.READ_AUDIT})),
     # jobs room (issue 13 §3): the user's own background imports, exports and runs
-    (_("我的任务"), "/jobs/", frozenset({C.IMPORT, C.EXPORT, C.EDU_MANAGE, C.MONITOR_IMPORT})),
+    (_("我的任务"), "/jobs/", frozenset({C.IMPORT, C.EXPORT, C.EDU_MANAGE, C.MONITOR_IMPORT, C.WHATIF})),
 ]
 
 # Where a role lands after signing in: its own to-do, a page of the menu above. A role not listed

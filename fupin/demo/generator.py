@@ -556,3 +556,5 @@ def seed_demo_extras(county: County) -> None:
     demo_charity.seed(county, year=year)
     from fupin.demo import learning as demo_learning   # learning support pairs (学困生帮扶)
     demo_learning.seed(county, today=TODAY)
+    from fupin.demo import whatif as demo_whatif   # policy what-if (issue 20): claims and three scenarios
+    demo_whatif.seed(county, year=year)

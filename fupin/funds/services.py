@@ -189,7 +189,8 @@ def payee_accounts_for_persons(people):
             pl.col("id_number").alias("payee_id_number"), pl.col("name").alias("payee_name"),
             pl.lit("").alias("source"), pl.lit("").alias("programme")))
         # the rows just copied in are the only payee accounts above `last` for these persons
-        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON),
+        new = frame_from_query(Account.objects.filter(id__gt=last, kind=AccountKind.PAYEE, payee_type=PayeeType.PERSON)
+                               .order_by(),
                                [("person_id", pl.Int64), ("id", pl.Int64)])
         found = pl.concat([found, new])
     found = found.unique("person_id", keep="last", maintain_order=True)   # one payee account per person
@@ -429,8 +430,11 @@ def payments_post_frame(*, actor: User, budget: Account, payments, date: dt.date
         raise FupinError("同一批支付中有重复的（收款人、待遇项目、期间）")
     budget = Account.objects.select_for_update().get(pk=budget.pk)
     payee_ids = payments["payee_id"].unique().to_list()
-    # the payees' earlier live payment lines, as a frame (a run may name a million payees)
-    prior = frame_where_in(live_payment_lines(), "account", payee_ids,
+    # the payees' earlier live lines of the same items and periods (only those can be duplicates:
+    # asked for in SQL), as a frame (a run may name a million payees)
+    prior = frame_where_in(live_payment_lines().filter(entitlement__in=payments["entitlement"].unique().to_list(),
+                                                       period__in=payments["period"].unique().to_list()),
+                           "account", payee_ids,
                            [("account_id", pl.Int64), ("entitlement", pl.Utf8), ("period", pl.Utf8)]) \
         .rename({"account_id": "payee_id"})
     if prior.height:

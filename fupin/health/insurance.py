@@ -143,7 +143,7 @@ def premium_run(*, actor: User, region_code: str, year: int, on: dt.date) -> Pre
     """Pay the year's premium subsidy of every uninsured poor person of the region whose category
     has a share: one transaction from the county's premium budget line (资助参保资金) to the basic
     insurance fund, one coverage row per person, one audit row — or nothing at all."""
-    access.require(actor, Cap.PAY_SUBSIDY, what=f"资助参保（代缴{year}年医保个人缴费）")
+    access.require(actor, Cap.PAY_PREMIUM, what=f"资助参保（代缴{year}年医保个人缴费）")
     region = access.access_region(actor, region_code)
     if region.level < 3:
         raise InvalidInput({"区划": "请选择一个县或其下的乡镇、村：资助参保资金按县列支"})
@@ -176,6 +176,40 @@ def premium_run(*, actor: User, region_code: str, year: int, on: dt.date) -> Pre
     except IntegrityError:   # another run (or a recorded coverage) took some of these persons meanwhile
         raise FupinError("其中有人刚刚由另一次代缴或参保登记记为已参保，本次未代缴；请刷新后重新办理") from None
     return run
+
+
+def premium_run_reverse(*, actor: User, pk, reason: str, on: dt.date) -> PremiumRun:
+    """Reverse a premium run: exactly the negative of its ledger transaction (through the ledger's
+    one writer), with a reason; its persons count as uninsured again (their roster is kept on the
+    run), one audit row — or nothing at all. Only the premium capability, in the run's region."""
+    access.require(actor, Cap.PAY_PREMIUM, what=f"冲销资助参保代缴 {pk}")
+    run = access_run(actor, pk)
+    if not reason.strip():
+        raise InvalidInput({"冲销原因": "必须填写"})
+    from fupin.funds import services as funds
+
+    with transaction.atomic():
+        run = PremiumRun.objects.select_for_update().get(pk=run.pk)
+        if run.reversal_id:
+            raise FupinError(f"{run.date.isoformat()} 的这次代缴已冲销过")
+        rev = funds.ledger_reverse(actor=actor, txn=run.transaction, reason=f"冲销资助参保代缴：{reason.strip()}", date=on)
+        roster = list(run.coverages.order_by("pk").values_list("person_id", "subsidy"))
+        run.coverages.all().delete()
+        run.reversal, run.reversal_reason, run.reversed_by = rev, reason.strip()[:200], actor
+        run.reversed_roster = [list(r) for r in roster]
+        run.save(update_fields=["reversal", "reversal_reason", "reversed_by", "reversed_roster"])
+        audit.record(actor, AuditAction.UPDATE, object_type="premium_run", object_id=run.pk,
+                     summary=f"冲销资助参保：{run.region.name} {run.year} 年代缴 {len(roster)} 人，"
+                             f"共 {yuan(run.total)} 元；原因：{reason.strip()}")
+    return run
+
+
+def premium_runs(user: User, region_code: str, year: int):
+    """The premium runs of a region's year (its own and those of its subregions), newest first."""
+    region = access.access_region(user, region_code)
+    lo, hi = region.code_range()
+    return region, PremiumRun.objects.filter(year=year, region_id__gte=lo, region_id__lte=hi) \
+        .select_related("region", "run_by", "reversed_by").order_by("-date", "-pk")
 
 
 def coverage_record(*, actor: User, person, year: int, scheme: str) -> Coverage:

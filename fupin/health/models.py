@@ -198,6 +198,12 @@ class PremiumRun(models.Model):
     transaction = models.ForeignKey("funds.Transaction", null=True, on_delete=models.PROTECT, related_name="+")
     run_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A reversal (冲销) is the exact negative of the run's transaction; the run's coverage rows are
+    # then removed (the persons count as uninsured again) and their roster kept here: [[person, fen]].
+    reversal = models.ForeignKey("funds.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reversal_reason = models.CharField("冲销原因", max_length=200, blank=True)
+    reversed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reversed_roster = models.JSONField("冲销时的代缴花名册", default=list, blank=True)
 
 
 class Coverage(models.Model):

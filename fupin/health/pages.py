@@ -109,6 +109,39 @@ def covered(request):
     return render(request, "health/covered.html", {"listing": lst, "region": region, "year": year})
 
 
+RUN_COLUMNS = [
+    Column("date", "代缴日期", lambda r: r.date.isoformat(), order=("date", "pk")),
+    Column("region", "区划", lambda r: r.region.name, order=("region_id",)),
+    Column("persons", "人数", lambda r: r.persons, order=("persons",)),
+    Column("total", "金额（元）", lambda r: fen_to_yuan_str(r.total), order=("total",)),
+    Column("state", "状态", lambda r: f"已冲销：{r.reversal_reason}" if r.reversal_id else "有效", order=("reversal_id",)),
+]
+
+
+@fupin_view
+def premium_runs(request):
+    """The premium runs of a year, and the reversal of one (冲销: exactly the negative, with a reason)."""
+    user = request.user
+    if request.method == "POST":
+        region = _region(request)
+        year = form_year(request.POST, "year", "年度", timezone.localdate().year)
+        try:
+            run = insurance.premium_run_reverse(actor=user, pk=request.POST.get("run", ""),
+                                                reason=request.POST.get("reason", ""), on=timezone.localdate())
+            messages.success(request, f"已冲销 {run.date.isoformat()} 代缴的 {run.persons} 人，"
+                                      f"共 {fen_to_yuan_str(run.total, grouping=True)} 元；这些人重新列为未参保")
+        except FupinError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"/health/insurance/runs/?region={region}&year={year}")
+    year = form_year(request.GET, "year", "年度", timezone.localdate().year)
+    region, qs = insurance.premium_runs(user, _region(request), year)
+    lst = listing(request, qs, RUN_COLUMNS)
+    if lst.wants_export:
+        return xlsx_response(user, lst, what=f"{region.name}{year}年资助参保代缴记录", object_type="premium_run",
+                             object_id=region.code)
+    return render(request, "health/premium_runs.html", {"listing": lst, "region": region, "year": year})
+
+
 # ---- TB patients ------------------------------------------------------------------------------------
 
 TB_COLUMNS = [

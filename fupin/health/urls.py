@@ -5,7 +5,8 @@ from . import pages
 
 urlpatterns = [
     path("insurance/", pages.coverage),                       # 资助参保 and the insured rate
-    path("insurance/covered/", pages.covered),                # who is insured (the run's roster)
+    path("insurance/covered/", pages.covered),
+    path("insurance/runs/", pages.premium_runs),              # the premium runs and their reversal                # who is insured (the run's roster)
     path("tb/", pages.tb),                                    # 肺结核患者随访
     path("consults/", pages.consultations),                   # 远程会诊
     path("consults/person/<int:pk>/", pages.patient_consultations),

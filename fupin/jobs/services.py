@@ -42,6 +42,7 @@ KINDS = {
     "roster_import": Kind("学生名册导入", "fupin.education.jobs.roster_import"),
     "semester_run": Kind("教育资助计算", "fupin.education.jobs.semester_run"),
     "department_list_import": Kind("部门比对名单导入", "fupin.monitoring.jobs.list_import"),
+    "whatif_run": Kind("政策测算", "fupin.whatif.jobs.scenario_run"),   # issue 20
 }
 
 

@@ -254,6 +254,65 @@ QUERIES["households_by_village_register"] = Query("households", "village_id", _h
                                                   _household_list)
 
 
+# ---- health insurance, public-health figures, counterpart support (issues #17, #22; appended) -------
+
+def _persons_insured_in_year(c: Ctx, p: dict) -> QuerySet:
+    """Persons (by status) insured for the board's year: by the premium run or as recorded from the
+    insurance office's list (fupin/health/insurance.py; a reversed run's persons are not insured)."""
+    from fupin.health.models import Coverage
+
+    return _persons(c, p).filter(Exists(Coverage.objects.filter(person=OuterRef("pk"), year=c.year)))
+
+
+def _pubhealth_figures(c: Ctx, p: dict) -> QuerySet:
+    """The health systems' figures of one public-health indicator for the board's year, every figure
+    of the region (as the public-health page sums them); `amount` is the numerator or the denominator."""
+    from fupin.pubhealth.models import Figure
+
+    return Figure.objects.filter(year=c.year, indicator=p["indicator"], region_id__gte=c.lo, region_id__lte=c.hi) \
+        .annotate(amount=F(p["part"]))
+
+
+def _figure_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("region").order_by("region_id")
+
+
+def _support_members(c: Ctx, p: dict) -> QuerySet:
+    """Staff sent to a supported hospital of the region in the board's year (对口支援派驻人次)."""
+    from fupin.support.models import Member
+
+    return Member.objects.filter(dispatch__year=c.year, dispatch__supported__region_id__gte=c.lo,
+                                 dispatch__supported__region_id__lte=c.hi)
+
+
+def _support_member_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("staff", "dispatch__department__hospital", "dispatch__supported") \
+        .order_by("dispatch__quarter", "dispatch__supported__name", "staff__name", "pk")
+
+
+def _support_activities(c: Ctx, p: dict) -> QuerySet:
+    """The sent staff's teaching and ward rounds of the board's year at supported hospitals of the region."""
+    from fupin.support.models import Activity
+
+    return Activity.objects.filter(date__year=c.year, kind__in=p["kinds"],
+                                   member__dispatch__supported__region_id__gte=c.lo,
+                                   member__dispatch__supported__region_id__lte=c.hi)
+
+
+def _support_activity_list(qs: QuerySet) -> QuerySet:
+    return qs.select_related("member__staff", "member__dispatch__supported").order_by("-date", "pk")
+
+
+QUERIES.update({
+    "persons_insured_in_year": Query("persons", "household__village_id", _persons_insured_in_year, _person_list),
+    "pubhealth_figures": Query("figures", "region_id", _pubhealth_figures, _figure_list, "sum"),
+    "support_members": Query("support_members", "dispatch__supported__region_id", _support_members,
+                             _support_member_list),
+    "support_activities": Query("support_activities", "member__dispatch__supported__region_id",
+                                _support_activities, _support_activity_list),
+})
+
+
 # ---- one indicator: its rows, its number, its list ---------------------------------------------------
 
 def _ctx(user: User, region: Region, year: int, today: dt.date, split: str | None) -> Ctx:
@@ -333,11 +392,27 @@ def targets_of(region: Region, year: int) -> dict[str, int]:
     return dict(Target.objects.filter(region=region, year=year).values_list("indicator", "value"))
 
 
-def target_for(ind: policy.Indicator, set_targets: dict[str, int]) -> int | None:
-    """The region's yearly target (任务书) or the indicator's default; per mille for a rate."""
+def target_for(ind: policy.Indicator, set_targets: dict[str, int], region_code: str = "", year: int = 0) -> int | None:
+    """The region's yearly target (任务书) or the indicator's default; per mille for a rate. A rate's
+    default may name a policy-pack ratio (`target: {pack: key}`): the region's pack as in force at the
+    year's end (dated, region-scoped, with its source), so the board and the room that owns the
+    figure read one target."""
     if ind.key in set_targets:
         return set_targets[ind.key]
+    if "pack" in ind.target:
+        return _pack_target(ind.target["pack"], region_code, year)
     return ind.target.get("rate_permille" if ind.is_rate else "count")
+
+
+def _pack_target(key: str, region_code: str, year: int) -> int | None:
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.packs import RATIO_SCALE, shipped_packs
+
+    try:
+        value = shipped_packs().for_region(region_code).lookup(key, dt.date(year, 12, 31)).value
+    except PolicyError:
+        return None
+    return value * 1000 // RATIO_SCALE
 
 
 def is_met(ind: policy.Indicator, measured: int | None, target: int | None) -> bool | None:
@@ -428,7 +503,7 @@ def board(user: User, region: Region, *, year: int, today: dt.date, live: bool =
         if ind.base:
             card.base = values.get(ind.base)
             card.rate = rate_permille(card.value, card.base or 0)
-        card.target = target_for(ind, set_targets)
+        card.target = target_for(ind, set_targets, region.code, year)
         card.met = is_met(ind, card.progress, card.target)
         card.alarm = card.met is False and ind.better == "lower" and card.value > 0
         if ind.split == "source":
@@ -483,7 +558,7 @@ def children_table(user: User, region: Region, *, year: int, today: dt.date, by:
         for ind in columns:
             v = values[ind.key].get(p, 0)
             rate = rate_permille(v, values[ind.base].get(p, 0)) if ind.base else None
-            target = target_for(ind, targets.get(child.code, {}))
+            target = target_for(ind, targets.get(child.code, {}), child.code, year)
             cells.append({"ind": ind, "value": v, "rate": rate, "text": show(ind, v),
                           "rate_text": per_base(rate) if ind.per_base else percent(rate),
                           "met": is_met(ind, rate if ind.is_rate else v, target),

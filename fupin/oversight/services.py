@@ -285,13 +285,21 @@ def problems_from_audit(*, actor: User, today: dt.date | None = None) -> list[Pr
 # ---- pre-aggregated board numbers ---------------------------------------------------------------------
 
 def snapshot_refresh(*, region: Region, year: int, today: dt.date, actor: User | None = None) -> int:
-    """Count every indicator for the region and every region below it — one grouped query per
-    indicator, split and level, the same queries the board and its lists use — and store them.
-    Run from the board (a reader, for a region in scope) or by the nightly command (actor None)."""
+    """Count every indicator for the region and every region below it — the same queries the board
+    and its lists use — and store them. Run from the board (a reader, for a region in scope) or by
+    the nightly command (actor None, once per province).
+
+    One grouped query per indicator and split, by the rows' full 12-digit code; each level's
+    numbers are the sums of those groups by code prefix — exactly what that level's own grouped
+    query gives, since every row has one code (a count of distinct rows, a sum of amounts). Visit
+    days are not additive (a helper's day in two villages is one day of their township), so they
+    keep one grouped query per level."""
     from django.utils import timezone
 
     from fupin.core.models import PREFIX_LEN
     from fupin.funds.models import FundingSource
+
+    from fupin.core.bulk import insert_rows
 
     from . import selectors
     from .models import Snapshot
@@ -307,14 +315,20 @@ def snapshot_refresh(*, region: Region, year: int, today: dt.date, actor: User |
     for ind in policy.indicators().values():
         for split in [None] + (list(FundingSource.values) if ind.split else []):
             ctx = selectors.Ctx(lo, hi, year, today, split)
+            fine = None if selectors.QUERIES[ind.query].kind == "visit_days" else selectors.grouped(ind, ctx, 12)
             for lv in levels:
                 n = PREFIX_LEN[lv]
-                values = selectors.grouped(ind, ctx, n)
-                rows += [Snapshot(region_id=code, year=year, indicator=ind.key, split=split or "",
-                                  value=values.get(code[:n], 0), computed_at=now) for code in codes[lv]]
+                if fine is None:
+                    values = selectors.grouped(ind, ctx, n)
+                else:
+                    values = {}
+                    for key, v in fine.items():
+                        values[key[:n]] = values.get(key[:n], 0) + v
+                rows += [dict(region_id=code, year=year, indicator=ind.key, split=split or "",
+                              value=values.get(code[:n], 0), computed_at=now) for code in codes[lv]]
     with transaction.atomic():
         Snapshot.objects.filter(region_id__gte=lo, region_id__lte=hi, year=year).delete()
-        Snapshot.objects.bulk_create(rows, batch_size=2000)
+        insert_rows(Snapshot, rows)
     return len(rows)
 
 

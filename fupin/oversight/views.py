@@ -172,6 +172,17 @@ def _sheet_rows(kind: str, rows):
                 ([l.semester_label, l.school.name, l.person.name, l.person.household.number, l.item_label,
                   fen_to_yuan_str(l.amount)] for l in map(_aid_labelled, rows.iterator(chunk_size=2000))),
                 rows.values("person_id").distinct().count())
+    if kind == "figures":   # public-health figures (fupin/pubhealth): the region and both parts
+        return (["区划", "分子", "分母", "数据来源"],
+                ([f.region.name, f.numerator, f.denominator, f.source] for f in rows.iterator(chunk_size=2000)), 0)
+    if kind == "support_members":   # counterpart support (fupin/support)
+        return (["季度", "派出医院", "科室", "派驻人员", "受援医院"],
+                ([f"第{m.dispatch.quarter}季度", m.dispatch.department.hospital.name, m.dispatch.department.name,
+                  m.staff.name, m.dispatch.supported.name] for m in rows.iterator(chunk_size=2000)), 0)
+    if kind == "support_activities":
+        return (["日期", "派驻人员", "受援医院", "类型", "说明"],
+                ([a.date.isoformat(), a.member.staff.name, a.member.dispatch.supported.name, a.get_kind_display(),
+                  a.note] for a in rows.iterator(chunk_size=2000)), 0)
     types = policy.problem_types()
     return (["问题类型", "问题描述", "区划", "涉及户", "责任单位", "责任人", "整改期限", "状态", "来源"],
             ([types.get(p.type, ""), p.title, p.region.name, p.household.number if p.household else "", p.owner_unit,

@@ -213,14 +213,19 @@ def _first(frame, condition) -> int | None:
     return i if hit else None
 
 
-def run_batch(model: Model, df, packs: PackSet | Chain):
+def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = None, span: tuple | None = None):
     """Evaluate every rule over a Polars DataFrame; adds one Int64 column (fen) per rule.
 
     Row for row the same as `run_case` on each row: where one case would be refused (an input
     missing or wrong, a region with no pack or outside the given pack, a parameter with no
     value in force on the row's date — in any period inside the roster's dates, not only at
     its ends — or a rule that cannot be computed), the whole roster is refused with the
-    message `run_case` gives for the first such row."""
+    message `run_case` gives for the first such row.
+
+    `plan` and `span`: for a caller that runs the same model over many frames (the rounds of
+    `settle_batch`): the compiled expressions are kept in `plan` and reused for a frame with the
+    same chains, compiled for the dates `span` (lo, hi) that covers every frame's dates. The
+    checks still run on each frame's own dates."""
     import polars as pl
 
     if any(c > 1 for c in df.n_chunks("all")):
@@ -252,7 +257,9 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
         # a code's pack depends only on its first `width` characters (no pack region is longer):
         # one look-up per county prefix, not per village (a national roster has ~700,000 villages)
         width = max((len(p.region) for p in packs.packs.values()), default=0)
-        codes = df.select(pl.col(region).cast(pl.String).str.slice(0, width).unique().drop_nulls()).to_series().to_list()
+        # sorted: the same chains get the same numbers, so a kept plan (`plan`) is found again
+        codes = (df.select(pl.col(region).cast(pl.String).str.slice(0, width).unique().drop_nulls().sort())
+                 .to_series().to_list())
         for code in codes:
             try:
                 chain = packs.for_region(code)
@@ -293,23 +300,21 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
         if j > 0:
             run_batch(model, df.head(j), packs)   # raises for an earlier row, if one fails
         _raise_for_row(model, df, j, packs)
-    formulas = [r.formula for r in model.rules]
-    if len(chains) == 1:
-        (k, chain), = chains.items()
-        formulas = [specialize(f, chain, spans[r.date.name][k]) if k in spans[r.date.name] else f
-                    for f, r in zip(formulas, model.rules)]
+    if span is not None:   # compile for the caller's wider dates (checked above on this frame's own)
+        spans = {c: {k: span for k in chains} for c in spans}
+    key = (id(model), tuple(sorted((k, tuple(id(p) for p in ch.packs)) for k, ch in chains.items())),
+           tuple(sorted((c, tuple(sorted(v.items()))) for c, v in spans.items())))
+    if plan is not None and key in plan:
+        steps, exprs = plan[key]
+    else:
+        steps, exprs = _compile(model, chains, spans)
+        if plan is not None:
+            plan[key] = (steps, exprs)
     # Named steps (intermediate results several rules use) become columns, each computed once
-    lazy, columns = frame.lazy(), {}
-    date_of = {id(f): r.date.name for f, r in zip(formulas, model.rules)}
-    first_date = model.rules[0].date.name
-    for step in named_steps(formulas):
-        col = f"_step:{step.name}"
-        lazy = lazy.with_columns(compile_polars(step.expr, chains, first_date, spans[first_date], columns,
-                                                specialized=True, nulls=False).alias(col))
-        columns[step.name] = col
-    # nulls=False: every input and parameter was checked above (a row with a null is refused)
-    exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True, nulls=False)
-             .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
+    lazy = frame.lazy()
+    for col, expr in steps:
+        lazy = lazy.with_columns(expr.alias(col))
+    columns = {col: col for col, _ in steps}
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used
     # (column-wise aggregates: much cheaper than a row-wise flag, which is built only on failure)
@@ -325,3 +330,27 @@ def run_batch(model: Model, df, packs: PackSet | Chain):
         failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
         _raise_for_row(model, df, _first(out, failed | inputs_bad), packs)
     return out.drop("_chain")
+
+
+def _compile(model: Model, chains: dict, spans: dict):
+    """The model as Polars expressions: the named steps ((column, expression), in order) and one
+    expression per rule."""
+    import polars as pl
+
+    formulas = [r.formula for r in model.rules]
+    if len(chains) == 1:
+        (k, chain), = chains.items()
+        formulas = [specialize(f, chain, spans[r.date.name][k]) if k in spans[r.date.name] else f
+                    for f, r in zip(formulas, model.rules)]
+    steps, columns = [], {}
+    date_of = {id(f): r.date.name for f, r in zip(formulas, model.rules)}
+    first_date = model.rules[0].date.name
+    for step in named_steps(formulas):
+        col = f"_step:{step.name}"
+        steps.append((col, compile_polars(step.expr, chains, first_date, spans[first_date], columns,
+                                          specialized=True, nulls=False)))
+        columns[step.name] = col
+    # nulls=False: every input and parameter was checked (a row with a null is refused)
+    exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True, nulls=False)
+             .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
+    return steps, exprs

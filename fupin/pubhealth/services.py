@@ -76,9 +76,10 @@ def _figure(actor: User, region: Region, year: int, indicator: str, numerator: i
     if f is not None and all(getattr(f, k) == v for k, v in values.items()):
         return "unchanged"
     before = {} if f is None else {k: getattr(f, k) for k in values}
-    Figure.objects.update_or_create(region=region, year=year, indicator=indicator, defaults=values)
+    saved, _ = Figure.objects.update_or_create(region=region, year=year, indicator=indicator, defaults=values)
+    # the record's number, not a compound key: the audit page shows object ids to auditors
     audit.record(actor, AuditAction.CREATE if f is None else AuditAction.UPDATE, object_type="pubhealth_figure",
-                 object_id=f"{region.code}:{year}:{indicator}",
+                 object_id=saved.pk,
                  summary=f"{region.name} {year}年{catalogue.indicators()[indicator]['name']}：{numerator}/{denominator}",
                  detail={"changes": audit.changes(before, values)})
     return "created" if f is None else "updated"

@@ -128,3 +128,17 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["mentor", "date", "id"]
+
+
+class GapProject(models.Model):
+    """A school's condition gap (an item of its 改薄 plan) closed by a project of the project library
+    (fupin/projects): the school page shows the project's state and latest progress beside the gap."""
+
+    item = models.ForeignKey("plans.Item", on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
+    linked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "id"]
+        constraints = [models.UniqueConstraint(fields=["item", "project"], name="gap_project_once")]

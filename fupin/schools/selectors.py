@@ -46,12 +46,45 @@ def school_detail(user: User, school: School, *, today: dt.date) -> dict:
                 .order_by("-plan__year", "number", "id"))
     for i in gaps:
         i.overdue = i.state == ItemState.OPEN and i.due < today
+    _gap_projects(user, gaps)
     this_year = [g for g in grades if g.year == latest]
     return {"profile": profile, "grades": this_year, "grade_year": latest,
             "totals": {"classes": sum(g.classes for g in this_year), "pupils": sum(g.pupils for g in this_year),
                        "boarders": sum(g.boarders for g in this_year)},
             "older_years": sorted({g.year for g in grades if g.year != latest}, reverse=True),
             "teachers": teachers, "gaps": gaps}
+
+
+def _gap_projects(user: User, gaps: list) -> None:
+    """Each gap's projects of the project library (`i.projects`), with the project's state and its
+    latest recorded progress (percent, date); only projects inside the user's region are shown."""
+    from fupin.projects.models import Progress
+
+    from .models import GapProject
+
+    lo, hi = access.scope_range(user)
+    links = list(GapProject.objects.filter(item__in=gaps, project__region_id__gte=lo, project__region_id__lte=hi)
+                 .select_related("project").order_by("item_id", "project__number", "id"))
+    latest: dict[int, Progress] = {}
+    for p in Progress.objects.filter(project__in=[lk.project_id for lk in links]).order_by("date", "id"):
+        latest[p.project_id] = p
+    by_item: dict[int, list] = {}
+    for lk in links:
+        p = latest.get(lk.project_id)
+        lk.percent, lk.progress_on = (p.percent, p.date) if p else (None, None)
+        by_item.setdefault(lk.item_id, []).append(lk)
+    for i in gaps:
+        i.projects = by_item.get(i.pk, [])
+
+
+def gap_project_choices(user: User, school: School) -> list:
+    """Projects of the library the school's gaps may be linked to: the user's region, the school's county."""
+    from fupin.projects.models import Project
+
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return list(Project.objects.filter(region_id__gte=lo, region_id__lte=hi, region__code__startswith=school.region_id[:6])
+                .order_by("-year", "number").values_list("pk", "number", "name")[:500])
 
 
 # ---- teachers sent to rural schools: the minimum term ----------------------------------------------

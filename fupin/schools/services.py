@@ -242,3 +242,51 @@ def contact_record(*, actor: User, mentor_id: int, kind: str, date: dt.date, not
                      household_id=m.person.household_id,
                      summary=f"{m.teacher.name} 对 {m.person.name} {ContactKind(kind).label}（{date}，{semesters.label(m.semester)}）")
     return c
+
+
+# ---- a condition gap closed by a project of the project library (fupin/projects) --------------------
+
+def _gap(school: School, item_id):
+    from fupin.plans.models import Item
+
+    item = Item.objects.filter(pk=item_id, plan__school=school, quantity__isnull=False).first() \
+        if str(item_id).isdigit() else None
+    if item is None:
+        raise NotFound("找不到该办学条件缺口，或它不属于这所学校")
+    return item
+
+
+def gap_project_link(*, actor: User, code: str, item_id, project_id):
+    """Link a gap of the school's plan to a project in the project library that closes it (the
+    project must lie in the user's region); once per gap and project; audited."""
+    from fupin.projects.services import access_project
+
+    from .models import GapProject
+
+    school = access_school(actor, code, Cap.SCHOOL_MANAGE)
+    item = _gap(school, item_id)
+    if not str(project_id).strip():
+        raise InvalidInput({"项目": "请从项目库中选择项目"})
+    project = access_project(actor, project_id)
+    if GapProject.objects.filter(item=item, project=project).exists():
+        raise FupinError(f"“{item.target}”已关联项目“{project.name}”")
+    with transaction.atomic():
+        link = GapProject.objects.create(item=item, project=project, linked_by=actor)
+        audit.record(actor, AuditAction.CREATE, object_type="school_gap_project", object_id=link.pk,
+                     summary=f"{school.name}：缺口“{item.target}”关联项目“{project.name}”（{project.number}）")
+    return link
+
+
+def gap_project_unlink(*, actor: User, code: str, link_id) -> None:
+    """Remove a wrong link between a gap and a project; audited."""
+    from .models import GapProject
+
+    school = access_school(actor, code, Cap.SCHOOL_MANAGE)
+    link = GapProject.objects.select_related("item", "project").filter(pk=link_id, item__plan__school=school).first() \
+        if str(link_id).isdigit() else None
+    if link is None:
+        raise NotFound("找不到该关联，或它不属于这所学校")
+    with transaction.atomic():
+        audit.record(actor, AuditAction.UPDATE, object_type="school_gap_project", object_id=link.pk,
+                     summary=f"{school.name}：取消缺口“{link.item.target}”与项目“{link.project.name}”的关联")
+        link.delete()

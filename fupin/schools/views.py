@@ -150,6 +150,12 @@ def school_page(request, code):
                 services.teacher_leave(actor=user, code=code, teacher_id=form_int(p, "teacher", "教师", lo=1),
                                        end=form_date(p, "end", "离岗日期"))
                 messages.success(request, "已登记离岗")
+            elif action == "gap_project":
+                services.gap_project_link(actor=user, code=code, item_id=p.get("item", ""), project_id=p.get("project", ""))
+                messages.success(request, "已关联项目")
+            elif action == "gap_unlink":
+                services.gap_project_unlink(actor=user, code=code, link_id=p.get("link", ""))
+                messages.success(request, "已取消关联")
             else:
                 raise InvalidInput({"操作": "请从页面上的按钮提交"})
         except FupinError as exc:
@@ -166,7 +172,8 @@ def school_page(request, code):
         "school": school, **selectors.school_detail(user, school, today=today), "today": today,
         "kinds": SchoolKind.choices, "teacher_kinds": TeacherKind.choices, "villages": villages,
         "stages": [(v, l) for v, l in Stage.choices if v != Stage.COLLEGE], "students": students,
-        "semester": sem, "semester_label": semesters.label(sem), "can_manage": access.may(user, Cap.SCHOOL_MANAGE)})
+        "semester": sem, "semester_label": semesters.label(sem), "can_manage": access.may(user, Cap.SCHOOL_MANAGE),
+        "project_choices": selectors.gap_project_choices(user, school) if access.may(user, Cap.SCHOOL_MANAGE) else []})
 
 
 def _term(t):

@@ -42,7 +42,9 @@ class Enrolment(models.Model):
 
     class Meta:
         ordering = ["household_id", "person_id", "programme", "start"]
-        indexes = [models.Index(fields=["programme", "start"])]
+        # (programme, stop): a run lists who stopped this month without reading every enrolment
+        indexes = [models.Index(fields=["programme", "start"]),
+                   models.Index(fields=["programme", "stop"], condition=Q(stop__isnull=False), name="welfare_stopped")]
         constraints = [models.UniqueConstraint(fields=["person", "programme"], condition=Q(stop__isnull=True),
                                                name="welfare_one_running_enrolment")]
 
@@ -168,7 +170,11 @@ class Flag(models.TextChoices):
 
 
 class RunLine(models.Model):
-    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    # no database constraint on the run either: lines are written only by the run's computation,
+    # in the transaction that creates the run, and a database check per line of a two-million
+    # run cost as much as writing it (ADR 0008)
+    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="lines", db_index=False,
+                            db_constraint=False)
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, db_constraint=False, db_index=False,
                                   related_name="run_lines")
     # restates the enrolment's recipient (lists, payee accounts); the enrolment guarantees it

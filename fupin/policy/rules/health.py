@@ -378,7 +378,7 @@ RULE_OF = {"basic": "health.basic", "critical_illness": "health.critical_illness
 ACC_KEY = {"basic": "basic", "critical_illness": "ci", "assistance": "assistance"}
 
 
-def settle_batch(chain: Chain, claims, opening=None):
+def settle_batch(chain: Chain, claims, opening=None, packs=None):
     """Settle many claims at once (Polars), carrying each patient's accumulators in claim order.
 
     `claims`: one row per claim with `patient`, `seq` (order within the patient) and the model's
@@ -389,6 +389,8 @@ def settle_batch(chain: Chain, claims, opening=None):
     accumulators: a cumulative yearly scale depends on the claims before it, so a patient's
     claims cannot all be computed at once, but all patients' k-th claims can.
     Returns the claims in their input order with one column per payer (fen).
+    `packs`: a PackSet to choose each claim's chain by its region (every chain must build the
+    same model as `chain`: the same visit types and levels, top-up funds and payer chain).
     """
     import polars as pl
 
@@ -407,22 +409,25 @@ def settle_batch(chain: Chain, claims, opening=None):
     acc = (opening if opening is not None else frame.select("patient").unique()
            .with_columns([pl.lit(0, dtype=pl.Int64).alias(c) for c in acc_cols]))
     out = []
+    plan: dict = {}   # the model compiled once, for the dates of every round
+    span = (when, claims["discharge_date"].max())
     for k in range(1, int(frame["_round"].max() or 0) + 1):
         batch = frame.filter(pl.col("_round") == k)
         joined = batch.join(acc, on="patient", how="left", maintain_order="left")
         if joined.height != batch.height:
             raise PolicyError(f"第{k}轮结算连接累计额时行数不符")
         joined = joined.with_columns([pl.col(c).fill_null(0) for c in acc_cols])
-        result = run_batch(model, joined, chain)
+        result = run_batch(model, joined, chain if packs is None else packs, plan=plan, span=span)
         # the same accumulator_changes as one claim, on columns instead of numbers
         changes = accumulator_changes({r.name: pl.col(r.name) for r in model.rules}, pl.col("in_policy"), funds, order)
         column = {**YTD_COLUMN, **{f"topup.{c}": f"topup_ytd.{c}" for c in funds},
                   **{f"payer.{c}": f"payer_ytd.{c}" for c in payers}}
         given = {column[key]: expr for key, expr in changes.items()}
-        delta = result.select("patient", *((given[c] if c in given else pl.lit(0, dtype=pl.Int64)).alias(c)
-                                           for c in acc_cols))
-        acc = (pl.concat([acc, delta], how="vertical_relaxed").group_by("patient", maintain_order=True)
-               .agg([pl.col(c).sum() for c in acc_cols]))
+        # after this round: each of its patients' accumulators plus what its claim added. Only
+        # they can have a next claim (round k+1 holds the patients with more than k), so the
+        # carried frame shrinks round by round instead of being summed over every patient again
+        acc = result.select("patient", *((pl.col(c) + given[c]).cast(pl.Int64).alias(c) if c in given
+                                         else pl.col(c) for c in acc_cols))
         out.append(result.select("_row", *(r.name for r in model.rules)))
     settled = pl.concat(out).sort("_row")
     if settled.height != n:
