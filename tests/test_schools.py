@@ -332,3 +332,33 @@ def test_a_teachers_monthly_talks_and_three_home_visits_a_semester(roster, world
     assert "刘老师" in html and "张小" in html
     with pytest.raises(AccessDenied):
         services.contact_record(actor=world.users["township_officer"], mentor_id=m.pk, kind="talk", date=dt.date(2026, 11, 1))
+
+
+def test_the_register_import_adds_schools_new_to_the_register(schools, world):
+    """A new county starts with no schools: a code not yet known, with its name, is a new school in
+    the row's village (or the importer's region); without a name, or outside the scope, it is refused."""
+    officer = world.users["county_officer"]
+    header = importer.HEADERS
+    bad = [header,
+           ["S9", None, "小学", V2, "否", "否", None, None, None, None, None, None],
+           ["S8", "依果二小", "小学", OTHER_VILLAGE, "否", "否", None, None, None, None, None, None]]
+    before = AuditEvent.objects.count()
+    r = importer.import_register(officer, _xlsx(bad), "错.xlsx")
+    assert [str(p) for p in r.problems] == [
+        "第2行B列（学校名称）：学校代码 S9 不在学校库中；新增学校须填写学校名称",
+        f"第3行D列（所在村代码）：村代码 {OTHER_VILLAGE} 不存在或不在您的管辖范围内"]
+    assert (School.objects.filter(code__in=["S8", "S9"]).count(), AuditEvent.objects.count()) == (0, before)
+    good = [header,
+            ["S9", "红星村小", "村小/教学点", V2, "否", "否", 2026, "小学", 1, 1, 12, 0],
+            ["S9", "红星村小", "村小/教学点", V2, "否", "否", 2026, "小学", 2, 1, 9, 0],
+            ["S7", "县职教中心", "中职学校/职教中心", None, "是", "否", None, None, None, None, None, None]]
+    r = importer.import_register(officer, _xlsx(good), "新学校.xlsx")
+    assert (r.ok, r.created, r.updated, r.unchanged) == (True, 2, 0, 0)
+    assert list(School.objects.filter(code__in=["S7", "S9"]).values_list("code", "name", "region_id")) == [
+        ("S7", "县职教中心", officer.region_id), ("S9", "红星村小", V2)]
+    assert Profile.objects.get(school__code="S9").kind == "teaching_point"
+    assert GradeCount.objects.filter(school__code="S9").count() == 2
+    assert sorted(AuditEvent.objects.filter(object_type="school", summary__startswith="新增学校")
+                  .values_list("object_id", flat=True)) == ["S7", "S9"]
+    r = importer.import_register(officer, _xlsx(good), "新学校.xlsx")
+    assert (r.created, r.updated, r.unchanged) == (0, 0, 2)

@@ -56,4 +56,20 @@ def card_data(user, household: Household, year: int) -> dict:
             "phone": idcard.mask_phone(household.phone),
             "policies": policies, "pair": pair, "visits": visits, "measures": measures, "payments": payments,
             "payments_total": sum(e.amount for e in payments), "income": income, "year": year,
-            "measures_total": sum(m.money for m in measures), "labour": household_figures(household, year)}
+            "measures_total": sum(m.money for m in measures), "labour": household_figures(household, year),
+            **_training_and_college(members)}
+
+
+def _training_and_college(members) -> dict:
+    """The members' training (course, attendance, certificate) and college records with their aid,
+    the same rows the household page shows."""
+    from django.db.models import Count
+
+    from fupin.education.models import CollegeStudent
+    from fupin.labour.models import Enrolment
+
+    training = list(Enrolment.objects.filter(person__in=members).select_related("course", "person")
+                    .annotate(attended=Count("attendance")).order_by("course__start", "person_id"))
+    college = list(CollegeStudent.objects.filter(person__in=members).select_related("person")
+                   .prefetch_related("aid").order_by("person_id", "entry_year"))
+    return {"training": training, "college": college}

@@ -211,6 +211,13 @@ def four_cards(cards: list[dict]) -> bytes:
         lab = d.get("labour")
         if lab and lab["workers"]:
             y = line(y, f"{d['year']}年劳动力 {lab['workers']} 人，就业 {lab['employed']} 人，务工收入 {yuan(lab['income'])} 元")
+        for e in d.get("training", [])[:8]:
+            done = f"，已结业（证书 {e.certificate}）" if e.completed_on else ""
+            y = line(y, f"培训：{e.person.name} {e.course.name} 出勤 {e.attended}/{e.course.sessions}{done}")
+        for s in d.get("college", [])[:4]:
+            y = line(y, f"大学生：{s.person.name} {s.college} {s.get_level_display()} {s.entry_year}级 {s.get_outcome_display()}")
+            for a in s.aid.all()[:4]:
+                y = line(y, f"　{a.year}学年{a.get_kind_display()} {yuan(a.amount)} 元")
         y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
         for e in d["payments"][:20]:
             y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or entitlement(e.entitlement) or e.transaction.memo}　{yuan(e.amount)} 元")

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from fupin.core import access, audit
 from fupin.core.errors import InvalidInput
-from fupin.core.models import AuditAction, User
+from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.education.models import School, Stage
 from fupin.exchange import excel
@@ -70,9 +70,21 @@ def import_register(user: User, data: bytes, filename: str = "") -> ImportReport
     profiles: dict[str, tuple[int, dict]] = {}
     grades: dict[tuple, int] = {}
     wanted_grades = []
+    new_schools: dict[str, School] = {}   # codes not yet in the school register: created by this import
     for row, v in table.rows:
-        school = schools.get(v.get("code"))
-        if school is None or not access.in_scope(user, school.region_id):
+        school = schools.get(v.get("code")) or new_schools.get(v.get("code"))
+        if school is None and v.get("code"):
+            # A school new to the register (a new county starts from an empty one): it needs its
+            # name, and sits in the row's village, or else in the importer's own region.
+            if not v.get("name"):
+                bad(row, "name", v.get("name"), f"学校代码 {v['code']} 不在学校库中；新增学校须填写学校名称")
+                continue
+            region = v.get("village") or user.region_id
+            if not Region.objects.filter(code=region).exists() or not access.in_scope(user, region):
+                bad(row, "village", v.get("village"), f"村代码 {region} 不存在或不在您的管辖范围内")
+                continue
+            school = new_schools[v["code"]] = School(code=v["code"], name=v["name"], region_id=region)
+        elif school is None or not access.in_scope(user, school.region_id):
             bad(row, "code", v.get("code"), f"学校代码 {v.get('code')} 不存在或不在您的管辖范围内")
             continue
         if v.get("name") and v["name"] != school.name:
@@ -110,6 +122,11 @@ def import_register(user: User, data: bytes, filename: str = "") -> ImportReport
         report.error_workbook = excel.error_workbook(table, report.problems)
         return report
     with transaction.atomic():
+        for school in new_schools.values():
+            school.save()
+            audit.record(user, AuditAction.CREATE, object_type="school", object_id=school.code,
+                         summary=f"新增学校 {school.name}（导入学校档案）")
+        schools.update(new_schools)
         existing = set(Profile.objects.filter(school__code__in=list(profiles)).values_list("school__code", flat=True))
         changed_schools = set()
         for code, (_, clean) in profiles.items():
