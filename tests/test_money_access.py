@@ -118,7 +118,10 @@ def assessment(world):
     d = Dispatch.objects.create(department=dept, supported=township, year=2024, quarter=1, handover=dt.date(2024, 1, 2),
                                 handover_note="", end=dt.date(2024, 3, 31), cycle=0)
     member = Member.objects.create(dispatch=d, staff=staff)
-    Assessment.objects.create(member=member, result={"allowance_payable": "1320.00"}, report_received=True)
+    # an assessment that passed every item: the allowance only, no fine, no deduction, no reward
+    Assessment.objects.create(member=member, report_received=True, result={
+        "allowance_payable": "1320.00", "deduction": "0.00", "department_reward": "0.00",
+        "fines": {"unauthorised_days": 0, "department_assessment_fine": "0.00"}})
     return member, county_budget(world, code="support", programme="support")
 
 
