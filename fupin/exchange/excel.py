@@ -1042,3 +1042,18 @@ def _show(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime, dt.time, dt.timedelta)):
         return str(value)
     return value
+
+
+@dataclass
+class ImportReport:
+    """An all-or-nothing register import (villages, schools, public-health figures): rows created,
+    updated and left unchanged, or the problems and their error workbook."""
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error_workbook: bytes | None = None
+
+    @property
+    def ok(self):
+        return not self.problems

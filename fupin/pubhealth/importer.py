@@ -4,7 +4,6 @@ the same file changes nothing (the house's importer rules)."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -13,7 +12,7 @@ from fupin.core.errors import InvalidInput
 from fupin.core.models import AuditAction, Level, Region, User
 from fupin.core.roles import Cap
 from fupin.exchange import excel
-from fupin.exchange.excel import CellError, Column, FileRejected, Problem
+from fupin.exchange.excel import CellError, Column, FileRejected, ImportReport, Problem
 
 from . import catalogue, services
 from .models import Figure
@@ -40,19 +39,6 @@ COLUMNS = [
     Column("source", "数据来源", excel.text(80), note="如：免疫规划信息系统、妇幼卫生年报"),
 ]
 HEADERS = [c.header for c in COLUMNS]
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    error_workbook: bytes | None = None
-
-    @property
-    def ok(self):
-        return not self.problems
 
 
 def import_figures(user: User, data: bytes, filename: str = "") -> ImportReport:

@@ -4,7 +4,6 @@ All or nothing, with an error workbook; re-importing the same file changes nothi
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -14,7 +13,7 @@ from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.education.models import School, Stage
 from fupin.exchange import excel
-from fupin.exchange.excel import Column, FileRejected, Problem
+from fupin.exchange.excel import Column, FileRejected, ImportReport, Problem
 
 from . import services
 from .models import GradeCount, Profile, SchoolKind
@@ -36,19 +35,6 @@ COLUMNS = [
 ]
 HEADERS = [c.header for c in COLUMNS]
 GRADE = ("year", "stage", "grade", "classes", "pupils", "boarders")
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    error_workbook: bytes | None = None
-
-    @property
-    def ok(self):
-        return not self.problems
 
 
 def import_register(user: User, data: bytes, filename: str = "") -> ImportReport:
