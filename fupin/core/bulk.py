@@ -150,8 +150,14 @@ def insert_frame(model: type[models.Model], frame) -> int:
             buf = io.BytesIO()
             full.select(cols).write_csv(buf, include_header=False, null_value="\\\\N", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
             quoted = ", ".join(connection.ops.quote_name(fields[c].column) for c in cols)
+            set_based = frame.height >= SET_BASED_CHECKS and _may_skip_row_triggers(cur)
+            if set_based:
+                cur.execute("SET LOCAL session_replication_role = replica")
             with cur.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\\\N')") as copy:
                 copy.write(buf.getvalue())
+            if set_based:
+                cur.execute("SET LOCAL session_replication_role = origin")
+                _check_references(cur, model, full, fields)
         else:
             consts = [fields[k].get_db_prep_save(v, connection) for k, v in extra.items()]
             dates = {c for c in frame.columns if str(frame.schema[c]) == "Date"}
@@ -164,6 +170,52 @@ def insert_frame(model: type[models.Model], frame) -> int:
             for start in range(0, len(rows), 5000):
                 cur.executemany(sql, [list(r) + consts for r in rows[start:start + 5000]])
     return frame.height
+
+
+SET_BASED_CHECKS = 10_000   # insert_frame: from here on foreign keys are checked per column, not per row
+
+
+def _may_skip_row_triggers(cur) -> bool:
+    """Whether this insert may check its foreign keys set-based (PostgreSQL): inside a transaction
+    (the checks and the insert commit or roll back together) and with the right to set
+    session_replication_role (a superuser, or from PostgreSQL 15 `GRANT SET ON PARAMETER
+    session_replication_role TO <role>`, see docs/deploy-province.md). Otherwise each row's
+    foreign keys are checked by PostgreSQL's own per-row triggers, as for any insert."""
+    if not connection.in_atomic_block:
+        return False
+    cached = getattr(connection, "_fupin_may_skip_row_triggers", None)
+    if cached is None:
+        cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')"
+                    if connection.pg_version >= 150000 else
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        cached = bool(cur.fetchone()[0])
+        connection._fupin_may_skip_row_triggers = cached
+    return cached
+
+
+def _check_references(cur, model, frame, fields: dict) -> None:
+    """Every foreign key of the rows just copied in, checked and locked as PostgreSQL's per-row
+    triggers would (the referenced row exists; FOR KEY SHARE keeps it from being deleted or its key
+    changed before this transaction ends), but with one statement per column over its distinct
+    values: on a semester run the per-row triggers were two thirds of the time, queued until COMMIT."""
+    from django.db import IntegrityError
+
+    for name, f in fields.items():
+        if not (f.many_to_one and f.db_constraint) or name not in frame.columns:
+            continue
+        values = frame[name].drop_nulls().unique()
+        if values.len() == 0:
+            continue
+        target = f.target_field
+        ref, key = connection.ops.quote_name(target.model._meta.db_table), connection.ops.quote_name(target.column)
+        cast = "bigint[]" if target.get_internal_type() in ("AutoField", "BigAutoField", "BigIntegerField",
+                                                             "IntegerField") else "text[]"
+        cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {ref} WHERE {key} = ANY(%s::{cast}) FOR KEY SHARE) found",
+                    [values.to_list()])
+        found = cur.fetchone()[0]
+        if found != values.len():
+            raise IntegrityError(f"{model._meta.db_table}.{f.column}: {values.len() - found} 个值在 "
+                                 f"{target.model._meta.db_table} 中不存在")
 
 
 def frame_from_query(queryset, schema: list[tuple]):
