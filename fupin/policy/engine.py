@@ -8,6 +8,7 @@ from functools import cached_property
 from .errors import PolicyError
 from .expr import Rule, Trace, Var, compile_polars, evaluate, gaps, named_steps, parameters, specialize, variables
 from .expr.check import check_parameters
+from .expr.interpret import shared_nodes
 from .money import max_fen, yuan
 from .packs import Chain, PackSet
 
@@ -29,6 +30,12 @@ class Model:
             variables(r.formula, acc, seen)
             acc[r.date.name] = r.date
         return acc
+
+    @cached_property
+    def shared_nodes(self) -> frozenset:
+        """Nodes shared among the rules evaluated with one memo (those dated like the first rule)."""
+        first = self.rules[0].date.name if self.rules else None
+        return shared_nodes([r.formula for r in self.rules if r.date.name == first])
 
     @cached_property
     def parameter_names(self) -> set[str]:
@@ -124,6 +131,7 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
     checked = set()
     results = []
     memo: dict = {}  # rules of one case share sub-expressions (e.g. settlement steps)
+    first_date = model.rules[0].date.name if model.rules else None
     for rule in model.rules:
         date = values[rule.date.name]
         if date not in checked:
@@ -134,8 +142,10 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
             checked.add(date)
         trace = Trace()
         try:
-            amount = evaluate(rule.formula, values, chain, date, trace,
-                              memo if rule.date.name == model.rules[0].date.name else None)
+            if rule.date.name == first_date:
+                amount = evaluate(rule.formula, values, chain, date, trace, memo, model.shared_nodes)
+            else:
+                amount = evaluate(rule.formula, values, chain, date, trace)
         except PolicyError as exc:
             raise PolicyError(f"{where}{exc.message}（规则“{rule.label}”）") from None
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:

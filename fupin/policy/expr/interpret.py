@@ -10,7 +10,7 @@ import datetime as dt
 
 from ..errors import PolicyError
 from ..packs import RATIO_SCALE, Chain
-from .tree import E, Const, If, In, Max, Min, Named, Not, Op, P, Ratio, Tiered, TieredDelta, Trace, Var
+from .tree import E, Const, children, If, In, Max, Min, Named, Not, Op, P, Ratio, Tiered, TieredDelta, Trace, Var
 
 def ratio_round(amount: int | None, ratio: int | None) -> int | None:
     if amount is None or ratio is None:
@@ -36,11 +36,13 @@ def tiered(base: int | None, scale) -> int | None:
 
 
 def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | None = None,
-             memo: dict | None = None):
+             memo: dict | None = None, shared: frozenset | None = None):
     """Evaluate for one case. `memo` (by node identity) lets rules share sub-expressions: pass
     the same dict to evaluate several rules of one case and each node is computed once. A memo
     hit also brings the parameters, inputs and branches its sub-expression used, so each rule's
-    explanation is complete."""
+    explanation is complete. `shared` (`shared_nodes` of the rules evaluated with this memo) names
+    the only nodes worth remembering: a node reached from one place is computed once anyway, so it
+    writes straight into its parent's trace, with no trace or memo entry of its own."""
     memo = {} if memo is None else memo
     stack = [trace] if trace is not None else None
     noted = getattr(chain, "noted", None)   # a Chain keeps its looked-up parameters; a stand-in may not
@@ -66,6 +68,8 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
 
     def ev(e):
         key = id(e)
+        if shared is not None and key not in shared:
+            return ev_(e)
         hit = memo.get(key)
         if hit is not None:
             value, frag = hit
@@ -144,6 +148,21 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
                 branches.append(b)
         trace.branches[:] = branches
     return value
+
+
+def shared_nodes(roots) -> frozenset:
+    """Identities of the nodes reached from more than one place in `roots` (a rule's formula counts
+    as one place): the sub-expressions several rules or branches share, for `evaluate`'s memo."""
+    seen, shared = set(), set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            shared.add(id(e))
+            continue
+        seen.add(id(e))
+        stack.extend(children(e))
+    return frozenset(shared)
 
 
 def apply_op(op, a, b):
