@@ -146,8 +146,19 @@ def test_a_bad_amount_gets_a_chinese_message_naming_the_field_and_records_nothin
     assert exc.value.errors == {"其中经营用或残疾成员代步用（辆）": "不能多于机动车辆总数（1 辆）"}
 
 
-def test_the_county_refuses_an_application_whose_assets_fail_and_the_record_says_why(world, wel, clock):
-    app = approve_all(start(world, wel), wel, clock, assets={"deposits": "30000", "securities": "4560.01"})
+def test_the_county_refuses_an_application_whose_assets_fail_and_the_record_says_why(world, wel, clock, client):
+    app = start(world, wel)
+    actors = {"village": wel["village"], "township": wel["township"]}
+    while app.current["tier"] != "county":
+        if app.notice_end:
+            clock["today"] = app.notice_end + dt.timedelta(days=1)
+        app = services.application_act(actor=actors[app.current["tier"]], application_id=app.pk,
+                                       step_key=app.current["key"], approve=True, verifiers=["王村长", "李队员"],
+                                       evidence=["核实表001"], assets={"deposits": "30000", "securities": "4560.01"})
+    client.force_login(wel["civil"])   # the county approves on the screen: refused, with the reason shown
+    r = client.post(f"/welfare/applications/{app.pk}/", {"step": "county_approval", "decision": "approve"}, follow=True)
+    assert "不予批准：经核算不符合最低生活保障（低保）条件：家庭金融资产超过计入人数的规定月数低保标准" in r.content.decode()
+    app.refresh_from_db()
     assert app.state == AppState.REJECTED and not Enrolment.objects.exists()
     last = app.decisions.order_by("-id").first()
     reason = "经核算不符合最低生活保障（低保）条件：家庭金融资产超过计入人数的规定月数低保标准"
