@@ -482,10 +482,10 @@ def application_act(*, actor: User, application_id: int, step_key: str, approve:
         if step.get("evidence_required") and not evidence:
             raise InvalidInput({"佐证材料": f"“{step['label']}”须填写佐证材料（如入户核实表编号）"})
         if step.get("means_test") and app.programme == Programme.DIBAO:
+            income, members = household_means(app.household, month_start(when))
             amount, explanation = compute(case_for(
                 region=app.household.village_id, month=month_start(when), programme=app.programme,
-                category=app.category, care_level=app.care_level,
-                **dict(zip(("income", "members"), household_means(app.household, month_start(when)))),
+                category=app.category, care_level=app.care_level, income=income, members=members,
                 **household_assets(app.household)))
             if amount <= 0:
                 return _not_eligible(actor, app, step, refusal(explanation), comment)
