@@ -89,6 +89,8 @@ def main():
             pl.lit("ordinary").alias("category"), pl.lit("none").alias("care_level"),
             (pl.col("id") % 40000).alias("income"), (pl.col("id") % 4 + 1).alias("members"),
             pl.lit(0).alias("used_before"), pl.lit(100).alias("monthly_amount"),
+            pl.lit(0).alias("financial_assets"), pl.lit(False).alias("vehicle"), pl.lit(False).alias("commercial_housing"),
+            pl.lit(1).alias("houses"), pl.lit(False).alias("business"),
             pl.lit(dt.date(2026, 1, 1)).alias("start"), pl.lit(civil.pk).alias("created_by_id")))
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:

@@ -89,7 +89,10 @@ def make(persons: int, claims: int, counties: int, seed: int = 20) -> Rosters:
                                "care_level": np.where(programme == "tekun", rng.choice(np.array(["self", "partial", "full"]), m),
                                                       "none"),
                                "income": rng.integers(0, 60000, m), "members": rng.integers(1, 6, m),
-                               "used_this_year": np.zeros(m, dtype=np.int64)})
+                               "used_this_year": np.zeros(m, dtype=np.int64),
+                               "financial_assets": np.zeros(m, dtype=np.int64), "vehicle": np.zeros(m, dtype=bool),
+                               "commercial_housing": np.zeros(m, dtype=bool), "houses": np.ones(m, dtype=np.int64),
+                               "business": np.zeros(m, dtype=bool)})
     months = pl.DataFrame({"date": [dt.date(YEAR, k, 1) for k in range(1, 13)]})
     welfare = recipients.join(months, how="cross").with_columns(pl.col("_village").alias("region"))
     # claims: a year of settlements of 40% of... patients drawn from the persons, 1–6 stays each

@@ -71,10 +71,16 @@ def test_explanation_is_plain_chinese_with_sources():
     _, ex = services.compute(services.case_for(region=V1, month=DEC, programme="dibao", category="class_a",
                                                income=20000, members=3))
     assert ex["amount"] == "1020.00"
-    assert ex["branches"] == ["低保：是", "月人均收入低于低保标准：是", "分类施保：A类（重点保障）：是"]
+    assert ex["branches"] == ["低保：是", "家庭金融资产超过计入人数的规定月数低保标准：否", "有非生活必需的机动车辆：否",
+                              "有商业用房或超过规定套数的住房：否", "有工商登记的企业或个体户：否",
+                              "月人均收入低于低保标准：是", "分类施保：A类（重点保障）：是"]
     text = services.explain(ex)
     assert text.startswith("最低生活保障金 1020.00 元：")
-    assert "480.00元（《扶贫工作计划范文汇编》" in text and "class_a" not in text
+    assert "农村最低生活保障标准（每人每月） 480.00元（《扶贫工作计划范文汇编》" in text and "class_a" not in text
+    # the asset parameters in words: months as a number, the excluded kinds by their names, no codes
+    assert "家庭金融资产上限（低保标准的月数） 24（《最低生活保障审核确认办法》（民发〔2021〕57号）" in text
+    assert "不予纳入低保的财产 非生活必需的机动车辆、商业用房或超过规定套数的住房、工商登记的企业或个体户（" in text
+    assert "vehicle" not in text and "24元" not in text
 
 
 PROGS = st.sampled_from(list(CATEGORIES_OF))
@@ -87,7 +93,10 @@ def welfare_case(draw):
                 date=draw(st.dates(dt.date(2016, 1, 1), dt.date(2030, 12, 1))).replace(day=1),
                 programme=programme, category=draw(st.sampled_from(CATEGORIES_OF[programme])),
                 care_level=draw(st.sampled_from(CARE_LEVELS)), income=draw(st.integers(0, 200_000)),
-                members=draw(st.integers(0, 12)), used_this_year=draw(st.integers(0, 500_000)))
+                members=draw(st.integers(0, 12)), used_this_year=draw(st.integers(0, 500_000)),
+                # around the asset limit (24 months × 300–480 yuan × members) and each excluding kind
+                financial_assets=draw(st.integers(0, 6_000_000)), vehicle=draw(st.booleans()),
+                commercial_housing=draw(st.booleans()), houses=draw(st.integers(0, 3)), business=draw(st.booleans()))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,14 +134,16 @@ def wel(world, clock):
                 township=world.users["township_officer"])
 
 
-def approve_all(app, wel, clock):
+def approve_all(app, wel, clock, assets=None):
+    """Every step approved; `assets` (none found by default) recorded at the home visit."""
     actors = {"village": wel["village"], "township": wel["township"], "county": wel["civil"]}
     while app.current:
         step = app.current
         if app.notice_end:
             clock["today"] = app.notice_end + dt.timedelta(days=1)
         app = services.application_act(actor=actors[step["tier"]], application_id=app.pk, step_key=step["key"],
-                                       approve=True, verifiers=["王村长", "李队员"], evidence=["核实表001"])
+                                       approve=True, verifiers=["王村长", "李队员"], evidence=["核实表001"],
+                                       assets=assets or {})
     return app
 
 
@@ -147,14 +158,14 @@ def test_dibao_application_through_every_step_to_enrolment(world, wel, clock):
     services.application_act(actor=wel["village"], application_id=app.pk, step_key="application", approve=True)
     with pytest.raises(InvalidInput) as exc:     # home verification by two people
         services.application_act(actor=wel["village"], application_id=app.pk, step_key="home_verification",
-                                 approve=True, verifiers=["王村长"], evidence=["表1"])
+                                 approve=True, verifiers=["王村长"], evidence=["表1"], assets={})
     assert "至少 2 人" in exc.value.message
     with pytest.raises(AccessDenied):            # a township officer cannot act on a village step
         services.application_act(actor=wel["township"], application_id=app.pk, step_key="home_verification",
                                  approve=True, verifiers=["a", "b"], evidence=["表1"])
     for key in ("home_verification", "appraisal", "village_notice"):
         app = services.application_act(actor=wel["village"], application_id=app.pk, step_key=key, approve=True,
-                                       verifiers=["王村长", "李队员"], evidence=["核实表001"])
+                                       verifiers=["王村长", "李队员"], evidence=["核实表001"], assets={})
     assert app.notice_end == dt.date(2026, 11, 8)   # 7 calendar days
     with pytest.raises(FupinError) as exc:
         services.application_act(actor=wel["township"], application_id=app.pk, step_key="township_review", approve=True)
@@ -401,7 +412,7 @@ def test_demo_county_has_recipients_of_every_programme_and_consistent_flags(db, 
     assert (run.status, run.lines_count) == ("computed", Enrolment.objects.filter(programme="dibao").count())
 
 
-def test_tekun_application_follows_the_default_procedure_and_flags_the_person(world, wel, clock):
+def test_tekun_application_records_assets_at_the_home_visit_and_flags_the_person(world, wel, clock):
     p = world.h2.persons.get()
     civil_t2 = wel["civil"]
     app = services.application_start(actor=civil_t2, household_id=world.h2.pk, person_id=p.pk, programme="tekun",
@@ -414,9 +425,12 @@ def test_tekun_application_follows_the_default_procedure_and_flags_the_person(wo
     while app.current:
         step = app.current
         app = services.application_act(actor=actors[step["tier"]], application_id=app.pk, step_key=step["key"],
-                                       approve=True, verifiers=["甲", "乙"], evidence=["表2"])
+                                       approve=True, verifiers=["甲", "乙"], evidence=["表2"],
+                                       assets={"deposits": "800"})
     e = Enrolment.objects.get(person=p)
     assert (e.monthly_amount, Person.objects.get(pk=p.pk).assistance) == (30000 + 20000, "tekun")
+    # the 特困 procedure records the assets too (the 特困 rule does not test them)
+    assert list(app.assets.values_list("deposits", "recorded_by__username")) == [(80000, "v3")]
 
 
 def test_a_department_finding_puts_the_recipient_on_the_recheck_list_until_rechecked(world, wel, clock):

@@ -46,7 +46,8 @@ def test_application_through_the_api_then_a_run_computed_approved_by_another_and
     r = village.post(f"/api/v1/welfare/applications/{app['id']}/act", {"step": "application", "approve": True})
     assert (r.status_code, r.json()["step"]) == (200, "home_verification")
     r = village.post(f"/api/v1/welfare/applications/{app['id']}/act",
-                     {"step": "home_verification", "approve": True, "verifiers": ["王村长"], "evidence": ["表1"]})
+                     {"step": "home_verification", "approve": True, "verifiers": ["王村长"], "evidence": ["表1"],
+                      "assets": {}})
     assert r.status_code == 400 and "至少 2 人" in r.json()["detail"] + str(r.json().get("errors"))
     approve_all(Application.objects.get(pk=app["id"]), wel, clock)
     assert civil.get(f"/api/v1/welfare/applications/{app['id']}").json()["state_label"] == "已批准"

@@ -57,7 +57,10 @@ def test_dibao_application_from_submission_to_first_payment(live_server, world, 
     app = Application.objects.get()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390   # fits the phone
     approve(page, app)
-    approve(page, app, verifier1="王村长", verifier2="李队员", evidence="核实表001")
+    page.goto(f"{live_server.url}/welfare/applications/{app.pk}/")   # the home visit: the assets found
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    approve(page, app, verifier1="王村长", verifier2="李队员", evidence="核实表001", deposits="2000", houses="1")
+    assert list(app.assets.values_list("deposits", "houses")) == [(200000, 1)]
     approve(page, app)
     approve(page, app)
     ctx.close()

@@ -6,7 +6,7 @@ the OpenAPI document is served at /api/v1/openapi.json.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Optional, Union
 
 from ninja import Schema, Status
 from ninja.security import HttpBearer
@@ -593,12 +593,25 @@ class ApplicationIn(Schema):
     comment: str = ""
 
 
+class AssetsIn(Schema):
+    """The family's assets found at the home visit (入户核查); amounts are yuan text ("12000.00")."""
+    deposits: Union[str, int] = "0"
+    securities: Union[str, int] = "0"
+    insurance: Union[str, int] = "0"          # cash value of commercial insurance
+    vehicles: int = 0
+    vehicles_exempt: int = 0                  # of which used for work or by a disabled member
+    commercial_housing: bool = False
+    houses: int = 0
+    businesses: int = 0                       # business registrations (companies, individual businesses)
+
+
 class ApplicationActIn(Schema):
     step: str                       # the current step's key (a stale client is refused)
     approve: bool
     comment: str = ""
     verifiers: list[str] = []       # home verification: the two people who went
     evidence: list[str] = []
+    assets: Optional[AssetsIn] = None   # required when approving the home-verification step of 低保/特困
 
 
 class ApplicationOut(Schema):
@@ -731,7 +744,8 @@ def welfare_application_act(request, application_id: int, payload: ApplicationAc
 
     app = welfare.application_act(actor=request.auth, application_id=application_id, step_key=payload.step,
                                   approve=payload.approve, comment=payload.comment, verifiers=payload.verifiers,
-                                  evidence=payload.evidence)
+                                  evidence=payload.evidence,
+                                  assets=payload.assets.dict() if payload.assets is not None else None)
     return _application(app)
 
 

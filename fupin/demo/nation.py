@@ -69,6 +69,9 @@ def welfare_roster(n: int, *, seed: int = 2, first_id: int = 1, n_counties: int 
         "care_level": np.array(welfare.CARE_LEVELS)[rng.integers(0, len(welfare.CARE_LEVELS), n)],
         "income": rng.integers(0, 150_000, n), "members": rng.integers(1, 7, n),
         "used_this_year": rng.integers(0, 300_000, n),
+        # verified assets: most within the limits, a few over (the means test's branches run too)
+        "financial_assets": rng.integers(0, 3_000_000, n), "vehicle": rng.random(n) < 0.02,
+        "commercial_housing": rng.random(n) < 0.01, "houses": rng.integers(0, 3, n), "business": rng.random(n) < 0.02,
     }).with_columns(pl.col("date").cast(pl.Date))
 
 

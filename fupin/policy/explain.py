@@ -31,6 +31,7 @@ def _value(unit: str, value) -> str:
     from decimal import Decimal, InvalidOperation
 
     from .rules.health import CATEGORY_LABELS
+    from .rules.welfare import LABELS as WELFARE_LABELS
 
     if unit == "yuan":
         return f"{value} 元"
@@ -42,7 +43,7 @@ def _value(unit: str, value) -> str:
         except InvalidOperation:
             return str(value)
     if isinstance(value, (list, tuple)):
-        return "、".join(CATEGORY_LABELS.get(str(v), str(v)) for v in value)
+        return "、".join(CATEGORY_LABELS.get(str(v)) or WELFARE_LABELS.get(str(v), str(v)) for v in value)
     return str(value)
 
 

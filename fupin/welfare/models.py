@@ -21,7 +21,7 @@ class Enrolment(models.Model):
     """One recipient in one programme from `start` (first day of the first month paid) until
     `stop` (first day of the first month NOT paid; empty while it runs). A raise or a cut is a
     new enrolment from next month, the old one stopped: what was paid stays explainable.
-    The inputs of the rule (category, care level, income, members) are kept on the row."""
+    The inputs of the rule (category, care level, income, members, assets) are kept on the row."""
 
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="welfare")
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="welfare")  # paid to
@@ -31,6 +31,12 @@ class Enrolment(models.Model):
     income = models.BigIntegerField("家庭月人均收入（分）", default=0)
     members = models.PositiveSmallIntegerField("计入保障人数", default=1)
     used_before = models.BigIntegerField("本年此前已获临时救助（分）", default=0)
+    # the assets the means test counted (from the household's latest AssetRecord; none recorded: 0)
+    financial_assets = models.BigIntegerField("家庭金融资产合计（分）", default=0)
+    vehicle = models.BooleanField("有非生活必需的机动车辆", default=False)
+    commercial_housing = models.BooleanField("有商业用房", default=False)
+    houses = models.PositiveSmallIntegerField("住房套数", default=0)
+    business = models.BooleanField("有工商登记", default=False)
     monthly_amount = models.BigIntegerField("月发放金额（分）")
     start = models.DateField("起始月份")
     stop = models.DateField("停发月份", null=True, blank=True)
@@ -108,6 +114,45 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class AssetRecord(models.Model):
+    """The family's assets as verified at the home visit (入户核查) of a 低保/特困 application:
+    who recorded them and when, with the step decision they belong to. Never edited: a later
+    visit records a new row, and the means test (and each re-check) reads the latest one."""
+
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="welfare_assets")
+    application = models.ForeignKey(Application, null=True, on_delete=models.PROTECT, related_name="assets")
+    decision = models.OneToOneField(Decision, null=True, on_delete=models.PROTECT, related_name="assets")
+    deposits = models.BigIntegerField("银行存款（分）", default=0)
+    securities = models.BigIntegerField("有价证券（分）", default=0)
+    insurance = models.BigIntegerField("商业保险现金价值（分）", default=0)
+    vehicles = models.PositiveSmallIntegerField("机动车辆（辆）", default=0)
+    vehicles_exempt = models.PositiveSmallIntegerField("其中经营用或残疾成员代步用（辆）", default=0)
+    commercial_housing = models.BooleanField("有商业用房（商铺、写字楼等）", default=False)
+    houses = models.PositiveSmallIntegerField("住房套数", default=0)
+    businesses = models.PositiveSmallIntegerField("工商登记（企业、个体户）数", default=0)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(deposits__gte=0) & Q(securities__gte=0) & Q(insurance__gte=0)
+                                              & Q(vehicles_exempt__lte=models.F("vehicles")),
+                                              name="welfare_assets_sane")]
+
+    @property
+    def financial_assets(self) -> int:
+        return self.deposits + self.securities + self.insurance
+
+    @property
+    def nonessential_vehicles(self) -> int:
+        return self.vehicles - self.vehicles_exempt
+
+    def inputs(self) -> dict:
+        """The rule's asset inputs (fupin/policy/rules/welfare.py)."""
+        return dict(financial_assets=self.financial_assets, vehicle=self.nonessential_vehicles > 0,
+                    commercial_housing=self.commercial_housing, houses=self.houses, business=self.businesses > 0)
 
 
 class RecheckResult(models.TextChoices):

@@ -75,6 +75,30 @@ def recheck_due(user: User, on: dt.date | None = None):
             .select_related("person", "household__village").order_by("next_recheck", "household__village_id", "id"))
 
 
+def asset_findings(user: User, household) -> list[dict]:
+    """What the department lists say about the household's members' assets, for the verifier
+    of the home visit to check (read only): the rows of the lists whose kind marks people who
+    must not be included (vehicles, business registrations, commercial housing, public
+    employees: `exclusion` in policies/lists/departments) linked to a member — by the same ID,
+    or by a link an officer confirmed or the model accepted. Newest data first."""
+    from fupin.monitoring.lists import kinds
+    from fupin.monitoring.models import Band, Decision, Link
+
+    access.require(user, Cap.READ)
+    wanted = {k.key: k for k in kinds().values() if k.exclusion}
+    links = (Link.objects.filter(person__household=household, row__batch__kind__in=list(wanted))
+             .filter(Q(decision=Decision.SAME) | (Q(band=Band.AUTO) & ~Q(decision=Decision.DIFFERENT)))
+             .select_related("person", "row__batch").order_by("-row__batch__as_of", "person_id", "row__row"))
+    out = []
+    for link in links[:50]:
+        kind, row = wanted[link.row.batch.kind], link.row
+        details = "；".join(f"{c.header}：{row.data[c.key]}" for c in kind.columns
+                           if c.key in kind.extra_keys and row.data.get(c.key) not in (None, ""))
+        out.append({"person": link.person.name, "list": kind.label, "department": kind.department,
+                    "as_of": row.batch.as_of, "details": details})
+    return out
+
+
 def review(user: User, run_id: int):
     """The run and its lines, exceptions (new, changed, jumps) first."""
     run = access_run(user, run_id)

@@ -23,14 +23,14 @@ from fupin.funds.models import Account, AccountKind, Entry, FundingSource
 from fupin.policy import calendar
 from fupin.policy.engine import run_batch, run_case
 from fupin.policy.errors import PolicyError
-from fupin.policy.money import yuan
+from fupin.policy.money import MoneyError, parse_yuan, yuan
 from fupin.policy.packs import shipped_packs
-from fupin.policy.rules.welfare import CARE_LEVELS, CATEGORIES_OF, LABELS, MODEL, RULE_OF
+from fupin.policy.rules.welfare import ASSET_TESTS, CARE_LEVELS, CATEGORIES_OF, LABELS, MODEL, RULE_OF
 from fupin.registry.choices import Assistance
 from fupin.registry.models import Household, Person
 
-from .models import (Application, AppState, Decision, Enrolment, Flag, LineKind, PaymentRun, Programme, Recheck,
-                     RecheckResult, RunLine, RunStatus)
+from .models import (Application, AppState, AssetRecord, Decision, Enrolment, Flag, LineKind, PaymentRun, Programme,
+                     Recheck, RecheckResult, RunLine, RunStatus)
 
 packs = shipped_packs
 # who acts on a step of each tier (the county tier is the civil-affairs office)
@@ -102,10 +102,86 @@ def household_means(household: Household, month: dt.date) -> tuple[int, int]:
     return monthly, counted
 
 
+# ---- the family's assets, as verified at the home visit ------------------------------------------
+
+# form / API key → (Chinese name, kind); blank means none (0, no)
+ASSET_FIELDS = {
+    "deposits": ("银行存款（元）", "yuan"),
+    "securities": ("有价证券（元）", "yuan"),
+    "insurance": ("商业保险现金价值（元）", "yuan"),
+    "vehicles": ("机动车辆（辆）", "count"),
+    "vehicles_exempt": ("其中经营用或残疾成员代步用（辆）", "count"),
+    "commercial_housing": ("有商业用房", "bool"),
+    "houses": ("住房套数", "count"),
+    "businesses": ("工商登记（企业、个体户）数", "count"),
+}
+NO_ASSETS = dict(financial_assets=0, vehicle=False, commercial_housing=False, houses=0, business=False)
+
+
+def parse_assets(raw: dict) -> dict:
+    """The assets typed on the home-verification step (web form or API) → AssetRecord fields,
+    or InvalidInput naming every wrong field in Chinese. Amounts through `parse_yuan`."""
+    errors, out = {}, {}
+    for key, (label, kind) in ASSET_FIELDS.items():
+        value = raw.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "":
+            out[key] = False if kind == "bool" else 0
+        elif kind == "yuan":
+            try:
+                out[key] = parse_yuan(value, label)
+            except MoneyError as exc:
+                errors[label] = exc.problem
+        elif kind == "count":
+            if isinstance(value, bool) or not (isinstance(value, int) or str(value).isdigit()) or int(value) < 0 \
+                    or int(value) > 99:
+                errors[label] = f"“{str(value)[:20]}”应为0到99的整数"
+            else:
+                out[key] = int(value)
+        else:
+            if isinstance(value, bool):
+                out[key] = value
+            elif str(value) in ("on", "true", "1", "是", "有"):
+                out[key] = True
+            elif str(value) in ("off", "false", "0", "否", "无"):
+                out[key] = False
+            else:
+                errors[label] = f"“{str(value)[:20]}”应为“有”或“无”"
+    if not errors and out["vehicles_exempt"] > out["vehicles"]:
+        errors[ASSET_FIELDS["vehicles_exempt"][0]] = f"不能多于机动车辆总数（{out['vehicles']} 辆）"
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def assets_text(a) -> str:
+    """An AssetRecord in one plain-Chinese line (for the audit row and the screens)."""
+    return (f"存款 {yuan(a.deposits)} 元、有价证券 {yuan(a.securities)} 元、商业保险现金价值 {yuan(a.insurance)} 元"
+            f"（金融资产合计 {yuan(a.financial_assets)} 元）；机动车 {a.vehicles} 辆"
+            f"（其中经营用或残疾成员代步用 {a.vehicles_exempt} 辆）；商业用房{'有' if a.commercial_housing else '无'}；"
+            f"住房 {a.houses} 套；工商登记 {a.businesses} 个")
+
+
+def household_assets(household: Household) -> dict:
+    """The rule's asset inputs from the household's latest verified assets (none recorded: none)."""
+    latest = AssetRecord.objects.filter(household=household).order_by("-recorded_at", "-id").first()
+    return latest.inputs() if latest else dict(NO_ASSETS)
+
+
+def refusal(explanation: dict) -> str:
+    """Why a 低保 case computed 0, in words: the failed asset tests, else the income."""
+    failed = [b.rsplit("：", 1)[0] for b in explanation.get("branches", []) if b.endswith("：是")
+              and b.rsplit("：", 1)[0] in ASSET_TESTS]
+    return "、".join(failed) if failed else "家庭月人均收入不低于低保标准"
+
+
 def case_for(*, region: str, month: dt.date, programme: str, category: str, care_level: str = "none",
-             income: int = 0, members: int = 1, used_this_year: int = 0) -> dict:
+             income: int = 0, members: int = 1, used_this_year: int = 0, financial_assets: int = 0,
+             vehicle: bool = False, commercial_housing: bool = False, houses: int = 0, business: bool = False) -> dict:
     return dict(region=region, date=month, programme=programme, category=category, care_level=care_level,
-                income=income, members=members, used_this_year=used_this_year)
+                income=income, members=members, used_this_year=used_this_year, financial_assets=financial_assets,
+                vehicle=vehicle, commercial_housing=commercial_housing, houses=houses, business=business)
 
 
 def compute(case: dict) -> tuple[int, dict]:
@@ -119,9 +195,28 @@ def compute(case: dict) -> tuple[int, dict]:
     return item.amount, item.explanation
 
 
+def _param_text(name: str, v: dict, chain_key: str) -> str:
+    """A parameter as '<its name> <value>（source）': yuan with 元, lists of words by their labels."""
+    try:
+        chain = packs().chain(chain_key.split("/")[0])
+        unit, description = chain.unit(name), next(
+            (pk.parameters[name].description for pk in reversed(chain.packs) if name in pk.parameters), "")
+    except (PolicyError, KeyError):
+        unit, description = "yuan", ""
+    head = description.split("：")[0].split("；")[0] if description else ""
+    value = v["value"]
+    if isinstance(value, (list, tuple)):
+        shown = "、".join(LABELS.get(str(x), str(x)) for x in value)
+    elif unit == "yuan":
+        shown = f"{value}元"
+    else:
+        shown = str(value)
+    return f"{head + ' ' if head else ''}{shown}（{v['source']}）"
+
+
 def explain(explanation: dict) -> str:
     """The explanation in one plain-Chinese sentence (no parameter names, no codes)."""
-    params = "；".join(f"{v['value']}元（{v['source']}）" for v in explanation["parameters"].values())
+    params = "；".join(_param_text(k, v, explanation.get("pack", "")) for k, v in explanation["parameters"].items())
     branches = "，".join(explanation["branches"])
     return f"{explanation['label']} {explanation['amount']} 元：{explanation.get('description') or ''}" \
            f"{'。依据：' + branches if branches else ''}{'。标准：' + params if params else ''}"
@@ -134,7 +229,13 @@ def used_temporary(household: Household, year: int) -> int:
 
 def enrolment_case(e: Enrolment, month: dt.date) -> dict:
     return case_for(region=e.household.village_id, month=month, programme=e.programme, category=e.category,
-                    care_level=e.care_level, income=e.income, members=e.members, used_this_year=e.used_before)
+                    care_level=e.care_level, income=e.income, members=e.members, used_this_year=e.used_before,
+                    **enrolment_assets(e))
+
+
+def enrolment_assets(e: Enrolment) -> dict:
+    return dict(financial_assets=e.financial_assets, vehicle=e.vehicle, commercial_housing=e.commercial_housing,
+                houses=e.houses, business=e.business)
 
 
 # ---- enrolments: start and stop (the registry flag follows) ---------------------------------------
@@ -162,16 +263,20 @@ def _flag_members(household: Household, person: Person, programme: str, on: bool
 
 def _enrol(actor: User, *, household: Household, person: Person, programme: str, category: str, care_level: str,
            start: dt.date, application: Application | None = None, income: int | None = None,
-           members: int | None = None) -> Enrolment:
-    """Inside a transaction: a new running enrolment from `start`, its amount from the rules."""
+           members: int | None = None, assets: dict | None = None) -> Enrolment:
+    """Inside a transaction: a new running enrolment from `start`, its amount from the rules.
+    A 低保 case reads the registry's income and members and the latest verified assets."""
     month = month_start(start)
     if income is None or members is None:
         income, members = household_means(household, month) if programme == Programme.DIBAO else (0, 1)
+    if assets is None:
+        assets = household_assets(household) if programme == Programme.DIBAO else dict(NO_ASSETS)
     used = used_temporary(household, month.year) if programme == Programme.TEMPORARY else 0
-    amount, _ = compute(case_for(region=household.village_id, month=month, programme=programme, category=category,
-                                 care_level=care_level, income=income, members=members, used_this_year=used))
+    amount, explanation = compute(case_for(region=household.village_id, month=month, programme=programme,
+                                           category=category, care_level=care_level, income=income, members=members,
+                                           used_this_year=used, **assets))
     if amount <= 0:
-        why = "家庭月人均收入不低于低保标准" if programme == Programme.DIBAO else "按政策计算金额为0（如临时救助已达本年上限）"
+        why = refusal(explanation) if programme == Programme.DIBAO else "按政策计算金额为0（如临时救助已达本年上限）"
         raise FupinError(f"{person.name}：{why}，不能纳入{Programme(programme).label}")
     recheck = None
     if programme in (Programme.DIBAO, Programme.TEKUN):
@@ -183,7 +288,7 @@ def _enrol(actor: User, *, household: Household, person: Person, programme: str,
         with transaction.atomic():
             e = Enrolment.objects.create(
                 household=household, person=person, programme=programme, category=category, care_level=care_level,
-                income=income, members=members, used_before=used, monthly_amount=amount, start=month,
+                income=income, members=members, used_before=used, monthly_amount=amount, start=month, **assets,
                 stop=next_month(month) if programme == Programme.TEMPORARY else None,
                 stop_reason="一次性救助" if programme == Programme.TEMPORARY else "",
                 next_recheck=recheck, application=application, created_by=actor)
@@ -332,14 +437,25 @@ def may_act(user: User, app: Application) -> bool:
 
 
 def application_act(*, actor: User, application_id: int, step_key: str, approve: bool, comment: str = "",
-                    verifiers: list | None = None, evidence: list | None = None) -> Application:
+                    verifiers: list | None = None, evidence: list | None = None,
+                    assets: dict | None = None) -> Application:
     """Approve or refuse the current step. The steps go in order; each tier acts on its own
-    steps; after a step with a notice, the next waits until the notice has run its days."""
+    steps; after a step with a notice, the next waits until the notice has run its days.
+
+    A step marked `assets` in the procedure (入户核实) records the family's assets as verified
+    (`assets`: the fields of ASSET_FIELDS, blank = none). A step marked `means_test` (县级审批)
+    computes the amount first: when the means test fails (income or assets), the application
+    is not approved: it ends 未批准 with the reason recorded as that step's decision, as the
+    county tells the applicant in writing why (民发〔2021〕57号)."""
     app = access_application(actor, application_id)
     step = app.current
     if step is not None and actor.role not in TIER_ROLES[step["tier"]]:
         _deny(actor, f"“{step['label']}”须由{TIER_LABEL[step['tier']]}办理")
     verifiers = [v.strip() for v in (verifiers or []) if v and v.strip()]
+    if approve and step is not None and step.get("assets") and step["key"] == step_key:
+        if assets is None:
+            raise InvalidInput({"家庭财产": f"“{step['label']}”须登记核查到的家庭财产（没有的填0或留空）"})
+        assets = parse_assets(assets)
     with transaction.atomic():
         app = Application.objects.select_for_update().select_related("household", "person").get(pk=app.pk)
         step = app.current
@@ -365,9 +481,19 @@ def application_act(*, actor: User, application_id: int, step_key: str, approve:
             raise InvalidInput({"核实人": f"“{step['label']}”须至少 {step['min_verifiers']} 人入户核实，请填写核实人姓名"})
         if step.get("evidence_required") and not evidence:
             raise InvalidInput({"佐证材料": f"“{step['label']}”须填写佐证材料（如入户核实表编号）"})
-        Decision.objects.create(application=app, step=app.step, step_key=step["key"], step_label=step["label"],
-                                approved=True, actor=actor, comment=comment, verifiers=verifiers,
-                                evidence=evidence or [])
+        if step.get("means_test") and app.programme == Programme.DIBAO:
+            income, members = household_means(app.household, month_start(when))
+            amount, explanation = compute(case_for(
+                region=app.household.village_id, month=month_start(when), programme=app.programme,
+                category=app.category, care_level=app.care_level, income=income, members=members,
+                **household_assets(app.household)))
+            if amount <= 0:
+                return _not_eligible(actor, app, step, refusal(explanation), comment)
+        decision = Decision.objects.create(application=app, step=app.step, step_key=step["key"],
+                                           step_label=step["label"], approved=True, actor=actor, comment=comment,
+                                           verifiers=verifiers, evidence=evidence or [])
+        if step.get("assets"):
+            _record_assets(actor, app, decision, assets)
         app.notice_end = when + dt.timedelta(days=step["notice_days"] - 1) if step.get("notice_days") else None
         last = app.step == len(app.definition["steps"]) - 1
         if last:
@@ -385,11 +511,35 @@ def application_act(*, actor: User, application_id: int, step_key: str, approve:
     return app
 
 
+def _record_assets(actor: User, app: Application, decision: Decision, fields: dict) -> AssetRecord:
+    record = AssetRecord.objects.create(household=app.household, application=app, decision=decision,
+                                        recorded_by=actor, **fields)
+    audit.record(actor, AuditAction.CREATE, object_type="welfare_assets", object_id=record.pk,
+                 household_id=app.household_id,
+                 summary=f"{app.person.name} {Programme(app.programme).label}申请入户核查家庭财产：{assets_text(record)}",
+                 detail={"fields": {k: fields[k] for k in ASSET_FIELDS}, "application": app.pk})
+    return record
+
+
+def _not_eligible(actor: User, app: Application, step: dict, why: str, comment: str) -> Application:
+    """Inside the step's transaction: the county's approval finds the household not eligible;
+    the application ends 未批准 and its record says why."""
+    reason = f"经核算不符合{Programme(app.programme).label}条件：{why}" + (f"（{comment}）" if comment else "")
+    app.state, app.completed_at = AppState.REJECTED, timezone.now()
+    app.save(update_fields=["state", "completed_at"])
+    Decision.objects.create(application=app, step=app.step, step_key=step["key"], step_label=step["label"],
+                            approved=False, actor=actor, comment=reason[:500])
+    audit.record(actor, AuditAction.UPDATE, object_type="welfare_application", object_id=app.pk,
+                 household_id=app.household_id,
+                 summary=f"{Programme(app.programme).label}申请：{step['label']} 不予批准（{reason}）")
+    return app
+
+
 # ---- periodic re-checks ---------------------------------------------------------------------------
 
 def recheck_record(*, actor: User, enrolment_id: int, stop: bool = False, reason: str = "") -> Recheck:
     """Record a re-check: the amount is recomputed from the registry's current income and
-    members; a change (raise or cut) or a stop takes effect from next month. Stopping needs a
+    members and the household's latest verified assets; a change (raise or cut) or a stop takes effect from next month. Stopping needs a
     reason; so does a stop that the recomputation makes (income now above the standard)."""
     e = access_enrolment(actor, enrolment_id, Cap.WELFARE_MANAGE)
     reason = (reason or "").strip()
@@ -401,14 +551,16 @@ def recheck_record(*, actor: User, enrolment_id: int, stop: bool = False, reason
         effective = next_month(when)
         if e.programme == Programme.DIBAO:
             income, members = household_means(e.household, effective)
+            assets = household_assets(e.household)
         else:
-            income, members = e.income, e.members
-        new, _ = compute(case_for(region=e.household.village_id, month=effective, programme=e.programme,
-                                  category=e.category, care_level=e.care_level, income=income, members=members,
-                                  used_this_year=e.used_before))
+            income, members, assets = e.income, e.members, enrolment_assets(e)
+        new, explanation = compute(case_for(region=e.household.village_id, month=effective, programme=e.programme,
+                                            category=e.category, care_level=e.care_level, income=income,
+                                            members=members, used_this_year=e.used_before, **assets))
         if stop or new == 0:
             if not reason:
-                raise InvalidInput({"停发原因": "停发必须写明原因" + ("（复核计算金额为0，如家庭收入已超过标准）" if new == 0 else "")})
+                why = refusal(explanation) if e.programme == Programme.DIBAO else "按政策计算金额为0"
+                raise InvalidInput({"停发原因": "停发必须写明原因" + (f"（复核计算金额为0：{why}）" if new == 0 else "")})
             result, new = RecheckResult.STOP, 0
             _stop(actor, e, effective, reason)
         elif new == e.monthly_amount:
@@ -422,7 +574,8 @@ def recheck_record(*, actor: User, enrolment_id: int, stop: bool = False, reason
             result = RecheckResult.RAISE if new > e.monthly_amount else RecheckResult.LOWER
             _stop(actor, e, effective, f"复核{RecheckResult(result).label}")
             _enrol(actor, household=e.household, person=e.person, programme=e.programme, category=e.category,
-                   care_level=e.care_level, start=effective, application=e.application, income=income, members=members)
+                   care_level=e.care_level, start=effective, application=e.application, income=income, members=members,
+                   assets=assets)
         r = Recheck.objects.create(enrolment=e, checked_on=when, result=result, old_amount=e.monthly_amount,
                                    new_amount=new, effective=effective, reason=reason[:300], actor=actor)
         audit.record(actor, AuditAction.UPDATE, object_type="welfare_recheck", object_id=r.pk,
@@ -486,6 +639,8 @@ def _run_compute(actor: User, programme: str, county: Region, month: dt.date) ->
     everyone = frame_from_query(running.order_by("id"), [
         ("id", pl.Int64), ("person_id", pl.Int64), ("household__village_id", pl.Utf8), ("category", pl.Utf8),
         ("care_level", pl.Utf8), ("income", pl.Int64), ("members", pl.Int64), ("used_before", pl.Int64),
+        ("financial_assets", pl.Int64), ("vehicle", pl.Boolean), ("commercial_housing", pl.Boolean),
+        ("houses", pl.Int64), ("business", pl.Boolean),
         ("person__alive", pl.Boolean), ("person__death_date", pl.Date), ("person__name", pl.Utf8)])
     dead = ~pl.col("person_alive") & (pl.col("person_death_date").is_null() | (pl.col("person_death_date") < month))
     stopped = [{"name": n, "reason": "已死亡（户籍库记录），本月不发放，请办理停发"}
@@ -495,7 +650,8 @@ def _run_compute(actor: User, programme: str, county: Region, month: dt.date) ->
         pl.col("id").alias("_id"), pl.col("person_id").alias("_person"),
         pl.col("household_village_id").alias("region"), pl.lit(month, dtype=pl.Date).alias("date"),
         pl.lit(programme).alias("programme"), "category", "care_level", "income", "members",
-        pl.col("used_before").alias("used_this_year"))
+        pl.col("used_before").alias("used_this_year"), "financial_assets", "vehicle", "commercial_housing", "houses",
+        "business")
     # those stopped from this month (an exception to review: they are no longer paid)
     lo, hi = county.code_range()
     due = set(everyone["person_id"].to_list())

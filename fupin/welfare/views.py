@@ -110,23 +110,35 @@ def application_page(request, pk):
     app = services.access_application(request.user, pk)
     if request.method == "POST":
         p = request.POST
+        step = app.current or {}
+        approve = p.get("decision") == "approve"
         try:
             app = services.application_act(
                 actor=request.user, application_id=app.pk, step_key=p.get("step", ""),
-                approve=p.get("decision") == "approve", comment=p.get("comment", "")[:500],
+                approve=approve, comment=p.get("comment", "")[:500],
                 verifiers=[p.get("verifier1", ""), p.get("verifier2", "")],
-                evidence=[x for x in [p.get("evidence", "").strip()[:200]] if x])
+                evidence=[x for x in [p.get("evidence", "").strip()[:200]] if x],
+                # the home-verification step's asset fields (a checkbox is absent when unticked)
+                assets={k: p.get(k, "")[:30] for k in services.ASSET_FIELDS} if step.get("assets") else None)
         except FupinError as exc:
             _message(request, exc)
         else:
-            messages.success(request, "已办理")
+            if approve and app.state == AppState.REJECTED:
+                messages.warning(request, f"不予批准：{app.decisions.order_by('-id').first().comment}")
+            else:
+                messages.success(request, "已办理")
         return redirect(f"/welfare/applications/{app.pk}/")
     open_ = app.state == AppState.IN_PROGRESS
     steps = [dict(s, done=i < app.step or app.state == AppState.APPROVED, current=open_ and i == app.step)
              for i, s in enumerate(app.definition["steps"])]
+    may_act = services.may_act(request.user, app)
     return render(request, "welfare/application.html", {
         "app": app, "steps": steps, "decisions": app.decisions.select_related("actor"),
-        "may_act": services.may_act(request.user, app), "today": services.today()})
+        "may_act": may_act, "today": services.today(),
+        "asset_fields": services.ASSET_FIELDS.items(),
+        "assets": [(a, services.assets_text(a)) for a in app.assets.select_related("recorded_by")],
+        "findings": selectors.asset_findings(request.user, app.household)
+        if may_act and (app.current or {}).get("assets") else None})
 
 
 @fupin_view

@@ -58,7 +58,9 @@ def welfare_roster(region: Region, year: int, person_ids=None) -> pl.DataFrame |
     raw = frame_from_query(qs.order_by("id"), [
         ("id", pl.Int64), ("person_id", pl.Int64), ("household_id", pl.Int64), ("household__village_id", pl.Utf8),
         ("programme", pl.Utf8), ("category", pl.Utf8), ("care_level", pl.Utf8), ("income", pl.Int64),
-        ("members", pl.Int64), ("used_before", pl.Int64), ("start", pl.Date), ("stop", pl.Date)])
+        ("members", pl.Int64), ("used_before", pl.Int64), ("financial_assets", pl.Int64), ("vehicle", pl.Boolean),
+        ("commercial_housing", pl.Boolean), ("houses", pl.Int64), ("business", pl.Boolean), ("start", pl.Date),
+        ("stop", pl.Date)])
     if raw.height == 0:
         return None
     months = pl.DataFrame({"date": [dt.date(year, m, 1) for m in range(1, 13)]})
@@ -67,7 +69,8 @@ def welfare_roster(region: Region, year: int, person_ids=None) -> pl.DataFrame |
             .select(pl.col("person_id").alias("_person"), pl.col("household_id").alias("_household"),
                     pl.col("household_village_id").alias("_village"), pl.col("household_village_id").alias("region"),
                     "date", "programme", "category", "care_level", "income", "members",
-                    pl.col("used_before").alias("used_this_year"), pl.col("id").alias("_enrolment"))
+                    pl.col("used_before").alias("used_this_year"), "financial_assets", "vehicle", "commercial_housing",
+                    "houses", "business", pl.col("id").alias("_enrolment"))
             .sort("_enrolment", "date"))
 
 
