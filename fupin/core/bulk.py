@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import connection, models
 
 _SIMPLE = (str, int, bool, type(None))
+_SIMPLE_CLASSES = frozenset(_SIMPLE)
 LONG_LIST = 20_000      # rows_where_in: from here on a temporary table instead of an array parameter
 _temp_tables = 0
 
@@ -36,31 +37,44 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch: int = 500
     table = connection.ops.quote_name(model._meta.db_table)
     sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
-    prepared_constants = {}
+    prepared: dict = {}   # (field, class, value) → stored form: a load has few distinct dates and decimals
 
     def prep(f, value):
-        if isinstance(value, _SIMPLE) and not isinstance(f, models.JSONField):
-            return value
-        if isinstance(value, (dt.date, dt.datetime, Decimal)) or isinstance(f, models.JSONField):
-            key = (f.attname, repr(value))
-            if key not in prepared_constants:
-                prepared_constants[key] = f.get_db_prep_save(value, connection)
-            return prepared_constants[key]
-        return f.get_db_prep_save(value, connection)
+        key = (f.attname, value.__class__, value)   # the class too: 1 == 1.0 == Decimal(1) as keys
+        try:
+            hit = prepared.get(key)
+        except TypeError:   # an unhashable value (a list): prepared each time
+            return f.get_db_prep_save(value, connection)
+        if hit is None:
+            hit = prepared[key] = f.get_db_prep_save(value, connection)
+        return hit
 
-    def values(row):
-        return [prep(f, row[f.attname] if f.attname in row else defaults.get(f.attname)) for f in fields]
+    def values(chunk):
+        """The chunk's rows as tuples, built a column at a time (list comprehensions, not a Python
+        call per cell): str/int/bool/None go to the driver as they are."""
+        cols = []
+        for f in fields:
+            name, default = f.attname, defaults.get(f.attname)
+            col = [r.get(name, default) for r in chunk]
+            if isinstance(f, models.JSONField):
+                col = [f.get_db_prep_save(v, connection) for v in col]
+            else:
+                col = [v if v.__class__ in _SIMPLE_CLASSES else prep(f, v) for v in col]
+            cols.append(col)
+        return list(zip(*cols))
 
+    chunks = (values(rows[start:start + batch]) for start in range(0, len(rows), batch))
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # COPY is an order of magnitude faster than INSERT for large batches
             cols = ", ".join(connection.ops.quote_name(c) for c in columns)
             with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(values(row))
+                for chunk in chunks:
+                    for row in chunk:
+                        copy.write_row(row)
         else:
-            for start in range(0, len(rows), batch):
-                cur.executemany(sql, [values(row) for row in rows[start:start + batch]])
+            for chunk in chunks:
+                cur.executemany(sql, chunk)
     return len(rows)
 
 

@@ -928,6 +928,19 @@ class Row(Mapping):
     def __iter__(self):
         return (k for k, i in self._keys.items() if self._values[i] is not _MISSING)
 
+    # Mapping's own get/__contains__ go through __getitem__ and a KeyError: the importer asks
+    # a few million times per county file
+    def get(self, key, default=None):
+        i = self._keys.get(key)
+        if i is None:
+            return default
+        value = self._values[i]
+        return default if value is _MISSING else value
+
+    def __contains__(self, key):
+        i = self._keys.get(key)
+        return i is not None and self._values[i] is not _MISSING
+
     def __len__(self):
         return sum(v is not _MISSING for v in self._values)
 
