@@ -250,3 +250,22 @@ def test_board_shows_chart_and_a_number_opens_its_list(live_server, world, brows
             assert rows == int(number.replace(",", "")), key
     assert not [p for p in problems if "Content Security Policy" in p], problems
     ctx.close()
+
+
+def test_board_table_sorts_by_a_clicked_header(live_server, world, browser):
+    """The child regions' table sorts by the clicked number column (fupin.js, on every page), then reverses."""
+    page = browser.new_page()
+    page.set_default_timeout(10000)
+    sign_in(page, live_server.url, "county_officer")
+    page.goto(f"{live_server.url}/oversight/513435000000/")
+    page.wait_for_selector("#chart[data-ready='1'] canvas")
+    values = lambda: [float(v) for v in page.locator("#children tbody tr td:nth-child(2)").evaluate_all(  # noqa: E731
+        "cells => cells.map(c => c.dataset.value)")]
+    before = values()
+    header = page.locator("#children th").nth(1)
+    header.click()
+    assert header.get_attribute("data-dir") == "asc" and values() == sorted(before)
+    header.click()
+    assert header.get_attribute("data-dir") == "desc" and values() == sorted(before, reverse=True)
+    assert len(before) >= 2 and len(set(before)) >= 2   # a table where the order can be seen
+    page.close()

@@ -1,4 +1,4 @@
-// Live search (results replace themselves as the officer types) and revealing masked values.
+// Live search (results replace themselves as the officer types), revealing masked values, sortable tables.
 (function () {
   var form = document.querySelector("form[data-live]");
   if (form) {
@@ -32,5 +32,24 @@
     fetch(span.dataset.reveal, {method: "POST", headers: {"X-CSRFToken": csrf}})
       .then(function (r) { return r.json(); })
       .then(function (d) { span.textContent = d.value; b.remove(); });
+  });
+  // Any table.sortable (the board, a what-if result): click a header to sort by it, again to reverse.
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("th").forEach(function (th, col) {
+      th.addEventListener("click", function () {
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        var asc = th.dataset.dir !== "asc";
+        table.querySelectorAll("th").forEach(function (h) { delete h.dataset.dir; });
+        th.dataset.dir = asc ? "asc" : "desc";
+        var num = th.dataset.sort === "num";
+        rows.sort(function (a, b) {
+          var x = a.cells[col], y = b.cells[col];
+          var u = num ? parseFloat(x.dataset.value) : x.textContent, v = num ? parseFloat(y.dataset.value) : y.textContent;
+          var c = num ? u - v : u.localeCompare(v, "zh-CN");
+          return asc ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
   });
 })();

@@ -1,4 +1,4 @@
-// The board (作战图): the child regions' bar chart (Apache ECharts, vendored) and the sortable table.
+// The board (作战图): the child regions' bar chart (Apache ECharts, vendored); fupin.js sorts its table.
 // Data comes from the page as JSON (Django's json_script); no inline script (strict CSP).
 (function () {
   var holder = document.getElementById("chart-data");
@@ -23,23 +23,4 @@
       el.dataset.ready = "1";
     }
   }
-  // Click a header to sort by it; click again to reverse.
-  document.querySelectorAll("table.sortable").forEach(function (table) {
-    table.querySelectorAll("th").forEach(function (th, col) {
-      th.addEventListener("click", function () {
-        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
-        var asc = th.dataset.dir !== "asc";
-        table.querySelectorAll("th").forEach(function (h) { delete h.dataset.dir; });
-        th.dataset.dir = asc ? "asc" : "desc";
-        var num = th.dataset.sort === "num";
-        rows.sort(function (a, b) {
-          var x = a.cells[col], y = b.cells[col];
-          var u = num ? parseFloat(x.dataset.value) : x.textContent, v = num ? parseFloat(y.dataset.value) : y.textContent;
-          var c = num ? u - v : u.localeCompare(v, "zh-CN");
-          return asc ? c : -c;
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
-      });
-    });
-  });
 })();

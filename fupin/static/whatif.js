@@ -1,5 +1,5 @@
 // Policy what-if: the households' change distribution (Apache ECharts, vendored), data from the
-// page as JSON (json_script); no inline script (strict CSP). Sortable tables as on the board.
+// page as JSON (json_script); no inline script (strict CSP). fupin.js sorts its tables.
 (function () {
   var holder = document.getElementById("chart-data");
   var el = document.getElementById("chart");
@@ -21,22 +21,4 @@
       el.dataset.ready = "1";
     }
   }
-  document.querySelectorAll("table.sortable").forEach(function (table) {
-    table.querySelectorAll("th").forEach(function (th, col) {
-      th.addEventListener("click", function () {
-        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
-        var asc = th.dataset.dir !== "asc";
-        table.querySelectorAll("th").forEach(function (h) { delete h.dataset.dir; });
-        th.dataset.dir = asc ? "asc" : "desc";
-        var num = th.dataset.sort === "num";
-        rows.sort(function (a, b) {
-          var x = a.cells[col], y = b.cells[col];
-          var u = num ? parseFloat(x.dataset.value) : x.textContent, v = num ? parseFloat(y.dataset.value) : y.textContent;
-          var c = num ? u - v : u.localeCompare(v, "zh-CN");
-          return asc ? c : -c;
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
-      });
-    });
-  });
 })();
