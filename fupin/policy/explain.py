@@ -47,6 +47,13 @@ def _value(unit: str, value) -> str:
     return str(value)
 
 
+def described(chain, key: str):
+    """The parameter `key` as the most general pack of `chain` that describes it defines it (a county
+    pack's wording may be a local note), or None."""
+    return next((pk.parameters[key] for pk in reversed(chain.packs)
+                 if key in pk.parameters and pk.parameters[key].description), None)
+
+
 def sentence(explanation: dict, packs: PackSet | None = None) -> str:
     """E.g. '按四川某县的政策，义务教育生活补助 500.00 元。条件：义务教育且家庭经济困难、
     寄宿生、小学。标准：小学寄宿生每年生活补助 1000.00 元（《扶贫工作计划》（乡镇）：小学每生每学期500元）。'"""
@@ -64,9 +71,7 @@ def sentence(explanation: dict, packs: PackSet | None = None) -> str:
     except PolicyError:
         chain = None
     for key, p in (explanation.get("parameters") or {}).items():
-        # the most general pack's wording of the parameter (a county pack's may be a local note)
-        defined = [pk.parameters[key] for pk in reversed(chain.packs) if key in pk.parameters] if chain else []
-        param = next((d for d in defined if d.description), None)
+        param = described(chain, key) if chain else None
         what = (param.description if param else "").rstrip("：:")
         if not what:
             continue   # a parameter without a description stays in the raw trace only

@@ -22,6 +22,7 @@ from fupin.funds import services as funds
 from fupin.funds.models import Account, AccountKind, Entry, FundingSource
 from fupin.policy import calendar
 from fupin.policy.engine import run_batch, run_case
+from fupin.policy.explain import described
 from fupin.policy.errors import PolicyError
 from fupin.policy.money import MoneyError, parse_yuan, yuan
 from fupin.policy.packs import shipped_packs
@@ -199,8 +200,8 @@ def _param_text(name: str, v: dict, chain_key: str) -> str:
     """A parameter as '<its name> <value>（source）': yuan with 元, lists of words by their labels."""
     try:
         chain = packs().chain(chain_key.split("/")[0])
-        unit, description = chain.unit(name), next(
-            (pk.parameters[name].description for pk in reversed(chain.packs) if name in pk.parameters), "")
+        param = described(chain, name)
+        unit, description = chain.unit(name), (param.description if param else "")
     except (PolicyError, KeyError):
         unit, description = "yuan", ""
     head = description.split("：")[0].split("；")[0] if description else ""
