@@ -32,10 +32,14 @@ class Model:
         return acc
 
     @cached_property
+    def memo_date(self) -> str | None:
+        """The date input of the rules that share one memo per case: those dated like the first rule."""
+        return self.rules[0].date.name if self.rules else None
+
+    @cached_property
     def shared_nodes(self) -> frozenset:
-        """Nodes shared among the rules evaluated with one memo (those dated like the first rule)."""
-        first = self.rules[0].date.name if self.rules else None
-        return shared_nodes([r.formula for r in self.rules if r.date.name == first])
+        """Nodes shared among the rules evaluated with one memo (`memo_date`)."""
+        return shared_nodes([r.formula for r in self.rules if r.date.name == self.memo_date])
 
     @cached_property
     def parameter_names(self) -> set[str]:
@@ -131,7 +135,6 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
     checked = set()
     results = []
     memo: dict = {}  # rules of one case share sub-expressions (e.g. settlement steps)
-    first_date = model.rules[0].date.name if model.rules else None
     for rule in model.rules:
         date = values[rule.date.name]
         if date not in checked:
@@ -142,7 +145,7 @@ def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | Non
             checked.add(date)
         trace = Trace()
         try:
-            if rule.date.name == first_date:
+            if rule.date.name == model.memo_date:
                 amount = evaluate(rule.formula, values, chain, date, trace, memo, model.shared_nodes)
             else:
                 amount = evaluate(rule.formula, values, chain, date, trace)
