@@ -82,6 +82,19 @@ def test_worked_examples_through_the_service_and_the_ledger(shili):
         assert sum(e.amount for e in Entry.objects.filter(transaction=claim.transaction)) == 0
 
 
+def test_a_claim_keeps_each_payers_explanation_whole_with_each_parameter_stored_once(shili):
+    hospital, patient, window, fund = shili
+    preview = services.preview(user=window, hospital=hospital, person=patient, bill=BILL_1)
+    claim = Claim.objects.get(pk=services.settle(user=window, hospital=hospital, person=patient, number="Z1",
+                                                 bill=BILL_1).pk)
+    for p in preview["payers"]:
+        assert services.explanation_of(claim, p["rule"]) == p["explanation"]
+    # the patient's share uses every parameter of the chain; stored once, not once per payer
+    assert sorted(claim.explanation["_parameters"]) == sorted(preview["payers"][-1]["explanation"]["parameters"])
+    assert sorted(claim.explanation["health.patient"]["parameters"]) == sorted(claim.explanation["_parameters"])
+    assert claim.explanation["_labels"]["health.topup.wsfp"] == "卫生扶贫救助基金"
+
+
 def test_same_claim_twice_is_refused_and_changes_nothing(shili):
     hospital, patient, window, fund = shili
     services.settle(user=window, hospital=hospital, person=patient, number="Z1", bill=BILL_1)

@@ -41,8 +41,9 @@ def _insert_plan(model: type[Model], vendor: str, using: str, rows: int) -> tupl
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     pk = q(model._meta.pk.column)
+    returning = conn.features.can_return_rows_from_bulk_insert
     sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "
-           + ", ".join([one] * rows) + f" RETURNING {pk}")
+           + ", ".join([one] * rows) + (f" RETURNING {pk}" if returning else ""))
     return sql, fields
 
 
@@ -56,7 +57,10 @@ def insert(objs: list[Model], using: str = "default") -> list[Model]:
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
     with _cursor(conn) as cur:
         cur.execute(sql, params)
-        ids = [row[0] for row in cur.fetchall()]
+        if conn.features.can_return_rows_from_bulk_insert:
+            ids = [row[0] for row in cur.fetchall()]
+        else:   # an SQLite older than 3.35: the rows of one INSERT get consecutive ids
+            ids = list(range(cur.lastrowid - len(objs) + 1, cur.lastrowid + 1))
     # PostgreSQL returns the rows of a multi-row INSERT in VALUES order, SQLite too (one statement)
     for obj, pk in zip(objs, ids):
         obj.pk = pk

@@ -265,15 +265,46 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
         total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
         patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
         accumulator_changes=changes,
-        explanation={p["rule"]: p["explanation"] for p in result["payers"]}
-        | {"_labels": {p["rule"]: p["label"] for p in result["payers"]}},
-        pack=result["pack"], settled_by=user, transaction=txn)
+        explanation=stored_explanation(result["payers"]), pack=result["pack"], settled_by=user, transaction=txn)
     audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
                  household_id=person.household_id,
                  summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
                          f"{rules.yuan(claim.patient)} 元" + (f"，兜底资金不足 {rules.yuan(claim.shortfall)} 元"
                                                              if claim.shortfall else ""))
     return claim
+
+
+def stored_explanation(payers: list[dict]) -> dict:
+    """What a claim keeps of its computation (`Claim.explanation`): per payer its amount, branches,
+    description and the names of the inputs and parameters it read; once per claim the payers' names
+    ("_labels"), the inputs' values ("_inputs"), each parameter's value, dates and source
+    ("_parameters"), the pack and the date. A later payer reads every earlier one's inputs and
+    parameters, so a whole copy per payer took 28 KB a claim; `explanation_of` gives a payer's
+    explanation whole again."""
+    inputs, parameters, out = {}, {}, {}
+    for p in payers:
+        e = p["explanation"]
+        inputs.update(e.get("inputs", {}))
+        parameters.update(e.get("parameters", {}))
+        out[p["rule"]] = {k: v for k, v in e.items() if k not in _SHARED} | {
+            "inputs": list(e.get("inputs", {})), "parameters": list(e.get("parameters", {}))}
+    first = payers[0]["explanation"] if payers else {}
+    return out | {"_labels": {p["rule"]: p["label"] for p in payers}, "_inputs": inputs, "_parameters": parameters,
+                  "_pack": first.get("pack"), "_date": first.get("date")}
+
+
+_SHARED = ("rule", "pack", "date", "inputs", "parameters")
+
+
+def explanation_of(claim: Claim, rule: str) -> dict:
+    """One payer's explanation as the rule gave it (claims stored before "_inputs" kept it whole)."""
+    x = claim.explanation
+    e = dict(x.get(rule, {}))
+    if "_inputs" not in x:
+        return e
+    return {"rule": rule, **{k: v for k, v in e.items() if k not in _SHARED},
+            "pack": x["_pack"], "date": x["_date"], "parameters": {k: x["_parameters"][k] for k in e["parameters"]},
+            "inputs": {k: x["_inputs"][k] for k in e["inputs"]}}
 
 
 def _add(person: Person, year: int, changes: dict) -> None:
