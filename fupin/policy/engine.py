@@ -351,7 +351,7 @@ def _plan(model: Model, chains: dict, spans: dict, plan: dict | None, schema):
     if hit is None:
         hit = (*_compile(model, chains, spans, int_inputs), chains)
         if plan is None and len(store) >= 16:
-            store.pop(next(iter(store)))   # the oldest: a model sees few chains and date ranges
+            store.clear()   # a model sees few chains and date ranges; clear() is safe across threads
         store[key] = hit
     return hit[:3]
 

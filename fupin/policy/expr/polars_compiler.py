@@ -318,16 +318,26 @@ def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=Fal
             return None if values[0] is None else pl.lit(values[0], dtype=pl.Int64)
         return _when([(cond, pl.lit(v, dtype=pl.Int64)) for (cond, _), v in zip(segments, values)])
 
-    total = pl.lit(0, dtype=pl.Int64)
+    def zero(pick):   # the same 0 on every row (a first tier's bottom, a padded tier's rate)
+        return all(pick(scale) == 0 for _, scale in segments)
+
+    total = None
     for i in range(n):
         # a scale with fewer tiers gets empty tiers at the top: zero width (from = to), so that
         # nothing falls in them even with a bonus rate (an open top tier here would count the
         # base once more at the bonus rate)
-        lo = per_row(lambda sc: sc[i][0] if i < len(sc) else sc[-1][0])
+        pick_lo = lambda sc: sc[i][0] if i < len(sc) else sc[-1][0]  # noqa: E731
+        pick_rate = lambda sc: sc[i][2] if i < len(sc) else 0  # noqa: E731
+        if bonus is None and zero(pick_rate):
+            continue   # a rate of 0 on every row adds nothing
+        lo = per_row(pick_lo)
         hi = per_row(lambda sc: sc[i][1] if i < len(sc) else sc[-1][0])
-        rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
+        rate = per_row(pick_rate)
         top = base if hi is None else pl.min_horizontal(base, hi)
-        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
+        part = pl.max_horizontal(top if zero(pick_lo) else top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
+        total = part if total is None else total + part
+    if total is None:
+        total = pl.lit(0, dtype=pl.Int64)
     value = total if raw else (total + RATIO_SCALE // 2) // RATIO_SCALE
     if segments[-1][0] is None:
         return value   # every row's date has a scale
