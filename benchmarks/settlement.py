@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import statistics
@@ -276,14 +277,29 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
                 except Exception:
                     time.sleep(0.2)
 
+            # each window keeps its HTTP connection open, as a hospital system's client does
+            local = threading.local()
+
             def post(n: int, prefix: str):
                 body = json.dumps({"hospital": "H990101", "id_number": ids[(n * 7919) % len(ids)], "number": f"{prefix}{n}",
                                    "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
                                    "total": f"{20000 + n % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/settlements", data=body, method="POST",
-                                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=60) as r:
-                    r.read()
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+                for attempt in (1, 2):   # a kept connection the server closed (idle): open a new one once
+                    conn = getattr(local, "conn", None) or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    local.conn = conn
+                    try:
+                        conn.request("POST", "/api/v1/settlements", body, headers)
+                        r = conn.getresponse()
+                        data = r.read()
+                        break
+                    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                        conn.close()
+                        local.conn = None
+                        if attempt == 2:
+                            raise
+                if r.status != 201:
+                    raise RuntimeError(f"HTTP {r.status}: {data[:200]!r}")
 
             for n in range(16):  # each worker's first requests (connections, caches), not measured
                 post(n, "W")

@@ -135,6 +135,9 @@ def _database() -> dict:
             "HOST": u.hostname or "",
             "PORT": str(u.port or ""),
             "CONN_MAX_AGE": 60,
+            # the statements of core.sql (the window's hot path) are prepared once per connection;
+            # the ORM's client-bound cursors never prepare (ADR 0022)
+            "OPTIONS": {"prepare_threshold": 1},
         }
     path = url.removeprefix("sqlite:///") if url else str(VAR_DIR / "fupin.sqlite3")
     if path != ":memory:" and not path.startswith("file:"):

@@ -358,10 +358,9 @@ class SettlementOut(Schema):
 
 
 def _settlement_args(request, payload: SettlementIn):
-    from fupin.health.models import Hospital
-    from fupin.health.services import find_patient, parse_bill_amounts
+    from fupin.health.services import find_patient, hospital_by_code, parse_bill_amounts
 
-    hospital = Hospital.objects.filter(code=payload.hospital).first()
+    hospital = hospital_by_code(payload.hospital)
     if hospital is None or not access.in_scope(request.auth, hospital.region_id):
         raise NotFound(f"找不到医疗机构 {payload.hospital}，或不在您的管辖范围内")
     person = find_patient(request.auth, payload.id_number)

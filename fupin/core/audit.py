@@ -17,8 +17,10 @@ def record(
     ip: str | None = None,
     actor_name: str | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
-        actor=actor if (actor is not None and actor.pk) else None,
+    from . import sql
+
+    return sql.create(   # precompiled: every change and every refusal writes one
+        AuditEvent, actor=actor if (actor is not None and actor.pk) else None,
         actor_name=actor_name or (actor.username if actor is not None else "系统"),
         action=action,
         object_type=object_type,

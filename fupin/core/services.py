@@ -222,10 +222,21 @@ def token_revoke(*, actor: User, token_id) -> ApiToken:
 def token_user(raw: str) -> User | None:
     """The user of a live token, or None. Checked on every request: revoking the token, or
     disabling, locking or expiring its account (or its password), stops it at once."""
-    token = ApiToken.objects.select_related("user__region").filter(digest=ApiToken.hash(raw), revoked=False).first()
-    if token is None or token.user.account_problem() is not None:
+    from . import sql
+    from .models import Region
+
+    # one precompiled read (every API request pays it): the user and its region, by the digest
+    row = next(iter(sql.fetch(
+        f"SELECT {sql.columns(User, 'u')}, {sql.columns(Region, 'r')} FROM {sql.table(ApiToken)} t "
+        f"JOIN {sql.table(User)} u ON u.id = t.user_id LEFT JOIN {sql.table(Region)} r ON r.code = u.region_id "
+        "WHERE t.digest = %s AND NOT t.revoked", [ApiToken.hash(raw)])), None)
+    if row is None:
         return None
-    return token.user
+    user = sql.instance(User, row, 0, "u")
+    region = sql.instance(Region, row, sql.width(User), "r")
+    if region is not None:
+        User.region.field.set_cached_value(user, region)
+    return None if user.account_problem() is not None else user
 
 
 # ---- user management by the county administrator (issue 13 §2) -------------------------------

@@ -18,9 +18,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 
-from fupin.core import access, audit
+from fupin.core import access, audit, sql
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.money import fen_to_yuan_str
@@ -113,7 +113,11 @@ def topup_fund_balance(*, region_code: str, fund: str) -> int:
 
 def budget_balances(accounts) -> dict[int, int]:
     """Stored balances of some budget lines, by id: one read, no lock."""
-    return dict(Account.objects.filter(pk__in=[a.pk for a in accounts]).values_list("pk", "balance"))
+    ids = [a.pk for a in accounts]
+    if not ids:
+        return {}
+    return dict(sql.fetch(f"SELECT id, balance FROM {sql.table(Account)} WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                          ids))
 
 
 def fixed_subsidy_account(*, region_code: str, kind: str, name: str) -> Account:
@@ -244,6 +248,9 @@ def _refuse_dead_payees(payee_ids: list[int], date: dt.date) -> None:
 
     from fupin.core.bulk import rows_where_in
 
+    if not payee_ids:
+        return
+
     dead = sorted(rows_where_in(Account.objects.filter(person__alive=False).filter(
         Q(person__death_date__isnull=True) | Q(person__death_date__lt=date)), "id", payee_ids,
         "id", "person__name", "person__death_date"))
@@ -254,6 +261,11 @@ def _refuse_dead_payees(payee_ids: list[int], date: dt.date) -> None:
 
 
 # ---- the one writer -------------------------------------------------------------------------------
+
+def _chunks(rows: list, size: int = 500):
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
 
 @dataclass
 class Line:
@@ -297,11 +309,12 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
             if x.expect_balance is not None:
                 move[2] = x.expect_balance
             move[3] |= x.computed or x.expect_balance is not None
-    txn = Transaction.objects.create(kind=kind, date=date, actor=actor, decision_type=decision_type,
-                                     decision_id=decision_id, entitlement=entitlement, period=period, memo=memo,
-                                     reverses=reverses)
-    Entry.objects.bulk_create([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
-                                     period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses])
+    # precompiled INSERTs (core.sql): a settlement posts on every claim at the window
+    txn = sql.create(Transaction, kind=kind, date=date, actor=actor, decision_type=decision_type,
+                     decision_id=decision_id, entitlement=entitlement, period=period, memo=memo, reverses=reverses)
+    for chunk in _chunks([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
+                                period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses]):
+        sql.insert(chunk)
     if frame is not None and frame.height:
         import polars as pl
 
@@ -313,12 +326,11 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         account, amount, expect, computed = moves[pk]
         if not amount and expect is None:
             continue
-        rows = Account.objects.filter(pk=pk)
-        if expect is not None:
-            rows = rows.filter(balance=expect)
-        elif amount < 0:
-            rows = rows.filter(balance__gte=-amount)
-        if not rows.update(balance=F("balance") + amount):
+        # balance = balance + x, only where the balance is still the one expected (or stays >= 0)
+        guard = (" AND balance = %s", [expect]) if expect is not None else (" AND balance >= %s", [-amount]) \
+            if amount < 0 else ("", [])
+        if not sql.execute(f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard[0]}",
+                           [amount, pk, *guard[1]]):
             raise BalanceMoved(account) if computed else _overdraw(account, -amount)
     return txn
 

@@ -13,7 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fupin.core import access, audit, idcard
+from fupin.core import access, audit, idcard, sql
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.roles import Cap
@@ -25,6 +25,7 @@ from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import health as rules
 from fupin.registry.models import Person
+from fupin.registry.selectors import person_by_id_number
 
 from .models import Accumulator, Claim, ClaimStatus, Hospital
 
@@ -43,7 +44,7 @@ def find_patient(user: User, raw_id: str) -> Person:
     checked = idcard.check(raw_id)
     if not checked.valid:
         raise InvalidInput({"身份证号": checked.error})
-    person = access.persons_for(user).select_related("household").filter(id_number=checked.id).first()
+    person = person_by_id_number(user, checked.id)
     if person is None:
         raise NotFound(f"身份证号 {idcard.mask(checked.id)} 不在本辖区的户籍库中")
     return person
@@ -89,8 +90,28 @@ def hospital_account(h: Hospital) -> Account:
     return funds.institution_payee(code=h.code, name=h.name, region_code=h.region_id)
 
 
+def hospital_by_code(code: str) -> Hospital | None:
+    """The hospital with this code (one precompiled read: the window's every claim names it)."""
+    row = next(iter(sql.fetch(f"SELECT {sql.columns(Hospital, 'h')} FROM {sql.table(Hospital)} h WHERE h.code = %s",
+                              [code])), None)
+    return None if row is None else sql.instance(Hospital, row, 0, "h")
+
+
 def _ytd(person: Person, year: int) -> dict:
-    return dict(Accumulator.objects.filter(person=person, year=year).order_by().values_list("key", "amount"))
+    """The patient's year-to-date figures (one precompiled read)."""
+    return dict(sql.fetch(f"SELECT key, amount FROM {sql.table(Accumulator)} WHERE person_id = %s AND year = %s",
+                          [person.pk, year]))
+
+
+def _lock_patient(person: Person) -> None:
+    """Inside the write: the patient's own row lock (FOR NO KEY UPDATE; SQLite's write transaction
+    holds the whole database already), so a second window settling for the same patient waits
+    here. The figures are read again by the next statement: a read in this same statement would
+    see them as they were before the wait (PostgreSQL re-checks only the locked row)."""
+    from django.db import connection
+
+    if connection.features.has_select_for_update:
+        sql.fetch(f"SELECT id FROM {sql.table(Person)} WHERE id = %s FOR NO KEY UPDATE", [person.pk])
 
 
 def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple,
@@ -209,7 +230,7 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
     year = bill["discharge_date"].year
     # One patient at a time: a second window settling for the same patient waits here, then finds
     # the figures changed and computes again. No update is lost; other patients never wait.
-    list(Person.objects.select_for_update(no_key=True).filter(pk=person.pk).order_by().values_list("pk"))
+    _lock_patient(person)
     if _ytd(person, year) != ytd:
         raise _Moved
     amounts, changes = result["_fen"], result["_changes"]
@@ -237,8 +258,8 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
                                  entitlement="health.settlement", period=str(year),
                                  memo=f"{person.name} {hospital.name} 结算", lines=lines, beneficiary=person)
     _add(person, year, changes)
-    claim = Claim.objects.create(
-        hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
+    claim = sql.create(
+        Claim, hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
         level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
         discharge_date=bill["discharge_date"], categories=claim_json["categories"],
         total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
