@@ -44,7 +44,8 @@ class Model:
 
     @cached_property
     def plans(self) -> dict:
-        """The last few compiled plans of this model, by chains and dates (`run_batch`)."""
+        """The last few compiled plans of this model, by chains and dates, and whether its
+        parameters are in force over a chain's dates (`run_batch`)."""
         return {}
 
     @cached_property
@@ -254,8 +255,9 @@ def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = N
             raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
     if n == 0:
         return df.with_columns([pl.lit(None, dtype=pl.Int64).alias(r.name) for r in model.rules])
+    schema = df.schema   # built anew on each access
     for name, var in model.inputs.items():
-        if not _dtype_fits(var, df.schema[name]):
+        if not _dtype_fits(var, schema[name]):
             # a column of the wrong type: one case refuses the first row that has a value
             i = _first(df, pl.col(name).is_not_null())
             _raise_for_row(model, df, 0 if i is None else i, packs)
@@ -306,6 +308,7 @@ def _run_one_chain(model: Model, df, packs, plan, span):
         return None
     prefix, chain = one
     region = model.region.name
+    schema = df.schema
     date_cols = sorted({r.date.name for r in model.rules})
     stats = df.select(pl.col(region).null_count().alias("region"),
                       *(pl.col(c).null_count().alias(f"n:{c}") for c in date_cols),
@@ -314,24 +317,41 @@ def _run_one_chain(model: Model, df, packs, plan, span):
     if stats["region"] or any(stats[f"n:{c}"] for c in date_cols):
         return None
     spans = {c: {0: (stats[f"lo:{c}"], stats[f"hi:{c}"])} for c in date_cols}
-    for c in date_cols:
-        lo, hi = spans[c][0]
-        if any(gaps(chain, name, lo, hi) for name in model.parameter_names):
-            return None
+    if not all(_in_force(model, chain, *spans[c][0]) for c in date_cols):
+        return None
     if span is not None:   # compile for the caller's wider dates (checked above on this frame's own)
         spans = {c: {0: span} for c in spans}
-    steps, exprs, signed = _plan(model, {0: chain}, spans, plan, df.schema)
+    steps, exprs, signed = _plan(model, {0: chain}, spans, plan, schema)
     lazy = df.lazy()
     for col, expr in steps:
         lazy = lazy.with_columns(expr.alias(col))
     covered = pl.col(region).str.starts_with(prefix).all() if prefix else pl.lit(True)
     out, checks = pl.collect_all([lazy.with_columns(exprs).drop([col for col, _ in steps]),
-                                  df.lazy().select(covered.alias("_covered"), *_input_flags(model, df.schema))])
+                                  df.lazy().select(covered.alias("_covered"), *_input_flags(model, schema))])
     flags = checks.row(0)
     if not flags[0]:
         return None   # a row of another chain, or of none: the general path
     _check_results(model, df, out, flags[1:], signed, packs)
     return out
+
+
+def _in_force(model: Model, chain: Chain, lo: dt.date, hi: dt.date) -> bool:
+    """Whether every parameter of the model has a value in force on every date from lo to hi
+    for this chain (kept with the model's plans: a roster's dates repeat from run to run)."""
+    key = ("in force", tuple(id(p) for p in chain.packs), lo, hi)
+    hit = model.plans.get(key)
+    if hit is None:
+        hit = _keep(model.plans, key, (not any(gaps(chain, name, lo, hi) for name in model.parameter_names), chain))
+    return hit[0]
+
+
+def _keep(store: dict, key, value):
+    """Keep `value` in a model's store of plans, emptied when full (a model sees few chains and
+    date ranges; clear() is safe across threads)."""
+    if len(store) >= 32:
+        store.clear()
+    store[key] = value
+    return value
 
 
 def _plan(model: Model, chains: dict, spans: dict, plan: dict | None, schema):
@@ -350,9 +370,10 @@ def _plan(model: Model, chains: dict, spans: dict, plan: dict | None, schema):
     hit = store.get(key)
     if hit is None:
         hit = (*_compile(model, chains, spans, int_inputs), chains)
-        if plan is None and len(store) >= 16:
-            store.clear()   # a model sees few chains and date ranges; clear() is safe across threads
-        store[key] = hit
+        if plan is None:
+            _keep(store, key, hit)
+        else:
+            store[key] = hit
     return hit[:3]
 
 
@@ -377,7 +398,7 @@ def _check_results(model: Model, df, out, flags, signed, packs) -> None:
                          + [pl.col(name).min().alias(f"m{i}") for i, name in enumerate(signed)]).row(0)
     if any(flags) or any(results[:k]) or any(m is not None and m < 0 for m in results[k:]):
         failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
-        _raise_for_row(model, df, _first(out, failed | _input_problems(model, df.schema)), packs)
+        _raise_for_row(model, df, _first(out, failed | _input_problems(model, out.schema)), packs)
 
 
 def _run_chains(model: Model, df, packs: PackSet | Chain, plan: dict | None, span: tuple | None):
