@@ -510,7 +510,7 @@ def _compile(model: Model, chains: dict, spans: dict, int_inputs: dict):
              .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
     signed = []
     for f, r in zip(formulas, model.rules):
-        span = bounds(f, chains, int_inputs)
-        if span is None or span[0] < 0:
+        lo_hi = bounds(f, chains, int_inputs)
+        if lo_hi is None or lo_hi[0] < 0:
             signed.append(r.name)
     return steps, exprs, tuple(signed)

@@ -347,7 +347,6 @@ def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=Fal
     return pl.when(covered).then(value).otherwise(None)
 
 
-
 INT64 = (-(2 ** 63), 2 ** 63 - 1)   # the range of the Int64 columns amounts are computed in
 
 
