@@ -137,3 +137,14 @@ def test_bounds_of_amounts():
     assert bounds(a + Var("c", "int", "c"), chain, ints) is None
     assert bounds(a // b, chain, ints) is None
     assert bounds(a * b * a, chain, {"a": 10 ** 11, "b": 10 ** 6}) is None
+
+
+def test_a_pickled_model_leaves_its_kept_plans_behind_and_computes_the_same():
+    import pickle
+
+    df = roster()
+    out = run_batch(MODEL, df, PACKS)
+    assert MODEL.plans   # kept: this roster's plan and its dates' check
+    again = pickle.loads(pickle.dumps(MODEL))
+    assert "plans" not in again.__dict__
+    assert run_batch(again, df, PACKS).equals(out)

@@ -48,6 +48,12 @@ class Model:
         parameters are in force over a chain's dates (`run_batch`)."""
         return {}
 
+    def __getstate__(self):
+        # a pickled or copied model starts without kept plans (Polars expressions and packs)
+        state = dict(self.__dict__)
+        state.pop("plans", None)
+        return state
+
     @cached_property
     def parameter_names(self) -> set[str]:
         names: set = set()
