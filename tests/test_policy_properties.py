@@ -22,6 +22,7 @@ from fupin.policy.engine import Model, run_batch, run_case
 from fupin.policy.errors import PolicyError
 from fupin.policy.expr import (Const, If, In, Max, Min, Named, Not, Op, P, Ratio, Rule, Tiered, TieredDelta, Var,
                                compile_polars, evaluate)
+from fupin.policy.expr.polars_compiler import bounds
 from fupin.policy.packs import RATIO_SCALE, PackSet, parse_pack, shipped_packs
 
 # ---- 1. expressions with nulls ---------------------------------------------------------------
@@ -108,6 +109,33 @@ def test_expression_null_for_null_in_both_modes(expr, rows):
         except PolicyError:
             want = None   # the interpreter refuses the row; the compilation gives null
         assert value == want, (expr, row)
+
+
+checked_rows = st.fixed_dictionaries({
+    "a": st.integers(0, 2000), "b": st.integers(0, 2000), "c": st.integers(0, 10), "p": st.booleans(), "q": st.booleans()})
+
+
+@settings(max_examples=int(os.environ.get("FUPIN_PROPERTY_EXAMPLES", 100)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(int_expr, st.lists(checked_rows, min_size=1, max_size=8))
+def test_bounds_hold_on_every_row_that_passed_the_input_checks(expr, rows):
+    """`bounds` (why run_batch may skip the scan for negative amounts): every amount either
+    mode computes on rows whose inputs are within the checked range lies inside them."""
+    chain = _OneScale()
+    span = bounds(expr, {0: chain}, {"a": 2000, "b": 2000, "c": 10})
+    event("bounded" if span else "not bounded")
+    if span is None:
+        return
+    frame = pl.DataFrame(rows, schema={"a": pl.Int64, "b": pl.Int64, "c": pl.Int64, "p": pl.Boolean,
+                                       "q": pl.Boolean}).with_columns(pl.lit(DAY).alias("d"))
+    compiled = compile_polars(expr, {0: chain}, "d", {0: (DAY, DAY)}, nulls=False)
+    got = frame.select(compiled.alias("x"))["x"].to_list() if isinstance(compiled, pl.Expr) else [None] * len(rows)
+    for row, value in zip(rows, got):
+        try:
+            want = evaluate(expr, row, chain, DAY)
+        except PolicyError:
+            want = None
+        assert value == want, (expr, row)
+        assert want is None or span[0] <= want <= span[1], (expr, row, span)
 
 
 # ---- 2. models on random packs and rosters ---------------------------------------------------

@@ -8,6 +8,7 @@ from functools import cached_property
 from .errors import PolicyError
 from .expr import Rule, Trace, Var, compile_polars, evaluate, gaps, named_steps, parameters, specialize, variables
 from .expr.check import check_parameters
+from .expr.polars_compiler import bounds
 from .expr.interpret import shared_nodes
 from .money import max_fen, yuan
 from .packs import Chain, PackSet
@@ -40,6 +41,18 @@ class Model:
     def shared_nodes(self) -> frozenset:
         """Nodes shared among the rules evaluated with one memo (`memo_date`)."""
         return shared_nodes([r.formula for r in self.rules if r.date.name == self.memo_date])
+
+    @cached_property
+    def plans(self) -> dict:
+        """The last few compiled plans of this model, by chains and dates, and whether its
+        parameters are in force over a chain's dates (`run_batch`)."""
+        return {}
+
+    def __getstate__(self):
+        # a pickled or copied model starts without kept plans (Polars expressions and packs)
+        state = dict(self.__dict__)
+        state.pop("plans", None)
+        return state
 
     @cached_property
     def parameter_names(self) -> set[str]:
@@ -238,7 +251,165 @@ def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = N
     `plan` and `span`: for a caller that runs the same model over many frames (the rounds of
     `settle_batch`): the compiled expressions are kept in `plan` and reused for a frame with the
     same chains, compiled for the dates `span` (lo, hi) that covers every frame's dates. The
-    checks still run on each frame's own dates."""
+    checks still run on each frame's own dates. Without `plan`, the model keeps its last few
+    compiled plans itself (`Model.plans`)."""
+    import polars as pl
+
+    n = df.height
+    for name, var in model.inputs.items():
+        if name not in df.columns:
+            raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
+    if n == 0:
+        return df.with_columns([pl.lit(None, dtype=pl.Int64).alias(r.name) for r in model.rules])
+    schema = df.schema   # built anew on each access
+    for name, var in model.inputs.items():
+        if not _dtype_fits(var, schema[name]):
+            # a column of the wrong type: one case refuses the first row that has a value
+            i = _first(df, pl.col(name).is_not_null())
+            _raise_for_row(model, df, 0 if i is None else i, packs)
+    out = _run_one_chain(model, df, packs, plan, span)
+    return out if out is not None else _run_chains(model, df, packs, plan, span)
+
+
+def _one_chain(model: Model, df, packs) -> tuple[str, Chain] | None:
+    """The prefix and chain of the roster's first region code, if a look at a few rows spread
+    over the roster finds no other chain (the usual roster: one county's). Only a guess: the
+    caller checks every row's prefix while the rules run, and falls back if one differs."""
+    import polars as pl
+
+    region = model.region.name
+    if df.schema[region] != pl.String or "_chain" in df.columns or not model.rules:
+        return None
+    codes = df[region].gather_every(max(1, df.height // 16)).to_list() + [df[region][-1]]
+    first = codes[0]
+    if first is None:
+        return None
+    if isinstance(packs, Chain):
+        prefix, chain = packs.head.region, packs
+    else:
+        # a code's pack depends only on its first `width` characters (PackSet.key_width)
+        width = packs.key_width()
+        if len(first) < width:
+            return None
+        prefix = first[:width]
+        try:
+            chain = packs.for_region(prefix)
+        except PolicyError:
+            return None   # refused below, with one case's message
+    if not all(code is not None and code.startswith(prefix) for code in codes):
+        return None
+    return prefix, chain
+
+
+def _run_one_chain(model: Model, df, packs, plan, span):
+    """`run_batch` for a roster whose rows all take one chain, in one pass over the rows: the
+    rules, the check that every region has that chain and the input checks are collected
+    together; the dates' range (for the parameters' periods) is read before, from the columns'
+    minimum and maximum. None where the roster is not such a roster, or has a row refused for its
+    region or date: then the general path (`_run_chains`) runs, and finds the first refused row."""
+    import polars as pl
+
+    one = _one_chain(model, df, packs)
+    if one is None:
+        return None
+    prefix, chain = one
+    region = model.region.name
+    schema = df.schema
+    date_cols = sorted({r.date.name for r in model.rules})
+    stats = df.select(pl.col(region).null_count().alias("region"),
+                      *(pl.col(c).null_count().alias(f"n:{c}") for c in date_cols),
+                      *(pl.col(c).min().alias(f"lo:{c}") for c in date_cols),
+                      *(pl.col(c).max().alias(f"hi:{c}") for c in date_cols)).row(0, named=True)
+    if stats["region"] or any(stats[f"n:{c}"] for c in date_cols):
+        return None
+    spans = {c: {0: (stats[f"lo:{c}"], stats[f"hi:{c}"])} for c in date_cols}
+    if not all(_in_force(model, chain, *spans[c][0]) for c in date_cols):
+        return None
+    if span is not None:   # compile for the caller's wider dates (checked above on this frame's own)
+        spans = {c: {0: span} for c in spans}
+    steps, exprs, signed = _plan(model, {0: chain}, spans, plan, schema)
+    lazy = df.lazy()
+    for col, expr in steps:
+        lazy = lazy.with_columns(expr.alias(col))
+    covered = pl.col(region).str.starts_with(prefix).all() if prefix else pl.lit(True)
+    out, checks = pl.collect_all([lazy.with_columns(exprs).drop([col for col, _ in steps]),
+                                  df.lazy().select(covered.alias("_covered"), *_input_flags(model, schema))])
+    flags = checks.row(0)
+    if not flags[0]:
+        return None   # a row of another chain, or of none: the general path
+    _check_results(model, df, out, flags[1:], signed, packs)
+    return out
+
+
+def _in_force(model: Model, chain: Chain, lo: dt.date, hi: dt.date) -> bool:
+    """Whether every parameter of the model has a value in force on every date from lo to hi
+    for this chain (kept with the model's plans: a roster's dates repeat from run to run)."""
+    key = ("in force", tuple(id(p) for p in chain.packs), lo, hi)
+    hit = model.plans.get(key)
+    if hit is None:
+        hit = _keep(model.plans, key, (not any(gaps(chain, name, lo, hi) for name in model.parameter_names), chain))
+    return hit[0]
+
+
+def _keep(store: dict, key, value):
+    """Keep `value` in a model's store of plans, emptied when full (a model sees few chains and
+    date ranges; clear() is safe across threads)."""
+    if len(store) >= 32:
+        store.clear()
+    store[key] = value
+    return value
+
+
+def _plan(model: Model, chains: dict, spans: dict, plan: dict | None, schema):
+    """The compiled model for these chains and dates: from `plan` (the caller's) or the model's
+    own few kept plans, else compiled and kept. The kept entry holds the chains, so that the ids
+    of their packs in the key cannot be taken by other packs while it is kept."""
+    import polars as pl
+
+    # integer inputs held as Int64 (the checks bound them by the maximum amount): what `bounds`
+    # may assume of them; a narrower column could wrap around within a rule
+    int_inputs = {name: max_fen() for name, var in model.inputs.items()
+                  if var.kind == "int" and schema.get(name) == pl.Int64}
+    key = (id(model), tuple(sorted((k, tuple(id(p) for p in ch.packs)) for k, ch in chains.items())),
+           tuple(sorted((c, tuple(sorted(v.items()))) for c, v in spans.items())), tuple(sorted(int_inputs)))
+    store = model.plans if plan is None else plan
+    hit = store.get(key)
+    if hit is None:
+        hit = (*_compile(model, chains, spans, int_inputs), chains)
+        if plan is None:
+            _keep(store, key, hit)
+        else:
+            store[key] = hit
+    return hit[:3]
+
+
+def rules_plan(model: Model, chain: Chain, spans: dict, schema) -> tuple[list, list]:
+    """What `run_batch` evaluates for a roster of one chain whose dates lie in `spans` (date
+    column → (earliest, latest)) and whose columns have `schema`: the named steps ((column,
+    expression), in order) and one expression per rule — without the checks around them (a
+    benchmark measures rule evaluation alone with it)."""
+    steps, exprs, _ = _plan(model, {0: chain}, {c: {0: span} for c, span in spans.items()}, None, schema)
+    return steps, exprs
+
+
+def _check_results(model: Model, df, out, flags, signed, packs) -> None:
+    """Refuse the roster, with one case's message for the first refused row, where an input
+    check failed (`flags`) or a rule has no amount (null: the interpreter would have refused
+    the row) or a negative one (looked for only in the columns of `signed`, the rules whose
+    amounts may be negative)."""
+    import polars as pl
+
+    k = len(model.rules)
+    results = out.select([pl.col(r.name).null_count().alias(f"n{i}") for i, r in enumerate(model.rules)]
+                         + [pl.col(name).min().alias(f"m{i}") for i, name in enumerate(signed)]).row(0)
+    if any(flags) or any(results[:k]) or any(m is not None and m < 0 for m in results[k:]):
+        failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
+        _raise_for_row(model, df, _first(out, failed | _input_problems(model, out.schema)), packs)
+
+
+def _run_chains(model: Model, df, packs: PackSet | Chain, plan: dict | None, span: tuple | None):
+    """`run_batch` for any roster: each row's chain mapped from its region's prefix, the
+    dates' range taken per chain, and every refused row found."""
     import polars as pl
 
     if any(c > 1 for c in df.n_chunks("all")):
@@ -246,16 +417,6 @@ def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = N
         # several passes below over scattered chunks (2.5× slower on 100 chunks)
         df = df.rechunk()
     n = df.height
-    for name, var in model.inputs.items():
-        if name not in df.columns:
-            raise PolicyError(f"名册缺少列“{var.label}”（{name}）")
-    if n == 0:
-        return df.with_columns([pl.lit(None, dtype=pl.Int64).alias(r.name) for r in model.rules])
-    for name, var in model.inputs.items():
-        if not _dtype_fits(var, df.schema[name]):
-            # a column of the wrong type: one case refuses the first row that has a value
-            i = _first(df, pl.col(name).is_not_null())
-            _raise_for_row(model, df, 0 if i is None else i, packs)
     region = model.region.name
     unmapped = False   # a region code without a pack: its rows are refused below
     if isinstance(packs, Chain):
@@ -315,39 +476,26 @@ def run_batch(model: Model, df, packs: PackSet | Chain, *, plan: dict | None = N
         _raise_for_row(model, df, j, packs)
     if span is not None:   # compile for the caller's wider dates (checked above on this frame's own)
         spans = {c: {k: span for k in chains} for c in spans}
-    key = (id(model), tuple(sorted((k, tuple(id(p) for p in ch.packs)) for k, ch in chains.items())),
-           tuple(sorted((c, tuple(sorted(v.items()))) for c, v in spans.items())))
-    if plan is not None and key in plan:
-        steps, exprs = plan[key]
-    else:
-        steps, exprs = _compile(model, chains, spans)
-        if plan is not None:
-            plan[key] = (steps, exprs)
+    steps, exprs, signed = _plan(model, chains, spans, plan, df.schema)
     # Named steps (intermediate results several rules use) become columns, each computed once
     lazy = frame.lazy()
     for col, expr in steps:
         lazy = lazy.with_columns(expr.alias(col))
-    columns = {col: col for col, _ in steps}
     # lazy, so that Polars evaluates parameter look-ups shared by several rules only once;
     # the input checks run in the same parallel collect, and are reported before any result is used
     # (column-wise aggregates: much cheaper than a row-wise flag, which is built only on failure)
-    out, flags = pl.collect_all([lazy.with_columns(exprs).drop(list(columns.values())),
+    out, flags = pl.collect_all([lazy.with_columns(exprs).drop([col for col, _ in steps]),
                                  df.lazy().select(_input_flags(model, df.schema))])
     if out.height != n:
         raise PolicyError(f"批量计算的行数 {out.height} 与输入 {n} 不一致")
-    # a rule without an amount (null: the interpreter would have refused the row) or a
-    # negative amount: one case refuses that row; report the first refused row of any kind
-    results = out.select([pl.col(r.name).null_count().alias(f"n{i}") for i, r in enumerate(model.rules)]
-                         + [pl.col(r.name).min().alias(f"m{i}") for i, r in enumerate(model.rules)]).row(0)
-    if any(flags.row(0)) or any(results[:len(model.rules)]) or any(m is not None and m < 0 for m in results[len(model.rules):]):
-        failed = pl.any_horizontal([pl.col(r.name).is_null() | (pl.col(r.name) < 0).fill_null(False) for r in model.rules])
-        _raise_for_row(model, df, _first(out, failed | inputs_bad), packs)
+    _check_results(model, df, out, flags.row(0), signed, packs)
     return out.drop("_chain")
 
 
-def _compile(model: Model, chains: dict, spans: dict):
-    """The model as Polars expressions: the named steps ((column, expression), in order) and one
-    expression per rule."""
+def _compile(model: Model, chains: dict, spans: dict, int_inputs: dict):
+    """The model as Polars expressions: the named steps ((column, expression), in order), one
+    expression per rule, and the rules whose amounts may be negative (`bounds`): only their
+    columns are checked for a negative amount."""
     import polars as pl
 
     formulas = [r.formula for r in model.rules]
@@ -366,4 +514,9 @@ def _compile(model: Model, chains: dict, spans: dict):
     # nulls=False: every input and parameter was checked (a row with a null is refused)
     exprs = [compile_polars(f, chains, date_of[id(f)], spans[date_of[id(f)]], columns, specialized=True, nulls=False)
              .cast(pl.Int64).alias(r.name) for f, r in zip(formulas, model.rules)]
-    return steps, exprs
+    signed = []
+    for f, r in zip(formulas, model.rules):
+        lo_hi = bounds(f, chains, int_inputs)
+        if lo_hi is None or lo_hi[0] < 0:
+            signed.append(r.name)
+    return steps, exprs, tuple(signed)

@@ -151,19 +151,15 @@ def compile_polars(expr: E, chains: dict[int, Chain], date_col: str, spans: dict
         if name in cache:
             return cache[name]
         unit = None
-        out = None
         for k, chain in chains.items():
             unit = chain.unit(name)
-        segments = list(_segments(name, chains, date_col, spans))
-        if len(segments) == 1 and isinstance(segments[0][0], pl.Expr) and segments[0][0].meta.is_literal():
+        segments = _segments(name, chains, date_col, spans)
+        if not segments:
+            raise PolicyError(f"参数 {name} 在所有政策包中都没有值")
+        if len(segments) == 1 and segments[0][0] is None:   # one value on every row's date
             cache[name] = (_pl_lit(unit, segments[0][1]), unit)
             return cache[name]
-        for cond, value in segments:
-            lit = _pl_lit(unit, value)
-            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
-        if out is None:
-            raise PolicyError(f"参数 {name} 在所有政策包中都没有值")
-        cache[name] = (out.otherwise(None), unit)
+        cache[name] = (_when([(cond, _pl_lit(unit, value)) for cond, value in segments]), unit)
         return cache[name]
 
     def c(e):
@@ -261,43 +257,57 @@ def _pl_lit(unit, value):
     return pl.lit(value)
 
 
-def _segments(name, chains, date_col, spans=None):
-    """(condition, value) for every pack chain and period in which the parameter has a value."""
+def _segments(name, chains, date_col, spans=None) -> list:
+    """(condition, value) for every pack chain and period in which the parameter has a value, in
+    the order a when-chain tests them (`_when`). A condition None: every row no earlier condition
+    took. `spans` (per chain, the earliest and latest date of the rows) leaves out the periods
+    outside it; with one chain whose periods follow one another over the whole span, a period's
+    condition is only "before its end" and the last period takes every row left (the rows'
+    dates are inside the span, so the omitted bounds hold on every row)."""
     import polars as pl
 
     single = len(chains) == 1
+    out = []
     for k, chain in chains.items():
         periods = [(start, end, v) for start, end, v in chain.timeline(name) if v is not None]
         if spans and k in spans:
             lo, hi = spans[k]
             periods = [(s_, e_, v) for s_, e_, v in periods if s_ <= hi and (e_ is None or e_ > lo)]
-            if single and len(periods) == 1 and periods[0][0] <= lo and (periods[0][1] is None or periods[0][1] > hi):
-                yield pl.lit(True), periods[0][2].value   # one value covers every row's date
-                return
+            if single and periods and periods[0][0] <= lo and (periods[-1][1] is None or periods[-1][1] > hi) \
+                    and all(a[1] == b[0] for a, b in zip(periods, periods[1:])):
+                return [(pl.col(date_col) < end, v.value) for _, end, v in periods[:-1]] + [(None, periods[-1][2].value)]
         for start, end, v in periods:
             cond = pl.col(date_col) >= start
             if not single:
                 cond = (pl.col("_chain") == k) & cond
             if end is not None:
                 cond = cond & (pl.col(date_col) < end)
-            yield cond, v.value
+            out.append((cond, v.value))
+    return out
 
 
-def _param_list_membership(a, name, chains, date_col, spans=None):
+def _when(pairs):
+    """A when-chain over (condition, value) pairs (`_segments`' order); null where no condition
+    holds, unless the last condition is None (every row left)."""
     import polars as pl
 
     out = None
-    for cond, values in _segments(name, chains, date_col, spans):
-        hit = a.is_in(list(values))
-        out = pl.when(cond).then(hit) if out is None else out.when(cond).then(hit)
+    for cond, value in pairs:
+        if cond is None:
+            return value if out is None else out.otherwise(value)
+        out = pl.when(cond).then(value) if out is None else out.when(cond).then(value)
     return out.otherwise(None)
+
+
+def _param_list_membership(a, name, chains, date_col, spans=None):
+    return _when([(cond, a.is_in(list(values))) for cond, values in _segments(name, chains, date_col, spans)])
 
 
 def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=False):
     """Tiers computed once: each tier's bounds and rate are per-row values chosen by period."""
     import polars as pl
 
-    segments = list(_segments(name, chains, date_col, spans))
+    segments = _segments(name, chains, date_col, spans)
     if not segments:
         return pl.lit(None, dtype=pl.Int64)
     n = max(len(scale) for _, scale in segments)
@@ -306,25 +316,140 @@ def _tiered_polars(base, name, chains, date_col, spans=None, bonus=None, raw=Fal
         values = [pick(scale) for _, scale in segments]
         if all(v == values[0] for v in values):
             return None if values[0] is None else pl.lit(values[0], dtype=pl.Int64)
-        out = None
-        for (cond, _), v in zip(segments, values):
-            lit = pl.lit(v, dtype=pl.Int64)
-            out = pl.when(cond).then(lit) if out is None else out.when(cond).then(lit)
-        return out.otherwise(None)
+        return _when([(cond, pl.lit(v, dtype=pl.Int64)) for (cond, _), v in zip(segments, values)])
 
-    total = pl.lit(0, dtype=pl.Int64)
+    def zero(pick):   # the same 0 on every row (a first tier's bottom, a padded tier's rate)
+        return all(pick(scale) == 0 for _, scale in segments)
+
+    total = None
     for i in range(n):
         # a scale with fewer tiers gets empty tiers at the top: zero width (from = to), so that
         # nothing falls in them even with a bonus rate (an open top tier here would count the
         # base once more at the bonus rate)
-        lo = per_row(lambda sc: sc[i][0] if i < len(sc) else sc[-1][0])
+        pick_lo = lambda sc: sc[i][0] if i < len(sc) else sc[-1][0]  # noqa: E731
+        pick_rate = lambda sc: sc[i][2] if i < len(sc) else 0  # noqa: E731
+        if bonus is None and zero(pick_rate):
+            continue   # a rate of 0 on every row adds nothing
+        lo = per_row(pick_lo)
         hi = per_row(lambda sc: sc[i][1] if i < len(sc) else sc[-1][0])
-        rate = per_row(lambda sc: sc[i][2] if i < len(sc) else 0)
+        rate = per_row(pick_rate)
         top = base if hi is None else pl.min_horizontal(base, hi)
-        total = total + pl.max_horizontal(top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
+        part = pl.max_horizontal(top if zero(pick_lo) else top - lo, pl.lit(0)) * (rate if bonus is None else rate + bonus)
+        total = part if total is None else total + part
+    if total is None:
+        total = pl.lit(0, dtype=pl.Int64)
+    value = total if raw else (total + RATIO_SCALE // 2) // RATIO_SCALE
+    if segments[-1][0] is None:
+        return value   # every row's date has a scale
     covered = None
     for cond, _ in segments:
         covered = cond if covered is None else covered | cond
-    value = total if raw else (total + RATIO_SCALE // 2) // RATIO_SCALE
     return pl.when(covered).then(value).otherwise(None)
 
+
+INT64 = (-(2 ** 63), 2 ** 63 - 1)   # the range of the Int64 columns amounts are computed in
+
+
+def bounds(expr: E, chains: dict[int, Chain], int_inputs: dict[str, int]) -> tuple[int, int] | None:
+    """The lowest and highest value the compiled `expr` can give on any row, with every
+    intermediate result inside Int64 (so no step can wrap around) — or None where that is not
+    known: not an amount, a parameter that is not an integer, an integer input not in
+    `int_inputs` (input name → the largest value a row may hold, checked on the roster).
+
+    Taken over every value each parameter has in any period of the chains, so it holds for any
+    dates. `run_batch` skips the check for negative amounts of a rule whose lowest value is ≥ 0."""
+    lo64, hi64 = INT64
+    memo: dict[int, tuple | None] = {}
+
+    def fit(lo, hi):
+        return (lo, hi) if lo64 <= lo and hi <= hi64 else None
+
+    def values(name):
+        return [v.value for chain in chains.values() for _, _, v in chain.timeline(name) if v is not None]
+
+    def b(e):
+        key = id(e)
+        if key not in memo:
+            memo[key] = b_(e)
+        return memo[key]
+
+    def corners(x, y, op):
+        out = [op(p, q) for p in x for q in y]
+        return fit(min(out), max(out))
+
+    def tiers(scale: P, base, bonus) -> int | None:
+        """The highest raw (millionths) tiered sum of a base within `base`, rates plus `bonus`;
+        None where a rate (plus the lowest bonus) may be negative or a step leaves Int64."""
+        top = 0
+        for sc in values(scale.name):
+            total = 0
+            for t_lo, t_hi, rate in sc:
+                # the part of the base in the tier: min(base, to) − from, then at least 0
+                part = fit(*((base[i] if t_hi is None else min(base[i], t_hi)) - t_lo for i in (0, 1)))
+                if rate + bonus[0] < 0 or part is None or fit(0, rate + bonus[1]) is None:
+                    return None
+                total += max(part[1], 0) * (rate + bonus[1])
+                if fit(0, total) is None:
+                    return None
+            top = max(top, total)
+        return top
+
+    def b_(e):
+        if isinstance(e, Named):
+            return b(e.expr)
+        if isinstance(e, Const):
+            v = e.value
+            return fit(v, v) if isinstance(v, int) and not isinstance(v, bool) else None
+        if isinstance(e, Var):
+            return (0, int_inputs[e.name]) if e.name in int_inputs else None
+        if isinstance(e, P):
+            vs = values(e.name)
+            if not vs or any(isinstance(v, bool) or not isinstance(v, int) for v in vs):
+                return None
+            return fit(min(vs), max(vs))
+        if isinstance(e, If):
+            x, y = b(e.then), b(e.other)
+            return None if x is None or y is None else (min(x[0], y[0]), max(x[1], y[1]))
+        if isinstance(e, (Op, Min, Max)):
+            if isinstance(e, Op) and e.op not in ("+", "-", "*", "//"):
+                return None   # a comparison or a condition: not an amount
+            x, y = b(e.a), b(e.b)
+            if x is None or y is None:
+                return None
+            if isinstance(e, (Min, Max)):
+                # compiled as x ∓ clip(x − y) where an operand may be null: x − y must fit too
+                if fit(x[0] - y[1], x[1] - y[0]) is None or fit(y[0] - x[1], y[1] - x[0]) is None:
+                    return None
+                pick = min if isinstance(e, Min) else max
+                return pick(x[0], y[0]), pick(x[1], y[1])
+            if e.op == "+":
+                return fit(x[0] + y[0], x[1] + y[1])
+            if e.op == "-":
+                return fit(x[0] - y[1], x[1] - y[0])
+            if e.op == "*":
+                return corners(x, y, lambda p, q: p * q)
+            if y[0] <= 0:
+                return None   # a division by zero (null) or by a negative number
+            return corners(x, y, lambda p, q: p // q)
+        if isinstance(e, Ratio):
+            x, r = b(e.amount), b(e.ratio)
+            if x is None or r is None or x[1] < 0:
+                return None
+            # a negative amount gives null (refused as one case): only amounts ≥ 0 are multiplied
+            raw = corners((max(x[0], 0), x[1]), r, lambda p, q: p * q + RATIO_SCALE // 2)
+            return None if raw is None else (raw[0] // RATIO_SCALE, raw[1] // RATIO_SCALE)
+        if isinstance(e, Tiered):
+            x = b(e.base)
+            top = None if x is None else tiers(e.scale, x, (0, 0))
+            return None if top is None or fit(0, top + RATIO_SCALE // 2) is None else (0, (top + RATIO_SCALE // 2) // RATIO_SCALE)
+        if isinstance(e, TieredDelta):
+            hi, lo, bonus = b(e.hi), b(e.lo), b(e.bonus)
+            if hi is None or lo is None or bonus is None:
+                return None
+            # rates plus bonus ≥ 0: the sum grows with the base, so hi ≥ lo (else null) gives ≥ 0
+            top, bottom = tiers(e.scale, hi, bonus), tiers(e.scale, lo, bonus)
+            if top is None or bottom is None or fit(-bottom, top + RATIO_SCALE // 2) is None:
+                return None
+            return 0, (top + RATIO_SCALE // 2) // RATIO_SCALE
+        return None
+    return b(expr)
