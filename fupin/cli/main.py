@@ -167,14 +167,24 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def gunicorn_command(bind: str) -> list[str]:
+    """How `fupin serve` runs gunicorn (benchmarks/settlement.py runs the same): 2 worker processes
+    per core (Python's GIL limits one process to one core), 3 threads each, so a request waiting on
+    the database leaves the core to another; the app loaded once in the master (--preload); the
+    workers' heartbeat file in memory (/dev/shm), not on disk: it is touched on every request."""
+    workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1))
+    shm = ["--worker-tmp-dir", "/dev/shm"] if os.path.isdir("/dev/shm") else []
+    return [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind, "--workers", workers,
+            "--threads", "3", *shm, "--preload", "--access-logfile", "-"]
+
+
 def _serve(bind: str) -> None:
-    """gunicorn with several worker processes (Python's GIL limits one process to one core)."""
     _start_job_worker()
     host, _, port = bind.rpartition(":")
-    workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1) + 1)
+    command = gunicorn_command(bind)
+    workers = command[command.index("--workers") + 1]
     print(f"fupin 已启动：http://{host}:{port}/  （{workers} 个工作进程，Ctrl+C 停止）", flush=True)
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind,
-                               "--workers", workers, "--threads", "2", "--preload", "--access-logfile", "-"])
+    os.execvp(sys.executable, command)
 
 
 def cmd_demo(args) -> int:
