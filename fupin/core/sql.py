@@ -10,7 +10,6 @@ behave as with the ORM. No signals are sent: no model of fupin has receivers, an
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import cache, lru_cache
 
 from django.db import connections
@@ -35,47 +34,29 @@ def _cursor(conn):
     return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
 
 
-@contextmanager
-def pipeline(using: str = "default"):
-    """On PostgreSQL, the statements run inside are sent without waiting for each answer; reading a
-    result (a fetch, an INSERT's keys) waits for it and for those before it, in one round trip.
-    A statement's error is raised when its result, or a later one, is read, or at the end of the
-    block. Elsewhere nothing changes."""
-    conn = _connection(using)
-    if conn.vendor != "postgresql":
-        yield
-        return
-    conn.ensure_connection()
-    with conn.wrap_database_errors, conn.connection.pipeline():
-        yield
-
-
 @lru_cache(maxsize=256)
-def _insert_plan(model: type[Model], vendor: str, using: str, rows: int, returning: bool = True) -> tuple[str, list]:
+def _insert_plan(model: type[Model], vendor: str, using: str, rows: int) -> tuple[str, list]:
     conn = _connection(using)
     q = conn.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     pk = q(model._meta.pk.column)
-    returning = returning and conn.features.can_return_rows_from_bulk_insert
+    returning = conn.features.can_return_rows_from_bulk_insert
     sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "
            + ", ".join([one] * rows) + (f" RETURNING {pk}" if returning else ""))
     return sql, fields
 
 
-def insert(objs: list[Model], using: str = "default", *, keys: bool = True) -> list[Model]:
-    """INSERT new instances of one model in one statement; each gets its primary key (`keys`; without
-    them, inside `pipeline` the statement does not wait for its answer). The SQL of each (model,
-    number of rows) is built once."""
+def insert(objs: list[Model], using: str = "default") -> list[Model]:
+    """INSERT new instances of one model in one statement; each gets its primary key. The SQL of
+    each (model, number of rows) is built once."""
     if not objs:
         return objs
     model, conn = type(objs[0]), _connection(using)
-    sql, fields = _insert_plan(model, conn.vendor, using, len(objs), keys)
+    sql, fields = _insert_plan(model, conn.vendor, using, len(objs))
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
     with _cursor(conn) as cur:
         cur.execute(sql, params)
-        if not keys:
-            return objs
         if conn.features.can_return_rows_from_bulk_insert:
             ids = [row[0] for row in cur.fetchall()]
         else:   # an SQLite older than 3.35: the rows of one INSERT get consecutive ids
@@ -142,7 +123,8 @@ def fetch(sql: str, params, using: str = "default") -> list[tuple]:
         return cur.fetchall()
 
 
-def execute(sql: str, params, using: str = "default") -> None:
-    """A statement whose answer is not read (inside `pipeline`, it does not wait for it)."""
+def execute(sql: str, params, using: str = "default") -> int:
+    """A statement that returns no rows; the number of rows it changed."""
     with _cursor(_connection(using)) as cur:
         cur.execute(sql, params)
+        return cur.rowcount

@@ -314,7 +314,7 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
                      decision_id=decision_id, entitlement=entitlement, period=period, memo=memo, reverses=reverses)
     for chunk in _chunks([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
                                 period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses]):
-        sql.insert(chunk, keys=False)
+        sql.insert(chunk)
     if frame is not None and frame.height:
         import polars as pl
 
@@ -329,8 +329,8 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         # balance = balance + x, only where the balance is still the one expected (or stays >= 0)
         guard = (" AND balance = %s", [expect]) if expect is not None else (" AND balance >= %s", [-amount]) \
             if amount < 0 else ("", [])
-        if not sql.fetch(f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard[0]} RETURNING id",
-                         [amount, pk, *guard[1]]):
+        if not sql.execute(f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard[0]}",
+                           [amount, pk, *guard[1]]):
             raise BalanceMoved(account) if computed else _overdraw(account, -amount)
     return txn
 

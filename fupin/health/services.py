@@ -108,9 +108,10 @@ def _lock_patient(person: Person) -> None:
     holds the whole database already), so a second window settling for the same patient waits
     here. The figures are read again by the next statement: a read in this same statement would
     see them as they were before the wait (PostgreSQL re-checks only the locked row)."""
+    from django.db import connection
 
     if connection.features.has_select_for_update:
-        sql.execute(f"SELECT id FROM {sql.table(Person)} WHERE id = %s FOR NO KEY UPDATE", [person.pk])
+        sql.fetch(f"SELECT id FROM {sql.table(Person)} WHERE id = %s FOR NO KEY UPDATE", [person.pk])
 
 
 def build_claim(person: Person, hospital: Hospital, bill: dict, ytd: dict, balances: dict, funds_: tuple,
@@ -213,9 +214,8 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
     again. Nothing else is locked; the fund's balance moves by one conditional UPDATE."""
     for _ in range(SETTLE_TRIES):
         claim_json, result, accounts, balances, ytd = _compute(person, hospital, bill, settling=True)
-        lines = _lines(hospital, result, accounts, balances)
         try:
-            return _write(user, hospital, person, number, bill, claim_json, result, lines, ytd)
+            return _write(user, hospital, person, number, bill, claim_json, result, accounts, balances, ytd)
         except (_Moved, funds.BalanceMoved):
             continue
         except IntegrityError:   # only the claim's uniqueness: this number was settled already
@@ -224,11 +224,16 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
     raise FupinError(f"{person.name} 的结算正由其他窗口同时办理，本笔未记账；请稍后重试")
 
 
-def _lines(hospital: Hospital, result: dict, accounts: dict, balances: dict) -> list:
-    """The ledger lines of a settlement: each payer's account pays its amount, the hospital receives
-    the sum. Built before the write transaction: an account met for the first time is created (and
-    kept) in its own short transaction, never inside the write."""
-    amounts = result["_fen"]
+@transaction.atomic
+def _write(user: User, hospital: Hospital, person: Person, number: str, bill: dict, claim_json: dict, result: dict,
+           accounts: dict, balances: dict, ytd: dict) -> Claim:
+    year = bill["discharge_date"].year
+    # One patient at a time: a second window settling for the same patient waits here, then finds
+    # the figures changed and computes again. No update is lost; other patients never wait.
+    _lock_patient(person)
+    if _ytd(person, year) != ytd:
+        raise _Moved
+    amounts, changes = result["_fen"], result["_changes"]
     labels = {p["rule"]: p["label"] for p in result["payers"]}
     lines, to_hospital = [], 0
     for rule, amount in amounts.items():
@@ -248,25 +253,6 @@ def _lines(hospital: Hospital, result: dict, accounts: dict, balances: dict) -> 
             lines.append(funds.Line(funds.insurer_account(region_code=hospital.region_id, key=key, name=name), -amount))
         to_hospital += amount
     lines.append(funds.Line(hospital_account(hospital), to_hospital))
-    return lines
-
-
-@transaction.atomic
-def _write(user: User, hospital: Hospital, person: Person, number: str, bill: dict, claim_json: dict, result: dict,
-           lines: list, ytd: dict) -> Claim:
-    with sql.pipeline():   # on PostgreSQL: 6 round trips for the 9 statements, BEGIN and COMMIT
-        return _write_statements(user, hospital, person, number, bill, claim_json, result, lines, ytd)
-
-
-def _write_statements(user: User, hospital: Hospital, person: Person, number: str, bill: dict, claim_json: dict,
-                      result: dict, lines: list, ytd: dict) -> Claim:
-    year = bill["discharge_date"].year
-    # One patient at a time: a second window settling for the same patient waits here, then finds
-    # the figures changed and computes again. No update is lost; other patients never wait.
-    _lock_patient(person)
-    if _ytd(person, year) != ytd:
-        raise _Moved
-    amounts, changes = result["_fen"], result["_changes"]
     txn = funds.transaction_post(actor=user, kind=TxnKind.PAYMENT, date=bill["discharge_date"],
                                  decision_type="settlement", decision_id=f"{hospital.code}:{number}",
                                  entitlement="health.settlement", period=str(year),
@@ -326,10 +312,12 @@ def _add(person: Person, year: int, changes: dict) -> None:
     rows = [(person.pk, year, key, amount) for key, amount in changes.items() if amount]
     if not rows:
         return
-    table = sql.table(Accumulator)
-    sql.execute(f"INSERT INTO {table} (person_id, year, key, amount) VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-                + f" ON CONFLICT (person_id, year, key) DO UPDATE SET amount = {table}.amount + excluded.amount",
-                [v for row in rows for v in row])
+    table = connection.ops.quote_name(Accumulator._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {table} (person_id, year, key, amount) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+                    + f" ON CONFLICT (person_id, year, key) DO UPDATE SET amount = {table}.amount + excluded.amount",
+                    [v for row in rows for v in row])
 
 
 def access_claim(user: User, claim_id, cap: str = Cap.SETTLE) -> Claim:
