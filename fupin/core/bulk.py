@@ -19,6 +19,12 @@ LONG_LIST = 20_000      # rows_where_in: from here on a temporary table instead 
 _temp_tables = 0
 
 
+def chunks(items: list, size: int):
+    """`items` in consecutive slices of at most `size` (statements bounded in length)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch: int = 5000) -> int:
     """Insert dicts keyed by attname (e.g. household_id). Missing auto_now fields get now()."""
     if not rows:

@@ -226,10 +226,10 @@ def token_user(raw: str) -> User | None:
     from .models import Region
 
     # one precompiled read (every API request pays it): the user and its region, by the digest
-    row = next(iter(sql.fetch(
+    row = sql.fetch_one(
         f"SELECT {sql.columns(User, 'u')}, {sql.columns(Region, 'r')} FROM {sql.table(ApiToken)} t "
         f"JOIN {sql.table(User)} u ON u.id = t.user_id LEFT JOIN {sql.table(Region)} r ON r.code = u.region_id "
-        "WHERE t.digest = %s AND NOT t.revoked", [ApiToken.hash(raw)])), None)
+        "WHERE t.digest = %s AND NOT t.revoked", [ApiToken.hash(raw)])
     if row is None:
         return None
     user = sql.instance(User, row, 0, "u")

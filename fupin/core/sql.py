@@ -35,7 +35,7 @@ def _cursor(conn):
 
 
 @lru_cache(maxsize=256)
-def _insert_plan(model: type[Model], vendor: str, using: str, rows: int) -> tuple[str, list]:
+def _insert_plan(model: type[Model], using: str, rows: int) -> tuple[str, list]:
     conn = _connection(using)
     q = conn.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
@@ -53,7 +53,7 @@ def insert(objs: list[Model], using: str = "default") -> list[Model]:
     if not objs:
         return objs
     model, conn = type(objs[0]), _connection(using)
-    sql, fields = _insert_plan(model, conn.vendor, using, len(objs))
+    sql, fields = _insert_plan(model, using, len(objs))
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
     with _cursor(conn) as cur:
         cur.execute(sql, params)
@@ -75,7 +75,7 @@ def create(model: type[Model], using: str = "default", **values) -> Model:
 
 
 @cache
-def _select_plan(model: type[Model], vendor: str, using: str, alias: str) -> tuple[str, list, list]:
+def _select_plan(model: type[Model], using: str, alias: str) -> tuple[str, list, list]:
     conn = _connection(using)
     q = conn.ops.quote_name
     fields = list(model._meta.concrete_fields)
@@ -88,7 +88,7 @@ def _select_plan(model: type[Model], vendor: str, using: str, alias: str) -> tup
 
 def columns(model: type[Model], alias: str, using: str = "default") -> str:
     """The SELECT list of every column of `model`, from the table named `alias`."""
-    return _select_plan(model, _connection(using).vendor, using, alias)[0]
+    return _select_plan(model, using, alias)[0]
 
 
 def width(model: type[Model]) -> int:
@@ -99,7 +99,7 @@ def instance(model: type[Model], row, start: int, alias: str, using: str = "defa
     """The instance whose columns (as `columns` lists them) begin at `row[start]`; None for the
     NULLs of an outer join."""
     conn = _connection(using)
-    _, names, converters = _select_plan(model, conn.vendor, using, alias)
+    _, names, converters = _select_plan(model, using, alias)
     values = list(row[start:start + len(names)])
     if values[names.index(model._meta.pk.attname)] is None:
         return None
@@ -113,14 +113,16 @@ def table(model: type[Model], using: str = "default") -> str:
     return _connection(using).ops.quote_name(model._meta.db_table)
 
 
-def column(model: type[Model], name: str, using: str = "default") -> str:
-    return _connection(using).ops.quote_name(model._meta.get_field(name).column)
-
-
 def fetch(sql: str, params, using: str = "default") -> list[tuple]:
     with _cursor(_connection(using)) as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+def fetch_one(sql: str, params, using: str = "default") -> tuple | None:
+    """The first row, or None."""
+    rows = fetch(sql, params, using)
+    return rows[0] if rows else None
 
 
 def execute(sql: str, params, using: str = "default") -> int:

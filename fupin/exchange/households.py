@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 
 from fupin.core import access, audit, idcard, progress
+from fupin.core.bulk import chunks
 from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.registry.choices import (Assistance, Attribute, Cause, Education, EventKind, Health,
@@ -171,11 +172,6 @@ def _person_values(values: dict) -> dict:
     return out
 
 
-def _chunks(items: list, n: int = 2000):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
-
-
 def plan_import(user: User, data: bytes, filename: str = "", *,
                 initial_load: bool = False) -> tuple[ImportReport, _Plan | None]:
     """`initial_load` is the one-off migration of a county's existing registry (CLI only, county
@@ -256,7 +252,7 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
 
     # What is already in the database.
     existing_h: dict[str, Household] = {}
-    for chunk in _chunks(list(households)):
+    for chunk in chunks(list(households), 2000):
         existing_h.update((h.number, h) for h in Household.objects.filter(number__in=chunk))
     for number, h in existing_h.items():
         if not lo <= h.village_id <= hi:
@@ -271,12 +267,12 @@ def plan_import(user: User, data: bytes, filename: str = "", *,
     # Tuples, not model instances: (pk, household id, household number, village, *PERSON_KEYS); a
     # Person is made only for a person who changes, so re-importing a large file stays small.
     existing_p: dict[str, tuple] = {}
-    for chunk in _chunks(list(persons)):
+    for chunk in chunks(list(persons), 2000):
         existing_p.update((r[0], r[1:]) for r in Person.objects.filter(id_number__in=chunk).values_list(
             "id_number", "id", "household_id", "household__number", "household__village_id", *PERSON_KEYS))
     db_heads: dict[int, str] = {}
     ids = [h.pk for h in existing_h.values()]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, 2000):
         db_heads.update(Person.objects.filter(household_id__in=chunk, relation=Relation.HEAD, alive=True)
                         .values_list("household_id", "id_number"))
     for pid, (row, pv, number) in persons.items():
@@ -373,14 +369,14 @@ def _apply(user: User, plan: _Plan, report: ImportReport) -> None:
         Household.objects.bulk_update([h for h, _ in plan.changed_households], changed_fields, batch_size=2000)
     numbers = sorted({n for _, n in plan.new_persons} | {h["number"] for h in plan.new_households})
     pk_of: dict[str, int] = {}
-    for chunk in _chunks(numbers, 5000):
+    for chunk in chunks(numbers, 5000):
         pk_of.update(Household.objects.filter(number__in=chunk).values_list("number", "pk"))
     for p, number in plan.new_persons:
         p["household_id"] = pk_of[number]  # in place: a copy of 100000 person dicts costs ~120 MB
     insert_rows(Person, [p for p, _ in plan.new_persons])
     new_ids = [p["id_number"] for p, _ in plan.new_persons]
     person_pk: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(new_ids, 5000):
+    for chunk in chunks(new_ids, 5000):
         person_pk.update((i, (pk, hid)) for i, pk, hid in
                          Person.objects.filter(id_number__in=chunk).values_list("id_number", "pk", "household_id"))
     for p, diff in plan.changed_persons:

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from fupin.core import access, audit, sql
+from fupin.core.bulk import chunks
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.money import fen_to_yuan_str
@@ -262,11 +263,6 @@ def _refuse_dead_payees(payee_ids: list[int], date: dt.date) -> None:
 
 # ---- the one writer -------------------------------------------------------------------------------
 
-def _chunks(rows: list, size: int = 500):
-    for i in range(0, len(rows), size):
-        yield rows[i:i + size]
-
-
 @dataclass
 class Line:
     account: Account
@@ -312,8 +308,8 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
     # precompiled INSERTs (core.sql): a settlement posts on every claim at the window
     txn = sql.create(Transaction, kind=kind, date=date, actor=actor, decision_type=decision_type,
                      decision_id=decision_id, entitlement=entitlement, period=period, memo=memo, reverses=reverses)
-    for chunk in _chunks([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
-                                period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses]):
+    for chunk in chunks([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
+                                period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses], 500):
         sql.insert(chunk)
     if frame is not None and frame.height:
         import polars as pl
@@ -327,10 +323,12 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
         if not amount and expect is None:
             continue
         # balance = balance + x, only where the balance is still the one expected (or stays >= 0)
-        guard = (" AND balance = %s", [expect]) if expect is not None else (" AND balance >= %s", [-amount]) \
-            if amount < 0 else ("", [])
-        if not sql.execute(f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard[0]}",
-                           [amount, pk, *guard[1]]):
+        guard, params = "", [amount, pk]
+        if expect is not None:
+            guard, params = " AND balance = %s", [*params, expect]
+        elif amount < 0:
+            guard, params = " AND balance >= %s", [*params, -amount]
+        if not sql.execute(f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard}", params):
             raise BalanceMoved(account) if computed else _overdraw(account, -amount)
     return txn
 

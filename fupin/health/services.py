@@ -92,8 +92,7 @@ def hospital_account(h: Hospital) -> Account:
 
 def hospital_by_code(code: str) -> Hospital | None:
     """The hospital with this code (one precompiled read: the window's every claim names it)."""
-    row = next(iter(sql.fetch(f"SELECT {sql.columns(Hospital, 'h')} FROM {sql.table(Hospital)} h WHERE h.code = %s",
-                              [code])), None)
+    row = sql.fetch_one(f"SELECT {sql.columns(Hospital, 'h')} FROM {sql.table(Hospital)} h WHERE h.code = %s", [code])
     return None if row is None else sql.instance(Hospital, row, 0, "h")
 
 
@@ -108,8 +107,6 @@ def _lock_patient(person: Person) -> None:
     holds the whole database already), so a second window settling for the same patient waits
     here. The figures are read again by the next statement: a read in this same statement would
     see them as they were before the wait (PostgreSQL re-checks only the locked row)."""
-    from django.db import connection
-
     if connection.features.has_select_for_update:
         sql.fetch(f"SELECT id FROM {sql.table(Person)} WHERE id = %s FOR NO KEY UPDATE", [person.pk])
 

@@ -214,9 +214,9 @@ def person_by_id_number(user: User, id_number: str) -> Person | None:
     from fupin.core import sql
 
     access.require(user, Cap.READ)   # as access.persons_for
-    row = next(iter(sql.fetch(
+    row = sql.fetch_one(
         f"SELECT {sql.columns(Person, 'p')}, {sql.columns(Household, 'h')} FROM {sql.table(Person)} p "
-        f"LEFT JOIN {sql.table(Household)} h ON h.id = p.household_id WHERE p.id_number = %s", [id_number])), None)
+        f"LEFT JOIN {sql.table(Household)} h ON h.id = p.household_id WHERE p.id_number = %s", [id_number])
     if row is None:
         return None
     person = sql.instance(Person, row, 0, "p")
