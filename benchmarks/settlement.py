@@ -280,7 +280,8 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
                 except Exception:
                     time.sleep(0.2)
 
-            # each window keeps its HTTP connection open, as a hospital system's client does
+            # each window keeps its HTTP connection open as long as the server does, as a hospital
+            # system's client does (gunicorn's sync workers close it after each answer: a new one per claim)
             local = threading.local()
 
             def post(n: int, prefix: str):

@@ -137,8 +137,7 @@ def _database() -> dict:
             "CONN_MAX_AGE": 60,
             # the statements of core.sql (the window's hot path) are prepared once per connection;
             # the ORM's client-bound cursors never prepare (ADR 0022)
-            # and planned at each run: a plan kept from when a table was new (empty) would scan it whole
-            "OPTIONS": {"prepare_threshold": 1, "options": "-c plan_cache_mode=force_custom_plan"},
+            "OPTIONS": {"prepare_threshold": 1},
         }
     path = url.removeprefix("sqlite:///") if url else str(VAR_DIR / "fupin.sqlite3")
     if path != ":memory:" and not path.startswith("file:"):

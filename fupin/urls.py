@@ -13,6 +13,7 @@ from fupin.pairing import views as pairing
 from fupin.registry import views as registry
 
 urlpatterns = [
+    path("api/v1/", api.urls),   # first: a window's every claim is resolved here before ~100 page patterns
     path("", core.home),
     path("login/", core.login_view),
     path("logout/", core.logout_view),
@@ -105,7 +106,6 @@ urlpatterns = [
     path("projects/", include("fupin.projects.urls")),
     path("charity/", include("fupin.charity.urls")),
     path("whatif/", include("fupin.whatif.urls")),   # policy what-if (issue 20)
-    path("api/v1/", api.urls),
 ]
 
 # The app serves its own static files (CSS, JS, and the Swagger UI that django-ninja ships), so one

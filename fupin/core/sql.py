@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import AutoField, Model
 
 
@@ -20,18 +21,30 @@ def _connection(using: str):
     return connections[using]
 
 
+class _KeptCursor(CursorWrapper):
+    """A cursor kept open for the connection's life: leaving `with` does not close it."""
+
+    def __exit__(self, *exc):
+        pass
+
+
 def _cursor(conn):
     """On PostgreSQL a cursor that binds its parameters on the server, so that psycopg prepares each
     statement once per connection (`prepare_threshold` in settings; the ORM's own cursors bind on the
     client and never prepare). Wrapped as Django wraps its cursors: database errors, execute wrappers
-    and query logging are the same."""
+    and query logging are the same. One such cursor is kept per connection and reused (a psycopg cursor
+    starts afresh at each execute); while queries are logged (tests, DEBUG) each use gets its own."""
     if conn.vendor != "postgresql":
         return conn.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     conn.ensure_connection()
-    raw = ServerBindingCursor(conn.connection)
-    return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
+    if conn.queries_logged:
+        return conn.make_debug_cursor(ServerBindingCursor(conn.connection))
+    kept = getattr(conn, "_fupin_kept_cursor", None)
+    if kept is None or kept.cursor.connection is not conn.connection or kept.cursor.closed:
+        kept = conn._fupin_kept_cursor = _KeptCursor(ServerBindingCursor(conn.connection), conn)
+    return kept
 
 
 @lru_cache(maxsize=256)
