@@ -308,8 +308,10 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
     # precompiled INSERTs (core.sql): a settlement posts on every claim at the window
     txn = sql.create(Transaction, kind=kind, date=date, actor=actor, decision_type=decision_type,
                      decision_id=decision_id, entitlement=entitlement, period=period, memo=memo, reverses=reverses)
-    for chunk in chunks([Entry(transaction=txn, account=x.account, amount=x.amount, entitlement=x.entitlement,
-                                period=x.period, reverses=x.reverses) for x in lines if x.amount or x.reverses], 500):
+    # built from ids: the related-object descriptors cost more than the whole INSERT's other work
+    for chunk in chunks([Entry(transaction_id=txn.pk, account_id=x.account.pk, amount=x.amount, entitlement=x.entitlement,
+                               period=x.period, reverses_id=x.reverses.pk if x.reverses else None)
+                         for x in lines if x.amount or x.reverses], 500):
         sql.insert(chunk)
     if frame is not None and frame.height:
         import polars as pl
