@@ -69,3 +69,18 @@ def test_packs_list_and_show(capsys):
     assert doc["parameters"]["education.college.entrant_aid"] == {
         "value": "4000.00", "from": "2017-09-01", "source": "《扶贫工作计划》（乡镇）：从201X年秋季学期起开始实施，对建档立卡贫困家庭新入学的全日制本专科学生，"
                   "按照每生每学年4000元的标准给予学费和生活费补助（学费资助2000元、生活费补助2000元）", "pack": "sc-513435"}
+
+
+def test_serve_runs_three_sync_workers_per_core(monkeypatch):
+    import os
+
+    from fupin.cli.main import gunicorn_command
+
+    monkeypatch.delenv("FUPIN_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    command = gunicorn_command("127.0.0.1:8000")
+    at = command.index("--workers")
+    assert command[at:at + 6] == ["--workers", "12", "--worker-class", "sync", "--timeout", "120"]
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8000" and "--preload" in command
+    monkeypatch.setenv("FUPIN_WORKERS", "5")
+    assert gunicorn_command("0.0.0.0:80")[at + 1] == "5"

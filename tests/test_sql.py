@@ -75,3 +75,23 @@ def test_a_settlement_makes_a_fixed_number_of_statements(shili, django_capture_o
     locked = ["SELECT"] if connection.vendor == "postgresql" else []
     assert statements == ["SELECT", "SELECT", *locked, "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT"]
     assert Claim.objects.get(pk=claim.pk).breakdown == claim.breakdown
+
+
+def test_one_server_binding_cursor_is_kept_per_connection_and_plans_are_kept(shili):  # noqa: F811
+    import pytest
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite binds on the client: core.sql uses Django's own cursor there")
+    first = sql._cursor(connection)
+    assert sql.fetch_one("SELECT %s::int + 1", [1]) == (2,)
+    assert sql.fetch("SELECT x FROM generate_series(1, %s) x", [3]) == [(1,), (2,), (3,)]
+    assert sql._cursor(connection) is first and not first.cursor.closed
+    with CaptureQueriesContext(connection) as q:   # queries logged: a cursor of its own, counted
+        assert sql.fetch_one("SELECT %s::int", [5]) == (5,)
+        assert sql._cursor(connection) is not first
+    assert [x["sql"] for x in q.captured_queries] == ["SELECT $1::int"]   # bound on the server
+    first.cursor.close()   # a closed cursor (as after a reconnect) is replaced
+    again = sql._cursor(connection)
+    assert again is not first and again.cursor.connection is connection.connection
+    assert sql.fetch_one("SHOW plan_cache_mode", []) == ("auto",)   # prepared plans kept (ADR 0022, revised)
