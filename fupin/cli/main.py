@@ -173,7 +173,7 @@ def gunicorn_command(bind: str) -> list[str]:
     another; each request goes to a process that is free at that moment (a sync worker answers one
     request per connection, so no client's connection stays with a busy process: with threads and
     kept-alive connections, the slowest 5% of the window's claims took twice the median, with sync
-    workers 1.5 times; docs/settlement.md). Slow clients are the TLS proxy's to buffer
+    workers 1.5 times; ADR 0022). Slow clients are the TLS proxy's to buffer
     (docs/deploy-province.md). A request may run 120 s before its process is replaced; the app is
     loaded once in the master (--preload); the workers' heartbeat file is in memory (/dev/shm), not
     on disk: it is touched on every request."""
