@@ -12,7 +12,8 @@
    starting from a ledger that already holds 1,000,000 entries (copied in with COPY): 8 clients
    back to back (target ≥ 160 claims/s, p95 ≤ 50 ms), then 64 windows with arrivals at
    100 claims/s, open loop (latency from each arrival; target p95 ≤ 50 ms); CPU per claim of the
-   server and of PostgreSQL; then an exact check: every accumulator and the ledger equal the sum
+   server and of PostgreSQL, and its ratio to the baseline of the same run (the same claims through
+   the app in one process, no HTTP, no concurrency: this VM's speed varies by up to 2× by the hour); then an exact check: every accumulator and the ledger equal the sum
    of the settled claims, and every stored budget balance its entries' sum.
    Starts a throwaway PostgreSQL cluster (as `dev.py test` does).
    Run it alone (it is a big run): flock /tmp/bigbench.lock .venv/bin/python benchmarks/settlement.py
@@ -203,6 +204,39 @@ def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
     return token, [p.id_number for p in people], int(draws.sum())
 
 
+def _in_process(token: str, ids: list[str], postmaster: int, n: int = 400) -> float:
+    """The baseline of this run: claims settled through the same WSGI app in this one process, one
+    after another (no HTTP, no concurrency). This machine's speed varies by up to 2× from hour to hour;
+    the ratio of the served CPU per claim to this one does not. Returns CPU seconds per claim."""
+    import io
+
+    from fupin.wsgi import application
+
+    def one(k: int):
+        body = json.dumps({"hospital": "H990101", "id_number": ids[(k * 104729) % len(ids)], "number": f"B{k}",
+                           "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
+                           "total": f"{20000 + k % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
+        status = []
+        out = application({"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/settlements", "SERVER_NAME": "127.0.0.1",
+                           "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(body),
+                           "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json",
+                           "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1",
+                           "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.errors": sys.stderr}, lambda s, h: status.append(s))
+        data = b"".join(out)
+        if not status[0].startswith("201"):
+            raise RuntimeError(f"{status[0]}: {data[:200]!r}")
+
+    for k in range(50):
+        one(k)
+    cpu0, db0 = time.process_time(), _cpu_seconds(postmaster)
+    for k in range(50, 50 + n):
+        one(k)
+    app, db = (time.process_time() - cpu0) / n, (_cpu_seconds(postmaster) - db0) / n
+    print(f"   baseline, {n} claims through the app in this process: CPU per claim {app * 1000:.1f} ms + "
+          f"PostgreSQL {db * 1000:.1f} ms = {(app + db) * 1000:.1f} ms")
+    return app + db
+
+
 def _check(prefixes: tuple[str, ...]) -> str:
     """Every accumulator and the ledger equal the sum of the settled claims, exactly."""
     from collections import defaultdict
@@ -264,8 +298,9 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
         t = time.perf_counter()
         token, ids, drawn = _seed(patients, history)
         print(f"3. seeded {patients:,} patients and {2 * history:,} ledger entries (COPY) in {time.perf_counter() - t:.1f} s")
-        connections.close_all()
         postmaster = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+        base = _in_process(token, ids, postmaster)
+        connections.close_all()
         port = 18765 + os.getpid() % 1000
         from fupin.cli.main import gunicorn_command   # as `fupin serve` runs it, access log included
 
@@ -322,7 +357,8 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
                       f"p99 {lat[int(len(lat) * .99)] * 1000:.1f} ms, errors {len(errors)}"
                       + (f" (first: {errors[0]})" if errors else ""))
                 print(f"      CPU per claim: server {app / count * 1000:.1f} ms + PostgreSQL {db / count * 1000:.1f} ms "
-                      f"= {(app + db) / count * 1000:.1f} ms (the load-generating client: {cl / count * 1000:.1f} ms)")
+                      f"= {(app + db) / count * 1000:.1f} ms (the load-generating client: {cl / count * 1000:.1f} ms) "
+                      f"= {(app + db) / count / base:.2f}× the same claim in one process")
 
             def closed(lat, errors, lock):
                 work = list(range(closed_claims))
