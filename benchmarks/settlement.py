@@ -204,10 +204,11 @@ def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
     return token, [p.id_number for p in people], int(draws.sum())
 
 
-def _in_process(token: str, ids: list[str], postmaster: int, n: int = 400) -> float:
+def _in_process(token: str, ids: list[str], postmaster: int, n: int = 1000) -> float:
     """The baseline of this run: claims settled through the same WSGI app in this one process, one
-    after another (no HTTP, no concurrency). This machine's speed varies by up to 2× from hour to hour;
-    the ratio of the served CPU per claim to this one does not. Returns CPU seconds per claim."""
+    after another (no HTTP, no concurrency). This machine's speed varies by up to 2× from hour to hour,
+    sometimes within minutes: the ratio of the served CPU per claim to this one removes the slow swings,
+    not those between the baseline and the run. Returns CPU seconds per claim."""
     import io
 
     from fupin.wsgi import application
