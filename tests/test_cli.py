@@ -71,7 +71,7 @@ def test_packs_list_and_show(capsys):
                   "按照每生每学年4000元的标准给予学费和生活费补助（学费资助2000元、生活费补助2000元）", "pack": "sc-513435"}
 
 
-def test_serve_runs_three_sync_workers_per_core(monkeypatch):
+def test_serve_runs_two_sync_workers_per_core(monkeypatch):
     import os
 
     from fupin.cli.main import gunicorn_command
@@ -80,7 +80,7 @@ def test_serve_runs_three_sync_workers_per_core(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     command = gunicorn_command("127.0.0.1:8000")
     at = command.index("--workers")
-    assert command[at:at + 6] == ["--workers", "12", "--worker-class", "sync", "--timeout", "120"]
+    assert command[at:at + 6] == ["--workers", "8", "--worker-class", "sync", "--timeout", "120"]
     assert command[command.index("--bind") + 1] == "127.0.0.1:8000" and "--preload" in command
     monkeypatch.setenv("FUPIN_WORKERS", "5")
     assert gunicorn_command("0.0.0.0:80")[at + 1] == "5"

@@ -168,16 +168,16 @@ def cmd_worker(args) -> int:
 
 
 def gunicorn_command(bind: str) -> list[str]:
-    """How `fupin serve` runs gunicorn (benchmarks/settlement.py runs the same): 3 single-threaded
+    """How `fupin serve` runs gunicorn (benchmarks/settlement.py runs the same): 2 single-threaded
     (sync) worker processes per core, so a process waiting on the database leaves the core to
     another; each request goes to a process that is free at that moment (a sync worker answers one
     request per connection, so no client's connection stays with a busy process: with threads and
     kept-alive connections, the slowest 5% of the window's claims took twice the median, with sync
-    workers 1.5 times; ADR 0022). Slow clients are the TLS proxy's to buffer
+    workers 1.3–1.5 times; ADR 0022). Slow clients are the TLS proxy's to buffer
     (docs/deploy-province.md). A request may run 120 s before its process is replaced; the app is
     loaded once in the master (--preload); the workers' heartbeat file is in memory (/dev/shm), not
     on disk: it is touched on every request."""
-    workers = os.environ.get("FUPIN_WORKERS") or str(3 * (os.cpu_count() or 1))
+    workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1))
     shm = ["--worker-tmp-dir", "/dev/shm"] if os.path.isdir("/dev/shm") else []
     return [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind, "--workers", workers,
             "--worker-class", "sync", "--timeout", "120", *shm, "--preload", "--access-logfile", "-"]
