@@ -13,8 +13,9 @@
    back to back (target ≥ 160 claims/s, p95 ≤ 50 ms), then 64 windows with arrivals at
    100 claims/s, open loop (latency from each arrival; target p95 ≤ 50 ms); CPU per claim of the
    server and of PostgreSQL, and its ratio to the baseline of the same run (the same claims through
-   the app in one process, no HTTP, no concurrency: this VM's speed varies by up to 2× by the hour); then an exact check: every accumulator and the ledger equal the sum
-   of the settled claims, and every stored budget balance its entries' sum.
+   the app in one process, no HTTP, no concurrency: this VM's speed varies by up to 2× by the hour);
+   then an exact check: every accumulator and the ledger equal the sum of the settled claims, and
+   every stored budget balance its entries' sum.
    Starts a throwaway PostgreSQL cluster (as `dev.py test` does).
    Run it alone (it is a big run): flock /tmp/bigbench.lock .venv/bin/python benchmarks/settlement.py
 """
@@ -204,6 +205,13 @@ def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
     return token, [p.id_number for p in people], int(draws.sum())
 
 
+def _claim_body(ids: list[str], n: int, prefix: str) -> bytes:
+    """The n-th claim the benchmark settles (numbers unique by prefix), as the window's client sends it."""
+    return json.dumps({"hospital": "H990101", "id_number": ids[(n * 7919) % len(ids)], "number": f"{prefix}{n}",
+                       "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
+                       "total": f"{20000 + n % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
+
+
 def _in_process(token: str, ids: list[str], postmaster: int, n: int = 1000) -> float:
     """The baseline of this run: claims settled through the same WSGI app in this one process, one
     after another (no HTTP, no concurrency). This machine's speed varies by up to 2× from hour to hour,
@@ -214,9 +222,7 @@ def _in_process(token: str, ids: list[str], postmaster: int, n: int = 1000) -> f
     from fupin.wsgi import application
 
     def one(k: int):
-        body = json.dumps({"hospital": "H990101", "id_number": ids[(k * 104729) % len(ids)], "number": f"B{k}",
-                           "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
-                           "total": f"{20000 + k % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
+        body = _claim_body(ids, k, "B")
         status = []
         out = application({"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/settlements", "SERVER_NAME": "127.0.0.1",
                            "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(body),
@@ -321,9 +327,7 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
             local = threading.local()
 
             def post(n: int, prefix: str):
-                body = json.dumps({"hospital": "H990101", "id_number": ids[(n * 7919) % len(ids)], "number": f"{prefix}{n}",
-                                   "visit_type": "inpatient", "discharge_date": "2024-06-01", "in_county": True,
-                                   "total": f"{20000 + n % 900}.00", "in_policy": "18000.00", "waivable": "100.00"}).encode()
+                body = _claim_body(ids, n, prefix)
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
                 for attempt in (1, 2):   # a kept connection the server closed (idle): open a new one once
                     conn = getattr(local, "conn", None) or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
