@@ -84,3 +84,17 @@ def test_serve_runs_two_sync_workers_per_core(monkeypatch):
     assert command[command.index("--bind") + 1] == "127.0.0.1:8000" and "--preload" in command
     monkeypatch.setenv("FUPIN_WORKERS", "5")
     assert gunicorn_command("0.0.0.0:80")[at + 1] == "5"
+
+
+def test_the_served_app_is_loaded_whole_before_the_workers_fork():
+    """`fupin.wsgi` is what gunicorn preloads in its master: the packs and the URLconf with every
+    view module are loaded there, so no worker's first request pays for importing them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, fupin.wsgi; "
+            "print(sorted(m for m in ('fupin.urls', 'fupin.api.v1', 'fupin.health.pages', 'fupin.schools.views') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "fupin.settings"})
+    assert out.stdout.strip() == "['fupin.api.v1', 'fupin.health.pages', 'fupin.schools.views', 'fupin.urls']"
