@@ -142,7 +142,10 @@ def _cpu_seconds(root: int) -> float:
 def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
     """The county (as the window tests build it), `patients` patients, a token for the window, and a
     ledger that already holds `history` × 2 entries of earlier settlements on the county's top-up
-    fund, copied in with COPY (the fund's stored balance set to match; checked at the end)."""
+    fund, copied in with COPY (the fund's stored balance set to match; checked at the end). Those
+    settlements were the patients' claims of 2023: each patient's figures of that year are there too,
+    as in a county that has settled for a year (the planner knows the table's size: an empty table's
+    statistics chose a scan of the whole table for the year-to-date read)."""
     import io
 
     from django.db import connection
@@ -191,8 +194,14 @@ def _seed(patients: int, history: int) -> tuple[str, list[str], int]:
     entries = pl.concat([pl.DataFrame({"transaction_id": ids, "account_id": fund.pk, "amount": -draws}),
                          pl.DataFrame({"transaction_id": ids, "account_id": hosp.pk, "amount": draws})])
     entries = entries.with_columns(entitlement=pl.lit(""), period=pl.lit(""))
+    drawn = pl.DataFrame({"person_id": [people[i % patients].pk for i in range(history)], "amount": draws}) \
+        .group_by("person_id").agg(pl.col("amount").sum())
+    figures = pl.concat([drawn.with_columns(year=pl.lit(2023), key=pl.lit("topup.wsfp")),
+                         *(drawn.with_columns(year=pl.lit(2023), key=pl.lit(k), amount=pl.col("amount") * m)
+                           for k, m in (("basic", 9), ("ci_base", 4), ("ci", 2), ("assistance", 1)))])
     with connection.cursor() as cur:
-        for table, frame in (("funds_transaction", txns), ("funds_entry", entries)):
+        for table, frame in (("funds_transaction", txns), ("funds_entry", entries),
+                             ("health_accumulator", figures.select("person_id", "year", "key", "amount"))):
             buf = io.BytesIO()
             frame.write_csv(buf, include_header=False)
             with cur.cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
@@ -263,7 +272,7 @@ def _check(prefixes: tuple[str, ...]) -> str:
             changes[k] += v
         paid += c.breakdown["health.topup.wsfp"]
         to_hospital += c.total - c.breakdown["health.waived"] - c.breakdown["health.absorbed"]
-    acc = dict(Accumulator.objects.values_list("key").annotate(s=Sum("amount")).values_list("key", "s"))
+    acc = dict(Accumulator.objects.filter(year=2024).values_list("key").annotate(s=Sum("amount")).values_list("key", "s"))
     fund = fund_account("990101000000", "wsfp", dt.date(2024, 6, 1))
     hosp = hospital_account(Hospital.objects.get(code="H990101"))
     window = Entry.objects.filter(transaction__decision_type="settlement", transaction__date__year=2024)
