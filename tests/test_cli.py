@@ -71,16 +71,21 @@ def test_packs_list_and_show(capsys):
                   "按照每生每学年4000元的标准给予学费和生活费补助（学费资助2000元、生活费补助2000元）", "pack": "sc-513435"}
 
 
-def test_serve_runs_two_sync_workers_per_core(monkeypatch):
+def test_serve_runs_a_sync_worker_per_core_beside_its_database_and_two_per_core_otherwise(monkeypatch):
     import os
 
-    from fupin.cli.main import gunicorn_command
+    from fupin.cli.main import database_on_this_machine, gunicorn_command
 
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"}
+    pg = {"ENGINE": "django.db.backends.postgresql", "NAME": "fupin", "HOST": "127.0.0.1"}
+    assert [database_on_this_machine(db) for db in (
+        sqlite, pg, pg | {"HOST": "localhost"}, pg | {"HOST": "::1"}, pg | {"HOST": "/run/postgresql"}, pg | {"HOST": ""},
+        pg | {"HOST": "db.province"}, pg | {"HOST": "10.1.2.3"})] == [True] * 6 + [False] * 2
     monkeypatch.delenv("FUPIN_WORKERS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    command = gunicorn_command("127.0.0.1:8000")
+    command = gunicorn_command("127.0.0.1:8000")   # the test database: SQLite, or PostgreSQL on loopback
     at = command.index("--workers")
-    assert command[at:at + 6] == ["--workers", "8", "--worker-class", "sync", "--timeout", "120"]
+    assert command[at:at + 6] == ["--workers", "4", "--worker-class", "sync", "--timeout", "120"]
     assert command[command.index("--bind") + 1] == "127.0.0.1:8000" and "--preload" in command
     monkeypatch.setenv("FUPIN_WORKERS", "5")
     assert gunicorn_command("0.0.0.0:80")[at + 1] == "5"

@@ -167,17 +167,29 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def database_on_this_machine(db: dict) -> bool:
+    """Does the database (a DATABASES entry) share this machine's cores: SQLite, or PostgreSQL over
+    loopback or a local socket?"""
+    host = db.get("HOST") or ""
+    return db["ENGINE"].endswith("sqlite3") or host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+
+
 def gunicorn_command(bind: str) -> list[str]:
-    """How `fupin serve` runs gunicorn (benchmarks/settlement.py runs the same): 2 single-threaded
-    (sync) worker processes per core, so a process waiting on the database leaves the core to
-    another; each request goes to a process that is free at that moment (a sync worker answers one
-    request per connection, so no client's connection stays with a busy process: with threads and
-    kept-alive connections, the slowest 5% of the window's claims took twice the median, with sync
-    workers 1.3–1.5 times; ADR 0022). Slow clients are the TLS proxy's to buffer
-    (docs/deploy-province.md). A request may run 120 s before its process is replaced; the app is
-    loaded once in the master (--preload); the workers' heartbeat file is in memory (/dev/shm), not
-    on disk: it is touched on every request."""
-    workers = os.environ.get("FUPIN_WORKERS") or str(2 * (os.cpu_count() or 1))
+    """How `fupin serve` runs gunicorn (benchmarks/settlement.py runs the same): single-threaded
+    (sync) worker processes, each request to a process that is free at that moment (a sync worker
+    answers one request per connection, so no client's connection stays with a busy process: with
+    threads and kept-alive connections, the slowest 5% of the window's claims took twice the
+    median). One process per core when the database shares the machine's cores: its work and the
+    processes' compete for them, and each process more only added switching (measured against 1.5
+    and 2 per core, ADR 0022); two per core when the database is elsewhere, so that a process
+    waiting on the network leaves its core to another. `FUPIN_WORKERS` overrides. Slow clients are
+    the TLS proxy's to buffer (docs/deploy-province.md). A request may run 120 s before its process
+    is replaced (long work is a background job); the app is loaded once in the master (--preload);
+    the workers' heartbeat file is in memory (/dev/shm), not on disk: it is touched on every request."""
+    from django.conf import settings
+
+    per_core = 1 if database_on_this_machine(settings.DATABASES["default"]) else 2
+    workers = os.environ.get("FUPIN_WORKERS") or str(per_core * (os.cpu_count() or 1))
     shm = ["--worker-tmp-dir", "/dev/shm"] if os.path.isdir("/dev/shm") else []
     return [sys.executable, "-m", "gunicorn", "fupin.wsgi:application", "--bind", bind, "--workers", workers,
             "--worker-class", "sync", "--timeout", "120", *shm, "--preload", "--access-logfile", "-"]
