@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 
 from fupin.core import audit, sql
@@ -15,7 +16,7 @@ from fupin.health.models import Claim
 from fupin.registry.models import Person
 from fupin.registry.selectors import person_by_id_number
 
-from .test_health import BILL_1, shili  # noqa: F401  (fixture)
+from .test_health import BILL_1, BILL_2, acc, shili  # noqa: F401  (fixture)
 
 
 def _fields(obj, names):
@@ -71,10 +72,38 @@ def test_a_settlement_makes_a_fixed_number_of_statements(shili, django_capture_o
     with connection.execute_wrapper(wrapper):
         claim = services.settle(user=window, hospital=hospital, person=patient, number="Q1", bill=BILL_1)
     statements = [q.split()[0] for q in seen if not q.startswith(("SAVEPOINT", "RELEASE"))]
-    # read: balances, figures; write: [lock], figures, transaction, lines, balance, accumulators, claim, audit
-    locked = ["SELECT"] if connection.vendor == "postgresql" else []
-    assert statements == ["SELECT", "SELECT", *locked, "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT"]
+    # read: balances, figures; write: the patient's lock, then the figures read again and the claim's
+    # changes added in one statement (PostgreSQL); SQLite, whose write locks the whole database: the
+    # figures read again, the changes added; then transaction, lines, balance, claim, audit
+    if connection.vendor == "postgresql":
+        write = ["SELECT", "WITH"]
+    else:
+        write = ["SELECT", "INSERT"]
+    assert statements == ["SELECT", "SELECT", *write, "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
     assert Claim.objects.get(pk=claim.pk).breakdown == claim.breakdown
+
+
+def test_a_write_whose_figures_moved_since_they_were_read_is_stopped_and_adds_nothing(shili):  # noqa: F811
+    """The re-read of the patient's figures and the add of the claim's changes (one statement on
+    PostgreSQL): the re-read sees the figures as they were before the add, a claim settled in between
+    stops the write, and the stop takes the add back."""
+    hospital, patient, window, fund = shili
+    claim_json, result, accounts, balances, ytd = services._compute(patient, hospital, BILL_1, settling=True)
+    assert ytd == {}
+    services.settle(user=window, hospital=hospital, person=patient, number="Q0", bill=BILL_2)   # another window
+    between = acc(patient)
+    assert between == {k: v for k, v in Claim.objects.get(number="Q0").accumulator_changes.items() if v}
+    assert between["basic"] > 0
+    with pytest.raises(services._Moved):
+        services._write(window, hospital, patient, "Q1", BILL_1, claim_json, result, accounts, balances, ytd)
+    assert acc(patient) == between and not Claim.objects.filter(number="Q1").exists()
+    # computed again on the figures as they are, the same write goes through and adds exactly its changes
+    claim_json, result, accounts, balances, ytd = services._compute(patient, hospital, BILL_1, settling=True)
+    assert ytd == between
+    claim = services._write(window, hospital, patient, "Q1", BILL_1, claim_json, result, accounts, balances, ytd)
+    assert acc(patient) == {k: between.get(k, 0) + claim.accumulator_changes.get(k, 0)
+                            for k in between.keys() | claim.accumulator_changes.keys()
+                            if between.get(k) or claim.accumulator_changes.get(k)}
 
 
 def test_one_server_binding_cursor_is_kept_per_connection_and_plans_are_kept(shili):  # noqa: F811

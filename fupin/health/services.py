@@ -228,9 +228,8 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
     # One patient at a time: a second window settling for the same patient waits here, then finds
     # the figures changed and computes again. No update is lost; other patients never wait.
     _lock_patient(person)
-    if _ytd(person, year) != ytd:
-        raise _Moved
     amounts, changes = result["_fen"], result["_changes"]
+    _recheck_and_add(person, year, ytd, changes)
     labels = {p["rule"]: p["label"] for p in result["payers"]}
     lines, to_hospital = [], 0
     for rule, amount in amounts.items():
@@ -254,7 +253,6 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
                                  decision_type="settlement", decision_id=f"{hospital.code}:{number}",
                                  entitlement="health.settlement", period=str(year),
                                  memo=f"{person.name} {hospital.name} 结算", lines=lines, beneficiary=person)
-    _add(person, year, changes)
     claim = sql.create(
         Claim, hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
         level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
@@ -304,16 +302,41 @@ def explanation_of(claim: Claim, rule: str) -> dict:
             "inputs": {k: x["_inputs"][k] for k in e["inputs"]}}
 
 
-def _add(person: Person, year: int, changes: dict) -> None:
-    """Add each change to the patient's figure of the year, creating the missing ones: one statement."""
+def _upsert(person: Person, year: int, changes: dict) -> tuple[str, list] | None:
+    """The statement adding each change to the patient's figure of the year, creating the missing
+    ones (None: nothing to add). Precompiled: prepared once per connection and number of figures."""
     rows = [(person.pk, year, key, amount) for key, amount in changes.items() if amount]
     if not rows:
-        return
+        return None
     table = sql.table(Accumulator)
-    # precompiled (prepared once per connection and number of figures; the ORM's cursor planned it every time)
-    sql.execute(f"INSERT INTO {table} (person_id, year, key, amount) VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-                + f" ON CONFLICT (person_id, year, key) DO UPDATE SET amount = {table}.amount + excluded.amount",
-                [v for row in rows for v in row])
+    return (f"INSERT INTO {table} (person_id, year, key, amount) VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (person_id, year, key) DO UPDATE SET amount = {table}.amount + excluded.amount",
+            [v for row in rows for v in row])
+
+
+def _add(person: Person, year: int, changes: dict) -> None:
+    """Add each change to the patient's figure of the year: one statement."""
+    upsert = _upsert(person, year, changes)
+    if upsert:
+        sql.execute(*upsert)
+
+
+def _recheck_and_add(person: Person, year: int, ytd: dict, changes: dict) -> None:
+    """Inside the write, after the patient's lock: stop (compute again) unless the patient's figures
+    are still those the computation read, and add the claim's changes to them. On PostgreSQL one
+    statement does both: its snapshot is taken after the lock was granted, and the parts of a WITH
+    share that snapshot, so the read sees the figures as they were before the add. A stop rolls the
+    add back with the rest of the write."""
+    upsert = _upsert(person, year, changes)
+    if upsert and connection.vendor == "postgresql":
+        now = dict(sql.fetch(f"WITH added AS ({upsert[0]}) SELECT key, amount FROM {sql.table(Accumulator)} "
+                             "WHERE person_id = %s AND year = %s", [*upsert[1], person.pk, year]))
+    else:
+        now = _ytd(person, year)
+        if now == ytd and upsert:
+            sql.execute(*upsert)
+    if now != ytd:
+        raise _Moved
 
 
 def access_claim(user: User, claim_id, cap: str = Cap.SETTLE) -> Claim:
