@@ -93,6 +93,18 @@ def test_a_claim_keeps_each_payers_explanation_whole_with_each_parameter_stored_
     assert sorted(claim.explanation["_parameters"]) == sorted(preview["payers"][-1]["explanation"]["parameters"])
     assert sorted(claim.explanation["health.patient"]["parameters"]) == sorted(claim.explanation["_parameters"])
     assert claim.explanation["_labels"]["health.topup.wsfp"] == "卫生扶贫救助基金"
+    # each source text once: the parameters name theirs by number
+    texts = [v["source"] for v in preview["payers"][-1]["explanation"]["parameters"].values()]
+    assert claim.explanation["_sources"] == list(dict.fromkeys(texts)) and len(set(texts)) < len(texts)
+    assert [claim.explanation["_sources"][v["source"]] for v in claim.explanation["_parameters"].values()] == \
+        [preview["payers"][-1]["explanation"]["parameters"][k]["source"] for k in claim.explanation["_parameters"]]
+    # a claim stored before "_sources" (each parameter with its source text) reads the same
+    older = {k: v for k, v in claim.explanation.items() if k != "_sources"} | {"_parameters": {
+        k: v | {"source": claim.explanation["_sources"][v["source"]]} for k, v in claim.explanation["_parameters"].items()}}
+    Claim.objects.filter(pk=claim.pk).update(explanation=older)
+    claim.refresh_from_db()
+    for p in preview["payers"]:
+        assert services.explanation_of(claim, p["rule"]) == p["explanation"]
 
 
 def test_same_claim_twice_is_refused_and_changes_nothing(shili):

@@ -272,33 +272,40 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
 def stored_explanation(payers: list[dict]) -> dict:
     """What a claim keeps of its computation (`Claim.explanation`): per payer its amount, branches,
     description and the names of the inputs and parameters it read; once per claim the payers' names
-    ("_labels"), the inputs' values ("_inputs"), each parameter's value, dates and source
-    ("_parameters"), the pack and the date. A later payer reads every earlier one's inputs and
-    parameters, so a whole copy per payer took 28 KB a claim; `explanation_of` gives a payer's
-    explanation whole again."""
-    inputs, parameters, out = {}, {}, {}
+    ("_labels"), the inputs' values ("_inputs"), each parameter's value, dates and the number of its
+    source ("_parameters"), each source text once ("_sources"), the pack and the date. A later payer
+    reads every earlier one's inputs and parameters, so a whole copy per payer took 28 KB a claim, and
+    the parameters of one pack share a few long source texts (a copy per parameter took two thirds of
+    what was left); `explanation_of` gives a payer's explanation whole again."""
+    inputs, parameters, sources, out = {}, {}, {}, {}
     for p in payers:
         e = p["explanation"]
         inputs.update(e.get("inputs", {}))
-        parameters.update(e.get("parameters", {}))
+        for name, v in e.get("parameters", {}).items():
+            parameters[name] = v | {"source": sources.setdefault(v.get("source"), len(sources))}
         out[p["rule"]] = {k: v for k, v in e.items() if k not in _SHARED} | {
             "inputs": list(e.get("inputs", {})), "parameters": list(e.get("parameters", {}))}
     first = payers[0]["explanation"] if payers else {}
     return out | {"_labels": {p["rule"]: p["label"] for p in payers}, "_inputs": inputs, "_parameters": parameters,
-                  "_pack": first.get("pack"), "_date": first.get("date")}
+                  "_sources": list(sources), "_pack": first.get("pack"), "_date": first.get("date")}
 
 
 _SHARED = ("rule", "pack", "date", "inputs", "parameters")
 
 
 def explanation_of(claim: Claim, rule: str) -> dict:
-    """One payer's explanation as the rule gave it (claims stored before "_inputs" kept it whole)."""
+    """One payer's explanation as the rule gave it (claims stored before "_inputs" kept it whole,
+    before "_sources" each parameter's source text)."""
     x = claim.explanation
     e = dict(x.get(rule, {}))
     if "_inputs" not in x:
         return e
+    sources = x.get("_sources")
+    parameters = {k: x["_parameters"][k] for k in e["parameters"]}
+    if sources is not None:
+        parameters = {k: v | {"source": sources[v["source"]]} for k, v in parameters.items()}
     return {"rule": rule, **{k: v for k, v in e.items() if k not in _SHARED},
-            "pack": x["_pack"], "date": x["_date"], "parameters": {k: x["_parameters"][k] for k in e["parameters"]},
+            "pack": x["_pack"], "date": x["_date"], "parameters": parameters,
             "inputs": {k: x["_inputs"][k] for k in e["inputs"]}}
 
 
