@@ -86,13 +86,16 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
         return value
 
     def ev_(e):
-        if isinstance(e, Const):
-            return e.value
-        if isinstance(e, Var):
+        # by exact type (no node type is subclassed), the most frequent first: a claim's rules
+        # evaluate about 220 nodes, a quarter of them operators
+        t = type(e)
+        if t is Op:
+            return apply_op(e.op, ev(e.a), ev(e.b))
+        if t is Var:
             value = case[e.name]
             note("inputs", e.name, value.isoformat() if isinstance(value, dt.date) else value)
             return value
-        if isinstance(e, P):
+        if t is P:
             hit = noted.get((e.name, date))
             if hit is None:   # each parameter of a chain is looked up and described once per date
                 v = chain.lookup(e.name, date)
@@ -102,16 +105,11 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             if stack is not None:
                 note("params", e.name, dict(hit[1]))
             return hit[0]
-        if isinstance(e, Op):
-            a, b = ev(e.a), ev(e.b)
-            return apply_op(e.op, a, b)
-        if isinstance(e, Not):
-            a = ev(e.a)
-            return None if a is None else not a
-        if isinstance(e, In):
-            a, values = ev(e.a), ev(e.values)
-            return None if a is None or values is None else a in values
-        if isinstance(e, If):
+        if t is Const:
+            return e.value
+        if t is Named:
+            return ev(e.expr)
+        if t is If:
             cond = ev(e.cond)
             if cond is None:
                 return None   # a null condition chooses no branch: the result is null
@@ -119,24 +117,28 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             if e.label:
                 note("branch", None, f"{e.label}：{'是' if taken else '否'}")
             return ev(e.then) if taken else ev(e.other)
-        if isinstance(e, (Min, Max)):
+        if t is In:
+            a, values = ev(e.a), ev(e.values)
+            return None if a is None or values is None else a in values
+        if t is Max or t is Min:
             a, b = ev(e.a), ev(e.b)
             if a is None or b is None:
                 return None
-            return min(a, b) if isinstance(e, Min) else max(a, b)
-        if isinstance(e, Ratio):
+            return min(a, b) if t is Min else max(a, b)
+        if t is Ratio:
             return ratio_round(ev(e.amount), ev(e.ratio))
-        if isinstance(e, Tiered):
+        if t is Not:
+            a = ev(e.a)
+            return None if a is None else not a
+        if t is Tiered:
             return tiered(ev(e.base), ev(e.scale))
-        if isinstance(e, TieredDelta):
+        if t is TieredDelta:
             hi, lo, scale, bonus = ev(e.hi), ev(e.lo), ev(e.scale), ev(e.bonus)
             if hi is None or lo is None or scale is None or bonus is None:
                 return None
             if hi < lo:
                 raise PolicyError("分档增量的上限小于下限")
             return (tiered_raw(hi, scale, bonus) - tiered_raw(lo, scale, bonus) + RATIO_SCALE // 2) // RATIO_SCALE
-        if isinstance(e, Named):
-            return ev(e.expr)
         raise TypeError(e)
 
     value = ev(expr)
