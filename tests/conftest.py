@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 
 import django.test
 import pytest
@@ -30,6 +31,12 @@ ROLE_REGION = {
     Role.HEALTH_OFFICER: COUNTY, Role.CIVIL_AFFAIRS: COUNTY, Role.INSPECTOR: COUNTY, Role.AUDITOR: COUNTY,
     Role.MEDICAL_AFFAIRS: COUNTY, Role.SUPPORT_STAFF: COUNTY,
 }
+
+
+def shows_word(html: str, word: str) -> bool:
+    """`word` (a household number such as "H1") as a word of its own in a page: a random CSRF token
+    in the page may contain it."""
+    return re.search(rf"(?<![A-Za-z0-9_-]){re.escape(word)}(?![A-Za-z0-9_-])", html) is not None
 
 
 def pid(birth: str, seq: int, prefix: str = "513435") -> str:

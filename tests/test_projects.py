@@ -2,7 +2,6 @@
 photos, money from the plan through the ledger to the fen, the public notice and its PDF."""
 import datetime as dt
 import io
-import re
 
 import pytest
 from django.db.models import Sum
@@ -13,13 +12,8 @@ from fupin.funds.models import Account, Entry, Transaction
 from fupin.projects import selectors, services
 from fupin.projects.models import Asset, Progress, Project, Step
 
-from .conftest import COUNTY, V1, V3
+from .conftest import COUNTY, V1, V3, shows_word
 from .test_browser import browser  # noqa: F401  (the headless Chromium fixture)
-
-
-def _shows_household_number(html, number="H1"):
-    """The household number as a word of its own: a random CSRF token may contain "H1"."""
-    return re.search(rf"(?<![A-Za-z0-9_-]){number}(?![A-Za-z0-9_-])", html) is not None
 
 D = dt.date(2026, 3, 1)
 
@@ -233,7 +227,7 @@ def test_pages_the_notice_pdf_and_the_public_page_without_personal_data(world, c
         assert private not in text
     client.logout()
     public = client.get(f"/projects/public/{p.token}/").content.decode()
-    assert "红星村核桃产业园" in public and "2 户" in public and "张三" not in public and not _shows_household_number(public)
+    assert "红星村核桃产业园" in public and "2 户" in public and "张三" not in public and not shows_word(public, "H1")
     assert client.get("/projects/public/nope/").status_code == 404
     client.force_login(world.users["support_staff"])
     assert client.get(f"/projects/{p.pk}/").status_code == 403
@@ -449,7 +443,7 @@ def test_yearly_allocation_notice_pdf(world, client, tmp_path):
     client.logout()
     page = client.get(f"/projects/allocations/public/{notice.token}/").content.decode()
     assert "甘洛县2026年扶贫项目资金安排公告" in page and "桃源村自来水工程" in page and "123,456.78" in page
-    assert "张三" not in page and not _shows_household_number(page)
+    assert "张三" not in page and not shows_word(page, "H1")
     assert client.get("/projects/allocations/public/nothing/").status_code == 404
     client.force_login(world.users["inspector"])    # reads, but does not publish
     assert client.post("/projects/allocations/publish/", {"year": "2027"}).status_code == 403
