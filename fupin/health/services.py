@@ -96,10 +96,14 @@ def hospital_by_code(code: str) -> Hospital | None:
     return None if row is None else sql.instance(Hospital, row, 0, "h")
 
 
-def _ytd(person: Person, year: int) -> dict:
-    """The patient's year-to-date figures (one precompiled read)."""
-    return dict(sql.fetch(f"SELECT key, amount FROM {sql.table(Accumulator)} WHERE person_id = %s AND year = %s",
-                          [person.pk, year]))
+def _ytd(person: Person, year: int, adding: tuple[str, list] | None = None) -> dict:
+    """The patient's year-to-date figures (one precompiled read). With `adding` (an upsert of
+    `_upsert`, PostgreSQL only), the read and that add are one statement: the parts of a WITH share
+    one snapshot, so the read gives the figures as they were before the add."""
+    read = f"SELECT key, amount FROM {sql.table(Accumulator)} WHERE person_id = %s AND year = %s"
+    if adding is None:
+        return dict(sql.fetch(read, [person.pk, year]))
+    return dict(sql.fetch(f"WITH added AS ({adding[0]}) {read}", [*adding[1], person.pk, year]))
 
 
 def _lock_patient(person: Person) -> None:
@@ -331,13 +335,11 @@ def _add(person: Person, year: int, changes: dict) -> None:
 def _recheck_and_add(person: Person, year: int, ytd: dict, changes: dict) -> None:
     """Inside the write, after the patient's lock: stop (compute again) unless the patient's figures
     are still those the computation read, and add the claim's changes to them. On PostgreSQL one
-    statement does both: its snapshot is taken after the lock was granted, and the parts of a WITH
-    share that snapshot, so the read sees the figures as they were before the add. A stop rolls the
-    add back with the rest of the write."""
+    statement does both (`_ytd` with `adding`), its snapshot taken after the lock was granted. A stop
+    rolls the add back with the rest of the write."""
     upsert = _upsert(person, year, changes)
     if upsert and connection.vendor == "postgresql":
-        now = dict(sql.fetch(f"WITH added AS ({upsert[0]}) SELECT key, amount FROM {sql.table(Accumulator)} "
-                             "WHERE person_id = %s AND year = %s", [*upsert[1], person.pk, year]))
+        now = _ytd(person, year, adding=upsert)
     else:
         now = _ytd(person, year)
         if now == ytd and upsert:
