@@ -124,15 +124,17 @@ WSGI_APPLICATION = "fupin.wsgi.application"
 def _database() -> dict:
     url = os.environ.get("FUPIN_DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
-        from urllib.parse import unquote, urlparse
+        from urllib.parse import parse_qs, unquote, urlparse
 
         u = urlparse(url)
+        # libpq's own form for a local socket: postgresql://user@/name?host=/run/postgresql
+        socket_dir = parse_qs(u.query).get("host", [""])[0]
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": u.path.lstrip("/"),
             "USER": unquote(u.username or ""),
             "PASSWORD": unquote(u.password or ""),
-            "HOST": u.hostname or "",
+            "HOST": socket_dir or u.hostname or "",
             "PORT": str(u.port or ""),
             "CONN_MAX_AGE": 60,
             # the statements of core.sql (the window's hot path) are prepared once per connection;

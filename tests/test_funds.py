@@ -41,11 +41,12 @@ def test_payment_moves_money_and_every_transaction_balances(ledger):
 
 def test_overdraw_is_refused_and_nothing_is_written(ledger):
     officer, budget, payee, _ = ledger
-    before = Entry.objects.count()
+    before = (Transaction.objects.count(), Entry.objects.count())
     with pytest.raises(FupinError) as exc:
         pay(officer, budget, payee, 100_001)
     assert exc.value.message == "预算科目“2026年中央教育资助”余额 1000.00 元，不足以支付 1000.01 元；请先拨入资金或调整支付"
-    assert Entry.objects.count() == before
+    assert (Transaction.objects.count(), Entry.objects.count()) == before
+    assert services.balance(budget) == 100_000
 
 
 def test_duplicate_payment_is_refused(ledger):

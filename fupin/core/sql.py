@@ -47,17 +47,28 @@ def _cursor(conn):
     return kept
 
 
+@cache
+def _insert_head(model: type[Model], using: str) -> tuple[str, list]:
+    """`INSERT INTO table (columns)` of every column but the automatic key, and those columns' fields."""
+    q = _connection(using).ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
+    return f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)})", fields
+
+
 @lru_cache(maxsize=256)
 def _insert_plan(model: type[Model], using: str, rows: int) -> tuple[str, list]:
     conn = _connection(using)
-    q = conn.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoField)]
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk = q(model._meta.pk.column)
+    head, fields = _insert_head(model, using)
     returning = conn.features.can_return_rows_from_bulk_insert
-    sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "
-           + ", ".join([one] * rows) + (f" RETURNING {pk}" if returning else ""))
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (f"{head} VALUES " + ", ".join([one] * rows)
+           + (f" RETURNING {conn.ops.quote_name(model._meta.pk.column)}" if returning else ""))
     return sql, fields
+
+
+def _adapted(objs: list[Model], fields: list, conn) -> list:
+    """Each value written, adapted by its field as the ORM adapts it."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
 
 
 def insert(objs: list[Model], using: str = "default") -> list[Model]:
@@ -67,19 +78,35 @@ def insert(objs: list[Model], using: str = "default") -> list[Model]:
         return objs
     model, conn = type(objs[0]), _connection(using)
     sql, fields = _insert_plan(model, using, len(objs))
-    params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
     with _cursor(conn) as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, _adapted(objs, fields, conn))
         if conn.features.can_return_rows_from_bulk_insert:
             ids = [row[0] for row in cur.fetchall()]
         else:   # an SQLite older than 3.35: the rows of one INSERT get consecutive ids
             ids = list(range(cur.lastrowid - len(objs) + 1, cur.lastrowid + 1))
     # PostgreSQL returns the rows of a multi-row INSERT in VALUES order, SQLite too (one statement)
     for obj, pk in zip(objs, ids):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = using
+        saved(obj, pk, using)
     return objs
+
+
+def saved(obj: Model, pk, using: str = "default") -> Model:
+    """`obj` as written, with its primary key (for an INSERT the caller wrote in its own SQL)."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+def insert_parts(objs: list[Model], using: str = "default", given: dict | None = None) -> tuple[str, list]:
+    """An INSERT of new instances of one model (no RETURNING) and its parameters, adapted as `insert`
+    adapts them, to be part of a larger statement the caller writes (a WITH). `given`: columns whose
+    value is the caller's own SQL expression (e.g. another part's new key), by attribute name."""
+    head, fields = _insert_head(type(objs[0]), using)
+    given = given or {}
+    row = "(" + ", ".join(given.get(f.attname, "%s") for f in fields) + ")"
+    bound = [f for f in fields if f.attname not in given]
+    return f"{head} VALUES " + ", ".join([row] * len(objs)), _adapted(objs, bound, _connection(using))
 
 
 def create(model: type[Model], using: str = "default", **values) -> Model:
@@ -120,6 +147,11 @@ def instance(model: type[Model], row, start: int, alias: str, using: str = "defa
         for convert in found:
             values[i] = convert(values[i], col, conn)
     return model.from_db(using, names, values)
+
+
+def can_write_with(using: str = "default") -> bool:
+    """Can one statement make several writes (a WITH of INSERTs and UPDATEs)? PostgreSQL, not SQLite."""
+    return _connection(using).vendor == "postgresql"
 
 
 def table(model: type[Model], using: str = "default") -> str:

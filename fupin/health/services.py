@@ -338,7 +338,7 @@ def _recheck_and_add(person: Person, year: int, ytd: dict, changes: dict) -> Non
     statement does both (`_ytd` with `adding`), its snapshot taken after the lock was granted. A stop
     rolls the add back with the rest of the write."""
     upsert = _upsert(person, year, changes)
-    if upsert and connection.vendor == "postgresql":
+    if upsert and sql.can_write_with():
         now = _ytd(person, year, adding=upsert)
     else:
         now = _ytd(person, year)
