@@ -75,13 +75,17 @@ def test_a_settlement_makes_a_fixed_number_of_statements(shili, django_capture_o
     # read: balances, figures; write: the patient's lock, then the figures read again and the claim's
     # changes added in one statement (PostgreSQL); SQLite, whose write locks the whole database: the
     # figures read again, the changes added; then the ledger's transaction, lines and balance (one
-    # statement on PostgreSQL, three on SQLite), the claim, the audit row
+    # statement on PostgreSQL, four on SQLite), then the claim and its audit row (one, or two)
     if connection.vendor == "postgresql":
-        write = ["SELECT", "WITH", "WITH"]
+        write = ["SELECT", "WITH", "WITH", "WITH"]
     else:
-        write = ["SELECT", "INSERT", "INSERT", "INSERT", "UPDATE"]
-    assert statements == ["SELECT", "SELECT", *write, "INSERT", "INSERT"]
+        write = ["SELECT", "INSERT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
+    assert statements == ["SELECT", "SELECT", *write]
     assert Claim.objects.get(pk=claim.pk).breakdown == claim.breakdown
+    # the audit row written in the claim's statement names that claim
+    row = AuditEvent.objects.filter(object_type="claim").order_by("-pk").first()
+    assert (row.object_id, row.actor_id, row.action) == (str(claim.pk), window.pk, "create")
+    assert row.summary.startswith(f"{hospital.name} 结算 {patient.name}：总费用 ")
 
 
 def test_a_write_whose_figures_moved_since_they_were_read_is_stopped_and_adds_nothing(shili):  # noqa: F811

@@ -19,8 +19,18 @@ def record(
 ) -> AuditEvent:
     from . import sql
 
-    return sql.create(   # precompiled: every change and every refusal writes one
-        AuditEvent, actor=actor if (actor is not None and actor.pk) else None,
+    # precompiled: every change and every refusal writes one
+    return sql.insert([event(actor, action, object_type=object_type, object_id=object_id, household_id=household_id,
+                             result=result, summary=summary, detail=detail, ip=ip, actor_name=actor_name)])[0]
+
+
+def event(actor: User | None, action: str, *, object_type: str = "", object_id: object = "",
+          household_id: int | None = None, result: str = AuditResult.OK, summary: str = "",
+          detail: dict | None = None, ip: str | None = None, actor_name: str | None = None) -> AuditEvent:
+    """The row `record` writes, not yet written: for a caller that writes it in the same statement as
+    the object it records (`core.sql.insert_with`)."""
+    return AuditEvent(
+        actor=actor if (actor is not None and actor.pk) else None,
         actor_name=actor_name or (actor.username if actor is not None else "系统"),
         action=action,
         object_type=object_type,

@@ -90,6 +90,23 @@ def insert(objs: list[Model], using: str = "default") -> list[Model]:
     return objs
 
 
+def insert_with(obj: Model, then: Model, key_to: str, using: str = "default") -> Model:
+    """INSERT `obj`, then `then`, whose text column `key_to` gets `obj`'s new key (an audit row naming
+    the row it records): one statement on PostgreSQL (a WITH), two elsewhere. Returns `obj`."""
+    if not can_write_with(using):
+        insert([obj], using)
+        setattr(then, key_to, str(obj.pk))
+        insert([then], using)
+        return obj
+    q = _connection(using).ops.quote_name
+    head, params = insert_parts([obj], using)
+    rows, then_params = insert_parts([then], using, given={key_to: "(SELECT id FROM o)::text"})
+    pk = q(type(obj)._meta.pk.column)
+    row = fetch_one(f"WITH o AS ({head} RETURNING {pk} AS id), t AS ({rows}) SELECT id FROM o", params + then_params, using)
+    setattr(then, key_to, str(row[0]))
+    return saved(obj, row[0], using)
+
+
 def saved(obj: Model, pk, using: str = "default") -> Model:
     """`obj` as written, with its primary key (for an INSERT the caller wrote in its own SQL)."""
     obj.pk = pk

@@ -257,19 +257,21 @@ def _write(user: User, hospital: Hospital, person: Person, number: str, bill: di
                                  decision_type="settlement", decision_id=f"{hospital.code}:{number}",
                                  entitlement="health.settlement", period=str(year),
                                  memo=f"{person.name} {hospital.name} 结算", lines=lines, beneficiary=person)
-    claim = sql.create(
-        Claim, hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
+    claim = Claim(
+        hospital=hospital, number=number, person=person, visit_type=bill["visit_type"],
         level=hospital.level, in_county=bill["in_county"], referred=bill["referred"],
         discharge_date=bill["discharge_date"], categories=claim_json["categories"],
         total=bill["total"], in_policy=bill["in_policy"], waivable=bill["waivable"],
         patient=amounts["health.patient"], shortfall=amounts["health.shortfall"], breakdown=amounts,
         accumulator_changes=changes,
         explanation=stored_explanation(result["payers"]), pack=result["pack"], settled_by=user, transaction=txn)
-    audit.record(user, AuditAction.CREATE, object_type="claim", object_id=claim.pk,
-                 household_id=person.household_id,
-                 summary=f"{hospital.name} 结算 {person.name}：总费用 {rules.yuan(claim.total)} 元，个人自付 "
-                         f"{rules.yuan(claim.patient)} 元" + (f"，兜底资金不足 {rules.yuan(claim.shortfall)} 元"
-                                                             if claim.shortfall else ""))
+    total, patient, shortfall = (rules.yuan(bill["total"]), rules.yuan(amounts["health.patient"]),
+                                 rules.yuan(amounts["health.shortfall"]))
+    # the claim and its audit row: one statement (PostgreSQL)
+    sql.insert_with(claim, audit.event(
+        user, AuditAction.CREATE, object_type="claim", household_id=person.household_id,
+        summary=f"{hospital.name} 结算 {person.name}：总费用 {total} 元，个人自付 {patient} 元"
+                + (f"，兜底资金不足 {shortfall} 元" if amounts["health.shortfall"] else "")), "object_id")
     return claim
 
 
