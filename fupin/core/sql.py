@@ -36,12 +36,15 @@ def _cursor(conn):
     starts afresh at each execute); while queries are logged (tests, DEBUG) each use gets its own."""
     if conn.vendor != "postgresql":
         return conn.cursor()
+    kept = getattr(conn, "_fupin_kept_cursor", None)
+    if (kept is not None and conn.connection is not None and kept.cursor.connection is conn.connection
+            and not kept.cursor.closed and not conn.queries_logged):
+        return kept   # the usual case, checked first: every statement of the window's claims asks
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     conn.ensure_connection()
     if conn.queries_logged:
         return conn.make_debug_cursor(ServerBindingCursor(conn.connection))
-    kept = getattr(conn, "_fupin_kept_cursor", None)
     if kept is None or kept.cursor.connection is not conn.connection or kept.cursor.closed:
         kept = conn._fupin_kept_cursor = _KeptCursor(ServerBindingCursor(conn.connection), conn)
     return kept
@@ -78,12 +81,11 @@ def insert(objs: list[Model], using: str = "default") -> list[Model]:
         return objs
     model, conn = type(objs[0]), _connection(using)
     sql, fields = _insert_plan(model, using, len(objs))
-    with _cursor(conn) as cur:
-        cur.execute(sql, _adapted(objs, fields, conn))
-        if conn.features.can_return_rows_from_bulk_insert:
-            ids = [row[0] for row in cur.fetchall()]
-        else:   # an SQLite older than 3.35: the rows of one INSERT get consecutive ids
-            ids = list(range(cur.lastrowid - len(objs) + 1, cur.lastrowid + 1))
+    if conn.features.can_return_rows_from_bulk_insert:
+        ids = [row[0] for row in _run(sql, _adapted(objs, fields, conn), using, _rows)]
+    else:   # an SQLite older than 3.35: the rows of one INSERT get consecutive ids
+        last = _run(sql, _adapted(objs, fields, conn), using, lambda cur: cur.lastrowid)
+        ids = list(range(last - len(objs) + 1, last + 1))
     # PostgreSQL returns the rows of a multi-row INSERT in VALUES order, SQLite too (one statement)
     for obj, pk in zip(objs, ids):
         saved(obj, pk, using)
@@ -175,10 +177,32 @@ def table(model: type[Model], using: str = "default") -> str:
     return _connection(using).ops.quote_name(model._meta.db_table)
 
 
+def _rows(cur) -> list[tuple]:
+    return cur.fetchall()
+
+
+def _count(cur) -> int:
+    return cur.rowcount
+
+
+def _run(sql: str, params, using: str, result):
+    """Execute one statement and take `result` of its cursor. On the kept cursor (PostgreSQL) straight
+    on psycopg's cursor, as Django's cursor wrapper would (a broken transaction refused, database
+    errors translated) without its per-call layers, unless execute wrappers are installed (tests
+    count statements with them): then through the wrapper."""
+    conn = _connection(using)
+    with _cursor(conn) as cur:
+        if conn.execute_wrappers or type(cur) is not _KeptCursor:
+            cur.execute(sql, params)
+            return result(cur)
+        conn.validate_no_broken_transaction()
+        with conn.wrap_database_errors:
+            cur.cursor.execute(sql, params)
+            return result(cur.cursor)
+
+
 def fetch(sql: str, params, using: str = "default") -> list[tuple]:
-    with _cursor(_connection(using)) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
+    return _run(sql, params, using, _rows)
 
 
 def fetch_one(sql: str, params, using: str = "default") -> tuple | None:
@@ -189,6 +213,4 @@ def fetch_one(sql: str, params, using: str = "default") -> tuple | None:
 
 def execute(sql: str, params, using: str = "default") -> int:
     """A statement that returns no rows; the number of rows it changed."""
-    with _cursor(_connection(using)) as cur:
-        cur.execute(sql, params)
-        return cur.rowcount
+    return _run(sql, params, using, _count)
