@@ -90,21 +90,34 @@ def test_a_claim_keeps_each_payers_explanation_whole_with_each_parameter_stored_
     for p in preview["payers"]:
         assert services.explanation_of(claim, p["rule"]) == p["explanation"]
     # the patient's share uses every parameter of the chain; stored once, not once per payer
-    assert sorted(claim.explanation["_parameters"]) == sorted(preview["payers"][-1]["explanation"]["parameters"])
-    assert sorted(claim.explanation["health.patient"]["parameters"]) == sorted(claim.explanation["_parameters"])
-    assert claim.explanation["_labels"]["health.topup.wsfp"] == "卫生扶贫救助基金"
+    x = claim.explanation
+    assert sorted(x["_parameters"]) == sorted(preview["payers"][-1]["explanation"]["parameters"])
+    assert sorted(x["_names"]["parameters"]) == sorted(x["_parameters"])
+    assert sorted(x["health.patient"]["parameters"]) == list(range(len(x["_parameters"])))
+    assert x["_labels"]["health.topup.wsfp"] == "卫生扶贫救助基金"
+    # each payer names its inputs, parameters and branches by number: each name and each branch once a claim
+    branches = [b for p in preview["payers"] for b in p["explanation"]["branches"]]
+    assert x["_names"]["branches"] == list(dict.fromkeys(branches)) and len(set(branches)) < len(branches)
+    assert [x["_names"]["branches"][i] for i in x["health.patient"]["branches"]] == \
+        preview["payers"][-1]["explanation"]["branches"]
     # each source text once: the parameters name theirs by number
     texts = [v["source"] for v in preview["payers"][-1]["explanation"]["parameters"].values()]
-    assert claim.explanation["_sources"] == list(dict.fromkeys(texts)) and len(set(texts)) < len(texts)
-    assert [claim.explanation["_sources"][v["source"]] for v in claim.explanation["_parameters"].values()] == \
-        [preview["payers"][-1]["explanation"]["parameters"][k]["source"] for k in claim.explanation["_parameters"]]
-    # a claim stored before "_sources" (each parameter with its source text) reads the same
-    older = {k: v for k, v in claim.explanation.items() if k != "_sources"} | {"_parameters": {
-        k: v | {"source": claim.explanation["_sources"][v["source"]]} for k, v in claim.explanation["_parameters"].items()}}
-    Claim.objects.filter(pk=claim.pk).update(explanation=older)
-    claim.refresh_from_db()
-    for p in preview["payers"]:
-        assert services.explanation_of(claim, p["rule"]) == p["explanation"]
+    assert x["_sources"] == list(dict.fromkeys(texts)) and len(set(texts)) < len(texts)
+    assert [x["_sources"][v["source"]] for v in x["_parameters"].values()] == \
+        [preview["payers"][-1]["explanation"]["parameters"][k]["source"] for k in x["_parameters"]]
+    # claims stored in the earlier forms read the same: before "_names" (names and branches in each
+    # payer), and before "_sources" too (each parameter with its source text)
+    names = {rule: v | {kind: [x["_names"][kind][i] for i in v[kind]] for kind in ("inputs", "parameters", "branches")}
+             for rule, v in x.items() if not rule.startswith("_")}
+    before_names = {k: v for k, v in x.items() if k != "_names"} | names
+    before_sources = {k: v for k, v in before_names.items() if k != "_sources"} | {"_parameters": {
+        k: v | {"source": x["_sources"][v["source"]]} for k, v in x["_parameters"].items()}}
+    for older in (before_names, before_sources):
+        Claim.objects.filter(pk=claim.pk).update(explanation=older)
+        claim.refresh_from_db()
+        for p in preview["payers"]:
+            assert services.explanation_of(claim, p["rule"]) == p["explanation"]
+    assert services.explanation_of(claim, "health.nothing") == {}
 
 
 def test_same_claim_twice_is_refused_and_changes_nothing(shili):
@@ -214,6 +227,8 @@ def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
     assert r["Location"] == f"/health/claims/{claim.pk}/"
     page = client.get(r["Location"]).content.decode()
     assert '<b id="patient">9,980.00</b> 元（大写：玖仟玖佰捌拾元整）' in page
+    basic = services.explanation_of(claim, "health.basic")["branches"]   # read back from the claim's numbered lists
+    assert "贫困人口报销比例提高：是" in basic and "；".join(basic) in page
     pdf = client.get(f"/health/claims/{claim.pk}/slip.pdf").content
     path = tmp_path / "slip.pdf"
     path.write_bytes(pdf)

@@ -118,7 +118,7 @@ def claim_page(request, pk):
     access.require(request.user, Cap.FIND_BY_FULL_ID)
     claim = _claim(request.user, pk)
     labels = claim.explanation.get("_labels", {})
-    lines = [(labels.get(k, k), v, "；".join(claim.explanation.get(k, {}).get("branches", [])))
+    lines = [(labels.get(k, k), v, "；".join(services.explanation_of(claim, k).get("branches", [])))
              for k, v in claim.breakdown.items()]
     return render(request, "health/claim.html", {"claim": claim, "lines": lines,
                                                  "words": amount_in_words(claim.patient)})
