@@ -203,3 +203,25 @@ def test_batch_settlement_carries_accumulators_in_claim_order():
     for i, r in enumerate(out.iter_rows(named=True)):
         assert {k: r[k] for k in expected[(r["patient"], r["seq"])]} == expected[(r["patient"], r["seq"])], i
     assert expected[(1, 1)]["health.patient"] == 354350  # worked example 2, in the batch too
+
+
+def test_what_a_chain_derives_for_a_date_is_made_once_and_a_refusal_is_not_kept():
+    chain = PackSet.shipped().chain("shili-2024")
+    when, made = dt.date(2024, 6, 1), []
+
+    def funds(c, d):
+        made.append(d)
+        return health.funds_of(c, d)
+
+    assert chain.derived("test.funds", when, funds) == chain.derived("test.funds", when, funds) == ("wsfp", "yyax")
+    assert made == [when]
+    assert health.model_for(chain, when) is chain.derived("health.model", when, None)   # kept: not computed again
+
+    def refuse(c, d):
+        made.append(d)
+        raise PolicyError("不可用")
+
+    for _ in range(2):
+        with pytest.raises(PolicyError):
+            chain.derived("test.refused", when, refuse)
+    assert made == [when, when, when]

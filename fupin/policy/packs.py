@@ -239,6 +239,18 @@ class Chain:
         # (parameter, date) → (value, its explanation entry): filled by the interpreter, as the
         # packs of a chain never change once loaded
         self.noted: dict = {}
+        self._derived: dict = {}
+
+    def derived(self, what: str, date: dt.date, compute):
+        """`compute(self, date)`, a value made from this chain's parameters on one date (a rule set's
+        model, its payer chain), computed once per chain and date: the packs of a chain never change
+        once loaded. A refusal (PolicyError) is not kept: it is raised again each time."""
+        key = (what, date)
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute(self, date)
+            return value
 
     @property
     def head(self) -> Pack:

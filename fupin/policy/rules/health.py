@@ -70,7 +70,18 @@ def by_visit_level(name: str, pairs):
     return expr
 
 
+def derived(chain: Chain, what: str, when: dt.date, compute):
+    """Computed once per chain and date (`Chain.derived`); a stand-in for a chain computes each time.
+    A settlement asks for the model, the funds and the payer chain several times a claim."""
+    keep = getattr(chain, "derived", None)
+    return compute(chain, when) if keep is None else keep(what, when, compute)
+
+
 def pairs_of(chain: Chain, when: dt.date) -> tuple:
+    return derived(chain, "health.pairs", when, _pairs)
+
+
+def _pairs(chain: Chain, when: dt.date) -> tuple:
     pairs = []
     for v in VISITS:
         for lv in LEVELS:
@@ -85,7 +96,7 @@ def pairs_of(chain: Chain, when: dt.date) -> tuple:
 
 
 def funds_of(chain: Chain, when: dt.date) -> tuple:
-    return tuple(chain.lookup("health.topup.funds", when).value)
+    return derived(chain, "health.funds", when, lambda c, d: tuple(c.lookup("health.topup.funds", d).value))
 
 
 BUILT_IN = {"basic": "基本医保", "critical_illness": "大病保险", "assistance": "医疗救助"}
@@ -95,6 +106,10 @@ DEFAULT_CHAIN = ("basic", "critical_illness", "assistance")
 def chain_of(chain: Chain, when: dt.date) -> tuple:
     """The pack's payer chain in order: ((code, name), …); a payer that is not built in is
     named by `health.payer.<code>.name`."""
+    return derived(chain, "health.chain", when, _chain)
+
+
+def _chain(chain: Chain, when: dt.date) -> tuple:
     codes = tuple(chain.lookup("health.chain", when).value)
     if len(set(codes)) != len(codes):
         raise PolicyError(f"政策包“{chain.head.title}”的支付顺序 health.chain 中有重复的支付方：{'、'.join(codes)}")
@@ -197,7 +212,7 @@ def _in_visit(list_param: str):
 
 
 def model_for(chain: Chain, when: dt.date) -> Model:
-    return build(pairs_of(chain, when), funds_of(chain, when), chain_of(chain, when))
+    return derived(chain, "health.model", when, lambda c, d: build(pairs_of(c, d), funds_of(c, d), chain_of(c, d)))
 
 
 def check_claim(chain: Chain, claim: dict) -> None:
