@@ -89,7 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "fupin.core.middleware.CSPMiddleware",   # django-csp's, its header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fupin.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -33,6 +33,17 @@ def test_every_answer_carries_the_security_headers(client, db, url):
     assert "Strict-Transport-Security" not in r.headers   # plain HTTP: HSTS would lock users out
 
 
+def test_the_policy_made_once_is_django_csps_own_and_follows_the_settings(client, db, settings):
+    from csp.utils import build_policy
+    for _ in range(2):   # the second answer reuses the header the first one built
+        assert client.get("/login/").headers["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "img-src": ["'self'", "data:"]}}
+    r = client.get("/login/")
+    assert _csp(r) == {"default-src": "default-src 'self'", "img-src": "img-src 'self' data:"}
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"]}, "EXCLUDE_URL_PREFIXES": ["/login/"]}
+    assert "Content-Security-Policy" not in client.get("/login/").headers
+
+
 def test_error_pages_carry_the_headers_too(login):
     r = login("county_officer").get("/households/999999/")
     assert r.status_code == 404
