@@ -116,6 +116,11 @@ class Postgres:
         say(f"PostgreSQL 已在 127.0.0.1:{self.port} 启动")
         return f"postgres://postgres@127.0.0.1:{self.port}/fupin"
 
+    @property
+    def socket_url(self) -> str:
+        """The same database through the server's local socket (libpq's form), for an app on this machine."""
+        return f"postgres://postgres@:{self.port}/fupin?host={self.dir}"
+
     def __exit__(self, *exc) -> None:
         subprocess.run(self.as_user + [str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m",
                                        "immediate", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -293,14 +293,18 @@ def _check(prefixes: tuple[str, ...]) -> str:
 
 
 def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: int = 64, rate: float = 100.0,
-           patients: int = 2000, history: int = 500_000):
+           patients: int = 2000, history: int = 500_000, tcp: bool = False):
     """The REST settle endpoint on PostgreSQL under gunicorn (--preload, as `fupin serve`), starting
-    from a ledger of 2 × `history` entries."""
+    from a ledger of 2 × `history` entries. The app reaches the database on this machine through its
+    local socket, as a deployment with both on one machine does (docs/deploy-province.md); `tcp`:
+    through 127.0.0.1 instead."""
     sys.path.insert(0, str(ROOT))
     from dev import Postgres  # the same throwaway cluster as the test command
 
     pg = Postgres()
     url = pg.__enter__()
+    url = url if tcp else pg.socket_url
+    print(f"   the app reaches PostgreSQL through {'127.0.0.1 (TCP)' if tcp else 'its local socket'}")
     try:
         os.environ.update(FUPIN_DATABASE_URL=url, FUPIN_SECRET_KEY="benchmark-only", DJANGO_SETTINGS_MODULE="fupin.settings",
                           FUPIN_ALLOWED_HOSTS="127.0.0.1")
@@ -431,11 +435,12 @@ def main():
     ap.add_argument("--history", type=int, default=500_000, help="earlier settlements in the ledger (2 entries each)")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--no-batch", action="store_true")
+    ap.add_argument("--tcp", action="store_true", help="reach PostgreSQL through 127.0.0.1, not its local socket")
     args = ap.parse_args()
     if not args.no_batch:
         part_1_and_2(args.claims)
     if not args.no_http:
-        part_3(args.http_claims, args.open_seconds, history=args.history)
+        part_3(args.http_claims, args.open_seconds, history=args.history, tcp=args.tcp)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,19 @@ def test_serve_runs_a_sync_worker_per_core_beside_its_database_and_two_per_core_
     assert gunicorn_command("0.0.0.0:80")[at + 1] == "5"
 
 
+def test_a_database_url_may_name_a_local_socket_the_libpq_way(monkeypatch):
+    from fupin.cli.main import database_on_this_machine
+    from fupin.settings import _database
+
+    monkeypatch.setenv("FUPIN_DATABASE_URL", "postgres://fupin@:5433/fupin?host=/run/postgresql")
+    db = _database()
+    assert (db["HOST"], db["PORT"], db["NAME"], db["USER"]) == ("/run/postgresql", "5433", "fupin", "fupin")
+    assert database_on_this_machine(db)
+    monkeypatch.setenv("FUPIN_DATABASE_URL", "postgres://fupin:p%40ss@db.province:5432/fupin")
+    db = _database()
+    assert (db["HOST"], db["PORT"], db["PASSWORD"]) == ("db.province", "5432", "p@ss") and not database_on_this_machine(db)
+
+
 def test_the_served_app_is_loaded_whole_before_the_workers_fork():
     """`fupin.wsgi` is what gunicorn preloads in its master: the packs and the URLconf with every
     view module are loaded there, so no worker's first request pays for importing them."""
