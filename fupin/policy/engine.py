@@ -129,8 +129,15 @@ def _check_covers(chain: Chain, code: str, where: str = "") -> None:
 
 
 def _check_parameters(model: Model, chain: Chain, date: dt.date) -> None:
-    # Strict, the same in both modes: every parameter the model uses must be in force.
-    check_parameters(model.parameter_names, chain, date)
+    # Strict, the same in both modes: every parameter the model uses must be in force. A chain keeps
+    # the dates on which a set of names passed (each claim at the window asked again); a refusal is
+    # raised each time
+    names = model.parameter_names
+    keep = getattr(chain, "derived", None)
+    if keep is None:
+        check_parameters(names, chain, date)
+    else:
+        keep(("parameters in force", frozenset(names)), date, lambda c, d: check_parameters(names, c, d))
 
 
 def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | None = None) -> list[ItemResult]:

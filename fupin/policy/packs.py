@@ -241,9 +241,9 @@ class Chain:
         self.noted: dict = {}
         self._derived: dict = {}
 
-    def derived(self, what: str, date: dt.date, compute):
+    def derived(self, what, date: dt.date, compute):
         """`compute(self, date)`, a value made from this chain's parameters on one date (a rule set's
-        model, its payer chain), computed once per chain and date: the packs of a chain never change
+        model, its payer chain; `what` names it, any hashable), computed once per chain and date: the packs of a chain never change
         once loaded. A refusal (PolicyError) is not kept: it is raised again each time."""
         key = (what, date)
         try:
