@@ -290,7 +290,8 @@ def stored_explanation(payers: list[dict]) -> dict:
         e = p["explanation"]
         inputs.update(e.get("inputs", {}))
         for name, v in e.get("parameters", {}).items():
-            parameters[name] = v | {"source": sources.setdefault(v.get("source"), len(sources))}
+            if name not in parameters:   # a parameter is described alike in every payer that read it
+                parameters[name] = v | {"source": sources.setdefault(v.get("source"), len(sources))}
         out[p["rule"]] = {k: v for k, v in e.items() if k not in _SHARED} | {
             kind: [numbers[kind].setdefault(n, len(numbers[kind])) for n in e.get(kind, ())] for kind in _LISTED}
     first = payers[0]["explanation"] if payers else {}

@@ -141,7 +141,13 @@ def evaluate(expr: E, case: dict, chain: Chain, date: dt.date, trace: Trace | No
             return (tiered_raw(hi, scale, bonus) - tiered_raw(lo, scale, bonus) + RATIO_SCALE // 2) // RATIO_SCALE
         raise TypeError(e)
 
-    value = ev(expr)
+    try:
+        value = ev(expr)
+    finally:
+        # ev and ev_ call each other through their closures: a reference cycle that kept each call's
+        # memo, traces and case alive until the cyclic garbage collector found them (most of the
+        # collector's work on a claim at the window). Emptied here, all of it is freed on return.
+        ev = ev_ = None  # noqa: F841
     if trace is not None:  # a fragment merged twice lists its branches twice: keep the first
         seen, branches = set(), []
         for b in trace.branches:
