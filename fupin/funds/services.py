@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -321,8 +322,8 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
             guard, params = " AND balance = %s", [*params, expect]
         elif amount < 0:
             guard, params = " AND balance >= %s", [*params, -amount]
-        steps.append((account, amount, computed,
-                      f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard}", params))
+        steps.append(_Move(account, amount, computed,
+                           f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s{guard}", params))
     if frame is None and len(steps) <= 1 and entries and len(entries) <= 500 and sql.can_write_with():
         # a settlement, a grant, a reversal (PostgreSQL): the transaction, its entries and the one budget
         # line's move are one statement, one round trip instead of three (each costs more than its work)
@@ -339,13 +340,26 @@ def transaction_post(*, actor: User | None, kind: str, date: dt.date, decision_t
 
         insert_frame(Entry, frame.select(pl.lit(txn.pk, dtype=pl.Int64).alias("transaction_id"), "account_id",
                                          "amount", "entitlement", "period"))
-    for account, amount, computed, update, params in steps:
-        if not sql.execute(update, params):
-            raise BalanceMoved(account) if computed else _overdraw(account, -amount)
+    for step in steps:
+        if not sql.execute(step.update, step.params):
+            raise step.refusal()
     return txn
 
 
-def _post_in_one(txn: Transaction, entries: list[Entry], step) -> Transaction:
+class _Move(NamedTuple):
+    """One budget line's conditional move within a posting."""
+    account: Account
+    amount: int
+    computed: bool
+    update: str      # UPDATE … WHERE the balance still allows it
+    params: list
+
+    def refusal(self) -> Exception:
+        """Nothing moved: compute again (a computed amount), or the overdraw refused."""
+        return BalanceMoved(self.account) if self.computed else _overdraw(self.account, -self.amount)
+
+
+def _post_in_one(txn: Transaction, entries: list[Entry], step: _Move | None) -> Transaction:
     """`transaction_post`'s writes as one statement (a WITH whose parts run once each, in one snapshot):
     the transaction, its entries with its new key, and at most one budget line's conditional move,
     whose count of rows moved (0: the balance no longer allows it) comes back with the key."""
@@ -354,12 +368,11 @@ def _post_in_one(txn: Transaction, entries: list[Entry], step) -> Transaction:
     text = f"WITH t AS ({head} RETURNING id), e AS ({rows})"
     params += entry_params
     if step is not None:
-        text += f", u AS ({step[3]} RETURNING 1)"
-        params += step[4]
+        text += f", u AS ({step.update} RETURNING 1)"
+        params += step.params
     row = sql.fetch_one(text + " SELECT id, " + ("(SELECT count(*) FROM u)" if step else "1") + " FROM t", params)
     if not row[1]:
-        account, amount, computed = step[:3]
-        raise BalanceMoved(account) if computed else _overdraw(account, -amount)
+        raise step.refusal()
     return sql.saved(txn, row[0])
 
 

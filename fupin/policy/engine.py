@@ -11,7 +11,7 @@ from .expr.check import check_parameters
 from .expr.polars_compiler import bounds
 from .expr.interpret import shared_nodes
 from .money import max_fen, yuan
-from .packs import Chain, PackSet
+from .packs import Chain, PackSet, derived
 
 
 @dataclass
@@ -55,12 +55,12 @@ class Model:
         return state
 
     @cached_property
-    def parameter_names(self) -> set[str]:
+    def parameter_names(self) -> frozenset[str]:
         names: set = set()
         seen: set = set()
         for r in self.rules:
             parameters(r.formula, names, seen)
-        return names
+        return frozenset(names)
 
 
 @dataclass
@@ -133,11 +133,7 @@ def _check_parameters(model: Model, chain: Chain, date: dt.date) -> None:
     # the dates on which a set of names passed (each claim at the window asked again); a refusal is
     # raised each time
     names = model.parameter_names
-    keep = getattr(chain, "derived", None)
-    if keep is None:
-        check_parameters(names, chain, date)
-    else:
-        keep(("parameters in force", frozenset(names)), date, lambda c, d: check_parameters(names, c, d))
+    derived(chain, ("parameters in force", names), date, lambda c, d: check_parameters(names, c, d))
 
 
 def run_case(model: Model, case: dict, packs: PackSet | Chain, *, row: int | None = None) -> list[ItemResult]:

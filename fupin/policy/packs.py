@@ -243,8 +243,9 @@ class Chain:
 
     def derived(self, what, date: dt.date, compute):
         """`compute(self, date)`, a value made from this chain's parameters on one date (a rule set's
-        model, its payer chain; `what` names it, any hashable), computed once per chain and date: the packs of a chain never change
-        once loaded. A refusal (PolicyError) is not kept: it is raised again each time."""
+        model, its payer chain; `what`, any hashable, names it), computed once per chain and date:
+        the packs of a chain never change once loaded. A refusal (PolicyError) is not kept: it is
+        raised again each time."""
         key = (what, date)
         try:
             return self._derived[key]
@@ -348,6 +349,12 @@ class PackSet:
         if len(best) > 1:
             raise PolicyError(f"区划 {code} 同时适用政策包 {'、'.join(sorted(p.name for p in best))}，请只保留一个")
         return self.chain(best[0].name)
+
+
+def derived(chain, what, date: dt.date, compute):
+    """`Chain.derived`, or for a stand-in that is not a Chain (tests' own chains) `compute` each time."""
+    keep = getattr(chain, "derived", None)
+    return compute(chain, date) if keep is None else keep(what, date, compute)
 
 
 @lru_cache(maxsize=1)

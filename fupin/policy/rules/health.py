@@ -19,7 +19,7 @@ from fupin.policy.engine import Model
 from fupin.policy.errors import PolicyError
 from fupin.policy.expr import Const, If, In, Max, Min, Named, P, Ratio, Rule, TieredDelta, Var
 from fupin.policy.money import parse_yuan, yuan  # noqa: F401  (callers use health.yuan)
-from fupin.policy.packs import Chain
+from fupin.policy.packs import Chain, derived
 
 VISITS = ("inpatient", "chronic_outpatient", "ordinary_outpatient")
 LEVELS = ("township", "county", "city", "province")
@@ -70,13 +70,8 @@ def by_visit_level(name: str, pairs):
     return expr
 
 
-def derived(chain: Chain, what: str, when: dt.date, compute):
-    """Computed once per chain and date (`Chain.derived`); a stand-in for a chain computes each time.
-    A settlement asks for the model, the funds and the payer chain several times a claim."""
-    keep = getattr(chain, "derived", None)
-    return compute(chain, when) if keep is None else keep(what, when, compute)
-
-
+# A settlement asks for the model, the funds and the payer chain several times a claim: each is made
+# once per chain and date (`packs.derived`)
 def pairs_of(chain: Chain, when: dt.date) -> tuple:
     return derived(chain, "health.pairs", when, _pairs)
 
