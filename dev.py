@@ -143,7 +143,7 @@ def cmd_test(extra: list[str]) -> int:
     rc_sqlite = pytest(extra, base)
     with Postgres() as url:
         say("测试：PostgreSQL")
-        rc_pg = pytest(extra, dict(base, FUPIN_DATABASE_URL=url))
+        rc_pg = pytest(extra, dict(base, FUPIN_DATABASE_URL=url, FUPIN_TEST_DATABASE_PASS="1"))
     say(f"SQLite {'通过' if rc_sqlite == 0 else '失败'}；PostgreSQL {'通过' if rc_pg == 0 else '失败'}；"
         f"用时 {time.monotonic() - started:.0f} 秒")
     # The whole suite includes the nation tier: Spark in local mode (skipped when pytest arguments pick tests)

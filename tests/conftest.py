@@ -33,6 +33,30 @@ ROLE_REGION = {
 }
 
 
+# The database-backed fixtures: a test that uses none of them cannot reach the database.
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                      "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The second database's pass (`dev.py test` sets FUPIN_TEST_DATABASE_PASS=1 for PostgreSQL) runs what
+    depends on the database, not all of it again: a test that touches no database gives the same answer twice,
+    and a browser test adds only what the browser does (scripts, layout, a phone's width) to pages whose
+    server side the test client runs on both databases (tests/test_every_view.py and the rest).
+    A test marked `database` runs in that pass although it uses none of the fixtures (it starts its own server)."""
+    if os.environ.get("FUPIN_TEST_DATABASE_PASS") != "1":
+        return
+    kept, left = [], []
+    for item in items:
+        reaches = bool(item.get_closest_marker("django_db")) or bool(
+            _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        wanted = item.get_closest_marker("database") or (reaches and not item.get_closest_marker("browser"))
+        (kept if wanted else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 def shows_word(html: str, word: str) -> bool:
     """`word` (a household number such as "H1") as a word of its own in a page: a random CSRF token
     in the page may contain it."""

@@ -12,6 +12,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.database
 @pytest.mark.skipif(connection.vendor != "postgresql" or not glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup"),
                     reason="the restore check runs in the PostgreSQL pass, where the server is installed")
 def test_a_base_backup_and_the_wal_archive_restore_to_a_named_point():
