@@ -5,6 +5,7 @@ Pure Python, no Django: used by forms, the importer, the API and `fupin id check
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -158,25 +159,38 @@ def candidates(masked: str, *, age: int | None = None, birth_year: int | None = 
         first, last = dt.date(birth_year, 1, 1), min(dt.date(birth_year, 12, 31), on)
     else:
         first, last = dt.date(1900 if age is None else on.year - age - 1, 1, 1), on
-    days = [d for d in (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
-            if age is None or age_on(d, on) == age]
-    # The check character depends on the weighted sum mod 11: count the sequence digits by
-    # their share of it once, instead of computing a check character per candidate.
+    days = _dates(first, last) if age is None else tuple(
+        (date, r) for date, r in _dates(first, last) if age_on(dt.date(int(date[:4]), int(date[4:6]), int(date[6:])), on) == age)
+    # The check character depends on the weighted sum mod 11: count the sequence digits by their
+    # share of it once, then how many checks each residue of the rest leaves, instead of computing a
+    # check character per candidate.
+    seqs = _sequence_residues(masked[14:17], sex)
+    per_residue = [sum(k for s, k in seqs if masked[17] in ("*", CHECK_CHARS[(r + s) % 11])) for r in range(11)]
+    head = sum(int(c) * w for c, w in zip(masked[:6], WEIGHTS))
+    shown = [(i, m) for i, m in enumerate(masked[6:14]) if m != "*"]
+    return sum(per_residue[(head + r) % 11] for date, r in days if all(date[i] == m for i, m in shown))
+
+
+@functools.lru_cache(maxsize=64)
+def _dates(first: dt.date, last: dt.date) -> tuple[tuple[str, int], ...]:
+    """Each day from `first` to `last` as YYYYMMDD, with its share of the weighted sum."""
+    out = []
+    for i in range((last - first).days + 1):
+        date = f"{first + dt.timedelta(days=i):%Y%m%d}"
+        out.append((date, sum(int(c) * w for c, w in zip(date, WEIGHTS[6:14]))))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _sequence_residues(shown: str, sex: str | None) -> tuple[tuple[int, int], ...]:
+    """How many sequence numbers fit the shown digits and the sex, by their share of the weighted sum mod 11."""
     seqs: dict[int, int] = {}
     for q in range(1000):
         digits = f"{q:03d}"
-        if all(m in ("*", c) for m, c in zip(masked[14:17], digits)) and (sex is None or (q % 2 == 1) == (sex == "M")):
+        if all(m in ("*", c) for m, c in zip(shown, digits)) and (sex is None or (q % 2 == 1) == (sex == "M")):
             r = sum(int(c) * w for c, w in zip(digits, WEIGHTS[14:17])) % 11
             seqs[r] = seqs.get(r, 0) + 1
-    head = sum(int(c) * w for c, w in zip(masked[:6], WEIGHTS))
-    n = 0
-    for d in days:
-        date = f"{d:%Y%m%d}"
-        if not all(m in ("*", c) for m, c in zip(masked[6:14], date)):
-            continue
-        r = head + sum(int(c) * w for c, w in zip(date, WEIGHTS[6:14]))
-        n += sum(k for s, k in seqs.items() if masked[17] in ("*", CHECK_CHARS[(r + s) % 11]))
-    return n
+    return tuple(seqs.items())
 
 
 def make_id(prefix6: str, birth: dt.date, seq3: int) -> str:
