@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -253,6 +254,12 @@ def _in_process(token: str, ids: list[str], postmaster: int, n: int = 1000) -> f
     return app + db
 
 
+def _client_cpu() -> float:
+    """CPU seconds of this process and of its client processes that have ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _check(prefixes: tuple[str, ...]) -> str:
     """Every accumulator and the ledger equal the sum of the settled claims, exactly."""
     from collections import defaultdict
@@ -355,12 +362,12 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
 
             def measured(label, run):
                 lat, errors, lock = [], [], threading.Lock()
-                cpu0 = (_cpu_seconds(server.pid), _cpu_seconds(postmaster), time.process_time())
+                cpu0 = (_cpu_seconds(server.pid), _cpu_seconds(postmaster), _client_cpu())
                 t0 = time.perf_counter()
                 count = run(lat, errors, lock)
                 wall = time.perf_counter() - t0
                 app, db, cl = (_cpu_seconds(server.pid) - cpu0[0], _cpu_seconds(postmaster) - cpu0[1],
-                               time.process_time() - cpu0[2])
+                               _client_cpu() - cpu0[2])
                 lat.sort()
                 print(f"   {label}: {count:,} claims in {wall:.1f} s = {count / wall:.0f} claims/s, "
                       f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p95 {lat[int(len(lat) * .95)] * 1000:.1f} ms, "
@@ -371,23 +378,33 @@ def part_3(closed_claims: int, open_seconds: float, clients: int = 8, windows: i
                       f"= {(app + db) / count / base:.2f}× the same claim in one process")
 
             def closed(lat, errors, lock):
+                """Each client a process of its own, as each window is a machine of its own: as threads of
+                this one process, a client whose answer had come waited for the others' Python to let go
+                of the interpreter, and that wait was counted in its claim's time (in one run, alternated:
+                p95/p50 1.20–1.32 as threads, 1.15–1.19 as processes)."""
                 work = list(range(closed_claims))
+                ctx = multiprocessing.get_context("fork")
+                answers = ctx.Queue()
 
                 def client(chunk):
+                    mine, failed = [], []
                     for n in chunk:
                         t = time.perf_counter()
                         try:
                             post(n, "C")
                         except Exception as exc:
-                            with lock:
-                                errors.append(str(exc))
-                        with lock:
-                            lat.append(time.perf_counter() - t)
-                threads = [threading.Thread(target=client, args=(work[k::clients],)) for k in range(clients)]
-                for th in threads:
-                    th.start()
-                for th in threads:
-                    th.join()
+                            failed.append(str(exc))
+                        mine.append(time.perf_counter() - t)
+                    answers.put((mine, failed))
+                procs = [ctx.Process(target=client, args=(work[k::clients],)) for k in range(clients)]
+                for p in procs:
+                    p.start()
+                for _ in procs:
+                    mine, failed = answers.get()
+                    lat += mine
+                    errors += failed
+                for p in procs:
+                    p.join()
                 return closed_claims
 
             def open_loop(lat, errors, lock):
