@@ -159,8 +159,10 @@ def candidates(masked: str, *, age: int | None = None, birth_year: int | None = 
         first, last = dt.date(birth_year, 1, 1), min(dt.date(birth_year, 12, 31), on)
     else:
         first, last = dt.date(1900 if age is None else on.year - age - 1, 1, 1), on
-    days = _dates(first, last) if age is None else tuple(
-        (date, r) for date, r in _dates(first, last) if age_on(dt.date(int(date[:4]), int(date[4:6]), int(date[6:])), on) == age)
+    days = _dates(first, last)
+    if age is not None:
+        days = [(date, r) for date, r in days
+                if age_on(dt.date(int(date[:4]), int(date[4:6]), int(date[6:])), on) == age]
     # The check character depends on the weighted sum mod 11: count the sequence digits by their
     # share of it once, then how many checks each residue of the rest leaves, instead of computing a
     # check character per candidate.
