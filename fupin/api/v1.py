@@ -9,8 +9,8 @@ import datetime as dt
 from typing import Optional, Union
 
 from ninja import Schema, Status
-from pydantic import BaseModel
 from ninja.security import HttpBearer
+from pydantic import BaseModel
 
 from fupin.core import access, idcard, services as core_services
 from fupin.core.errors import FupinError, InvalidInput, NotFound

@@ -128,11 +128,6 @@ def insert_parts(objs: list[Model], using: str = "default", given: dict | None =
     return f"{head} VALUES " + ", ".join([row] * len(objs)), _adapted(objs, bound, _connection(using))
 
 
-def create(model: type[Model], using: str = "default", **values) -> Model:
-    """`model.objects.create(**values)` without compiling the INSERT each time."""
-    return insert([model(**values)], using)[0]
-
-
 @cache
 def _select_plan(model: type[Model], using: str, alias: str) -> tuple[str, list, list]:
     conn = _connection(using)
