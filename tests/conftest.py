@@ -57,6 +57,19 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+@pytest.fixture
+def on_a_covered_day():
+    """For a test that starts a workflow today: its deadlines count working days, and a year whose holiday
+    arrangement has not been entered is refused, never guessed (fupin/policy/calendar.py). From early
+    December the deadlines reach a year not yet entered, so such a test moves the clock to a morning of a
+    year that is (9:00 on 2 November 2026, Beijing time; the clock keeps running)."""
+    import time_machine
+    from zoneinfo import ZoneInfo
+
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
+
+
 def shows_word(html: str, word: str) -> bool:
     """`word` (a household number such as "H1") as a word of its own in a page: a random CSRF token
     in the page may contain it."""

@@ -92,12 +92,13 @@ def test_each_session_must_enter_a_code_and_wrong_codes_are_refused_and_throttle
     r = c.post("/account/otp/", {"code": code_for(device)})
     assert r.status_code == 400 and "验证码错误次数过多，请于 " in r.content.decode()
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - dt.timedelta(seconds=5))
-    r = c.post("/account/otp/", {"code": code_for(device), "next": "/health/window/"})
+    code = code_for(device)   # kept: the same code below even when the 30 s window turns in between
+    r = c.post("/account/otp/", {"code": code, "next": "/health/window/"})
     assert (r.status_code, r["Location"]) == (302, "/health/window/")
     assert c.get("/health/window/").status_code == 200
     # the same code cannot be used twice (another session)
     c2, _ = password_login("hospital_window", ip="10.0.0.2")
-    r = c2.post("/account/otp/", {"code": code_for(device)})
+    r = c2.post("/account/otp/", {"code": code})
     assert r.status_code == 400
     assert list(AuditEvent.objects.filter(actor=user, action__in=["login", "login_failed"]).order_by("id")
                 .values_list("action", "summary")) == [

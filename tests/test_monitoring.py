@@ -16,6 +16,9 @@ from fupin.workflows.models import Instance
 
 from .conftest import V1, pid
 
+# warnings become workflows, whose deadlines count working days from today (conftest.on_a_covered_day)
+pytestmark = pytest.mark.usefixtures("on_a_covered_day")
+
 HEAD = "姓名,公民身份号码,性别,出生日期,住址"
 
 

@@ -291,7 +291,7 @@ def test_a_problem_goes_from_open_to_closed_and_a_wrong_role_changes_nothing(boa
                                                    "household": "H1", "owner_unit": "桃源村委", "owner_name": "村支书"})
     assert r.status_code == 302
     p = Problem.objects.get(title="H1 住房安全复查未达标")
-    assert (p.state, p.household_id, p.deadline) == ("open", board_world.h1.pk, TODAY + dt.timedelta(days=30))
+    assert (p.state, p.household_id, p.deadline) == ("open", board_world.h1.pk, timezone.localdate(p.created_at) + dt.timedelta(days=30))
 
     def act(c, action, **data):
         return c.post(f"/oversight/problems/{p.pk}/{action}/", data)
@@ -322,7 +322,7 @@ def test_a_problem_goes_from_open_to_closed_and_a_wrong_role_changes_nothing(boa
     township = login("township_officer")
     assert act(township, "verify", note="核验通过").status_code == 302
     p.refresh_from_db()
-    assert (p.state, p.verified_by.username, p.closed_on) == ("verified", "township_officer", TODAY)
+    assert (p.state, p.verified_by.username, p.closed_on) == ("verified", "township_officer", timezone.localdate())
     history = [e.detail["state"] for e in AuditEvent.objects.filter(object_type="problem", object_id=str(p.pk))
                .order_by("at", "id")]
     assert history == ["open", ["open", "rectifying"], ["rectifying", "submitted"], ["submitted", "reopened"],

@@ -285,6 +285,7 @@ def test_in_demo_mode_the_clock_moves_forward_and_shows_a_banner(settings, clock
     assert timezone.localdate() == real
 
 
+@pytest.mark.usefixtures("on_a_covered_day")
 def test_a_seven_day_notice_runs_its_course_on_the_demo_clock(settings, clock_file, world):
     from fupin.core.errors import FupinError
     from fupin.core import democlock
