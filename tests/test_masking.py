@@ -24,6 +24,8 @@ from fupin.registry.models import Person
 
 from .conftest import V1, pid
 
+pytestmark = pytest.mark.usefixtures("on_a_covered_day")   # starts workflows (conftest.on_a_covered_day)
+
 FLOOR = 1000  # issue 11: no ID may be narrowed to fewer candidates than this
 # A birth registered as a membership event (its date is the birth date), early enough to be
 # among the birth dates the walk looks for (see problems_of).

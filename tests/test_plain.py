@@ -124,6 +124,7 @@ def test_a_department_list_is_named_by_its_kind_not_its_key():
     assert Batch(kind="no_such_kind").kind_label == "no_such_kind"
 
 
+@pytest.mark.usefixtures("on_a_covered_day")
 def test_a_workflow_step_is_named_as_its_definition_names_it(world):
     from fupin.workflows import services as wf
     from fupin.workflows.models import Action

@@ -11,7 +11,8 @@ from fupin.core import idcard
 from fupin.core.money import amount_in_words
 from fupin.printing import pdf
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="Debian poppler-utils is not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="Debian poppler-utils is not installed"),
+              pytest.mark.usefixtures("on_a_covered_day")]   # prints notices of workflows started today
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

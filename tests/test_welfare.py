@@ -26,6 +26,8 @@ from fupin.welfare.models import AppState, Enrolment, PaymentRun, RunStatus
 
 from .conftest import COUNTY, V1
 
+pytestmark = pytest.mark.usefixtures("on_a_covered_day")   # starts workflows (conftest.on_a_covered_day)
+
 DEC = dt.date(2026, 12, 1)
 
 

@@ -19,6 +19,8 @@ from fupin.welfare.models import Application, AppState, AssetRecord, Enrolment, 
 from .conftest import V1
 from .test_welfare import approve_all, clock, enrol_dibao, wel  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.usefixtures("on_a_covered_day")   # starts workflows (conftest.on_a_covered_day)
+
 DEC = dt.date(2026, 12, 1)
 # 张三's household (conftest): 3 members, 200 yuan a month per head; the county's standard is
 # 480 yuan, so 24 months × 480 × 3 = 34560 yuan of financial assets is the most it may have
