@@ -158,7 +158,8 @@ def test_a_department_defers_only_once_per_cycle_and_again_next_cycle():
 def test_a_year_without_holiday_data_is_refused():
     with pytest.raises(PolicyError) as exc:
         support.plan(CHAIN, DEPTS, 2027, 1, 1)
-    assert exc.value.message.startswith("没有 2027 年的放假安排")
+    assert exc.value.message == ("系统还没有录入 2027 年的法定节假日和调休安排，无法推算办理期限。"
+                                 "请联系系统管理员按国务院办公厅 2027 年部分节假日安排的通知录入后再办理")
 
 
 def test_staff_selection_priority_first_then_least_served():

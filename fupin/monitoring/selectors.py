@@ -97,10 +97,15 @@ def dashboard(user: User) -> list[dict]:
 def response_days(user: User, limit: int = 1000) -> float | None:
     """Average working days from a warning's arrival to the village's answer (last `limit` answers)."""
     from fupin.policy import calendar
+    from fupin.policy.errors import PolicyError
 
     answered = warnings_for(user).exclude(state=WarningState.OPEN).order_by("-decided_at") \
         .values_list("created_on", "decided_at")[:limit]
-    days = [calendar.working_days_between(c + dt.timedelta(days=1), timezone.localtime(d).date()) for c, d in answered if d]
+    try:
+        days = [calendar.working_days_between(c + dt.timedelta(days=1), timezone.localtime(d).date())
+                for c, d in answered if d]
+    except PolicyError:   # an answer in a year whose holiday arrangement is not entered: no figure, never a guess
+        return None
     return round(sum(days) / len(days), 1) if days else None
 
 

@@ -20,13 +20,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from fupin.core import access, audit, idcard
+from fupin.core import access, audit, idcard, workdays
 from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.models import AuditAction, Region, User
 from fupin.core.roles import Cap
 from fupin.exchange import excel
 from fupin.exchange.excel import FileRejected, Problem
-from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
 from fupin.policy.packs import shipped_packs
 from fupin.registry.models import Person
@@ -236,7 +235,7 @@ def _findings(batch: Batch, rows: list[ListRow]) -> int:
         return 0
     in_statuses = set(_p(code, "monitoring.in_statuses", when))
     out_statuses = set(_p(code, "monitoring.should_be_in_statuses", when))
-    due = calendar.add_working_days(when, _p(code, "monitoring.warning_due_working_days", when))
+    due = workdays.add_working_days(when, _p(code, "monitoring.warning_due_working_days", when))
     rows = list(ListRow.objects.filter(pk__in=[r.pk for r in rows])
                 .prefetch_related("links__person__household__village"))
     villages = set(Region.objects.filter(code__in={r.village_code for r in rows if r.village_code}, level=5)
@@ -412,7 +411,7 @@ def declaration_lodge(*, name: str, id_number: str, phone: str, village_code: st
         d = Declaration.objects.create(
             name=name[:40], id_number=check.id, phone=phone[:20], village=village, difficulty=difficulty[:500],
             via="cadre" if actor else "web", declared_on=when,
-            accept_due=calendar.add_working_days(when, _accept_days(village.code, when)))
+            accept_due=workdays.add_working_days(when, _accept_days(village.code, when)))
         audit.record(actor, AuditAction.CREATE, object_type="declaration", object_id=d.pk,
                      summary=f"困难申报：{village.name} {name}", actor_name=None if actor else "公众",
                      ip=ip if actor is None else None)

@@ -17,7 +17,9 @@ CAL_DIR = Path(__file__).resolve().parents[2] / "policies" / "calendar"
 def _year(year: int) -> tuple[frozenset, frozenset, dict]:
     path = CAL_DIR / f"cn-{year}.yaml"
     if not path.exists():
-        raise PolicyError(f"没有 {year} 年的放假安排（policies/calendar/cn-{year}.yaml），请按国务院办公厅通知录入后再计算工作日")
+        # the words a county officer reads; where the file goes is for the administrator (docs/policy-packs.md)
+        raise PolicyError(f"系统还没有录入 {year} 年的法定节假日和调休安排，无法推算办理期限。"
+                          f"请联系系统管理员按国务院办公厅 {year} 年部分节假日安排的通知录入后再办理")
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     holidays, names = set(), {}
     for h in doc.get("holidays", []):

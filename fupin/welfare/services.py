@@ -14,13 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from fupin.core import access, audit
+from fupin.core import access, audit, workdays
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, AuditResult, Region, User
 from fupin.core.roles import Cap, Role
 from fupin.funds import services as funds
 from fupin.funds.models import Account, AccountKind, Entry, FundingSource
-from fupin.policy import calendar
 from fupin.policy.engine import run_batch, run_case
 from fupin.policy.explain import described
 from fupin.policy.errors import PolicyError
@@ -357,12 +356,6 @@ def enrolment_stop(*, actor: User, enrolment_id: int, reason: str) -> Enrolment:
 
 # ---- applications through the procedure in the pack ----------------------------------------------
 
-def _working(start: dt.date, n: int) -> dt.date:
-    try:
-        return calendar.add_working_days(start, n)
-    except PolicyError as exc:
-        raise FupinError(exc.message) from None
-
 
 def procedure(code: str, programme: str, when: dt.date) -> tuple[dict, str]:
     chain = packs().for_region(code)
@@ -411,7 +404,7 @@ def application_start(*, actor: User, household_id: int, person_id: int, program
             app = Application.objects.create(
                 household=household, person=person, programme=programme, category=category, care_level=care_level,
                 on_behalf=on_behalf, consent_assets=consent_assets, definition=definition, pack=pack,
-                step_due=_working(when, definition["steps"][0]["due_working_days"]), started_by=actor)
+                step_due=workdays.add_working_days(when, definition["steps"][0]["due_working_days"]), started_by=actor)
             audit.record(actor, AuditAction.CREATE, object_type="welfare_application", object_id=app.pk,
                          household_id=household.pk,
                          summary=f"{person.name} 申请{Programme(programme).label}"
@@ -504,7 +497,7 @@ def application_act(*, actor: User, application_id: int, step_key: str, approve:
         else:
             app.step += 1
             start_from = app.notice_end + dt.timedelta(days=1) if app.notice_end else when
-            app.step_due = _working(start_from, app.definition["steps"][app.step]["due_working_days"])
+            app.step_due = workdays.add_working_days(start_from, app.definition["steps"][app.step]["due_working_days"])
         app.save()
         audit.record(actor, AuditAction.UPDATE, object_type="welfare_application", object_id=app.pk,
                      household_id=app.household_id,

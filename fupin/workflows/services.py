@@ -12,11 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from fupin.core import access, audit, idcard
+from fupin.core import access, audit, idcard, workdays
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, User
 from fupin.core.roles import Cap, Role
-from fupin.policy import calendar
 from fupin.policy.errors import PolicyError
 from fupin.policy.packs import shipped_packs
 from fupin.registry.choices import Labour, Status
@@ -37,13 +36,6 @@ def today() -> dt.date:
 def _p(chain, name, when):
     try:
         return chain.lookup(name, when).value
-    except PolicyError as exc:
-        raise FupinError(exc.message) from None
-
-
-def _working(start: dt.date, n: int) -> dt.date:
-    try:
-        return calendar.add_working_days(start, n)
     except PolicyError as exc:
         raise FupinError(exc.message) from None
 
@@ -172,8 +164,8 @@ def start(*, actor: User, household: Household, kind: str, comment: str = "", ch
             inst = Instance.objects.create(
                 household=household, kind=kind, definition=definition, pack=chain.key, channel=channel,
                 monitored_type=monitored_type, started_by=actor,
-                step_due=_working(when, first_due or steps[0]["due_working_days"]),
-                deadline=_working(when, definition["total_working_days"]) if definition.get("total_working_days") else None)
+                step_due=workdays.add_working_days(when, first_due or steps[0]["due_working_days"]),
+                deadline=workdays.add_working_days(when, definition["total_working_days"]) if definition.get("total_working_days") else None)
     except IntegrityError:
         raise FupinError(f"户 {household.number} 已有一个办理中的流程，请先办结") from None
     Action.objects.create(instance=inst, step=0, step_key="start", decision="start", actor=actor, comment=comment,
@@ -270,7 +262,7 @@ def act(*, actor: User, instance_id: int, step_key: str, decision: str, comment:
         inst.step += 1
         nxt = inst.definition["steps"][inst.step]
         start_from = when + dt.timedelta(days=step.get("notice_days", 0))
-        inst.step_due = _working(start_from, nxt["due_working_days"])
+        inst.step_due = workdays.add_working_days(start_from, nxt["due_working_days"])
     inst.save()
     audit.record(actor, AuditAction.UPDATE, object_type="workflow", object_id=inst.pk, household_id=inst.household_id,
                  summary=f"{inst.definition['label']}：{step['label']} 通过" + (f"（{comment}）" if comment else ""))
@@ -287,7 +279,7 @@ def resubmit(*, actor: User, instance_id: int, comment: str) -> Instance:
     if not comment.strip():
         raise InvalidInput({"修改说明": "请说明修改了什么"})
     inst.state, inst.step = State.IN_PROGRESS, 0
-    inst.step_due = _working(today(), inst.definition["steps"][0]["due_working_days"])
+    inst.step_due = workdays.add_working_days(today(), inst.definition["steps"][0]["due_working_days"])
     inst.save(update_fields=["state", "step", "step_due"])
     Action.objects.create(instance=inst, step=0, step_key="resubmit", decision="resubmit", actor=actor, comment=comment)
     audit.record(actor, AuditAction.UPDATE, object_type="workflow", object_id=inst.pk, household_id=inst.household_id,
