@@ -70,6 +70,33 @@ def on_a_covered_day():
         yield
 
 
+@pytest.fixture
+def later_years_of_plain_weeks(tmp_path):
+    """For a browser test that starts workflows now: a browser keeps the real clock, so the server's cannot be
+    moved (on_a_covered_day) without its session cookie arriving already expired. Instead the two years after
+    the last one entered are given as test years of plain weeks (weekends off, no holidays), beside copies of
+    the entered ones. Test data only: the product itself never guesses a year."""
+    import shutil
+
+    from fupin.policy import calendar
+
+    entered = sorted(calendar.CAL_DIR.glob("cn-*.yaml"))
+    for path in entered:
+        shutil.copy(path, tmp_path / path.name)
+    last = max(int(p.stem[3:]) for p in entered)
+    for year in (last + 1, last + 2):
+        (tmp_path / f"cn-{year}.yaml").write_text(f"year: {year}\nsource: 测试用：只按周末计算（非国务院安排）\n"
+                                                 "holidays: []\nworkdays: []\n", encoding="utf-8")
+    real = calendar.CAL_DIR
+    calendar.CAL_DIR = tmp_path
+    calendar._year.cache_clear()
+    try:
+        yield
+    finally:
+        calendar.CAL_DIR = real
+        calendar._year.cache_clear()
+
+
 def shows_word(html: str, word: str) -> bool:
     """`word` (a household number such as "H1") as a word of its own in a page: a random CSRF token
     in the page may contain it."""

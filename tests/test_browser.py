@@ -124,6 +124,7 @@ def test_hospital_window_settles_a_claim(live_server, phone, browser):
     ctx.close()
 
 
+@pytest.mark.usefixtures("later_years_of_plain_weeks")   # its deadlines may reach a year not yet entered
 def test_identification_from_application_to_announcement_by_three_tiers(live_server, world, browser, monkeypatch):
     import datetime as dt
 

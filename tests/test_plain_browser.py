@@ -39,8 +39,9 @@ def test_the_regex_list_catches_each_kind_of_code_and_spares_plain_chinese():
 
 
 @pytest.fixture
-def demo_world(db, settings):
-    """The demo county at a small size: every role's account, schools, hospitals, pairs, workflows.
+def demo_world(db, settings, later_years_of_plain_weeks):
+    """The demo county at a small size: every role's account, schools, hospitals, pairs, workflows (whose
+    deadlines may reach a year not yet entered: conftest.later_years_of_plain_weeks).
     (Its department lists are left out: linking them takes half a minute; test_plain covers their names.)"""
     from fupin.demo import generator
 

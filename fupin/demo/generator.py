@@ -427,13 +427,17 @@ def seed_demo_department_lists(county: County, *, as_of=None) -> int:
         return Warning.objects.count()
     officer = User.objects.filter(role="county_officer", region_id=COUNTY[0]).first() \
         or User.objects.filter(role="county_officer").first()
-    as_of = as_of or timezone.localdate()
+    from .play import history_day, on
+
+    day = history_day(timezone.localdate())
+    as_of = min(as_of or day, day)
     persons = list(Person.objects.select_related("household"))
-    for kind, (source, data) in synthetic.demo_lists(persons, as_of=as_of).items():
-        report = services.batch_import(actor=officer, kind=kind, source=source, as_of=as_of, data=data,
-                                       filename=f"{source}-{lists.kinds()[kind].label}.csv")
-        if report.ok and report.batch is not None:
-            services.batch_link(actor=officer, batch_id=report.batch.pk)
+    with on(day):   # the findings' answer deadlines are counted as on the history's last day
+        for kind, (source, data) in synthetic.demo_lists(persons, as_of=as_of).items():
+            report = services.batch_import(actor=officer, kind=kind, source=source, as_of=as_of, data=data,
+                                           filename=f"{source}-{lists.kinds()[kind].label}.csv")
+            if report.ok and report.batch is not None:
+                services.batch_link(actor=officer, batch_id=report.batch.pk)
     return Warning.objects.count()
 
 

@@ -19,16 +19,53 @@ from django.utils import timezone
 
 
 @contextlib.contextmanager
-def _on(day: dt.date):
-    """Let the workflows act as on `day` (a history that started weeks ago). Demo seeding only."""
+def on(day: dt.date):
+    """Let the workflows and the department-list comparison act as on `day` (a history that started weeks
+    ago). Demo seeding only."""
+    from fupin.monitoring import services as monitoring
     from fupin.workflows import services as wf
 
-    real = wf.today
-    wf.today = lambda: day
+    real = wf.today, monitoring.today
+    wf.today = monitoring.today = lambda: day
     try:
         yield
     finally:
-        wf.today = real
+        wf.today, monitoring.today = real
+
+
+def history_day(today: dt.date) -> dt.date:
+    """The day the demo's history ends: today, unless a deadline counted from today would reach a year
+    whose holiday arrangement is not entered yet (late in a year, before the State Council's notice is
+    entered): then the last week before that from which the longest span the demo county's procedures
+    count at once (a procedure's total, or a step's notice and the next step's time) still ends in an
+    entered year (notice days, calendar days, are counted as working days: never too short). The demo
+    never guesses a calendar either."""
+    from fupin.policy import calendar
+    from fupin.policy.errors import PolicyError
+    from fupin.policy.packs import shipped_packs
+    from fupin.workflows.models import Kind
+
+    from .generator import COUNTY
+
+    chain, longest = shipped_packs().for_region(COUNTY[0]), 0
+    for kind in Kind.values:
+        try:
+            d = chain.lookup(f"workflow.{kind}", today).value
+        except PolicyError:
+            continue
+        # a step's deadline is counted when the step before it ends (after that step's notice, if any)
+        steps = d["steps"]
+        spans = [steps[0]["due_working_days"]] + [a.get("notice_days", 0) + b["due_working_days"]
+                                                  for a, b in zip(steps, steps[1:])]
+        longest = max(longest, d.get("total_working_days") or 0, *spans)
+    day = today
+    while day.year >= today.year - 1:
+        try:
+            calendar.add_working_days(day, longest)
+            return day
+        except PolicyError:
+            day -= dt.timedelta(days=7)
+    return today   # no year entered at all: the history is skipped where it needs one
 
 
 def _user(username: str, role: str, region: str | None = None):
@@ -68,11 +105,11 @@ def _workflows(village: str, today: dt.date) -> int:
             return None
         day = today - dt.timedelta(days=days_ago)
         try:
-            with _on(day):
+            with on(day):
                 inst = wf.start(actor=cadre, household=h, kind=kind, comment="演示：入户了解后发起", **start)
             for _ in range(approve):
                 step = inst.current
-                with _on(day):
+                with on(day):
                     inst = wf.act(actor=by_tier[wf._tier(inst, step)], instance_id=inst.pk, step_key=step["key"],
                                   decision="approve", comment="演示：材料齐全",
                                   verifiers=["村支书", "驻村第一书记"], evidence=["认可书扫描件.pdf"],
@@ -80,7 +117,7 @@ def _workflows(village: str, today: dt.date) -> int:
                 day += dt.timedelta(days=step.get("notice_days", 0) + gap)
             if reject and inst.current is not None:
                 step = inst.current
-                with _on(day):
+                with on(day):
                     inst = wf.act(actor=by_tier[wf._tier(inst, step)], instance_id=inst.pk, step_key=step["key"],
                                   decision="reject", comment="演示：收入核算缺少务工证明，请补充后重新提交")
         except FupinError:
@@ -109,8 +146,9 @@ def _workflows(village: str, today: dt.date) -> int:
     if noticed is not None:
         notice = noticed.notices.order_by("-id").first()
         if notice is not None:
-            wf.objection_lodge(notice=notice, by_name="村民代表", content="该户去年家中有人在外务工，收入可能偏高，请核实",
-                               via="cadre", actor=cadre)
+            with on(today):
+                wf.objection_lodge(notice=notice, by_name="村民代表", content="该户去年家中有人在外务工，收入可能偏高，请核实",
+                                   via="cadre", actor=cadre)
     return Instance.objects.filter(household__village_id=village).count()
 
 
@@ -264,7 +302,7 @@ def seed(county) -> dict:
     """Fill every role's to-do list in the demo county. Returns what it made, for the demo's printout."""
     from .generator import COUNTY
 
-    today = timezone.localdate()
+    today = history_day(timezone.localdate())
     village = next(c for c, _, lv, p in county.regions if lv == 5 and p == next(
         c2 for c2, _, lv2, _ in county.regions if lv2 == 4))
     return {"workflows": _workflows(village, today), "visits": _pairing(today),
