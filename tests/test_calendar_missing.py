@@ -86,3 +86,29 @@ def test_an_answer_in_a_year_not_entered_leaves_the_response_figure_out(world, l
         assert selectors.response_days(world.users["county_officer"]) is None
         r = login("county_officer").get("/monitoring/")
     assert r.status_code == 200 and 'id="response-days"' not in r.content.decode()
+
+
+@pytest.mark.parametrize("now, ends", [(beijing(2026, 11, 2, 10, 0), "2026-11-02"),
+                                       (beijing(2026, 12, 30, 10, 0), "2026-12-02"),
+                                       (beijing(2027, 1, 11, 10, 0), "2026-11-30")])
+def test_the_demo_command_seeds_the_same_county_to_play_and_says_when_its_history_ends(
+        db, settings, capsys, monkeypatch, now, ends):
+    """The README's first command, run late in a year or early in the next before that year's arrangement is
+    entered: the demo's workflows, findings and application end on the last week whose deadlines fit (the
+    longest span the pack counts at once is 20 working days), and the demo is the same as on a covered day."""
+    import time_machine
+
+    from fupin.cli.main import main
+    from fupin.demo.play import history_day
+    from fupin.welfare.models import Application
+
+    monkeypatch.setenv("FUPIN_DEMO", "1")
+    settings.DEMO = True
+    with time_machine.travel(now, tick=True):
+        assert history_day(now.date()).isoformat() == ends
+        assert main(["demo", "--no-serve", "--persons", "400", "--households", "120"]) == 0
+    out = capsys.readouterr().out
+    note = (f"注意：系统还没有录入 2027 年的法定节假日和调休安排，期限跨入该年的流程暂时不能发起；"
+            f"演示村里停在各级的流程和比对预警按 {ends} 生成。录入方法见 docs/policy-packs.md。")
+    assert (note in out, "其中一户正在公示 7 天" in out) == ((False, True) if now.month == 11 else (True, False))
+    assert (Instance.objects.count(), Warning.objects.count(), Application.objects.count()) == (5, 24, 1)

@@ -20,17 +20,18 @@ from django.utils import timezone
 
 @contextlib.contextmanager
 def on(day: dt.date):
-    """Let the workflows and the department-list comparison act as on `day` (a history that started weeks
-    ago). Demo seeding only."""
+    """Let the workflows, the department-list comparison and the social-assistance applications act as on
+    `day` (a history that started weeks ago). Demo seeding only."""
     from fupin.monitoring import services as monitoring
+    from fupin.welfare import services as welfare
     from fupin.workflows import services as wf
 
-    real = wf.today, monitoring.today
-    wf.today = monitoring.today = lambda: day
+    real = wf.today, monitoring.today, welfare.today
+    wf.today = monitoring.today = welfare.today = lambda: day
     try:
         yield
     finally:
-        wf.today, monitoring.today = real
+        wf.today, monitoring.today, welfare.today = real
 
 
 def history_day(today: dt.date) -> dt.date:

@@ -75,8 +75,13 @@ def seed(county, *, actor=None, today: dt.date | None = None) -> int:
             .order_by("number").first()
         head = h and h.persons.filter(relation="head", alive=True).first()
         if head:
-            services.application_start(actor=cadre, household_id=h.pk, person_id=head.pk, programme="dibao",
-                                       category="ordinary", consent_assets=True, comment="演示申请")
+            from django.utils import timezone
+
+            from .play import history_day, on
+
+            with on(history_day(timezone.localdate())):   # its step's deadline in a year already entered
+                services.application_start(actor=cadre, household_id=h.pk, person_id=head.pk, programme="dibao",
+                                           category="ordinary", consent_assets=True, comment="演示申请")
     # this month's 低保 run of the county, funded and awaiting a second officer's approval
     officer = actor or User.objects.filter(role="county_officer").order_by("id").first()
     region = civil.region

@@ -16,7 +16,7 @@ CAL_DIR = Path(__file__).resolve().parents[2] / "policies" / "calendar"
 @lru_cache(maxsize=32)
 def _year(year: int) -> tuple[frozenset, frozenset, dict]:
     path = CAL_DIR / f"cn-{year}.yaml"
-    if not path.exists():
+    if not entered(year):
         # the words a county officer reads; where the file goes is for the administrator (docs/policy-packs.md)
         raise PolicyError(f"系统还没有录入 {year} 年的法定节假日和调休安排，无法推算办理期限。"
                           f"请联系系统管理员按国务院办公厅 {year} 年部分节假日安排的通知录入后再办理")
@@ -29,6 +29,11 @@ def _year(year: int) -> tuple[frozenset, frozenset, dict]:
             names[d] = h["name"]
             d += dt.timedelta(days=1)
     return frozenset(holidays), frozenset(doc.get("workdays", [])), names
+
+
+def entered(year: int) -> bool:
+    """Whether the year's holiday arrangement has been entered."""
+    return (CAL_DIR / f"cn-{year}.yaml").exists()
 
 
 def is_working_day(day: dt.date) -> bool:
