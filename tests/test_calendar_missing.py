@@ -34,12 +34,17 @@ def year_end():
         yield
 
 
-def test_the_public_declaration_form_answers_in_chinese_and_keeps_nothing(world, client, year_end):
+def test_the_public_declaration_form_sends_the_resident_to_the_village_and_keeps_nothing(world, client, year_end):
     r = client.post("/monitoring/declare/", {"name": "张三", "id_number": pid("1970-05-01", 11),
                                              "phone": "13800000000", "village": V1, "difficulty": "妻子住院，花费很大"})
     page = r.content.decode()
-    assert r.status_code == 400 and MESSAGE in page and "policies/" not in page and ".yaml" not in page
+    assert r.status_code == 400 and "网上申报暂时不能受理：系统还不能推算受理期限。请直接到村委会申报，或拨打 12317" in page
+    assert 'value="妻子住院，花费很大"' in page or ">妻子住院，花费很大</textarea>" in page   # kept for the resident
     assert Declaration.objects.count() == 0
+    with pytest.raises(FupinError) as exc:   # a cadre entering it for the resident is told what is missing
+        services.declaration_lodge(name="张三", id_number=pid("1970-05-01", 11), phone="13800000000", village_code=V1,
+                                   difficulty="妻子住院，花费很大", actor=world.users["village_cadre"])
+    assert (exc.value.message, Declaration.objects.count()) == (MESSAGE, 0)
 
 
 def test_a_department_list_is_kept_and_its_comparison_waits_for_the_calendar(world, login, year_end):

@@ -407,11 +407,16 @@ def declaration_lodge(*, name: str, id_number: str, phone: str, village_code: st
             raise FupinError(f"同一网络地址每小时最多提交 {settings.OBJECTION_IP_MAX_PER_HOUR} 条申报，请稍后再试，"
                              "或直接到村委会、拨打 12317 申报")
     when = today()
+    try:
+        due = workdays.add_working_days(when, _accept_days(village.code, when))
+    except FupinError as exc:   # a year's holiday arrangement not entered: the resident is told where else to go
+        if actor is not None:
+            raise
+        raise FupinError("网上申报暂时不能受理：系统还不能推算受理期限。请直接到村委会申报，或拨打 12317") from exc
     with transaction.atomic():
         d = Declaration.objects.create(
             name=name[:40], id_number=check.id, phone=phone[:20], village=village, difficulty=difficulty[:500],
-            via="cadre" if actor else "web", declared_on=when,
-            accept_due=workdays.add_working_days(when, _accept_days(village.code, when)))
+            via="cadre" if actor else "web", declared_on=when, accept_due=due)
         audit.record(actor, AuditAction.CREATE, object_type="declaration", object_id=d.pk,
                      summary=f"困难申报：{village.name} {name}", actor_name=None if actor else "公众",
                      ip=ip if actor is None else None)
