@@ -246,7 +246,8 @@ def cmd_demo(args) -> int:
     from fupin.demo.play import history_day
 
     today = timezone.localdate()
-    if history_day(today) == today:
+    ends = history_day(today)
+    if ends == today:
         print("\n演示村里有停在各级的流程，其中一户正在公示 7 天；用 fupin demo clock +7d 把演示时钟拨快 7 天，"
               "乡镇即可审核（fupin demo clock reset 恢复真实日期）。")
     else:
@@ -254,7 +255,7 @@ def cmd_demo(args) -> int:
 
         missing = next((y for y in (today.year, today.year + 1) if not calendar.entered(y)), today.year + 1)
         print(f"\n注意：系统还没有录入 {missing} 年的法定节假日和调休安排，期限跨入该年的流程暂时不能发起；"
-              f"演示村里停在各级的流程和比对预警按 {history_day(today):%Y-%m-%d} 生成。录入方法见 docs/policy-packs.md。")
+              f"演示村里停在各级的流程和比对预警按 {ends:%Y-%m-%d} 生成。录入方法见 docs/policy-packs.md。")
     if args.no_serve:
         return 0
     _serve(args.bind)
