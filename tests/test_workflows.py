@@ -8,6 +8,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from fupin.core.errors import FupinError
+from fupin.core.models import AuditEvent
 from fupin.registry import services as reg
 from fupin.registry.models import Household
 from fupin.workflows import services as wf
@@ -133,9 +134,16 @@ def test_monitoring_app_channel_township_accepts_and_deadline(world, clock):
     h = world.h1
     Household.objects.filter(pk=h.pk).update(status="exited")
     h.refresh_from_db()
-    with pytest.raises(FupinError):
+    with pytest.raises(FupinError) as exc:
         wf.start(actor=village, household=h, kind="monitoring", channel="phone", monitored_type="sudden")
+    # the channels and types by their names, never their codes
+    assert exc.value.errors == {"申请渠道": "应为 农户自主申报、手机App申报、干部排查、部门筛查预警 之一"}
+    with pytest.raises(FupinError) as exc:
+        wf.start(actor=village, household=h, kind="monitoring", channel="app", monitored_type="poor")
+    assert exc.value.errors == {"监测类型": "应为 脱贫不稳定户、边缘易致贫户、突发严重困难户 之一"}
     inst = wf.start(actor=village, household=h, kind="monitoring", channel="app", monitored_type="sudden")
+    assert AuditEvent.objects.filter(object_type="workflow", object_id=str(inst.pk)).get().summary \
+        == "发起监测对象识别（手机App申报）"
     # app: the township accepts within 2 working days; the whole procedure within 20
     assert (inst.step_due, inst.deadline) == (dt.date(2025, 3, 5), dt.date(2025, 3, 31))
     with pytest.raises(FupinError):
@@ -150,6 +158,19 @@ def test_monitoring_app_channel_township_accepts_and_deadline(world, clock):
     assert run_to_end(inst, world, clock).state == State.COMPLETED
     h.refresh_from_db()
     assert h.status == "monitored"
+
+
+def test_household_page_offers_the_packs_channels_and_types_by_name(world, clock, login):
+    """The start form lists the monitoring procedure's channels and types from the pack, by name."""
+    Household.objects.filter(pk=world.h1.pk).update(status="exited")
+    html = login("village_cadre").get(f"/households/{world.h1.pk}/").content.decode()
+    assert ('<option value="self">农户自主申报</option><option value="app">手机App申报</option>'
+            '<option value="cadre">干部排查</option><option value="department">部门筛查预警</option>') in html
+    assert ('<option value="unstable">脱贫不稳定户</option><option value="marginal">边缘易致贫户</option>'
+            '<option value="sudden">突发严重困难户</option>') in html
+    # a household that cannot start monitoring (a registered one) is not offered its channels
+    html = login("village_cadre").get(f"/households/{world.h2.pk}/").content.decode()
+    assert 'name="channel"' not in html
 
 
 def test_risk_elimination_refused_without_labour_and_remarking(world, clock):

@@ -1,20 +1,10 @@
 """The household import and the region export as background jobs (fupin/jobs)."""
 from __future__ import annotations
 
-import secrets
-
 from fupin.jobs.services import Outcome
 
-from . import households, uploads
-
-
-def save_error_workbook(user, data: bytes) -> str:
-    """The marked workbook of a refused import, private to its owner (the token starts with the
-    user's id) and swept after FILE_RETENTION_HOURS; returns its token."""
-    uploads.sweep()
-    token = f"{user.pk}-{secrets.token_hex(8)}"
-    uploads.write_private(uploads.private_dir("import-errors") / f"{token}.xlsx", data)
-    return token
+from . import households
+from .uploads import save_error_workbook
 
 
 def household_import(job) -> Outcome:

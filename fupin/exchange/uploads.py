@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -87,6 +88,26 @@ def write_private(path: Path, data: bytes) -> Path:
             f.write(data)
     finally:
         os.close(fd)
+    return path
+
+
+def save_error_workbook(user, data: bytes) -> str:
+    """The marked workbook of a refused import, private to its owner (the token starts with the
+    user's id) and swept after FILE_RETENTION_HOURS; returns its token."""
+    sweep()
+    token = f"{user.pk}-{secrets.token_hex(8)}"
+    write_private(private_dir("import-errors") / f"{token}.xlsx", data)
+    return token
+
+
+def saved_error_workbook(user, token: str) -> Path | None:
+    """The file `save_error_workbook` gave `user` this token for, while it is kept; None otherwise
+    (another user's token, a made-up one, or one past its retention)."""
+    if not token.startswith(f"{user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
+        return None
+    path = private_dir("import-errors") / f"{token}.xlsx"
+    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
+        return None
     return path
 
 

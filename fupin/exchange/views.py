@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import time
 
-from django.conf import settings
 from django.http import FileResponse, HttpResponse, Http404
 from django.shortcuts import redirect, render
 
@@ -25,8 +23,12 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
     return response
 
 
-def _errors_dir():
-    return uploads.private_dir("import-errors")
+def error_workbook_download(request, token: str, filename: str) -> FileResponse:
+    """A refused import's marked workbook, to the user it was made for, while it is kept."""
+    path = uploads.saved_error_workbook(request.user, token)
+    if path is None:
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=XLSX)
 
 
 @fupin_view
@@ -54,12 +56,7 @@ def exchange_page(request):
 
 @fupin_view
 def error_workbook(request, token):
-    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
-        raise Http404
-    path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
-        raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename="导入错误标注.xlsx", content_type=XLSX)
+    return error_workbook_download(request, token, "导入错误标注.xlsx")
 
 
 @fupin_view

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,20 +15,19 @@ from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.roles import Cap
 from fupin.core.views import fupin_view
 from fupin.exchange import uploads
+from fupin.exchange.views import error_workbook_download
 from fupin.exchange.excel import Problem
 from fupin.jobs.services import job_submit
 from fupin.core.listing import Column, listing
 from fupin.exchange.lists import xlsx_response
 from fupin.policy.packs import shipped_packs
+from fupin.workflows.models import MonitoredType, labelled
 
 from . import lists, selectors, services
 from .models import Band, WarningState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _errors_dir():
-    return uploads.private_dir("import-errors")  # 0700, swept after FILE_RETENTION_HOURS
 
 
 def _date(raw: str) -> dt.date | None:
@@ -83,12 +80,7 @@ def home(request):
 
 @fupin_view
 def error_workbook(request, token):
-    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
-        raise Http404
-    path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
-        raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename="比对名单错误标注.xlsx", content_type=XLSX)
+    return error_workbook_download(request, token, "比对名单错误标注.xlsx")
 
 
 @fupin_view
@@ -141,8 +133,7 @@ def warning_page(request, pk):
     if w.household_id:
         definition = shipped_packs().for_region(w.village_id).lookup("workflow.monitoring", timezone.localdate()).value
         types = definition["types"]
-    labels = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
-    return render(request, "monitoring/warning.html", {"w": w, "types": [(t, labels.get(t, t)) for t in types],
+    return render(request, "monitoring/warning.html", {"w": w, "types": labelled(MonitoredType, types),
                                                        "today": timezone.localdate()})
 
 
@@ -245,9 +236,8 @@ def declarations_page(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     for d in page:
         d.masked_id = idcard.mask(d.id_number)
-    labels = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
     return render(request, "monitoring/declarations.html", {"page": page, "today": timezone.localdate(),
-                                                            "types": list(labels.items())})
+                                                            "types": MonitoredType.choices})
 
 
 @require_POST

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import time
 
-from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +15,7 @@ from fupin.core.listing import Column, Filter, listing
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
 from fupin.exchange import uploads
+from fupin.exchange.views import error_workbook_download
 from fupin.exchange.lists import xlsx_response
 
 from . import catalogue, importer, selectors, services
@@ -131,9 +129,6 @@ def figures_template(request):
     return response
 
 
-def _errors_dir():
-    return uploads.private_dir("import-errors")
-
 
 @fupin_view
 @require_POST
@@ -148,19 +143,10 @@ def figures_import(request):
     if report.ok:
         messages.success(request, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，无变化 {report.unchanged} 条")
         return redirect("/pubhealth/rates/")
-    token = None
-    if report.error_workbook:
-        uploads.sweep()
-        token = f"{user.pk}-{secrets.token_hex(8)}"
-        uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
+    token = uploads.save_error_workbook(user, report.error_workbook) if report.error_workbook else None
     return _rates_page(request, report, token, status=400)
 
 
 @fupin_view
 def error_workbook(request, token):
-    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
-        raise Http404
-    path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
-        raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename="公共卫生指标错误标注.xlsx", content_type=XLSX)
+    return error_workbook_download(request, token, "公共卫生指标错误标注.xlsx")

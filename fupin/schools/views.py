@@ -1,12 +1,9 @@
 """Screens of the schools room. Views parse input, call one service or selector, render."""
 from __future__ import annotations
 
-import secrets
-import time
 
-from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,6 +16,7 @@ from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
 from fupin.education.models import Stage
 from fupin.exchange import uploads
+from fupin.exchange.views import error_workbook_download
 from fupin.exchange.lists import xlsx_response
 from fupin.policy import semester as semesters
 
@@ -82,9 +80,6 @@ def register_template(request):
     return response
 
 
-def _errors_dir():
-    return uploads.private_dir("import-errors")
-
 
 @fupin_view
 @require_POST
@@ -99,23 +94,14 @@ def register_import(request):
     if report.ok:
         messages.success(request, f"导入完成：新增 {report.created} 所学校，更新 {report.updated} 所，无变化 {report.unchanged} 所")
         return redirect("/schools/")
-    token = None
-    if report.error_workbook:
-        uploads.sweep()
-        token = f"{user.pk}-{secrets.token_hex(8)}"
-        uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
+    token = uploads.save_error_workbook(user, report.error_workbook) if report.error_workbook else None
     _, ctx = _list_context(request, report, token)
     return render(request, "schools/list.html", ctx, status=400)
 
 
 @fupin_view
 def error_workbook(request, token):
-    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
-        raise Http404
-    path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
-        raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename="学校档案错误标注.xlsx", content_type=XLSX)
+    return error_workbook_download(request, token, "学校档案错误标注.xlsx")
 
 
 @fupin_view
@@ -218,11 +204,7 @@ def teacher_import(request):
     if report.ok:
         messages.success(request, f"导入完成：新增 {report.created} 人，更新 {report.updated} 人，无变化 {report.unchanged} 人")
         return redirect("/schools/teachers/")
-    token = None
-    if report.error_workbook:
-        uploads.sweep()
-        token = f"{user.pk}-{secrets.token_hex(8)}"
-        uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
+    token = uploads.save_error_workbook(user, report.error_workbook) if report.error_workbook else None
     return _teachers_page(request, report, token, status=400)
 
 

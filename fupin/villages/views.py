@@ -1,14 +1,11 @@
 """Screens of the village register. Views parse input, call one service or selector, render."""
 from __future__ import annotations
 
-import secrets
-import time
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +15,7 @@ from fupin.core.errors import FupinError, InvalidInput
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
 from fupin.exchange import uploads
+from fupin.exchange.views import error_workbook_download
 
 from . import importer, selectors, services
 from .models import DutyKind, PoorKind
@@ -25,9 +23,6 @@ from .models import DutyKind, PoorKind
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
 
-
-def _errors_dir():
-    return uploads.private_dir("import-errors")  # 0700, swept after FILE_RETENTION_HOURS
 
 
 def _filters(request):
@@ -80,11 +75,7 @@ def village_import(request):
     if report.ok:
         messages.success(request, f"导入完成：新增 {report.created} 个村，更新 {report.updated} 个，无变化 {report.unchanged} 个")
         return redirect("/villages/")
-    token = None
-    if report.error_workbook:
-        uploads.sweep()
-        token = f"{user.pk}-{secrets.token_hex(8)}"
-        uploads.write_private(_errors_dir() / f"{token}.xlsx", report.error_workbook)
+    token = uploads.save_error_workbook(user, report.error_workbook) if report.error_workbook else None
     f = _filters(request)
     page = Paginator(selectors.villages_for(user, **f), PAGE).get_page(1)
     return render(request, "villages/list.html", {
@@ -95,12 +86,7 @@ def village_import(request):
 
 @fupin_view
 def error_workbook(request, token):
-    if not token.startswith(f"{request.user.pk}-") or not all(c.isalnum() or c == "-" for c in token):
-        raise Http404
-    path = _errors_dir() / f"{token}.xlsx"
-    if not path.exists() or time.time() - path.stat().st_mtime > settings.FILE_RETENTION_HOURS * 3600:
-        raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename="村级档案错误标注.xlsx", content_type=XLSX)
+    return error_workbook_download(request, token, "村级档案错误标注.xlsx")
 
 
 @fupin_view

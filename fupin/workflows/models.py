@@ -18,6 +18,27 @@ class Kind(models.TextChoices):
     DISSOLUTION = "dissolution", "注销"
 
 
+class Channel(models.TextChoices):
+    """How a monitoring case came in (the pack's `channels` say which a procedure takes)."""
+    SELF = "self", "农户自主申报"
+    APP = "app", "手机App申报"
+    CADRE = "cadre", "干部排查"
+    DEPARTMENT = "department", "部门筛查预警"
+
+
+class MonitoredType(models.TextChoices):
+    """The kind of monitored household (the pack's `types` say which a procedure takes)."""
+    UNSTABLE = "unstable", "脱贫不稳定户"
+    MARGINAL = "marginal", "边缘易致贫户"
+    SUDDEN = "sudden", "突发严重困难户"
+
+
+def labelled(choices: type[models.TextChoices], codes) -> list[tuple[str, str]]:
+    """(code, label) of each code the pack lists, in its order; a code without a label shows as is."""
+    labels = dict(choices.choices)
+    return [(c, labels.get(c, c)) for c in codes]
+
+
 class State(models.TextChoices):
     IN_PROGRESS = "in_progress", "办理中"
     REJECTED = "rejected", "已退回"          # back with the submitter, who may revise and resubmit

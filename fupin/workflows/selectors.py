@@ -6,7 +6,7 @@ from collections import Counter
 from fupin.core import access
 from fupin.registry.choices import Status
 
-from .models import Instance, Kind, State
+from .models import Channel, Instance, Kind, MonitoredType, State, labelled
 from .services import exit_eligibility, may_act, today
 
 
@@ -14,7 +14,7 @@ def household_section(user, household) -> dict:
     instances = list(Instance.objects.filter(household=household).prefetch_related("actions__actor", "notices__objections")
                      .order_by("-id"))
     open_ = next((i for i in instances if i.state in (State.IN_PROGRESS, State.REJECTED)), None)
-    startable = []
+    startable, channels, types = [], [], []
     if open_ is None and user.role in ("village_cadre", "township_officer", "county_officer", "county_admin"):
         from .services import _p, packs
         chain = packs().for_region(household.village_id)
@@ -22,8 +22,10 @@ def household_section(user, household) -> dict:
             definition = _p(chain, f"workflow.{kind}", today())
             if household.status in definition.get("start_statuses", []):
                 startable.append((kind, label))
+                if kind == Kind.MONITORING:
+                    channels, types = labelled(Channel, definition["channels"]), labelled(MonitoredType, definition["types"])
     return {"instances": instances, "open": open_, "can_act": bool(open_ and may_act(user, open_)),
-            "startable": startable,
+            "startable": startable, "channels": channels, "types": types,
             "eligibility": exit_eligibility(household, today()) if household.status in ("registered", "returned") else None}
 
 

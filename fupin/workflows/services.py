@@ -21,7 +21,7 @@ from fupin.policy.packs import shipped_packs
 from fupin.registry.choices import Labour, Status
 from fupin.registry.models import Household
 
-from .models import Action, ExclusionMatch, Instance, Kind, Notice, Objection, State
+from .models import Action, Channel, ExclusionMatch, Instance, Kind, MonitoredType, Notice, Objection, State, labelled
 
 TIER_ROLES = {"village": {Role.VILLAGE_CADRE}, "township": {Role.TOWNSHIP_OFFICER},
               "county": {Role.COUNTY_OFFICER, Role.COUNTY_ADMIN}}
@@ -151,9 +151,9 @@ def start(*, actor: User, household: Household, kind: str, comment: str = "", ch
         raise FupinError(f"户 {household.number} 当前为“{household.get_status_display()}”，不能发起{definition['label']}")
     if kind == Kind.MONITORING:
         if channel not in definition["channels"]:
-            raise InvalidInput({"申请渠道": f"应为 {'、'.join(definition['channels'])} 之一"})
+            raise InvalidInput({"申请渠道": f"应为 {'、'.join(l for _, l in labelled(Channel, definition['channels']))} 之一"})
         if monitored_type not in definition["types"]:
-            raise InvalidInput({"监测类型": f"应为 {'、'.join(definition['types'])} 之一"})
+            raise InvalidInput({"监测类型": f"应为 {'、'.join(l for _, l in labelled(MonitoredType, definition['types']))} 之一"})
     flags, refusals = check(kind, household, when)
     if refusals:
         raise FupinError("；".join(refusals))
@@ -171,7 +171,7 @@ def start(*, actor: User, household: Household, kind: str, comment: str = "", ch
     Action.objects.create(instance=inst, step=0, step_key="start", decision="start", actor=actor, comment=comment,
                           evidence=evidence or [])
     audit.record(actor, AuditAction.CREATE, object_type="workflow", object_id=inst.pk, household_id=household.pk,
-                 summary=f"发起{definition['label']}" + (f"（{channel}）" if channel else ""))
+                 summary=f"发起{definition['label']}" + (f"（{dict(labelled(Channel, [channel]))[channel]}）" if channel else ""))
     return inst
 
 
