@@ -43,14 +43,16 @@ def pytest_collection_modifyitems(config, items):
     depends on the database, not all of it again: a test that touches no database gives the same answer twice,
     and a browser test adds only what the browser does (scripts, layout, a phone's width) to pages whose
     server side the test client runs on both databases (tests/test_every_view.py and the rest).
-    A test marked `database` runs in that pass although it uses none of the fixtures (it starts its own server)."""
+    A test marked `database` runs in that pass although it uses none of the fixtures (it starts its own server);
+    one marked `wording` (it reads the words of many pages) does not, like a browser test."""
     if os.environ.get("FUPIN_TEST_DATABASE_PASS") != "1":
         return
     kept, left = [], []
     for item in items:
         reaches = bool(item.get_closest_marker("django_db")) or bool(
             _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
-        wanted = item.get_closest_marker("database") or (reaches and not item.get_closest_marker("browser"))
+        wanted = item.get_closest_marker("database") or (
+            reaches and not item.get_closest_marker("browser") and not item.get_closest_marker("wording"))
         (kept if wanted else left).append(item)
     if left:
         config.hook.pytest_deselected(items=left)

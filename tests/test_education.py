@@ -196,7 +196,10 @@ def test_run_pages_through_the_browser_stack(edu, login):
     html = c.get(f"/education/runs/{run_id}/").content.decode()
     assert '<b id="run-total">1,625.00</b>' in html and "桃源小学" in html
     line = Enrolment.objects.get(person=edu["child"]).runline_set.get(item="education.compulsory_living")
-    assert c.get(f"/education/lines/{line.pk}/explain/").json()["amount"] == "625.00"
+    explained = c.get(f"/education/lines/{line.pk}/explain/").json()
+    assert explained["amount"] == "625.00"
+    # the page shows the trace, each parameter by its description, never its code
+    assert explained["trace"][0] == "政策：四川某县" and "education." not in "".join(explained["trace"])
     c2 = login("county_officer")
     c2.post(f"/education/runs/{run_id}/approve/")
     c2.post(f"/education/runs/{run_id}/post/")

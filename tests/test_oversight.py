@@ -274,6 +274,24 @@ def test_excel_export_is_formula_safe_logged_and_needs_the_right(board_world, lo
     r = client.get(f"/oversight/{COUNTY}/list/funds_paid.xlsx", {"year": YEAR, "source": "central"})
     rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)][2:]
     assert [(x[2], x[3], x[7], x[8]) for x in rows] == [("支付", "中央衔接资金", 3, "550.00")]
+    # a budget line that names what it paid (a room's ledger code) and a month: read as words, on the page
+    # and in the workbook (a year of its own, so this year's numbers stay as they are)
+    from fupin.funds import services as funds
+
+    officer, last = board_world.users["county_officer"], YEAR - 1
+    b3 = funds.budget_create(actor=officer, code="ov-last", name="往年低保资金", source="central", programme="x",
+                             year=last, region=COUNTY)
+    funds.budget_allocate(actor=officer, budget=b3, amount=10_000, date=dt.date(last, 1, 10), decision_id="拨-3")
+    funds.transaction_post(actor=officer, kind="payment", date=dt.date(last, 3, 5), decision_type="grant",
+                           decision_id="发-3", lines=[
+                               funds.Line(b3, -4_000, "welfare.dibao", f"{last}-03"),
+                               funds.Line(funds.payee_for_person(board_world.h1.persons.get(name="张三")), 4_000,
+                                          "welfare.dibao", f"{last}-03")])
+    r = client.get(f"/oversight/{COUNTY}/list/funds_paid.xlsx", {"year": last})
+    rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)][2:]
+    assert [(x[5], x[6], x[8]) for x in rows] == [("最低生活保障（低保）", f"{last}年3月", "40.00")]
+    html = client.get(f"/oversight/{COUNTY}/list/funds_paid/", {"year": last}).content.decode()
+    assert f"<td>最低生活保障（低保）</td><td>{last}年3月</td>" in html and "welfare.dibao" not in html
 
     inspector = login("inspector")   # reads the board, may not export
     assert inspector.get(f"/oversight/{COUNTY}/list/hh_applied/", {"year": YEAR}).status_code == 200

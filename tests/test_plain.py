@@ -39,6 +39,20 @@ def test_ledger_codes_read_as_the_rules_name_them():
     assert labels.entitlement("health.settlement") == "医疗费用一站式结算"
     assert labels.entitlement("something.else") == "something.else"
     assert [labels.period(p) for p in ("2026-autumn", "2026", "2026-05", "")] == ["2026年秋季", "2026年", "2026年5月", ""]
+    assert [labels.period(p) for p in ("2026Q3", "2026-05-01", "2")] == ["2026年第3季度", "2026年5月1日", "2"]
+
+
+@pytest.mark.parametrize("code, name", [
+    ("health.premium", "城乡居民医保参保资助"), ("labour.public_job", "公益性岗位补贴"),
+    ("welfare.dibao", "最低生活保障（低保）"), ("welfare.tekun", "特困人员救助供养"),
+    ("project.XM-2026-01", "扶贫项目资金（项目 XM-2026-01）"), ("housing.relocation", "易地扶贫搬迁"),
+    ("dividend.3", "资产收益分红"), ("credit.7", "扶贫小额信贷贴息"),
+    ("support.fine.person_fine", "个人罚款"), ("support.fine.refusal", "科室拒派罚款"),
+    ("support.fine.dept_assessment", "科室考核罚款"), ("charity.yuanmeng", "圆梦助学"),
+    ("charity.sunshine_class.province", "慈善阳光班（省级承担部分）"), ("education.college_entrant", "大学新生入学资助")])
+def test_every_room_that_pays_from_the_ledger_names_its_codes(code, name):
+    """Each code a room writes to the ledger (funds pages, oversight lists, household payments) reads as a name."""
+    assert labels.entitlement(code) == name
 
 
 def test_rates_kept_in_permille_show_as_percent():
@@ -191,3 +205,25 @@ def test_an_explanation_reads_as_a_sentence_with_words_for_codes_and_percent_for
     sentence = explain.sentence(e)
     assert sentence.startswith("按示例省 2024的政策，医院承担 2016.00 元。条件：县域内符合条件、属于减免对象。标准：")
     assert "建档立卡、低保（甲）" in sentence and "县域内目录外费用超过总费用此比例的部分由医院承担 8%（乙）" in sentence
+
+
+def test_the_trace_one_click_away_names_each_parameter_by_its_description_never_its_code():
+    from fupin.policy import explain
+
+    e = {"label": "学前保教费减免", "amount": "600.00", "pack": "shili-2024/cn-national",
+         "branches": ["学前且家庭经济困难：是"],
+         "parameters": {"education.preschool.fee_waiver_mode": {"value": "actual", "from": "2017-01-01", "source": "甲"},
+                        "education.nutrition.poor_only": {"value": False, "from": "2011-11-01", "source": "乙"},
+                        "education.nutrition.daily_rate": {"value": "5.00", "from": "2021-09-01", "source": "丙"},
+                        "no.such.parameter": {"value": "x_y", "source": "丁"}}}
+    assert explain.trace(e) == [
+        "政策：示例省 2024", "学前且家庭经济困难：是",
+        "学前保教费减免方式：按实际收费减免（2017-01-01起，甲）",
+        "营养膳食补助是否仅限家庭经济困难学生（国家计划覆盖试点地区全体农村义务教育学生）：否（2011-11-01起，乙）",
+        "农村义务教育学生营养改善计划膳食补助（每生每天）：5.00 元（2021-09-01起，丙）",
+        "（未说明的参数）：x_y（丁）"]
+    # the sentence words a listed choice the same way, and leaves out what no pack describes
+    assert explain.sentence(e) == (
+        "按示例省 2024的政策，学前保教费减免 600.00 元。条件：学前且家庭经济困难。标准：学前保教费减免方式 按实际收费减免（甲）；"
+        "营养膳食补助是否仅限家庭经济困难学生（国家计划覆盖试点地区全体农村义务教育学生） 否（乙）；"
+        "农村义务教育学生营养改善计划膳食补助（每生每天） 5.00 元（丙）。")

@@ -17,7 +17,9 @@ CODES = [
     (r"\b(cn|sc|gs|hb|hn)-[a-z0-9-]+\b|\bshili-\d+\b", "政策包名"),
     (r"SPEC\s*§?|§", "规格书引用"),
     (r"\d{4,}\s*分(?![类析配钟户])", "以分计的金额"),
-    (r"‰", "千分率"),
+    # ‰ is the unit of mortality and birth rates (婴儿死亡率 ≤12‰); 100‰ or more is a share kept in
+    # permille and shown in the storage's unit instead of as a percentage
+    (r"\d{3,}(\.\d+)?\s*‰", "千分率"),
     (r"\buser \d+\b", "用户编号"),
     (r"\b[a-z]+\.[a-z_]+(\.[a-z_]+)*\b", "权益代码"),
     (r"\b[a-z]+_[a-z_]+\b", "下划线代码"),
@@ -33,9 +35,10 @@ def internal_codes(text: str) -> list[str]:
 
 
 def test_the_regex_list_catches_each_kind_of_code_and_spares_plain_chinese():
-    assert len(internal_codes("food 2026-autumn sc-513435 SPEC §4 200000 分 3‰ user 13 education.living "
+    assert len(internal_codes("food 2026-autumn sc-513435 SPEC §4 200000 分 950‰ user 13 education.living "
                               "village_review start")) == 10
-    assert internal_codes("两不愁三保障：吃穿不愁 2026年秋季 凉山州医疗保障政策 2,000.00 元 0.3% 阿明慧 评分 85 分") == []
+    assert internal_codes("两不愁三保障：吃穿不愁 2026年秋季 凉山州医疗保障政策 2,000.00 元 0.3% 阿明慧 评分 85 分 "
+                          "婴儿死亡率 7.76‰（≤12‰）") == []
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ many years. `eligibility` explains one case; `eligible_q` is the same rule for a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 
 from django.db import transaction
@@ -41,6 +42,25 @@ def programmes(region_code: str, when: dt.date) -> dict[str, dict]:
     for key, rule in _pack(region_code, "charity.programmes", when).items():
         out[key] = dict(rule, amount=parse_yuan(str(rule["amount_yuan"]), f"charity.programmes.{key}"))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _programme_names() -> dict[str, str]:
+    """Every programme any pack has ever named, by its key (the packs do not change while running)."""
+    out: dict[str, str] = {}
+    for pack in shipped_packs().packs.values():
+        param = pack.parameters.get("charity.programmes")
+        for v in (param.values if param else ()):
+            for key, rule in (v.value or {}).items():
+                out.setdefault(key, rule.get("label", ""))
+    return out
+
+
+def programme_label(code: str) -> str:
+    """A charity payment's entitlement as read: 'college' → the programme's name; 'college.province' → its
+    name and "（省级承担部分）"."""
+    key, province = code.removesuffix(".province"), code.endswith(".province")
+    return (_programme_names().get(key) or "慈善资助") + ("（省级承担部分）" if province else "")
 
 
 def _refuse(actor: User, cap: str, message: str):

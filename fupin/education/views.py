@@ -109,7 +109,8 @@ def line_explain(request, pk):
     from fupin.policy import explain
 
     explanation = services.explain_line(line)
-    return JsonResponse({**explanation, "sentence": explain.sentence(explanation), "pack": explain.pack_title(explanation["pack"])},
+    return JsonResponse({**explanation, "sentence": explain.sentence(explanation), "trace": explain.trace(explanation),
+                         "pack": explain.pack_title(explanation["pack"])},
                         json_dumps_params={"ensure_ascii": False})
 
 

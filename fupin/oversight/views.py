@@ -20,6 +20,7 @@ from fupin.core.money import fen_to_yuan_str
 from fupin.core.roles import Cap
 from fupin.core.listing import Column, listing
 from fupin.exchange.lists import xlsx_response
+from fupin.policy import labels
 from fupin.core.views import form_date, form_int, form_year, fupin_view
 
 from . import policy, selectors, services
@@ -150,8 +151,8 @@ def _sheet_rows(kind: str, rows):
     if kind == "vouchers":
         return (["业务日期", "凭证编号", "类型", "预算科目", "资金来源", "待遇项目", "期间", "收款笔数", "金额（元）"],
                 ([e.transaction.date.isoformat(), e.transaction_id, e.transaction.get_kind_display(), e.account.name,
-                  e.account.get_source_display(), e.entitlement or e.transaction.entitlement,
-                  e.period or e.transaction.period, e.payees or 0, fen_to_yuan_str(e.shown)]
+                  e.account.get_source_display(), labels.entitlement(e.entitlement or e.transaction.entitlement),
+                  labels.period(e.period or e.transaction.period), e.payees or 0, fen_to_yuan_str(e.shown)]
                  for e in rows.iterator(chunk_size=2000)),
                 0)
     if kind == "measures":

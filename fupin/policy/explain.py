@@ -1,7 +1,8 @@
 """A computation's explanation as a sentence an officer can repeat to a parent or a patient.
 
-The engine's explanation (rule, pack chain, parameters with sources, inputs, branches) stays the
-raw trace, shown one click away; this module only words it. Pack chains are named by the
+The engine's explanation (rule, pack chain, parameters with sources, inputs, branches) is kept as
+the engine gave it; this module words it: a sentence, and the trace one click away, both by the
+parameters' descriptions, never their codes. Pack chains are named by the
 region their first pack is for ("四川某县"), never by the pack's file name."""
 from __future__ import annotations
 
@@ -47,6 +48,49 @@ def _value(unit: str, value) -> str:
     return str(value)
 
 
+def _listed_choice(description: str, value) -> tuple[str, str] | None:
+    """A text parameter whose description lists its values ('学前保教费减免方式：none 不减免，actual 按实际
+    收费减免'): (the description before the list, the words of `value`); None if it lists none."""
+    head, sep, listed = description.partition("：")
+    m = re.search(rf"(?:^|[，,、；;])\s*{re.escape(str(value))}\s+([^，,、；;]+)", listed) if sep else None
+    return (head, m.group(1).strip()) if m else None
+
+
+def worded(chain, key: str, p: dict) -> tuple[str, str] | None:
+    """A parameter of an explanation as read: (what it is, its value), e.g. ('小学寄宿生每年生活补助',
+    '1000.00 元'), ('学前保教费减免方式', '按实际收费减免'); None if no pack of `chain` describes it."""
+    param = described(chain, key) if chain else None
+    what = (param.description if param else "").rstrip("：:")
+    if not what:
+        return None
+    if param.unit == "text" and (choice := _listed_choice(what, p.get("value"))):
+        return choice
+    return what, _value(param.unit, p.get("value"))
+
+
+def _chain_of(explanation: dict, packs: PackSet):
+    head = str(explanation.get("pack", "")).split("/")[0]
+    try:
+        return packs.chain(head) if head in packs.packs else None
+    except PolicyError:
+        return None
+
+
+def trace(explanation: dict, packs: PackSet | None = None) -> list[str]:
+    """The computation step by step, as the officer's "计算过程" shows it: the policy's region, each
+    condition the rule took, each parameter by its description with its value, since when and its
+    source. A parameter no pack describes is named "（未说明的参数）", never by its code."""
+    packs = packs or shipped_packs()
+    chain = _chain_of(explanation, packs)
+    lines = [f"政策：{pack_title(explanation.get('pack', ''), packs)}"] if explanation.get("pack") else []
+    lines += list(explanation.get("branches", []))
+    for key, p in (explanation.get("parameters") or {}).items():
+        what, value = worded(chain, key, p) or ("（未说明的参数）", _value("", p.get("value")))
+        since = f"{p['from']}起，" if p.get("from") else ""
+        lines.append(f"{what}：{value}（{since}{p.get('source', '')}）")
+    return lines
+
+
 def described(chain, key: str):
     """The parameter `key` as the most general pack of `chain` that describes it defines it (a county
     pack's wording may be a local note), or None."""
@@ -59,23 +103,18 @@ def sentence(explanation: dict, packs: PackSet | None = None) -> str:
     寄宿生、小学。标准：小学寄宿生每年生活补助 1000.00 元（《扶贫工作计划》（乡镇）：小学每生每学期500元）。'"""
     packs = packs or shipped_packs()
     chain_name = str(explanation.get("pack", ""))
-    head = chain_name.split("/")[0]
     where = pack_title(chain_name, packs)
     words = [f"按{where}的政策，" if where else "", f"{explanation.get('label', '')} {explanation.get('amount', '')} 元。"]
     conditions = [b[:-2] if b.endswith("：是") else b for b in explanation.get("branches", [])]
     if conditions:
         words.append("条件：" + "、".join(conditions) + "。")
     standards = []
-    try:
-        chain = packs.chain(head) if head in packs.packs else None
-    except PolicyError:
-        chain = None
+    chain = _chain_of(explanation, packs)
     for key, p in (explanation.get("parameters") or {}).items():
-        param = described(chain, key) if chain else None
-        what = (param.description if param else "").rstrip("：:")
-        if not what:
-            continue   # a parameter without a description stays in the raw trace only
-        standards.append(f"{what} {_value(param.unit, p.get('value'))}（{p.get('source', '')}）")
+        said = worded(chain, key, p)
+        if said is None:
+            continue   # a parameter without a description is left to the trace
+        standards.append(f"{said[0]} {said[1]}（{p.get('source', '')}）")
     if standards:
         words.append("标准：" + "；".join(standards) + "。")
     return "".join(words)

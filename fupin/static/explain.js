@@ -3,9 +3,7 @@ document.addEventListener("click", function (e) {
   var b = e.target.closest("button.explain"); if (!b) return;
   var pre = b.nextElementSibling;
   fetch(b.dataset.url).then(function (r) { return r.json(); }).then(function (d) {
-    var lines = [d.sentence, "", "计算过程：" + d.label + "：" + d.amount + " 元（" + d.pack + "，" + d.date + "）"];
-    (d.branches || []).forEach(function (x) { lines.push("· " + x); });
-    Object.keys(d.parameters).forEach(function (k) { var p = d.parameters[k];
-      lines.push(k + " = " + JSON.stringify(p.value) + "（" + p.from + " 起，" + p.source + "）"); });
+    var lines = [d.sentence, "", "计算过程：" + d.label + "：" + d.amount + " 元（" + d.date + "）"];
+    (d.trace || []).forEach(function (x) { lines.push("· " + x); });
     pre.textContent = lines.join("\n"); pre.hidden = false; });
 });

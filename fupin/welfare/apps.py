@@ -7,6 +7,11 @@ class WelfareConfig(AppConfig):
     verbose_name = "社会救助"
 
     def ready(self):
+        from fupin.policy import labels   # the ledger's codes as read
+
+        from .models import Programme
+
+        labels.register("welfare.", lambda programme: dict(Programme.choices).get(programme, "社会救助"))
         from fupin.registry.views import HOUSEHOLD_SECTIONS
 
         from .selectors import household_benefits

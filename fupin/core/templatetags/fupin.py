@@ -130,3 +130,11 @@ def explain_sentence(explanation):
     from fupin.policy import explain
 
     return explain.sentence(explanation or {})
+
+
+@register.filter
+def explain_trace(explanation):
+    """The lines of a computation's "计算过程", every parameter by its description (fupin.policy.explain)."""
+    from fupin.policy import explain
+
+    return explain.trace(explanation or {})

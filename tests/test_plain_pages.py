@@ -1,0 +1,56 @@
+"""Every page within two clicks of each demo role's home page, read as text: no developer's code
+on any of them (issue 13 §4). The browser walk (test_plain_browser) follows the navigation on a
+phone; this one follows every link of those pages too, with Django's test client."""
+import html
+import re
+from collections import deque
+
+import pytest
+
+from .test_plain_browser import demo_world, internal_codes  # noqa: F401  (fixture)
+
+# links that answer with a file, change something or reveal a full number: not pages to read
+pytestmark = pytest.mark.wording   # words, not the database: the SQLite pass reads them (ADR 0023)
+
+NOT_PAGES = ("logout", "/static/", "reveal", "export", ".xlsx", ".pdf", "print", "download", "/errors/", "/media/")
+SAME_PAGE = 3   # pages of one kind (/households/N/) read per role: their variety, not all of them
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"(?s)<(script|style)\b.*?</\1>|<!--.*?-->", " ", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_every_page_two_clicks_from_each_roles_home_reads_without_codes(client, demo_world):  # noqa: F811
+    from fupin.core.models import User
+    from fupin.demo import generator
+
+    problems, read, roles = [], {}, set()
+    for username, _, role, _ in generator.demo_users(demo_world):
+        if role in roles:
+            continue
+        roles.add(role)
+        client.force_login(User.objects.get(username=username))
+        queue, seen, kinds = deque([("/", 0)]), {"/"}, {}
+        read[role] = 0
+        while queue:
+            url, depth = queue.popleft()
+            r = client.get(url, follow=True)
+            if r.status_code != 200 or not r.get("Content-Type", "").startswith("text/html"):
+                continue
+            read[role] += 1
+            page = r.content.decode()
+            problems += [f"{role} {url}: {p}" for p in internal_codes(visible_text(page))]
+            if depth == 2:
+                continue
+            for link in re.findall(r'href="(/[^"#?]*)', page):
+                kind = re.sub(r"\d+", "N", link)
+                if link in seen or any(x in link for x in NOT_PAGES) or kinds.get(kind, 0) >= SAME_PAGE:
+                    continue
+                seen.add(link)
+                kinds[kind] = kinds.get(kind, 0) + 1
+                queue.append((link, depth + 1))
+        client.logout()
+    assert problems == [], "\n".join(problems)
+    # the walk did reach the pages: each role's home and what it links to
+    assert min(read.values()) >= 3 and sum(read.values()) >= 300, read
