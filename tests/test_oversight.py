@@ -292,6 +292,16 @@ def test_excel_export_is_formula_safe_logged_and_needs_the_right(board_world, lo
     assert [(x[5], x[6], x[8]) for x in rows] == [("最低生活保障（低保）", f"{last}年3月", "40.00")]
     html = client.get(f"/oversight/{COUNTY}/list/funds_paid/", {"year": last}).content.decode()
     assert f"<td>最低生活保障（低保）</td><td>{last}年3月</td>" in html and "welfare.dibao" not in html
+    # a pairing measure's kind by its name
+    from fupin.pairing.models import Helper, Measure
+
+    Measure.objects.create(helper=Helper.objects.order_by("id").first(), household=board_world.h1, kind="employment",
+                           money=0, date=dt.date(last, 5, 1), description="推荐务工")
+    html = client.get(f"/oversight/{COUNTY}/list/measures_year/", {"year": last}).content.decode()
+    assert "<td>就业</td><td>推荐务工</td>" in html and "employment" not in html
+    r = client.get(f"/oversight/{COUNTY}/list/measures_year.xlsx", {"year": last})
+    rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)][2:]
+    assert [(x[3], x[4]) for x in rows] == [("就业", "推荐务工"), ("产业", "发展养殖")]
 
     inspector = login("inspector")   # reads the board, may not export
     assert inspector.get(f"/oversight/{COUNTY}/list/hh_applied/", {"year": YEAR}).status_code == 200

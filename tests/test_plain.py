@@ -1,6 +1,7 @@
 """Plain Chinese (issue 13 §4): one semester parser and label, labels of the ledger's codes,
 rates as percentages, and policy data that cites documents an officer can look up."""
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,13 @@ def test_the_trace_one_click_away_names_each_parameter_by_its_description_never_
         "按示例省 2024的政策，学前保教费减免 600.00 元。条件：学前且家庭经济困难。标准：学前保教费减免方式 按实际收费减免（甲）；"
         "营养膳食补助是否仅限家庭经济困难学生（国家计划覆盖试点地区全体农村义务教育学生） 否（乙）；"
         "农村义务教育学生营养改善计划膳食补助（每生每天） 5.00 元（丙）。")
+
+
+def test_every_kind_of_object_the_audit_log_records_has_a_name_on_the_audit_page():
+    """The audit page says what an event was about ("结算单 12", not "对象 12"): each object_type the
+    code records has a name in core.audit.OBJECT_LABELS."""
+    from fupin.core.audit import OBJECT_LABELS
+
+    source = Path(__file__).resolve().parents[1] / "fupin"
+    recorded = {m for f in source.rglob("*.py") for m in re.findall(r'object_type="([a-z_]+)"', f.read_text())}
+    assert len(recorded) >= 130 and sorted(recorded - set(OBJECT_LABELS)) == []

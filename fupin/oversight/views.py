@@ -157,7 +157,7 @@ def _sheet_rows(kind: str, rows):
                 0)
     if kind == "measures":
         return (["日期", "户编号", "帮扶责任人", "类型", "内容", "投入资金（元）"],
-                ([m.date.isoformat(), m.household.number, m.helper.name, m.kind, m.description,
+                ([m.date.isoformat(), m.household.number, m.helper.name, m.kind_label, m.description,
                   fen_to_yuan_str(m.money)] for m in rows.iterator(chunk_size=2000)), 0)
     if kind == "visit_days":
         return (["走访日期", "帮扶责任人", "帮扶单位", "走访户数", "时长（分钟）"],
