@@ -20,8 +20,8 @@ from fupin.policy.money import yuan
 from fupin.policy.packs import shipped_packs
 from fupin.registry.models import Household
 
-from .models import (ExemptReason, Helper, HelperKind, Measure, Pair, Survey, Team, TeamDay, TeamMember, Unit, Visit,
-                     VisitPhoto)
+from .models import (ExemptReason, Helper, HelperKind, Measure, MeasureKind, Pair, Survey, Team, TeamDay, TeamMember,
+                     Unit, Visit, VisitPhoto)
 
 def p(region_code: str, name: str, when: dt.date):
     try:
@@ -160,7 +160,8 @@ def measure_record(*, actor: User, household: Household, kind: str, money: int, 
         raise FupinError(f"户 {household.number} 不是您结对帮扶的户")
     kinds = p(household.village_id, "pairing.measure_types", date)
     if kind not in kinds:
-        raise InvalidInput({"措施类型": f"应为 {'、'.join(kinds)} 之一"})
+        names = dict(MeasureKind.choices)
+        raise InvalidInput({"措施类型": f"应为 {'、'.join(names.get(k, k) for k in kinds)} 之一"})
     if money < 0:
         raise InvalidInput({"资金": "不能为负"})
     m = Measure.objects.create(helper=helper, household=household, kind=kind, money=money, date=date, description=description)
