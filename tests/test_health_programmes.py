@@ -49,7 +49,7 @@ def test_chronic_outpatient_needs_a_valid_certificate(db):
     # the example pack has no chronic-outpatient parameters: the certificate passes, the pack answers
     with pytest.raises(FupinError) as exc:
         services.settle(user=window, hospital=hospital, person=patient, number="M1", bill=bill)
-    assert exc.value.message.startswith("政策包 shili-2024/cn-national 没有县级医疗机构慢病门诊的报销参数")
+    assert exc.value.message.startswith("示例省 2024的政策没有县级医疗机构慢病门诊的报销参数")
 
 
 def test_fixed_subsidy_eligibility_limit_and_ledger(world):

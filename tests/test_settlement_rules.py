@@ -43,6 +43,17 @@ def example_2():
     return claim
 
 
+def test_the_top_up_funds_go_by_their_pack_names_in_the_model():
+    """The model's rules and inputs name each fund as the pack does (the what-if pages show these), never its code."""
+    model = health.model_for(SHILI, dt.date(2024, 6, 1))
+    assert [r.label for r in model.rules if r.name.startswith("health.topup.")] == ["卫生扶贫救助基金", "医药爱心扶贫基金"]
+    assert (model.inputs["topup_ytd.wsfp"].label, model.inputs["balance.yyax"].label) == (
+        "本年卫生扶贫救助基金已付（分）", "医药爱心扶贫基金当前余额（分）")
+    # without the pack's names, numbered
+    bare = health.build(health.pairs_of(SHILI, dt.date(2024, 6, 1)), ("wsfp", "yyax"))
+    assert [r.label for r in bare.rules if r.name.startswith("health.topup.")] == ["兜底资金1", "兜底资金2"]
+
+
 def test_worked_example_2_same_patient_second_admission():
     r = health.settle(SHILI, example_2())
     assert payers(r) == {"health.waived": "100.00", "health.basic": "43200.00", "health.critical_illness": "9555.00",
@@ -76,7 +87,7 @@ def test_empty_fund_is_skipped_and_the_shortfall_shown():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"level": "township"}, "政策包 shili-2024/cn-national 没有乡镇医疗机构住院的报销参数；该包支持：县级住院"),
+    ({"level": "township"}, "示例省 2024的政策没有乡镇医疗机构住院的报销参数；已有：县级住院"),
     ({"in_policy": "100000.01"}, "目录内费用 100000.01 元大于总费用 100000.00 元"),
     ({"waivable": "90000.01"}, "可减免费用 90000.01 元大于目录内费用 90000.00 元"),
     ({"total": 100000.5}, "总费用 total：应写成字符串或整数形式的元，如 \"1234.56\"，不能用浮点数"),

@@ -168,11 +168,12 @@ def _health_side(frame, packs: PackSet):
     for code in frame["region"].unique().to_list():
         chain = packs.for_region(code)
         if chain.key not in models:
-            models[chain.key] = (health.pairs_of(chain, when), health.funds_of(chain, when), health.chain_of(chain, when))
+            models[chain.key] = (health.pairs_of(chain, when), health.funds_of(chain, when), health.chain_of(chain, when),
+                                 health.fund_names_of(chain, when))
         groups.setdefault(models[chain.key], (chain, []))[1].append(code)
     parts, funds = [], {}
-    for (pairs, fund_codes, order), (chain, codes) in groups.items():
-        model = health.build(pairs, fund_codes, order)
+    for (pairs, fund_codes, order, fund_names), (chain, codes) in groups.items():
+        model = health.build(pairs, fund_codes, order, fund_names)
         names = {f"health.topup.{c}": chain.lookup(f"health.topup.name.{c}", when).value for c in fund_codes}
         part = frame.filter(pl.col("region").is_in(codes)) if len(groups) > 1 else frame
         part = part.with_columns([pl.lit(max_fen(), dtype=pl.Int64).alias(f"balance.{c}") for c in fund_codes])

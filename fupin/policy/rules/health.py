@@ -129,7 +129,10 @@ def payers_of(chain: Chain, when: dt.date) -> tuple:
 
 
 @lru_cache(maxsize=64)
-def build(pairs: tuple, funds: tuple, chain: tuple = tuple((c, BUILT_IN[c]) for c in DEFAULT_CHAIN)) -> Model:
+def build(pairs: tuple, funds: tuple, chain: tuple = tuple((c, BUILT_IN[c]) for c in DEFAULT_CHAIN),
+          names: tuple = ()) -> Model:
+    """The settlement model: `funds` the top-up funds' codes in paying order, `names` their names as the
+    pack gives them (`health.topup.name.<code>`; without them "兜底资金1", "兜底资金2": never the code)."""
     poor = Named("poor", any_category_in("health.poor_categories"))
     waived = Named("waived", If(any_category_in("health.waiver.categories"), W, 0, "属于减免对象"))
     I2 = Named("I2", I - waived)
@@ -151,11 +154,12 @@ def build(pairs: tuple, funds: tuple, chain: tuple = tuple((c, BUILT_IN[c]) for 
     rules.append(Rule("health.absorbed", "医院承担", absorbed, date))
     remaining = excess
     paid = None
-    for code in funds:
-        ytd = Var(f"topup_ytd.{code}", "int", f"本年兜底资金 {code} 已付（分）")
-        balance = Var(f"balance.{code}", "int", f"兜底资金 {code} 当前余额（分）")
+    for i, code in enumerate(funds):
+        name = names[i] if i < len(names) else f"兜底资金{i + 1}"
+        ytd = Var(f"topup_ytd.{code}", "int", f"本年{name}已付（分）")
+        balance = Var(f"balance.{code}", "int", f"{name}当前余额（分）")
         pay = Named(f"topup.{code}", Min(remaining, Min(Max(P(f"health.topup.cap.{code}") - ytd, 0), balance)))
-        rules.append(Rule(f"health.topup.{code}", f"兜底资金 {code}", pay, date))
+        rules.append(Rule(f"health.topup.{code}", name, pay, date))
         remaining = Named(f"remaining.{code}", remaining - pay)
         paid = pay if paid is None else paid + pay
     rules.append(Rule("health.shortfall", "兜底资金不足（未支付部分，已计入个人）", remaining, date))
@@ -207,7 +211,13 @@ def _in_visit(list_param: str):
 
 
 def model_for(chain: Chain, when: dt.date) -> Model:
-    return derived(chain, "health.model", when, lambda c, d: build(pairs_of(c, d), funds_of(c, d), chain_of(c, d)))
+    return derived(chain, "health.model", when,
+                   lambda c, d: build(pairs_of(c, d), funds_of(c, d), chain_of(c, d), fund_names_of(c, d)))
+
+
+def fund_names_of(chain: Chain, when: dt.date) -> tuple[str, ...]:
+    """The top-up funds' names, in `funds_of`'s order, as the pack gives them."""
+    return tuple(chain.lookup(f"health.topup.name.{code}", when).value for code in funds_of(chain, when))
 
 
 def check_claim(chain: Chain, claim: dict) -> None:
@@ -218,7 +228,9 @@ def check_claim(chain: Chain, claim: dict) -> None:
     pairs = pairs_of(chain, when)
     v, lv = claim.get("visit_type"), claim.get("level")
     if v in VISITS and lv in LEVELS and (v, lv) not in pairs:
-        raise PolicyError(f"政策包 {chain.key} 没有{LEVEL_LABELS[lv]}医疗机构{VISIT_LABELS[v]}的报销参数；该包支持："
+        from fupin.policy.explain import pack_title
+
+        raise PolicyError(f"{pack_title(chain.key)}的政策没有{LEVEL_LABELS[lv]}医疗机构{VISIT_LABELS[v]}的报销参数；已有："
                           + "、".join(f"{LEVEL_LABELS[b]}{VISIT_LABELS[a]}" for a, b in pairs))
     t, i, w = claim.get("total"), claim.get("in_policy"), claim.get("waivable")
     if all(isinstance(x, int) and not isinstance(x, bool) for x in (t, i, w)):
