@@ -6,7 +6,7 @@ import datetime as dt
 from django.utils import timezone
 
 from fupin.core.errors import FupinError
-from fupin.exchange.jobs import save_error_workbook
+from fupin.exchange.uploads import save_error_workbook
 from fupin.jobs.services import Outcome
 
 from . import services
