@@ -25,41 +25,50 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
+def _walk(client, who: str, starts: list[str], allowed: set[str], problems: list[str]) -> int:
+    """Read every page up to DEPTH clicks from `starts` as `who`; returns how many were read."""
+    queue, seen, kinds, read = deque((u, 0) for u in starts), set(starts), {}, 0
+    while queue:
+        url, depth = queue.popleft()
+        r = client.get(url, follow=True)
+        if r.status_code != 200 or not r.get("Content-Type", "").startswith("text/html"):
+            continue
+        read += 1
+        page = r.content.decode()
+        text = visible_text(page)
+        problems += [f"{who} {url}: {p}" for p in internal_codes(text)]
+        problems += [f"{who} {url}: 英文代码 {text[max(0, m.start() - 20):m.end() + 20]!r}"
+                     for m in re.finditer(r"(?<![A-Za-z0-9@./_-])[a-z]{3,}(?![A-Za-z0-9@./_-])", text)
+                     if m.group(0) not in allowed]
+        if depth == DEPTH:
+            continue
+        for link in re.findall(r'href="(/[^"#?]*)', page):
+            kind = re.sub(r"\d+", "N", link)
+            if link in seen or any(x in link for x in NOT_PAGES) or kinds.get(kind, 0) >= SAME_PAGE:
+                continue
+            seen.add(link)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            queue.append((link, depth + 1))
+    return read
+
+
 def test_every_page_three_clicks_from_each_roles_home_reads_without_codes(client, demo_world):  # noqa: F811
     from fupin.core.models import User
     from fupin.demo import generator
+    from fupin.workflows.models import Notice
 
-    problems, read, roles = [], {}, set()
+    problems, read = [], {}
     allowed = WORDS_ALLOWED | {u for u, *_ in generator.demo_users(demo_world)}
     for username, _, role, _ in generator.demo_users(demo_world):
-        if role in roles:
+        if role in read:
             continue
-        roles.add(role)
         client.force_login(User.objects.get(username=username))
-        queue, seen, kinds = deque([("/", 0)]), {"/"}, {}
-        read[role] = 0
-        while queue:
-            url, depth = queue.popleft()
-            r = client.get(url, follow=True)
-            if r.status_code != 200 or not r.get("Content-Type", "").startswith("text/html"):
-                continue
-            read[role] += 1
-            page = r.content.decode()
-            text = visible_text(page)
-            problems += [f"{role} {url}: {p}" for p in internal_codes(text)]
-            problems += [f"{role} {url}: 英文代码 {text[max(0, m.start() - 20):m.end() + 20]!r}"
-                         for m in re.finditer(r"(?<![A-Za-z0-9@./_-])[a-z]{3,}(?![A-Za-z0-9@./_-])", text)
-                         if m.group(0) not in allowed]
-            if depth == DEPTH:
-                continue
-            for link in re.findall(r'href="(/[^"#?]*)', page):
-                kind = re.sub(r"\d+", "N", link)
-                if link in seen or any(x in link for x in NOT_PAGES) or kinds.get(kind, 0) >= SAME_PAGE:
-                    continue
-                seen.add(link)
-                kinds[kind] = kinds.get(kind, 0) + 1
-                queue.append((link, depth + 1))
+        read[role] = _walk(client, role, ["/"], allowed, problems)
         client.logout()
+    # and what anyone may open without signing in: the sign-in page, the resident's declaration, a notice
+    notice = Notice.objects.order_by("id").first()
+    read["public"] = _walk(client, "public", ["/login/", "/monitoring/declare/", f"/public/notices/{notice.token}/"],
+                           allowed, problems)
     assert problems == [], "\n".join(problems)
-    # the walk did reach the pages: each role's home and what it links to
+    # the walk did reach the pages: each role's home and what it links to, and the three public pages
     assert min(read.values()) >= 3 and sum(read.values()) >= 300, read
