@@ -238,3 +238,31 @@ def test_every_kind_of_object_the_audit_log_records_has_a_name_on_the_audit_page
     source = Path(__file__).resolve().parents[1] / "fupin"
     recorded = {m for f in source.rglob("*.py") for m in re.findall(r'object_type="([a-z_]+)"', f.read_text())}
     assert len(recorded) >= 130 and sorted(recorded - set(OBJECT_LABELS)) == []
+
+
+@pytest.mark.parametrize("pack, region", [("shili-2024", "990101000000"), ("sc-513435", "513435100200")])
+def test_a_settlements_every_payer_reads_without_codes_in_its_sentence_and_trace(pack, region):
+    """Visit types, categories and the critical-illness bands are worded ("住院", "0.00～50000.00 元 60%"),
+    never printed as codes or as the pack's data (the what-if pages show these sentences)."""
+    from fupin.policy import explain
+    from fupin.policy.packs import PackSet
+    from fupin.policy.rules import health
+
+    chain = PackSet.shipped().chain(pack)
+    funds = health.funds_of(chain, dt.date(2024, 6, 1))
+    claim = {"region": region, "discharge_date": "2024-06-01", "visit_type": "inpatient", "level": "county",
+             "in_county": True, "referred": False, "categories": ["dibao", "registered_poor"],
+             "total": "100000.00", "in_policy": "90000.00", "waivable": "200.00",
+             "ytd": {"basic": "0", "ci_base": "0", "ci": "0", "assistance": "0", "topup": {f: "0" for f in funds}},
+             "fund_balances": {f: "1000000.00" for f in funds}}
+    texts = {}
+    for p in health.settle(chain, claim)["payers"]:
+        e = dict(p["explanation"], label=p["label"], amount=p["amount"])
+        texts[p["rule"]] = explain.sentence(e) + "；".join(explain.trace(e))
+    latin = {rule: sorted(set(re.findall(r"(?<![A-Za-z0-9@./_-])[a-z]{3,}(?![A-Za-z0-9@./_-])", t)))
+             for rule, t in texts.items()}
+    assert {rule: w for rule, w in latin.items() if w} == {}
+    if pack == "shili-2024":
+        assert ("大病保险分段报销比例（起付线以上的合规费用按段报销） 0.00～50000.00 元 60%；50000.00～100000.00 元 70%；"
+                "100000.00 元以上 80%") in texts["health.critical_illness"]
+    assert "住院" in texts["health.absorbed"]

@@ -28,23 +28,37 @@ def pack_title(chain: str, packs: PackSet | None = None) -> str:
     return "、".join(titles)
 
 
-def _value(unit: str, value) -> str:
-    from decimal import Decimal, InvalidOperation
-
-    from .rules.health import CATEGORY_LABELS
+def _code_names() -> dict[str, str]:
+    """The words for the codes a rule's list parameter holds (categories, visit types, levels, welfare classes)."""
+    from .rules.health import CATEGORY_LABELS, LEVEL_LABELS, VISIT_LABELS
     from .rules.welfare import LABELS as WELFARE_LABELS
 
+    return {**WELFARE_LABELS, **LEVEL_LABELS, **VISIT_LABELS, **CATEGORY_LABELS}
+
+
+def _percent(value) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return f"{(Decimal(str(value)) * 100).normalize():f}%"
+    except InvalidOperation:
+        return str(value)
+
+
+def _value(unit: str, value) -> str:
     if unit == "yuan":
         return f"{value} 元"
     if unit == "bool" or isinstance(value, bool):
         return "是" if value else "否"
     if unit == "ratio":
-        try:
-            return f"{(Decimal(str(value)) * 100).normalize():f}%"
-        except InvalidOperation:
-            return str(value)
+        return _percent(value)
+    if unit == "scale" and isinstance(value, (list, tuple)):
+        # bands of an amount, each with its rate: "0.00～50000.00 元 60%；100000.00 元以上 80%"
+        return "；".join(f"{b.get('from')}～{b.get('to')} 元 {_percent(b.get('rate'))}" if b.get("to") is not None
+                        else f"{b.get('from')} 元以上 {_percent(b.get('rate'))}" for b in value if isinstance(b, dict))
     if isinstance(value, (list, tuple)):
-        return "、".join(CATEGORY_LABELS.get(str(v)) or WELFARE_LABELS.get(str(v), str(v)) for v in value)
+        names = _code_names()
+        return "、".join(names.get(str(v), str(v)) for v in value)
     return str(value)
 
 
@@ -85,10 +99,15 @@ def trace(explanation: dict, packs: PackSet | None = None) -> list[str]:
     lines = [f"政策：{pack_title(explanation.get('pack', ''), packs)}"] if explanation.get("pack") else []
     lines += list(explanation.get("branches", []))
     for key, p in (explanation.get("parameters") or {}).items():
-        what, value = worded(chain, key, p) or ("（未说明的参数）", _value("", p.get("value")))
+        what, value = worded(chain, key, p) or ("（未说明的参数）", _value(_unit(chain, key), p.get("value")))
         since = f"{p['from']}起，" if p.get("from") else ""
         lines.append(f"{what}：{value}（{since}{p.get('source', '')}）")
     return lines
+
+
+def _unit(chain, key: str) -> str:
+    """The unit a pack of `chain` gives the parameter `key` ("" if none defines it)."""
+    return next((pk.parameters[key].unit for pk in (chain.packs if chain else ()) if key in pk.parameters), "")
 
 
 def described(chain, key: str):
