@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from django.http import FileResponse, HttpResponse, Http404
 from django.shortcuts import redirect, render
 

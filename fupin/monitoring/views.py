@@ -29,7 +29,6 @@ from .models import Band, WarningState
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-
 def _date(raw: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw) if raw else None

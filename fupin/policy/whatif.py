@@ -124,14 +124,15 @@ def welfare_funds() -> dict[str, str]:
     return {r.name: f"社会救助：{r.label}" for r in MODEL.rules}
 
 
-def health_funds(model, names: dict[str, str]) -> dict[str, str]:
-    """Every settlement rule but the shortfall (a sum already inside the patient's share)."""
+def health_funds(model) -> dict[str, str]:
+    """Every settlement rule but the shortfall (a sum already inside the patient's share); a top-up fund by
+    the name its model was built with."""
     out = {}
     for r in model.rules:
         if r.name == "health.shortfall":
             continue
         out[r.name] = PATIENT if r.name == "health.patient" else \
-            ("医院减免与承担" if r.name in ("health.waived", "health.absorbed") else names.get(r.name, r.label))
+            ("医院减免与承担" if r.name in ("health.waived", "health.absorbed") else r.label)
     return out
 
 
@@ -174,11 +175,10 @@ def _health_side(frame, packs: PackSet):
     parts, funds = [], {}
     for (pairs, fund_codes, order, fund_names), (chain, codes) in groups.items():
         model = health.build(pairs, fund_codes, order, fund_names)
-        names = {f"health.topup.{c}": chain.lookup(f"health.topup.name.{c}", when).value for c in fund_codes}
         part = frame.filter(pl.col("region").is_in(codes)) if len(groups) > 1 else frame
         part = part.with_columns([pl.lit(max_fen(), dtype=pl.Int64).alias(f"balance.{c}") for c in fund_codes])
         settled = health.settle_batch(chain, part, packs=packs)
-        f = health_funds(model, names)
+        f = health_funds(model)
         funds.update({k: v for k, v in f.items()})
         by_fund: dict[str, list] = {}
         for rule, fund in f.items():

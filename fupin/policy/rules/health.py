@@ -352,14 +352,13 @@ def settle(chain: Chain, claim: dict) -> dict:
     parts = sum(v for k, v in amounts.items() if k != "health.shortfall")
     if parts != case["total"]:   # by construction; guards the model
         raise PolicyError(f"各方金额之和 {yuan(parts)} 元不等于总费用 {yuan(case['total'])} 元；请把结算单报告给系统管理员")
-    names = {f"health.topup.{code}": chain.lookup(f"health.topup.name.{code}", when).value for code in funds}
     changes = accumulator_changes(amounts, case["in_policy"], funds, tuple(code for code, _ in order))
     ci_base = changes.get("ci_base", 0)
     more = {"payer": {code: yuan(case[f"payer_ytd.{code}"] + changes[f"payer.{code}"]) for code in payers}} \
         if payers else {}
     return {
         "pack": chain.key,
-        "payers": [{"rule": r.rule, "label": names.get(r.rule, r.label),
+        "payers": [{"rule": r.rule, "label": r.label,   # a top-up fund's: its pack name (model_for)
                     "amount": yuan(r.amount), "explanation": r.explanation} for r in results],
         "total": yuan(case["total"]),
         "patient": yuan(amounts["health.patient"]),
