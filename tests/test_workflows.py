@@ -101,6 +101,26 @@ def test_rejection_goes_back_and_resubmission(world, clock):
     assert run_to_end(inst, world, clock).state == State.COMPLETED
 
 
+def test_a_read_only_role_cannot_put_a_rejected_workflow_through_again(world, clock, login):
+    """An inspector (and any role that does not start workflows) is refused, on the page and in the
+    service, the refusal audited; the workflow stays rejected."""
+    from fupin.core.errors import AccessDenied
+
+    village, township, county = users(world)
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
+    inst = wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="reject", comment="评议未通过")
+    for role in ("inspector", "school_aid", "hospital_window"):
+        with pytest.raises(AccessDenied, match="^您的角色不能重新提交流程$"):
+            wf.resubmit(actor=world.users[role], instance_id=inst.pk, comment="督查重新提交")
+    r = login("inspector").post(f"/workflows/{inst.pk}/act/", {"decision": "resubmit", "comment": "督查重新提交"})
+    assert r.status_code == 302
+    inst.refresh_from_db()
+    assert (inst.state, inst.step, inst.actions.filter(decision="resubmit").count()) == (State.REJECTED, 1, 0)
+    assert list(AuditEvent.objects.filter(summary="重新提交流程").order_by("pk").values_list("actor__username", "result")) \
+        == [("inspector", "denied"), ("school_aid", "denied"), ("hospital_window", "denied"), ("inspector", "denied")]
+
+
 def test_exit_is_computed_and_needs_a_reason_to_proceed_against_it(world, clock):
     village, township, county = users(world)
     h = world.h1

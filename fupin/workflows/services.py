@@ -128,13 +128,14 @@ def exit_eligibility(household: Household, when: dt.date) -> dict:
 
 # ---- starting and acting ------------------------------------------------------------------------
 
-def require_may_start(actor: User) -> None:
-    """Village, township and county officers start workflows; others are refused (and audited)."""
+def require_may_start(actor: User, what: str = "发起流程") -> None:
+    """Village, township and county officers start workflows (and resubmit those sent back);
+    others are refused, audited before any transaction opens."""
     if actor.role not in TIER_ROLES["village"] | TIER_ROLES["township"] | TIER_ROLES["county"]:
         from fupin.core.models import AuditResult
         audit.record(actor, AuditAction.DENIED, object_type="capability", object_id="workflow_start",
-                     result=AuditResult.DENIED, summary="发起流程")
-        raise AccessDenied("您的角色不能发起流程")
+                     result=AuditResult.DENIED, summary=what)
+        raise AccessDenied(f"您的角色不能{what}")
 
 
 @transaction.atomic
@@ -269,8 +270,15 @@ def act(*, actor: User, instance_id: int, step_key: str, decision: str, comment:
     return inst
 
 
-@transaction.atomic
 def resubmit(*, actor: User, instance_id: int, comment: str) -> Instance:
+    """A workflow sent back, corrected and put through again from its first step, by a role that
+    starts workflows (a read-only role is refused, and the refusal audited)."""
+    require_may_start(actor, "重新提交流程")
+    return _resubmit(actor, instance_id, comment)
+
+
+@transaction.atomic
+def _resubmit(actor: User, instance_id: int, comment: str) -> Instance:
     inst = Instance.objects.select_for_update().filter(pk=instance_id).first()
     if inst is None or not access.in_scope(actor, inst.household.village_id):
         raise NotFound("找不到该流程")
