@@ -200,6 +200,16 @@ def test_run_pages_through_the_browser_stack(edu, login):
     assert explained["amount"] == "625.00"
     # the page shows the trace, each parameter by its description, never its code
     assert explained["trace"][0] == "政策：四川某县" and "education." not in "".join(explained["trace"])
+    # what the page shows and nothing more: not the case's inputs (a student's 低保/特困 status), not the codes
+    assert sorted(explained) == ["amount", "date", "label", "pack", "sentence", "trace"]
+    # a role that may not read the registry (an auditor, a hospital's support doctor) is refused, and audited
+    from fupin.core.models import AuditEvent
+
+    for role in ("auditor", "support_staff"):
+        r = login(role).get(f"/education/lines/{line.pk}/explain/")
+        assert (r.status_code, AuditEvent.objects.filter(actor__username=role, result="denied",
+                                                         summary=f"查看发放项 {line.pk}").count()) == (403, 1)
+    c = login("school_aid")
     c2 = login("county_officer")
     c2.post(f"/education/runs/{run_id}/approve/")
     c2.post(f"/education/runs/{run_id}/post/")

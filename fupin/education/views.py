@@ -18,7 +18,7 @@ from fupin.funds.models import Account, AccountKind
 from fupin.jobs.services import job_submit
 
 from . import selectors, services
-from .models import FiveHeads, RunLine, SubsidyRun
+from .models import FiveHeads, SubsidyRun
 
 
 @fupin_view
@@ -83,7 +83,7 @@ def run_page(request, pk):
 @fupin_view
 def run_action(request, pk, action):
     if action not in ("approve", "post"):
-        raise NotFound(f"没有“{action[:20]}”这一操作；可选：approve（审核）、post（发放入账）")
+        raise NotFound("没有这一操作；资助计算可以审核或发放入账")
     try:
         if action == "approve":
             services.run_approve(actor=request.user, run_id=pk)
@@ -103,13 +103,13 @@ def run_payments(request, pk):
 
 @fupin_view
 def line_explain(request, pk):
-    line = RunLine.objects.select_related("run", "enrolment__person__household", "enrolment__school").filter(pk=pk).first()
-    if line is None or not access.in_scope(request.user, line.run.region_id):
-        raise NotFound("找不到该发放项，或不在您的管辖范围内")
+    """What "查看计算依据" shows under a review row: the sentence and the trace in words (never the
+    case's inputs or the parameters' codes, which the page does not show)."""
     from fupin.policy import explain
 
-    explanation = services.explain_line(line)
-    return JsonResponse({**explanation, "sentence": explain.sentence(explanation), "trace": explain.trace(explanation),
+    explanation = services.explain_line(services.access_line(request.user, pk))
+    return JsonResponse({"label": explanation["label"], "amount": explanation["amount"], "date": explanation["date"],
+                         "sentence": explain.sentence(explanation), "trace": explain.trace(explanation),
                          "pack": explain.pack_title(explanation["pack"])},
                         json_dumps_params={"ensure_ascii": False})
 
