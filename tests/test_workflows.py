@@ -334,6 +334,38 @@ def test_notice_pdf_and_public_page(world, clock, client, login, tmp_path):
     assert "申请人" in page and "提出异议" in page and "NEW1" not in page
 
 
+def test_a_notices_objections_are_read_and_recorded_only_by_the_roles_that_handle_them(world, clock, login):
+    """The inside page of a notice shows every objection with the objector's name: a role without
+    the read capability (an auditor, a support doctor) is refused, on the page, its print and the
+    API; an objection is recorded on a resident's behalf only by a cadre who handles workflows."""
+    from fupin.core import services as cs
+    from fupin.workflows.models import Objection
+
+    village = world.users["village_cadre"]
+    inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
+    for key in ("application", "appraisal", "village_verification"):
+        wf.act(actor=village, instance_id=inst.pk, step_key=key, decision="approve")
+    notice = Notice.objects.get()
+    clock["today"] = notice.start
+    wf.objection_lodge(notice=notice, by_name="村民甲", content="收入偏高", via="web", ip="10.0.0.1")
+    for role in ("auditor", "support_staff"):
+        c = login(role)
+        assert [c.get(f"/workflows/notices/{notice.pk}/{x}").status_code for x in ("", "pdf/")] == [403, 403]
+        token = cs.token_create(actor=world.users[role], user=world.users[role], name="t")
+        assert c.get("/api/v1/notices", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+    c = login("inspector")   # reads the notice, but records no objection for anyone
+    assert "村民甲" in c.get(f"/workflows/notices/{notice.pk}/").content.decode()
+    c.post(f"/workflows/notices/{notice.pk}/", {"by_name": "村民乙", "content": "督查代为登记"})
+    c = login("village_cadre")
+    c.post(f"/workflows/notices/{notice.pk}/", {"by_name": "村民丙", "content": "当面提出"})
+    assert list(Objection.objects.order_by("pk").values_list("by_name", "via")) == [("村民甲", "web"), ("村民丙", "cadre")]
+    token = cs.token_create(actor=village, user=village, name="t")
+    assert c.get("/api/v1/notices", HTTP_AUTHORIZATION=f"Bearer {token}").json() == [
+        {"id": notice.pk, "title": notice.title, "start": str(notice.start), "end": str(notice.end),
+         "token": notice.token, "objections": 2, "unanswered": 2}]
+    assert AuditEvent.objects.filter(actor__username="inspector", result="denied", summary="代为登记异议").count() == 1
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent connections need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_on_the_same_step_produce_one_decision():

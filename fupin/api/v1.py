@@ -499,25 +499,24 @@ def workflow_act(request, instance_id: int, payload: WorkflowActIn):
 
 @api.get("/notices", response=list[NoticeOut], tags=["流程"], summary="辖区内的公示")
 def notices_list(request, active_on: Optional[dt.date] = None):
-    from fupin.workflows.models import Notice
+    from django.db.models import Count, Q
 
-    lo, hi = access.scope_range(request.auth)
-    qs = Notice.objects.filter(instance__household__village_id__gte=lo, instance__household__village_id__lte=hi)
+    from fupin.workflows import services as wf
+
+    qs = wf.notices_for(request.auth).annotate(
+        n_objections=Count("objections"), n_unanswered=Count("objections", filter=Q(objections__answered_at__isnull=True)))
     if active_on:
         qs = qs.filter(start__lte=active_on, end__gte=active_on)
     return [{"id": n.pk, "title": n.title, "start": n.start, "end": n.end, "token": n.token,
-             "objections": n.objections.count(), "unanswered": n.objections.filter(answered_at__isnull=True).count()}
+             "objections": n.n_objections, "unanswered": n.n_unanswered}
             for n in qs.order_by("-id")[:200]]
 
 
 @api.post("/notices/{notice_id}/objections", response={201: dict}, tags=["流程"], summary="登记异议")
 def objection_create(request, notice_id: int, payload: ObjectionIn):
     from fupin.workflows import services as wf
-    from fupin.workflows.models import Notice
 
-    n = Notice.objects.select_related("instance__household").filter(pk=notice_id).first()
-    if n is None or not access.in_scope(request.auth, n.instance.household.village_id):
-        raise NotFound("找不到该公示")
+    n = wf.access_notice(request.auth, notice_id)
     o = wf.objection_lodge(notice=n, by_name=payload.by_name, content=payload.content, via="cadre", actor=request.auth)
     return Status(201, {"id": o.pk})
 

@@ -317,9 +317,35 @@ def _throttle_anonymous(ip: str | None) -> None:
                          "或到村委会当面提出")
 
 
-@transaction.atomic
+def access_notice(user: User, pk) -> Notice:
+    """A notice with its objections (names, texts, answers), for a user who may read the registry
+    in the notice's region. The public sees a notice only through its token, while it is open."""
+    access.require(user, Cap.READ, what=f"查看公示 {pk}")
+    n = Notice.objects.select_related("instance__household").filter(pk=pk).first() if str(pk).isdigit() else None
+    if n is None or not access.in_scope(user, n.instance.household.village_id):
+        raise NotFound("找不到该公示，或不在您的管辖范围内")
+    return n
+
+
+def notices_for(user: User):
+    """The notices of the user's region (READ): the access function for lists of notices."""
+    access.require(user, Cap.READ)
+    lo, hi = access.scope_range(user)
+    return Notice.objects.filter(instance__household__village_id__gte=lo, instance__household__village_id__lte=hi)
+
+
 def objection_lodge(*, notice: Notice, by_name: str, content: str, via: str, actor: User | None = None,
                     ip: str | None = None) -> Objection:
+    """An objection to a notice: from the public (anonymous, limited per address and hour), or
+    recorded by a cadre on a resident's behalf (a role that handles workflows; others refused and
+    audited, before the transaction opens)."""
+    if actor is not None:
+        require_may_start(actor, "代为登记异议")
+    return _objection_lodge(notice, by_name, content, via, actor, ip)
+
+
+@transaction.atomic
+def _objection_lodge(notice: Notice, by_name: str, content: str, via: str, actor: User | None, ip: str | None) -> Objection:
     if not by_name.strip() or not content.strip():
         raise InvalidInput({"异议": "请填写姓名和异议内容"})
     if not notice_open(notice):

@@ -72,16 +72,9 @@ def summary(request, code):
     return render(request, "workflows/summary.html", {"s": selectors.summary(request.user, code)})
 
 
-def _notice(user, pk) -> Notice:
-    n = Notice.objects.select_related("instance__household").filter(pk=pk).first()
-    if n is None or not access.in_scope(user, n.instance.household.village_id):
-        raise NotFound("找不到该公示")
-    return n
-
-
 @fupin_view
 def notice_page(request, pk):
-    n = _notice(request.user, pk)
+    n = services.access_notice(request.user, pk)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "answer":
@@ -101,7 +94,7 @@ def notice_page(request, pk):
 def notice_pdf(request, pk):
     from fupin.printing.pdf import public_notice
 
-    n = _notice(request.user, pk)
+    n = services.access_notice(request.user, pk)
     url = request.build_absolute_uri(f"/public/notices/{n.token}/")
     pdf = public_notice(n, url)
     audit.export(request.user, what=f"打印公示 {n.title}", object_type="notice", object_id=n.pk,
