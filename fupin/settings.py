@@ -180,6 +180,9 @@ PASSWORD_ARGON2_PARALLELISM = int(os.environ.get("FUPIN_ARGON2_PARALLELISM", "1"
 PASSWORD_MIN_LENGTH = int(os.environ.get("FUPIN_PASSWORD_MIN_LENGTH", "10"))
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("FUPIN_PASSWORD_MAX_AGE_DAYS", "90"))
 OBJECTION_IP_MAX_PER_HOUR = int(os.environ.get("FUPIN_OBJECTION_IP_MAX_PER_HOUR", "5"))
+# searches by ID digits that found nobody, per user and window, before searching by ID pauses (core.access)
+ID_SEARCH_MAX_MISSES = int(os.environ.get("FUPIN_ID_SEARCH_MAX_MISSES", "30"))
+ID_SEARCH_WINDOW_MINUTES = int(os.environ.get("FUPIN_ID_SEARCH_WINDOW_MINUTES", "60"))
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "30"))
 # Failed logins from one IP address (any account) within the window before that address is refused.

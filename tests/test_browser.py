@@ -77,9 +77,13 @@ def test_village_cadre_on_a_phone_searches_opens_household_and_reveals_id(live_s
     assert phone.inner_text("h1").startswith("桃源村")
 
     phone.goto(f"{live_server.url}/households/")
-    phone.fill("input[name=q]", head.id_number[-4:])   # live search as the cadre types
+    phone.fill("input[name=q]", head.id_number[-4:])   # live search as the cadre types: not ID digits yet
     # (expect() waits without eval: wait_for_function's polling would be blocked by the CSP)
+    expect(phone.locator("#results .msg.error")).to_have_text("输入完整的身份证号（或其后几位）后，请按回车或点“查询”")
+    phone.press("input[name=q]", "Enter")   # now it searches, and the search is audited
     expect(phone.locator("#total")).to_have_text("1")
+    assert list(AuditEvent.objects.filter(action="search").values_list("actor__username", "summary", "result")) == [
+        ("village_cadre", "按身份证号后 4 位查找：找到 1 条", "ok")]
     # on a phone, result rows are cards: labels shown beside values, no table header
     assert phone.locator("table.cards thead").is_hidden()
     assert phone.evaluate("getComputedStyle(document.querySelector('table.cards tr')).display") == "block"

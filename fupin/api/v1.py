@@ -246,7 +246,8 @@ def list_households(request, q: str = "", region: str = "", status: str = "", at
 
 
 @api.post("/households/search", response=HouseholdPage, tags=["户"], summary="查询户（含按身份证号）",
-          description="完整身份证号需“按完整身份证号查找”权限，后几位需“查看完整身份证号”权限。")
+          description="完整身份证号需“按完整身份证号查找”权限，后几位需“查看完整身份证号”权限。每次按身份证号查找都记入审计日志；"
+                      "一小时内查找而未找到的次数达到上限（FUPIN_ID_SEARCH_MAX_MISSES，默认 30）后，按身份证号查找暂停（403）。")
 def households_search(request, payload: HouseholdSearchIn):
     return _search(request, selectors.SearchQuery(**payload.dict()))
 

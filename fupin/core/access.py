@@ -107,3 +107,54 @@ def audit_events_for(user: User):
 
 def may(user: User, cap: str) -> bool:
     return user.is_authenticated and can(user.role, cap)
+
+
+# ---- looking people up by the digits of their ID number -----------------------------------------
+# Each lookup answers "someone has this number" or "no one": a way to read a masked ID by trying
+# the few thousand numbers that fit its visible part (~3,300 for one birth year). So every search
+# by ID digits that finds nobody is audited, and a user whose searches found nobody too often in
+# the last window (settings) is refused any further search by ID, found or not, until it passes.
+ID_SEARCH = "id_search"   # the audit rows' object_type
+
+
+def id_misses_query(user: User) -> tuple[str, list]:
+    """The count of the user's searches by ID digits that found nobody within the window: one
+    statement text, run alone (`id_search_check`) or inside the window's patient lookup."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from . import sql
+    from .models import AuditEvent
+
+    from django.db import connection
+
+    since = timezone.now() - dt.timedelta(minutes=settings.ID_SEARCH_WINDOW_MINUTES)
+    return (f"SELECT count(*) FROM {sql.table(AuditEvent)} WHERE actor_id = %s AND object_type = %s "
+            "AND result = %s AND at >= %s",
+            [user.pk, ID_SEARCH, AuditResult.FAILED, connection.ops.adapt_datetimefield_value(since)])
+
+
+def id_search_check(user: User, misses: int | None = None) -> None:
+    """Refuse (and audit) a search by ID digits from a user over the limit of searches that found
+    nobody; `misses`: the count, when the caller read it already."""
+    from django.conf import settings
+
+    from . import sql
+
+    if misses is None:
+        misses = sql.fetch_one(*id_misses_query(user))[0]
+    if misses >= settings.ID_SEARCH_MAX_MISSES:
+        audit.record(user, AuditAction.DENIED, object_type=ID_SEARCH, result=AuditResult.DENIED,
+                     summary="按身份证号查找：未找到的次数过多，暂停")
+        raise AccessDenied(f"您在 {settings.ID_SEARCH_WINDOW_MINUTES} 分钟内按身份证号查找而未找到的已有 {misses} 次。"
+                           "为防止逐个试号推算他人身份证号，暂停按身份证号查找，请稍后再试；按姓名或户编号查询不受影响")
+
+
+def id_searched(user: User, how: str, found: int) -> None:
+    """Record one search by ID digits (`how`: what was searched, masked): one that found nobody
+    counts towards the limit."""
+    audit.record(user, AuditAction.SEARCH, object_type=ID_SEARCH, result=AuditResult.OK if found else AuditResult.FAILED,
+                 summary=f"{how}：" + (f"找到 {found} 条" if found else "未找到"))
+

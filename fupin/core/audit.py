@@ -75,7 +75,7 @@ OBJECT_LABELS = {
     "enrolment": "学籍", "fd_contract": "家庭医生签约", "fd_contracts": "家庭医生签约", "fd_service": "家庭医生服务",
     "fd_services": "家庭医生服务", "fd_team": "家庭医生团队", "file": "文件", "finding": "核查发现", "five_heads": "五长责任名单",
     "followup": "随访", "four_cards": "四卡", "guarantee": "三保障核查", "helper": "帮扶责任人", "household": "户",
-    "housing_subsidy": "住房补助", "income": "收入", "indicator": "指标", "insurance_marks": "参保标识", "job": "后台任务",
+    "housing_subsidy": "住房补助", "id_search": "按身份证号查找", "income": "收入", "indicator": "指标", "insurance_marks": "参保标识", "job": "后台任务",
     "labour": "劳动力信息", "labour_record": "就业记录", "leading_group": "领导小组", "learning_pair": "学困生结对",
     "learning_pairs": "学困生结对", "learning_ranking": "学困生进步排名", "learning_record": "学困生帮扶记录", "leave": "请假",
     "lianghou": "两后生", "lianghou_followup": "两后生跟踪", "loan": "小额信贷", "lookback": "回头看", "measure": "帮扶措施",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
+from fupin.registry.selectors import find_person
 
 from . import aid
 from .models import AidState, School, SchoolMeasureKind
@@ -32,10 +33,7 @@ def _schools(request):
 def applications(request):
     if request.method == "POST":
         try:
-            number = request.POST.get("id_number", "").strip().upper()
-            person = access.persons_for(request.user).filter(id_number=number).first()
-            if person is None:
-                raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+            person = find_person(request.user, request.POST.get("id_number", ""))
             a = aid.aid_apply(actor=request.user, person=person, school=_school(request, request.POST),
                               year=form_year(request.POST, "year", "学年"), item=request.POST.get("item", ""),
                               amount=form_yuan(request.POST, "amount", "金额"), in_kind=request.POST.get("in_kind", ""))

@@ -12,6 +12,7 @@ from fupin.core import access, audit, idcard
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_year, form_yuan, fupin_view
+from fupin.registry.selectors import find_person
 
 from . import college
 from .models import CollegeAidKind, CollegeLevel, CollegeOutcome
@@ -30,10 +31,7 @@ def students(request):
     region = access.access_region(request.user, request.GET.get("region") or request.user.region_id)
     if request.method == "POST":
         try:
-            number = request.POST.get("id_number", "").strip().upper()
-            person = access.persons_for(request.user).filter(id_number=number).first()
-            if person is None:
-                raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+            person = find_person(request.user, request.POST.get("id_number", ""))
             s = college.college_student_save(actor=request.user, person=person, data=_data(request.POST))
         except FupinError as exc:
             messages.error(request, exc.message)

@@ -14,6 +14,7 @@ from fupin.core.roles import Cap
 from fupin.core.views import form_date, form_int, fupin_view
 from fupin.exchange.lists import xlsx_response
 from fupin.policy import semester as semesters
+from fupin.registry.selectors import find_person
 
 from . import learning
 from .models import LearningRecordKind, School
@@ -36,10 +37,7 @@ def pairs(request):
     user = request.user
     if request.method == "POST":
         try:
-            number = request.POST.get("id_number", "").strip().upper()
-            person = access.persons_for(user).filter(id_number=number).first()
-            if person is None:
-                raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+            person = find_person(user, request.POST.get("id_number", ""))
             pair = learning.pair_create(actor=user, school=_school(user, request.POST), person=person,
                                         teacher=request.POST.get("teacher", ""), subject=request.POST.get("subject", ""),
                                         start=form_date(request.POST, "start", "结对日期", timezone.localdate()))

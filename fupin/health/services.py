@@ -13,7 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from fupin.core import access, audit, idcard, sql
+from fupin.core import access, audit, sql
 from fupin.core.errors import AccessDenied, FupinError, InvalidInput, NotFound
 from fupin.core.models import AuditAction, AuditResult, User
 from fupin.core.roles import Cap
@@ -25,7 +25,7 @@ from fupin.policy.money import parse_yuan
 from fupin.policy.packs import shipped_packs
 from fupin.policy.rules import health as rules
 from fupin.registry.models import Person
-from fupin.registry.selectors import person_by_id_number
+from fupin.registry.selectors import find_person
 
 from .models import Accumulator, Claim, ClaimStatus, Hospital
 
@@ -41,13 +41,7 @@ packs = shipped_packs
 
 def find_patient(user: User, raw_id: str) -> Person:
     access.require(user, Cap.FIND_BY_FULL_ID)
-    checked = idcard.check(raw_id)
-    if not checked.valid:
-        raise InvalidInput({"身份证号": checked.error})
-    person = person_by_id_number(user, checked.id)
-    if person is None:
-        raise NotFound(f"身份证号 {idcard.mask(checked.id)} 不在本辖区的户籍库中")
-    return person
+    return find_person(user, raw_id)
 
 
 def categories(person: Person, region_code: str, when: dt.date) -> list[str]:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from fupin.core import access
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.views import form_date, form_int, form_year, form_yuan, fupin_view
+from fupin.registry.selectors import find_person
 
 from . import selectors, services
 from .models import Capacity, CourseKind, Employment
@@ -123,10 +124,7 @@ def course(request, pk):
         action = request.POST.get("action", "")
         try:
             if action == "enrol":
-                number = request.POST.get("id_number", "").strip().upper()
-                who = access.persons_for(request.user).filter(id_number=number).first()
-                if who is None:
-                    raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+                who = find_person(request.user, request.POST.get("id_number", ""))
                 services.enrol(actor=request.user, course=c, person=who,
                                on=form_date(request.POST, "date", "报名日期", timezone.localdate()))
             elif action == "attend":
@@ -168,10 +166,7 @@ def posts(request):
                                      monthly_pay=form_yuan(request.POST, "monthly_pay", "每月岗位补贴"))
             elif action == "assign":
                 post = selectors.access_post(request.user, form_int(request.POST, "post", "岗位"))
-                number = request.POST.get("id_number", "").strip().upper()
-                who = access.persons_for(request.user).filter(id_number=number).first()
-                if who is None:
-                    raise NotFound("查无此身份证号，或此人不在您的管辖范围内")
+                who = find_person(request.user, request.POST.get("id_number", ""))
                 services.post_assign(actor=request.user, post=post, person=who,
                                      start=form_date(request.POST, "date", "上岗日期", timezone.localdate()))
             elif action == "release":

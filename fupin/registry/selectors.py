@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
 from fupin.core import access, idcard
+from fupin.core.errors import InvalidInput, NotFound
 from fupin.core.models import AuditEvent, PREFIX_LEN, User
 from fupin.core.roles import Cap
 
@@ -30,6 +31,7 @@ class SearchQuery:
     cause: str = ""
     page: int = 1
     from_url: bool = False   # the query came in a URL (GET): no ID digits there
+    typing: bool = False     # sent by the live search as the officer types: ID digits wait for 查询 (Enter)
 
 
 @dataclass
@@ -43,7 +45,7 @@ class SearchResult:
     more: bool = False   # more than `total` (= COUNT_LIMIT) households match: the count stopped there
 
 
-def _persons_matching(user: User, text: str, from_url: bool, refusals: list[str]):
+def _persons_matching(user: User, text: str, from_url: bool, typing: bool, refusals: list[str], by_id: list[str]):
     """Person rows matching a name prefix, a full ID number, or the last digits of one; None when
     the text can only be a household number (which may be all digits too).
 
@@ -51,6 +53,8 @@ def _persons_matching(user: User, text: str, from_url: bool, refusals: list[str]
     try 0000…9999 against each person and learn their last digits. So a full ID is searched
     only by roles that find people by full ID, and the last digits only by roles that may see
     full IDs anyway — and neither from a URL, which ends up in access logs and browser history.
+    Even then each such search is audited, and searches that find nobody are limited
+    (`access.id_search_check`): `by_id` gets the search's description for its audit row.
     Everyone may search by name and household number."""
     from fupin.core.roles import Cap
 
@@ -60,11 +64,17 @@ def _persons_matching(user: User, text: str, from_url: bool, refusals: list[str]
         return Q(name__gte=text, name__lt=text + "\uffff")
     if from_url:
         refusals.append("身份证号请在查询框中输入后点“查询”，不要放在网址中")
+    elif typing:   # half an ID typed is no search (each would be audited and counted)
+        refusals.append("输入完整的身份证号（或其后几位）后，请按回车或点“查询”")
     elif full:
         if access.may(user, Cap.FIND_BY_FULL_ID):
+            access.id_search_check(user)
+            by_id.append(f"按身份证号 {idcard.mask(value)} 查找")
             return Q(id_number=value)
         refusals.append("您的角色不能按身份证号查找，请按姓名或户编号查询")
     elif access.may(user, Cap.REVEAL_ID):
+        access.id_search_check(user)
+        by_id.append(f"按身份证号后 {len(value)} 位查找")
         rev = value[::-1]
         return Q(id_reversed__gte=rev, id_reversed__lt=rev + "\uffff")
     else:
@@ -90,8 +100,9 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
         qs = qs.filter(Q(main_cause=query.cause) | Q(other_cause_1=query.cause) | Q(other_cause_2=query.cause))
     text = query.q.strip()
     refusals: list[str] = []
+    by_id: list[str] = []
     if text:
-        persons = _persons_matching(user, text, query.from_url, refusals)
+        persons = _persons_matching(user, text, query.from_url, query.typing, refusals, by_id)
         by_number = Q(number=text)
         if persons is None:
             qs = qs.filter(by_number)
@@ -105,6 +116,8 @@ def search_households(user: User, query: SearchQuery) -> SearchResult:
     total = qs.order_by()[:COUNT_LIMIT + 1].count()
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
+    if by_id:
+        access.id_searched(user, by_id[0], total)
     if refusals and not total:  # digits that were not a household number either: say why
         errors += refusals
     pages = max(1, -(-total // PAGE_SIZE))
@@ -210,18 +223,34 @@ def reveal(user: User, target, what: str) -> str:
 
 def person_by_id_number(user: User, id_number: str) -> Person | None:
     """The person with this (checked) ID number and their household, if inside the user's scope:
-    one precompiled read, as the window looks a patient up on every settlement."""
+    one precompiled read, as the window looks a patient up on every settlement. That read also
+    counts the user's recent lookups that found nobody: over the limit, the user is refused
+    whatever the number (`access.id_search_check`); a lookup that finds nobody is recorded."""
     from fupin.core import sql
 
     access.require(user, Cap.READ)   # as access.persons_for
+    misses, params = access.id_misses_query(user)
     row = sql.fetch_one(
-        f"SELECT {sql.columns(Person, 'p')}, {sql.columns(Household, 'h')} FROM {sql.table(Person)} p "
-        f"LEFT JOIN {sql.table(Household)} h ON h.id = p.household_id WHERE p.id_number = %s", [id_number])
-    if row is None:
-        return None
-    person = sql.instance(Person, row, 0, "p")
-    household = sql.instance(Household, row, sql.width(Person), "h")
-    if household is None or not access.in_scope(user, household.village_id):
+        f"SELECT ({misses}), {sql.columns(Person, 'p')}, {sql.columns(Household, 'h')} FROM (SELECT 1) one "
+        f"LEFT JOIN {sql.table(Person)} p ON p.id_number = %s LEFT JOIN {sql.table(Household)} h ON h.id = p.household_id",
+        [*params, id_number])
+    access.id_search_check(user, row[0])
+    person = sql.instance(Person, row, 1, "p")
+    household = sql.instance(Household, row, 1 + sql.width(Person), "h")
+    if person is None or household is None or not access.in_scope(user, household.village_id):
+        access.id_searched(user, f"按身份证号 {idcard.mask(id_number)} 查找", 0)
         return None
     Person.household.field.set_cached_value(person, household)
+    return person
+
+
+def find_person(user: User, raw_id: str, field: str = "身份证号") -> Person:
+    """The person a form names by ID number, in the user's scope: a wrong number says what is
+    wrong with it (and is not a lookup); a number that finds nobody in scope is a Chinese 404."""
+    checked = idcard.check(raw_id)
+    if not checked.valid:
+        raise InvalidInput({field: checked.error})
+    person = person_by_id_number(user, checked.id)
+    if person is None:
+        raise NotFound(f"身份证号 {idcard.mask(checked.id)} 不在您管辖范围的户籍库中")
     return person

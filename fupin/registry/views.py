@@ -46,7 +46,8 @@ def _search_query(request) -> selectors.SearchQuery:
         page = 1
     return selectors.SearchQuery(q=g.get("q", "")[:40], region=g.get("region", "").strip(),
                                  status=g.get("status", ""), attribute=g.get("attribute", ""),
-                                 cause=g.get("cause", ""), page=page, from_url=request.method != "POST")
+                                 cause=g.get("cause", ""), page=page, from_url=request.method != "POST",
+                                 typing=request.headers.get("X-Typing") == "1")
 
 
 @fupin_view

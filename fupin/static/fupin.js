@@ -4,10 +4,13 @@
   if (form) {
     var timer, results = document.getElementById("results");
     // POST, so an ID number typed here never appears in a URL (access logs, browser history)
-    var load = function (page) {
+    // typing: sent as the officer types, when ID digits are not searched yet (only on 查询 / Enter)
+    var load = function (page, typing) {
       var data = new FormData(form);
       if (page) data.set("page", page);
-      fetch(form.dataset.live, {method: "POST", body: data, headers: {"X-Partial": "1"}})
+      var headers = {"X-Partial": "1"};
+      if (typing) headers["X-Typing"] = "1";
+      fetch(form.dataset.live, {method: "POST", body: data, headers: headers})
         .then(function (r) { return r.text(); })
         .then(function (html) {
           results.innerHTML = html;
@@ -17,7 +20,8 @@
           history.replaceState(null, "", "?" + params);
         });
     };
-    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
+    form.addEventListener("input", function () {
+      clearTimeout(timer); timer = setTimeout(function () { load(null, true); }, 250); });
     form.addEventListener("submit", function (e) { e.preventDefault(); load(); });
     results.addEventListener("click", function (e) {
       var a = e.target.closest("a[data-page]");
