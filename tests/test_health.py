@@ -1,6 +1,7 @@
 """Settlement at the window: the worked examples end to end, refusals, reversal, the slip, the API,
 and two windows settling for one patient at once (PostgreSQL)."""
 import datetime as dt
+import re
 import subprocess
 import threading
 
@@ -221,6 +222,17 @@ def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
         "error": "总费用：“abc”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""}
     assert client.post("/health/window/preview/", dict(form, total="100000.005")).json() == {
         "error": "总费用：“100000.005”应为不小于0、最多两位小数的金额（元），如 \"1234.56\""}
+    # a stay that has not ended, a day that does not exist, a day before the county's policy: said in words
+    from django.utils import timezone
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert client.post("/health/window/preview/", dict(form, discharge_date=str(tomorrow))).json() == {
+        "error": f"出院日期：{tomorrow} 晚于今天（{timezone.localdate()}），尚未出院的费用不能结算；请核对日期"}
+    assert client.post("/health/window/preview/", dict(form, discharge_date="2024-02-30")).json() == {
+        "error": "出院日期：2024-02-30 不是存在的日期"}
+    early = client.post("/health/window/preview/", dict(form, discharge_date="2010-06-01")).json()["error"]
+    assert early.startswith("按示例省 2024的政策，") and early.endswith("2010-06-01 尚未生效；请核对日期")
+    assert not re.search(r"[a-z]{3,}", early)
+    client.post("/health/window/settle/", dict(form, discharge_date=str(tomorrow)))
     assert Claim.objects.count() == 0
     r = client.post("/health/window/settle/", form)
     claim = Claim.objects.get()

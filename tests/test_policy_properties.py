@@ -278,7 +278,7 @@ def test_a_parameter_gap_inside_the_roster_is_refused_in_both_modes():
     rows = [dict(row, date=dt.date(2020, 5, 1), date2=dt.date(2020, 5, 1)),
             dict(row, date=dt.date(2021, 5, 1), date2=dt.date(2020, 5, 1)),
             dict(row, date=dt.date(2022, 5, 1), date2=dt.date(2022, 5, 1))]
-    message = "第2条：参数 t.cap 在 2021-05-01 没有生效的值（政策包 p-51/p-root）"
+    message = "第2条：按省的政策，所需的政策规定在 2021-05-01 未生效；请核对日期"
     assert _case_by_case(packs, rows) == (None, message)
     try:
         run_batch(MODEL, pl.DataFrame(rows, schema=SCHEMA), packs)

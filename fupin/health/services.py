@@ -166,9 +166,18 @@ def _check_window(user: User, cap: str, hospital: Hospital, person: Person, what
         raise NotFound("找不到该患者，或不在您的管辖范围内")
 
 
+def _check_discharge(bill: dict) -> None:
+    """A bill is settled on discharge: not for a stay that has not ended (the window's date today)."""
+    today = timezone.localdate()
+    if bill["discharge_date"] > today:
+        raise InvalidInput({"出院日期": f"{bill['discharge_date']:%Y-%m-%d} 晚于今天（{today:%Y-%m-%d}），"
+                                      "尚未出院的费用不能结算；请核对日期"})
+
+
 def preview(*, user: User, hospital: Hospital, person: Person, bill: dict) -> dict:
     """The breakdown as the officer types: nothing is written."""
     _check_window(user, Cap.SETTLE, hospital, person, "试算医疗费用")
+    _check_discharge(bill)
     try:
         claim, result, *_ = _compute(person, hospital, bill, settling=False)
     except PolicyError as exc:
@@ -186,6 +195,7 @@ def settle(*, user: User, hospital: Hospital, person: Person, number: str, bill:
     _check_window(user, Cap.SETTLE, hospital, person, f"结算 {hospital.name} 流水号 {number}")
     if not number.strip():
         raise InvalidInput({"流水号": "必须填写"})
+    _check_discharge(bill)
     try:
         return _settle(user, hospital, person, number, bill)
     except PolicyError as exc:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -29,10 +30,12 @@ def _hospitals(user):
 
 def _bill(post) -> dict:
     errors = {}
+    text = post.get("discharge_date", "").strip()
     try:
-        date = dt.date.fromisoformat(post.get("discharge_date", ""))
+        date = dt.date.fromisoformat(text)
     except ValueError:
-        errors["出院日期"] = "应为 YYYY-MM-DD"
+        errors["出院日期"] = (f"{text[:10]} 不是存在的日期" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+                          else "应为 YYYY-MM-DD，例如 2026-03-01")
         date = None
     if post.get("visit_type") not in VISITS:
         errors["就诊类型"] = "请选择"

@@ -264,17 +264,25 @@ class Chain:
         return None
 
     def lookup(self, name: str, date: dt.date) -> Value:
-        known = False
+        found = []
         for p in self.packs:
             param = p.parameters.get(name)
             if param is None:
                 continue
-            known = True
+            found.append(param)
             v = param.at(date)
             if v is not None:
                 return v
-        if known:
-            raise PolicyError(f"参数 {name} 在 {date} 没有生效的值（政策包 {self.key}）")
+        if found:
+            # said in words (a window clerk reads it): what, by its description, and from when it applies
+            what = next((x.description for x in found if x.description), "") or "所需的政策规定"
+            what = what.split("（")[0]
+            starts = [v.start for x in found for v in x.values]
+            title = self.packs[0].title.split("（")[0].strip()
+            if starts and min(starts) > date:
+                raise PolicyError(f"按{title}的政策，{what}自 {min(starts):%Y-%m-%d} 起施行，"
+                                  f"{date:%Y-%m-%d} 尚未生效；请核对日期")
+            raise PolicyError(f"按{title}的政策，{what}在 {date:%Y-%m-%d} 未生效；请核对日期")
         raise PolicyError(f"政策包 {self.key} 及其上级都没有参数 {name}")
 
     def unit(self, name: str) -> str:
