@@ -1,6 +1,7 @@
 """Pairing rules and the term lock, visits (idempotent, photos), measures, compliance at the
 boundaries, and the four cards rendered to images."""
 import datetime as dt
+import re
 import io
 import subprocess
 
@@ -134,8 +135,12 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     for needle in ("贫困户基本信息卡", "脱贫政策明白卡", "帮扶工作记录卡", "贫困户收益卡", "户编号 H1", "张三",
                    "干部甲（县教育局）", "措施（产业）：发放核桃苗300株 3000.00 元",
-                   "2025年家庭纯收入 15000.00 元，人均纯收入 5000.00 元"):
+                   "2025年家庭纯收入 15000.00 元，人均纯收入 5000.00 元",
+                   "本年已到账的各项补助合计 0.00 元（明白卡所列为应享待遇）"):
         assert needle in text, needle
+    # the head first, as the household page lists them; policies numbered (a "·" printed as ☒); no codes
+    assert text.index("张三") < text.index("李四") < text.index("张小")
+    assert "1、" in text and "·" not in text and not re.search(r"[a-z]{3,}", text)
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "card")], check=True)
     from PIL import Image
     pages = sorted(tmp_path.glob("card-*.png"))
@@ -146,7 +151,6 @@ def test_four_cards_rendered_with_key_figures(world, units, login, tmp_path):
     village = c.get(f"/pairing/cards/{V1}.pdf").content
     (tmp_path / "village.pdf").write_bytes(village)
     info = subprocess.run(["pdfinfo", str(tmp_path / "village.pdf")], capture_output=True, text=True, check=True).stdout
-    import re
     assert re.search(r"Pages:\s+(\d+)", info).group(1) == "4"  # V1 has one household: its four cards
 
 

@@ -66,6 +66,8 @@ def test_household_page_masks_ids_and_reveal_is_logged(login, world):
     assert head.id_number not in html
     assert f"{head.id_number[:6]}**********{head.id_number[-2:]}" in html
     assert "***************2333" in html
+    # an item never checked is named too, not by its code
+    assert '<tr><td>不愁吃</td>\n<td colspan="4">未核查</td></tr>' in html and ">food<" not in html
     r = c.post(f"/persons/{head.pk}/reveal/id/")
     assert r.json() == {"value": head.id_number}
     assert AuditEvent.objects.filter(action="reveal", object_id=str(head.pk)).count() == 1

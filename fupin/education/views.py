@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fupin.core import access
+from fupin.policy import semester as semesters
 from fupin.core.errors import FupinError, NotFound
 from fupin.core.roles import Cap
 from fupin.core.views import form_date, fupin_view
@@ -40,7 +41,7 @@ def runs_page(request):
         except FupinError as exc:
             messages.error(request, exc.message)
         else:
-            job = job_submit(actor=request.user, kind="semester_run", title=f"计算 {region.name} {semester} 教育资助",
+            job = job_submit(actor=request.user, kind="semester_run", title=f"计算 {region.name} {semesters.label(semester)} 教育资助",
                              params={"semester": semester, "region": region.code, "budget": budget.pk})
             return redirect(f"/jobs/{job.pk}/")
     return render(request, "education/runs.html", {"runs": runs, "budgets": budgets,

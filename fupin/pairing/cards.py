@@ -10,6 +10,8 @@ from django.utils import timezone
 from fupin.core import idcard
 from fupin.funds.models import Entry
 from fupin.registry.models import Household
+from fupin.policy import semester as semesters
+from fupin.registry.choices import Relation
 
 from .models import Measure, Pair, Visit
 
@@ -19,11 +21,12 @@ def card_data(user, household: Household, year: int) -> dict:
     from fupin.health.services import categories, packs
     from fupin.labour.selectors import household_figures
 
-    members = list(household.persons.filter(alive=True).order_by("relation", "birth_date"))
+    order = {value: i for i, value in enumerate(Relation.values)}   # the head first, as the household page lists them
+    members = sorted(household.persons.filter(alive=True), key=lambda p: (order[p.relation], p.birth_date, p.pk))
     head = next((m for m in members if m.relation == "head"), None)
     on = dt.date(year, 6, 30) if year != timezone.localdate().year else timezone.localdate()
     # 明白卡: the policies the household is entitled to, computed now
-    policies = [(f"{e['person'].name} {e['semester']} {e['label']}", e["amount"])
+    policies = [(f"{e['person'].name} {semesters.label(e['semester'])} {e['label']}", e["amount"])
                 for e in household_entitlements(user, household, today=on)]
     # every social-assistance programme's benefit of each member this year (fupin/welfare)
     from fupin.welfare.selectors import household_benefits

@@ -189,8 +189,9 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, f"{m.name}　{m.get_relation_display()}　{d['masked'][m.pk]}　{m.get_health_display()}　{m.get_labour_display()}")
         c.showPage()
         y = page("脱贫政策明白卡", d)
-        for text, amount in d["policies"] or [("本年度暂无计算出的政策待遇", None)]:
-            y = line(y, f"· {text}" + (f"：{yuan(amount)} 元" if amount is not None else ""))
+        # numbered, not "·" bullets: U+00B7 has no glyph in STSong-Light and printed as ☒
+        for n, (text, amount) in enumerate(d["policies"] or [("本年度暂无计算出的政策待遇", None)], 1):
+            y = line(y, f"{n}、{text}" + (f"：{yuan(amount)} 元" if amount is not None else ""))
         c.showPage()
         y = page("帮扶工作记录卡", d)
         p = d["pair"]
@@ -218,7 +219,7 @@ def four_cards(cards: list[dict]) -> bytes:
             y = line(y, f"大学生：{s.person.name} {s.college} {s.get_level_display()} {s.entry_year}级 {s.get_outcome_display()}")
             for a in s.aid.all()[:4]:
                 y = line(y, f"　{a.year}学年{a.get_kind_display()} {yuan(a.amount)} 元")
-        y = line(y, f"本年享受各项补助合计 {yuan(d['payments_total'])} 元：")
+        y = line(y, f"本年已到账的各项补助合计 {yuan(d['payments_total'])} 元" + ("：" if d["payments"] else "（明白卡所列为应享待遇）"))
         for e in d["payments"][:20]:
             y = line(y, f"{e.transaction.date}　{e.account.payee_name}　{getattr(e, 'label', '') or entitlement(e.entitlement) or e.transaction.memo}　{yuan(e.amount)} 元")
         c.showPage()

@@ -158,7 +158,7 @@ def household_detail(user: User, pk: int) -> HouseholdDetail:
     # by birth year, not date: the page shows the year only (idcard.mask)
     people = sorted(h.persons.all(), key=lambda p: (not p.alive, order[p.relation], p.birth_date.year, p.pk))
     incomes = list(h.incomes.all())
-    checks: dict = {item: [] for item in GuaranteeItem.values}
+    checks: dict = {item: [] for item in GuaranteeItem}   # keyed by the choice: its label on the page, checked or not
     for g in h.guarantees.all():
         checks[g.item].append(g)
     timeline = list(AuditEvent.objects.filter(household_id=h.pk, result="ok")
