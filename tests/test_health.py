@@ -232,7 +232,12 @@ def test_window_pages_preview_settle_claim_and_slip(shili, client, tmp_path):
     early = client.post("/health/window/preview/", dict(form, discharge_date="2010-06-01")).json()["error"]
     assert early.startswith("按示例省 2024的政策，") and early.endswith("2010-06-01 尚未生效；请核对日期")
     assert not re.search(r"[a-z]{3,}", early)
-    client.post("/health/window/settle/", dict(form, discharge_date=str(tomorrow)))
+    # refused: the window comes back with the patient and the bill as typed, to correct, not retype
+    html = client.post("/health/window/settle/", dict(form, discharge_date=str(tomorrow), referred="1")).content.decode()
+    for typed in ('name="number" value="Z1"', '<option value="inpatient" selected>', f'value="{tomorrow}"',
+                  'name="in_county" value="1" checked', 'name="referred" value="1" checked', 'value="100000.00"',
+                  'value="90000.00"', 'value="200.00"', "尚未出院的费用不能结算"):
+        assert typed in html, typed
     assert Claim.objects.count() == 0
     r = client.post("/health/window/settle/", form)
     claim = Claim.objects.get()

@@ -28,6 +28,9 @@ def _hospitals(user):
     return Hospital.objects.filter(region_id__gte=lo, region_id__lte=hi).order_by("code")
 
 
+BILL_FIELDS = ("number", "visit_type", "discharge_date", "in_county", "referred", "total", "in_policy", "waivable")
+
+
 def _bill(post) -> dict:
     errors = {}
     text = post.get("discharge_date", "").strip()
@@ -63,10 +66,13 @@ def _context(request):
 
 
 @fupin_view
-def window(request):
+def window(request, bill=None):
+    """The window: find the patient, then the bill. `bill`: the bill as typed, when its settlement
+    was refused (the form comes back filled in, so the clerk corrects rather than retypes)."""
     access.require(request.user, Cap.FIND_BY_FULL_ID)
     ctx = {"hospitals": _hospitals(request.user), "visits": [(v, VISIT_LABELS[v]) for v in VISITS],
-           "today": timezone.localdate().isoformat()}
+           "today": timezone.localdate().isoformat(),
+           "bill": bill or {"discharge_date": timezone.localdate().isoformat(), "in_county": "1", "waivable": "0"}}
     if request.GET.get("id_number"):  # never from a URL: access logs and history would keep it
         ctx["error"] = "身份证号请在查找框中输入后点“查找”，不要放在网址中"
     elif request.method == "POST" and request.POST.get("id_number"):
@@ -104,7 +110,8 @@ def settle(request):
                                 number=request.POST.get("number", "").strip(), bill=_bill(request.POST))
     except FupinError as exc:
         messages.error(request, exc.message)
-        return window(request)  # the same patient again, without putting the ID number in a URL
+        # the same patient and bill again, without putting the ID number in a URL
+        return window(request, bill={k: request.POST.get(k, "") for k in BILL_FIELDS})
     messages.success(request, f"结算完成，个人自付 {yuan(claim.patient)} 元")
     return redirect(f"/health/claims/{claim.pk}/")
 
