@@ -110,6 +110,9 @@ def test_a_read_only_role_cannot_put_a_rejected_workflow_through_again(world, cl
     inst = wf.start(actor=village, household=new_applicant(world), kind="identification")
     inst = wf.act(actor=village, instance_id=inst.pk, step_key="application", decision="approve")
     inst = wf.act(actor=village, instance_id=inst.pk, step_key="appraisal", decision="reject", comment="评议未通过")
+    # the cadre's to-do names the household by its head and says why it came back
+    todo = login("village_cadre").get("/workflows/todo/").content.decode()
+    assert f'<li><a href="/households/{inst.household_id}/">NEW1 申请人</a> 贫困户识别被退回：评议未通过</li>' in todo
     for role in ("inspector", "school_aid", "hospital_window"):
         with pytest.raises(AccessDenied, match="^您的角色不能重新提交流程$"):
             wf.resubmit(actor=world.users[role], instance_id=inst.pk, comment="督查重新提交")

@@ -400,8 +400,21 @@ def todo(user: User, on: dt.date | None = None) -> dict:
                                                notice__instance__household__village_id__lte=hi,
                                                answered_at__isnull=True).select_related("notice__instance__household"))
     near = [i for i in mine if i.step_due and on <= i.step_due <= on + dt.timedelta(days=3)]
+    late = overdue(user, on)
+    # what a cadre needs to recognise each item: the head's name, and why a workflow came back
+    from fupin.registry.models import Person
+
+    ids = {i.household_id for i in mine + late + rejected} | {o.notice.instance.household_id for o in objections}
+    heads = dict(Person.objects.filter(household_id__in=ids, relation="head", alive=True).values_list("household_id", "name"))
+    reasons = dict(Action.objects.filter(instance__in=rejected, decision="reject").order_by("at", "pk")
+                   .values_list("instance_id", "comment"))   # the latest rejection of each
+    for i in mine + late + rejected:
+        i.head_name = heads.get(i.household_id, "")
+        i.reason = reasons.get(i.pk, "")
+    for o in objections:
+        o.head_name = heads.get(o.notice.instance.household_id, "")
     return {"mine": mine, "rejected": rejected, "ending": ending, "objections": objections, "near": near,
-            "overdue": overdue(user, on)}
+            "overdue": late}
 
 
 def reminders(user: User) -> list[tuple[str, str]]:
