@@ -472,13 +472,14 @@ def test_dashboard_counts_per_kind_village_and_month_each_linking_to_its_list(wo
     month = w.created_on.strftime("%Y-%m")
     county = world.users["county_officer"]
     assert selectors.dashboard(county) == [{"rule": "new_assistance", "label": "新增低保、特困或重度残疾，未纳入监测",
-                                            "village_id": V1, "village__name": "桃源村", "month": month,
-                                            "total": 1, "open": 1}]
+                                            "village_id": V1, "village__name": "桃源村",
+                                            "village__parent__name": "新市坝镇", "month": month, "total": 1, "open": 1}]
     assert list(selectors.queue(county, state="", rule="new_assistance", village=V1, month=month)) == [w]
     assert selectors.queue(county, state="", month="2020-01").count() == 0
     c = login("county_officer")
     link = f"/monitoring/warnings/?state=all&rule=new_assistance&village={V1}&month={month}"
-    assert f'<a href="{link}">1</a>' in c.get("/monitoring/").content.decode()
+    page = c.get("/monitoring/").content.decode()
+    assert f'<a href="{link}">1</a>' in page and "<td>新市坝镇 桃源村</td>" in page   # two villages may share a name
     assert f'href="/monitoring/warnings/{w.pk}/"' in c.get(link).content.decode()
 
 

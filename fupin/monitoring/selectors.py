@@ -88,7 +88,7 @@ def dashboard(user: User) -> list[dict]:
     from django.db.models.functions import TruncMonth
 
     rows = (warnings_for(user).annotate(month=TruncMonth("created_on"))
-            .values("rule", "label", "village_id", "village__name", "month")
+            .values("rule", "label", "village_id", "village__name", "village__parent__name", "month")
             .annotate(total=Count("id"), open=Count("id", filter=Q(state=WarningState.OPEN)))
             .order_by("-month", "rule", "village_id"))
     return [{**r, "month": r["month"].strftime("%Y-%m")} for r in rows]
