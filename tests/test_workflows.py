@@ -164,6 +164,10 @@ def test_monitoring_app_channel_township_accepts_and_deadline(world, clock):
     with pytest.raises(FupinError) as exc:
         wf.start(actor=village, household=h, kind="monitoring", channel="app", monitored_type="poor")
     assert exc.value.errors == {"监测类型": "应为 脱贫不稳定户、边缘易致贫户、突发严重困难户 之一"}
+    with pytest.raises(FupinError) as exc:   # nothing chosen: both said at once, as a request to choose
+        wf.start(actor=village, household=h, kind="monitoring", channel="", monitored_type="")
+    assert exc.value.errors == {"申请渠道": "请选择（农户自主申报、手机App申报、干部排查、部门筛查预警）",
+                                "监测类型": "请选择（脱贫不稳定户、边缘易致贫户、突发严重困难户）"}
     inst = wf.start(actor=village, household=h, kind="monitoring", channel="app", monitored_type="sudden")
     assert AuditEvent.objects.filter(object_type="workflow", object_id=str(inst.pk)).get().summary \
         == "发起监测对象识别（手机App申报）"

@@ -151,10 +151,14 @@ def start(*, actor: User, household: Household, kind: str, comment: str = "", ch
     if household.status not in definition.get("start_statuses", []):
         raise FupinError(f"户 {household.number} 当前为“{household.get_status_display()}”，不能发起{definition['label']}")
     if kind == Kind.MONITORING:
-        if channel not in definition["channels"]:
-            raise InvalidInput({"申请渠道": f"应为 {'、'.join(l for _, l in labelled(Channel, definition['channels']))} 之一"})
-        if monitored_type not in definition["types"]:
-            raise InvalidInput({"监测类型": f"应为 {'、'.join(l for _, l in labelled(MonitoredType, definition['types']))} 之一"})
+        errors = {}
+        for field, value, allowed, choices in (("申请渠道", channel, definition["channels"], Channel),
+                                               ("监测类型", monitored_type, definition["types"], MonitoredType)):
+            if value not in allowed:
+                names = "、".join(label for _, label in labelled(choices, allowed))
+                errors[field] = f"请选择（{names}）" if not value else f"应为 {names} 之一"
+        if errors:
+            raise InvalidInput(errors)
     flags, refusals = check(kind, household, when)
     if refusals:
         raise FupinError("；".join(refusals))
