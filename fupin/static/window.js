@@ -12,6 +12,7 @@
         var tr = document.createElement("tr"), label = document.createElement("td"),
             amount = document.createElement("td"), why = document.createElement("td"), small = document.createElement("small");
         tr.dataset.rule = p.rule; label.textContent = p.label; amount.className = "amount"; amount.textContent = p.amount;
+        label.dataset.label = "支付方"; amount.dataset.label = "金额（元）"; why.dataset.label = "依据";   // a card on a phone
         small.textContent = p.why; why.appendChild(small); tr.append(label, amount, why); body.appendChild(tr);
       });
     });
