@@ -44,6 +44,25 @@ def lines(run):
     return sorted((x.person.name, x.item, x.amount) for x in run.lines.select_related("person"))
 
 
+def test_a_semester_with_no_students_on_the_roster_is_not_computed(edu, world, login):
+    """Said at once, with what to do, rather than an empty run to review; the picker starts at the
+    current semester (the next one, listed first, had no roster yet)."""
+    from django.utils import timezone
+
+    from fupin.education.models import SubsidyRun
+    from fupin.policy import semester as semesters
+
+    with pytest.raises(FupinError, match="^学生名册中没有新市坝镇 2023年春季的在读学生，未计算；"):
+        services.run_compute(actor=edu["township"], semester="2023-spring", region_code=T1, budget=edu["budget"])
+    assert SubsidyRun.objects.count() == 0
+    today = timezone.localdate()
+    current = f"{today.year}-{'autumn' if today.month >= 7 else 'spring'}"
+    html = login("school_aid").get("/education/").content.decode()
+    assert f'<option value="{current}" selected>{semesters.label(current)}</option>' in html
+    picker = html[html.index('<select name="semester"'):]
+    assert picker[:picker.index("</select>")].count(" selected>") == 1
+
+
 def test_semester_run_end_to_end_and_idempotent(edu, world):
     county, township = edu["county"], edu["township"]
     run = services.run_compute(actor=township, semester=SEM, region_code=T1, budget=edu["budget"])

@@ -139,10 +139,11 @@ def _run_compute(actor: User, semester: str, region: Region, budget: Account) ->
     previous = SubsidyRun.objects.filter(semester=semester, region=region, status=RunStatus.POSTED).order_by("-id").first()
     enrolments = _enrolments_in(region, semester)
     frame, ids = roster_frame(enrolments)
+    if not ids:   # nothing to compute from: said, rather than an empty run to review
+        raise FupinError(f"学生名册中没有{region.name} {semesters.label(semester)}的在读学生，未计算；"
+                         "请先在“导入学生名册”导入该学期的名册，或选择另一个学期")
     run = SubsidyRun.objects.create(semester=semester, region=region, supplementary_to=previous, budget=budget,
                                     computed_by=actor, packs="")
-    if not ids:
-        return run
     out = run_batch(MODEL, frame, packs())
     rules = [r.name for r in MODEL.rules]
     # one line per (student, item) with an amount: zeros dropped per item before they are stacked
