@@ -58,6 +58,9 @@ class Listing:
     page_size: int = PAGE_SIZE
     tiebreak: str = "pk"                       # the QuerySet's last sort key (a UNION sorts by its own columns)
     total: int | None = None                   # the filtered rows' count when the caller has a cheaper one
+    # too many rows to count or show unfiltered (a county's whole work list): the page asks for a
+    # narrower filter, the export still gives them all
+    uncounted: bool = False
 
     def __post_init__(self):
         self.chosen = {}
@@ -75,8 +78,8 @@ class Listing:
         self._sortable = sortable
         self.filtered = self._sorted(self._filtered(self.rows))
         self.paginator = Paginator(self.filtered, self.page_size)
-        if self.total is not None:
-            self.paginator.count = self.total  # a cached property: set, it is not asked of the rows
+        if self.total is not None or self.uncounted:
+            self.paginator.count = 0 if self.uncounted else self.total  # a cached property: set, not asked of the rows
         self.page = self.paginator.get_page(self.params.get("page"))
 
     # ---- what the rows become ------------------------------------------------------------
@@ -166,8 +169,8 @@ class Listing:
 
 
 def listing(request, rows, columns, *, filters=(), default_sort="", page_size=PAGE_SIZE, tiebreak="pk",
-            total: int | None = None) -> Listing:
+            total: int | None = None, uncounted: bool = False) -> Listing:
     """A listing of `rows` as the request's query string asks (only GET parameters are read)."""
     params = {k: request.GET.get(k, "") for k in request.GET}
     return Listing(params=params, rows=rows, columns=list(columns), filters=list(filters),
-                   default_sort=default_sort, page_size=page_size, tiebreak=tiebreak, total=total)
+                   default_sort=default_sort, page_size=page_size, tiebreak=tiebreak, total=total, uncounted=uncounted)
