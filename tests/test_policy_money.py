@@ -10,6 +10,7 @@ from fupin.policy.money import MoneyError, max_fen, parse_yuan, yuan
 @pytest.mark.parametrize("value, fen", [
     ("12.30", 1230), ("1,234.5", 123450), (" 7 ", 700), (100, 10000), (0, 0), ("0.01", 1),
     (Decimal("1.230"), 123), ("1000000000.00", 100_000_000_000),
+    ("１２００", 120000), ("１，２３４．５６", 123456),   # as a Chinese input method types them
 ])
 def test_accepted(value, fen):
     assert parse_yuan(value, "金额") == fen

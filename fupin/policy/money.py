@@ -5,6 +5,7 @@ No Django here."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -70,7 +71,7 @@ def parse_yuan(value, field: str = "", *, signed: bool = False, maximum: int | N
     """An amount in yuan → integer fen, or MoneyError with a Chinese message naming `field`.
 
     Accepted: an int (yuan), a Decimal, or a string of digits with at most two decimals
-    ("1234.56", "1,234.56", surrounding spaces ignored; "-12.30" only when `signed`).
+    ("1234.56", "1,234.56", "１２３４．５６", surrounding spaces ignored; "-12.30" only when `signed`).
     Refused: floats (binary, inexact: write "100000.00"), bools, None, lists, exponents,
     "Infinity"/"NaN", a third decimal (never rounded), negative amounts (unless `signed`), and
     amounts whose size exceeds `maximum` fen (default: policies/limits.yaml money.max_yuan).
@@ -89,7 +90,8 @@ def parse_yuan(value, field: str = "", *, signed: bool = False, maximum: int | N
         if fen is None:
             raise MoneyError(field, f"“{value}”{shape}")
     elif isinstance(value, str):
-        text = value.strip()
+        # full-width digits, point, comma and minus (a Chinese input method's １２００．５０) read as ASCII
+        text = unicodedata.normalize("NFKC", value).strip()
         negative = signed and text.startswith("-")
         body = text[1:] if negative else text
         if not _YUAN.fullmatch(body):
