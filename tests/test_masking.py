@@ -81,7 +81,8 @@ def county(db, settings):
     for key in ("application", "appraisal", "village_verification"):
         inst = wf.act(actor=cadre, instance_id=inst.pk, step_key=key, decision="approve", verifiers=["甲", "乙"])
     head = home.persons.get(relation="head", alive=True)
-    bill = {"discharge_date": dt.date(2026, 11, 20), "visit_type": "inpatient", "in_county": True, "referred": False}
+    bill = {"discharge_date": timezone.localdate() - dt.timedelta(days=10), "visit_type": "inpatient", "in_county": True,
+            "referred": False}   # discharged before the (demo clock's) today
     bill |= health.parse_bill_amounts({"total": "10000.00", "in_policy": "9000.00", "waivable": "0"})
     claim = health.settle(user=users["hospital"], hospital=Hospital.objects.get(code="H513435"), person=head,
                           number="M1", bill=bill)
