@@ -111,9 +111,10 @@ def may(user: User, cap: str) -> bool:
 
 # ---- looking people up by the digits of their ID number -----------------------------------------
 # Each lookup answers "someone has this number" or "no one": a way to read a masked ID by trying
-# the few thousand numbers that fit its visible part (~3,300 for one birth year). So every search
-# by ID digits that finds nobody is audited, and a user whose searches found nobody too often in
-# the last window (settings) is refused any further search by ID, found or not, until it passes.
+# the few thousand numbers that fit its visible part (~3,300 for one birth year). So the searches
+# by ID digits are audited (on the search pages all of them; at the window and in forms those that
+# find nobody: a hit there is recorded by what follows it), and a user whose searches found nobody
+# too often in the last window (settings) is refused any further search by ID, found or not.
 ID_SEARCH = "id_search"   # the audit rows' object_type
 
 
@@ -123,12 +124,11 @@ def id_misses_query(user: User) -> tuple[str, list]:
     import datetime as dt
 
     from django.conf import settings
+    from django.db import connection
     from django.utils import timezone
 
     from . import sql
     from .models import AuditEvent
-
-    from django.db import connection
 
     since = timezone.now() - dt.timedelta(minutes=settings.ID_SEARCH_WINDOW_MINUTES)
     return (f"SELECT count(*) FROM {sql.table(AuditEvent)} WHERE actor_id = %s AND object_type = %s "
