@@ -113,7 +113,7 @@ def may(user: User, cap: str) -> bool:
 # Each lookup answers "someone has this number" or "no one": a way to read a masked ID by trying
 # the few thousand numbers that fit its visible part (~3,300 for one birth year). So the searches
 # by ID digits are audited (on the search pages all of them; at the window and in forms those that
-# find nobody: a hit there is recorded by what follows it), and a user whose searches found nobody
+# find nobody: a hit there is the clerk's ordinary work), and a user whose searches found nobody
 # too often in the last window (settings) is refused any further search by ID, found or not.
 ID_SEARCH = "id_search"   # the audit rows' object_type
 
