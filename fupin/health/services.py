@@ -9,6 +9,8 @@ row is never rolled back.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -217,11 +219,14 @@ def _settle(user: User, hospital: Hospital, person: Person, number: str, bill: d
     write checks that what the computation read still holds (the patient's figures, under the
     patient's own row lock; a capping fund's exact balance) and otherwise the claim is computed
     again. Nothing else is locked; the fund's balance moves by one conditional UPDATE."""
-    for _ in range(SETTLE_TRIES):
+    for attempt in range(SETTLE_TRIES):
         claim_json, result, accounts, balances, ytd = _compute(person, hospital, bill, settling=True)
         try:
             return _write(user, hospital, person, number, bill, claim_json, result, accounts, balances, ytd)
         except (_Moved, funds.BalanceMoved):
+            # windows that collided would collide again if all computed again at once: each waits a
+            # random moment, longer after each try (a few milliseconds; never under a lock)
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             continue
         except IntegrityError:   # only the claim's uniqueness: this number was settled already
             live = Claim.objects.filter(hospital=hospital, number=number, status=ClaimStatus.SETTLED).first()
