@@ -259,9 +259,9 @@ def dropout_visit_record(*, actor: User, person_id: int, date: dt.date, visitor:
 
 def access_line(user: User, line_id: int) -> RunLine:
     """A run's line, for a user who may read the run (READ, in scope): as the run itself."""
+    access.require(user, Cap.READ, what=f"查看发放项 {line_id}")
     line = RunLine.objects.select_related("run", "enrolment__person__household", "enrolment__school") \
         .filter(pk=line_id).first()
-    access.require(user, Cap.READ, what=f"查看发放项 {line_id}")
     if line is None or not access.in_scope(user, line.run.region_id):
         raise NotFound("找不到该发放项，或不在您的管辖范围内")
     return line

@@ -71,7 +71,6 @@ def window(request, bill=None):
     was refused (the form comes back filled in, so the clerk corrects rather than retypes)."""
     access.require(request.user, Cap.FIND_BY_FULL_ID)
     ctx = {"hospitals": _hospitals(request.user), "visits": [(v, VISIT_LABELS[v]) for v in VISITS],
-           "today": timezone.localdate().isoformat(),
            "bill": bill or {"discharge_date": timezone.localdate().isoformat(), "in_county": "1", "waivable": "0"}}
     if request.GET.get("id_number"):  # never from a URL: access logs and history would keep it
         ctx["error"] = "身份证号请在查找框中输入后点“查找”，不要放在网址中"

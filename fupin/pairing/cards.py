@@ -11,7 +11,7 @@ from fupin.core import idcard
 from fupin.funds.models import Entry
 from fupin.registry.models import Household
 from fupin.policy import semester as semesters
-from fupin.registry.choices import Relation
+from fupin.registry.choices import RELATION_ORDER
 
 from .models import Measure, Pair, Visit
 
@@ -21,8 +21,7 @@ def card_data(user, household: Household, year: int) -> dict:
     from fupin.health.services import categories, packs
     from fupin.labour.selectors import household_figures
 
-    order = {value: i for i, value in enumerate(Relation.values)}   # the head first, as the household page lists them
-    members = sorted(household.persons.filter(alive=True), key=lambda p: (order[p.relation], p.birth_date, p.pk))
+    members = sorted(household.persons.filter(alive=True), key=lambda p: (RELATION_ORDER[p.relation], p.birth_date, p.pk))
     head = next((m for m in members if m.relation == "head"), None)
     on = dt.date(year, 6, 30) if year != timezone.localdate().year else timezone.localdate()
     # 明白卡: the policies the household is entitled to, computed now

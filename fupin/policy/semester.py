@@ -42,10 +42,15 @@ def label(value: str) -> str:
     return f"{year}年{TERMS[term]}"
 
 
+def current(today: dt.date) -> str:
+    """The semester `today` falls in: autumn from July."""
+    return f"{today.year}-{'autumn' if today.month >= 7 else 'spring'}"
+
+
 def recent(today: dt.date, *, back: int = 3, ahead: int = 1) -> list[tuple[str, str]]:
     """(code, label) choices around today, newest first: for a semester picker."""
-    current = (today.year, "autumn" if today.month >= 7 else "spring")
-    index = current[0] * 2 + (current[1] == "autumn")
+    year, term = parse(current(today))
+    index = year * 2 + (term == "autumn")
     out = []
     for i in range(index + ahead, index - back - 1, -1):
         year, term = divmod(i, 2)

@@ -107,6 +107,10 @@ class Assistance(models.TextChoices):
     TEKUN = "tekun", "特困供养"
 
 
+# a household's members in this order on every page and card: the head first, then as the choices list them
+RELATION_ORDER = {value: i for i, value in enumerate(Relation.values)}
+
+
 class GuaranteeItem(models.TextChoices):
     FOOD = "food", "不愁吃"
     CLOTHING = "clothing", "不愁穿"

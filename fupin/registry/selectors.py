@@ -12,7 +12,7 @@ from fupin.core.errors import InvalidInput, NotFound
 from fupin.core.models import AuditEvent, PREFIX_LEN, User
 from fupin.core.roles import Cap
 
-from .choices import GuaranteeItem, Relation
+from .choices import RELATION_ORDER, GuaranteeItem, Relation
 from .models import Household, Person
 
 PAGE_SIZE = 50
@@ -154,9 +154,8 @@ class HouseholdDetail:
 def household_detail(user: User, pk: int) -> HouseholdDetail:
     """Everything the household page shows, in a fixed number of queries."""
     h = access.access_household(user, pk)
-    order = {value: i for i, value in enumerate(Relation.values)}
     # by birth year, not date: the page shows the year only (idcard.mask)
-    people = sorted(h.persons.all(), key=lambda p: (not p.alive, order[p.relation], p.birth_date.year, p.pk))
+    people = sorted(h.persons.all(), key=lambda p: (not p.alive, RELATION_ORDER[p.relation], p.birth_date.year, p.pk))
     incomes = list(h.incomes.all())
     checks: dict = {item: [] for item in GuaranteeItem}   # keyed by the choice: its label on the page, checked or not
     for g in h.guarantees.all():

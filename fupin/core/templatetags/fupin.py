@@ -110,10 +110,10 @@ def semester_picker(context, name="semester", value="", blank=""):
         value = semesters.code(value) if value else ""
     except semesters.SemesterError:
         value = ""
-    choices = semesters.recent(timezone.localdate())
+    today = timezone.localdate()
     if not value and not blank:   # the current semester, not the next one listed first
-        value = choices[1][0]
-    options = [(c, " selected" if c == value else "", text) for c, text in choices]
+        value = semesters.current(today)
+    options = [(c, " selected" if c == value else "", text) for c, text in semesters.recent(today)]
     first = format_html('<option value="">{}</option>', blank) if blank else ""
     return format_html('<select name="{}" aria-label="学期">{}{}</select>', name, first,
                        format_html_join("", '<option value="{}"{}>{}</option>', options))
